@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Merging t-digest (Dunning & Ertl) with integer weights and exact min, max
+ * and sum.  See tdigest.c for the scale function and how compression bounds
+ * the number of centroids.
+ */
+#ifndef RTTQ_TDIGEST_H
+#define RTTQ_TDIGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rttq_export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TDIGEST_COMPRESSION_DEFAULT 100.0
+#define TDIGEST_COMPRESSION_MIN 20.0
+#define TDIGEST_COMPRESSION_MAX 1000.0
+
+struct hist;
+struct tdigest;
+
+struct tdigest_centroid {
+	double mean;     /* mean of the values it stands for */
+	uint64_t weight; /* how many values, >= 1 */
+};
+
+/**
+ * tdigest_new() - allocate an empty digest.
+ * @compression: delta, TDIGEST_COMPRESSION_MIN..TDIGEST_COMPRESSION_MAX.
+ * @out: receives the digest.
+ *
+ * @return 0, -EINVAL for a compression out of range, -ENOMEM.
+ */
+RTTQ_API int tdigest_new(double compression, struct tdigest **out);
+
+/** tdigest_free() - release @td; NULL does nothing. */
+RTTQ_API void tdigest_free(struct tdigest *td);
+
+/**
+ * tdigest_add() - add @weight occurrences of @value.
+ *
+ * @return 0, -EINVAL for a non-finite value or zero weight, -ENOMEM.
+ */
+RTTQ_API int tdigest_add(struct tdigest *td, double value, uint64_t weight);
+
+/**
+ * tdigest_merge() - merge @n digests into @dst in one k-way pass over their
+ * sorted centroid lists, then compress once.
+ * @dst: receives the union; its own content is kept.
+ * @srcs: digests to merge (compressed as a side effect).
+ * @n: how many.
+ *
+ * @return 0, -ENOMEM.
+ */
+RTTQ_API int tdigest_merge(struct tdigest *dst, struct tdigest *const *srcs,
+			   size_t n);
+
+/**
+ * tdigest_quantile() - value at quantile @q in [0, 1].
+ *
+ * @return the value, NAN when the digest is empty or @q is out of range.
+ */
+RTTQ_API double tdigest_quantile(struct tdigest *td, double q);
+
+/**
+ * tdigest_cdf() - fraction of values <= @x.
+ *
+ * @return 0..1, NAN when the digest is empty.
+ */
+RTTQ_API double tdigest_cdf(struct tdigest *td, double x);
+
+/** tdigest_count() - total weight. */
+RTTQ_API uint64_t tdigest_count(const struct tdigest *td);
+/** tdigest_sum() - sum of the values added. */
+RTTQ_API double tdigest_sum(const struct tdigest *td);
+/** tdigest_min() - smallest value added (NAN when empty). */
+RTTQ_API double tdigest_min(const struct tdigest *td);
+/** tdigest_max() - largest value added (NAN when empty). */
+RTTQ_API double tdigest_max(const struct tdigest *td);
+/** tdigest_compression() - the delta it was created with. */
+RTTQ_API double tdigest_compression(const struct tdigest *td);
+
+/**
+ * tdigest_centroids() - compress, then expose the sorted centroids.
+ * @td: digest.
+ * @out: receives a pointer valid until the next change to @td.
+ *
+ * @return number of centroids.
+ */
+RTTQ_API size_t tdigest_centroids(struct tdigest *td,
+				  const struct tdigest_centroid **out);
+
+/**
+ * tdigest_from_centroids() - rebuild a digest from its parts (the codec's
+ * decoder uses this after validating them).
+ * @compression: delta.
+ * @c: centroids sorted by mean, each weight >= 1.
+ * @n: number of centroids.
+ * @min: smallest value.
+ * @max: largest value.
+ * @sum: sum of the values.
+ * @out: receives the digest.
+ *
+ * @return 0, -EINVAL (bad compression, unsorted means, zero weight), -ENOMEM.
+ */
+RTTQ_API int tdigest_from_centroids(double compression,
+				    const struct tdigest_centroid *c, size_t n,
+				    double min, double max, double sum,
+				    struct tdigest **out);
+
+/**
+ * tdigest_from_hist() - convert an exact histogram to a digest, spreading
+ * each bucket's count evenly over the bucket's [lo, hi) in centroids no
+ * larger than the scale function allows at their quantile.
+ * @h: histogram (not changed).
+ * @compression: delta.
+ * @out: receives the digest (empty when @h is).
+ *
+ * @return 0, -EINVAL for a bad compression, -ENOMEM.
+ */
+RTTQ_API int tdigest_from_hist(const struct hist *h, double compression,
+			       struct tdigest **out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RTTQ_TDIGEST_H */
