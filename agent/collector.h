@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The collector: userspace side of kernel/rttq.bpf.c.  Opens, configures
+ * (rodata), loads and attaches the BPF program with the attach fallback of
+ * DESIGN.md, and drains its cumulative per-CPU counters into per-group
+ * deltas.  Used by rttq-agent and by `rttq hist`.
+ */
+#ifndef RTTQ_COLLECTOR_H
+#define RTTQ_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/* Bits of collector_opts.group_by. */
+#define COLLECTOR_BY_LADDR (1u << 0)
+#define COLLECTOR_BY_RADDR (1u << 1)
+#define COLLECTOR_BY_LPORT (1u << 2)
+#define COLLECTOR_BY_RPORT (1u << 3)
+
+#define COLLECTOR_MAX_GROUPS_DEFAULT 1024
+
+struct hist;
+struct collector;
+
+/* An address filter: IPv4 (family AF_INET) or IPv6, with a CIDR prefix. */
+struct addr_filter {
+	int family;          /* 0: filter off; AF_INET or AF_INET6 */
+	uint8_t addr[16];    /* network byte order; IPv4 in the first 4 */
+	unsigned int prefix; /* prefix length in bits */
+};
+
+struct collector_opts {
+	unsigned int sub_bits;   /* bucket sub-bits g (buckets.h) */
+	unsigned int group_by;   /* COLLECTOR_BY_* bits; 0: only "all" */
+	uint16_t lport;          /* local port filter, 0: off */
+	uint16_t rport;          /* remote port filter, 0: off */
+	struct addr_filter laddr;
+	struct addr_filter raddr;
+	bool include_loopback;   /* count 127.0.0.0/8 and ::1 peers too */
+	const char *attach;      /* NULL: first that works; else one of
+				  * "fentry", "tp_btf", "raw_tp", "kprobe" */
+	uint32_t max_groups;     /* bound on distinct group keys */
+	bool verbose;            /* libbpf debug output on stderr */
+};
+
+/*
+ * Called once per group with a non-zero delta since the previous drain.
+ * @group: "all" or a key such as "raddr:10.0.0.2,rport:443".
+ * @delta: the new counts (valid only during the call).
+ * Return non-zero to stop the drain (collector_drain returns it).
+ */
+typedef int (*collector_group_fn)(const char *group, const struct hist *delta,
+				  void *arg);
+
+/**
+ * collector_parse_group_by() - parse "raddr,rport" into COLLECTOR_BY_* bits.
+ * @return 0, -EINVAL with @err naming the unknown word.
+ */
+int collector_parse_group_by(const char *text, unsigned int *out,
+			     struct rttq_error *err);
+
+/**
+ * collector_parse_addr() - parse "10.0.0.0/8", "fe80::1", "10.1.2.3".
+ * @return 0, -EINVAL with @err naming the bad text.
+ */
+int collector_parse_addr(const char *text, struct addr_filter *out,
+			 struct rttq_error *err);
+
+/**
+ * collector_open() - open, configure, load and attach the BPF program.
+ * @opts: settings (copied).
+ * @out: receives the collector.
+ * @err: says which step failed and what the user can do (not root, no BTF,
+ *       no attach mode works, ...).
+ *
+ * @return 0, -EPERM, -ENOENT, -EINVAL, -ENOMEM or another negative errno.
+ */
+int collector_open(const struct collector_opts *opts, struct collector **out,
+		   struct rttq_error *err);
+
+/** collector_close() - detach and free; NULL does nothing. */
+void collector_close(struct collector *c);
+
+/** collector_attach_mode() - the attach point in use ("tp_btf", ...). */
+const char *collector_attach_mode(const struct collector *c);
+
+/**
+ * collector_drain() - read the cumulative counters, take wrap-safe
+ * differences against the previous drain, and call @fn per group.
+ *
+ * @return 0, the first non-zero value of @fn, or a negative errno.
+ */
+int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
+		    struct rttq_error *err);
+
+/** collector_overflow() - events whose group key found no room (total). */
+uint64_t collector_overflow(const struct collector *c);
+
+/** collector_prog_fd() - fd of the attached program (for bpf_stats). */
+int collector_prog_fd(const struct collector *c);
+
+#endif /* RTTQ_COLLECTOR_H */
