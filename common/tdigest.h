@@ -1,12 +1,21 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Merging t-digest (Dunning & Ertl) with integer weights and exact min, max
- * and sum.  See tdigest.c for the scale function and how compression bounds
- * the number of centroids.
+ * Merging t-digest (Dunning & Ertl) of non-negative values (RTTs in
+ * microseconds) with integer weights and exact min, max and sum.  See
+ * tdigest.c for the scale function and how compression bounds the number
+ * of centroids.
+ *
+ * Centroids live on the scale s = ln(1 + v): a centroid's mean is the
+ * weighted mean of s over its values, and quantiles interpolate linearly in
+ * s.  RTT tails are close to power laws, where a wide tail centroid's plain
+ * mean sits far above its middle value and linear interpolation overshoots;
+ * on the log scale both are nearly exact, and for narrow centroids in the
+ * body the two scales agree.
  */
 #ifndef RTTQ_TDIGEST_H
 #define RTTQ_TDIGEST_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,9 +33,21 @@ struct hist;
 struct tdigest;
 
 struct tdigest_centroid {
-	double mean;     /* mean of the values it stands for */
+	double mean;     /* mean of ln(1 + v) over its values v */
 	uint64_t weight; /* how many values, >= 1 */
 };
+
+/** tdigest_scaled() - a value on the centroid scale: ln(1 + @v). */
+static inline double tdigest_scaled(double v)
+{
+	return log1p(v);
+}
+
+/** tdigest_unscaled() - back from the centroid scale: e^@s - 1. */
+static inline double tdigest_unscaled(double s)
+{
+	return expm1(s);
+}
 
 /**
  * tdigest_new() - allocate an empty digest.
@@ -43,7 +64,8 @@ RTTQ_API void tdigest_free(struct tdigest *td);
 /**
  * tdigest_add() - add @weight occurrences of @value.
  *
- * @return 0, -EINVAL for a non-finite value or zero weight, -ENOMEM.
+ * @return 0, -EINVAL for a negative or non-finite value or zero weight,
+ *         -ENOMEM.
  */
 RTTQ_API int tdigest_add(struct tdigest *td, double value, uint64_t weight);
 
@@ -98,7 +120,8 @@ RTTQ_API size_t tdigest_centroids(struct tdigest *td,
  * tdigest_from_centroids() - rebuild a digest from its parts (the codec's
  * decoder uses this after validating them).
  * @compression: delta.
- * @c: centroids sorted by mean, each weight >= 1.
+ * @c: centroids sorted by mean (on the centroid scale, so >= 0), each
+ *     weight >= 1.
  * @n: number of centroids.
  * @min: smallest value.
  * @max: largest value.

@@ -1,11 +1,425 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* rttq hist: placeholder until the subcommand lands. */
+/*
+ * rttq hist: a live TCP RTT histogram straight from the kernel, in the
+ * manner of bcc's tcprtt.  Loads the collector (same filters and groups as
+ * rttq-agent), and every interval prints per group a log2 view of the new
+ * events plus p50/p90/p99 taken from the fine log-linear buckets.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
+#include "buckets.h"
+#include "collector.h"
 #include "commands.h"
+#include "hist.h"
+
+#define BAR_WIDTH 40
+#define LOG2_ROWS 34  /* row 0 for value 0, row e + 1 for [2^e, 2^(e+1)) */
+
+struct env {
+	unsigned long interval_s;   /* 0: one summary at the end */
+	unsigned long duration_s;   /* 0: until SIGINT */
+	bool timestamp;
+	bool milliseconds;
+	bool extended;
+	struct collector_opts copts;
+};
+
+static volatile sig_atomic_t exiting;
+
+static const char usage_text[] =
+"Usage: rttq hist [OPTIONS]\n"
+"\n"
+"Summarize TCP RTT (the kernel's smoothed RTT of each socket, per received\n"
+"segment) as histograms, per group.  Needs root.\n"
+"\n"
+"Options:\n"
+"  -i, --interval SEC     print a summary every SEC seconds\n"
+"                         (default: one summary at the end)\n"
+"  -d, --duration SEC     stop after SEC seconds (default: until Ctrl-C)\n"
+"  -T, --timestamp        print the time of each summary\n"
+"  -m, --milliseconds     histogram and quantiles in ms (default: us)\n"
+"  -e, --extended         also print the average per group\n"
+"      --lport PORT       only sockets with this local port (default: all)\n"
+"      --rport PORT       only sockets with this remote port (default: all)\n"
+"      --laddr ADDR[/N]   only this local address or prefix, IPv4 or IPv6\n"
+"                         (default: all)\n"
+"      --raddr ADDR[/N]   only this remote address or prefix (default: all)\n"
+"      --include-loopback count loopback peers too (default: excluded)\n"
+"      --group-by LIST    one histogram per value of these comma-separated\n"
+"                         fields: laddr, raddr, lport, rport (default: none,\n"
+"                         only \"all\")\n"
+"      --attach MODE      fentry, tp_btf, raw_tp or kprobe (default: the\n"
+"                         first that works, in that order)\n"
+"      --sub-bits G       log-linear sub-bucket bits, %d..%d (default: %d)\n"
+"      --max-groups N     bound on distinct groups (default: %d)\n"
+"  -v, --verbose          libbpf debug output\n"
+"  -h, --help             this text\n"
+"\n"
+"Examples:\n"
+"  rttq hist -i 1 -d 10             1-second summaries for 10 seconds\n"
+"  rttq hist -m -T --group-by raddr per peer, in ms, with timestamps\n"
+"  rttq hist --rport 443 -e         HTTPS peers only, with averages\n";
+
+enum {
+	OPT_LPORT = 256,
+	OPT_RPORT,
+	OPT_LADDR,
+	OPT_RADDR,
+	OPT_INCLUDE_LOOPBACK,
+	OPT_GROUP_BY,
+	OPT_ATTACH,
+	OPT_SUB_BITS,
+	OPT_MAX_GROUPS,
+};
+
+static const struct option long_opts[] = {
+	{ "interval", required_argument, NULL, 'i' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "timestamp", no_argument, NULL, 'T' },
+	{ "milliseconds", no_argument, NULL, 'm' },
+	{ "extended", no_argument, NULL, 'e' },
+	{ "lport", required_argument, NULL, OPT_LPORT },
+	{ "rport", required_argument, NULL, OPT_RPORT },
+	{ "laddr", required_argument, NULL, OPT_LADDR },
+	{ "raddr", required_argument, NULL, OPT_RADDR },
+	{ "include-loopback", no_argument, NULL, OPT_INCLUDE_LOOPBACK },
+	{ "group-by", required_argument, NULL, OPT_GROUP_BY },
+	{ "attach", required_argument, NULL, OPT_ATTACH },
+	{ "sub-bits", required_argument, NULL, OPT_SUB_BITS },
+	{ "max-groups", required_argument, NULL, OPT_MAX_GROUPS },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, usage_text, BUCKET_SUB_BITS_MIN, BUCKET_SUB_BITS_MAX,
+		BUCKET_SUB_BITS_DEFAULT, COLLECTOR_MAX_GROUPS_DEFAULT);
+}
+
+/* strtoul with the whole text consumed and @min <= value <= @max. */
+static int parse_ulong(const char *what, const char *text, unsigned long min,
+		       unsigned long max, unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-' || v < min ||
+	    v > max) {
+		fprintf(stderr, "rttq hist: %s '%s': expected %lu..%lu\n",
+			what, text, min, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct env *env)
+{
+	struct rttq_error err = { 0 };
+	unsigned long v;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "i:d:Tmevh", long_opts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			if (parse_ulong("interval", optarg, 1, 86400 * 365,
+					&env->interval_s))
+				return 2;
+			break;
+		case 'd':
+			if (parse_ulong("duration", optarg, 1, 86400 * 365,
+					&env->duration_s))
+				return 2;
+			break;
+		case 'T':
+			env->timestamp = true;
+			break;
+		case 'm':
+			env->milliseconds = true;
+			break;
+		case 'e':
+			env->extended = true;
+			break;
+		case OPT_LPORT:
+		case OPT_RPORT:
+			if (parse_ulong(opt == OPT_LPORT ? "lport" : "rport",
+					optarg, 1, 65535, &v))
+				return 2;
+			if (opt == OPT_LPORT)
+				env->copts.lport = (uint16_t)v;
+			else
+				env->copts.rport = (uint16_t)v;
+			break;
+		case OPT_LADDR:
+		case OPT_RADDR:
+			if (collector_parse_addr(optarg, opt == OPT_LADDR
+						 ? &env->copts.laddr
+						 : &env->copts.raddr, &err)) {
+				fprintf(stderr, "rttq hist: %s\n", err.msg);
+				return 2;
+			}
+			break;
+		case OPT_INCLUDE_LOOPBACK:
+			env->copts.include_loopback = true;
+			break;
+		case OPT_GROUP_BY:
+			if (collector_parse_group_by(optarg,
+						     &env->copts.group_by,
+						     &err)) {
+				fprintf(stderr, "rttq hist: %s\n", err.msg);
+				return 2;
+			}
+			break;
+		case OPT_ATTACH:
+			env->copts.attach = optarg;
+			break;
+		case OPT_SUB_BITS:
+			if (parse_ulong("sub-bits", optarg, BUCKET_SUB_BITS_MIN,
+					BUCKET_SUB_BITS_MAX, &v))
+				return 2;
+			env->copts.sub_bits = (unsigned int)v;
+			break;
+		case OPT_MAX_GROUPS:
+			if (parse_ulong("max-groups", optarg, 1, 1u << 20, &v))
+				return 2;
+			env->copts.max_groups = (uint32_t)v;
+			break;
+		case 'v':
+			env->copts.verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "rttq hist: unexpected argument '%s'\n",
+			argv[optind]);
+		return 2;
+	}
+	return 0;
+}
+
+static void on_sigint(int sig)
+{
+	exiting = 1;
+}
+
+/* Row of the log2 view for @value: 0 for 0, else floor(log2 v) + 1. */
+static unsigned int log2_row(uint64_t value)
+{
+	unsigned int row = 0;
+
+	while (value) {
+		row++;
+		value >>= 1;
+	}
+	return row;
+}
+
+static void print_bar(uint64_t count, uint64_t max)
+{
+	unsigned int stars = max ? (unsigned int)(count * BAR_WIDTH / max) : 0;
+	unsigned int i;
+
+	putchar('|');
+	for (i = 0; i < BAR_WIDTH; i++)
+		putchar(i < stars ? '*' : ' ');
+	putchar('|');
+}
+
+/*
+ * The log2 view: fine buckets never straddle a power of two (each power of
+ * two is split into whole sub-buckets), so in us every fine bucket falls in
+ * exactly one row.  In ms a bucket goes to the row of its lower edge.
+ */
+static void print_log2(const struct env *env, const struct hist *h)
+{
+	uint64_t rows[LOG2_ROWS] = { 0 }, count, max = 0, lo;
+	unsigned int g = hist_sub_bits(h), r, first = LOG2_ROWS, last = 0;
+	uint32_t index = 0;
+
+	while (hist_next_slot(h, &index, &count)) {
+		lo = bucket_lo(index, g);
+		r = log2_row(env->milliseconds ? lo / 1000 : lo);
+		rows[r] += count;
+		index++;
+	}
+	for (r = 0; r < LOG2_ROWS; r++) {
+		if (!rows[r])
+			continue;
+		if (r < first)
+			first = r;
+		last = r;
+		if (rows[r] > max)
+			max = rows[r];
+	}
+	if (first == LOG2_ROWS)
+		return;
+	printf("%24s : count      distribution\n",
+	       env->milliseconds ? "msecs" : "usecs");
+	for (r = first; r <= last; r++) {
+		uint64_t row_lo = r ? 1ull << (r - 1) : 0;
+		uint64_t row_hi = r ? (1ull << r) - 1 : 0;
+
+		printf("%10llu -> %-10llu : %-10llu ", (unsigned long long)row_lo,
+		       (unsigned long long)row_hi, (unsigned long long)rows[r]);
+		print_bar(rows[r], max);
+		putchar('\n');
+	}
+}
+
+/* What print_group() needs across one drain. */
+struct summary {
+	const struct env *env;
+	unsigned int groups;        /* groups printed so far */
+};
+
+static int print_group(const char *group, const struct hist *delta,
+		       void *arg)
+{
+	struct summary *sum = arg;
+	const struct env *env = sum->env;
+	double div = env->milliseconds ? 1000.0 : 1.0;
+	const char *unit = env->milliseconds ? "ms" : "us";
+	uint64_t n = hist_count(delta);
+
+	printf("%s: %llu events, p50 %.3f %s, p90 %.3f %s, p99 %.3f %s", group,
+	       (unsigned long long)n, hist_quantile(delta, 0.50) / div, unit,
+	       hist_quantile(delta, 0.90) / div, unit,
+	       hist_quantile(delta, 0.99) / div, unit);
+	/* Drained counts know the bucket, not the value: avg from midpoints. */
+	if (env->extended && n)
+		printf(", avg %.3f %s", hist_sum_us(delta) / (double)n / div,
+		       unit);
+	putchar('\n');
+	print_log2(env, delta);
+	putchar('\n');
+	sum->groups++;
+	return 0;
+}
+
+static int print_summary(const struct env *env, struct collector *c,
+			 uint64_t *overflow_seen)
+{
+	struct summary sum = { .env = env };
+	struct rttq_error err = { 0 };
+	uint64_t overflow;
+	char ts[32];
+	time_t now;
+	struct tm tm;
+
+	if (env->timestamp) {
+		now = time(NULL);
+		if (localtime_r(&now, &tm) &&
+		    strftime(ts, sizeof(ts), "%H:%M:%S", &tm))
+			printf("%s\n", ts);
+	}
+	if (collector_drain(c, print_group, &sum, &err) < 0) {
+		fprintf(stderr, "rttq hist: %s\n", err.msg);
+		return -1;
+	}
+	if (!sum.groups)
+		printf("no events\n\n");
+	overflow = collector_overflow(c);
+	if (overflow != *overflow_seen) {
+		printf("overflow: %llu events found no free group "
+		       "(raise --max-groups)\n\n",
+		       (unsigned long long)(overflow - *overflow_seen));
+		*overflow_seen = overflow;
+	}
+	fflush(stdout);
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Sleep until @until (monotonic s, may be INFINITY) or until SIGINT. */
+static void sleep_until(double until)
+{
+	struct timespec ts;
+	double left;
+
+	while (!exiting && (left = until - now_s()) > 0) {
+		if (left > 1.0)
+			left = 1.0;
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+	}
+}
 
 int cmd_hist(int argc, char **argv)
 {
-	fprintf(stderr, "rttq hist: not built yet\n");
-	return 1;
+	struct env env = { 0 };
+	struct rttq_error err = { 0 };
+	struct collector *c = NULL;
+	struct sigaction sa;
+	double start, end, next;
+	uint64_t overflow_seen = 0;
+	int ret;
+
+	ret = parse_args(argc, argv, &env);
+	if (ret)
+		return ret < 0 ? 0 : ret;
+
+	if (collector_open(&env.copts, &c, &err)) {
+		fprintf(stderr, "rttq hist: %s\n", err.msg);
+		return 1;
+	}
+
+	/* No SA_RESTART: SIGINT must cut the sleep short. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	printf("Tracing TCP RTT via %s", collector_attach_mode(c));
+	if (env.duration_s)
+		printf(" for %lu s.\n\n", env.duration_s);
+	else
+		printf("... Hit Ctrl-C to end.\n\n");
+	fflush(stdout);
+
+	start = now_s();
+	end = env.duration_s ? start + (double)env.duration_s : INFINITY;
+	next = env.interval_s ? start + (double)env.interval_s : end;
+	ret = 0;
+	while (!exiting) {
+		sleep_until(next < end ? next : end);
+		if (print_summary(&env, c, &overflow_seen)) {
+			ret = 1;
+			break;
+		}
+		if (now_s() >= end - 1e-3)
+			break;
+		if (env.interval_s)
+			next += (double)env.interval_s;
+	}
+	collector_close(c);
+	return ret;
 }

@@ -52,22 +52,30 @@ struct store_query {
 	int64_t to_s;
 };
 
-/* Called once per record; the record is only valid during the call.
- * A non-zero return stops the query and is returned by store_query(). */
+/* Called once per record; the record (strings and digest included) is only
+ * valid during the call.  A non-zero return stops the query and is returned
+ * by store_query() without touching its @err.  The callback must not call
+ * into the same store handle (statements are shared); another handle on the
+ * same URL is fine. */
 typedef int (*store_record_fn)(const struct store_record *rec, void *arg);
 
-/* Called once per distinct (host, group) series. */
+/* Called once per distinct (host, group) series; same rules as above. */
 typedef int (*store_series_fn)(const char *host, const char *group,
 			       void *arg);
 
 /**
  * store_open() - open (creating when needed) the store named by @url.
- * @url: "sqlite:PATH" (or a bare path ending in .db).
- * @out: receives the store.
+ * @url: "sqlite:PATH" (or a bare path ending in .db; "sqlite::memory:"
+ *       for a private in-memory store).  SQLite creates the parent
+ *       directories and the file, and switches the file to WAL.
+ * @out: receives the store; NULL on failure.
  * @err: receives a message naming the URL and the problem; may be NULL.
  *
- * @return 0, -EINVAL for a malformed or unknown URL, -EACCES / -EIO /
- *         -ENOENT when the backend cannot be opened, -ENOMEM.
+ * @return 0, -EINVAL for an empty, malformed or unknown URL or a file that
+ *         is not an rttq store, -ENOTSUP for a newer schema version,
+ *         -EACCES / -ENOENT / -ENOTDIR (the errno of the failing directory
+ *         or file), -EBUSY when locked for over 5 s, -EIO for a damaged
+ *         file, -ENOMEM.
  */
 RTTQ_API int store_open(const char *url, struct store **out,
 			struct rttq_error *err);
@@ -77,36 +85,64 @@ RTTQ_API void store_close(struct store *st);
 
 /**
  * store_put() - write @n records atomically (all or none for SQLite).
+ * @st: the store.
+ * @recs: records; each replaces any stored record with the same key.
+ * @n: how many; 0 does nothing.
+ * @err: receives a message naming the store and the record; may be NULL.
  *
- * @return 0, -EINVAL for a record with empty host/group or zero period,
- *         -EIO when the backend refused the write.
+ * Every record is checked before anything is written: non-empty host and
+ * group within STORE_HOST_MAX / STORE_GROUP_MAX, period_s > 0, start_s a
+ * multiple of period_s, 0 < periods_total, periods <= periods_total,
+ * count <= INT64_MAX, no NaN in sum/min/max, a non-empty digest.
+ *
+ * @return 0, -EINVAL for a record failing those checks (nothing written),
+ *         -EBUSY when the store stayed locked, -ENOSPC, -EIO when the
+ *         backend refused the write.
  */
 RTTQ_API int store_put(struct store *st, const struct store_record *recs,
 		       size_t n, struct rttq_error *err);
 
 /**
  * store_query() - call @fn for every record matching @q, ordered by host
- * then start time.
+ * (bytewise) then start time.
+ * @st: the store.
+ * @q: what to read; an empty range (from_s > to_s) matches nothing.
+ * @fn: called per record.
+ * @arg: passed to @fn.
+ * @err: receives a message; may be NULL.
  *
- * @return 0, the first non-zero value returned by @fn, -EIO.
+ * @return 0, the first non-zero value returned by @fn, -EINVAL for an empty
+ *         host/group or a zero period_s, -EIO for a stored record with
+ *         impossible values (message names host/group/start) or a damaged
+ *         file, -EBUSY.
  */
 RTTQ_API int store_query(struct store *st, const struct store_query *q,
 			 store_record_fn fn, void *arg, struct rttq_error *err);
 
 /**
  * store_series() - call @fn for every (host, group) with a record of any
- * resolution starting in [from_s, to_s]; @host NULL lists every host.
+ * resolution starting in [from_s, to_s], ordered by host then group.
+ * @st: the store.
+ * @host: only this host; NULL lists every host.
+ * @from_s: first start, UTC epoch seconds, inclusive.
+ * @to_s: last start, inclusive.
+ * @fn: called per series.
+ * @arg: passed to @fn.
+ * @err: receives a message; may be NULL.
  *
- * @return 0, the first non-zero value returned by @fn, -EIO.
+ * @return 0, the first non-zero value returned by @fn, -EINVAL for an empty
+ *         host, -EIO, -EBUSY.
  */
 RTTQ_API int store_series(struct store *st, const char *host, int64_t from_s,
 			  int64_t to_s, store_series_fn fn, void *arg,
 			  struct rttq_error *err);
 
 /**
- * store_ping() - check that the store answers.
+ * store_ping() - check that the store answers (reads its records table).
+ * @st: the store.
+ * @err: receives a message; may be NULL.
  *
- * @return 0, -EIO.
+ * @return 0, -EIO, -EBUSY.
  */
 RTTQ_API int store_ping(struct store *st, struct rttq_error *err);
 

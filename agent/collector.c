@@ -1,0 +1,644 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The collector (collector.h): loads kernel/rttq.bpf.c through its
+ * skeleton with the first attach point that works, and turns the kernel's
+ * cumulative per-CPU u32 bucket counters into per-group deltas by keeping
+ * the previous sum of every group and subtracting in u32 arithmetic.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "buckets.h"
+#include "collector.h"
+#include "hist.h"
+#include "rttq.h"
+#include "rttq.skel.h"
+
+#define BTF_VMLINUX_PATH "/sys/kernel/btf/vmlinux"
+
+/* Capability numbers from linux/capability.h (glibc has no CAP_BPF). */
+#define CAP_SYS_ADMIN_BIT 21
+#define CAP_PERFMON_BIT 38
+#define CAP_BPF_BIT 39
+
+_Static_assert(COLLECTOR_BY_LADDR == RTTQ_BY_LADDR &&
+		       COLLECTOR_BY_RADDR == RTTQ_BY_RADDR &&
+		       COLLECTOR_BY_LPORT == RTTQ_BY_LPORT &&
+		       COLLECTOR_BY_RPORT == RTTQ_BY_RPORT,
+	       "collector.h and rttq.h group-by bits differ");
+
+enum attach_mode {
+	MODE_FENTRY,
+	MODE_TP_BTF,
+	MODE_RAW_TP,
+	MODE_KPROBE,
+	MODE_COUNT,
+};
+
+/* The fallback order of DESIGN.md. */
+static const char *const mode_names[MODE_COUNT] = {
+	[MODE_FENTRY] = "fentry",
+	[MODE_TP_BTF] = "tp_btf",
+	[MODE_RAW_TP] = "raw_tp",
+	[MODE_KPROBE] = "kprobe",
+};
+
+struct collector {
+	struct rttq_bpf *skel;
+	struct bpf_link *link;
+	struct bpf_program *prog;
+	enum attach_mode mode;
+	unsigned int sub_bits;
+	unsigned int group_by;
+	uint32_t slots;        /* BUCKET_SLOTS(sub_bits) */
+	uint32_t key_size;     /* bytes of struct rttq_key the map hashes */
+	uint32_t max_groups;
+	int ncpus;             /* possible CPUs: per-CPU values come this many */
+	size_t stride;         /* bytes per CPU in a per-CPU value */
+	void *percpu;          /* ncpus * stride, one lookup's worth */
+	uint32_t *cur;         /* slots: this drain's sum over CPUs */
+	uint32_t *prev_all;    /* slots: previous sum of "all" */
+	uint32_t **prev;       /* max_groups: previous sums by group id */
+	struct hist *scratch;  /* the delta handed to the callback */
+};
+
+/* ---------------------------------------------------------------------- */
+/* Parsing                                                                */
+/* ---------------------------------------------------------------------- */
+
+int collector_parse_group_by(const char *text, unsigned int *out,
+			     struct rttq_error *err)
+{
+	static const struct {
+		const char *word;
+		unsigned int bit;
+	} words[] = {
+		{ "laddr", COLLECTOR_BY_LADDR },
+		{ "raddr", COLLECTOR_BY_RADDR },
+		{ "lport", COLLECTOR_BY_LPORT },
+		{ "rport", COLLECTOR_BY_RPORT },
+	};
+	unsigned int bits = 0;
+	const char *p = text, *end;
+	size_t len, i;
+
+	if (!strcmp(text, "none")) {
+		*out = 0;
+		return 0;
+	}
+	for (;;) {
+		end = strchr(p, ',');
+		len = end ? (size_t)(end - p) : strlen(p);
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (strlen(words[i].word) == len &&
+			    !strncmp(p, words[i].word, len))
+				break;
+		if (i == sizeof(words) / sizeof(words[0]))
+			return rttq_fail(err, -EINVAL,
+					 "group-by '%s': unknown word '%.*s' "
+					 "(use laddr, raddr, lport, rport or none)",
+					 text, (int)len, p);
+		bits |= words[i].bit;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	*out = bits;
+	return 0;
+}
+
+int collector_parse_addr(const char *text, struct addr_filter *out,
+			 struct rttq_error *err)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(text, '/');
+	unsigned long prefix;
+	unsigned int max;
+	size_t len = slash ? (size_t)(slash - text) : strlen(text);
+	char *end;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0 || len >= sizeof(buf))
+		return rttq_fail(err, -EINVAL, "address '%s': not an address",
+				 text);
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET, buf, out->addr) == 1) {
+		out->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
+		out->family = AF_INET6;
+		max = 128;
+	} else {
+		return rttq_fail(err, -EINVAL,
+				 "address '%s': not an IPv4 or IPv6 address",
+				 text);
+	}
+	out->prefix = max;
+	if (slash) {
+		errno = 0;
+		prefix = strtoul(slash + 1, &end, 10);
+		if (errno || end == slash + 1 || *end || prefix > max ||
+		    slash[1] == '-' || slash[1] == '+') {
+			out->family = 0;
+			return rttq_fail(err, -EINVAL,
+					 "address '%s': prefix length must be "
+					 "0..%u", text, max);
+		}
+		out->prefix = (unsigned int)prefix;
+	}
+	return 0;
+}
+
+/*
+ * A filter as the kernel applies it: (addr & mask) == net over four
+ * network-order words, with IPv4 in the v4-mapped form ::ffff:a.b.c.d, so
+ * an IPv4 /p is an IPv6 /(96 + p).
+ */
+static void filter_to_words(const struct addr_filter *f, uint32_t net[4],
+			    uint32_t mask[4])
+{
+	uint8_t addr[16] = { 0 };
+	unsigned int prefix = f->prefix, i, bits;
+
+	if (f->family == AF_INET) {
+		addr[10] = 0xff;
+		addr[11] = 0xff;
+		memcpy(addr + 12, f->addr, 4);
+		prefix += 96;
+	} else {
+		memcpy(addr, f->addr, 16);
+	}
+	for (i = 0; i < 4; i++) {
+		bits = prefix > 32 * i ? prefix - 32 * i : 0;
+		if (bits > 32)
+			bits = 32;
+		/* The top @bits bits set: ~0 << (32 - bits), without << 32. */
+		mask[i] = htonl(bits ? ~0u << (32 - bits) : 0);
+		memcpy(&net[i], addr + 4 * i, 4);
+		net[i] &= mask[i];
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* Group names                                                            */
+/* ---------------------------------------------------------------------- */
+
+static void format_addr(const uint8_t a[16], char *buf, size_t size)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					    0xff, 0xff };
+
+	if (!memcmp(a, mapped, sizeof(mapped)))
+		inet_ntop(AF_INET, a + 12, buf, size);
+	else
+		inet_ntop(AF_INET6, a, buf, size);
+}
+
+/* Appends "[,]NAME:VALUE" to @buf (NUL-terminated, @size bytes). */
+static void append_field(char *buf, size_t size, const char *field,
+			 const char *value)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, size - n, "%s%s:%s", n ? "," : "", field, value);
+}
+
+/* "laddr:A,raddr:B,lport:N,rport:M", the fields of @group_by only. */
+static void format_group(const struct rttq_key *k, unsigned int group_by,
+			 char *buf, size_t size)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	buf[0] = '\0';
+	if (group_by & COLLECTOR_BY_LADDR) {
+		format_addr(k->laddr, text, sizeof(text));
+		append_field(buf, size, "laddr", text);
+	}
+	if (group_by & COLLECTOR_BY_RADDR) {
+		format_addr(k->raddr, text, sizeof(text));
+		append_field(buf, size, "raddr", text);
+	}
+	if (group_by & COLLECTOR_BY_LPORT) {
+		snprintf(text, sizeof(text), "%u", (unsigned int)k->lport);
+		append_field(buf, size, "lport", text);
+	}
+	if (group_by & COLLECTOR_BY_RPORT) {
+		snprintf(text, sizeof(text), "%u",
+			 (unsigned int)ntohs(k->rport));
+		append_field(buf, size, "rport", text);
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* Open and close                                                         */
+/* ---------------------------------------------------------------------- */
+
+static int print_verbose(enum libbpf_print_level level, const char *fmt,
+			 va_list args)
+{
+	return vfprintf(stderr, fmt, args);
+}
+
+/*
+ * Quiet by default: trying fentry on a kernel that refuses it prints a
+ * verifier dump, and a failed mode is reported through rttq_error anyway.
+ */
+static int print_quiet(enum libbpf_print_level level, const char *fmt,
+		       va_list args)
+{
+	return 0;
+}
+
+/* Whether we may load tracing BPF: root, or CAP_BPF + CAP_PERFMON. */
+static bool have_bpf_caps(void)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	bool found = false;
+	FILE *f;
+
+	if (geteuid() == 0)
+		return true;
+	f = fopen("/proc/self/status", "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "CapEff:", 7)) {
+			errno = 0;
+			eff = strtoull(line + 7, NULL, 16);
+			found = errno == 0;
+			break;
+		}
+	}
+	fclose(f);
+	if (!found)
+		return false;
+	if (eff & (1ull << CAP_SYS_ADMIN_BIT))
+		return true;
+	return (eff & (1ull << CAP_BPF_BIT)) && (eff & (1ull << CAP_PERFMON_BIT));
+}
+
+static struct bpf_program *mode_prog(struct rttq_bpf *skel,
+				     enum attach_mode mode)
+{
+	switch (mode) {
+	case MODE_FENTRY:
+		return skel->progs.rttq_fentry;
+	case MODE_TP_BTF:
+		return skel->progs.rttq_tp_btf;
+	case MODE_RAW_TP:
+		return skel->progs.rttq_raw_tp;
+	case MODE_KPROBE:
+		return skel->progs.rttq_kprobe;
+	default:
+		return NULL;
+	}
+}
+
+static uint32_t key_size_for(unsigned int group_by)
+{
+	if (group_by & COLLECTOR_BY_LADDR)
+		return RTTQ_KEY_SIZE_ALL;
+	if (group_by & (COLLECTOR_BY_LPORT | COLLECTOR_BY_RPORT))
+		return RTTQ_KEY_SIZE_PORTS;
+	return RTTQ_KEY_SIZE_RADDR;
+}
+
+static int configure(struct collector *c, const struct collector_opts *o,
+		     enum attach_mode mode)
+{
+	struct rttq_bpf *skel = c->skel;
+	uint32_t value_size = RTTQ_VALUE_SIZE(c->slots);
+	enum attach_mode m;
+	int err;
+
+	skel->rodata->targ_sub_bits = c->sub_bits;
+	skel->rodata->targ_slots = c->slots;
+	skel->rodata->targ_group_by = c->group_by;
+	skel->rodata->targ_max_groups = c->group_by ? c->max_groups : 1;
+	skel->rodata->targ_lport = o->lport;
+	skel->rodata->targ_rport = htons(o->rport);
+	skel->rodata->targ_include_loopback = o->include_loopback;
+	if (o->laddr.family) {
+		skel->rodata->targ_laddr_on = true;
+		filter_to_words(&o->laddr, (uint32_t *)skel->rodata->targ_laddr_net,
+				(uint32_t *)skel->rodata->targ_laddr_mask);
+	}
+	if (o->raddr.family) {
+		skel->rodata->targ_raddr_on = true;
+		filter_to_words(&o->raddr, (uint32_t *)skel->rodata->targ_raddr_net,
+				(uint32_t *)skel->rodata->targ_raddr_mask);
+	}
+
+	err = bpf_map__set_value_size(skel->maps.all_hist, value_size);
+	if (!err)
+		err = bpf_map__set_value_size(skel->maps.group_counts,
+					      value_size);
+	if (!err)
+		err = bpf_map__set_key_size(skel->maps.group_ids, c->key_size);
+	/* Without --group-by the group maps are never touched: minimal. */
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.group_ids,
+					       c->group_by ? c->max_groups : 1);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.group_counts,
+					       c->group_by ? c->max_groups : 1);
+	for (m = 0; !err && m < MODE_COUNT; m++)
+		err = bpf_program__set_autoload(mode_prog(skel, m), m == mode);
+	return err;
+}
+
+/*
+ * One attempt: open, configure for @mode, load, attach.  On failure the
+ * skeleton is destroyed and the message appended to @why.
+ */
+static int try_mode(struct collector *c, const struct collector_opts *o,
+		    enum attach_mode mode, char *why, size_t why_size)
+{
+	const char *step;
+	size_t n = strlen(why);
+	int err;
+
+	c->skel = rttq_bpf__open();
+	if (!c->skel) {
+		err = -errno;
+		step = "open";
+		goto fail;
+	}
+	err = configure(c, o, mode);
+	step = "configure";
+	if (err)
+		goto fail;
+	err = rttq_bpf__load(c->skel);
+	step = "load";
+	if (err)
+		goto fail;
+	c->prog = mode_prog(c->skel, mode);
+	c->link = bpf_program__attach(c->prog);
+	if (!c->link) {
+		err = -errno;
+		step = "attach";
+		goto fail;
+	}
+	c->mode = mode;
+	return 0;
+
+fail:
+	if (!err)
+		err = -EINVAL;
+	snprintf(why + n, why_size - n, "%s%s: %s: %s", n ? "; " : "",
+		 mode_names[mode], step, strerror(-err));
+	rttq_bpf__destroy(c->skel);
+	c->skel = NULL;
+	c->prog = NULL;
+	return err;
+}
+
+static int alloc_buffers(struct collector *c)
+{
+	int err;
+
+	c->ncpus = libbpf_num_possible_cpus();
+	if (c->ncpus <= 0)
+		return c->ncpus < 0 ? c->ncpus : -EINVAL;
+	/* The kernel copies per-CPU values in 8-byte aligned strides. */
+	c->stride = (RTTQ_VALUE_SIZE(c->slots) + 7) & ~(size_t)7;
+	c->percpu = calloc((size_t)c->ncpus, c->stride);
+	c->cur = calloc(c->slots, sizeof(*c->cur));
+	c->prev_all = calloc(c->slots, sizeof(*c->prev_all));
+	c->prev = calloc(c->max_groups, sizeof(*c->prev));
+	if (!c->percpu || !c->cur || !c->prev_all || !c->prev)
+		return -ENOMEM;
+	err = hist_new(c->sub_bits, &c->scratch);
+	return err;
+}
+
+int collector_open(const struct collector_opts *opts, struct collector **out,
+		   struct rttq_error *err)
+{
+	char why[RTTQ_ERROR_MSG_MAX - 64] = "";
+	struct collector *c;
+	enum attach_mode m, first = 0, last = MODE_COUNT - 1;
+	int ret = -EINVAL;
+
+	*out = NULL;
+	if (opts->sub_bits &&
+	    (opts->sub_bits < BUCKET_SUB_BITS_MIN ||
+	     opts->sub_bits > BUCKET_SUB_BITS_MAX))
+		return rttq_fail(err, -EINVAL, "sub-bits %u: must be %d..%d",
+				 opts->sub_bits, BUCKET_SUB_BITS_MIN,
+				 BUCKET_SUB_BITS_MAX);
+	if (opts->group_by & ~0xfu)
+		return rttq_fail(err, -EINVAL, "group-by bits 0x%x: unknown",
+				 opts->group_by);
+	if (opts->attach) {
+		for (m = 0; m < MODE_COUNT; m++)
+			if (!strcmp(opts->attach, mode_names[m]))
+				break;
+		if (m == MODE_COUNT)
+			return rttq_fail(err, -EINVAL,
+					 "attach '%s': use fentry, tp_btf, "
+					 "raw_tp or kprobe", opts->attach);
+		first = last = m;
+	}
+	if (!have_bpf_caps())
+		return rttq_fail(err, -EPERM,
+				 "loading BPF needs root or CAP_BPF with "
+				 "CAP_PERFMON; run as root");
+	if (access(BTF_VMLINUX_PATH, R_OK))
+		return rttq_fail(err, -ENOENT,
+				 "no BTF: %s is missing, the kernel needs "
+				 "CONFIG_DEBUG_INFO_BTF=y", BTF_VMLINUX_PATH);
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return rttq_fail(err, -ENOMEM, "collector: out of memory");
+	c->sub_bits = opts->sub_bits ? opts->sub_bits : BUCKET_SUB_BITS_DEFAULT;
+	c->slots = BUCKET_SLOTS(c->sub_bits);
+	c->group_by = opts->group_by;
+	c->key_size = key_size_for(c->group_by);
+	c->max_groups = opts->max_groups ? opts->max_groups
+					 : COLLECTOR_MAX_GROUPS_DEFAULT;
+	ret = alloc_buffers(c);
+	if (ret) {
+		collector_close(c);
+		return rttq_fail(err, ret, "collector: %s", strerror(-ret));
+	}
+
+	libbpf_set_print(opts->verbose ? print_verbose : print_quiet);
+	for (m = first; m <= last; m++) {
+		ret = try_mode(c, opts, m, why, sizeof(why));
+		if (!ret)
+			break;
+	}
+	if (ret) {
+		collector_close(c);
+		return rttq_fail(err, ret, "no attach point worked (%s)", why);
+	}
+	*out = c;
+	return 0;
+}
+
+void collector_close(struct collector *c)
+{
+	uint32_t i;
+
+	if (!c)
+		return;
+	bpf_link__destroy(c->link);
+	rttq_bpf__destroy(c->skel);
+	for (i = 0; c->prev && i < c->max_groups; i++)
+		free(c->prev[i]);
+	free(c->prev);
+	hist_free(c->scratch);
+	free(c->prev_all);
+	free(c->cur);
+	free(c->percpu);
+	free(c);
+}
+
+const char *collector_attach_mode(const struct collector *c)
+{
+	return mode_names[c->mode];
+}
+
+int collector_prog_fd(const struct collector *c)
+{
+	return bpf_program__fd(c->prog);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Drain                                                                  */
+/* ---------------------------------------------------------------------- */
+
+/* The previous sums of group @gid, zero on first sight; NULL: no memory. */
+static uint32_t *prev_of(struct collector *c, uint32_t gid)
+{
+	if (!c->prev[gid])
+		c->prev[gid] = calloc(c->slots, sizeof(*c->prev[gid]));
+	return c->prev[gid];
+}
+
+/* c->cur = sum over CPUs of the per-CPU value in c->percpu (mod 2^32). */
+static void sum_cpus(struct collector *c)
+{
+	const uint8_t *base = c->percpu;
+	uint32_t i;
+	int cpu;
+
+	memcpy(c->cur, base, c->slots * sizeof(*c->cur));
+	for (cpu = 1; cpu < c->ncpus; cpu++) {
+		const uint32_t *v = (const uint32_t *)(base + cpu * c->stride);
+
+		for (i = 0; i < c->slots; i++)
+			c->cur[i] += v[i];
+	}
+}
+
+/*
+ * Delta of c->cur against @prev into c->scratch, then @prev = c->cur.
+ * u32 subtraction is exact across a wrap as long as fewer than 2^32 events
+ * land in one bucket between two drains.
+ * @return whether anything changed.
+ */
+static bool take_delta(struct collector *c, uint32_t *prev)
+{
+	bool any = false;
+	uint32_t i, d;
+
+	hist_reset(c->scratch);
+	for (i = 0; i < c->slots; i++) {
+		d = c->cur[i] - prev[i];
+		if (d) {
+			hist_add_slot(c->scratch, i, d);
+			any = true;
+		}
+	}
+	memcpy(prev, c->cur, c->slots * sizeof(*prev));
+	return any;
+}
+
+int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
+		    struct rttq_error *err)
+{
+	struct rttq_key key, next;
+	char name[2 * INET6_ADDRSTRLEN + 64];
+	uint32_t zero = 0, gid, *prev;
+	void *prev_key = NULL;
+	int fd, ids_fd, ret;
+
+	fd = bpf_map__fd(c->skel->maps.all_hist);
+	if (bpf_map_lookup_elem(fd, &zero, c->percpu))
+		return rttq_fail(err, -errno, "reading map all_hist: %s",
+				 strerror(errno));
+	sum_cpus(c);
+	if (take_delta(c, c->prev_all)) {
+		ret = fn("all", c->scratch, arg);
+		if (ret)
+			return ret;
+	}
+	if (!c->group_by)
+		return 0;
+
+	/*
+	 * The kernel only adds keys, never deletes them, so walking with
+	 * get_next_key sees every key that existed when the walk began.
+	 * A group id is in group_ids only once it is final.
+	 */
+	ids_fd = bpf_map__fd(c->skel->maps.group_ids);
+	fd = bpf_map__fd(c->skel->maps.group_counts);
+	memset(&key, 0, sizeof(key));
+	memset(&next, 0, sizeof(next));
+	while (!bpf_map_get_next_key(ids_fd, prev_key, &next)) {
+		key = next;
+		prev_key = &key;
+		if (bpf_map_lookup_elem(ids_fd, &key, &gid) ||
+		    gid >= c->max_groups)
+			continue;
+		if (bpf_map_lookup_elem(fd, &gid, c->percpu))
+			return rttq_fail(err, -errno,
+					 "reading map group_counts: %s",
+					 strerror(errno));
+		prev = prev_of(c, gid);
+		if (!prev)
+			return rttq_fail(err, -ENOMEM,
+					 "collector: no memory for a group");
+		sum_cpus(c);
+		if (!take_delta(c, prev))
+			continue;
+		format_group(&key, c->group_by, name, sizeof(name));
+		ret = fn(name, c->scratch, arg);
+		if (ret)
+			return ret;
+	}
+	if (errno != ENOENT)
+		return rttq_fail(err, -errno, "walking map group_ids: %s",
+				 strerror(errno));
+	return 0;
+}
+
+uint64_t collector_overflow(const struct collector *c)
+{
+	uint64_t *v, total = 0;
+	uint32_t zero = 0;
+	int cpu;
+
+	v = calloc((size_t)c->ncpus, sizeof(*v));
+	if (!v)
+		return 0;
+	if (!bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.overflow), &zero, v))
+		for (cpu = 0; cpu < c->ncpus; cpu++)
+			total += v[cpu];
+	free(v);
+	return total;
+}

@@ -1,0 +1,733 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * rttq-agent: the per-host daemon.  Loads the BPF collector, drains its
+ * counters on a libevent timer, accumulates them per group into UTC-aligned
+ * periods (common/series.h), and writes the closed periods and their hour and
+ * day rollups to the store.  SIGTERM, SIGINT or --duration end it cleanly:
+ * a last drain, the partial period and the rollups as they stand are written.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "buckets.h"
+#include "collector.h"
+#include "hist.h"
+#include "series.h"
+#include "store.h"
+#include "tdigest.h"
+
+#define INTERVAL_DEFAULT_S 5
+/* Records kept in memory while the store refuses writes: beyond this the
+ * newest are dropped, counted and reported (about a day of 1-minute base
+ * records for 20 groups, or an hour for 300). */
+#define PENDING_MAX_BYTES (64u << 20)
+/* Ticks fire this long after each multiple of --interval, so a drain right
+ * after a period boundary is attributed to the period that just ended. */
+#define TICK_MARGIN_MS 20
+#define LOSS_REPORT_EVERY_MS 60000
+#define EXIT_USAGE 2
+
+struct agent_opts {
+	const char *store_url;
+	char host[STORE_HOST_MAX];
+	uint32_t interval_s;
+	uint32_t period_s;
+	uint32_t duration_s; /* 0: until a signal */
+	double compression;
+	struct collector_opts collector;
+};
+
+/* Records handed over by the series table and not yet written: the copies
+ * survive a store outage until the next successful write. */
+struct pending {
+	struct store_record *recs; /* group and digest owned, host borrowed */
+	size_t n;
+	size_t cap;
+	size_t bytes;              /* digest and group bytes held */
+	uint64_t dropped;          /* records refused: bound reached */
+};
+
+struct agent {
+	const struct agent_opts *opts;
+	struct event_base *base;
+	struct store *store;
+	struct collector *collector;
+	struct series_table *series;
+	struct event *tick_ev;
+	int64_t last_drain_ms;   /* end of the previous drain window */
+	uint64_t overflow_seen;  /* collector_overflow() last reported */
+	uint64_t dropped_seen;   /* series_table_dropped() last reported */
+	uint64_t pending_dropped_seen;
+	int64_t last_loss_report_ms;
+	bool verbose;            /* -v: log every write */
+	bool store_failing;      /* the last write failed */
+	int exit_code;
+	struct pending pending;
+};
+
+RTTQ_PRINTF(1, 2)
+static void log_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("rttq-agent: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* floor(ms / 1000), also before 1970. */
+static int64_t ms_to_s(int64_t ms)
+{
+	return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+}
+
+/* -------------------------------------------------------------------------
+ * Command line
+ * ------------------------------------------------------------------------- */
+
+enum {
+	OPT_STORE = 256,
+	OPT_HOST,
+	OPT_INTERVAL,
+	OPT_PERIOD,
+	OPT_GROUP_BY,
+	OPT_LPORT,
+	OPT_RPORT,
+	OPT_LADDR,
+	OPT_RADDR,
+	OPT_LOOPBACK,
+	OPT_ATTACH,
+	OPT_MAX_GROUPS,
+	OPT_SUB_BITS,
+	OPT_COMPRESSION,
+	OPT_DURATION,
+};
+
+static const struct option long_options[] = {
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "host", required_argument, NULL, OPT_HOST },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "period", required_argument, NULL, OPT_PERIOD },
+	{ "group-by", required_argument, NULL, OPT_GROUP_BY },
+	{ "lport", required_argument, NULL, OPT_LPORT },
+	{ "rport", required_argument, NULL, OPT_RPORT },
+	{ "laddr", required_argument, NULL, OPT_LADDR },
+	{ "raddr", required_argument, NULL, OPT_RADDR },
+	{ "include-loopback", no_argument, NULL, OPT_LOOPBACK },
+	{ "attach", required_argument, NULL, OPT_ATTACH },
+	{ "max-groups", required_argument, NULL, OPT_MAX_GROUPS },
+	{ "sub-bits", required_argument, NULL, OPT_SUB_BITS },
+	{ "compression", required_argument, NULL, OPT_COMPRESSION },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: rttq-agent [OPTION]...\n"
+"Measure TCP RTT (srtt) with BPF and store per-period quantile digests.\n"
+"\n"
+"  --store URL          where records go: sqlite:PATH or\n"
+"                       dynamodb:TABLE[?region=R&endpoint=URL]\n"
+"                       (default %s)\n"
+"  --host NAME          host name written into records (default: gethostname)\n"
+"  --interval SEC       drain the kernel counters every SEC s, 1..period\n"
+"                       (default %d)\n"
+"  --period SEC         base period in s; must divide 3600 (default %d)\n"
+"  --group-by LIST      also record per-key groups: comma-separated laddr,\n"
+"                       raddr, lport, rport (default: only \"all\")\n"
+"  --lport PORT         only connections with this local port (default: any)\n"
+"  --rport PORT         only connections with this remote port (default: any)\n"
+"  --laddr ADDR[/LEN]   only this local address or prefix (default: any)\n"
+"  --raddr ADDR[/LEN]   only this remote address or prefix (default: any)\n"
+"  --include-loopback   also count loopback peers (default: skipped)\n"
+"  --attach MODE        force fentry, tp_btf, raw_tp or kprobe (default: the\n"
+"                       first that works, in that order)\n"
+"  --max-groups N       bound on distinct group keys, 1..%u (default %d)\n"
+"  --sub-bits G         histogram sub-bucket bits, %d..%d (default %d)\n"
+"  --compression C      t-digest compression, %g..%g (default %g)\n"
+"  --duration SEC       exit after SEC s, writing the partial period\n"
+"                       (default: run until SIGTERM or SIGINT)\n"
+"  -v, --verbose        log every write and libbpf's debug output\n"
+"  -h, --help           show this help and exit\n"
+"\n"
+"Exit status: 0 on a clean stop, 1 on a runtime failure, 2 on a bad option.\n",
+		STORE_URL_DEFAULT, INTERVAL_DEFAULT_S, SERIES_PERIOD_DEFAULT_S,
+		1u << 20, COLLECTOR_MAX_GROUPS_DEFAULT, BUCKET_SUB_BITS_MIN,
+		BUCKET_SUB_BITS_MAX, BUCKET_SUB_BITS_DEFAULT,
+		TDIGEST_COMPRESSION_MIN, TDIGEST_COMPRESSION_MAX,
+		TDIGEST_COMPRESSION_DEFAULT);
+}
+
+static int parse_u32(const char *flag, const char *text, uint32_t min,
+		     uint32_t max, uint32_t *out)
+{
+	unsigned long long v;
+	char *end = NULL;
+
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-' || v < min ||
+	    v > max) {
+		log_msg("%s: \"%s\" is not a whole number in %u..%u", flag,
+			text, min, max);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_double(const char *flag, const char *text, double min,
+			double max, double *out)
+{
+	char *end = NULL;
+	double v;
+
+	errno = 0;
+	v = strtod(text, &end);
+	if (errno || end == text || *end || !(v >= min && v <= max)) {
+		log_msg("%s: \"%s\" is not a number in %g..%g", flag, text,
+			min, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_port(const char *flag, const char *text, uint16_t *out)
+{
+	uint32_t v;
+
+	if (parse_u32(flag, text, 1, 65535, &v))
+		return -EINVAL;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int parse_attach(const char *text)
+{
+	static const char *const modes[] = { "fentry", "tp_btf", "raw_tp",
+					     "kprobe" };
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strcmp(text, modes[i]) == 0)
+			return 0;
+	log_msg("--attach: \"%s\" is not one of fentry, tp_btf, raw_tp, kprobe",
+		text);
+	return -EINVAL;
+}
+
+/* Parse argv into @o.  Returns 0, 1 when --help was printed, or -EINVAL
+ * after a message naming the flag. */
+static int parse_args(int argc, char **argv, struct agent_opts *o)
+{
+	struct rttq_error err = { 0 };
+	uint32_t v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "vh", long_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_STORE:
+			if (!optarg[0]) {
+				log_msg("--store: empty URL");
+				return -EINVAL;
+			}
+			o->store_url = optarg;
+			break;
+		case OPT_HOST:
+			if (!optarg[0] || strlen(optarg) >= sizeof(o->host)) {
+				log_msg("--host: name must be 1..%zu bytes",
+					sizeof(o->host) - 1);
+				return -EINVAL;
+			}
+			snprintf(o->host, sizeof(o->host), "%s", optarg);
+			break;
+		case OPT_INTERVAL:
+			if (parse_u32("--interval", optarg, 1, 3600,
+				      &o->interval_s))
+				return -EINVAL;
+			break;
+		case OPT_PERIOD:
+			if (parse_u32("--period", optarg, 1, 3600, &v))
+				return -EINVAL;
+			if (!series_period_valid(v)) {
+				log_msg("--period: %u s does not divide one hour (3600 s); try 1, 5, 10, 60, 300",
+					v);
+				return -EINVAL;
+			}
+			o->period_s = v;
+			break;
+		case OPT_GROUP_BY:
+			if (collector_parse_group_by(optarg,
+						     &o->collector.group_by,
+						     &err)) {
+				log_msg("--group-by: %s", err.msg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_LPORT:
+			if (parse_port("--lport", optarg, &o->collector.lport))
+				return -EINVAL;
+			break;
+		case OPT_RPORT:
+			if (parse_port("--rport", optarg, &o->collector.rport))
+				return -EINVAL;
+			break;
+		case OPT_LADDR:
+		case OPT_RADDR:
+			if (collector_parse_addr(optarg,
+						 c == OPT_LADDR ?
+							 &o->collector.laddr :
+							 &o->collector.raddr,
+						 &err)) {
+				log_msg("%s: %s",
+					c == OPT_LADDR ? "--laddr" : "--raddr",
+					err.msg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_LOOPBACK:
+			o->collector.include_loopback = true;
+			break;
+		case OPT_ATTACH:
+			if (parse_attach(optarg))
+				return -EINVAL;
+			o->collector.attach = optarg;
+			break;
+		case OPT_MAX_GROUPS:
+			if (parse_u32("--max-groups", optarg, 1, 1u << 20,
+				      &o->collector.max_groups))
+				return -EINVAL;
+			break;
+		case OPT_SUB_BITS:
+			if (parse_u32("--sub-bits", optarg, BUCKET_SUB_BITS_MIN,
+				      BUCKET_SUB_BITS_MAX, &v))
+				return -EINVAL;
+			o->collector.sub_bits = v;
+			break;
+		case OPT_COMPRESSION:
+			if (parse_double("--compression", optarg,
+					 TDIGEST_COMPRESSION_MIN,
+					 TDIGEST_COMPRESSION_MAX,
+					 &o->compression))
+				return -EINVAL;
+			break;
+		case OPT_DURATION:
+			if (parse_u32("--duration", optarg, 1, INT32_MAX,
+				      &o->duration_s))
+				return -EINVAL;
+			break;
+		case 'v':
+			o->collector.verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			fprintf(stderr, "Try 'rttq-agent --help'.\n");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		log_msg("unexpected argument \"%s\"", argv[optind]);
+		return -EINVAL;
+	}
+	if (o->interval_s > o->period_s) {
+		log_msg("--interval: %u s is longer than --period (%u s)",
+			o->interval_s, o->period_s);
+		return -EINVAL;
+	}
+	if (!o->host[0]) {
+		if (gethostname(o->host, sizeof(o->host)) != 0 || !o->host[0]) {
+			log_msg("--host: cannot read the host name (%s); pass --host",
+				strerror(errno));
+			return -EINVAL;
+		}
+		o->host[sizeof(o->host) - 1] = '\0';
+	}
+	return 0;
+}
+
+/* -------------------------------------------------------------------------
+ * Pending records and store writes
+ * ------------------------------------------------------------------------- */
+
+static void pending_clear(struct pending *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		free((char *)p->recs[i].group);
+		free((uint8_t *)p->recs[i].digest);
+	}
+	p->n = 0;
+	p->bytes = 0;
+}
+
+static void pending_release(struct pending *p)
+{
+	pending_clear(p);
+	free(p->recs);
+	p->recs = NULL;
+	p->cap = 0;
+}
+
+static int pending_copy(struct pending *p, const struct store_record *r,
+			const char *host)
+{
+	size_t bytes = r->digest_len + strlen(r->group) + 1;
+	struct store_record *copy;
+	uint8_t *digest;
+	char *group;
+
+	if (p->bytes + bytes > PENDING_MAX_BYTES) {
+		p->dropped++;
+		return 0;
+	}
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 64;
+
+		copy = realloc(p->recs, cap * sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		p->recs = copy;
+		p->cap = cap;
+	}
+	group = strdup(r->group);
+	digest = malloc(r->digest_len ? r->digest_len : 1);
+	if (!group || !digest) {
+		free(group);
+		free(digest);
+		return -ENOMEM;
+	}
+	if (r->digest_len)
+		memcpy(digest, r->digest, r->digest_len);
+	copy = &p->recs[p->n++];
+	*copy = *r;
+	copy->host = host;
+	copy->group = group;
+	copy->digest = digest;
+	p->bytes += bytes;
+	return 0;
+}
+
+/* series_emit_fn: keep every closed record until a write succeeds. */
+static int keep_records(const struct store_record *recs, size_t n, void *arg)
+{
+	struct agent *a = arg;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		rc = pending_copy(&a->pending, &recs[i], a->opts->host);
+		if (rc) {
+			log_msg("out of memory keeping records: %zu of %zu lost",
+				n - i, n);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Write everything pending in one store_put.  On failure the records stay
+ * for the next tick. */
+static int write_pending(struct agent *a)
+{
+	struct rttq_error err = { 0 };
+	size_t n = a->pending.n;
+	int rc;
+
+	if (a->pending.dropped > a->pending_dropped_seen) {
+		log_msg("%llu records dropped: more than %u MiB waiting for the store",
+			(unsigned long long)(a->pending.dropped -
+					     a->pending_dropped_seen),
+			PENDING_MAX_BYTES >> 20);
+		a->pending_dropped_seen = a->pending.dropped;
+	}
+	if (n == 0)
+		return 0;
+	rc = store_put(a->store, a->pending.recs, n, &err);
+	if (rc) {
+		if (!a->store_failing || a->verbose)
+			log_msg("store write failed: %s; keeping %zu records (%zu KiB) in memory, retrying every %u s (up to %u MiB)",
+				err.msg, n, a->pending.bytes >> 10,
+				a->opts->interval_s, PENDING_MAX_BYTES >> 20);
+		a->store_failing = true;
+		return rc;
+	}
+	if (a->store_failing)
+		log_msg("store write recovered: %zu records written", n);
+	else if (a->verbose)
+		log_msg("wrote %zu records", n);
+	a->store_failing = false;
+	pending_clear(&a->pending);
+	return 0;
+}
+
+/* -------------------------------------------------------------------------
+ * Draining and periods
+ * ------------------------------------------------------------------------- */
+
+struct drain_ctx {
+	struct agent *a;
+	int64_t at_s;
+};
+
+/* collector_group_fn: one group's delta into the series table. */
+static int add_group(const char *group, const struct hist *delta, void *arg)
+{
+	struct drain_ctx *d = arg;
+	int rc;
+
+	rc = series_table_add(d->a->series, group, d->at_s, delta);
+	if (rc == -ENOSPC)
+		return 0; /* counted; reported after the drain */
+	if (rc)
+		log_msg("group %s: cannot add samples: %s", group,
+			strerror(-rc));
+	return rc == -ENOMEM ? rc : 0;
+}
+
+/* Say how many samples found no group (kernel map or series table full),
+ * at most once a minute so a busy host does not flood the log. */
+static void report_losses(struct agent *a, int64_t at_ms, bool final)
+{
+	uint64_t overflow = collector_overflow(a->collector);
+	uint64_t dropped = series_table_dropped(a->series);
+
+	if (!final && at_ms - a->last_loss_report_ms < LOSS_REPORT_EVERY_MS)
+		return;
+	if (overflow == a->overflow_seen && dropped == a->dropped_seen)
+		return;
+	a->last_loss_report_ms = at_ms;
+	if (overflow > a->overflow_seen)
+		log_msg("%llu RTT samples found no room for a group key in the kernel (--max-groups %u)",
+			(unsigned long long)(overflow - a->overflow_seen),
+			a->opts->collector.max_groups);
+	if (dropped > a->dropped_seen)
+		log_msg("%llu RTT samples refused: more than %u groups active (--max-groups)",
+			(unsigned long long)(dropped - a->dropped_seen),
+			a->opts->collector.max_groups);
+	a->overflow_seen = overflow;
+	a->dropped_seen = dropped;
+}
+
+/*
+ * Drain the kernel and close the periods that ended by @at_ms.  A drain's
+ * samples arrived between the previous drain and now; they are attributed
+ * to the middle of that window, which with ticks just after each multiple of
+ * the interval lies inside the period they came from.
+ */
+static void drain_and_close(struct agent *a, int64_t at_ms)
+{
+	struct drain_ctx d = {
+		.a = a,
+		.at_s = ms_to_s(a->last_drain_ms + (at_ms - a->last_drain_ms) / 2),
+	};
+	struct rttq_error err = { 0 };
+	int rc;
+
+	rc = collector_drain(a->collector, add_group, &d, &err);
+	if (rc < 0)
+		log_msg("drain failed: %s", err.msg[0] ? err.msg : strerror(-rc));
+	else
+		a->last_drain_ms = at_ms;
+
+	rc = series_table_tick(a->series, ms_to_s(at_ms));
+	if (rc)
+		log_msg("closing period failed: %s (retrying next tick)",
+			strerror(-rc));
+
+	report_losses(a, at_ms, false);
+	write_pending(a);
+}
+
+/* Arm the tick for the next multiple of the interval (plus a margin). */
+static void schedule_tick(struct agent *a)
+{
+	int64_t interval_ms = (int64_t)a->opts->interval_s * 1000;
+	int64_t now = now_ms();
+	int64_t next = (now / interval_ms + 1) * interval_ms + TICK_MARGIN_MS;
+	struct timeval tv;
+
+	if (next - now < TICK_MARGIN_MS)
+		next += interval_ms;
+	tv.tv_sec = (next - now) / 1000;
+	tv.tv_usec = ((next - now) % 1000) * 1000;
+	evtimer_add(a->tick_ev, &tv);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct agent *a = arg;
+
+	drain_and_close(a, now_ms());
+	schedule_tick(a);
+}
+
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	struct agent *a = arg;
+
+	if (what & EV_SIGNAL)
+		log_msg("%s: writing the partial period and stopping",
+			strsignal((int)fd));
+	else
+		log_msg("--duration reached: writing the partial period and stopping");
+	event_base_loopbreak(a->base);
+}
+
+/* Last drain, partial period and rollups; one more try if the store is
+ * still failing, then report what could not be written. */
+static int shut_down(struct agent *a)
+{
+	int64_t at_ms = now_ms();
+	int rc;
+
+	drain_and_close(a, at_ms);
+	report_losses(a, at_ms, true);
+	rc = series_table_flush(a->series, ms_to_s(at_ms));
+	if (rc)
+		log_msg("closing the partial period failed: %s",
+			strerror(-rc));
+	if (write_pending(a) != 0) {
+		sleep(1);
+		if (write_pending(a) != 0) {
+			log_msg("exiting with %zu records not written",
+				a->pending.n);
+			return 1;
+		}
+	}
+	return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct agent_opts opts = {
+		.store_url = STORE_URL_DEFAULT,
+		.interval_s = INTERVAL_DEFAULT_S,
+		.period_s = SERIES_PERIOD_DEFAULT_S,
+		.compression = TDIGEST_COMPRESSION_DEFAULT,
+		.collector = {
+			.sub_bits = BUCKET_SUB_BITS_DEFAULT,
+			.max_groups = COLLECTOR_MAX_GROUPS_DEFAULT,
+		},
+	};
+	struct agent a = { .opts = &opts, .exit_code = 1 };
+	struct event *sigterm_ev = NULL, *sigint_ev = NULL, *stop_ev = NULL;
+	struct rttq_error err = { 0 };
+	struct series_config scfg;
+	int rc;
+
+	rc = parse_args(argc, argv, &opts);
+	if (rc)
+		return rc > 0 ? 0 : EXIT_USAGE;
+	a.verbose = opts.collector.verbose;
+	signal(SIGPIPE, SIG_IGN);
+
+	scfg = (struct series_config){
+		.host = opts.host,
+		.period_s = opts.period_s,
+		.sub_bits = opts.collector.sub_bits,
+		.compression = opts.compression,
+		.max_groups = opts.collector.max_groups,
+		.emit = keep_records,
+		.emit_arg = &a,
+	};
+	if (series_table_new(&scfg, &a.series, &err)) {
+		log_msg("%s", err.msg);
+		goto cleanup;
+	}
+	/* The store first: a typo in --store should not cost a BPF load. */
+	if (store_open(opts.store_url, &a.store, &err)) {
+		log_msg("cannot open the store: %s", err.msg);
+		goto cleanup;
+	}
+	if (collector_open(&opts.collector, &a.collector, &err)) {
+		log_msg("%s", err.msg);
+		goto cleanup;
+	}
+	log_msg("attached via %s; host %s, period %u s, drain every %u s, writing to %s",
+		collector_attach_mode(a.collector), opts.host, opts.period_s,
+		opts.interval_s, opts.store_url);
+
+	a.base = event_base_new();
+	if (!a.base) {
+		log_msg("cannot create the event loop");
+		goto cleanup;
+	}
+	a.tick_ev = evtimer_new(a.base, on_tick, &a);
+	sigterm_ev = evsignal_new(a.base, SIGTERM, on_stop, &a);
+	sigint_ev = evsignal_new(a.base, SIGINT, on_stop, &a);
+	if (!a.tick_ev || !sigterm_ev || !sigint_ev ||
+	    event_add(sigterm_ev, NULL) || event_add(sigint_ev, NULL)) {
+		log_msg("cannot register the timer and signal events");
+		goto cleanup;
+	}
+	if (opts.duration_s) {
+		struct timeval tv = { .tv_sec = opts.duration_s };
+
+		stop_ev = evtimer_new(a.base, on_stop, &a);
+		if (!stop_ev || evtimer_add(stop_ev, &tv)) {
+			log_msg("cannot register the --duration timer");
+			goto cleanup;
+		}
+	}
+
+	/* Observation starts now (the kernel counts from the attach), rounded
+	 * up to a whole second so a start 0.4 s into a period marks it partial. */
+	a.last_drain_ms = now_ms();
+	series_table_tick(a.series, ms_to_s(a.last_drain_ms + 999));
+	schedule_tick(&a);
+
+	if (event_base_dispatch(a.base) < 0) {
+		log_msg("event loop failed");
+		goto cleanup;
+	}
+	a.exit_code = shut_down(&a);
+	if (a.exit_code == 0)
+		log_msg("stopped; all records written");
+
+cleanup:
+	if (stop_ev)
+		event_free(stop_ev);
+	if (sigint_ev)
+		event_free(sigint_ev);
+	if (sigterm_ev)
+		event_free(sigterm_ev);
+	if (a.tick_ev)
+		event_free(a.tick_ev);
+	if (a.base)
+		event_base_free(a.base);
+	collector_close(a.collector);
+	store_close(a.store);
+	series_table_free(a.series);
+	pending_release(&a.pending);
+	return a.exit_code;
+}

@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Binary encoding of a t-digest and its summary: what every store record
+ * carries.  Compact (about 3 bytes per centroid; under 1 KiB, one DynamoDB
+ * write unit, at compression 100) and validated field by field on decode.
+ *
+ * Layout, version 1 (integers little-endian, varint = LEB128, at most 10
+ * bytes, no overlong encodings beyond that):
+ *
+ *   offset  bytes  field
+ *   0       2      magic "TD"
+ *   2       1      version = 1
+ *   3       1      flags, 0 (reserved)
+ *   4       2      compression (delta), rounded to an integer, u16
+ *   6       8      min, IEEE-754 double
+ *   14      8      max, double
+ *   22      8      sum, double
+ *   30      var    count: total weight, varint
+ *   ..      var    n: number of centroids, varint
+ *   ..      var    n times: mean key delta, varint; weight, varint (>= 1)
+ *   len-4   4      CRC-32 (zlib) of every byte before it
+ *
+ * Mean keys.  A mean m >= 0 is stored as the bit pattern of (float)m with
+ * its low MEAN_DROP_BITS mantissa bits rounded away: positive floats order
+ * like their bit patterns, so keys of sorted means are non-decreasing and
+ * stored as deltas from the previous key (the first from 0).  Ten mantissa
+ * bits remain: a mean is off by at most 2^-11 of itself (0.05 %), far
+ * inside a bucket's width, and most deltas fit one byte.  Unsorted means
+ * cannot be expressed at all.  Means are decoded onto the digest's
+ * ln(1 + v) scale (tdigest.h).
+ *
+ * The decoder checks, in order: length bounds, magic, version, CRC, each
+ * field in range (finite min <= max, positive weights that add up to count,
+ * means within [min, max] up to one key step, sum within [min, max] times
+ * count), and that no byte is left over.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "codec.h"
+#include "tdigest.h"
+
+#define MAGIC0 'T'
+#define MAGIC1 'D'
+#define HEADER_BYTES 30
+#define CRC_BYTES 4
+#define MEAN_DROP_BITS 13
+#define VARINT_MAX_BYTES 10
+
+/* ------------------------------------------------------------------------
+ * Byte helpers
+ * --------------------------------------------------------------------- */
+
+struct writer {
+	uint8_t *p;
+	size_t len, cap;
+	int err;
+};
+
+static void put_bytes(struct writer *w, const void *src, size_t n)
+{
+	if (w->err)
+		return;
+	if (w->len + n > w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 512;
+		uint8_t *p;
+
+		while (cap < w->len + n)
+			cap *= 2;
+		p = realloc(w->p, cap);
+		if (!p) {
+			w->err = -ENOMEM;
+			return;
+		}
+		w->p = p;
+		w->cap = cap;
+	}
+	memcpy(w->p + w->len, src, n);
+	w->len += n;
+}
+
+static void put_u64le(struct writer *w, uint64_t v, size_t n)
+{
+	uint8_t b[8];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	put_bytes(w, b, n);
+}
+
+static void put_double(struct writer *w, double d)
+{
+	uint64_t v;
+
+	memcpy(&v, &d, sizeof(v));
+	put_u64le(w, v, 8);
+}
+
+static void put_varint(struct writer *w, uint64_t v)
+{
+	uint8_t b[VARINT_MAX_BYTES];
+	size_t n = 0;
+
+	do {
+		b[n] = (uint8_t)(v & 0x7f);
+		v >>= 7;
+		if (v)
+			b[n] |= 0x80;
+		n++;
+	} while (v);
+	put_bytes(w, b, n);
+}
+
+struct reader {
+	const uint8_t *p;
+	size_t len, off;
+};
+
+static uint64_t get_u64le(struct reader *r, size_t n)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v |= (uint64_t)r->p[r->off + i] << (8 * i);
+	r->off += n;
+	return v;
+}
+
+static double get_double(struct reader *r)
+{
+	uint64_t v = get_u64le(r, 8);
+	double d;
+
+	memcpy(&d, &v, sizeof(d));
+	return d;
+}
+
+/* 0, CODEC_E_TRUNCATED at the end of input, CODEC_E_INVALID on overflow. */
+static int get_varint(struct reader *r, uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned int shift = 0;
+
+	for (;;) {
+		uint8_t b;
+
+		if (r->off >= r->len)
+			return CODEC_E_TRUNCATED;
+		b = r->p[r->off++];
+		if (shift == 63 && (b & 0x7e))
+			return CODEC_E_INVALID;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			break;
+		shift += 7;
+		if (shift > 63)
+			return CODEC_E_INVALID;
+	}
+	*out = v;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Mean keys
+ * --------------------------------------------------------------------- */
+
+static uint32_t mean_key(double mean)
+{
+	float f = (float)mean;
+	uint32_t bits;
+
+	memcpy(&bits, &f, sizeof(bits));
+	/* Round to nearest; a carry into the exponent stays monotone. */
+	return (bits + (1u << (MEAN_DROP_BITS - 1))) >> MEAN_DROP_BITS;
+}
+
+static double key_mean(uint64_t key)
+{
+	uint32_t bits = (uint32_t)(key << MEAN_DROP_BITS);
+	float f;
+
+	memcpy(&f, &bits, sizeof(f));
+	return f;
+}
+
+/* Largest key whose mean is finite: the bits of FLT_MAX, rounded. */
+#define MEAN_KEY_MAX (0x7f7fffffu >> MEAN_DROP_BITS)
+
+/* ------------------------------------------------------------------------
+ * Encode
+ * --------------------------------------------------------------------- */
+
+int codec_encode(struct tdigest *td, uint8_t **out, size_t *len)
+{
+	const struct tdigest_centroid *c;
+	struct writer w = { 0 };
+	size_t n = tdigest_centroids(td, &c), i;
+	uint64_t count = tdigest_count(td);
+	uint32_t prev = 0;
+	uint8_t head[4] = { MAGIC0, MAGIC1, CODEC_VERSION, 0 };
+	double min = count ? tdigest_min(td) : 0;
+	double max = count ? tdigest_max(td) : 0;
+
+	put_bytes(&w, head, sizeof(head));
+	put_u64le(&w, (uint64_t)lround(tdigest_compression(td)), 2);
+	put_double(&w, min);
+	put_double(&w, max);
+	put_double(&w, count ? tdigest_sum(td) : 0);
+	put_varint(&w, count);
+	put_varint(&w, n);
+	for (i = 0; i < n; i++) {
+		uint32_t key = mean_key(tdigest_unscaled(c[i].mean));
+
+		put_varint(&w, key - prev);
+		put_varint(&w, c[i].weight);
+		prev = key;
+	}
+	if (!w.err)
+		put_u64le(&w, crc32(0, w.p, (uInt)w.len), CRC_BYTES);
+	if (w.err) {
+		free(w.p);
+		return w.err;
+	}
+	*out = w.p;
+	*len = w.len;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Decode
+ * --------------------------------------------------------------------- */
+
+static int check_summary(double compression, double min, double max,
+			 double sum, uint64_t count, uint64_t n,
+			 size_t body_bytes, struct rttq_error *err)
+{
+	if (!(compression >= TDIGEST_COMPRESSION_MIN &&
+	      compression <= TDIGEST_COMPRESSION_MAX))
+		return rttq_fail(err, CODEC_E_INVALID,
+				 "digest: compression %.0f out of range",
+				 compression);
+	if (!isfinite(min) || !isfinite(max) || !isfinite(sum))
+		return rttq_fail(err, CODEC_E_INVALID,
+				 "digest: min, max or sum is not finite");
+	if (count && (min < 0 || min > max))
+		return rttq_fail(err, CODEC_E_INVALID,
+				 "digest: min %g and max %g are inconsistent",
+				 min, max);
+	if (count && (sum < min * (double)count * (1 - 1e-9) ||
+		      sum > max * (double)count * (1 + 1e-9)))
+		return rttq_fail(err, CODEC_E_INVALID,
+				 "digest: sum %g is impossible for %llu values "
+				 "in [%g, %g]", sum, (unsigned long long)count,
+				 min, max);
+	if ((count == 0) != (n == 0) || n > count)
+		return rttq_fail(err, CODEC_E_INVALID,
+				 "digest: %llu centroids for %llu values",
+				 (unsigned long long)n,
+				 (unsigned long long)count);
+	/* Every centroid takes at least two bytes. */
+	if (n > body_bytes / 2)
+		return rttq_fail(err, CODEC_E_TRUNCATED,
+				 "digest: %llu centroids cannot fit in %zu bytes",
+				 (unsigned long long)n, body_bytes);
+	return 0;
+}
+
+static int read_centroids(struct reader *r, struct tdigest_centroid *c,
+			  size_t n, uint64_t count, double min, double max,
+			  struct rttq_error *err)
+{
+	uint64_t key = 0, delta, weight, total = 0;
+	double slack = ldexp(1, -(23 - MEAN_DROP_BITS));
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		rc = get_varint(r, &delta);
+		if (!rc)
+			rc = get_varint(r, &weight);
+		if (rc)
+			return rttq_fail(err, rc, "digest: centroid %zu of %zu: "
+					 "%s", i, n, codec_strerror(rc));
+		if (delta > MEAN_KEY_MAX || key + delta > MEAN_KEY_MAX)
+			return rttq_fail(err, CODEC_E_INVALID,
+					 "digest: centroid %zu mean out of range",
+					 i);
+		key += delta;
+		if (!weight || weight > count - total)
+			return rttq_fail(err, CODEC_E_INVALID,
+					 "digest: centroid %zu weight %llu does "
+					 "not fit the count %llu", i,
+					 (unsigned long long)weight,
+					 (unsigned long long)count);
+		total += weight;
+		c[i].mean = key_mean(key);
+		c[i].weight = weight;
+		if (c[i].mean < min * (1 - slack) ||
+		    c[i].mean > max * (1 + slack))
+			return rttq_fail(err, CODEC_E_INVALID,
+					 "digest: centroid %zu mean %g outside "
+					 "[%g, %g]", i, c[i].mean, min, max);
+		/* Undo the key's rounding where it crossed an extreme. */
+		c[i].mean = tdigest_scaled(fmin(fmax(c[i].mean, min), max));
+	}
+	if (total != count)
+		return rttq_fail(err, CODEC_E_INVALID,
+				 "digest: weights add up to %llu, count says %llu",
+				 (unsigned long long)total,
+				 (unsigned long long)count);
+	return 0;
+}
+
+int codec_decode(const uint8_t *buf, size_t len, struct tdigest **out,
+		 struct rttq_error *err)
+{
+	struct reader r = { buf, len, 0 };
+	struct tdigest_centroid *c = NULL;
+	double compression, min, max, sum;
+	uint64_t count, n;
+	uint32_t crc;
+	int rc;
+
+	if (len > CODEC_MAX_BYTES)
+		return rttq_fail(err, CODEC_E_OVERSIZED,
+				 "digest: %zu bytes, more than the %d allowed",
+				 len, CODEC_MAX_BYTES);
+	if (len < 2 || buf[0] != MAGIC0 || buf[1] != MAGIC1)
+		return rttq_fail(err, len < 2 ? CODEC_E_TRUNCATED : CODEC_E_MAGIC,
+				 "digest: not a t-digest encoding (bad magic)");
+	if (len < HEADER_BYTES + 2 + CRC_BYTES)
+		return rttq_fail(err, CODEC_E_TRUNCATED,
+				 "digest: %zu bytes, shorter than any digest",
+				 len);
+	if (buf[2] != CODEC_VERSION)
+		return rttq_fail(err, CODEC_E_VERSION,
+				 "digest: format version %u, this build reads %d",
+				 buf[2], CODEC_VERSION);
+	r.len = len - CRC_BYTES;
+	r.off = r.len;
+	crc = (uint32_t)get_u64le(&r, CRC_BYTES);
+	if (crc != (uint32_t)crc32(0, buf, (uInt)r.len))
+		return rttq_fail(err, CODEC_E_CHECKSUM,
+				 "digest: checksum mismatch (corrupted bytes)");
+	if (buf[3] != 0)
+		return rttq_fail(err, CODEC_E_INVALID,
+				 "digest: unknown flags 0x%02x", buf[3]);
+	r.off = 4;
+	compression = (double)get_u64le(&r, 2);
+	min = get_double(&r);
+	max = get_double(&r);
+	sum = get_double(&r);
+	rc = get_varint(&r, &count);
+	if (!rc)
+		rc = get_varint(&r, &n);
+	if (rc)
+		return rttq_fail(err, rc, "digest: header: %s",
+				 codec_strerror(rc));
+	rc = check_summary(compression, min, max, sum, count, n,
+			   r.len - r.off, err);
+	if (rc)
+		return rc;
+	if (n) {
+		c = malloc(n * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+	}
+	rc = read_centroids(&r, c, n, count, min, max, err);
+	if (!rc && r.off != r.len)
+		rc = rttq_fail(err, CODEC_E_OVERSIZED,
+			       "digest: %zu unexpected bytes after the centroids",
+			       r.len - r.off);
+	if (!rc) {
+		rc = tdigest_from_centroids(compression, c, n, min, max, sum,
+					    out);
+		if (rc == -EINVAL)
+			rc = rttq_fail(err, CODEC_E_INVALID,
+				       "digest: centroids are not valid");
+	}
+	free(c);
+	return rc;
+}
+
+const char *codec_strerror(int code)
+{
+	switch (code) {
+	case 0:
+		return "success";
+	case CODEC_E_TRUNCATED:
+		return "input ends inside a field";
+	case CODEC_E_MAGIC:
+		return "not a t-digest encoding";
+	case CODEC_E_VERSION:
+		return "unsupported format version";
+	case CODEC_E_CHECKSUM:
+		return "checksum mismatch";
+	case CODEC_E_OVERSIZED:
+		return "too many bytes";
+	case CODEC_E_INVALID:
+		return "impossible values";
+	default:
+		return "unknown codec error";
+	}
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Series table: accumulates per-group histogram deltas into UTC-aligned base
+ * periods, closes them into store records (t-digest + count/sum/min/max),
+ * and builds 1 h and 1 d rollups from the exact histograms.  Shared by
+ * rttq-agent and `rttq synth`, so it knows nothing of BPF or event loops.
+ *
+ * Coverage bookkeeping (store_record.periods / periods_total):
+ *  - A base record is complete (periods = periods_total = 1) when this table
+ *    observed its whole period: observation started at or before its start
+ *    and a tick after its end closed it.  A partial base period (the first
+ *    one after start-up, or the one cut by series_table_flush()) is written
+ *    with periods = 0, periods_total = 1.
+ *  - A rollup counts the complete base periods this table closed inside it,
+ *    whether or not a group had samples in them: "covered" means observed,
+ *    and a quiet group during an observed period is a true zero, not a gap.
+ *    periods_total is 3600 / period_s or 86400 / period_s; a rollup with
+ *    periods < periods_total is written as is and is never complete.
+ *  - Periods skipped by a jump of the clock (no tick during them) are not
+ *    observed and are not counted.
+ */
+#ifndef RTTQ_SERIES_H
+#define RTTQ_SERIES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "rttq_export.h"
+#include "store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SERIES_HOUR_S 3600
+#define SERIES_DAY_S 86400
+#define SERIES_PERIOD_DEFAULT_S 60
+#define SERIES_MAX_GROUPS_DEFAULT 1024
+
+struct hist;
+struct series_table;
+
+/*
+ * Receives the records of one close: every base record of the period that
+ * ended plus the rollups that ended with it, all groups, in one call (so a
+ * caller can write them in one store_put).  Records and everything they
+ * point to are valid only during the call.  A non-zero return is passed
+ * back to the caller of series_table_add/tick/flush; the table does not
+ * retry, the records are the callee's to keep.
+ */
+typedef int (*series_emit_fn)(const struct store_record *recs, size_t n,
+			      void *arg);
+
+struct series_config {
+	const char *host;        /* written into every record (copied) */
+	uint32_t period_s;       /* base period; must divide 3600 */
+	unsigned int sub_bits;   /* bucket sub-bits g of every delta */
+	double compression;      /* t-digest delta; 0: TDIGEST_COMPRESSION_DEFAULT */
+	uint32_t max_groups;     /* bound on groups besides "all"; 0: default */
+	series_emit_fn emit;     /* where closed records go */
+	void *emit_arg;          /* passed to @emit */
+};
+
+/**
+ * series_table_new() - create an empty table.
+ * @cfg: settings (copied).
+ * @out: receives the table.
+ * @err: names the bad setting; may be NULL.
+ *
+ * @return 0, -EINVAL (empty or too long host, period not dividing 3600,
+ *         sub-bits or compression out of range, no emit function), -ENOMEM.
+ */
+RTTQ_API int series_table_new(const struct series_config *cfg,
+			      struct series_table **out,
+			      struct rttq_error *err);
+
+/** series_table_free() - release @t without emitting; NULL does nothing. */
+RTTQ_API void series_table_free(struct series_table *t);
+
+/**
+ * series_table_add() - add @delta to @group's histogram of the base period
+ * holding @at_s.  The first call to add or tick marks when observation
+ * started.  When @at_s lies past the open period, the due periods are closed
+ * first (as series_table_tick() would); when it lies before the open period
+ * (late data, clock stepped back), @delta goes into the open period so no
+ * sample is lost.
+ * @t: table.
+ * @group: "all" or a key such as "raddr:10.0.0.2"; copied.
+ * @at_s: UTC epoch seconds the samples belong to.
+ * @delta: new counts (not changed); same sub-bits as the table.
+ *
+ * @return 0; -EINVAL for an empty or too long @group or a @delta with other
+ *         sub-bits; -ENOSPC when @group is new and max_groups groups are
+ *         active (the samples are counted in series_table_dropped());
+ *         -ENOMEM; or the non-zero value returned by the emit function.
+ */
+RTTQ_API int series_table_add(struct series_table *t, const char *group,
+			      int64_t at_s, const struct hist *delta);
+
+/**
+ * series_table_tick() - close the open base period when @now_s is at or past
+ * its end, and the hour/day rollups that ended with it; then open the period
+ * holding @now_s.  Emits nothing when no group had samples.
+ *
+ * @return 0, -ENOMEM (nothing closed; the next tick retries), or the
+ *         non-zero value returned by the emit function.
+ */
+RTTQ_API int series_table_tick(struct series_table *t, int64_t now_s);
+
+/**
+ * series_table_flush() - on shutdown: tick at @now_s, then close the open
+ * base period as partial (periods = 0) and emit the hour and day rollups as
+ * they stand (incomplete).  The table is empty afterwards; a later add or
+ * tick starts a new observation.
+ *
+ * @return 0, -ENOMEM, or the non-zero value returned by the emit function.
+ */
+RTTQ_API int series_table_flush(struct series_table *t, int64_t now_s);
+
+/** series_table_groups() - groups currently held (including "all"). */
+RTTQ_API size_t series_table_groups(const struct series_table *t);
+
+/** series_table_dropped() - samples refused because of max_groups (total). */
+RTTQ_API uint64_t series_table_dropped(const struct series_table *t);
+
+/**
+ * series_table_open_start() - start of the open base period (UTC epoch
+ * seconds), or -1 before the first add/tick and after a flush.
+ */
+RTTQ_API int64_t series_table_open_start(const struct series_table *t);
+
+/**
+ * series_period_valid() - whether @period_s can be a base period: it must
+ * divide 3600 so hours and days are whole numbers of periods.
+ */
+RTTQ_API int series_period_valid(uint32_t period_s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RTTQ_SERIES_H */

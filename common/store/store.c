@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Store front end: picks a backend from the URL, checks every argument once
+ * so all backends reject the same bad input with the same message, then
+ * dispatches through the backend's ops table (store_backend.h).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_backend.h"
+
+static const struct store_ops *const backends[] = {
+	&store_sqlite_ops,
+};
+
+int store_fail(const struct store *st, struct rttq_error *err, int code,
+	       const char *fmt, ...)
+{
+	char msg[RTTQ_ERROR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return rttq_fail(err, code, "store %s: %s", st->url, msg);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* "scheme:rest" for a known scheme, else a bare "*.db" path for SQLite. */
+static const struct store_ops *backend_for(const char *url,
+					   const char **location)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		size_t n = strlen(backends[i]->scheme);
+
+		if (strncmp(url, backends[i]->scheme, n) == 0 && url[n] == ':') {
+			*location = url + n + 1;
+			return backends[i];
+		}
+	}
+	if (ends_with(url, ".db")) {
+		*location = url;
+		return &store_sqlite_ops;
+	}
+	return NULL;
+}
+
+int store_open(const char *url, struct store **out, struct rttq_error *err)
+{
+	const struct store_ops *ops;
+	const char *location = NULL;
+	struct store *st = NULL;
+	char *copy;
+	int ret;
+
+	*out = NULL;
+	if (!url || !*url)
+		return rttq_fail(err, -EINVAL,
+				 "store \"%s\": empty URL (expected sqlite:PATH or a path ending in .db)",
+				 url ? url : "");
+	ops = backend_for(url, &location);
+	if (!ops)
+		return rttq_fail(err, -EINVAL,
+				 "store \"%s\": unknown store type (expected sqlite:PATH or a path ending in .db)",
+				 url);
+	if (!*location)
+		return rttq_fail(err, -EINVAL, "store \"%s\": empty path after \"%s:\"",
+				 url, ops->scheme);
+
+	copy = strdup(url);
+	if (!copy)
+		return rttq_fail(err, -ENOMEM, "store %s: out of memory", url);
+	ret = ops->open(url, location, &st, err);
+	if (ret) {
+		free(copy);
+		return ret;
+	}
+	st->ops = ops;
+	st->url = copy;
+	*out = st;
+	return 0;
+}
+
+void store_close(struct store *st)
+{
+	char *url;
+
+	if (!st)
+		return;
+	url = st->url;
+	st->ops->close(st);
+	free(url);
+}
+
+static int check_name(const struct store *st, const char *what,
+		      const char *name, size_t max, struct rttq_error *err)
+{
+	size_t len;
+
+	if (!name || !*name)
+		return store_fail(st, err, -EINVAL, "empty %s", what);
+	len = strnlen(name, max);
+	if (len == max)
+		return store_fail(st, err, -EINVAL, "%s longer than %zu bytes",
+				  what, max - 1);
+	return 0;
+}
+
+/* What a reader relies on: a keyed, aligned, self-consistent record. */
+static int check_record(const struct store *st, const struct store_record *r,
+			struct rttq_error *err)
+{
+	int ret;
+
+	ret = check_name(st, "host", r->host, STORE_HOST_MAX, err);
+	if (!ret)
+		ret = check_name(st, "group", r->group, STORE_GROUP_MAX, err);
+	if (ret)
+		return ret;
+	if (r->period_s == 0)
+		return store_fail(st, err, -EINVAL, "%s/%s: period_s is 0",
+				  r->host, r->group);
+	if (r->start_s % (int64_t)r->period_s != 0)
+		return store_fail(st, err, -EINVAL,
+				  "%s/%s: start_s %lld is not a multiple of period_s %u",
+				  r->host, r->group, (long long)r->start_s,
+				  r->period_s);
+	if (r->periods_total == 0 || r->periods > r->periods_total)
+		return store_fail(st, err, -EINVAL,
+				  "%s/%s start_s %lld: periods %u out of [0, periods_total %u] (periods_total must be > 0)",
+				  r->host, r->group, (long long)r->start_s,
+				  r->periods, r->periods_total);
+	if (r->count > INT64_MAX)
+		return store_fail(st, err, -EINVAL,
+				  "%s/%s start_s %lld: count %llu too large",
+				  r->host, r->group, (long long)r->start_s,
+				  (unsigned long long)r->count);
+	/* SQLite would store NaN as NULL, and no reader can use one. */
+	if (isnan(r->sum_us) || isnan(r->min_us) || isnan(r->max_us))
+		return store_fail(st, err, -EINVAL,
+				  "%s/%s start_s %lld: sum_us, min_us or max_us is NaN",
+				  r->host, r->group, (long long)r->start_s);
+	if (!r->digest || r->digest_len == 0)
+		return store_fail(st, err, -EINVAL,
+				  "%s/%s start_s %lld: empty digest",
+				  r->host, r->group, (long long)r->start_s);
+	return 0;
+}
+
+int store_put(struct store *st, const struct store_record *recs, size_t n,
+	      struct rttq_error *err)
+{
+	int ret;
+
+	/* Check the whole batch first so a bad record writes nothing. */
+	for (size_t i = 0; i < n; i++) {
+		ret = check_record(st, &recs[i], err);
+		if (ret)
+			return ret;
+	}
+	if (n == 0)
+		return 0;
+	return st->ops->put(st, recs, n, err);
+}
+
+int store_query(struct store *st, const struct store_query *q,
+		store_record_fn fn, void *arg, struct rttq_error *err)
+{
+	struct store_query checked = *q;
+	int ret;
+
+	if (!checked.group)
+		checked.group = "all";
+	if (checked.host) {
+		ret = check_name(st, "host", checked.host, STORE_HOST_MAX, err);
+		if (ret)
+			return ret;
+	}
+	ret = check_name(st, "group", checked.group, STORE_GROUP_MAX, err);
+	if (ret)
+		return ret;
+	if (checked.period_s == 0)
+		return store_fail(st, err, -EINVAL, "query period_s is 0");
+	return st->ops->query(st, &checked, fn, arg, err);
+}
+
+int store_series(struct store *st, const char *host, int64_t from_s,
+		 int64_t to_s, store_series_fn fn, void *arg,
+		 struct rttq_error *err)
+{
+	int ret;
+
+	if (host) {
+		ret = check_name(st, "host", host, STORE_HOST_MAX, err);
+		if (ret)
+			return ret;
+	}
+	return st->ops->series(st, host, from_s, to_s, fn, arg, err);
+}
+
+int store_ping(struct store *st, struct rttq_error *err)
+{
+	return st->ops->ping(st, err);
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Private to common/store: the ops table a backend fills in, and the base
+ * struct every backend's handle starts with.  store.c parses the URL,
+ * validates arguments once for all backends, then dispatches here.
+ */
+#ifndef RTTQ_STORE_BACKEND_H
+#define RTTQ_STORE_BACKEND_H
+
+#include "store.h"
+
+struct store_ops {
+	const char *scheme; /* URL prefix before ':' ("sqlite") */
+
+	/* @location is the URL after "scheme:"; store.c then sets ops, url. */
+	int (*open)(const char *url, const char *location, struct store **out,
+		    struct rttq_error *err);
+	void (*close)(struct store *st);
+	/* Records and queries arrive already validated by store.c. */
+	int (*put)(struct store *st, const struct store_record *recs, size_t n,
+		   struct rttq_error *err);
+	int (*query)(struct store *st, const struct store_query *q,
+		     store_record_fn fn, void *arg, struct rttq_error *err);
+	int (*series)(struct store *st, const char *host, int64_t from_s,
+		      int64_t to_s, store_series_fn fn, void *arg,
+		      struct rttq_error *err);
+	int (*ping)(struct store *st, struct rttq_error *err);
+};
+
+/* First member of every backend's handle, so a struct store * is both. */
+struct store {
+	const struct store_ops *ops;
+	char *url; /* as the user wrote it, for messages; owned */
+};
+
+extern const struct store_ops store_sqlite_ops;
+
+/* rttq_fail() with "store URL: " in front of the message. */
+int store_fail(const struct store *st, struct rttq_error *err, int code,
+	       const char *fmt, ...) RTTQ_PRINTF(4, 5);
+
+#endif /* RTTQ_STORE_BACKEND_H */

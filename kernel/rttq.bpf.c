@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Kernel side of rttq: on every established-state TCP segment received,
+ * count the socket's smoothed RTT (srtt_us >> 3, microseconds) in a
+ * log-linear bucket (common/buckets.h) of per-CPU cumulative counters, once
+ * for the series "all" and once for the socket's group.  User space
+ * (agent/collector.c) reads the counters and takes differences.  Which
+ * group (or none, if filtered out) is worked out once per socket and kept
+ * in sk storage, so a segment usually costs two per-CPU array updates.
+ */
+#include <stdbool.h>
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <asm/ptrace.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#include "tcp_core.h"
+#include "buckets.h"
+#include "rttq.h"
+
+/* Load-time settings (zero: off), written by the loader before load. */
+const volatile __u32 targ_sub_bits = BUCKET_SUB_BITS_DEFAULT;
+const volatile __u32 targ_slots = BUCKET_SLOTS(BUCKET_SUB_BITS_DEFAULT);
+const volatile __u32 targ_group_by;          /* RTTQ_BY_* bits */
+const volatile __u32 targ_max_groups = 1024; /* group_counts entries */
+const volatile __u16 targ_lport;             /* host order */
+const volatile __u16 targ_rport;             /* network order */
+const volatile bool targ_include_loopback;
+/* Address filters as (addr & mask) == net over 4 words, IPv4 v4-mapped. */
+const volatile bool targ_laddr_on;
+const volatile __u32 targ_laddr_net[4];
+const volatile __u32 targ_laddr_mask[4];
+const volatile bool targ_raddr_on;
+const volatile __u32 targ_raddr_net[4];
+const volatile __u32 targ_raddr_mask[4];
+
+/*
+ * Key and value sizes are set by the loader (the value follows g, the key
+ * follows --group-by), so the maps are declared by size, not by BTF type.
+ * The defaults here are only what the object carries before that.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, RTTQ_VALUE_SIZE(BUCKET_SLOTS(BUCKET_SUB_BITS_DEFAULT)));
+} all_hist SEC(".maps");
+
+/*
+ * Group key -> group id (index into group_counts), one entry per group
+ * ever seen.  Ids come from gid_next and are never reused.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1024);
+	__uint(key_size, sizeof(struct rttq_key));
+	__uint(value_size, sizeof(__u32));
+} group_ids SEC(".maps");
+
+/* The counters of group id i at index i (max_entries = max_groups). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1024);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, RTTQ_VALUE_SIZE(BUCKET_SLOTS(BUCKET_SUB_BITS_DEFAULT)));
+} group_counts SEC(".maps");
+
+/*
+ * What a socket's events go to, remembered per socket (tp_btf and fentry
+ * only: sk storage needs a BTF socket pointer).  A socket's addresses and
+ * ports never change once established, so filters and group key are
+ * worked out once per socket instead of once per segment, and the
+ * per-event cost is two array lookups instead of a hash lookup.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);              /* an RTTQ_VERDICT_* or gid + 1 */
+} sk_verdicts SEC(".maps");
+
+__u32 gid_next;                            /* next free group id */
+
+/* Events whose group found the map full (or any insert failure). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} overflow SEC(".maps");
+
+/* Verdicts for a socket; anything else is gid + 1. */
+#define RTTQ_VERDICT_UNKNOWN 0u            /* not worked out yet */
+#define RTTQ_VERDICT_ALL 0xfffffffdu       /* counted in "all" only */
+#define RTTQ_VERDICT_OVERFLOW 0xfffffffeu  /* "all" + overflow: no group room */
+#define RTTQ_VERDICT_SKIP 0xffffffffu      /* filtered out */
+
+/*
+ * Field reads.  fentry and tp_btf hand us a BTF-typed socket pointer the
+ * verifier lets us load from directly (a plain load, relocated by CO-RE);
+ * raw_tp and kprobe hand us a bare address, which needs bpf_probe_read
+ * (BPF_CORE_READ).  @direct is a constant in each inlined copy, so every
+ * entry point compiles to one kind of read only.
+ */
+#define RD(direct, src, ...)                                                  \
+	((direct) ? __builtin_preserve_access_index((src)->__VA_ARGS__)       \
+		  : BPF_CORE_READ(src, __VA_ARGS__))
+
+static __always_inline bool addr_match(const __u32 a[4],
+				       const volatile __u32 net[4],
+				       const volatile __u32 mask[4])
+{
+	return (a[0] & mask[0]) == net[0] && (a[1] & mask[1]) == net[1] &&
+	       (a[2] & mask[2]) == net[2] && (a[3] & mask[3]) == net[3];
+}
+
+/* 127.0.0.0/8 (also v4-mapped) or ::1, with @a in the v4-mapped form. */
+static __always_inline bool addr_is_loopback(const __u32 a[4])
+{
+	if (a[0] || a[1])
+		return false;
+	if (a[2] == bpf_htonl(0xffff))
+		return (a[3] & bpf_htonl(0xff000000)) == bpf_htonl(0x7f000000);
+	return !a[2] && a[3] == bpf_htonl(1);
+}
+
+static __always_inline void count(__u32 *counts, __u32 srtt_us)
+{
+	/*
+	 * 64-bit, so clang compares and indexes the same register: with a
+	 * u32 it zero-extends a copy for the compare and the verifier sees
+	 * the index itself unbounded.
+	 */
+	__u64 slot = bucket_index(srtt_us, targ_sub_bits);
+
+	if (slot >= targ_slots)
+		slot = targ_slots - 1;
+	/* Per-CPU copy, never shared: no atomic needed. */
+	counts[slot]++;
+}
+
+static __always_inline void count_overflow(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&overflow, &zero);
+
+	if (n)
+		(*n)++;
+}
+
+/*
+ * The group id of @key, allocated on first sight.
+ * @return gid + 1, or RTTQ_VERDICT_OVERFLOW when no id is left (@final
+ * false when the failure may be transient and must not be remembered).
+ */
+static __always_inline __u32 group_of(const struct rttq_key *key,
+				      bool *final)
+{
+	__u32 *idp, gid;
+
+	*final = true;
+	idp = bpf_map_lookup_elem(&group_ids, key);
+	if (idp)
+		return *idp + 1;
+	/* Checked before the add so failed attempts cannot wrap gid_next. */
+	if (gid_next >= targ_max_groups)
+		return RTTQ_VERDICT_OVERFLOW;
+	gid = __sync_fetch_and_add(&gid_next, 1);
+	if (gid >= targ_max_groups)
+		return RTTQ_VERDICT_OVERFLOW;
+	/*
+	 * On -EEXIST another CPU inserted the key first and its id wins;
+	 * ours stays unused (and empty), which only costs one slot.
+	 */
+	bpf_map_update_elem(&group_ids, key, &gid, BPF_NOEXIST);
+	idp = bpf_map_lookup_elem(&group_ids, key);
+	if (idp)
+		return *idp + 1;
+	*final = false;
+	return RTTQ_VERDICT_OVERFLOW;
+}
+
+/* Filters and group of @sk: an RTTQ_VERDICT_* or gid + 1. */
+static __always_inline __u32 classify(const struct sock *sk, const bool direct,
+				      bool *final)
+{
+	/*
+	 * Zeroed although only read when set: otherwise clang may spill
+	 * whatever register it likes (a pointer) in a 4-byte store when
+	 * filling the key, which the verifier rejects.
+	 */
+	__u32 raddr[4] = { 0 }, laddr[4] = { 0 };
+	struct rttq_key key;
+	__u16 family;
+
+	*final = true;
+	family = RD(direct, sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return RTTQ_VERDICT_SKIP;
+	if (targ_lport && RD(direct, sk, __sk_common.skc_num) != targ_lport)
+		return RTTQ_VERDICT_SKIP;
+	if (targ_rport && RD(direct, sk, __sk_common.skc_dport) != targ_rport)
+		return RTTQ_VERDICT_SKIP;
+
+	/* Addresses in the v4-mapped form, read only if something uses them. */
+	if (!targ_include_loopback || targ_raddr_on ||
+	    (targ_group_by & RTTQ_BY_RADDR)) {
+		if (family == AF_INET) {
+			raddr[2] = bpf_htonl(0xffff);
+			raddr[3] = RD(direct, sk, __sk_common.skc_daddr);
+		} else if (direct) {
+			raddr[0] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[0];
+			raddr[1] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[1];
+			raddr[2] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[2];
+			raddr[3] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[3];
+		} else {
+			BPF_CORE_READ_INTO(&raddr, sk, __sk_common.skc_v6_daddr);
+		}
+		if (!targ_include_loopback && addr_is_loopback(raddr))
+			return RTTQ_VERDICT_SKIP;
+		if (targ_raddr_on &&
+		    !addr_match(raddr, targ_raddr_net, targ_raddr_mask))
+			return RTTQ_VERDICT_SKIP;
+	}
+	if (targ_laddr_on || (targ_group_by & RTTQ_BY_LADDR)) {
+		if (family == AF_INET) {
+			laddr[2] = bpf_htonl(0xffff);
+			laddr[3] = RD(direct, sk, __sk_common.skc_rcv_saddr);
+		} else if (direct) {
+			laddr[0] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[0];
+			laddr[1] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[1];
+			laddr[2] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[2];
+			laddr[3] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[3];
+		} else {
+			BPF_CORE_READ_INTO(&laddr, sk,
+					   __sk_common.skc_v6_rcv_saddr);
+		}
+		if (targ_laddr_on &&
+		    !addr_match(laddr, targ_laddr_net, targ_laddr_mask))
+			return RTTQ_VERDICT_SKIP;
+	}
+	if (!targ_group_by)
+		return RTTQ_VERDICT_ALL;
+
+	__builtin_memset(&key, 0, sizeof(key));
+	if (targ_group_by & RTTQ_BY_RADDR)
+		__builtin_memcpy(key.raddr, raddr, sizeof(key.raddr));
+	if (targ_group_by & RTTQ_BY_LADDR)
+		__builtin_memcpy(key.laddr, laddr, sizeof(key.laddr));
+	if (targ_group_by & RTTQ_BY_RPORT)
+		key.rport = RD(direct, sk, __sk_common.skc_dport);
+	if (targ_group_by & RTTQ_BY_LPORT)
+		key.lport = RD(direct, sk, __sk_common.skc_num);
+	return group_of(&key, final);
+}
+
+static __always_inline int handle(const struct sock *sk, const bool direct)
+{
+	const struct tcp_sock *tp;
+	__u32 srtt_us, zero = 0, *counts, *cached = NULL, verdict;
+	bool final;
+
+	if (!sk)
+		return 0;
+	if (direct) {
+		/* The verifier bounds BTF loads by struct sock; cast checked. */
+		tp = bpf_skc_to_tcp_sock((void *)sk);
+		if (!tp)
+			return 0;
+		srtt_us = tp->srtt_us >> 3;
+	} else {
+		tp = (const struct tcp_sock *)sk;
+		srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	}
+	if (!srtt_us)
+		return 0;
+
+	/*
+	 * Without --group-by the filters are a few loads, cheaper than the
+	 * sk storage lookup that would remember their outcome.
+	 */
+	if (direct && targ_group_by) {
+		cached = bpf_sk_storage_get(&sk_verdicts, (void *)sk, 0,
+					    BPF_SK_STORAGE_GET_F_CREATE);
+		verdict = cached ? *cached : RTTQ_VERDICT_UNKNOWN;
+	} else {
+		verdict = RTTQ_VERDICT_UNKNOWN;
+	}
+	if (verdict == RTTQ_VERDICT_UNKNOWN) {
+		verdict = classify(sk, direct, &final);
+		if (cached && final)
+			*cached = verdict;
+	}
+	if (verdict == RTTQ_VERDICT_SKIP)
+		return 0;
+
+	counts = bpf_map_lookup_elem(&all_hist, &zero);
+	if (counts)
+		count(counts, srtt_us);
+	if (verdict == RTTQ_VERDICT_ALL)
+		return 0;
+	if (verdict == RTTQ_VERDICT_OVERFLOW) {
+		count_overflow();
+		return 0;
+	}
+	verdict -= 1;
+	counts = bpf_map_lookup_elem(&group_counts, &verdict);
+	if (counts)
+		count(counts, srtt_us);
+	return 0;
+}
+
+SEC("fentry/tcp_rcv_established")
+int BPF_PROG(rttq_fentry, struct sock *sk)
+{
+	return handle(sk, true);
+}
+
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(rttq_tp_btf, const struct sock *sk, const struct sk_buff *skb)
+{
+	return handle(sk, true);
+}
+
+SEC("raw_tp/tcp_probe")
+int BPF_PROG(rttq_raw_tp, const struct sock *sk, const struct sk_buff *skb)
+{
+	return handle(sk, false);
+}
+
+SEC("kprobe/tcp_rcv_established")
+int BPF_KPROBE(rttq_kprobe, struct sock *sk)
+{
+	return handle(sk, false);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

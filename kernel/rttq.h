@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Types shared by kernel/rttq.bpf.c and its loader (agent/collector.c): the
+ * group key of the per-CPU hash and the map value layout.  __u* types only,
+ * so the BPF side needs no libc headers.
+ */
+#ifndef RTTQ_H
+#define RTTQ_H
+
+#include <linux/types.h>
+
+/*
+ * Key of the "group_ids" map (group key -> group id).  Addresses are 16
+ * bytes in network order, IPv4 written v4-mapped (::ffff:a.b.c.d) so one
+ * comparison and one formatter serve both families.  Fields a --group-by
+ * does not name stay zero.
+ *
+ * The fields are ordered so that the common choices hash few bytes: the
+ * loader sets the map's key size to the shortest prefix holding every
+ * chosen field (raddr: 16, any port: 20, laddr: 36 bytes).
+ */
+struct rttq_key {
+	__u8 raddr[16];  /* remote address, network order */
+	__u16 rport;     /* remote port, network order (as in skc_dport) */
+	__u16 lport;     /* local port, host order (as in skc_num) */
+	__u8 laddr[16];  /* local address, network order */
+};
+
+#define RTTQ_KEY_SIZE_RADDR 16u  /* offsetof(struct rttq_key, rport) */
+#define RTTQ_KEY_SIZE_PORTS 20u  /* offsetof(struct rttq_key, laddr) */
+#define RTTQ_KEY_SIZE_ALL 36u    /* sizeof(struct rttq_key) */
+
+/* Bits of targ_group_by; the same values as COLLECTOR_BY_* (collector.h). */
+#define RTTQ_BY_LADDR (1u << 0)
+#define RTTQ_BY_RADDR (1u << 1)
+#define RTTQ_BY_LPORT (1u << 2)
+#define RTTQ_BY_RPORT (1u << 3)
+
+/*
+ * Values of "all_hist" and of each "group_counts" entry: BUCKET_SLOTS(g)
+ * cumulative __u32 counters (buckets.h), one copy per CPU.  The loader
+ * sizes the value for the g in use, and group_counts has --max-groups
+ * entries reserved at load, so groups cost
+ *
+ *     max_groups * BUCKET_SLOTS(g) * 4 bytes * possible CPUs
+ *
+ * (3,584 bytes per group per CPU at the default g = 5, 13,312 at g = 7;
+ * 3.5 MiB per CPU for 1,024 groups).  Per socket seen, sk storage holds a
+ * __u32 verdict (gid + 1, or skip/all/overflow), freed with the socket.
+ */
+#define RTTQ_VALUE_SIZE(slots) ((slots) * 4u)
+
+#endif /* RTTQ_H */

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The few kernel types rttq.bpf.c reads, declared by hand instead of a
+ * generated vmlinux.h.  Every struct carries preserve_access_index, so each
+ * field access is a CO-RE relocation that libbpf resolves by name against
+ * the running kernel's BTF: offsets, padding and the anonymous unions the
+ * real structs nest these fields in do not matter here.
+ */
+#ifndef RTTQ_TCP_CORE_H
+#define RTTQ_TCP_CORE_H
+
+#include <linux/types.h>
+
+#pragma clang attribute push(__attribute__((preserve_access_index)), \
+			     apply_to = record)
+
+struct in6_addr {
+	union {
+		__u8 u6_addr8[16];
+		__u32 u6_addr32[4];
+	} in6_u;
+};
+
+struct sock_common {
+	__u32 skc_daddr;               /* remote IPv4, network order */
+	__u32 skc_rcv_saddr;           /* local IPv4, network order */
+	__u16 skc_dport;               /* remote port, network order */
+	__u16 skc_num;                 /* local port, host order */
+	unsigned short skc_family;
+	struct in6_addr skc_v6_daddr;
+	struct in6_addr skc_v6_rcv_saddr;
+};
+
+struct sock {
+	struct sock_common __sk_common;
+};
+
+struct tcp_sock {
+	__u32 srtt_us;                 /* smoothed RTT << 3, microseconds */
+};
+
+/* Only named in program signatures (tp_btf/tcp_probe's second argument). */
+struct sk_buff {
+	__u32 len;
+};
+
+#pragma clang attribute pop
+
+/* Copied from include/linux/socket.h: not in any header BPF can include. */
+#define AF_INET 2
+#define AF_INET6 10
+
+#endif /* RTTQ_TCP_CORE_H */

@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Runs the real rttq-agent (root, BPF) with 5 s periods against a scratch
+ * SQLite store while making loopback TCP traffic, stops it with --duration
+ * or SIGTERM, then reads the store back and checks what a user relies on:
+ * complete and partial base records, incomplete hour rollups whose counts
+ * equal the sum of their base records, and a clean exit.  Also checks the
+ * exit status and message of a bad --period and an unopenable --store.
+ *
+ * A third run locks the database for 9 s mid-run: the agent must keep the
+ * records it could not write and write them once the lock is gone.
+ *
+ * Usage: test-agent-run RTTQ_AGENT duration|sigterm|storefail|errors
+ */
+#undef NDEBUG
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "traffic.h"
+
+#define PERIOD_S 5
+#define HOST "rttq-agent-test"
+#define RUN_S 12
+
+#define CHECK(cond, ...)                                                   \
+	do {                                                               \
+		if (!(cond)) {                                             \
+			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__,       \
+				__LINE__, #cond);                          \
+			fprintf(stderr, __VA_ARGS__);                      \
+			fputc('\n', stderr);                               \
+			exit(1);                                           \
+		}                                                          \
+	} while (0)
+
+static double wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s)
+{
+	struct timespec ts = { .tv_sec = (time_t)s };
+
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Sleep until the wall clock is @phase_s into a base period. */
+static void wait_for_phase(double phase_s)
+{
+	double now = wall_s();
+	double in = now - PERIOD_S * (double)(int64_t)(now / PERIOD_S);
+	double wait = phase_s - in;
+
+	if (wait < 0)
+		wait += PERIOD_S;
+	sleep_s(wait);
+}
+
+/* Start @argv with stderr captured into @err_fd (when not NULL). */
+static pid_t spawn(char *const argv[], int *err_fd)
+{
+	int fds[2] = { -1, -1 };
+	pid_t pid;
+
+	if (err_fd)
+		CHECK(pipe(fds) == 0, "pipe: %s", strerror(errno));
+	pid = fork();
+	CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (err_fd) {
+			dup2(fds[1], STDERR_FILENO);
+			close(fds[0]);
+			close(fds[1]);
+		}
+		execv(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	if (err_fd) {
+		close(fds[1]);
+		*err_fd = fds[0];
+	}
+	return pid;
+}
+
+static int wait_exit(pid_t pid)
+{
+	int status;
+
+	CHECK(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
+	CHECK(WIFEXITED(status), "agent did not exit normally (status 0x%x)",
+	      status);
+	return WEXITSTATUS(status);
+}
+
+/* Run the agent with @args, return its exit status, stderr into @msg. */
+static int run_capture(const char *agent, const char *const *args,
+		       char *msg, size_t len)
+{
+	char *argv[16];
+	size_t n = 0, used = 0;
+	ssize_t got;
+	int fd;
+	pid_t pid;
+
+	argv[n++] = (char *)agent;
+	while (*args && n < 15)
+		argv[n++] = (char *)*args++;
+	argv[n] = NULL;
+	pid = spawn(argv, &fd);
+	while (used + 1 < len && (got = read(fd, msg + used, len - 1 - used)) > 0)
+		used += (size_t)got;
+	msg[used] = '\0';
+	close(fd);
+	return wait_exit(pid);
+}
+
+static void test_errors(const char *agent)
+{
+	const char *bad_period[] = { "--period", "7", NULL };
+	const char *bad_store[] = { "--store", "sqlite:/proc/nope/x.db",
+				    "--period", "5", NULL };
+	char msg[2048];
+	int rc;
+
+	rc = run_capture(agent, bad_period, msg, sizeof(msg));
+	CHECK(rc == 2, "--period 7 exited %d", rc);
+	CHECK(strstr(msg, "--period"), "message does not name --period: %s",
+	      msg);
+	rc = run_capture(agent, bad_store, msg, sizeof(msg));
+	CHECK(rc == 1, "bad --store exited %d", rc);
+	CHECK(strstr(msg, "store") && strstr(msg, "/proc/nope/x.db"),
+	      "message does not name the store: %s", msg);
+	printf("ok: --period 7 -> 2, unopenable store -> 1, both named\n");
+}
+
+struct collected {
+	size_t n;
+	size_t complete;     /* periods == periods_total */
+	size_t partial;      /* periods < periods_total */
+	uint64_t count;      /* samples over all records */
+	int64_t last_start_s;
+	bool last_partial;   /* the latest record is partial */
+	int64_t starts[256];
+	uint64_t counts[256];
+	uint32_t periods[256];
+	uint32_t totals[256];
+};
+
+static int collect(const struct store_record *r, void *arg)
+{
+	struct collected *c = arg;
+	bool partial = r->periods < r->periods_total;
+
+	CHECK(strcmp(r->host, HOST) == 0, "host %s", r->host);
+	CHECK(strcmp(r->group, "all") == 0, "group %s", r->group);
+	CHECK(r->count > 0 && r->digest_len > 0, "empty record at %lld",
+	      (long long)r->start_s);
+	CHECK(c->n < 256, "too many records");
+	c->starts[c->n] = r->start_s;
+	c->counts[c->n] = r->count;
+	c->periods[c->n] = r->periods;
+	c->totals[c->n] = r->periods_total;
+	c->n++;
+	c->complete += !partial;
+	c->partial += partial;
+	c->count += r->count;
+	if (r->start_s >= c->last_start_s) {
+		c->last_start_s = r->start_s;
+		c->last_partial = partial;
+	}
+	return 0;
+}
+
+static void query(struct store *st, uint32_t period_s, struct collected *c)
+{
+	struct store_query q = {
+		.host = HOST,
+		.group = "all",
+		.period_s = period_s,
+		.from_s = 0,
+		.to_s = INT64_MAX / 2,
+	};
+	struct rttq_error err = { 0 };
+
+	memset(c, 0, sizeof(*c));
+	CHECK(store_query(st, &q, collect, c, &err) == 0, "query: %s",
+	      err.msg);
+}
+
+static void check_store(const char *url)
+{
+	struct collected base, hour, day;
+	struct rttq_error err = { 0 };
+	struct store *st = NULL;
+	size_t i, j;
+
+	CHECK(store_open(url, &st, &err) == 0, "%s", err.msg);
+	query(st, PERIOD_S, &base);
+	query(st, 3600, &hour);
+	query(st, 86400, &day);
+	store_close(st);
+
+	printf("base: %zu records (%zu complete, %zu partial, last %s), %llu samples\n",
+	       base.n, base.complete, base.partial,
+	       base.last_partial ? "partial" : "complete",
+	       (unsigned long long)base.count);
+	CHECK(base.complete >= 1, "no complete %d s base record", PERIOD_S);
+	for (i = 0; i < base.n; i++)
+		CHECK(base.totals[i] == 1 && base.periods[i] <= 1,
+		      "base record %lld: periods %u/%u",
+		      (long long)base.starts[i], base.periods[i],
+		      base.totals[i]);
+	CHECK(base.last_partial, "the period cut at exit is not marked partial");
+
+	CHECK(hour.n >= 1, "no hour rollup");
+	CHECK(day.n >= 1, "no day rollup");
+	for (i = 0; i < hour.n; i++) {
+		uint64_t sum = 0;
+
+		for (j = 0; j < base.n; j++)
+			if (base.starts[j] >= hour.starts[i] &&
+			    base.starts[j] < hour.starts[i] + 3600)
+				sum += base.counts[j];
+		printf("hour %lld: periods %u/%u, %llu samples (base sum %llu)\n",
+		       (long long)hour.starts[i], hour.periods[i],
+		       hour.totals[i], (unsigned long long)hour.counts[i],
+		       (unsigned long long)sum);
+		CHECK(hour.totals[i] == 3600 / PERIOD_S, "hour total %u",
+		      hour.totals[i]);
+		CHECK(hour.periods[i] < hour.totals[i] && hour.periods[i] >= 1,
+		      "hour rollup periods %u", hour.periods[i]);
+		CHECK(hour.counts[i] == sum, "hour count %llu != base sum %llu",
+		      (unsigned long long)hour.counts[i],
+		      (unsigned long long)sum);
+	}
+	CHECK(day.count == base.count, "day count %llu != base count %llu",
+	      (unsigned long long)day.count, (unsigned long long)base.count);
+	CHECK(day.totals[0] == 86400 / PERIOD_S, "day total %u", day.totals[0]);
+}
+
+enum run_mode {
+	RUN_DURATION,  /* --duration stops it */
+	RUN_SIGTERM,   /* SIGTERM stops it */
+	RUN_STOREFAIL, /* --duration, and the store is locked for a while */
+};
+
+struct lock_ctx {
+	const char *path;
+	double hold_s;
+};
+
+/* Hold an exclusive SQLite lock on the agent's database, so its writes
+ * fail with "database is locked" after the store's busy timeout. */
+static void *hold_lock(void *arg)
+{
+	struct lock_ctx *l = arg;
+	sqlite3 *db = NULL;
+
+	sleep_s(3);
+	CHECK(sqlite3_open(l->path, &db) == SQLITE_OK, "open %s", l->path);
+	sqlite3_busy_timeout(db, 10000);
+	CHECK(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) ==
+		      SQLITE_OK,
+	      "lock %s: %s", l->path, sqlite3_errmsg(db));
+	sleep_s(l->hold_s);
+	CHECK(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK,
+	      "unlock: %s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+	return NULL;
+}
+
+/*
+ * Start the agent 1 s into a period, make traffic, and stop it (SIGTERM,
+ * or --duration) about 3 s into a later one, so the cut period has samples.
+ */
+static void test_run(const char *agent, enum run_mode mode)
+{
+	bool sigterm = mode == RUN_SIGTERM;
+	double run_s = mode == RUN_STOREFAIL ? 22 : RUN_S;
+	struct lock_ctx lock = { .path = NULL, .hold_s = 9 };
+	pthread_t locker;
+	char log[8192];
+	ssize_t got;
+	size_t used = 0;
+	int err_fd = -1;
+	char dir[] = "/tmp/rttq-agent-test.XXXXXX";
+	char url[PATH_MAX + 16], dbpath[PATH_MAX];
+	char *argv[16];
+	double started, stop_at;
+	unsigned int connections = 0;
+	size_t n = 0;
+	pid_t pid;
+	int rc;
+
+	CHECK(geteuid() == 0, "needs root to load BPF (run the bpf suite as root)");
+	CHECK(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	snprintf(dbpath, sizeof(dbpath), "%s/x.db", dir);
+	snprintf(url, sizeof(url), "sqlite:%s", dbpath);
+
+	argv[n++] = (char *)agent;
+	argv[n++] = "--store";
+	argv[n++] = url;
+	argv[n++] = "--host";
+	argv[n++] = HOST;
+	argv[n++] = "--period";
+	argv[n++] = "5";
+	argv[n++] = "--interval";
+	argv[n++] = "1";
+	argv[n++] = "--include-loopback";
+	if (mode == RUN_DURATION)
+		argv[n++] = "--duration=12";
+	if (mode == RUN_STOREFAIL)
+		argv[n++] = "--duration=22";
+	argv[n] = NULL;
+
+	wait_for_phase(1.0);
+	started = wall_s();
+	pid = spawn(argv, &err_fd);
+	if (mode == RUN_STOREFAIL) {
+		lock.path = dbpath;
+		CHECK(pthread_create(&locker, NULL, hold_lock, &lock) == 0,
+		      "pthread_create");
+	}
+	stop_at = started + run_s - 0.5;
+	while (wall_s() < stop_at) {
+		struct traffic_result tr;
+
+		if (traffic_run(AF_INET, 50, &tr) == 0)
+			connections++;
+		sleep_s(0.05);
+	}
+	if (sigterm)
+		CHECK(kill(pid, SIGTERM) == 0, "kill: %s", strerror(errno));
+	while (used + 1 < sizeof(log) &&
+	       (got = read(err_fd, log + used, sizeof(log) - 1 - used)) > 0)
+		used += (size_t)got;
+	log[used] = '\0';
+	close(err_fd);
+	rc = wait_exit(pid);
+	if (mode == RUN_STOREFAIL)
+		pthread_join(locker, NULL);
+	fputs(log, stdout);
+	printf("agent ran %.1f s, %u loopback connections, exit %d\n",
+	       wall_s() - started, connections, rc);
+	CHECK(rc == 0, "agent exited %d after %s", rc,
+	      sigterm ? "SIGTERM" : "--duration");
+	CHECK(connections > 0, "no traffic could be made");
+	if (mode == RUN_STOREFAIL) {
+		CHECK(strstr(log, "store write failed") &&
+			      strstr(log, "database is locked"),
+		      "the failed write was not reported");
+		CHECK(strstr(log, "store write recovered"),
+		      "the kept records were not written after the lock");
+	}
+
+	check_store(url);
+	unlink(dbpath);
+	/* SQLite side files, if the store left any */
+	snprintf(dbpath, sizeof(dbpath), "%s/x.db-wal", dir);
+	unlink(dbpath);
+	snprintf(dbpath, sizeof(dbpath), "%s/x.db-shm", dir);
+	unlink(dbpath);
+	snprintf(dbpath, sizeof(dbpath), "%s/x.db-journal", dir);
+	unlink(dbpath);
+	CHECK(rmdir(dir) == 0, "rmdir %s: %s", dir, strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s RTTQ_AGENT duration|sigterm|storefail|errors\n",
+			argv[0]);
+		return 2;
+	}
+	if (strcmp(argv[2], "errors") == 0)
+		test_errors(argv[1]);
+	else if (strcmp(argv[2], "duration") == 0)
+		test_run(argv[1], RUN_DURATION);
+	else if (strcmp(argv[2], "sigterm") == 0)
+		test_run(argv[1], RUN_SIGTERM);
+	else if (strcmp(argv[2], "storefail") == 0)
+		test_run(argv[1], RUN_STOREFAIL);
+	else
+		return 2;
+	return 0;
+}

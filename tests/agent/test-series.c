@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Unit tests of the series table (common/series.h) on a test clock: 5 s
+ * base periods around a UTC midnight (also an hour boundary), checking the
+ * keys, counts, sums, coverage numbers and digests of every emitted record.
+ */
+#undef NDEBUG
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "hist.h"
+#include "series.h"
+#include "tdigest.h"
+
+/* 2023-11-15T00:00:00Z: a day start, hence an hour start too. */
+#define MIDNIGHT_S 1700006400
+#define PERIOD_S 5
+#define SUB_BITS 5
+#define MAX_RECS 256
+
+struct kept_record {
+	struct store_record rec;
+	char host[STORE_HOST_MAX];
+	char group[STORE_GROUP_MAX];
+	uint8_t *digest;
+	unsigned int batch; /* which emit call delivered it */
+};
+
+struct sink {
+	struct kept_record recs[MAX_RECS];
+	size_t n;
+	unsigned int batches;
+	int fail_with; /* returned by the emit function when non-zero */
+};
+
+static int keep_records(const struct store_record *recs, size_t n, void *arg)
+{
+	struct sink *s = arg;
+	size_t i;
+
+	s->batches++;
+	if (s->fail_with)
+		return s->fail_with;
+	for (i = 0; i < n; i++) {
+		struct kept_record *k = &s->recs[s->n++];
+
+		assert(s->n <= MAX_RECS);
+		k->rec = recs[i];
+		snprintf(k->host, sizeof(k->host), "%s", recs[i].host);
+		snprintf(k->group, sizeof(k->group), "%s", recs[i].group);
+		k->digest = malloc(recs[i].digest_len);
+		assert(k->digest);
+		memcpy(k->digest, recs[i].digest, recs[i].digest_len);
+		k->rec.host = k->host;
+		k->rec.group = k->group;
+		k->rec.digest = k->digest;
+		k->batch = s->batches;
+	}
+	return 0;
+}
+
+static void sink_clear(struct sink *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->recs[i].digest);
+	memset(s, 0, sizeof(*s));
+}
+
+static const struct kept_record *find_kept(const struct sink *s,
+					   const char *group, uint32_t period_s,
+					   int64_t start_s)
+{
+	const struct kept_record *found = NULL;
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		const struct store_record *r = &s->recs[i].rec;
+
+		if (strcmp(r->group, group) == 0 && r->period_s == period_s &&
+		    r->start_s == start_s) {
+			assert(!found); /* one record per key */
+			found = &s->recs[i];
+		}
+	}
+	return found;
+}
+
+static const struct store_record *find(const struct sink *s, const char *group,
+				       uint32_t period_s, int64_t start_s)
+{
+	const struct kept_record *k = find_kept(s, group, period_s, start_s);
+
+	return k ? &k->rec : NULL;
+}
+
+static struct series_table *table_new(struct sink *s, uint32_t period_s,
+				      uint32_t max_groups)
+{
+	struct series_config cfg = {
+		.host = "test-host",
+		.period_s = period_s,
+		.sub_bits = SUB_BITS,
+		.compression = 100,
+		.max_groups = max_groups,
+		.emit = keep_records,
+		.emit_arg = s,
+	};
+	struct rttq_error err = {0};
+	struct series_table *t = NULL;
+
+	assert(series_table_new(&cfg, &t, &err) == 0);
+	return t;
+}
+
+/* xorshift64*: deterministic samples without libc's rand(). */
+static uint64_t next_random(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 2685821657736338717ull;
+}
+
+/* @n RTT-like values: log-normal around 2 ms (z from 12 uniforms). */
+static struct hist *random_hist(uint64_t *state, unsigned int n)
+{
+	struct hist *h = NULL;
+	unsigned int i, k;
+
+	assert(hist_new(SUB_BITS, &h) == 0);
+	for (i = 0; i < n; i++) {
+		double z = -6;
+
+		for (k = 0; k < 12; k++)
+			z += (double)(next_random(state) >> 11) / (1ull << 53);
+		hist_record(h, (uint32_t)(2000 * exp(0.6 * z)), 1);
+	}
+	return h;
+}
+
+/* The decoded digest of @r agrees with @ref to 1 % at the quantiles users
+ * ask for, and carries the exact count.  Records hold >= 10,000 samples:
+ * with a few thousand, p99 can differ by up to a bucket width (3.1 % at
+ * g = 5) since both only know values to within a bucket. */
+static void check_digest(const struct store_record *r, const struct hist *ref)
+{
+	static const double qs[] = { 0.5, 0.75, 0.9, 0.95, 0.99 };
+	struct tdigest *td = NULL;
+	struct rttq_error err = {0};
+	size_t i;
+
+	assert(codec_decode(r->digest, r->digest_len, &td, &err) == 0);
+	assert(tdigest_count(td) == r->count);
+	assert(hist_count(ref) == r->count);
+	for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+		double want = hist_quantile(ref, qs[i]);
+		double got = tdigest_quantile(td, qs[i]);
+
+		if (fabs(got - want) > 0.01 * want) {
+			fprintf(stderr, "%s/%u@%lld q%.2f: digest %.1f hist %.1f\n",
+				r->group, r->period_s, (long long)r->start_s,
+				qs[i], got, want);
+			assert(0);
+		}
+	}
+	tdigest_free(td);
+}
+
+static void test_config_is_validated(void)
+{
+	struct series_config cfg = {
+		.host = "h", .period_s = 7, .sub_bits = SUB_BITS,
+		.emit = keep_records,
+	};
+	struct rttq_error err = {0};
+	struct series_table *t = NULL;
+
+	assert(series_table_new(&cfg, &t, &err) == -EINVAL);
+	assert(!t && strstr(err.msg, "period 7"));
+	cfg.period_s = 60;
+	cfg.sub_bits = 9;
+	assert(series_table_new(&cfg, &t, &err) == -EINVAL);
+	assert(strstr(err.msg, "sub-bits"));
+	cfg.sub_bits = SUB_BITS;
+	cfg.compression = 5;
+	assert(series_table_new(&cfg, &t, &err) == -EINVAL);
+	assert(strstr(err.msg, "compression"));
+	cfg.compression = 0;
+	cfg.host = "";
+	assert(series_table_new(&cfg, &t, &err) == -EINVAL);
+	assert(strstr(err.msg, "host"));
+	cfg.host = "h";
+	assert(series_table_new(&cfg, &t, &err) == 0);
+	series_table_free(t);
+	series_table_free(NULL);
+
+	assert(series_period_valid(1) && series_period_valid(5) &&
+	       series_period_valid(60) && series_period_valid(3600));
+	assert(!series_period_valid(0) && !series_period_valid(7) &&
+	       !series_period_valid(7200));
+}
+
+/* The sum of the counts of @group's base records in [from_s, to_s). */
+static uint64_t base_count_sum(const struct sink *s, const char *group,
+			       int64_t from_s, int64_t to_s)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		const struct store_record *r = &s->recs[i].rec;
+
+		if (strcmp(r->group, group) == 0 && r->period_s == PERIOD_S &&
+		    r->start_s >= from_s && r->start_s < to_s)
+			sum += r->count;
+	}
+	return sum;
+}
+
+static void check_record(const struct store_record *r, const struct hist *ref,
+			 uint32_t periods, uint32_t periods_total)
+{
+	assert(r);
+	assert(strcmp(r->host, "test-host") == 0);
+	assert(r->periods == periods);
+	assert(r->periods_total == periods_total);
+	assert(r->count == hist_count(ref));
+	assert(fabs(r->sum_us - hist_sum_us(ref)) <= 1e-9 * r->sum_us);
+	assert(r->min_us == hist_min_us(ref));
+	assert(r->max_us == hist_max_us(ref));
+	check_digest(r, ref);
+}
+
+/*
+ * Twelve base periods before midnight, six after, and a flush two seconds
+ * into the seventh.  "all" gets samples from a drain every 2 s, "rport:443"
+ * only in every other period.
+ */
+static void test_periods_and_rollups_across_midnight(void)
+{
+	const int64_t first_s = MIDNIGHT_S - 12 * PERIOD_S;
+	const int64_t flush_s = MIDNIGHT_S + 6 * PERIOD_S + 2;
+	const uint32_t per_hour = 3600 / PERIOD_S, per_day = 86400 / PERIOD_S;
+	struct hist *ref_all[19] = {0}, *ref_443[19] = {0};
+	struct hist *roll_all[2] = {0}, *roll_443[2] = {0};
+	struct sink s = {0};
+	struct series_table *t = table_new(&s, PERIOD_S, 0);
+	const struct store_record *r;
+	uint64_t state = 42;
+	int p, half;
+
+	assert(series_table_open_start(t) == -1);
+	assert(series_table_tick(t, first_s) == 0);
+	assert(series_table_open_start(t) == first_s);
+	for (half = 0; half < 2; half++) {
+		assert(hist_new(SUB_BITS, &roll_all[half]) == 0);
+		assert(hist_new(SUB_BITS, &roll_443[half]) == 0);
+	}
+
+	for (p = 0; p < 19; p++) {
+		int64_t start_s = first_s + p * PERIOD_S, at_s;
+
+		half = start_s >= MIDNIGHT_S;
+		assert(hist_new(SUB_BITS, &ref_all[p]) == 0);
+		for (at_s = start_s; at_s < start_s + PERIOD_S && at_s <= flush_s;
+		     at_s += 2) {
+			struct hist *part = random_hist(&state, 5000 + 70 * p);
+
+			assert(series_table_add(t, "all", at_s, part) == 0);
+			assert(hist_merge(ref_all[p], part) == 0);
+			hist_free(part);
+		}
+		assert(hist_merge(roll_all[half], ref_all[p]) == 0);
+		if (p % 2 == 0) {
+			ref_443[p] = random_hist(&state, 10000);
+			assert(series_table_add(t, "rport:443", start_s + 1,
+						ref_443[p]) == 0);
+			assert(hist_merge(roll_443[half], ref_443[p]) == 0);
+		}
+	}
+	/* Base periods 0..17 are closed, 18 is open; the rollups of the
+	 * hour and day before midnight went out with period 11. */
+	assert(series_table_open_start(t) == MIDNIGHT_S + 6 * PERIOD_S);
+	assert(!find(&s, "all", PERIOD_S, MIDNIGHT_S + 6 * PERIOD_S));
+	assert(!find(&s, "all", 3600, MIDNIGHT_S));
+	assert(series_table_flush(t, flush_s) == 0);
+	assert(series_table_open_start(t) == -1);
+	assert(series_table_groups(t) == 0);
+
+	for (p = 0; p < 19; p++) {
+		int64_t start_s = first_s + p * PERIOD_S;
+		uint32_t periods = p < 18 ? 1 : 0; /* 18 is cut by the flush */
+
+		check_record(find(&s, "all", PERIOD_S, start_s), ref_all[p],
+			     periods, 1);
+		if (p % 2 == 0)
+			check_record(find(&s, "rport:443", PERIOD_S, start_s),
+				     ref_443[p], periods, 1);
+		else
+			assert(!find(&s, "rport:443", PERIOD_S, start_s));
+	}
+
+	/* Before midnight: 12 observed periods; a quiet period of
+	 * "rport:443" still counts as observed. */
+	r = find(&s, "all", 3600, MIDNIGHT_S - 3600);
+	check_record(r, roll_all[0], 12, per_hour);
+	assert(r->count == base_count_sum(&s, "all", MIDNIGHT_S - 3600,
+					  MIDNIGHT_S));
+	/* ... written in the same batch as the last base period before it */
+	assert(find_kept(&s, "all", 3600, MIDNIGHT_S - 3600)->batch ==
+	       find_kept(&s, "all", PERIOD_S, MIDNIGHT_S - PERIOD_S)->batch);
+	check_record(find(&s, "rport:443", 3600, MIDNIGHT_S - 3600),
+		     roll_443[0], 12, per_hour);
+	check_record(find(&s, "all", 86400, MIDNIGHT_S - 86400), roll_all[0],
+		     12, per_day);
+	check_record(find(&s, "rport:443", 86400, MIDNIGHT_S - 86400),
+		     roll_443[0], 12, per_day);
+
+	/* After midnight, written by the flush: 6 complete periods plus the
+	 * partial one's samples. */
+	r = find(&s, "all", 3600, MIDNIGHT_S);
+	check_record(r, roll_all[1], 6, per_hour);
+	assert(r->count == base_count_sum(&s, "all", MIDNIGHT_S,
+					  MIDNIGHT_S + 3600));
+	check_record(find(&s, "rport:443", 3600, MIDNIGHT_S), roll_443[1], 6,
+		     per_hour);
+	check_record(find(&s, "all", 86400, MIDNIGHT_S), roll_all[1], 6,
+		     per_day);
+	check_record(find(&s, "rport:443", 86400, MIDNIGHT_S), roll_443[1], 6,
+		     per_day);
+
+	/* 19 + 10 base records, 2 groups x 2 hours x (hour + day). */
+	assert(s.n == 19 + 10 + 8);
+	/* One batch per close that had samples: 18 ticks and the flush. */
+	assert(s.batches == 19);
+
+	series_table_free(t);
+	sink_clear(&s);
+	for (p = 0; p < 19; p++) {
+		hist_free(ref_all[p]);
+		hist_free(ref_443[p]);
+	}
+	for (half = 0; half < 2; half++) {
+		hist_free(roll_all[half]);
+		hist_free(roll_443[half]);
+	}
+}
+
+/* Started two seconds into a period: that one is partial and not counted;
+ * a stall over three periods leaves them uncounted too. */
+static void test_partial_start_and_stall(void)
+{
+	uint64_t state = 7;
+	struct sink s = {0};
+	struct series_table *t = table_new(&s, PERIOD_S, 0);
+	struct hist *h = random_hist(&state, 1000);
+	const struct store_record *r;
+	int64_t now_s;
+
+	assert(series_table_tick(t, MIDNIGHT_S - 58) == 0);
+	assert(series_table_add(t, "all", MIDNIGHT_S - 57, h) == 0);
+	assert(series_table_add(t, "all", MIDNIGHT_S - 53, h) == 0);
+	/* ticks at -55, -50; then nothing until -30 */
+	assert(series_table_tick(t, MIDNIGHT_S - 50) == 0);
+	assert(series_table_add(t, "all", MIDNIGHT_S - 49, h) == 0);
+	assert(series_table_tick(t, MIDNIGHT_S - 30) == 0);
+	assert(series_table_tick(t, MIDNIGHT_S - 25) == 0);
+	/* late data (clock stepped back) lands in the open period */
+	assert(series_table_add(t, "all", MIDNIGHT_S - 100, h) == 0);
+	for (now_s = MIDNIGHT_S - 20; now_s <= MIDNIGHT_S; now_s += PERIOD_S)
+		assert(series_table_tick(t, now_s) == 0);
+
+	r = find(&s, "all", PERIOD_S, MIDNIGHT_S - 60);
+	assert(r && r->periods == 0 && r->periods_total == 1);
+	assert(r->count == hist_count(h));
+	r = find(&s, "all", PERIOD_S, MIDNIGHT_S - 55);
+	assert(r && r->periods == 1 && r->count == hist_count(h));
+	r = find(&s, "all", PERIOD_S, MIDNIGHT_S - 25);
+	assert(r && r->periods == 1 && r->count == hist_count(h));
+	/* observed whole: -55, -50, then -30 .. -5: 8 periods */
+	r = find(&s, "all", 3600, MIDNIGHT_S - 3600);
+	assert(r && r->periods == 8 && r->periods_total == 720);
+	assert(r->count == 4 * hist_count(h));
+
+	series_table_free(t);
+	sink_clear(&s);
+	hist_free(h);
+}
+
+/* max_groups bounds the keyed groups; "all" always has room; refused
+ * samples are counted. */
+static void test_group_bound(void)
+{
+	uint64_t state = 9;
+	struct sink s = {0};
+	struct series_table *t = table_new(&s, PERIOD_S, 2);
+	struct hist *h = random_hist(&state, 50);
+	struct hist *other = NULL;
+
+	assert(series_table_add(t, "raddr:10.0.0.1", MIDNIGHT_S, h) == 0);
+	assert(series_table_add(t, "raddr:10.0.0.2", MIDNIGHT_S, h) == 0);
+	assert(series_table_add(t, "raddr:10.0.0.3", MIDNIGHT_S, h) == -ENOSPC);
+	assert(series_table_add(t, "all", MIDNIGHT_S, h) == 0);
+	assert(series_table_add(t, "raddr:10.0.0.1", MIDNIGHT_S + 1, h) == 0);
+	assert(series_table_groups(t) == 3);
+	assert(series_table_dropped(t) == hist_count(h));
+	assert(series_table_add(t, "", MIDNIGHT_S, h) == -EINVAL);
+	assert(hist_new(SUB_BITS + 1, &other) == 0);
+	assert(series_table_add(t, "all", MIDNIGHT_S, other) == -EINVAL);
+
+	/* emit failures reach the caller */
+	s.fail_with = -EIO;
+	assert(series_table_tick(t, MIDNIGHT_S + PERIOD_S) == -EIO);
+	assert(s.batches == 1 && s.n == 0);
+
+	series_table_free(t);
+	sink_clear(&s);
+	hist_free(h);
+	hist_free(other);
+}
+
+/* With hour-long base periods there is no separate hour rollup. */
+static void test_hour_base_period(void)
+{
+	uint64_t state = 11;
+	struct sink s = {0};
+	struct series_table *t = table_new(&s, 3600, 0);
+	struct hist *h = random_hist(&state, 100);
+	const struct store_record *r;
+
+	assert(series_table_tick(t, MIDNIGHT_S - 3600) == 0);
+	assert(series_table_add(t, "all", MIDNIGHT_S - 10, h) == 0);
+	assert(series_table_tick(t, MIDNIGHT_S) == 0);
+	assert(s.n == 2);
+	r = find(&s, "all", 3600, MIDNIGHT_S - 3600);
+	assert(r && r->periods == 1 && r->periods_total == 1);
+	r = find(&s, "all", 86400, MIDNIGHT_S - 86400);
+	assert(r && r->periods == 1 && r->periods_total == 24);
+
+	series_table_free(t);
+	sink_clear(&s);
+	hist_free(h);
+}
+
+int main(void)
+{
+	test_config_is_validated();
+	test_periods_and_rollups_across_midnight();
+	test_partial_start_and_stall();
+	test_group_bound();
+	test_hour_base_period();
+	return 0;
+}

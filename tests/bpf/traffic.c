@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Loopback TCP ping-pong for the bpf tests (traffic.h): one accept()ing
+ * server thread that echoes, one client in the caller's thread.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "traffic.h"
+
+#define MSG_BYTES 64
+
+struct server {
+	int listen_fd;
+	unsigned int exchanges;
+	int err;
+};
+
+static int read_full(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = recv(fd, buf + got, len - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -ECONNRESET;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const char *buf, size_t len)
+{
+	size_t put = 0;
+	ssize_t n;
+
+	while (put < len) {
+		n = send(fd, buf + put, len - put, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		put += (size_t)n;
+	}
+	return 0;
+}
+
+static void *serve(void *arg)
+{
+	struct server *s = arg;
+	char buf[MSG_BYTES];
+	unsigned int i;
+	int fd;
+
+	fd = accept(s->listen_fd, NULL, NULL);
+	if (fd < 0) {
+		s->err = -errno;
+		return NULL;
+	}
+	for (i = 0; i < s->exchanges; i++) {
+		s->err = read_full(fd, buf, sizeof(buf));
+		if (!s->err)
+			s->err = write_full(fd, buf, sizeof(buf));
+		if (s->err)
+			break;
+	}
+	close(fd);
+	return NULL;
+}
+
+int traffic_run(int family, unsigned int exchanges, struct traffic_result *out)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct server srv = { .listen_fd = -1, .exchanges = exchanges };
+	pthread_t tid;
+	char buf[MSG_BYTES];
+	bool started = false;
+	int fd = -1, one = 1, err;
+	unsigned int i;
+
+	memset(out, 0, sizeof(*out));
+	memset(&ss, 0, sizeof(ss));
+	memset(buf, 'x', sizeof(buf));
+	if (family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = in6addr_loopback;
+		len = sizeof(*a);
+	}
+	srv.listen_fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (srv.listen_fd < 0 || bind(srv.listen_fd, (struct sockaddr *)&ss, len) ||
+	    listen(srv.listen_fd, 1) ||
+	    getsockname(srv.listen_fd, (struct sockaddr *)&ss, &len)) {
+		err = -errno;
+		fprintf(stderr, "traffic: listen: %s\n", strerror(errno));
+		goto cleanup;
+	}
+	out->server_port = ntohs(family == AF_INET
+				 ? ((struct sockaddr_in *)&ss)->sin_port
+				 : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	err = -pthread_create(&tid, NULL, serve, &srv);
+	if (err)
+		goto cleanup;
+	started = true;
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len)) {
+		err = -errno;
+		fprintf(stderr, "traffic: connect: %s\n", strerror(errno));
+		goto cleanup;
+	}
+	/* One segment per message, so every message is a receive event. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	len = sizeof(ss);
+	if (!getsockname(fd, (struct sockaddr *)&ss, &len))
+		out->client_port = ntohs(family == AF_INET
+					 ? ((struct sockaddr_in *)&ss)->sin_port
+					 : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	for (i = 0; i < exchanges; i++) {
+		err = write_full(fd, buf, sizeof(buf));
+		if (!err)
+			err = read_full(fd, buf, sizeof(buf));
+		if (err) {
+			fprintf(stderr, "traffic: exchange %u: %s\n", i,
+				strerror(-err));
+			goto cleanup;
+		}
+		out->exchanges++;
+	}
+
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	if (started) {
+		if (err)
+			shutdown(srv.listen_fd, SHUT_RDWR);
+		pthread_join(tid, NULL);
+		if (!err)
+			err = srv.err;
+	}
+	if (srv.listen_fd >= 0)
+		close(srv.listen_fd);
+	return err;
+}

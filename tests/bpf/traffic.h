@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Real TCP traffic for the bpf tests: a server thread and a client in the
+ * calling thread exchange small messages over a loopback connection, so
+ * tcp_rcv_established runs on both ends for every message.
+ */
+#ifndef RTTQ_TEST_TRAFFIC_H
+#define RTTQ_TEST_TRAFFIC_H
+
+#include <stdint.h>
+
+struct traffic_result {
+	uint16_t server_port;  /* the listening (server) port, host order */
+	uint16_t client_port;  /* the client's ephemeral port, host order */
+	unsigned int exchanges; /* completed request/response pairs */
+};
+
+/**
+ * traffic_run() - exchange @exchanges 64-byte ping-pongs over @family
+ * loopback (127.0.0.1 or ::1) on a fresh connection.
+ * @family: AF_INET or AF_INET6.
+ * @exchanges: number of round trips.
+ * @out: ports used and round trips done.
+ *
+ * @return 0 or a negative errno (with a message on stderr).
+ */
+int traffic_run(int family, unsigned int exchanges, struct traffic_result *out);
+
+#endif /* RTTQ_TEST_TRAFFIC_H */

@@ -1,0 +1,111 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# test-netns.sh: the netns harness gives concurrent TCP flows the RTTs it was
+# asked for.  Sets up client/server namespaces with 2, 20 and 80 ms over IPv4
+# and 20 ms over IPv6, runs one request/response flow to each at once, and
+# requires the application p50 RTT and the median of the kernel's srtt
+# (tcp_info after each exchange) of every flow within 5 % of its set RTT;
+# then tears down and checks that no namespace or relay process is left.
+# ss's rtt (one snapshot of an EWMA, so not asserted) is printed alongside.
+set -euo pipefail
+
+: "${TUN_RELAY:?set by meson}" "${TCP_PINGPONG:?set by meson}" "${NETNS_SETUP:?set by meson}"
+
+FLOWS=(10.9.0.2=2 10.9.1.2=20 10.9.2.2=80 fd00:9::3=20)
+PORT=5201
+DURATION_S=8
+RATE_PER_S=50
+TOLERANCE=0.05
+
+if [[ $EUID -ne 0 ]]; then
+	echo "SKIP: network namespaces and TUN devices need root"
+	exit 77
+fi
+if [[ ! -c /dev/net/tun ]]; then
+	echo "SKIP: /dev/net/tun missing (kernel without CONFIG_TUN)"
+	exit 77
+fi
+
+dir=$(mktemp -d /tmp/rttq-netns-test.XXXXXX)
+failed=0
+
+fail() {
+	echo "FAIL: $*"
+	failed=1
+}
+
+# shellcheck disable=SC2317  # runs as the EXIT trap
+on_exit() {
+	local status=$?
+	bash "$NETNS_SETUP" down "$dir" >/dev/null 2>&1 || true
+	if [[ $status -ne 0 ]]; then
+		echo "--- relay stderr"
+		cat "$dir/relay.err" 2>/dev/null || true
+	fi
+	rm -rf "$dir"
+	exit "$status"
+}
+trap on_exit EXIT
+
+within() {
+	awk -v got="$1" -v want="$2" -v tol="$TOLERANCE" \
+		'BEGIN { d = got - want; if (d < 0) d = -d; exit !(got != "" && d <= tol * want) }'
+}
+
+# "rtt:20.254/0.051" of the connection to ADDR, in ms.
+ss_rtt_ms() {
+	local addr=$1
+	[[ $addr == *:* ]] && addr="[$addr]"
+	awk -v peer="$addr:$PORT" '
+		$1 == "ESTAB" { hit = ($5 == peer); next }
+		hit && match($0, /rtt:[0-9.]+/) { print substr($0, RSTART + 4, RLENGTH - 4); exit }
+	' "$dir/ss.txt"
+}
+
+bash "$NETNS_SETUP" up "$dir" "${FLOWS[@]}"
+# shellcheck disable=SC1091
+. "$dir/env"
+echo "relay trims ${TRIM_US} us of measured overhead from each round trip"
+
+ip netns exec "$NS_SERVER" "$TCP_PINGPONG" server -p "$PORT" --realtime > "$dir/server.out" 2>&1 &
+for _ in $(seq 50); do
+	grep -qx listening "$dir/server.out" && break
+	sleep 0.1
+done
+grep -qx listening "$dir/server.out" || { cat "$dir/server.out"; exit 1; }
+
+client_pids=()
+for flow in "${FLOWS[@]}"; do
+	addr=${flow%%=*}
+	ip netns exec "$NS_CLIENT" "$TCP_PINGPONG" client -a "$addr" -p "$PORT" \
+		-d "$DURATION_S" -r "$RATE_PER_S" --realtime > "$dir/client-$addr.out" 2>&1 &
+	client_pids+=($!)
+done
+# The kernel's own view while the flows run: what rttq-agent will see.
+sleep $((DURATION_S - 2))
+ip netns exec "$NS_CLIENT" ss -tin > "$dir/ss.txt"
+for pid in "${client_pids[@]}"; do
+	wait "$pid" || fail "client $pid exited with $?"
+done
+
+for flow in "${FLOWS[@]}"; do
+	addr=${flow%%=*}
+	set_ms=${flow#*=}
+	line=$(cat "$dir/client-$addr.out")
+	p50=$(sed -n 's/^rtt_p50_ms=\([0-9.]*\).*/\1/p' <<< "$line")
+	srtt=$(sed -n 's/.* srtt_p50_ms=\([0-9.]*\).*/\1/p' <<< "$line")
+	ss_rtt=$(ss_rtt_ms "$addr")
+	echo "flow $addr set_rtt_ms=$set_ms ss_rtt_ms=${ss_rtt:-none} $line"
+	within "$p50" "$set_ms" || fail "$addr: application p50 ${p50:-none} ms, set $set_ms ms"
+	within "$srtt" "$set_ms" || fail "$addr: kernel srtt p50 ${srtt:-none} ms, set $set_ms ms"
+done
+
+bash "$NETNS_SETUP" down "$dir"
+if ip netns list | awk '{ print $1 }' | grep -q "^$NS_PREFIX-"; then
+	fail "namespaces left after down: $(ip netns list | grep "^$NS_PREFIX-" | tr '\n' ' ')"
+fi
+# Also catches the relay that calibration started and replaced.
+if left=$(pgrep -f -- "--netns-a $NS_CLIENT "); then
+	fail "tun-relay still running after down: pid $left"
+fi
+exit $failed
