@@ -396,8 +396,11 @@ static int try_mode(struct collector *c, const struct collector_opts *o,
 fail:
 	if (!err)
 		err = -EINVAL;
-	snprintf(why + n, why_size - n, "%s%s: %s: %s", n ? "; " : "",
-		 mode_names[mode], step, strerror(-err));
+	/* ENOENT at attach: the hook itself is missing (no CONFIG_KPROBES). */
+	snprintf(why + n, why_size - n, "%s%s: %s: %s%s", n ? "; " : "",
+		 mode_names[mode], step, strerror(-err),
+		 err == -ENOENT && c->skel && !strcmp(step, "attach")
+		 ? " (hook not in this kernel)" : "");
 	rttq_bpf__destroy(c->skel);
 	c->skel = NULL;
 	c->prog = NULL;

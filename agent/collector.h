@@ -24,7 +24,11 @@
 struct hist;
 struct collector;
 
-/* An address filter: IPv4 (family AF_INET) or IPv6, with a CIDR prefix. */
+/*
+ * An address filter: IPv4 (family AF_INET) or IPv6, with a CIDR prefix.
+ * The kernel compares IPv4 peers as ::ffff:a.b.c.d, so an IPv4 filter also
+ * matches v4-mapped IPv6 sockets, and ::/0 matches every peer.
+ */
 struct addr_filter {
 	int family;          /* 0: filter off; AF_INET or AF_INET6 */
 	uint8_t addr[16];    /* network byte order; IPv4 in the first 4 */
@@ -32,22 +36,30 @@ struct addr_filter {
 };
 
 struct collector_opts {
-	unsigned int sub_bits;   /* bucket sub-bits g (buckets.h) */
+	unsigned int sub_bits;   /* bucket sub-bits g (buckets.h); 0: default */
 	unsigned int group_by;   /* COLLECTOR_BY_* bits; 0: only "all" */
 	uint16_t lport;          /* local port filter, 0: off */
 	uint16_t rport;          /* remote port filter, 0: off */
 	struct addr_filter laddr;
 	struct addr_filter raddr;
-	bool include_loopback;   /* count 127.0.0.0/8 and ::1 peers too */
+	bool include_loopback;   /* count 127.0.0.0/8 and ::1 peers too
+				  * (v4-mapped 127/8 as well) */
 	const char *attach;      /* NULL: first that works; else one of
 				  * "fentry", "tp_btf", "raw_tp", "kprobe" */
-	uint32_t max_groups;     /* bound on distinct group keys */
-	bool verbose;            /* libbpf debug output on stderr */
+	uint32_t max_groups;     /* bound on distinct group keys; 0: default.
+				  * Reserved at load: max_groups *
+				  * BUCKET_SLOTS(g) * 4 bytes per CPU
+				  * (3.5 KiB per group per CPU at g = 5) */
+	bool verbose;            /* libbpf debug output on stderr (sets
+				  * libbpf's process-wide print callback;
+				  * quiet otherwise) */
 };
 
 /*
- * Called once per group with a non-zero delta since the previous drain.
- * @group: "all" or a key such as "raddr:10.0.0.2,rport:443".
+ * Called once per group with a non-zero delta since the previous drain,
+ * "all" first, then the groups in no particular order.
+ * @group: "all" or a key such as "raddr:10.0.0.2,rport:443" (fields in
+ *         the order laddr, raddr, lport, rport; IPv6 as "raddr:fe80::1").
  * @delta: the new counts (valid only during the call).
  * Return non-zero to stop the drain (collector_drain returns it).
  */
@@ -55,7 +67,8 @@ typedef int (*collector_group_fn)(const char *group, const struct hist *delta,
 				  void *arg);
 
 /**
- * collector_parse_group_by() - parse "raddr,rport" into COLLECTOR_BY_* bits.
+ * collector_parse_group_by() - parse "raddr,rport" into COLLECTOR_BY_* bits
+ * ("none" gives 0).
  * @return 0, -EINVAL with @err naming the unknown word.
  */
 int collector_parse_group_by(const char *text, unsigned int *out,
@@ -95,7 +108,11 @@ const char *collector_attach_mode(const struct collector *c);
 int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 		    struct rttq_error *err);
 
-/** collector_overflow() - events whose group key found no room (total). */
+/**
+ * collector_overflow() - events whose group found no room, in total since
+ * open (counted in "all", not in any group; raise max_groups).  0 when the
+ * map cannot be read.
+ */
 uint64_t collector_overflow(const struct collector *c);
 
 /** collector_prog_fd() - fd of the attached program (for bpf_stats). */

@@ -70,8 +70,9 @@ RTTQ_API void tdigest_free(struct tdigest *td);
 RTTQ_API int tdigest_add(struct tdigest *td, double value, uint64_t weight);
 
 /**
- * tdigest_merge() - merge @n digests into @dst in one k-way pass over their
- * sorted centroid lists, then compress once.
+ * tdigest_merge() - merge @n digests into @dst: the union of their sorted
+ * centroid lists is sorted at once and compressed in one pass (above 256
+ * inputs, as a two-level tree of such merges).
  * @dst: receives the union; its own content is kept.
  * @srcs: digests to merge (compressed as a side effect).
  * @n: how many.

@@ -1,11 +1,263 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* rttq sketch: placeholder until the subcommand lands. */
+/*
+ * rttq sketch: run a file of values (one per line, microseconds) through
+ * the whole quantile pipeline (batches -> buckets -> digest -> bytes ->
+ * digest -> one merge) and print the quantiles as JSON, so the pipeline's
+ * accuracy can be checked against any data without a kernel or a store.
+ */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "buckets.h"
 #include "commands.h"
+#include "sketch.h"
+#include "tdigest.h"
+
+#define QUANTILES_MAX 32
+
+struct sketch_env {
+	struct sketch_opts opts;
+	double q[QUANTILES_MAX];      /* quantiles as percentages */
+	char q_text[QUANTILES_MAX][16];
+	size_t nq;
+};
+
+static const char usage_text[] =
+	"Usage: rttq sketch [OPTIONS] < values.txt\n"
+	"\n"
+	"Reads one value per line (microseconds, integer or decimal; rounded to\n"
+	"whole microseconds as the kernel measures them), splits them into\n"
+	"consecutive batches, runs each batch through buckets -> t-digest ->\n"
+	"encoding -> decoding, merges every batch's digest and prints JSON:\n"
+	"  {\"count\":N,\"batches\":B,\"bytes_per_digest\":B,\"quantiles\":{...}}\n"
+	"with quantile values in microseconds.\n"
+	"\n"
+	"Options:\n"
+	"  -b, --batches N       consecutive batches (default 1)\n"
+	"  -q, --q LIST          quantiles in percent (default 50,90,99,99.9)\n"
+	"  -g, --sub-bits G      bucket sub-bits, 3..7 (default 5)\n"
+	"  -c, --compression C   t-digest compression, 20..1000 (default 100)\n"
+	"  -h, --help            this text\n";
+
+static int parse_size(const char *flag, const char *text, size_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-' || !v ||
+	    v > 100000000ull) {
+		fprintf(stderr, "rttq sketch: %s '%s': expected an integer "
+			"1..100000000\n", flag, text);
+		return -EINVAL;
+	}
+	*out = (size_t)v;
+	return 0;
+}
+
+static int parse_double(const char *flag, const char *text, double lo,
+			double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(text, &end);
+	if (errno || end == text || *end || !(v >= lo && v <= hi)) {
+		fprintf(stderr, "rttq sketch: %s '%s': expected a number "
+			"%g..%g\n", flag, text, lo, hi);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+/* "50,90,99.9" -> percentages, keeping each as typed for the JSON key. */
+static int parse_quantiles(const char *text, struct sketch_env *env)
+{
+	const char *p = text;
+
+	env->nq = 0;
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		char word[16];
+		double v;
+
+		if (!len || len >= sizeof(word) || env->nq == QUANTILES_MAX) {
+			fprintf(stderr, "rttq sketch: --q '%s': expected up to "
+				"%d comma-separated percentages\n", text,
+				QUANTILES_MAX);
+			return -EINVAL;
+		}
+		memcpy(word, p, len);
+		word[len] = '\0';
+		if (parse_double("--q", word, 0, 100, &v))
+			return -EINVAL;
+		env->q[env->nq] = v;
+		memcpy(env->q_text[env->nq++], word, len + 1);
+		if (!p[len])
+			return 0;
+		p += len + 1;
+	}
+}
+
+static int parse_args(int argc, char **argv, struct sketch_env *env)
+{
+	static const struct option longopts[] = {
+		{ "batches", required_argument, NULL, 'b' },
+		{ "q", required_argument, NULL, 'q' },
+		{ "sub-bits", required_argument, NULL, 'g' },
+		{ "compression", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	double g;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "b:q:g:c:h", longopts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'b':
+			if (parse_size("--batches", optarg,
+				       &env->opts.batches))
+				return 2;
+			break;
+		case 'q':
+			if (parse_quantiles(optarg, env))
+				return 2;
+			break;
+		case 'g':
+			if (parse_double("--sub-bits", optarg,
+					 BUCKET_SUB_BITS_MIN,
+					 BUCKET_SUB_BITS_MAX, &g))
+				return 2;
+			if (g != (unsigned int)g) {
+				fprintf(stderr, "rttq sketch: --sub-bits '%s': "
+					"expected an integer\n", optarg);
+				return 2;
+			}
+			env->opts.sub_bits = (unsigned int)g;
+			break;
+		case 'c':
+			if (parse_double("--compression", optarg,
+					 TDIGEST_COMPRESSION_MIN,
+					 TDIGEST_COMPRESSION_MAX,
+					 &env->opts.compression))
+				return 2;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			fputs(usage_text, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "rttq sketch: unexpected argument '%s' (values "
+			"are read from standard input)\n", argv[optind]);
+		return 2;
+	}
+	return -1;
+}
+
+/* Reads every line of @in; on a bad line names it and fails. */
+static int read_values(FILE *in, uint32_t **out, size_t *n)
+{
+	uint32_t *v = NULL, *p;
+	size_t cap = 0, lineno = 0, len = 0;
+	char *line = NULL, *end;
+	ssize_t got;
+	double d;
+
+	*n = 0;
+	while ((got = getline(&line, &len, in)) != -1) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[0])
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 4096;
+			p = realloc(v, cap * sizeof(*v));
+			if (!p) {
+				fprintf(stderr, "rttq sketch: out of memory\n");
+				goto fail;
+			}
+			v = p;
+		}
+		errno = 0;
+		d = strtod(line, &end);
+		while (*end == ' ' || *end == '\t')
+			end++;
+		if (errno || end == line || *end ||
+		    sketch_value_us(d, &v[*n])) {
+			fprintf(stderr, "rttq sketch: line %zu: '%s' is not a "
+				"value in microseconds (0 .. 4294967295)\n",
+				lineno, line);
+			goto fail;
+		}
+		(*n)++;
+	}
+	if (ferror(in)) {
+		fprintf(stderr, "rttq sketch: reading standard input: %s\n",
+			strerror(errno));
+		goto fail;
+	}
+	free(line);
+	*out = v;
+	return 0;
+fail:
+	free(line);
+	free(v);
+	return -EINVAL;
+}
+
+static void print_result(const struct sketch_env *env, size_t n,
+			 const struct sketch_result *res)
+{
+	size_t i;
+
+	printf("{\"count\":%zu,\"batches\":%zu,\"bytes_per_digest\":%.0f,"
+	       "\"quantiles\":{", n, res->batches, res->bytes_mean);
+	for (i = 0; n && i < env->nq; i++)
+		printf("%s\"p%s\":%.3f", i ? "," : "", env->q_text[i],
+		       tdigest_quantile(res->merged, env->q[i] / 100));
+	printf("}}\n");
+}
 
 int cmd_sketch(int argc, char **argv)
 {
-	fprintf(stderr, "rttq sketch: not built yet\n");
-	return 1;
+	struct sketch_env env = {
+		.opts = {
+			.batches = 1,
+			.sub_bits = BUCKET_SUB_BITS_DEFAULT,
+			.compression = TDIGEST_COMPRESSION_DEFAULT,
+		},
+	};
+	struct sketch_result res = { 0 };
+	struct rttq_error err = { 0 };
+	uint32_t *values = NULL;
+	size_t n = 0;
+	int rc;
+
+	parse_quantiles("50,90,99,99.9", &env);
+	rc = parse_args(argc, argv, &env);
+	if (rc >= 0)
+		return rc;
+	if (read_values(stdin, &values, &n))
+		return 1;
+	rc = sketch_run(values, n, &env.opts, &res, &err);
+	if (rc) {
+		fprintf(stderr, "rttq sketch: %s\n", err.msg);
+		free(values);
+		return 1;
+	}
+	print_result(&env, n, &res);
+	tdigest_free(res.merged);
+	free(values);
+	return 0;
 }

@@ -175,7 +175,7 @@ calibrate() {
 	done
 	for i in "${!addrs[@]}"; do
 		ip netns exec "$ns_client" "$pingpong" client -a "${addrs[$i]}" \
-			-p "$CALIBRATION_PORT" -d 2 -r 50 --realtime > "$dir/calibration-$i.out" 2>&1 &
+			-p "$CALIBRATION_PORT" -d 3 -r 50 --realtime > "$dir/calibration-$i.out" 2>&1 &
 		pids+=($!)
 	done
 	for i in "${!pids[@]}"; do

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Where an AWS client gets its region, endpoint and credentials: the
+ * standard chain of environment variables and ~/.aws files, in the order
+ * the AWS CLI and SDKs use, so an rttq host needs no configuration of its
+ * own beyond what `aws` already uses.
+ */
+#ifndef RTTQ_AWS_CONFIG_H
+#define RTTQ_AWS_CONFIG_H
+
+#include "error.h"
+#include "rttq_export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct aws_config {
+	char *region;            /* "eu-west-1" */
+	char *endpoint;          /* "https://dynamodb.eu-west-1.amazonaws.com" */
+	char *ca_file;           /* AWS_CA_BUNDLE, or NULL for the system store */
+	char *access_key_id;
+	char *secret_access_key; /* never logged; wiped on release */
+	char *session_token;     /* NULL for long-term keys */
+	char *profile;           /* profile the files were read for */
+};
+
+/**
+ * aws_config_load() - resolve region, endpoint and credentials for one
+ * service.
+ *
+ * Region: @p region, AWS_REGION, AWS_DEFAULT_REGION, then `region` in the
+ * profile's section of the config file.  Endpoint: @p endpoint,
+ * AWS_ENDPOINT_URL_<SERVICE> (upper case), AWS_ENDPOINT_URL, then
+ * https://SERVICE.REGION.amazonaws.com.  Credentials: AWS_ACCESS_KEY_ID +
+ * AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN), then the profile in the
+ * credentials file, then in the config file.  The profile is AWS_PROFILE or
+ * "default"; the files are AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE or
+ * ~/.aws/credentials and ~/.aws/config.  Instance and container
+ * credentials are not fetched (yet).
+ * @param service lower-case service name, e.g. "dynamodb".
+ * @param region overrides the chain when not NULL.
+ * @param endpoint overrides the chain when not NULL.
+ * @param out zeroed, then filled in; release it with aws_config_release()
+ * whatever the result.
+ * @param err receives a message saying what was looked at; never holds a
+ * secret; may be NULL.
+ *
+ * @return 0, -EINVAL for a malformed region or a half-set key pair,
+ * -ENOKEY when no credentials were found, -ENOENT when no region was
+ * found, -EIO for an unreadable file that exists, -ENOMEM.
+ */
+RTTQ_API int aws_config_load(const char *service, const char *region,
+			     const char *endpoint, struct aws_config *out,
+			     struct rttq_error *err);
+
+/** aws_config_release() - wipe the secrets, free and zero @p c; NULL is a no-op. */
+RTTQ_API void aws_config_release(struct aws_config *c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RTTQ_AWS_CONFIG_H */

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * DynamoDB JSON API calls with retries (see dynamodb.h).  The retry policy
+ * follows the AWS SDKs' DynamoDB tuning: sleep a uniformly random time in
+ * [0, min(cap, base * 2^retry)] ("full jitter"), base 25 ms for transient
+ * failures and 1 s for throttling, cap 20 s.  Messages carry the error type
+ * and DynamoDB's message, never a key or a signature.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "dynamodb.h"
+#include "http_client.h"
+#include "sigv4.h"
+
+#define TARGET_PREFIX "DynamoDB_20120810."
+#define CONTENT_TYPE "application/x-amz-json-1.0"
+
+struct ddb {
+	struct http_client *http;
+	char *endpoint;
+	char *region;
+	char *access_key_id;
+	char *secret_access_key;
+	char *session_token;
+	unsigned int max_attempts;
+	unsigned int timeout_ms;
+	uint64_t rng; /* xorshift64 state for the jitter */
+	struct ddb_stats stats;
+};
+
+enum outcome {
+	OUTCOME_OK,
+	OUTCOME_FATAL,     /* do not retry */
+	OUTCOME_TRANSIENT, /* retry with the short base */
+	OUTCOME_THROTTLED, /* retry with the long base */
+};
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*oom = true;
+	return d;
+}
+
+int ddb_new(const struct aws_config *cfg, struct ddb **out,
+	    struct rttq_error *err)
+{
+	struct ddb *d;
+	bool oom = false;
+	int ret;
+
+	*out = NULL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return rttq_fail(err, -ENOMEM, "DynamoDB: out of memory");
+	d->endpoint = dup_or_null(cfg->endpoint, &oom);
+	d->region = dup_or_null(cfg->region, &oom);
+	d->access_key_id = dup_or_null(cfg->access_key_id, &oom);
+	d->secret_access_key = dup_or_null(cfg->secret_access_key, &oom);
+	d->session_token = dup_or_null(cfg->session_token, &oom);
+	if (oom || !d->endpoint || !d->region) {
+		ret = rttq_fail(err, oom ? -ENOMEM : -EINVAL,
+				"DynamoDB: %s", oom ? "out of memory" :
+				"endpoint and region are required");
+		goto fail;
+	}
+	ret = http_client_new(d->endpoint, cfg->ca_file, &d->http, err);
+	if (ret)
+		goto fail;
+	d->max_attempts = DDB_MAX_ATTEMPTS;
+	d->timeout_ms = DDB_TIMEOUT_MS;
+	if (getrandom(&d->rng, sizeof(d->rng), 0) != sizeof(d->rng) || !d->rng)
+		d->rng = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull | 1;
+	*out = d;
+	return 0;
+fail:
+	ddb_free(d);
+	return ret;
+}
+
+static void wipe(char *s)
+{
+	if (s)
+		OPENSSL_cleanse(s, strlen(s));
+	free(s);
+}
+
+void ddb_free(struct ddb *d)
+{
+	if (!d)
+		return;
+	http_client_free(d->http);
+	free(d->endpoint);
+	free(d->region);
+	wipe(d->access_key_id);
+	wipe(d->secret_access_key);
+	wipe(d->session_token);
+	free(d);
+}
+
+void ddb_set_retry(struct ddb *d, unsigned int max_attempts,
+		   unsigned int timeout_ms)
+{
+	d->max_attempts = max_attempts ? max_attempts : 1;
+	d->timeout_ms = timeout_ms ? timeout_ms : DDB_TIMEOUT_MS;
+}
+
+const struct ddb_stats *ddb_stats(const struct ddb *d)
+{
+	return &d->stats;
+}
+
+const char *ddb_endpoint(const struct ddb *d)
+{
+	return d->endpoint;
+}
+
+/* ------------------------------------------------------------------------
+ * Classifying replies
+ * ------------------------------------------------------------------------ */
+
+/* "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException" -> the part
+ * after '#'; some servers add ":http://..." after the name. */
+static void short_type(const char *full, char *out, size_t len)
+{
+	const char *hash = strrchr(full, '#');
+	const char *name = hash ? hash + 1 : full;
+	size_t n = strcspn(name, ":");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, name, n);
+	out[n] = '\0';
+}
+
+static bool in_list(const char *type, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(type, *list) == 0)
+			return true;
+	return false;
+}
+
+static const char *const throttling_types[] = {
+	"ProvisionedThroughputExceededException",
+	"ThrottlingException",
+	"RequestLimitExceeded",
+	"Throttling",
+	"TooManyRequestsException",
+	"LimitExceededException",
+	NULL,
+};
+
+static const char *const auth_types[] = {
+	"AccessDeniedException",
+	"UnrecognizedClientException",
+	"InvalidSignatureException",
+	"MissingAuthenticationTokenException",
+	"IncompleteSignatureException",
+	"ExpiredTokenException",
+	"InvalidClientTokenId",
+	"SignatureDoesNotMatch",
+	NULL,
+};
+
+/* What a client error reply means to the caller. */
+static int errno_for_type(const char *type)
+{
+	if (strcmp(type, "ResourceNotFoundException") == 0)
+		return -ENOENT;
+	if (strcmp(type, "ResourceInUseException") == 0 ||
+	    strcmp(type, "ConditionalCheckFailedException") == 0)
+		return -EEXIST;
+	if (strcmp(type, "UnknownOperationException") == 0)
+		return -EOPNOTSUPP;
+	if (in_list(type, auth_types))
+		return -EACCES;
+	return -EINVAL;
+}
+
+static enum outcome classify(int status, const char *type)
+{
+	if (status == 200)
+		return OUTCOME_OK;
+	if (in_list(type, throttling_types))
+		return OUTCOME_THROTTLED;
+	if (status >= 500 || strcmp(type, "InternalServerError") == 0 ||
+	    strcmp(type, "ServiceUnavailable") == 0)
+		return OUTCOME_TRANSIENT;
+	return OUTCOME_FATAL;
+}
+
+/* Error type and message of a non-200 reply; either may be empty. */
+static void error_fields(const char *body, char *type, size_t type_len,
+			 char *msg, size_t msg_len)
+{
+	static const char *type_path[] = { "__type", NULL };
+	static const char *msg_path[] = { "message", NULL };
+	static const char *msg_path2[] = { "Message", NULL };
+	yajl_val root = yajl_tree_parse(body, NULL, 0);
+	const char *t = YAJL_GET_STRING(yajl_tree_get(root, type_path, yajl_t_string));
+	const char *m = YAJL_GET_STRING(yajl_tree_get(root, msg_path, yajl_t_string));
+
+	if (!m)
+		m = YAJL_GET_STRING(yajl_tree_get(root, msg_path2, yajl_t_string));
+	short_type(t ? t : "", type, type_len);
+	snprintf(msg, msg_len, "%s", m ? m : "");
+	yajl_tree_free(root);
+}
+
+/* ------------------------------------------------------------------------
+ * One attempt: sign, send, classify
+ * ------------------------------------------------------------------------ */
+
+static int send_signed(struct ddb *d, const char *op, const char *body,
+		       size_t body_len, struct http_response *resp,
+		       struct rttq_error *err)
+{
+	char target[96], stamp[SIGV4_TIMESTAMP_LEN + 1];
+	struct sigv4_credentials creds = {
+		.access_key_id = d->access_key_id,
+		.secret_access_key = d->secret_access_key,
+		.session_token = d->session_token,
+	};
+	struct sigv4_params params = {
+		.creds = &creds,
+		.region = d->region,
+		.service = "dynamodb",
+		.timestamp = stamp,
+	};
+	struct sigv4_header sign_hdr[] = {
+		{ "Content-Type", CONTENT_TYPE },
+		{ "Host", http_client_host(d->http) },
+		{ "X-Amz-Target", target },
+	};
+	struct sigv4_request req = {
+		.method = "POST",
+		.path = "/",
+		.headers = sign_hdr,
+		.n_headers = 3,
+		.body = body,
+		.body_len = body_len,
+	};
+	struct http_header send_hdr[3 + SIGV4_MAX_ADDED_HEADERS + 1];
+	struct sigv4_signed sig;
+	size_t n = 0;
+	int ret;
+
+	snprintf(target, sizeof(target), TARGET_PREFIX "%s", op);
+	ret = sigv4_timestamp(time(NULL), stamp);
+	if (ret)
+		return rttq_fail(err, ret, "DynamoDB %s: system clock out of range", op);
+	ret = sigv4_sign(&req, &params, &sig, err);
+	if (ret) {
+		sigv4_signed_release(&sig);
+		return rttq_error_prefix(err, "DynamoDB %s: cannot sign", op);
+	}
+	send_hdr[n++] = (struct http_header){ "Content-Type", CONTENT_TYPE };
+	send_hdr[n++] = (struct http_header){ "X-Amz-Target", target };
+	for (size_t i = 0; i < sig.n_add; i++)
+		send_hdr[n++] = (struct http_header){ sig.add[i].name,
+						      sig.add[i].value };
+	send_hdr[n++] = (struct http_header){ "Authorization", sig.authorization };
+	ret = http_client_request(d->http, "POST", "/", send_hdr, n, body,
+				  body_len, d->timeout_ms, resp, err);
+	sigv4_signed_release(&sig);
+	return ret;
+}
+
+static uint64_t next_random(struct ddb *d)
+{
+	d->rng ^= d->rng << 13;
+	d->rng ^= d->rng >> 7;
+	d->rng ^= d->rng << 17;
+	return d->rng;
+}
+
+/* Full jitter: uniform in [0, min(cap, base * 2^retry)]. */
+static unsigned int backoff_ms(struct ddb *d, unsigned int base_ms,
+			       unsigned int retry)
+{
+	uint64_t ceiling = base_ms;
+
+	for (unsigned int i = 0; i < retry && ceiling < DDB_BACKOFF_CAP_MS; i++)
+		ceiling *= 2;
+	if (ceiling > DDB_BACKOFF_CAP_MS)
+		ceiling = DDB_BACKOFF_CAP_MS;
+	return (unsigned int)(next_random(d) % (ceiling + 1));
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+unsigned int ddb_backoff(struct ddb *d, unsigned int retry, bool throttled)
+{
+	unsigned int pause = backoff_ms(d, throttled ? DDB_THROTTLE_BASE_MS :
+					DDB_BACKOFF_BASE_MS, retry);
+
+	d->stats.backoff_ms += pause;
+	sleep_ms(pause);
+	return pause;
+}
+
+static bool transport_retryable(int ret)
+{
+	return ret != -ENOMEM && ret != -EINVAL && ret != -EMSGSIZE &&
+	       ret != -ENOENT;
+}
+
+int ddb_call(struct ddb *d, const char *op, const char *body,
+	     size_t body_len, yajl_val *reply, struct rttq_error *err)
+{
+	char type[128] = "", msg[256] = "", parse_err[128];
+	struct http_response resp = { 0 };
+	enum outcome outcome = OUTCOME_FATAL;
+	int ret = 0;
+
+	if (reply)
+		*reply = NULL;
+	d->stats.calls++;
+	for (unsigned int attempt = 0; attempt < d->max_attempts; attempt++) {
+		if (attempt)
+			ddb_backoff(d, attempt - 1, outcome == OUTCOME_THROTTLED);
+		d->stats.attempts++;
+		http_response_release(&resp);
+		ret = send_signed(d, op, body, body_len, &resp, err);
+		if (ret) {
+			d->stats.transport_errors++;
+			if (!transport_retryable(ret))
+				return rttq_error_prefix(err, "DynamoDB %s", op);
+			outcome = OUTCOME_TRANSIENT;
+			continue;
+		}
+		type[0] = msg[0] = '\0';
+		if (resp.status != 200)
+			error_fields(resp.body, type, sizeof(type), msg, sizeof(msg));
+		outcome = classify(resp.status, type);
+		if (outcome == OUTCOME_THROTTLED)
+			d->stats.throttled++;
+		else if (outcome == OUTCOME_TRANSIENT)
+			d->stats.server_errors++;
+		if (outcome == OUTCOME_OK || outcome == OUTCOME_FATAL)
+			break;
+	}
+	if (ret) /* transport failure on the last attempt */
+		return rttq_error_prefix(err, "DynamoDB %s (after %u attempts)",
+					 op, d->max_attempts);
+	if (outcome != OUTCOME_OK) {
+		int code = outcome == OUTCOME_THROTTLED ? -EBUSY :
+			   outcome == OUTCOME_TRANSIENT ? -EIO :
+			   errno_for_type(type);
+
+		ret = rttq_fail(err, code, "DynamoDB %s at %s: HTTP %d %s%s%s%s",
+				op, d->endpoint, resp.status,
+				type[0] ? type : "(no error type)",
+				msg[0] ? ": " : "", msg,
+				outcome == OUTCOME_FATAL ? "" :
+				" (still failing after the last retry)");
+		http_response_release(&resp);
+		return ret;
+	}
+	if (reply) {
+		*reply = yajl_tree_parse(resp.body, parse_err, sizeof(parse_err));
+		if (!*reply || !YAJL_IS_OBJECT(*reply)) {
+			yajl_tree_free(*reply);
+			*reply = NULL;
+			ret = rttq_fail(err, -EIO,
+					"DynamoDB %s at %s: reply is not a JSON object",
+					op, d->endpoint);
+		}
+	}
+	http_response_release(&resp);
+	return ret;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Query planner: answers "the RTT distribution of this host (or the fleet)
+ * and group between from and to" from the store, reading the coarsest
+ * complete records (whole UTC days from 1d rollups, whole hours from 1h
+ * rollups, base periods for the rest) and merging their digests in one
+ * k-way pass.  rttq-api and `rttq query` both call it, so they agree.
+ */
+#ifndef RTTQ_PLANNER_H
+#define RTTQ_PLANNER_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "rttq_export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct store;
+struct tdigest;
+
+/* A corrupt record: its digest failed codec_decode() (message names it). */
+#define PLANNER_E_BADRECORD (-EBADMSG)
+
+enum planner_level {
+	PLANNER_LEVEL_BASE, /* the agent's base period (60 s, 5 s in tests) */
+	PLANNER_LEVEL_HOUR, /* 1h rollups */
+	PLANNER_LEVEL_DAY,  /* 1d rollups */
+	PLANNER_LEVELS,
+};
+
+enum planner_flags {
+	PLANNER_BASE_ONLY = 1 << 0, /* ignore rollups (reference answers) */
+};
+
+struct planner_request {
+	const char *host;   /* NULL: every host (the fleet) */
+	const char *group;  /* NULL: "all" */
+	uint32_t period_s;  /* base period the agents wrote; divides 3600 */
+	int64_t from_s;     /* periods whose start lies in [from_s, to_s], */
+	int64_t to_s;       /* UTC epoch seconds */
+	unsigned int flags; /* enum planner_flags */
+};
+
+struct planner_answer {
+	struct tdigest *digest;          /* merged; NULL when count is 0 */
+	uint64_t count;                  /* RTT samples, exact */
+	double sum_us;                   /* their sum, microseconds */
+	double min_us;                   /* NAN when count is 0 */
+	double max_us;                   /* NAN when count is 0 */
+	size_t records[PLANNER_LEVELS];  /* records merged, per level */
+	size_t records_read;             /* records the store returned */
+	size_t hosts;                    /* hosts with a merged record */
+};
+
+/**
+ * planner_run() - plan, fetch and merge the records answering @req.
+ * @st: the store.
+ * @req: what to answer; from_s > to_s is an empty range (no data).
+ * @out: receives the answer; release it with planner_answer_clear().
+ *       Zeroed (count 0, NAN min/max) on failure.
+ * @err: receives a message; may be NULL.
+ *
+ * A base record is used whatever its coverage (a partial period still
+ * holds real samples); a rollup only when periods == periods_total, and
+ * then none of the base records it covers are read.
+ *
+ * @return 0; -EINVAL for a period not dividing 3600, an empty host or
+ *         group, or times outside 0..TIMEPARSE_MAX_S; PLANNER_E_BADRECORD
+ *         for a record whose digest does not decode (the message names
+ *         host, group, resolution and start); the store's error (-EIO,
+ *         -EBUSY, ...); -ENOMEM.
+ */
+RTTQ_API int planner_run(struct store *st, const struct planner_request *req,
+			 struct planner_answer *out, struct rttq_error *err);
+
+/** planner_answer_clear() - free @a's digest and zero it; NULL is fine. */
+RTTQ_API void planner_answer_clear(struct planner_answer *a);
+
+/**
+ * planner_level_label() - the name users see for a resolution: "5s",
+ * "1m", "1h", "1d" (the largest unit dividing @period_s).
+ * @period_s: seconds, > 0.
+ * @buf: receives the label.
+ * @len: size of @buf; 16 bytes always suffice.
+ *
+ * @return 0, -EINVAL for a zero period or a too small buffer.
+ */
+RTTQ_API int planner_level_label(uint32_t period_s, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RTTQ_PLANNER_H */

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Test helper: fill a store exactly as rttq-agent does (series_table on a
+ * test clock, hist deltas of known pseudo-random RTTs, store_put of every
+ * close), optionally with the agent down for a while in the middle.
+ */
+#ifndef RTTQ_TEST_FILL_H
+#define RTTQ_TEST_FILL_H
+
+#include <stdint.h>
+
+struct fill_spec {
+	const char *url;         /* store to write */
+	const char *host;        /* the agent's --host */
+	const char *extra_group; /* a second group (a third of the samples) */
+	uint32_t period_s;       /* base period */
+	int64_t start_s;         /* observation starts (period-aligned) */
+	int64_t end_s;           /* flush (shutdown) time */
+	unsigned int samples;    /* RTT samples per period in "all" */
+	uint64_t seed;           /* PRNG seed */
+	int64_t down_s;          /* 0, or: agent flushes at down_s ... */
+	int64_t up_s;            /* ... and restarts at up_s (aligned) */
+};
+
+/**
+ * fill_store() - write the records of @spec.
+ * @spec: what to simulate.
+ * @samples_out: receives the number of samples fed into "all".
+ *
+ * @return 0, or a negative errno after printing what failed.
+ */
+int fill_store(const struct fill_spec *spec, uint64_t *samples_out);
+
+#endif /* RTTQ_TEST_FILL_H */

@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Planner tests against real SQLite files filled as the agent fills them
+ * (tests/api/fill.c over common/series.c): answers through rollups against
+ * answers from base records alone, exact counts, how many records a month
+ * costs, incomplete rollups left unused, and a corrupted digest named.
+ */
+#undef NDEBUG
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "fill.h"
+#include "planner.h"
+#include "store.h"
+#include "tdigest.h"
+#include "timeparse.h"
+
+#define DAY_S 86400
+#define HOUR_S 3600
+/* 2023-11-01T00:00:00Z */
+#define D0 INT64_C(1698796800)
+/* 2023-11-15T00:00:00Z */
+#define D1 INT64_C(1700006400)
+#define MONTH_SAMPLES 40 /* per 60 s period */
+#define FLEET_SAMPLES 8  /* per 5 s period */
+#define MONTH_DOWN_DAY 32
+
+static int failures;
+
+static void check(int ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void check(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok)
+		return;
+	failures++;
+	fprintf(stderr, "FAIL: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static char tmpdir[64];
+static char month_url[128];
+static char fleet_url[128];
+
+static void answer(struct store *st, const char *host, const char *group,
+		   uint32_t period_s, int64_t from_s, int64_t to_s,
+		   unsigned int flags, struct planner_answer *a)
+{
+	struct planner_request req = {
+		.host = host,
+		.group = group,
+		.period_s = period_s,
+		.from_s = from_s,
+		.to_s = to_s,
+		.flags = flags,
+	};
+	struct rttq_error err = { 0 };
+	int rc = planner_run(st, &req, a, &err);
+
+	if (rc) {
+		fprintf(stderr, "planner_run: %d %s\n", rc, err.msg);
+		exit(1);
+	}
+}
+
+/* Periods of @period_s whose start lies in [from, to]. */
+static uint64_t periods_in(uint32_t period_s, int64_t from_s, int64_t to_s)
+{
+	int64_t first = (from_s + period_s - 1) / period_s * period_s;
+	int64_t last = to_s / period_s * period_s;
+
+	return first > last ? 0 : (uint64_t)((last - first) / period_s + 1);
+}
+
+/*
+ * The planned answer against the base-only answer: same count, quantiles
+ * within 0.5 %.  Returns the planned answer in @out for level checks.
+ */
+static void compare_with_base(struct store *st, const char *what,
+			      const char *host, const char *group,
+			      uint32_t period_s, int64_t from_s, int64_t to_s,
+			      struct planner_answer *out)
+{
+	static const double qs[] = { 0.50, 0.75, 0.90, 0.95, 0.99 };
+	struct planner_answer base = { 0 };
+	size_t i;
+
+	answer(st, host, group, period_s, from_s, to_s, 0, out);
+	answer(st, host, group, period_s, from_s, to_s, PLANNER_BASE_ONLY,
+	       &base);
+	check(out->count == base.count, "%s: count %llu through rollups, "
+	      "%llu from base records", what, (unsigned long long)out->count,
+	      (unsigned long long)base.count);
+	check(base.records[PLANNER_LEVEL_HOUR] == 0 &&
+	      base.records[PLANNER_LEVEL_DAY] == 0,
+	      "%s: base-only answer read rollups", what);
+	check(fabs(out->sum_us - base.sum_us) <= 1e-9 * base.sum_us,
+	      "%s: sum %.0f vs %.0f", what, out->sum_us, base.sum_us);
+	check(out->min_us == base.min_us && out->max_us == base.max_us,
+	      "%s: min/max differ", what);
+	for (i = 0; out->digest && base.digest && i < 5; i++) {
+		double p = tdigest_quantile(out->digest, qs[i]);
+		double b = tdigest_quantile(base.digest, qs[i]);
+		double rel = fabs(p - b) / b;
+
+		check(rel <= 0.005, "%s: p%g %.1f us through rollups, %.1f "
+		      "us from base records (%.3f %%)", what, qs[i] * 100, p,
+		      b, rel * 100);
+		printf("  %s p%g: rollups %.1f us, base %.1f us (%.3f %%)\n",
+		       what, qs[i] * 100, p, b, rel * 100);
+	}
+	planner_answer_clear(&base);
+}
+
+static void fill_month(void)
+{
+	struct fill_spec spec = {
+		.url = month_url,
+		.host = "h1",
+		.extra_group = "raddr:10.0.0.2",
+		.period_s = 60,
+		.start_s = D0,
+		.end_s = D0 + 33 * DAY_S + 7 * HOUR_S,
+		.samples = MONTH_SAMPLES,
+		.seed = 1,
+		/* Down 40 s: the 12:30 period is partial, hour and day are
+		 * incomplete. */
+		.down_s = D0 + MONTH_DOWN_DAY * DAY_S + 12 * HOUR_S + 30 * 60 +
+			  20,
+		.up_s = D0 + MONTH_DOWN_DAY * DAY_S + 12 * HOUR_S + 31 * 60,
+	};
+	uint64_t fed = 0;
+
+	assert(fill_store(&spec, &fed) == 0);
+}
+
+static void fill_fleet(void)
+{
+	struct fill_spec a = {
+		.url = fleet_url,
+		.host = "a",
+		.extra_group = "raddr:10.0.0.2",
+		.period_s = 5,
+		.start_s = D1 - 2 * HOUR_S,
+		.end_s = D1 + DAY_S + 2 * HOUR_S,
+		.samples = FLEET_SAMPLES,
+		.seed = 2,
+	};
+	struct fill_spec b = a;
+	uint64_t fed = 0;
+
+	b.host = "b";
+	b.start_s = D1 - 1800;
+	b.end_s = D1 + DAY_S + 1800;
+	b.seed = 3;
+	assert(fill_store(&a, &fed) == 0);
+	assert(fill_store(&b, &fed) == 0);
+}
+
+/* A month of one host, edges not aligned: exact level counts. */
+static void test_month_unaligned(struct store *st)
+{
+	int64_t from = D0 + DAY_S + 5 * HOUR_S + 17 * 60 + 30; /* 05:18 */
+	int64_t to = D0 + 31 * DAY_S + 3 * HOUR_S + 42 * 60 + 10; /* 03:42 */
+	struct planner_answer a = { 0 };
+
+	compare_with_base(st, "30 days unaligned", "h1", NULL, 60, from, to,
+			  &a);
+	check(a.count == periods_in(60, from, to) * MONTH_SAMPLES,
+	      "30 days unaligned: count %llu, fed %llu",
+	      (unsigned long long)a.count,
+	      (unsigned long long)(periods_in(60, from, to) * MONTH_SAMPLES));
+	/* Days 2..30 whole; hours 06..23 of day 1 and 00..02 of day 31;
+	 * 05:18..05:59 and 03:00..03:42 from 60 s records. */
+	check(a.records[PLANNER_LEVEL_DAY] == 29, "unaligned: %zu days",
+	      a.records[PLANNER_LEVEL_DAY]);
+	check(a.records[PLANNER_LEVEL_HOUR] == 21, "unaligned: %zu hours",
+	      a.records[PLANNER_LEVEL_HOUR]);
+	check(a.records[PLANNER_LEVEL_BASE] == 42 + 43,
+	      "unaligned: %zu base records", a.records[PLANNER_LEVEL_BASE]);
+	check(a.records_read == 29 + 21 + 85, "unaligned: %zu records read",
+	      a.records_read);
+	check(a.hosts == 1, "unaligned: %zu hosts", a.hosts);
+	planner_answer_clear(&a);
+}
+
+/* A month on hour edges: well under 100 records read. */
+static void test_month_records_touched(struct store *st)
+{
+	int64_t from = D0 + DAY_S + 6 * HOUR_S;
+	int64_t to = D0 + 31 * DAY_S + 6 * HOUR_S;
+	struct planner_answer a = { 0 };
+
+	compare_with_base(st, "30 days on hours", "h1", NULL, 60, from, to,
+			  &a);
+	printf("  30 days on hours: %zu records read (%zu 1d, %zu 1h, %zu "
+	       "1m)\n", a.records_read, a.records[PLANNER_LEVEL_DAY],
+	       a.records[PLANNER_LEVEL_HOUR], a.records[PLANNER_LEVEL_BASE]);
+	check(a.records_read <= 100, "30 days: %zu records read",
+	      a.records_read);
+	/* 29 days, 18 + 6 hours, and the 06:00 period 'to' names. */
+	check(a.records[PLANNER_LEVEL_DAY] == 29 &&
+	      a.records[PLANNER_LEVEL_HOUR] == 24 &&
+	      a.records[PLANNER_LEVEL_BASE] == 1,
+	      "30 days on hours: levels %zu/%zu/%zu",
+	      a.records[PLANNER_LEVEL_DAY], a.records[PLANNER_LEVEL_HOUR],
+	      a.records[PLANNER_LEVEL_BASE]);
+	planner_answer_clear(&a);
+
+	/* The extra group takes the same path. */
+	compare_with_base(st, "30 days, group", "h1", "raddr:10.0.0.2", 60,
+			  from, to, &a);
+	check(a.records_read <= 100 && a.count > 0,
+	      "30 days, group: %zu records, %llu samples", a.records_read,
+	      (unsigned long long)a.count);
+	planner_answer_clear(&a);
+}
+
+/* The day the agent was down 40 s: its day and hour 12 are incomplete. */
+static void test_incomplete_rollups(struct store *st)
+{
+	int64_t day = D0 + MONTH_DOWN_DAY * DAY_S;
+	struct planner_answer a = { 0 };
+
+	compare_with_base(st, "outage day", "h1", NULL, 60, day,
+			  day + DAY_S - 60, &a);
+	/* Every period was fed, including the partial 12:30 one. */
+	check(a.count == 1440 * MONTH_SAMPLES, "outage day: count %llu",
+	      (unsigned long long)a.count);
+	check(a.records[PLANNER_LEVEL_DAY] == 0, "outage day: incomplete "
+	      "day record used");
+	check(a.records[PLANNER_LEVEL_HOUR] == 23, "outage day: %zu hours",
+	      a.records[PLANNER_LEVEL_HOUR]);
+	/* 12:00..12:30 from the first run, 12:31..12:59 from the second. */
+	check(a.records[PLANNER_LEVEL_BASE] == 60, "outage day: %zu base "
+	      "records", a.records[PLANNER_LEVEL_BASE]);
+	/* The incomplete day and hour were read, then skipped. */
+	check(a.records_read == 1 + 24 + 60, "outage day: %zu read",
+	      a.records_read);
+	planner_answer_clear(&a);
+}
+
+static void test_fleet(struct store *st)
+{
+	int64_t from = D1 - HOUR_S, to = D1 + DAY_S + HOUR_S;
+	struct planner_answer a = { 0 }, ha = { 0 }, hb = { 0 };
+	uint64_t expect_a, expect_b;
+
+	compare_with_base(st, "fleet 26 h at 5 s", NULL, NULL, 5, from, to,
+			  &a);
+	/* a: fed from D1-2h to D1+1d+2h; b: from D1-30m to D1+1d+30m. */
+	expect_a = periods_in(5, from, to) * FLEET_SAMPLES;
+	expect_b = periods_in(5, D1 - 1800, D1 + DAY_S + 1800 - 5) *
+		   FLEET_SAMPLES;
+	check(a.count == expect_a + expect_b, "fleet: count %llu, fed %llu",
+	      (unsigned long long)a.count,
+	      (unsigned long long)(expect_a + expect_b));
+	check(a.hosts == 2, "fleet: %zu hosts", a.hosts);
+	check(a.records[PLANNER_LEVEL_DAY] == 2, "fleet: %zu days",
+	      a.records[PLANNER_LEVEL_DAY]);
+	/* a: the hour before and after; b: only 5 s records outside. */
+	check(a.records[PLANNER_LEVEL_HOUR] == 2, "fleet: %zu hours",
+	      a.records[PLANNER_LEVEL_HOUR]);
+	check(a.records[PLANNER_LEVEL_BASE] == 1 + 2 * 360,
+	      "fleet: %zu base records", a.records[PLANNER_LEVEL_BASE]);
+
+	answer(st, "a", NULL, 5, from, to, 0, &ha);
+	answer(st, "b", NULL, 5, from, to, 0, &hb);
+	check(ha.count + hb.count == a.count && ha.count == expect_a,
+	      "fleet: per-host counts %llu + %llu",
+	      (unsigned long long)ha.count, (unsigned long long)hb.count);
+	check(ha.hosts == 1 && hb.hosts == 1, "fleet: single-host answers");
+	planner_answer_clear(&a);
+	planner_answer_clear(&ha);
+	planner_answer_clear(&hb);
+
+	compare_with_base(st, "fleet group", NULL, "raddr:10.0.0.2", 5, from,
+			  to, &a);
+	check(a.count == (expect_a + expect_b) / FLEET_SAMPLES * 3,
+	      "fleet group: count %llu", (unsigned long long)a.count);
+	planner_answer_clear(&a);
+
+	/* No data: an unknown host, an unknown group, an empty range. */
+	answer(st, "nobody", NULL, 5, from, to, 0, &a);
+	check(a.count == 0 && !a.digest && a.hosts == 0 && isnan(a.min_us),
+	      "unknown host has data");
+	answer(st, NULL, "rport:1", 5, from, to, 0, &a);
+	check(a.count == 0 && !a.digest, "unknown group has data");
+	answer(st, NULL, NULL, 5, to, from, 0, &a);
+	check(a.count == 0 && a.records_read == 0, "from > to has data");
+	answer(st, NULL, NULL, 5, D1 + 1, D1 + 4, 0, &a);
+	check(a.count == 0, "range inside one period has data");
+	/* One 5 s period: from == to == its start. */
+	answer(st, "a", NULL, 5, D1, D1, 0, &a);
+	check(a.count == FLEET_SAMPLES && a.records_read == 1,
+	      "single period: %llu samples, %zu records",
+	      (unsigned long long)a.count, a.records_read);
+	planner_answer_clear(&a);
+}
+
+static void test_bad_requests(struct store *st)
+{
+	struct planner_request req = { .period_s = 7, .to_s = 10 };
+	struct planner_answer a = { 0 };
+	struct rttq_error err = { 0 };
+
+	check(planner_run(st, &req, &a, &err) == -EINVAL &&
+	      strstr(err.msg, "7 s"), "period 7 accepted: %s", err.msg);
+	req.period_s = 60;
+	req.host = "";
+	check(planner_run(st, &req, &a, &err) == -EINVAL, "empty host");
+	req.host = NULL;
+	req.from_s = -1;
+	check(planner_run(st, &req, &a, &err) == -EINVAL, "negative from");
+	planner_answer_clear(&a);
+	planner_answer_clear(NULL);
+}
+
+static void test_labels(void)
+{
+	static const struct {
+		uint32_t s;
+		const char *label;
+	} cases[] = { { 5, "5s" },    { 60, "1m" },  { 300, "5m" },
+		      { 90, "90s" },  { 3600, "1h" }, { 86400, "1d" },
+		      { 7200, "2h" } };
+	char buf[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		check(planner_level_label(cases[i].s, buf, sizeof(buf)) == 0 &&
+		      !strcmp(buf, cases[i].label), "label of %u: %s",
+		      cases[i].s, buf);
+	}
+	check(planner_level_label(0, buf, sizeof(buf)) == -EINVAL,
+	      "label of 0");
+	check(planner_level_label(60, buf, 2) == -EINVAL, "label fits 2");
+}
+
+/* Overwrite one byte inside a stored digest, keeping its length. */
+static void corrupt(const char *path, const char *where)
+{
+	char sql[512];
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+
+	snprintf(sql, sizeof(sql),
+		 "UPDATE records SET digest = substr(digest, 1, 20) || "
+		 "CASE WHEN substr(digest, 21, 1) = X'5A' THEN X'A5' ELSE "
+		 "X'5A' END || substr(digest, 22) WHERE %s", where);
+	assert(sqlite3_open(path, &db) == SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		fprintf(stderr, "corrupt: %s\n", msg);
+		exit(1);
+	}
+	assert(sqlite3_changes(db) == 1);
+	sqlite3_close(db);
+}
+
+static void test_corrupt_digest(void)
+{
+	char path[128], start[TIMEPARSE_RFC3339_LEN];
+	int64_t bad_base = D0 + 3 * DAY_S + 5 * HOUR_S + 20 * 60;
+	struct planner_request req = {
+		.host = "h1",
+		.period_s = 60,
+		.from_s = D0 + 3 * DAY_S + 5 * HOUR_S,
+		.to_s = D0 + 3 * DAY_S + 5 * HOUR_S + 40 * 60,
+	};
+	struct planner_answer a = { 0 };
+	struct rttq_error err = { 0 };
+	struct store *st = NULL;
+	char where[256];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/month.db", tmpdir);
+	snprintf(where, sizeof(where), "host = 'h1' AND grp = 'all' AND "
+		 "period_s = 60 AND start_s = %lld", (long long)bad_base);
+	corrupt(path, where);
+	snprintf(where, sizeof(where), "host = 'h1' AND grp = 'all' AND "
+		 "period_s = 86400 AND start_s = %lld",
+		 (long long)(D0 + 5 * DAY_S));
+	corrupt(path, where);
+
+	assert(store_open(month_url, &st, &err) == 0);
+	rc = planner_run(st, &req, &a, &err);
+	assert(timeparse_format(bad_base, start, sizeof(start)) == 0);
+	printf("  corrupt base record: %s\n", err.msg);
+	check(rc == PLANNER_E_BADRECORD, "corrupt base: rc %d", rc);
+	check(strstr(err.msg, "'h1'") && strstr(err.msg, "'all'") &&
+	      strstr(err.msg, start), "corrupt base: message '%s' lacks "
+	      "host, group or %s", err.msg, start);
+	check(a.count == 0 && !a.digest, "corrupt base: partial answer");
+
+	/* The day record is read only when the day is planned whole. */
+	req.from_s = D0 + 5 * DAY_S;
+	req.to_s = D0 + 6 * DAY_S;
+	rc = planner_run(st, &req, &a, &err);
+	printf("  corrupt day record: %s\n", err.msg);
+	check(rc == PLANNER_E_BADRECORD && strstr(err.msg, "1d") &&
+	      strstr(err.msg, "2023-11-06T00:00:00Z"),
+	      "corrupt day: rc %d '%s'", rc, err.msg);
+	req.flags = PLANNER_BASE_ONLY;
+	rc = planner_run(st, &req, &a, &err);
+	check(rc == 0 && a.count == 1441 * MONTH_SAMPLES,
+	      "base-only past the bad day record: rc %d", rc);
+	planner_answer_clear(&a);
+	store_close(st);
+}
+
+int main(void)
+{
+	struct store *month = NULL, *fleet = NULL;
+	struct rttq_error err = { 0 };
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/rttq-planner-XXXXXX");
+	assert(mkdtemp(tmpdir));
+	snprintf(month_url, sizeof(month_url), "sqlite:%s/month.db", tmpdir);
+	snprintf(fleet_url, sizeof(fleet_url), "sqlite:%s/fleet.db", tmpdir);
+
+	test_labels();
+	fill_month();
+	fill_fleet();
+	assert(store_open(month_url, &month, &err) == 0);
+	assert(store_open(fleet_url, &fleet, &err) == 0);
+
+	test_month_unaligned(month);
+	test_month_records_touched(month);
+	test_incomplete_rollups(month);
+	test_fleet(fleet);
+	test_bad_requests(fleet);
+	store_close(month);
+	store_close(fleet);
+	test_corrupt_digest();
+
+	if (!failures) {
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", tmpdir);
+	}
+	printf("%s: %d failure(s)\n", failures ? "FAIL" : "ok", failures);
+	return failures ? 1 : 0;
+}

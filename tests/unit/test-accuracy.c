@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Accuracy of the whole pipeline against exact quantiles: five RTT-like
+ * data sets, each split into 43,200 one-minute batches (a month), every
+ * batch through buckets -> digest -> bytes -> digest, then one merge.
+ * Goals: relative value error <= 1 % at p50, p90, p99 and <= 2 % at p99.9;
+ * every batch's encoding <= 1,024 bytes.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "datasets.h"
+#include "sketch.h"
+#include "tdigest.h"
+
+#define VALUES 2000000
+#define MONTH_OF_MINUTES 43200
+
+struct goal {
+	double q;
+	double max_error; /* relative */
+};
+
+static const struct goal goals[] = {
+	{ 0.50, 0.01 }, { 0.90, 0.01 }, { 0.99, 0.01 }, { 0.999, 0.02 },
+};
+
+static int check(enum dataset d, uint32_t *v, size_t n, size_t batches)
+{
+	struct sketch_opts opts = { batches, 5, 100 };
+	struct sketch_result res;
+	struct rttq_error err = { 0 };
+	int failures = 0;
+	size_t i;
+
+	dataset_fill(d, 42 + d, v, n);
+	if (sketch_run(v, n, &opts, &res, &err)) {
+		printf("FAIL %s: %s\n", dataset_name(d), err.msg);
+		return 1;
+	}
+	sort_values(v, n);
+	printf("%-9s batches %5zu, bytes/digest mean %4.0f max %4zu:",
+	       dataset_name(d), batches, res.bytes_mean, res.bytes_max);
+	if (res.bytes_max > 1024)
+		failures++;
+	if (tdigest_count(res.merged) != n)
+		failures++;
+	for (i = 0; i < sizeof(goals) / sizeof(goals[0]); i++) {
+		double exact = exact_quantile(v, n, goals[i].q);
+		double est = tdigest_quantile(res.merged, goals[i].q);
+		double rel = (est - exact) / exact;
+
+		printf(" p%g %+.2f%%", goals[i].q * 100, rel * 100);
+		if (!(fabs(rel) <= goals[i].max_error)) {
+			printf(" (exact %.0f, got %.1f: over %.0f%%)", exact,
+			       est, goals[i].max_error * 100);
+			failures++;
+		}
+	}
+	printf("%s\n", failures ? "  FAIL" : "");
+	tdigest_free(res.merged);
+	return failures;
+}
+
+int main(void)
+{
+	uint32_t *v = malloc(VALUES * sizeof(*v));
+	int failures = 0;
+	int d;
+
+	if (!v)
+		return 1;
+	for (d = 0; d < DATASET_COUNT; d++) {
+		failures += check(d, v, VALUES, MONTH_OF_MINUTES);
+		/* Few large batches: each digest carries ~200k values. */
+		failures += check(d, v, VALUES, 10);
+	}
+	free(v);
+	printf("%d failed checks\n", failures);
+	return failures != 0;
+}
