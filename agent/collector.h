@@ -19,7 +19,10 @@
 #define COLLECTOR_BY_LPORT (1u << 2)
 #define COLLECTOR_BY_RPORT (1u << 3)
 
-#define COLLECTOR_MAX_GROUPS_DEFAULT 1024
+/* Group counters are reserved in full at load: max_groups * BUCKET_SLOTS(g)
+ * * 4 bytes per CPU (3.5 KiB per group per CPU at g = 5), so the default
+ * stays at 0.9 MiB per CPU; --max-groups raises it where peers are many. */
+#define COLLECTOR_MAX_GROUPS_DEFAULT 256
 
 struct hist;
 struct collector;
