@@ -135,17 +135,25 @@ void tdigest_free(struct tdigest *td)
  * neighbours while the k-size bound holds; writes to @out, which may alias
  * @in because the write index never passes the read index.
  */
+/* Mean of a run of sorted centroids: rounding must not move it outside
+ * [first, last], or neighbouring centroids could come out of order. */
+static double run_mean(double mean_x_w, uint64_t w, double first, double last)
+{
+	return fmin(fmax(mean_x_w / (double)w, first), last);
+}
+
 static size_t compress_sorted(double delta, const struct tdigest_centroid *in,
 			      size_t n, uint64_t total,
 			      struct tdigest_centroid *out)
 {
-	double before = 0, limit_w, mean_x_w;
+	double before = 0, limit_w, mean_x_w, first;
 	uint64_t w;
 	size_t i, m = 0;
 
 	if (!n)
 		return 0;
 	/* Weight-sums of means, divided once per centroid emitted. */
+	first = in[0].mean;
 	mean_x_w = in[0].mean * (double)in[0].weight;
 	w = in[0].weight;
 	limit_w = scale_q_limit(delta, 0) * (double)total;
@@ -155,15 +163,16 @@ static size_t compress_sorted(double delta, const struct tdigest_centroid *in,
 			w += in[i].weight;
 			continue;
 		}
-		out[m].mean = mean_x_w / (double)w;
+		out[m].mean = run_mean(mean_x_w, w, first, in[i - 1].mean);
 		out[m++].weight = w;
 		before += (double)w;
 		limit_w = scale_q_limit(delta, before / (double)total) *
 			  (double)total;
+		first = in[i].mean;
 		mean_x_w = in[i].mean * (double)in[i].weight;
 		w = in[i].weight;
 	}
-	out[m].mean = mean_x_w / (double)w;
+	out[m].mean = run_mean(mean_x_w, w, first, in[n - 1].mean);
 	out[m++].weight = w;
 	return m;
 }
