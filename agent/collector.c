@@ -243,6 +243,8 @@ static void format_group(const struct rttq_key *k, unsigned int group_by,
 /* Open and close                                                         */
 /* ---------------------------------------------------------------------- */
 
+/* libbpf hands over its own format strings: let the compiler know. */
+__attribute__((format(printf, 2, 0)))
 static int print_verbose(enum libbpf_print_level level, const char *fmt,
 			 va_list args)
 {

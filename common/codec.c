@@ -35,6 +35,7 @@
  * count), and that no byte is left over.
  */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +217,10 @@ int codec_encode(struct tdigest *td, uint8_t **out, size_t *len)
 	for (i = 0; i < n; i++) {
 		uint32_t key = mean_key(tdigest_unscaled(c[i].mean));
 
+		/* Sorted means give sorted keys; never let a delta wrap. */
+		if (key < prev)
+			key = prev;
+
 		put_varint(&w, key - prev);
 		put_varint(&w, c[i].weight);
 		prev = key;
@@ -300,8 +305,9 @@ static int read_centroids(struct reader *r, struct tdigest_centroid *c,
 		total += weight;
 		c[i].mean = key_mean(key);
 		c[i].weight = weight;
-		if (c[i].mean < min * (1 - slack) ||
-		    c[i].mean > max * (1 + slack))
+		/* FLT_MIN: tiny means become subnormal or zero keys. */
+		if (c[i].mean < min * (1 - slack) - FLT_MIN ||
+		    c[i].mean > max * (1 + slack) + FLT_MIN)
 			return rttq_fail(err, CODEC_E_INVALID,
 					 "digest: centroid %zu mean %g outside "
 					 "[%g, %g]", i, c[i].mean, min, max);

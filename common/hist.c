@@ -162,6 +162,13 @@ double hist_quantile(const struct hist *h, double q)
 	 * bucket where the running count first reaches it; inside the bucket
 	 * the values are taken as evenly spread over lo .. hi - 1. */
 	rank = fmax(1, ceil(q * (double)h->total));
+	/* The first and last values are known exactly. */
+	if (q == 0)
+		return h->min_us;
+	if (rank >= (double)h->total)
+		return h->max_us;
+	if (rank <= 1)
+		return h->min_us;
 	for (i = 0; i < h->slots; i++) {
 		if (!h->counts[i] || seen + (double)h->counts[i] < rank) {
 			seen += (double)h->counts[i];

@@ -25,7 +25,7 @@
 #include "tdigest.h"
 #include "timeparse.h"
 
-#define MERGE_COMPRESSION_FACTOR 4.0
+#define MERGE_COMPRESSION_FACTOR 1.0
 
 struct span {
 	int64_t start_s; /* inclusive */

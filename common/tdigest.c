@@ -135,25 +135,34 @@ void tdigest_free(struct tdigest *td)
  * neighbours while the k-size bound holds; writes to @out, which may alias
  * @in because the write index never passes the read index.
  */
-/* Mean of a run of sorted centroids: rounding must not move it outside
- * [first, last], or neighbouring centroids could come out of order. */
-static double run_mean(double mean_x_w, uint64_t w, double first, double last)
+/*
+ * Appends a centroid, never below its predecessor: a mean computed from
+ * weight-sums may round an ulp below the previous one for equal inputs, and
+ * the merge's sort keys may tie for means closer than 2^-24 of the range.
+ */
+static void emit(struct tdigest_centroid *out, size_t *m, double mean_x_w,
+		 uint64_t w)
 {
-	return fmin(fmax(mean_x_w / (double)w, first), last);
+	double mean = mean_x_w / (double)w;
+
+	if (*m && mean < out[*m - 1].mean)
+		mean = out[*m - 1].mean;
+	out[*m].mean = mean;
+	out[*m].weight = w;
+	(*m)++;
 }
 
 static size_t compress_sorted(double delta, const struct tdigest_centroid *in,
 			      size_t n, uint64_t total,
 			      struct tdigest_centroid *out)
 {
-	double before = 0, limit_w, mean_x_w, first;
+	double before = 0, limit_w, mean_x_w;
 	uint64_t w;
 	size_t i, m = 0;
 
 	if (!n)
 		return 0;
 	/* Weight-sums of means, divided once per centroid emitted. */
-	first = in[0].mean;
 	mean_x_w = in[0].mean * (double)in[0].weight;
 	w = in[0].weight;
 	limit_w = scale_q_limit(delta, 0) * (double)total;
@@ -163,17 +172,14 @@ static size_t compress_sorted(double delta, const struct tdigest_centroid *in,
 			w += in[i].weight;
 			continue;
 		}
-		out[m].mean = run_mean(mean_x_w, w, first, in[i - 1].mean);
-		out[m++].weight = w;
+		emit(out, &m, mean_x_w, w);
 		before += (double)w;
 		limit_w = scale_q_limit(delta, before / (double)total) *
 			  (double)total;
-		first = in[i].mean;
 		mean_x_w = in[i].mean * (double)in[i].weight;
 		w = in[i].weight;
 	}
-	out[m].mean = run_mean(mean_x_w, w, first, in[n - 1].mean);
-	out[m++].weight = w;
+	emit(out, &m, mean_x_w, w);
 	return m;
 }
 
@@ -234,7 +240,7 @@ int tdigest_add(struct tdigest *td, double value, uint64_t weight)
 {
 	int err;
 
-	if (!isfinite(value) || value < 0 || !weight)
+	if (!(value >= 0 && value <= TDIGEST_VALUE_MAX) || !weight)
 		return -EINVAL;
 	if (td->nbuf == td->bufcap) {
 		err = reserve(&td->buf, &td->bufcap,
@@ -267,8 +273,8 @@ int tdigest_add(struct tdigest *td, double value, uint64_t weight)
  * a k-way merge would do, but at k = 43,200 (a month of minutes) a heap's
  * cache misses cost far more than a stable LSD radix sort: means on the
  * ln(1 + v) scale are non-negative, so mean * (2^32 - 1) / max_mean is an
- * order-preserving u32 key (ties only within 2^-32 of the largest mean's
- * scale), sorted in three passes of 11, 11 and 10 bits.
+ * order-preserving 24-bit key (ties only within 2^-24 of the largest mean,
+ * which compress_sorted() irons out), sorted in two passes of 12 bits.
  */
 #define RADIX_BITS 12
 #define RADIX_SIZE (1u << RADIX_BITS)
@@ -441,7 +447,15 @@ static double lerp(double a, double b, double t)
 	return a + (b - a) * t;
 }
 
-/* Quantile on the centroid scale (see tdigest.h), before the way back. */
+/* Where @x lies from @a to @b, as a fraction; all the way when they are
+ * too close to tell apart on the log scale. */
+static double fraction(double a, double b, double x)
+{
+	return b > a ? (x - a) / (b - a) : 1;
+}
+
+/* Quantile on the centroid scale (see tdigest.h), before the way back,
+ * for ranks strictly between the first and the last value. */
 static double quantile_scaled(const struct tdigest *td, double q)
 {
 	const struct tdigest_centroid *c = td->c;
@@ -450,11 +464,6 @@ static double quantile_scaled(const struct tdigest *td, double q)
 	double before, gap;
 	size_t i, n = td->n;
 
-	/* The first and last values are known exactly. */
-	if (index < 1)
-		return smin;
-	if (index > n_total - 1)
-		return smax;
 	/* Before the first centre: between min and the first mean. */
 	if (index < (double)c[0].weight / 2) {
 		gap = (double)c[0].weight / 2 - 1;
@@ -496,8 +505,16 @@ static double quantile_scaled(const struct tdigest *td, double q)
 
 double tdigest_quantile(struct tdigest *td, double q)
 {
+	double index;
+
 	if (compress(td) || !td->n || !(q >= 0 && q <= 1))
 		return NAN;
+	/* The first and last values are known exactly. */
+	index = q * (double)td->count;
+	if (index < 1)
+		return td->min;
+	if (index > (double)td->count - 1)
+		return td->max;
 	return fmin(fmax(tdigest_unscaled(quantile_scaled(td, q)), td->min),
 		    td->max);
 }
@@ -521,20 +538,21 @@ double tdigest_cdf(struct tdigest *td, double x)
 	smin = tdigest_scaled(td->min);
 	smax = tdigest_scaled(td->max);
 	if (s < c[0].mean)
-		return (double)c[0].weight / 2 * (s - smin) /
-		       (c[0].mean - smin) / n_total;
+		return (double)c[0].weight / 2 * fraction(smin, c[0].mean, s) /
+		       n_total;
 	before = (double)c[0].weight / 2;
 	for (i = 0; i + 1 < n; i++) {
 		double span = ((double)c[i].weight + (double)c[i + 1].weight) / 2;
 
 		if (s < c[i + 1].mean)
-			return (before + span * (s - c[i].mean) /
-				(c[i + 1].mean - c[i].mean)) / n_total;
+			return (before + span * fraction(c[i].mean,
+							 c[i + 1].mean, s)) /
+			       n_total;
 		before += span;
 	}
 	/* Between the last centre and max. */
-	return (before + (double)c[n - 1].weight / 2 * (s - c[n - 1].mean) /
-		(smax - c[n - 1].mean)) / n_total;
+	return (before + (double)c[n - 1].weight / 2 *
+		fraction(c[n - 1].mean, smax, s)) / n_total;
 }
 
 uint64_t tdigest_count(const struct tdigest *td)

@@ -28,6 +28,8 @@ extern "C" {
 #define TDIGEST_COMPRESSION_DEFAULT 100.0
 #define TDIGEST_COMPRESSION_MIN 20.0
 #define TDIGEST_COMPRESSION_MAX 1000.0
+/* Largest value a digest takes (the codec stores means as floats). */
+#define TDIGEST_VALUE_MAX 1e30
 
 struct hist;
 struct tdigest;
@@ -64,8 +66,8 @@ RTTQ_API void tdigest_free(struct tdigest *td);
 /**
  * tdigest_add() - add @weight occurrences of @value.
  *
- * @return 0, -EINVAL for a negative or non-finite value or zero weight,
- *         -ENOMEM.
+ * @return 0, -EINVAL for a value outside [0, TDIGEST_VALUE_MAX] or a zero
+ *         weight, -ENOMEM.
  */
 RTTQ_API int tdigest_add(struct tdigest *td, double value, uint64_t weight);
 

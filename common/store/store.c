@@ -13,8 +13,11 @@
 
 #include "store_backend.h"
 
+extern const struct store_ops store_dynamodb_ops;
+
 static const struct store_ops *const backends[] = {
 	&store_sqlite_ops,
+	&store_dynamodb_ops,
 };
 
 int store_fail(const struct store *st, struct rttq_error *err, int code,

@@ -455,18 +455,14 @@ static char *url_decode(const char *s, size_t n)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%') {
-			int hi = i + 2 < n + 0 || i + 2 == n ? -1 : -1;
+			int hi = n - i >= 3 ? hexval(s[i + 1]) : -1;
+			int lo = n - i >= 3 ? hexval(s[i + 2]) : -1;
 
-			if (i + 2 >= n + 1 - 0 && i + 2 > n - 0) {
+			if (hi < 0 || lo < 0) {
 				free(out);
 				return NULL;
 			}
-			hi = hexval(s[i + 1]);
-			if (hi < 0 || hexval(s[i + 2]) < 0) {
-				free(out);
-				return NULL;
-			}
-			*o++ = (char)(hi << 4 | hexval(s[i + 2]));
+			*o++ = (char)(hi << 4 | lo);
 			i += 2;
 		} else {
 			*o++ = s[i] == '+' ? ' ' : s[i];
@@ -662,7 +658,8 @@ static int wait_active(struct dynamo_store *s, bool create,
 }
 
 /* Turn TTL on for "expires" unless it is on; warn when unsupported. */
-static int ensure_ttl(struct dynamo_store *s, struct rttq_error *err)
+static int ensure_ttl(struct dynamo_store *s, const char *url,
+		      struct rttq_error *err)
 {
 	yajl_val reply = NULL;
 	const char *path[] = { "TimeToLiveDescription", "TimeToLiveStatus", NULL };
@@ -709,7 +706,7 @@ static int ensure_ttl(struct dynamo_store *s, struct rttq_error *err)
 unsupported:
 	fprintf(stderr,
 		"rttq: store %s: warning: %s has no TTL support; records will not expire\n",
-		s->base.url ? s->base.url : s->table, ddb_endpoint(s->ddb));
+		url, ddb_endpoint(s->ddb));
 	return 0;
 }
 
@@ -743,7 +740,7 @@ static int dynamo_open(const char *url, const char *location,
 	if (!ret)
 		ret = wait_active(s, true, err);
 	if (!ret)
-		ret = ensure_ttl(s, err);
+		ret = ensure_ttl(s, url, err);
 	if (ret) {
 		rttq_error_prefix(err, "store %s", url);
 		goto cleanup;
@@ -1099,6 +1096,7 @@ static int query_partition(struct dynamo_store *s, const char *pk, bool ranged,
 {
 	char *start_pk = NULL, start_ts[48] = "";
 	unsigned int seen = 0;
+	bool oom = false;
 	int ret = 0;
 
 	do {
@@ -1108,8 +1106,10 @@ static int query_partition(struct dynamo_store *s, const char *pk, bool ranged,
 		size_t len;
 
 		ret = json_begin(&j);
-		if (ret)
+		if (ret) {
+			oom = true;
 			break;
+		}
 		j_str(&j, "TableName");
 		j_str(&j, s->table);
 		j_str(&j, "KeyConditionExpression");
@@ -1138,6 +1138,7 @@ static int query_partition(struct dynamo_store *s, const char *pk, bool ranged,
 		ret = json_finish(&j, &body, &len);
 		if (ret) {
 			json_free(&j);
+			oom = true;
 			break;
 		}
 		ret = ddb_call(s->ddb, "Query", body, len, &reply, err);
@@ -1164,22 +1165,24 @@ static int query_partition(struct dynamo_store *s, const char *pk, bool ranged,
 			} else {
 				start_pk = strdup(lpk);
 				snprintf(start_ts, sizeof(start_ts), "%s", lts);
-				if (!start_pk)
+				if (!start_pk) {
 					ret = -ENOMEM;
+					oom = true;
+				}
 			}
 		}
 		yajl_tree_free(reply);
 	} while (!ret && start_pk);
 	free(start_pk);
-	if (ret == -ENOMEM)
-		return store_fail(&s->base, err, ret, "out of memory");
+	/* Other values come from @fn and pass through untouched. */
+	if (oom)
+		return store_fail(&s->base, err, -ENOMEM, "out of memory");
 	return ret;
 }
 
 struct record_ctx {
 	store_record_fn fn;
 	void *arg;
-	bool stopped; /* fn returned non-zero: not an error of ours */
 };
 
 static int bad_item(struct dynamo_store *s, yajl_val item, const char *what,
@@ -1234,8 +1237,6 @@ static int record_item(struct dynamo_store *s, yajl_val item, void *ctx,
 	r.digest = digest;
 	ret = rc->fn(&r, rc->arg);
 	free(digest);
-	if (ret)
-		rc->stopped = true;
 	return ret;
 }
 

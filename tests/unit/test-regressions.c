@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Failing tests for defects found in the quantile core, kept out of the
- * default test run until the code is fixed (build with
- * `meson compile -C BUILD tests/unit/test-known-bugs`).  When one passes,
- * move its check into the module's own test file.
+ * Regression tests for defects found in the quantile core by review and by
+ * the codec fuzzer: exact extremes, sorted centroids at float rounding
+ * edges, cdf between nearly equal values, and the codec's value range.
  */
 #include <math.h>
 #include <stdint.h>
@@ -65,7 +64,13 @@ static void check_encodable(double v)
 
 	if (!CHECK(tdigest_new(100, &td) == 0, "tdigest_new"))
 		return;
-	CHECK(tdigest_add(td, v, 1) == 0, "add %g", v);
+	/* Either the digest refuses the value up front ... */
+	if (tdigest_add(td, v, 1)) {
+		CHECK(!(v >= 0 && v <= TDIGEST_VALUE_MAX), "add %g refused", v);
+		tdigest_free(td);
+		return;
+	}
+	/* ... or the value survives a round trip. */
 	rc = codec_encode(td, &buf, &len);
 	if (!rc) {
 		rc = codec_decode(buf, len, &back, NULL);
@@ -85,8 +90,76 @@ static void test_codec_value_range(void)
 	check_encodable(1e-42);  /* subnormal float: key rounds to 0 */
 }
 
+/* Centroids of identical values come back unsorted by an ulp or two. */
+static void test_sorted_centroids(void)
+{
+	const struct tdigest_centroid *c;
+	struct tdigest *td = NULL;
+	size_t n, i, bad = 0;
+
+	check_section("tdigest_centroids() of constant data are sorted");
+	if (!CHECK(tdigest_new(100, &td) == 0, "tdigest_new"))
+		return;
+	for (i = 0; i < 100000; i++)
+		tdigest_add(td, 20000, 1);
+	n = tdigest_centroids(td, &c);
+	for (i = 1; i < n; i++)
+		bad += c[i].mean < c[i - 1].mean;
+	CHECK(bad == 0, "%zu of %zu centroids below their predecessor", bad,
+	      n);
+	tdigest_free(td);
+}
+
+/*
+ * ...and when such a pair straddles a mean-key rounding edge, the encoder's
+ * u32 key delta wraps and the decoder refuses the record.  512.2499694...
+ * is the midpoint of the floats 0x44000fff and 0x44001000.
+ */
+static void test_constant_round_trip(void)
+{
+	struct tdigest *td = NULL, *back = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0, i;
+	int rc;
+
+	check_section("constant data at a key edge survives the codec");
+	if (!CHECK(tdigest_new(100, &td) == 0, "tdigest_new"))
+		return;
+	for (i = 0; i < 20000; i++)
+		tdigest_add(td, 512.24996948242188, 1);
+	if (CHECK(codec_encode(td, &buf, &len) == 0, "encode")) {
+		rc = codec_decode(buf, len, &back, NULL);
+		CHECK(rc == 0, "decode: %s", codec_strerror(rc));
+	}
+	free(buf);
+	tdigest_free(back);
+	tdigest_free(td);
+}
+
+/*
+ * tdigest_cdf() divides by ln(1 + max) - last mean, which is 0 when the two
+ * largest values differ by less than the log scale resolves.
+ */
+static void test_cdf_close_values(void)
+{
+	struct tdigest *td = NULL;
+	double cdf;
+
+	check_section("tdigest_cdf() between two nearly equal values");
+	if (!CHECK(tdigest_new(100, &td) == 0, "tdigest_new"))
+		return;
+	tdigest_add(td, 20000, 1);
+	tdigest_add(td, nextafter(20000, INFINITY), 1);
+	cdf = tdigest_cdf(td, 20000);
+	CHECK(cdf >= 0 && cdf <= 1, "cdf(20000) = %g", cdf);
+	tdigest_free(td);
+}
+
 int main(void)
 {
+	test_cdf_close_values();
+	test_sorted_centroids();
+	test_constant_round_trip();
 	test_hist_extremes();
 	test_tdigest_extremes();
 	test_codec_value_range();
