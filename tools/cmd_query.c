@@ -96,11 +96,11 @@ static int parse_range(struct query_env *env)
 
 	if (!env->from)
 		return usage_error("--from is required");
-	if (!env->to)
-		return usage_error("--to is required");
 	if (timeparse_time(env->from, &s, &nsec, &err))
 		return usage_error("%s: %s", "--from", err.msg);
 	env->req.from_s = s + (nsec > 0);
+	if (!env->to)
+		return usage_error("--to is required");
 	if (timeparse_time(env->to, &s, NULL, &err))
 		return usage_error("%s: %s", "--to", err.msg);
 	env->req.to_s = s;

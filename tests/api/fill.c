@@ -66,6 +66,21 @@ static uint32_t sample_us(uint64_t *s, int64_t at_s)
 	return v > 1e7 ? 10000000u : (uint32_t)v;
 }
 
+static int keep_truth(struct fill_truth *tr, uint32_t v)
+{
+	if (tr->n == tr->cap) {
+		size_t cap = tr->cap ? 2 * tr->cap : 65536;
+		uint32_t *p = realloc(tr->values, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		tr->values = p;
+		tr->cap = cap;
+	}
+	tr->values[tr->n++] = v;
+	return 0;
+}
+
 static int flush_batch(struct batch *b)
 {
 	struct store_record *recs = NULL;
@@ -128,8 +143,11 @@ static int feed_period(struct series_table *t, const struct fill_spec *spec,
 		       struct hist *all, struct hist *extra, uint64_t *rng,
 		       int64_t p, uint64_t *fed)
 {
+	struct fill_truth *tr = spec->truth, *tx = spec->truth_extra;
+	bool keep_all = tr && p >= tr->from_s && p <= tr->to_s;
+	bool keep_extra = tx && p >= tx->from_s && p <= tx->to_s;
 	unsigned int i;
-	int rc;
+	int rc = 0;
 
 	hist_reset(all);
 	hist_reset(extra);
@@ -137,9 +155,16 @@ static int feed_period(struct series_table *t, const struct fill_spec *spec,
 		uint32_t v = sample_us(rng, p);
 
 		hist_record(all, v, 1);
-		if (i % 3 == 0)
+		if (keep_all)
+			rc |= keep_truth(tr, v);
+		if (i % 3 == 0) {
 			hist_record(extra, v, 1);
+			if (keep_extra)
+				rc |= keep_truth(tx, v);
+		}
 	}
+	if (rc)
+		return -ENOMEM;
 	rc = series_table_add(t, "all", p + spec->period_s / 2, all);
 	if (rc == 0 && spec->extra_group)
 		rc = series_table_add(t, spec->extra_group,

@@ -20,6 +20,16 @@ struct fill_spec {
 	uint64_t seed;           /* PRNG seed */
 	int64_t down_s;          /* 0, or: agent flushes at down_s ... */
 	int64_t up_s;            /* ... and restarts at up_s (aligned) */
+	struct fill_truth *truth; /* NULL, or collects exact samples */
+	struct fill_truth *truth_extra; /* the same for extra_group */
+};
+
+/* The exact samples of periods starting in [from_s, to_s], for checking
+ * answers against the truth rather than against each other. */
+struct fill_truth {
+	int64_t from_s, to_s;
+	uint32_t *values; /* malloc'd, unsorted; the caller frees */
+	size_t n, cap;
 };
 
 /**

@@ -1,0 +1,574 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * rttq-api request handlers (see handlers.h).  Every callback has the same
+ * shape as libevent's sample/http-server.c: validate the method, then the
+ * URI and its parameters, then do one thing and reply; failures reply
+ * {"error":"..."} with a status telling whose fault it was (4xx the
+ * client's, 500 a damaged record, 503 the store's).  Each path sends
+ * exactly one reply and then falls through to one cleanup label.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sys/queue.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <yajl/yajl_gen.h>
+
+#include "answer_json.h"
+#include "handlers.h"
+#include "params.h"
+#include "planner.h"
+#include "series.h"
+#include "store.h"
+#include "timeparse.h"
+
+#define URI_MAX 4096 /* bytes of request target we accept */
+#define DEFAULT_LIST_RANGE_S 86400
+
+static const char *reason_of(int code)
+{
+	switch (code) {
+	case HTTP_OK:
+		return "OK";
+	case HTTP_BADREQUEST:
+		return "Bad Request";
+	case HTTP_NOTFOUND:
+		return "Not Found";
+	case HTTP_BADMETHOD:
+		return "Method Not Allowed";
+	case 414:
+		return "URI Too Long";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Internal Server Error";
+	}
+}
+
+/* Send @body as the one reply; a failure here still replies (plain 500). */
+static void reply(struct evhttp_request *req, int code, const char *body,
+		  size_t len)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct evbuffer *buf = evbuffer_new();
+
+	if (!buf || evbuffer_add(buf, body, len)) {
+		evbuffer_free(buf);
+		evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
+		return;
+	}
+	evhttp_add_header(h, "Content-Type", "application/json");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_send_reply(req, code, reason_of(code), buf);
+	evbuffer_free(buf);
+}
+
+static void reply_error(struct evhttp_request *req, int code, const char *msg)
+{
+	char *json = NULL;
+	size_t len = 0;
+
+	if (answer_error_json(msg, &json, &len)) {
+		evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
+		return;
+	}
+	reply(req, code, json, len);
+	free(json);
+}
+
+/* A planner or store failure: a damaged record is ours, the rest the
+ * store's (unreachable, locked, I/O). */
+static void reply_store_error(struct evhttp_request *req, int rc,
+			      const struct rttq_error *err)
+{
+	int code = rc == PLANNER_E_BADRECORD || rc == -ENOMEM ? HTTP_INTERNAL :
+		   rc == -EINVAL ? HTTP_BADREQUEST : 503;
+
+	fprintf(stderr, "rttq-api: %s: %s\n", evhttp_request_get_uri(req),
+		err->msg[0] ? err->msg : strerror(-rc));
+	reply_error(req, code, err->msg[0] ? err->msg : "store error");
+}
+
+/* Method and URI checks every endpoint shares; replies when they fail. */
+static bool request_ok(struct evhttp_request *req)
+{
+	enum evhttp_cmd_type m = evhttp_request_get_command(req);
+
+	if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+				  "Allow", "GET, HEAD");
+		reply_error(req, HTTP_BADMETHOD, "method not allowed: use "
+			    "GET");
+		return false;
+	}
+	if (strlen(evhttp_request_get_uri(req)) > URI_MAX) {
+		reply_error(req, 414, "request URI longer than 4096 bytes");
+		return false;
+	}
+	if (!evhttp_request_get_evhttp_uri(req)) {
+		reply_error(req, HTTP_BADREQUEST, "request URI is malformed");
+		return false;
+	}
+	return true;
+}
+
+/* from/to, ordered and within --max-range. */
+static int parse_range(const struct evkeyvalq *q, const struct api_ctx *ctx,
+		       int64_t def_from_s, int64_t def_to_s, int64_t *from_s,
+		       int64_t *to_s, struct rttq_error *err)
+{
+	int rc;
+
+	rc = params_time(q, "from", true, def_from_s, from_s, err);
+	if (rc == 0)
+		rc = params_time(q, "to", false, def_to_s, to_s, err);
+	if (rc)
+		return rc;
+	if (*from_s > *to_s)
+		return rttq_fail(err, -EINVAL, "parameter 'from' is after "
+				 "'to'");
+	if (*to_s - *from_s > ctx->max_range_s)
+		return rttq_fail(err, -EINVAL, "parameters 'from'..'to' span "
+				 "%lld s, more than this server's "
+				 "--max-range of %lld s",
+				 (long long)(*to_s - *from_s),
+				 (long long)ctx->max_range_s);
+	return 0;
+}
+
+/* Everything /quantiles and /series share: range, host, group, q. */
+static int parse_selection(const struct evkeyvalq *q,
+			   const struct api_ctx *ctx,
+			   struct planner_request *preq,
+			   struct answer_quantiles *qs, struct rttq_error *err)
+{
+	const char *qtext = NULL;
+	int rc;
+
+	preq->period_s = ctx->period_s;
+	rc = parse_range(q, ctx, -1, -1, &preq->from_s, &preq->to_s, err);
+	if (rc == 0)
+		rc = params_text(q, "host", STORE_HOST_MAX - 1, &preq->host,
+				 err);
+	if (rc == 0)
+		rc = params_text(q, "group", STORE_GROUP_MAX - 1,
+				 &preq->group, err);
+	if (rc == 0)
+		rc = params_text(q, "q", 1024, &qtext, err);
+	if (rc == 0 && answer_quantiles_parse(qtext, qs, err))
+		rc = rttq_error_prefix(err, "parameter 'q'");
+	return rc;
+}
+
+/* GET /quantiles?from&to[&host][&group][&q] */
+static void quantiles_cb(struct evhttp_request *req, void *arg)
+{
+	static const char *const allowed[] = { "from", "to", "host", "group",
+					       "q", NULL };
+	struct api_ctx *ctx = arg;
+	struct planner_request preq = { 0 };
+	struct planner_answer ans = { 0 };
+	struct answer_quantiles qs;
+	struct rttq_error err = { 0 };
+	struct evkeyvalq q;
+	char *json = NULL;
+	size_t len = 0;
+	int rc;
+
+	TAILQ_INIT(&q);
+	if (!request_ok(req))
+		goto done;
+	rc = params_parse(req, allowed, &q, &err);
+	if (rc == 0)
+		rc = parse_selection(&q, ctx, &preq, &qs, &err);
+	if (rc) {
+		reply_error(req, HTTP_BADREQUEST, err.msg);
+		goto done;
+	}
+	rc = planner_run(ctx->st, &preq, &ans, &err);
+	if (rc) {
+		reply_store_error(req, rc, &err);
+		goto done;
+	}
+	if (answer_quantiles_json(&ans, &preq, &qs, &json, &len)) {
+		reply_error(req, HTTP_INTERNAL, "out of memory");
+		goto done;
+	}
+	reply(req, HTTP_OK, json, len);
+done:
+	free(json);
+	planner_answer_clear(&ans);
+	evhttp_clear_headers(&q);
+}
+
+static int parse_step(const struct evkeyvalq *q, const struct api_ctx *ctx,
+		      int64_t *step_s, const char **label,
+		      struct rttq_error *err)
+{
+	static const struct {
+		const char *label;
+		int64_t s;
+	} steps[] = { { "1m", 60 }, { "5m", 300 }, { "1h", 3600 },
+		      { "1d", 86400 } };
+	const char *v = evhttp_find_header(q, "step");
+	size_t i;
+
+	if (!v)
+		return rttq_fail(err, -EINVAL, "parameter 'step' is required "
+				 "(1m, 5m, 1h or 1d)");
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (!strcmp(v, steps[i].label))
+			break;
+	if (i == sizeof(steps) / sizeof(steps[0]))
+		return rttq_fail(err, -EINVAL, "parameter 'step': unknown "
+				 "step '%.16s' (1m, 5m, 1h or 1d)", v);
+	if (steps[i].s % ctx->period_s)
+		return rttq_fail(err, -EINVAL, "parameter 'step': %s is not "
+				 "a multiple of the %u s base period", v,
+				 ctx->period_s);
+	*step_s = steps[i].s;
+	*label = steps[i].label;
+	return 0;
+}
+
+static int gen_key(yajl_gen g, const char *key)
+{
+	return yajl_gen_string(g, (const unsigned char *)key, strlen(key)) ==
+			       yajl_gen_status_ok ? 0 : -ENOMEM;
+}
+
+static int gen_time(yajl_gen g, const char *key, int64_t t)
+{
+	char buf[TIMEPARSE_RFC3339_LEN];
+	int rc = gen_key(g, key);
+
+	if (rc == 0)
+		rc = timeparse_format(t, buf, sizeof(buf));
+	return rc ? rc : answer_gen_string(g, buf);
+}
+
+/* One chart point: the step [t, t + step) clipped to the request. */
+static int gen_point(yajl_gen g, struct store *st,
+		     const struct planner_request *whole, int64_t t,
+		     int64_t step_s, const struct answer_quantiles *qs,
+		     struct rttq_error *err)
+{
+	struct planner_request preq = *whole;
+	struct planner_answer ans = { 0 };
+	int rc;
+
+	preq.from_s = t > whole->from_s ? t : whole->from_s;
+	preq.to_s = t + step_s - 1 < whole->to_s ? t + step_s - 1 :
+						      whole->to_s;
+	rc = planner_run(st, &preq, &ans, err);
+	if (rc)
+		return rc;
+	rc = yajl_gen_map_open(g) == yajl_gen_status_ok ? 0 : -ENOMEM;
+	if (rc == 0)
+		rc = gen_time(g, "t", t);
+	if (rc == 0)
+		rc = gen_key(g, "count");
+	if (rc == 0 && yajl_gen_integer(g, (long long)ans.count) !=
+			       yajl_gen_status_ok)
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = gen_key(g, "quantiles");
+	if (rc == 0)
+		rc = answer_gen_values(g, &ans, qs);
+	if (rc == 0 && yajl_gen_map_close(g) != yajl_gen_status_ok)
+		rc = -ENOMEM;
+	planner_answer_clear(&ans);
+	if (rc)
+		rttq_fail(err, rc, "out of memory");
+	return rc;
+}
+
+static int gen_series(yajl_gen g, const struct api_ctx *ctx,
+		      const struct planner_request *preq, int64_t step_s,
+		      const char *step_label,
+		      const struct answer_quantiles *qs,
+		      struct rttq_error *err)
+{
+	char level[16];
+	int64_t t;
+	int rc;
+
+	if (planner_level_label(ctx->period_s, level, sizeof(level)))
+		return rttq_fail(err, -EINVAL, "bad base period");
+	rc = yajl_gen_map_open(g) == yajl_gen_status_ok ? 0 : -ENOMEM;
+	if (rc == 0)
+		rc = gen_key(g, "agg_level");
+	if (rc == 0)
+		rc = answer_gen_string(g, level);
+	if (rc == 0)
+		rc = gen_key(g, "step");
+	if (rc == 0)
+		rc = answer_gen_string(g, step_label);
+	if (rc == 0)
+		rc = gen_time(g, "from", preq->from_s);
+	if (rc == 0)
+		rc = gen_time(g, "to", preq->to_s);
+	if (rc == 0)
+		rc = gen_key(g, "points");
+	if (rc == 0 && yajl_gen_array_open(g) != yajl_gen_status_ok)
+		rc = -ENOMEM;
+	if (rc)
+		return rttq_fail(err, rc, "out of memory");
+	for (t = preq->from_s / step_s * step_s; rc == 0 && t <= preq->to_s;
+	     t += step_s)
+		rc = gen_point(g, ctx->st, preq, t, step_s, qs, err);
+	if (rc == 0 && (yajl_gen_array_close(g) != yajl_gen_status_ok ||
+			yajl_gen_map_close(g) != yajl_gen_status_ok))
+		rc = rttq_fail(err, -ENOMEM, "out of memory");
+	return rc;
+}
+
+/* GET /series?from&to&step[&host][&group][&q] */
+static void series_cb(struct evhttp_request *req, void *arg)
+{
+	static const char *const allowed[] = { "from", "to", "step", "host",
+					       "group", "q", NULL };
+	struct api_ctx *ctx = arg;
+	struct planner_request preq = { 0 };
+	struct answer_quantiles qs;
+	struct rttq_error err = { 0 };
+	const char *step_label = NULL;
+	int64_t step_s = 0, points;
+	yajl_gen g = NULL;
+	struct evkeyvalq q;
+	char *json = NULL;
+	size_t len = 0;
+	int rc;
+
+	TAILQ_INIT(&q);
+	if (!request_ok(req))
+		goto done;
+	rc = params_parse(req, allowed, &q, &err);
+	if (rc == 0)
+		rc = parse_selection(&q, ctx, &preq, &qs, &err);
+	if (rc == 0)
+		rc = parse_step(&q, ctx, &step_s, &step_label, &err);
+	if (rc == 0) {
+		points = preq.to_s / step_s - preq.from_s / step_s + 1;
+		if (points > ctx->max_points)
+			rc = rttq_fail(&err, -EINVAL, "parameter 'step': %lld "
+				       "points, more than %lld; use a larger "
+				       "step", (long long)points,
+				       (long long)ctx->max_points);
+	}
+	if (rc) {
+		reply_error(req, HTTP_BADREQUEST, err.msg);
+		goto done;
+	}
+	g = yajl_gen_alloc(NULL);
+	if (!g) {
+		reply_error(req, HTTP_INTERNAL, "out of memory");
+		goto done;
+	}
+	rc = gen_series(g, ctx, &preq, step_s, step_label, &qs, &err);
+	if (rc) {
+		reply_store_error(req, rc, &err);
+		goto done;
+	}
+	if (answer_gen_finish(g, &json, &len)) {
+		reply_error(req, HTTP_INTERNAL, "out of memory");
+		goto done;
+	}
+	reply(req, HTTP_OK, json, len);
+done:
+	free(json);
+	if (g)
+		yajl_gen_free(g);
+	evhttp_clear_headers(&q);
+}
+
+struct name_list {
+	char **v;
+	size_t n, cap;
+	bool want_hosts; /* collect hosts, else groups */
+};
+
+static int collect_name(const char *host, const char *group, void *arg)
+{
+	struct name_list *nl = arg;
+	const char *name = nl->want_hosts ? host : group;
+
+	/* Series arrive sorted by host: consecutive duplicates only. */
+	if (nl->n && !strcmp(nl->v[nl->n - 1], name))
+		return 0;
+	if (nl->n == nl->cap) {
+		size_t cap = nl->cap ? 2 * nl->cap : 64;
+		char **v = realloc(nl->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		nl->v = v;
+		nl->cap = cap;
+	}
+	nl->v[nl->n] = strdup(name);
+	if (!nl->v[nl->n])
+		return -ENOMEM;
+	nl->n++;
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int gen_names(const struct name_list *nl, const char *key, char **out,
+		     size_t *len)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	size_t i;
+	int rc;
+
+	if (!g)
+		return -ENOMEM;
+	rc = yajl_gen_map_open(g) == yajl_gen_status_ok ? 0 : -ENOMEM;
+	if (rc == 0)
+		rc = gen_key(g, key);
+	if (rc == 0 && yajl_gen_array_open(g) != yajl_gen_status_ok)
+		rc = -ENOMEM;
+	for (i = 0; rc == 0 && i < nl->n; i++)
+		if (i == 0 || strcmp(nl->v[i], nl->v[i - 1]))
+			rc = answer_gen_string(g, nl->v[i]);
+	if (rc == 0 && (yajl_gen_array_close(g) != yajl_gen_status_ok ||
+			yajl_gen_map_close(g) != yajl_gen_status_ok))
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = answer_gen_finish(g, out, len);
+	yajl_gen_free(g);
+	return rc;
+}
+
+/* /hosts and /groups: names with records in [from, to] (last 24 h). */
+static void names_reply(struct evhttp_request *req, struct api_ctx *ctx,
+			bool want_hosts)
+{
+	static const char *const hosts_allowed[] = { "from", "to", NULL };
+	static const char *const groups_allowed[] = { "from", "to", "host",
+						      NULL };
+	struct name_list nl = { .want_hosts = want_hosts };
+	int64_t now = (int64_t)time(NULL), from_s = 0, to_s = 0;
+	struct rttq_error err = { 0 };
+	const char *host = NULL;
+	struct evkeyvalq q;
+	char *json = NULL;
+	size_t len = 0, i;
+	int rc;
+
+	TAILQ_INIT(&q);
+	if (!request_ok(req))
+		goto done;
+	rc = params_parse(req, want_hosts ? hosts_allowed : groups_allowed,
+			  &q, &err);
+	if (rc == 0)
+		rc = parse_range(&q, ctx, now - DEFAULT_LIST_RANGE_S, now,
+				 &from_s, &to_s, &err);
+	if (rc == 0 && !want_hosts)
+		rc = params_text(&q, "host", STORE_HOST_MAX - 1, &host, &err);
+	if (rc) {
+		reply_error(req, HTTP_BADREQUEST, err.msg);
+		goto done;
+	}
+	rc = store_series(ctx->st, host, from_s, to_s, collect_name, &nl,
+			  &err);
+	if (rc) {
+		if (rc == -ENOMEM)
+			rttq_fail(&err, rc, "out of memory");
+		reply_store_error(req, rc, &err);
+		goto done;
+	}
+	/* Groups of several hosts interleave: sort, gen_names dedups. */
+	qsort(nl.v, nl.n, sizeof(*nl.v), cmp_names);
+	if (gen_names(&nl, want_hosts ? "hosts" : "groups", &json, &len)) {
+		reply_error(req, HTTP_INTERNAL, "out of memory");
+		goto done;
+	}
+	reply(req, HTTP_OK, json, len);
+done:
+	for (i = 0; i < nl.n; i++)
+		free(nl.v[i]);
+	free(nl.v);
+	free(json);
+	evhttp_clear_headers(&q);
+}
+
+/* GET /hosts[?from&to] */
+static void hosts_cb(struct evhttp_request *req, void *arg)
+{
+	names_reply(req, arg, true);
+}
+
+/* GET /groups[?host&from&to] */
+static void groups_cb(struct evhttp_request *req, void *arg)
+{
+	names_reply(req, arg, false);
+}
+
+/* GET /healthz: 200 when the store answers, 503 otherwise. */
+static void healthz_cb(struct evhttp_request *req, void *arg)
+{
+	static const char *const allowed[] = { NULL };
+	static const char ok[] = "{\"status\":\"ok\"}\n";
+	struct api_ctx *ctx = arg;
+	struct rttq_error err = { 0 };
+	struct evkeyvalq q;
+	int rc;
+
+	TAILQ_INIT(&q);
+	if (!request_ok(req))
+		goto done;
+	if (params_parse(req, allowed, &q, &err)) {
+		reply_error(req, HTTP_BADREQUEST, err.msg);
+		goto done;
+	}
+	rc = store_ping(ctx->st, &err);
+	if (rc) {
+		reply_error(req, 503, err.msg[0] ? err.msg : "store error");
+		goto done;
+	}
+	reply(req, HTTP_OK, ok, sizeof(ok) - 1);
+done:
+	evhttp_clear_headers(&q);
+}
+
+/* Anything else. */
+static void not_found_cb(struct evhttp_request *req, void *arg)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "no such path '%.100s' (try /quantiles, "
+		 "/series, /hosts, /groups, /healthz)", path ? path : "");
+	reply_error(req, HTTP_NOTFOUND, msg);
+}
+
+int handlers_register(struct evhttp *http, struct api_ctx *ctx)
+{
+	static const struct {
+		const char *path;
+		void (*cb)(struct evhttp_request *, void *);
+	} routes[] = {
+		{ "/quantiles", quantiles_cb }, { "/series", series_cb },
+		{ "/hosts", hosts_cb },         { "/groups", groups_cb },
+		{ "/healthz", healthz_cb },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (evhttp_set_cb(http, routes[i].path, routes[i].cb, ctx))
+			return -ENOMEM;
+	evhttp_set_gencb(http, not_found_cb, ctx);
+	return 0;
+}

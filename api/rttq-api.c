@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * rttq-api: the HTTP query server.  Parses options, opens the store, binds
+ * an evhttp server with bounded headers, body and time per connection,
+ * registers the handlers (handlers.c) and runs the event loop until
+ * SIGINT/SIGTERM.  Setup and teardown follow libevent's http-server sample.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "handlers.h"
+#include "series.h"
+#include "store.h"
+#include "timeparse.h"
+
+#define LISTEN_DEFAULT "127.0.0.1:8080"
+#define MAX_RANGE_DEFAULT "400d"
+#define MAX_HEADERS_BYTES 8192
+#define MAX_BODY_BYTES 4096 /* every endpoint is a GET */
+#define TIMEOUT_DEFAULT_S 30
+#define MAX_POINTS 2000
+
+struct api_env {
+	const char *store_url;
+	char listen_addr[INET6_ADDRSTRLEN + 2];
+	uint16_t listen_port;
+	uint32_t period_s;
+	int64_t max_range_s;
+	int64_t timeout_s;
+};
+
+static const char usage_text[] =
+	"Usage: rttq-api [OPTIONS]\n"
+	"\n"
+	"Serves RTT quantiles from the rttq store over HTTP:\n"
+	"  GET /quantiles?from=T&to=T[&host=H][&group=G][&q=50,99.9]\n"
+	"  GET /series?from=T&to=T&step=1m|5m|1h|1d[&host][&group][&q]\n"
+	"  GET /hosts[?from&to]   GET /groups[?host&from&to]   GET /healthz\n"
+	"T is RFC 3339 or epoch seconds; answers are JSON, milliseconds.\n"
+	"\n"
+	"Options:\n"
+	"  --store URL        store (default " STORE_URL_DEFAULT ")\n"
+	"  --listen ADDR:PORT address (default " LISTEN_DEFAULT
+	"; [::1]:8080 for IPv6;\n"
+	"                     port 0 picks a free one, printed at start)\n"
+	"  --period SEC       the agents' base period (default 60; 5s, 1m)\n"
+	"  --max-range DUR    longest from..to accepted (default "
+	MAX_RANGE_DEFAULT ")\n"
+	"  --timeout SEC      per-connection read/write timeout (default 30)\n"
+	"  -h, --help         this text\n";
+
+static const struct option long_options[] = {
+	{ "store", required_argument, NULL, 's' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "period", required_argument, NULL, 'p' },
+	{ "max-range", required_argument, NULL, 'r' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "rttq-api: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'rttq-api --help'.\n");
+	return 2;
+}
+
+/* "1.2.3.4:80" or "[::1]:80"; the address must pass inet_pton. */
+static int parse_listen(struct api_env *env, const char *text)
+{
+	const char *colon = strrchr(text, ':');
+	char addr[INET6_ADDRSTRLEN + 2];
+	unsigned char bin[sizeof(struct in6_addr)];
+	size_t alen;
+	char *end = NULL;
+	long port;
+	int family = AF_INET;
+
+	if (!colon || colon == text)
+		return usage_error("--listen: '%s' is not ADDR:PORT", text);
+	alen = (size_t)(colon - text);
+	if (text[0] == '[') {
+		if (alen < 3 || text[alen - 1] != ']')
+			return usage_error("--listen: '%s': IPv6 needs "
+					   "[ADDR]:PORT", text);
+		text++;
+		alen -= 2;
+		family = AF_INET6;
+	}
+	if (alen >= sizeof(addr))
+		return usage_error("--listen: address in '%s' is too long",
+				   text);
+	memcpy(addr, text, alen);
+	addr[alen] = '\0';
+	if (inet_pton(family, addr, bin) != 1)
+		return usage_error("--listen: '%s' is not an IPv%c address",
+				   addr, family == AF_INET ? '4' : '6');
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || end == colon + 1 || *end || port < 0 || port > 65535)
+		return usage_error("--listen: port '%s' is not 0..65535",
+				   colon + 1);
+	snprintf(env->listen_addr, sizeof(env->listen_addr), "%s", addr);
+	env->listen_port = (uint16_t)port;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct api_env *env)
+{
+	struct rttq_error err = { 0 };
+	const char *max_range = MAX_RANGE_DEFAULT;
+	int64_t v;
+	int opt, rc;
+
+	rc = parse_listen(env, LISTEN_DEFAULT);
+	if (rc)
+		return rc;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) !=
+	       -1) {
+		switch (opt) {
+		case 's':
+			env->store_url = optarg;
+			break;
+		case 'l':
+			rc = parse_listen(env, optarg);
+			if (rc)
+				return rc;
+			break;
+		case 'p':
+			if (timeparse_duration(optarg, &v, &err))
+				return usage_error("--period: %s", err.msg);
+			if (v > SERIES_HOUR_S ||
+			    !series_period_valid((uint32_t)v))
+				return usage_error("--period: %s s does not "
+						   "divide an hour", optarg);
+			env->period_s = (uint32_t)v;
+			break;
+		case 'r':
+			max_range = optarg;
+			break;
+		case 't':
+			if (timeparse_duration(optarg, &v, &err) ||
+			    v > 3600)
+				return usage_error("--timeout: '%s' is not "
+						   "1..3600 s", optarg);
+			env->timeout_s = v;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return -1;
+		case ':':
+			return usage_error("%s: needs a value",
+					   argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (timeparse_duration(max_range, &env->max_range_s, &err))
+		return usage_error("--max-range: %s", err.msg);
+	return 0;
+}
+
+static void on_signal(evutil_socket_t sig, short events, void *arg)
+{
+	event_base_loopbreak(arg);
+}
+
+/* The port actually bound (--listen ...:0 asks the kernel for one). */
+static int bound_port(struct evhttp_bound_socket *sock)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	evutil_socket_t fd = evhttp_bound_socket_get_fd(sock);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return -1;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+int main(int argc, char **argv)
+{
+	struct api_env env = {
+		.store_url = STORE_URL_DEFAULT,
+		.period_s = SERIES_PERIOD_DEFAULT_S,
+		.timeout_s = TIMEOUT_DEFAULT_S,
+	};
+	struct api_ctx ctx = { .max_points = MAX_POINTS };
+	struct event_base *base = NULL;
+	struct evhttp *http = NULL;
+	struct evhttp_bound_socket *sock = NULL;
+	struct event *sigint = NULL, *sigterm = NULL;
+	struct rttq_error err = { 0 };
+	int ret = 1, rc;
+
+	rc = parse_args(argc, argv, &env);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		perror("rttq-api: ignoring SIGPIPE");
+		return 1;
+	}
+
+	rc = store_open(env.store_url, &ctx.st, &err);
+	if (rc) {
+		fprintf(stderr, "rttq-api: %s\n", err.msg);
+		return 1;
+	}
+	ctx.period_s = env.period_s;
+	ctx.max_range_s = env.max_range_s;
+
+	base = event_base_new();
+	if (!base) {
+		fprintf(stderr, "rttq-api: cannot create the event base\n");
+		goto cleanup;
+	}
+	http = evhttp_new(base);
+	if (!http) {
+		fprintf(stderr, "rttq-api: cannot create the HTTP server\n");
+		goto cleanup;
+	}
+	evhttp_set_max_headers_size(http, MAX_HEADERS_BYTES);
+	evhttp_set_max_body_size(http, MAX_BODY_BYTES);
+	evhttp_set_timeout(http, (int)env.timeout_s);
+	/* Let every method reach the handlers, which answer 405 in JSON. */
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+				   EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+				   EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+				   EVHTTP_REQ_TRACE | EVHTTP_REQ_PATCH);
+	if (handlers_register(http, &ctx)) {
+		fprintf(stderr, "rttq-api: cannot register handlers\n");
+		goto cleanup;
+	}
+	sock = evhttp_bind_socket_with_handle(http, env.listen_addr,
+					      env.listen_port);
+	if (!sock) {
+		fprintf(stderr, "rttq-api: cannot listen on %s port %u: %s\n",
+			env.listen_addr, env.listen_port, strerror(errno));
+		goto cleanup;
+	}
+	sigint = evsignal_new(base, SIGINT, on_signal, base);
+	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
+	if (!sigint || !sigterm || event_add(sigint, NULL) ||
+	    event_add(sigterm, NULL)) {
+		fprintf(stderr, "rttq-api: cannot install signal handlers\n");
+		goto cleanup;
+	}
+	printf("rttq-api: listening on %s%s%s:%d (store %s, base period %u "
+	       "s)\n", strchr(env.listen_addr, ':') ? "[" : "",
+	       env.listen_addr, strchr(env.listen_addr, ':') ? "]" : "",
+	       bound_port(sock), env.store_url, env.period_s);
+	fflush(stdout);
+
+	if (event_base_dispatch(base) < 0) {
+		fprintf(stderr, "rttq-api: event loop failed\n");
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	if (sigint)
+		event_free(sigint);
+	if (sigterm)
+		event_free(sigterm);
+	if (http)
+		evhttp_free(http);
+	if (base)
+		event_base_free(base);
+	store_close(ctx.st);
+	return ret;
+}
