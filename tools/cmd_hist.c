@@ -18,6 +18,7 @@
 #include "buckets.h"
 #include "collector.h"
 #include "commands.h"
+#include "numparse.h"
 #include "hist.h"
 
 #define BAR_WIDTH 40
@@ -106,22 +107,20 @@ static void usage(FILE *out)
 		BUCKET_SUB_BITS_DEFAULT, COLLECTOR_MAX_GROUPS_DEFAULT);
 }
 
-/* strtoul with the whole text consumed and @min <= value <= @max. */
+/* A bounded integer flag, or a message naming it on stderr. */
 static int parse_ulong(const char *what, const char *text, unsigned long min,
 		       unsigned long max, unsigned long *out)
 {
-	unsigned long v;
-	char *end;
+	struct rttq_error err = { 0 };
+	char flag[32];
+	uint64_t v;
 
-	errno = 0;
-	v = strtoul(text, &end, 10);
-	if (errno || end == text || *end || text[0] == '-' || v < min ||
-	    v > max) {
-		fprintf(stderr, "rttq hist: %s '%s': expected %lu..%lu\n",
-			what, text, min, max);
+	snprintf(flag, sizeof(flag), "--%s", what);
+	if (numparse_uint(flag, text, min, max, &v, &err)) {
+		fprintf(stderr, "rttq hist: %s\n", err.msg);
 		return -EINVAL;
 	}
-	*out = v;
+	*out = (unsigned long)v;
 	return 0;
 }
 

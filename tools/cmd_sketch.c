@@ -11,18 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "answer_json.h"
 #include "buckets.h"
 #include "commands.h"
+#include "numparse.h"
 #include "sketch.h"
 #include "tdigest.h"
 
-#define QUANTILES_MAX 32
-
 struct sketch_env {
 	struct sketch_opts opts;
-	double q[QUANTILES_MAX];      /* quantiles as percentages */
-	char q_text[QUANTILES_MAX][16];
-	size_t nq;
+	struct answer_quantiles qs; /* which quantiles to print */
 };
 
 static const char usage_text[] =
@@ -42,69 +40,6 @@ static const char usage_text[] =
 	"  -c, --compression C   t-digest compression, 20..1000 (default 100)\n"
 	"  -h, --help            this text\n";
 
-static int parse_size(const char *flag, const char *text, size_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(text, &end, 10);
-	if (errno || end == text || *end || text[0] == '-' || !v ||
-	    v > 100000000ull) {
-		fprintf(stderr, "rttq sketch: %s '%s': expected an integer "
-			"1..100000000\n", flag, text);
-		return -EINVAL;
-	}
-	*out = (size_t)v;
-	return 0;
-}
-
-static int parse_double(const char *flag, const char *text, double lo,
-			double hi, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(text, &end);
-	if (errno || end == text || *end || !(v >= lo && v <= hi)) {
-		fprintf(stderr, "rttq sketch: %s '%s': expected a number "
-			"%g..%g\n", flag, text, lo, hi);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
-
-/* "50,90,99.9" -> percentages, keeping each as typed for the JSON key. */
-static int parse_quantiles(const char *text, struct sketch_env *env)
-{
-	const char *p = text;
-
-	env->nq = 0;
-	for (;;) {
-		size_t len = strcspn(p, ",");
-		char word[16];
-		double v;
-
-		if (!len || len >= sizeof(word) || env->nq == QUANTILES_MAX) {
-			fprintf(stderr, "rttq sketch: --q '%s': expected up to "
-				"%d comma-separated percentages\n", text,
-				QUANTILES_MAX);
-			return -EINVAL;
-		}
-		memcpy(word, p, len);
-		word[len] = '\0';
-		if (parse_double("--q", word, 0, 100, &v))
-			return -EINVAL;
-		env->q[env->nq] = v;
-		memcpy(env->q_text[env->nq++], word, len + 1);
-		if (!p[len])
-			return 0;
-		p += len + 1;
-	}
-}
-
 static int parse_args(int argc, char **argv, struct sketch_env *env)
 {
 	static const struct option longopts[] = {
@@ -115,45 +50,44 @@ static int parse_args(int argc, char **argv, struct sketch_env *env)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	double g;
-	int opt;
+	struct rttq_error err = { 0 };
+	uint64_t v;
+	int opt, rc = 0;
 
 	while ((opt = getopt_long(argc, argv, "b:q:g:c:h", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'b':
-			if (parse_size("--batches", optarg,
-				       &env->opts.batches))
-				return 2;
+			rc = numparse_uint("--batches", optarg, 1, 100000000,
+					   &v, &err);
+			env->opts.batches = (size_t)v;
 			break;
 		case 'q':
-			if (parse_quantiles(optarg, env))
-				return 2;
+			rc = answer_quantiles_parse(optarg, &env->qs, &err);
+			if (rc)
+				rttq_error_prefix(&err, "--q");
 			break;
 		case 'g':
-			if (parse_double("--sub-bits", optarg,
-					 BUCKET_SUB_BITS_MIN,
-					 BUCKET_SUB_BITS_MAX, &g))
-				return 2;
-			if (g != (unsigned int)g) {
-				fprintf(stderr, "rttq sketch: --sub-bits '%s': "
-					"expected an integer\n", optarg);
-				return 2;
-			}
-			env->opts.sub_bits = (unsigned int)g;
+			rc = numparse_uint("--sub-bits", optarg,
+					   BUCKET_SUB_BITS_MIN,
+					   BUCKET_SUB_BITS_MAX, &v, &err);
+			env->opts.sub_bits = (unsigned int)v;
 			break;
 		case 'c':
-			if (parse_double("--compression", optarg,
-					 TDIGEST_COMPRESSION_MIN,
-					 TDIGEST_COMPRESSION_MAX,
-					 &env->opts.compression))
-				return 2;
+			rc = numparse_real("--compression", optarg,
+					   TDIGEST_COMPRESSION_MIN,
+					   TDIGEST_COMPRESSION_MAX,
+					   &env->opts.compression, &err);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
 		default:
 			fputs(usage_text, stderr);
+			return 2;
+		}
+		if (rc) {
+			fprintf(stderr, "rttq sketch: %s\n", err.msg);
 			return 2;
 		}
 	}
@@ -223,9 +157,9 @@ static void print_result(const struct sketch_env *env, size_t n,
 
 	printf("{\"count\":%zu,\"batches\":%zu,\"bytes_per_digest\":%.0f,"
 	       "\"quantiles\":{", n, res->batches, res->bytes_mean);
-	for (i = 0; n && i < env->nq; i++)
-		printf("%s\"p%s\":%.3f", i ? "," : "", env->q_text[i],
-		       tdigest_quantile(res->merged, env->q[i] / 100));
+	for (i = 0; n && i < env->qs.n; i++)
+		printf("%s\"%s\":%.3f", i ? "," : "", env->qs.name[i],
+		       tdigest_quantile(res->merged, env->qs.q[i]));
 	printf("}}\n");
 }
 
@@ -244,7 +178,7 @@ int cmd_sketch(int argc, char **argv)
 	size_t n = 0;
 	int rc;
 
-	parse_quantiles("50,90,99,99.9", &env);
+	answer_quantiles_parse("50,90,99,99.9", &env.qs, NULL);
 	rc = parse_args(argc, argv, &env);
 	if (rc >= 0)
 		return rc;
