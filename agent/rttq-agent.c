@@ -24,6 +24,8 @@
 #include "buckets.h"
 #include "collector.h"
 #include "hist.h"
+#include "metrics.h"
+#include "privileges.h"
 #include "series.h"
 #include "store.h"
 #include "tdigest.h"
@@ -38,6 +40,9 @@
 #define TICK_MARGIN_MS 20
 #define LOSS_REPORT_EVERY_MS 60000
 #define EXIT_USAGE 2
+#ifndef RTTQ_VERSION
+#define RTTQ_VERSION "unknown"
+#endif
 
 struct agent_opts {
 	const char *store_url;
@@ -47,6 +52,10 @@ struct agent_opts {
 	uint32_t duration_s; /* 0: until a signal */
 	double compression;
 	struct collector_opts collector;
+	struct metrics_listen metrics; /* --metrics */
+	bool metrics_on;
+	bool metrics_given;            /* not the default: failing to bind
+					* it is fatal */
 };
 
 /* Records handed over by the series table and not yet written: the copies
@@ -65,6 +74,7 @@ struct agent {
 	struct store *store;
 	struct collector *collector;
 	struct series_table *series;
+	struct metrics *metrics; /* NULL with --metrics off */
 	struct event *tick_ev;
 	int64_t last_drain_ms;   /* end of the previous drain window */
 	uint64_t overflow_seen;  /* collector_overflow() last reported */
@@ -123,6 +133,7 @@ enum {
 	OPT_SUB_BITS,
 	OPT_COMPRESSION,
 	OPT_DURATION,
+	OPT_METRICS,
 };
 
 static const struct option long_options[] = {
@@ -141,6 +152,7 @@ static const struct option long_options[] = {
 	{ "sub-bits", required_argument, NULL, OPT_SUB_BITS },
 	{ "compression", required_argument, NULL, OPT_COMPRESSION },
 	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -173,6 +185,9 @@ static void usage(FILE *out)
 "  --compression C      t-digest compression, %g..%g (default %g)\n"
 "  --duration SEC       exit after SEC s, writing the partial period\n"
 "                       (default: run until SIGTERM or SIGINT)\n"
+"  --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+"                       ([V6]:PORT for IPv6; port 0: any free port, logged;\n"
+"                       \"off\": no endpoint) (default %s)\n"
 "  -v, --verbose        log every write and libbpf's debug output\n"
 "  -h, --help           show this help and exit\n"
 "\n"
@@ -181,7 +196,7 @@ static void usage(FILE *out)
 		1u << 20, COLLECTOR_MAX_GROUPS_DEFAULT, BUCKET_SUB_BITS_MIN,
 		BUCKET_SUB_BITS_MAX, BUCKET_SUB_BITS_DEFAULT,
 		TDIGEST_COMPRESSION_MIN, TDIGEST_COMPRESSION_MAX,
-		TDIGEST_COMPRESSION_DEFAULT);
+		TDIGEST_COMPRESSION_DEFAULT, METRICS_LISTEN_DEFAULT);
 }
 
 static int parse_u32(const char *flag, const char *text, uint32_t min,
@@ -343,6 +358,15 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 				      &o->duration_s))
 				return -EINVAL;
 			break;
+		case OPT_METRICS:
+			o->metrics_on = strcmp(optarg, "off") != 0;
+			o->metrics_given = true;
+			if (o->metrics_on &&
+			    metrics_parse_listen(optarg, &o->metrics, &err)) {
+				log_msg("--metrics: %s", err.msg);
+				return -EINVAL;
+			}
+			break;
 		case 'v':
 			o->collector.verbose = true;
 			break;
@@ -444,6 +468,7 @@ static int keep_records(const struct store_record *recs, size_t n, void *arg)
 	size_t i;
 	int rc;
 
+	metrics_note_records(a->metrics, recs, n);
 	for (i = 0; i < n; i++) {
 		rc = pending_copy(&a->pending, &recs[i], a->opts->host);
 		if (rc) {
@@ -473,6 +498,7 @@ static int write_pending(struct agent *a)
 	if (n == 0)
 		return 0;
 	rc = store_put(a->store, a->pending.recs, n, &err);
+	metrics_note_store_write(a->metrics, n, rc, a->store_failing);
 	if (rc) {
 		if (!a->store_failing || a->verbose)
 			log_msg("store write failed: %s; keeping %zu records (%zu KiB) in memory, retrying every %u s (up to %u MiB)",
@@ -505,6 +531,7 @@ static int add_group(const char *group, const struct hist *delta, void *arg)
 	struct drain_ctx *d = arg;
 	int rc;
 
+	metrics_add_delta(d->a->metrics, group, delta);
 	rc = series_table_add(d->a->series, group, d->at_s, delta);
 	if (rc == -ENOSPC)
 		return 0; /* counted; reported after the drain */
@@ -554,6 +581,7 @@ static void drain_and_close(struct agent *a, int64_t at_ms)
 	int rc;
 
 	rc = collector_drain(a->collector, add_group, &d, &err);
+	metrics_note_drain(a->metrics, rc);
 	if (rc < 0)
 		log_msg("drain failed: %s", err.msg[0] ? err.msg : strerror(-rc));
 	else
@@ -581,6 +609,57 @@ static void schedule_tick(struct agent *a)
 	tv.tv_sec = (next - now) / 1000;
 	tv.tv_usec = ((next - now) % 1000) * 1000;
 	evtimer_add(a->tick_ev, &tv);
+}
+
+/* metrics_health_fn: the agent's state, read on each scrape. */
+static void fill_health(struct metrics_health *h, void *arg)
+{
+	const struct agent *a = arg;
+
+	h->attach = collector_attach_mode(a->collector);
+	h->groups = series_table_groups(a->series);
+	h->overflow = collector_overflow(a->collector);
+	h->series_dropped = series_table_dropped(a->series);
+	h->pending_records = a->pending.n;
+	h->pending_bytes = a->pending.bytes;
+	h->pending_dropped = a->pending.dropped;
+	h->prog_fd = collector_prog_fd(a->collector);
+}
+
+/* Serve /metrics on the agent's loop unless --metrics off.  When the
+ * default address is taken (another agent, a test), measuring matters more
+ * than the endpoint: say so and go on without it. */
+static int start_metrics(struct agent *a)
+{
+	const struct agent_opts *o = a->opts;
+	struct metrics_config cfg = {
+		.listen = o->metrics,
+		.sub_bits = o->collector.sub_bits,
+		.period_s = o->period_s,
+		.max_groups = o->collector.max_groups,
+		.version = RTTQ_VERSION,
+		.health = fill_health,
+		.health_arg = a,
+	};
+	struct rttq_error err = { 0 };
+	int rc;
+
+	if (!o->metrics_on)
+		return 0;
+	rc = metrics_new(a->base, &cfg, &a->metrics, &err);
+	if (rc && !o->metrics_given && rc != -ENOMEM) {
+		log_msg("%s; running without it", err.msg);
+		return 0;
+	}
+	if (rc) {
+		log_msg("%s", err.msg);
+		return rc;
+	}
+	log_msg("metrics at http://%s%s%s:%u/metrics",
+		strchr(o->metrics.addr, ':') ? "[" : "", o->metrics.addr,
+		strchr(o->metrics.addr, ':') ? "]" : "",
+		metrics_port(a->metrics));
+	return 0;
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -645,6 +724,8 @@ int main(int argc, char **argv)
 	struct series_config scfg;
 	int rc;
 
+	opts.metrics_on = metrics_parse_listen(METRICS_LISTEN_DEFAULT,
+					       &opts.metrics, NULL) == 0;
 	rc = parse_args(argc, argv, &opts);
 	if (rc)
 		return rc > 0 ? 0 : EXIT_USAGE;
@@ -690,6 +771,8 @@ int main(int argc, char **argv)
 		log_msg("cannot register the timer and signal events");
 		goto cleanup;
 	}
+	if (start_metrics(&a))
+		goto cleanup;
 	if (opts.duration_s) {
 		struct timeval tv = { .tv_sec = opts.duration_s };
 
@@ -698,6 +781,19 @@ int main(int argc, char **argv)
 			log_msg("cannot register the --duration timer");
 			goto cleanup;
 		}
+	}
+
+	/* Attached, store open, sockets bound: drop every capability that
+	 * draining the maps does not need (agent/privileges.h). */
+	{
+		char line[256];
+
+		if (privileges_drop_for_drain(collector_prog_fd(a.collector),
+					      line, sizeof(line), &err)) {
+			log_msg("cannot drop privileges: %s", err.msg);
+			goto cleanup;
+		}
+		log_msg("%s", line);
 	}
 
 	/* Observation starts now (the kernel counts from the attach), rounded
@@ -723,6 +819,7 @@ cleanup:
 		event_free(sigterm_ev);
 	if (a.tick_ev)
 		event_free(a.tick_ev);
+	metrics_free(a.metrics);
 	if (a.base)
 		event_base_free(a.base);
 	collector_close(a.collector);

@@ -22,7 +22,10 @@
 #include <yajl/yajl_gen.h>
 
 #include "answer_json.h"
+#include "auth.h"
+#include "conn_limit.h"
 #include "handlers.h"
+#include "metrics.h"
 #include "params.h"
 #include "planner.h"
 #include "series.h"
@@ -32,6 +35,14 @@
 #define URI_MAX 4096 /* bytes of request target we accept */
 #define DEFAULT_LIST_RANGE_S 86400
 
+/* One request on its way through a handler: what it needs to reply and,
+ * once it has, the status sent (for the metrics). */
+struct api_call {
+	struct evhttp_request *req;
+	struct api_ctx *ctx;
+	int code; /* 0 until a reply is queued */
+};
+
 static const char *reason_of(int code)
 {
 	switch (code) {
@@ -39,6 +50,8 @@ static const char *reason_of(int code)
 		return "OK";
 	case HTTP_BADREQUEST:
 		return "Bad Request";
+	case 401:
+		return "Unauthorized";
 	case HTTP_NOTFOUND:
 		return "Not Found";
 	case HTTP_BADMETHOD:
@@ -52,68 +65,80 @@ static const char *reason_of(int code)
 	}
 }
 
-/* Send @body as the one reply; a failure here still replies (plain 500). */
-static void reply(struct evhttp_request *req, int code, const char *body,
-		  size_t len)
+/* Send @body as the one reply; a failure here still replies (plain 500).
+ * The request may be freed once this returns: only @c is used after. */
+static void reply_typed(struct api_call *c, int code, const char *type,
+			const char *body, size_t len)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
 	struct evbuffer *buf = evbuffer_new();
 
 	if (!buf || evbuffer_add(buf, body, len)) {
 		evbuffer_free(buf);
-		evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
+		c->code = HTTP_INTERNAL;
+		evhttp_send_error(c->req, HTTP_INTERNAL, "out of memory");
 		return;
 	}
-	evhttp_add_header(h, "Content-Type", "application/json");
+	evhttp_add_header(h, "Content-Type", type);
 	evhttp_add_header(h, "Cache-Control", "no-store");
-	evhttp_send_reply(req, code, reason_of(code), buf);
+	c->code = code;
+	evhttp_send_reply(c->req, code, reason_of(code), buf);
 	evbuffer_free(buf);
 }
 
-static void reply_error(struct evhttp_request *req, int code, const char *msg)
+static void reply(struct api_call *c, int code, const char *body, size_t len)
+{
+	reply_typed(c, code, "application/json", body, len);
+}
+
+static void reply_error(struct api_call *c, int code, const char *msg)
 {
 	char *json = NULL;
 	size_t len = 0;
 
 	if (answer_error_json(msg, &json, &len)) {
-		evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
+		c->code = HTTP_INTERNAL;
+		evhttp_send_error(c->req, HTTP_INTERNAL, "out of memory");
 		return;
 	}
-	reply(req, code, json, len);
+	reply(c, code, json, len);
 	free(json);
 }
 
 /* A planner or store failure: a damaged record is ours, the rest the
  * store's (unreachable, locked, I/O). */
-static void reply_store_error(struct evhttp_request *req, int rc,
+static void reply_store_error(struct api_call *c, int rc,
 			      const struct rttq_error *err)
 {
 	int code = rc == PLANNER_E_BADRECORD || rc == -ENOMEM ? HTTP_INTERNAL :
 		   rc == -EINVAL ? HTTP_BADREQUEST : 503;
 
-	fprintf(stderr, "rttq-api: %s: %s\n", evhttp_request_get_uri(req),
+	if (code != HTTP_BADREQUEST && rc != -ENOMEM)
+		c->ctx->metrics.store_errors++;
+	fprintf(stderr, "rttq-api: %s: %s\n", evhttp_request_get_uri(c->req),
 		err->msg[0] ? err->msg : strerror(-rc));
-	reply_error(req, code, err->msg[0] ? err->msg : "store error");
+	reply_error(c, code, err->msg[0] ? err->msg : "store error");
 }
 
 /* Method and URI checks every endpoint shares; replies when they fail. */
-static bool request_ok(struct evhttp_request *req)
+static bool request_ok(struct api_call *c)
 {
+	struct evhttp_request *req = c->req;
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
 
 	if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 				  "Allow", "GET, HEAD");
-		reply_error(req, HTTP_BADMETHOD, "method not allowed: use "
+		reply_error(c, HTTP_BADMETHOD, "method not allowed: use "
 			    "GET");
 		return false;
 	}
 	if (strlen(evhttp_request_get_uri(req)) > URI_MAX) {
-		reply_error(req, 414, "request URI longer than 4096 bytes");
+		reply_error(c, 414, "request URI longer than 4096 bytes");
 		return false;
 	}
 	if (!evhttp_request_get_evhttp_uri(req)) {
-		reply_error(req, HTTP_BADREQUEST, "request URI is malformed");
+		reply_error(c, HTTP_BADREQUEST, "request URI is malformed");
 		return false;
 	}
 	return true;
@@ -168,11 +193,12 @@ static int parse_selection(const struct evkeyvalq *q,
 }
 
 /* GET /quantiles?from&to[&host][&group][&q] */
-static void quantiles_cb(struct evhttp_request *req, void *arg)
+static void quantiles_cb(struct api_call *c)
 {
 	static const char *const allowed[] = { "from", "to", "host", "group",
 					       "q", NULL };
-	struct api_ctx *ctx = arg;
+	struct evhttp_request *req = c->req;
+	struct api_ctx *ctx = c->ctx;
 	struct planner_request preq = { 0 };
 	struct planner_answer ans = { 0 };
 	struct answer_quantiles qs;
@@ -183,25 +209,26 @@ static void quantiles_cb(struct evhttp_request *req, void *arg)
 	int rc;
 
 	TAILQ_INIT(&q);
-	if (!request_ok(req))
+	if (!request_ok(c))
 		goto done;
 	rc = params_parse(req, allowed, &q, &err);
 	if (rc == 0)
 		rc = parse_selection(&q, ctx, &preq, &qs, &err);
 	if (rc) {
-		reply_error(req, HTTP_BADREQUEST, err.msg);
+		reply_error(c, HTTP_BADREQUEST, err.msg);
 		goto done;
 	}
 	rc = planner_run(ctx->st, &preq, &ans, &err);
+	ctx->metrics.records_read += ans.records_read;
 	if (rc) {
-		reply_store_error(req, rc, &err);
+		reply_store_error(c, rc, &err);
 		goto done;
 	}
 	if (answer_quantiles_json(&ans, &preq, &qs, &json, &len)) {
-		reply_error(req, HTTP_INTERNAL, "out of memory");
+		reply_error(c, HTTP_INTERNAL, "out of memory");
 		goto done;
 	}
-	reply(req, HTTP_OK, json, len);
+	reply(c, HTTP_OK, json, len);
 done:
 	free(json);
 	planner_answer_clear(&ans);
@@ -255,7 +282,7 @@ static int gen_time(yajl_gen g, const char *key, int64_t t)
 }
 
 /* One chart point: the step [t, t + step) clipped to the request. */
-static int gen_point(yajl_gen g, struct store *st,
+static int gen_point(yajl_gen g, struct api_ctx *ctx,
 		     const struct planner_request *whole, int64_t t,
 		     int64_t step_s, const struct answer_quantiles *qs,
 		     struct rttq_error *err)
@@ -267,7 +294,8 @@ static int gen_point(yajl_gen g, struct store *st,
 	preq.from_s = t > whole->from_s ? t : whole->from_s;
 	preq.to_s = t + step_s - 1 < whole->to_s ? t + step_s - 1 :
 						      whole->to_s;
-	rc = planner_run(st, &preq, &ans, err);
+	rc = planner_run(ctx->st, &preq, &ans, err);
+	ctx->metrics.records_read += ans.records_read;
 	if (rc)
 		return rc;
 	rc = yajl_gen_map_open(g) == yajl_gen_status_ok ? 0 : -ENOMEM;
@@ -290,7 +318,7 @@ static int gen_point(yajl_gen g, struct store *st,
 	return rc;
 }
 
-static int gen_series(yajl_gen g, const struct api_ctx *ctx,
+static int gen_series(yajl_gen g, struct api_ctx *ctx,
 		      const struct planner_request *preq, int64_t step_s,
 		      const char *step_label,
 		      const struct answer_quantiles *qs,
@@ -323,7 +351,7 @@ static int gen_series(yajl_gen g, const struct api_ctx *ctx,
 		return rttq_fail(err, rc, "out of memory");
 	for (t = preq->from_s / step_s * step_s; rc == 0 && t <= preq->to_s;
 	     t += step_s)
-		rc = gen_point(g, ctx->st, preq, t, step_s, qs, err);
+		rc = gen_point(g, ctx, preq, t, step_s, qs, err);
 	if (rc == 0 && (yajl_gen_array_close(g) != yajl_gen_status_ok ||
 			yajl_gen_map_close(g) != yajl_gen_status_ok))
 		rc = rttq_fail(err, -ENOMEM, "out of memory");
@@ -331,11 +359,12 @@ static int gen_series(yajl_gen g, const struct api_ctx *ctx,
 }
 
 /* GET /series?from&to&step[&host][&group][&q] */
-static void series_cb(struct evhttp_request *req, void *arg)
+static void series_cb(struct api_call *c)
 {
 	static const char *const allowed[] = { "from", "to", "step", "host",
 					       "group", "q", NULL };
-	struct api_ctx *ctx = arg;
+	struct evhttp_request *req = c->req;
+	struct api_ctx *ctx = c->ctx;
 	struct planner_request preq = { 0 };
 	struct answer_quantiles qs;
 	struct rttq_error err = { 0 };
@@ -348,7 +377,7 @@ static void series_cb(struct evhttp_request *req, void *arg)
 	int rc;
 
 	TAILQ_INIT(&q);
-	if (!request_ok(req))
+	if (!request_ok(c))
 		goto done;
 	rc = params_parse(req, allowed, &q, &err);
 	if (rc == 0)
@@ -364,24 +393,24 @@ static void series_cb(struct evhttp_request *req, void *arg)
 				       (long long)ctx->max_points);
 	}
 	if (rc) {
-		reply_error(req, HTTP_BADREQUEST, err.msg);
+		reply_error(c, HTTP_BADREQUEST, err.msg);
 		goto done;
 	}
 	g = yajl_gen_alloc(NULL);
 	if (!g) {
-		reply_error(req, HTTP_INTERNAL, "out of memory");
+		reply_error(c, HTTP_INTERNAL, "out of memory");
 		goto done;
 	}
 	rc = gen_series(g, ctx, &preq, step_s, step_label, &qs, &err);
 	if (rc) {
-		reply_store_error(req, rc, &err);
+		reply_store_error(c, rc, &err);
 		goto done;
 	}
 	if (answer_gen_finish(g, &json, &len)) {
-		reply_error(req, HTTP_INTERNAL, "out of memory");
+		reply_error(c, HTTP_INTERNAL, "out of memory");
 		goto done;
 	}
-	reply(req, HTTP_OK, json, len);
+	reply(c, HTTP_OK, json, len);
 done:
 	free(json);
 	if (g)
@@ -451,12 +480,13 @@ static int gen_names(const struct name_list *nl, const char *key, char **out,
 }
 
 /* /hosts and /groups: names with records in [from, to] (last 24 h). */
-static void names_reply(struct evhttp_request *req, struct api_ctx *ctx,
-			bool want_hosts)
+static void names_reply(struct api_call *c, bool want_hosts)
 {
 	static const char *const hosts_allowed[] = { "from", "to", NULL };
 	static const char *const groups_allowed[] = { "from", "to", "host",
 						      NULL };
+	struct evhttp_request *req = c->req;
+	struct api_ctx *ctx = c->ctx;
 	struct name_list nl = { .want_hosts = want_hosts };
 	int64_t now = (int64_t)time(NULL), from_s = 0, to_s = 0;
 	struct rttq_error err = { 0 };
@@ -467,7 +497,7 @@ static void names_reply(struct evhttp_request *req, struct api_ctx *ctx,
 	int rc;
 
 	TAILQ_INIT(&q);
-	if (!request_ok(req))
+	if (!request_ok(c))
 		goto done;
 	rc = params_parse(req, want_hosts ? hosts_allowed : groups_allowed,
 			  &q, &err);
@@ -477,7 +507,7 @@ static void names_reply(struct evhttp_request *req, struct api_ctx *ctx,
 	if (rc == 0 && !want_hosts)
 		rc = params_text(&q, "host", STORE_HOST_MAX - 1, &host, &err);
 	if (rc) {
-		reply_error(req, HTTP_BADREQUEST, err.msg);
+		reply_error(c, HTTP_BADREQUEST, err.msg);
 		goto done;
 	}
 	rc = store_series(ctx->st, host, from_s, to_s, collect_name, &nl,
@@ -485,16 +515,17 @@ static void names_reply(struct evhttp_request *req, struct api_ctx *ctx,
 	if (rc) {
 		if (rc == -ENOMEM)
 			rttq_fail(&err, rc, "out of memory");
-		reply_store_error(req, rc, &err);
+		reply_store_error(c, rc, &err);
 		goto done;
 	}
 	/* Groups of several hosts interleave: sort, gen_names dedups. */
-	qsort(nl.v, nl.n, sizeof(*nl.v), cmp_names);
+	if (nl.n) /* qsort(NULL, 0, ...) is undefined */
+		qsort(nl.v, nl.n, sizeof(*nl.v), cmp_names);
 	if (gen_names(&nl, want_hosts ? "hosts" : "groups", &json, &len)) {
-		reply_error(req, HTTP_INTERNAL, "out of memory");
+		reply_error(c, HTTP_INTERNAL, "out of memory");
 		goto done;
 	}
-	reply(req, HTTP_OK, json, len);
+	reply(c, HTTP_OK, json, len);
 done:
 	for (i = 0; i < nl.n; i++)
 		free(nl.v[i]);
@@ -504,71 +535,152 @@ done:
 }
 
 /* GET /hosts[?from&to] */
-static void hosts_cb(struct evhttp_request *req, void *arg)
+static void hosts_cb(struct api_call *c)
 {
-	names_reply(req, arg, true);
+	names_reply(c, true);
 }
 
 /* GET /groups[?host&from&to] */
-static void groups_cb(struct evhttp_request *req, void *arg)
+static void groups_cb(struct api_call *c)
 {
-	names_reply(req, arg, false);
+	names_reply(c, false);
 }
 
 /* GET /healthz: 200 when the store answers, 503 otherwise. */
-static void healthz_cb(struct evhttp_request *req, void *arg)
+static void healthz_cb(struct api_call *c)
 {
 	static const char *const allowed[] = { NULL };
 	static const char ok[] = "{\"status\":\"ok\"}\n";
-	struct api_ctx *ctx = arg;
 	struct rttq_error err = { 0 };
 	struct evkeyvalq q;
 	int rc;
 
 	TAILQ_INIT(&q);
-	if (!request_ok(req))
+	if (!request_ok(c))
 		goto done;
-	if (params_parse(req, allowed, &q, &err)) {
-		reply_error(req, HTTP_BADREQUEST, err.msg);
+	if (params_parse(c->req, allowed, &q, &err)) {
+		reply_error(c, HTTP_BADREQUEST, err.msg);
 		goto done;
 	}
-	rc = store_ping(ctx->st, &err);
+	rc = store_ping(c->ctx->st, &err);
 	if (rc) {
-		reply_error(req, 503, err.msg[0] ? err.msg : "store error");
+		c->ctx->metrics.store_errors++;
+		reply_error(c, 503, err.msg[0] ? err.msg : "store error");
 		goto done;
 	}
-	reply(req, HTTP_OK, ok, sizeof(ok) - 1);
+	reply(c, HTTP_OK, ok, sizeof(ok) - 1);
 done:
 	evhttp_clear_headers(&q);
 }
 
-/* Anything else. */
-static void not_found_cb(struct evhttp_request *req, void *arg)
+/* GET /metrics: Prometheus text format 0.0.4. */
+static void metrics_cb(struct api_call *c)
 {
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	static const char *const allowed[] = { NULL };
+	struct rttq_error err = { 0 };
+	struct evkeyvalq q;
+	char *text = NULL;
+	size_t len = 0;
+
+	TAILQ_INIT(&q);
+	if (!request_ok(c))
+		goto done;
+	if (params_parse(c->req, allowed, &q, &err)) {
+		reply_error(c, HTTP_BADREQUEST, err.msg);
+		goto done;
+	}
+	if (c->ctx->conns) {
+		c->ctx->metrics.connections = c->ctx->conns->open;
+		c->ctx->metrics.connections_total = c->ctx->conns->accepted;
+	}
+	if (metrics_render(&c->ctx->metrics, &text, &len)) {
+		reply_error(c, HTTP_INTERNAL, "out of memory");
+		goto done;
+	}
+	reply_typed(c, HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+		    text, len);
+done:
+	free(text);
+	evhttp_clear_headers(&q);
+}
+
+/* Anything else. */
+static void not_found_cb(struct api_call *c)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(c->req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	char msg[160];
 
 	snprintf(msg, sizeof(msg), "no such path '%.100s' (try /quantiles, "
-		 "/series, /hosts, /groups, /healthz)", path ? path : "");
-	reply_error(req, HTTP_NOTFOUND, msg);
+		 "/series, /hosts, /groups, /healthz, /metrics)",
+		 path ? path : "");
+	reply_error(c, HTTP_NOTFOUND, msg);
+}
+
+/* With --auth-token-file, anything but /healthz needs the token; replies
+ * 401 when it is missing or wrong.  A probe learns nothing else, not even
+ * which paths exist. */
+static bool authorized(struct api_call *c, enum metrics_endpoint ep)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(c->req);
+	const char *cred;
+
+	if (!c->ctx->auth || ep == EP_HEALTHZ)
+		return true;
+	cred = evhttp_find_header(in, "Authorization");
+	if (auth_check(c->ctx->auth, cred))
+		return true;
+	evhttp_add_header(evhttp_request_get_output_headers(c->req),
+			  "WWW-Authenticate", cred ? "Bearer realm=\"rttq\", "
+			  "error=\"invalid_token\"" : "Bearer realm=\"rttq\"");
+	reply_error(c, 401, cred ? "wrong credentials: the bearer token does "
+		    "not match" : "authentication required: send "
+		    "'Authorization: Bearer TOKEN'");
+	return false;
+}
+
+static void (*const handler_of[EP_COUNT])(struct api_call *) = {
+	[EP_QUANTILES] = quantiles_cb, [EP_SERIES] = series_cb,
+	[EP_HOSTS] = hosts_cb,         [EP_GROUPS] = groups_cb,
+	[EP_HEALTHZ] = healthz_cb,     [EP_METRICS] = metrics_cb,
+	[EP_OTHER] = not_found_cb,
+};
+
+static double elapsed_s(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	       (double)(t1.tv_nsec - t0->tv_nsec) * 1e-9;
+}
+
+/* Every request enters here: check the token, run the endpoint's handler,
+ * count the status it sent and how long it took. */
+static void dispatch(struct evhttp_request *req, void *arg)
+{
+	struct api_route *r = arg;
+	struct api_call c = { .req = req, .ctx = r->ctx };
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (authorized(&c, r->ep))
+		handler_of[r->ep](&c);
+	metrics_observe(&r->ctx->metrics, r->ep, c.code, elapsed_s(&t0));
 }
 
 int handlers_register(struct evhttp *http, struct api_ctx *ctx)
 {
-	static const struct {
-		const char *path;
-		void (*cb)(struct evhttp_request *, void *);
-	} routes[] = {
-		{ "/quantiles", quantiles_cb }, { "/series", series_cb },
-		{ "/hosts", hosts_cb },         { "/groups", groups_cb },
-		{ "/healthz", healthz_cb },
-	};
-	size_t i;
+	int ep;
 
-	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		if (evhttp_set_cb(http, routes[i].path, routes[i].cb, ctx))
+	for (ep = 0; ep < EP_COUNT; ep++) {
+		ctx->routes[ep].ctx = ctx;
+		ctx->routes[ep].ep = ep;
+		if (ep != EP_OTHER &&
+		    evhttp_set_cb(http, metrics_endpoint_path(ep), dispatch,
+				  &ctx->routes[ep]))
 			return -ENOMEM;
-	evhttp_set_gencb(http, not_found_cb, ctx);
+	}
+	evhttp_set_gencb(http, dispatch, &ctx->routes[EP_OTHER]);
 	return 0;
 }

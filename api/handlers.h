@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rttq-api request handlers: /quantiles, /series, /hosts, /groups,
- * /healthz and the JSON 404 for everything else.  Each handler validates
- * method, then parameters, then asks the store, and ends every path in
- * exactly one reply.
+ * /healthz, /metrics and the JSON 404 for everything else.  Each request
+ * passes the bearer-token check (when configured), then its handler
+ * validates method and parameters, asks the store and ends every path in
+ * exactly one reply, which the metrics count.
  */
 #ifndef RTTQ_API_HANDLERS_H
 #define RTTQ_API_HANDLERS_H
@@ -12,13 +13,28 @@
 
 #include <event2/http.h>
 
+#include "metrics.h"
+
+struct auth;
+struct conn_limit;
 struct store;
+struct api_ctx;
+
+/* What evhttp hands each endpoint's callback. */
+struct api_route {
+	struct api_ctx *ctx;
+	enum metrics_endpoint ep;
+};
 
 struct api_ctx {
 	struct store *st;     /* opened by main, one handle per process */
+	const struct auth *auth; /* NULL: no token needed */
+	const struct conn_limit *conns; /* NULL until listening */
 	uint32_t period_s;    /* the agents' base period */
 	int64_t max_range_s;  /* longest from..to accepted */
 	int64_t max_points;   /* most points one /series answer holds */
+	struct metrics metrics; /* served at /metrics */
+	struct api_route routes[EP_COUNT]; /* set by handlers_register() */
 };
 
 /**

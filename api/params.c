@@ -17,7 +17,14 @@ int params_parse(struct evhttp_request *req, const char *const *allowed,
 		 struct evkeyvalq *out, struct rttq_error *err)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+
+	return params_parse_query(uri ? evhttp_uri_get_query(uri) : NULL,
+				  allowed, out, err);
+}
+
+int params_parse_query(const char *query, const char *const *allowed,
+		       struct evkeyvalq *out, struct rttq_error *err)
+{
 	struct evkeyval *kv, *other;
 	size_t i;
 

@@ -30,6 +30,15 @@ int params_parse(struct evhttp_request *req, const char *const *allowed,
 		 struct evkeyvalq *out, struct rttq_error *err);
 
 /**
+ * params_parse_query() - params_parse() on the query string itself (what
+ * follows '?', still percent-encoded); NULL or "" is no parameters.
+ *
+ * @return 0, -EINVAL.
+ */
+int params_parse_query(const char *query, const char *const *allowed,
+		       struct evkeyvalq *out, struct rttq_error *err);
+
+/**
  * params_time() - read parameter @name as a time (RFC 3339 or epoch s).
  * @q: decoded parameters.
  * @name: "from" or "to".

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * rttq-api: the HTTP query server.  Parses options, opens the store, binds
- * an evhttp server with bounded headers, body and time per connection,
- * registers the handlers (handlers.c) and runs the event loop until
- * SIGINT/SIGTERM.  Setup and teardown follow libevent's http-server sample.
+ * an evhttp server with bounded headers, body, time per connection and
+ * number of connections (conn_limit.c), registers the handlers
+ * (handlers.c) and runs the event loop until SIGINT/SIGTERM.  Setup and
+ * teardown follow libevent's http-server sample.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +20,9 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "dashboard.h"
+#include "auth.h"
+#include "conn_limit.h"
 #include "handlers.h"
 #include "series.h"
 #include "store.h"
@@ -30,6 +34,7 @@
 #define MAX_BODY_BYTES 4096 /* every endpoint is a GET */
 #define TIMEOUT_DEFAULT_S 30
 #define MAX_POINTS 2000
+#define MAX_CONNECTIONS_DEFAULT 512
 
 struct api_env {
 	const char *store_url;
@@ -38,6 +43,8 @@ struct api_env {
 	uint32_t period_s;
 	int64_t max_range_s;
 	int64_t timeout_s;
+	const char *token_path; /* NULL: no authentication */
+	uint64_t max_connections;
 };
 
 static const char usage_text[] =
@@ -47,6 +54,7 @@ static const char usage_text[] =
 	"  GET /quantiles?from=T&to=T[&host=H][&group=G][&q=50,99.9]\n"
 	"  GET /series?from=T&to=T&step=1m|5m|1h|1d[&host][&group][&q]\n"
 	"  GET /hosts[?from&to]   GET /groups[?host&from&to]   GET /healthz\n"
+	"  GET /metrics (Prometheus text format)\n"
 	"T is RFC 3339 or epoch seconds; answers are JSON, milliseconds.\n"
 	"\n"
 	"Options:\n"
@@ -58,6 +66,10 @@ static const char usage_text[] =
 	"  --max-range DUR    longest from..to accepted (default "
 	MAX_RANGE_DEFAULT ")\n"
 	"  --timeout SEC      per-connection read/write timeout (default 30)\n"
+	"  --max-connections N  open client connections; more wait in the\n"
+	"                     listen backlog (default 512)\n"
+	"  --auth-token-file PATH  require 'Authorization: Bearer TOKEN' on\n"
+	"                     every path but /healthz; PATH holds TOKEN\n"
 	"  -h, --help         this text\n";
 
 static const struct option long_options[] = {
@@ -66,6 +78,8 @@ static const struct option long_options[] = {
 	{ "period", required_argument, NULL, 'p' },
 	{ "max-range", required_argument, NULL, 'r' },
 	{ "timeout", required_argument, NULL, 't' },
+	{ "max-connections", required_argument, NULL, 'c' },
+	{ "auth-token-file", required_argument, NULL, 'a' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -129,6 +143,8 @@ static int parse_args(int argc, char **argv, struct api_env *env)
 {
 	struct rttq_error err = { 0 };
 	const char *max_range = MAX_RANGE_DEFAULT;
+	unsigned long long n;
+	char *end = NULL;
 	int64_t v;
 	int opt, rc;
 
@@ -165,6 +181,18 @@ static int parse_args(int argc, char **argv, struct api_env *env)
 				return usage_error("--timeout: '%s' is not "
 						   "1..3600 s", optarg);
 			env->timeout_s = v;
+			break;
+		case 'c':
+			errno = 0;
+			n = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' ||
+			    n == 0 || n > 1000000)
+				return usage_error("--max-connections: '%s' is "
+						   "not 1..1000000", optarg);
+			env->max_connections = n;
+			break;
+		case 'a':
+			env->token_path = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -209,7 +237,10 @@ int main(int argc, char **argv)
 		.store_url = STORE_URL_DEFAULT,
 		.period_s = SERIES_PERIOD_DEFAULT_S,
 		.timeout_s = TIMEOUT_DEFAULT_S,
+		.max_connections = MAX_CONNECTIONS_DEFAULT,
 	};
+	struct conn_limit conns = { 0 };
+	struct auth auth;
 	struct api_ctx ctx = { .max_points = MAX_POINTS };
 	struct event_base *base = NULL;
 	struct evhttp *http = NULL;
@@ -226,6 +257,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	if (env.token_path) {
+		rc = auth_load_token(&auth, env.token_path, &err);
+		if (rc) {
+			fprintf(stderr, "rttq-api: --auth-token-file: %s\n",
+				err.msg);
+			return 1;
+		}
+		ctx.auth = &auth;
+	}
 	rc = store_open(env.store_url, &ctx.st, &err);
 	if (rc) {
 		fprintf(stderr, "rttq-api: %s\n", err.msg);
@@ -252,7 +292,7 @@ int main(int argc, char **argv)
 				   EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
 				   EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
 				   EVHTTP_REQ_TRACE | EVHTTP_REQ_PATCH);
-	if (handlers_register(http, &ctx)) {
+	if (handlers_register(http, &ctx) || dashboard_register(http)) {
 		fprintf(stderr, "rttq-api: cannot register handlers\n");
 		goto cleanup;
 	}
@@ -263,6 +303,11 @@ int main(int argc, char **argv)
 			env.listen_addr, env.listen_port, strerror(errno));
 		goto cleanup;
 	}
+	if (conn_limit_install(&conns, base, http, sock, env.max_connections)) {
+		fprintf(stderr, "rttq-api: cannot limit connections\n");
+		goto cleanup;
+	}
+	ctx.conns = &conns;
 	sigint = evsignal_new(base, SIGINT, on_signal, base);
 	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
 	if (!sigint || !sigterm || event_add(sigint, NULL) ||
@@ -271,9 +316,10 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	printf("rttq-api: listening on %s%s%s:%d (store %s, base period %u "
-	       "s)\n", strchr(env.listen_addr, ':') ? "[" : "",
+	       "s%s)\n", strchr(env.listen_addr, ':') ? "[" : "",
 	       env.listen_addr, strchr(env.listen_addr, ':') ? "]" : "",
-	       bound_port(sock), env.store_url, env.period_s);
+	       bound_port(sock), env.store_url, env.period_s,
+	       ctx.auth ? ", bearer token required" : "");
 	fflush(stdout);
 
 	if (event_base_dispatch(base) < 0) {

@@ -11,8 +11,9 @@ packages=(
 	# libraries (headers + pkg-config files)
 	libbpf-dev libelf-dev zlib1g-dev libevent-dev libyajl-dev libssl-dev
 	libsqlite3-dev
-	# tests: network namespaces, the independent SigV4 signer, dynalite
-	iproute2 curl ca-certificates nodejs npm procps
+	# tests: network namespaces, the independent SigV4 signer, dynalite,
+	# promtool and a real Prometheus, headless Chromium for the dashboard
+	iproute2 curl ca-certificates nodejs npm procps prometheus chromium
 )
 
 if [ "$(id -u)" -ne 0 ]; then

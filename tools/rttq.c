@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{ "hist", cmd_hist, "live RTT histogram from the kernel (root)" },
 	{ "query", cmd_query, "quantiles of stored RTTs over a time range" },
 	{ "sketch", cmd_sketch, "run values through the quantile pipeline" },
+	{ "synth", cmd_synth, "write a synthetic fleet's records to a store" },
 };
 
 static void usage(FILE *out)

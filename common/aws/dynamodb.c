@@ -14,8 +14,6 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
-
 #include "dynamodb.h"
 #include "http_client.h"
 #include "sigv4.h"
@@ -25,11 +23,7 @@
 
 struct ddb {
 	struct http_client *http;
-	char *endpoint;
-	char *region;
-	char *access_key_id;
-	char *secret_access_key;
-	char *session_token;
+	struct aws_config cfg; /* own copy: refreshed credentials land here */
 	unsigned int max_attempts;
 	unsigned int timeout_ms;
 	uint64_t rng; /* xorshift64 state for the jitter */
@@ -43,59 +37,34 @@ enum outcome {
 	OUTCOME_THROTTLED, /* retry with the long base */
 };
 
-static char *dup_or_null(const char *s, bool *oom)
-{
-	char *d;
-
-	if (!s)
-		return NULL;
-	d = strdup(s);
-	if (!d)
-		*oom = true;
-	return d;
-}
-
 int ddb_new(const struct aws_config *cfg, struct ddb **out,
 	    struct rttq_error *err)
 {
 	struct ddb *d;
-	bool oom = false;
 	int ret;
 
 	*out = NULL;
+	if (!cfg->endpoint || !cfg->region)
+		return rttq_fail(err, -EINVAL,
+				 "DynamoDB: endpoint and region are required");
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return rttq_fail(err, -ENOMEM, "DynamoDB: out of memory");
-	d->endpoint = dup_or_null(cfg->endpoint, &oom);
-	d->region = dup_or_null(cfg->region, &oom);
-	d->access_key_id = dup_or_null(cfg->access_key_id, &oom);
-	d->secret_access_key = dup_or_null(cfg->secret_access_key, &oom);
-	d->session_token = dup_or_null(cfg->session_token, &oom);
-	if (oom || !d->endpoint || !d->region) {
-		ret = rttq_fail(err, oom ? -ENOMEM : -EINVAL,
-				"DynamoDB: %s", oom ? "out of memory" :
-				"endpoint and region are required");
-		goto fail;
+	if (aws_config_copy(&d->cfg, cfg)) {
+		free(d);
+		return rttq_fail(err, -ENOMEM, "DynamoDB: out of memory");
 	}
-	ret = http_client_new(d->endpoint, cfg->ca_file, &d->http, err);
-	if (ret)
-		goto fail;
+	ret = http_client_new(d->cfg.endpoint, cfg->ca_file, &d->http, err);
+	if (ret) {
+		ddb_free(d);
+		return ret;
+	}
 	d->max_attempts = DDB_MAX_ATTEMPTS;
 	d->timeout_ms = DDB_TIMEOUT_MS;
 	if (getrandom(&d->rng, sizeof(d->rng), 0) != sizeof(d->rng) || !d->rng)
 		d->rng = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull | 1;
 	*out = d;
 	return 0;
-fail:
-	ddb_free(d);
-	return ret;
-}
-
-static void wipe(char *s)
-{
-	if (s)
-		OPENSSL_cleanse(s, strlen(s));
-	free(s);
 }
 
 void ddb_free(struct ddb *d)
@@ -103,11 +72,7 @@ void ddb_free(struct ddb *d)
 	if (!d)
 		return;
 	http_client_free(d->http);
-	free(d->endpoint);
-	free(d->region);
-	wipe(d->access_key_id);
-	wipe(d->secret_access_key);
-	wipe(d->session_token);
+	aws_config_release(&d->cfg);
 	free(d);
 }
 
@@ -123,9 +88,14 @@ const struct ddb_stats *ddb_stats(const struct ddb *d)
 	return &d->stats;
 }
 
+const struct aws_config *ddb_config(const struct ddb *d)
+{
+	return &d->cfg;
+}
+
 const char *ddb_endpoint(const struct ddb *d)
 {
-	return d->endpoint;
+	return d->cfg.endpoint;
 }
 
 /* ------------------------------------------------------------------------
@@ -230,14 +200,10 @@ static int send_signed(struct ddb *d, const char *op, const char *body,
 		       struct rttq_error *err)
 {
 	char target[96], stamp[SIGV4_TIMESTAMP_LEN + 1];
-	struct sigv4_credentials creds = {
-		.access_key_id = d->access_key_id,
-		.secret_access_key = d->secret_access_key,
-		.session_token = d->session_token,
-	};
+	struct sigv4_credentials creds;
 	struct sigv4_params params = {
 		.creds = &creds,
-		.region = d->region,
+		.region = d->cfg.region,
 		.service = "dynamodb",
 		.timestamp = stamp,
 	};
@@ -259,6 +225,14 @@ static int send_signed(struct ddb *d, const char *op, const char *body,
 	size_t n = 0;
 	int ret;
 
+	ret = aws_config_refresh(&d->cfg, time(NULL), err);
+	if (ret)
+		return rttq_error_prefix(err, "DynamoDB %s", op);
+	creds = (struct sigv4_credentials){
+		.access_key_id = d->cfg.access_key_id,
+		.secret_access_key = d->cfg.secret_access_key,
+		.session_token = d->cfg.session_token,
+	};
 	snprintf(target, sizeof(target), TARGET_PREFIX "%s", op);
 	ret = sigv4_timestamp(time(NULL), stamp);
 	if (ret)
@@ -322,8 +296,9 @@ unsigned int ddb_backoff(struct ddb *d, unsigned int retry, bool throttled)
 
 static bool transport_retryable(int ret)
 {
+	/* A certificate that failed its checks will fail them again. */
 	return ret != -ENOMEM && ret != -EINVAL && ret != -EMSGSIZE &&
-	       ret != -ENOENT;
+	       ret != -ENOENT && ret != -EPROTO;
 }
 
 int ddb_call(struct ddb *d, const char *op, const char *body,
@@ -370,7 +345,7 @@ int ddb_call(struct ddb *d, const char *op, const char *body,
 			   errno_for_type(type);
 
 		ret = rttq_fail(err, code, "DynamoDB %s at %s: HTTP %d %s%s%s%s",
-				op, d->endpoint, resp.status,
+				op, d->cfg.endpoint, resp.status,
 				type[0] ? type : "(no error type)",
 				msg[0] ? ": " : "", msg,
 				outcome == OUTCOME_FATAL ? "" :
@@ -385,7 +360,7 @@ int ddb_call(struct ddb *d, const char *op, const char *body,
 			*reply = NULL;
 			ret = rttq_fail(err, -EIO,
 					"DynamoDB %s at %s: reply is not a JSON object",
-					op, d->endpoint);
+					op, d->cfg.endpoint);
 		}
 	}
 	http_response_release(&resp);

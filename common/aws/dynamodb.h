@@ -80,6 +80,10 @@ RTTQ_API const struct ddb_stats *ddb_stats(const struct ddb *d);
 RTTQ_API unsigned int ddb_backoff(struct ddb *d, unsigned int retry,
 				  bool throttled);
 
+/** ddb_config() - the configuration in use (credentials as last refreshed),
+ * e.g. to open more clients like this one; owned by @p d. */
+RTTQ_API const struct aws_config *ddb_config(const struct ddb *d);
+
 /** ddb_endpoint() - the endpoint URL, for messages. */
 RTTQ_API const char *ddb_endpoint(const struct ddb *d);
 

@@ -158,6 +158,7 @@ static int tls_setup(struct http_client *c, const char *ca_file,
 	unsigned long e;
 	int ok;
 
+	errno = 0;
 	c->ssl_ctx = SSL_CTX_new(TLS_client_method());
 	if (!c->ssl_ctx)
 		return rttq_fail(err, -ENOMEM, "endpoint %s: cannot create TLS context",
@@ -169,12 +170,17 @@ static int tls_setup(struct http_client *c, const char *ca_file,
 	else
 		ok = SSL_CTX_set_default_verify_paths(c->ssl_ctx);
 	if (ok != 1) {
+		int sys = errno;
+		const char *why;
+
 		e = ERR_get_error();
 		ERR_clear_error();
+		why = e ? ERR_reason_error_string(e) : NULL;
+		if (!why)
+			why = sys ? strerror(sys) : "unknown error";
 		return rttq_fail(err, -EIO, "endpoint %s: cannot load CA certificates%s%s: %s",
 				 c->url, ca_file ? " from " : "",
-				 ca_file ? ca_file : "",
-				 e ? ERR_reason_error_string(e) : "unknown error");
+				 ca_file ? ca_file : "", why);
 	}
 	return 0;
 }
@@ -268,7 +274,7 @@ static char *next_line(struct exchange *x, struct evbuffer *in)
 	char *line = evbuffer_readln(in, NULL, EVBUFFER_EOL_CRLF);
 
 	if (!line && evbuffer_get_length(in) > LINE_MAX_BYTES)
-		finish(x, -EPROTO, "response line too long");
+		finish(x, -EBADMSG, "response line too long");
 	return line;
 }
 
@@ -278,13 +284,13 @@ static void parse_status(struct exchange *x, const char *line)
 	char *end;
 
 	if (strncmp(line, "HTTP/1.", 7) != 0 || !line[7] || line[8] != ' ') {
-		finish(x, -EPROTO, "malformed status line");
+		finish(x, -EBADMSG, "malformed status line");
 		return;
 	}
 	errno = 0;
 	code = strtoul(line + 9, &end, 10);
 	if (errno || end != line + 12 || code < 100 || code > 599) {
-		finish(x, -EPROTO, "malformed status code");
+		finish(x, -EBADMSG, "malformed status code");
 		return;
 	}
 	x->status = (int)code;
@@ -316,7 +322,7 @@ static void parse_header(struct exchange *x, const char *line)
 		errno = 0;
 		n = strtoull(v, &end, 10);
 		if (errno || end == v || *v == '-' || n > HTTP_BODY_MAX) {
-			finish(x, n > HTTP_BODY_MAX ? -EMSGSIZE : -EPROTO,
+			finish(x, n > HTTP_BODY_MAX ? -EMSGSIZE : -EBADMSG,
 			       "bad or too large Content-Length");
 			return;
 		}
@@ -360,7 +366,7 @@ static void parse_chunk_size(struct exchange *x, const char *line)
 	errno = 0;
 	n = strtoull(line, &end, 16);
 	if (errno || end == line || (*end && *end != ';' && *end != ' ')) {
-		finish(x, -EPROTO, "malformed chunk size");
+		finish(x, -EBADMSG, "malformed chunk size");
 		return;
 	}
 	if (n > HTTP_BODY_MAX ||
@@ -443,7 +449,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 			if (!(line = next_line(x, in)))
 				return;
 			if (*line)
-				finish(x, -EPROTO, "malformed chunk end");
+				finish(x, -EBADMSG, "malformed chunk end");
 			else
 				x->phase = PHASE_CHUNK_SIZE;
 			free(line);
@@ -597,7 +603,8 @@ static int connect_next(struct exchange *x)
 		if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) == 0 &&
 		    bufferevent_socket_connect(c->bev, ai->ai_addr,
 					       (int)ai->ai_addrlen) == 0) {
-			evbuffer_free(pending);
+			if (pending)
+				evbuffer_free(pending);
 			return 0;
 		}
 		if (!pending) {
@@ -608,7 +615,8 @@ static int connect_next(struct exchange *x)
 		evbuffer_add_buffer(pending, bufferevent_get_output(c->bev));
 		drop_connection(c);
 	}
-	evbuffer_free(pending);
+	if (pending)
+		evbuffer_free(pending);
 	return -ECONNREFUSED;
 }
 

@@ -44,7 +44,10 @@
  *   store_query     host given: Query on d#HOST#GROUP#PERIOD, ts BETWEEN,
  *                   every page (LastEvaluatedKey).  Every host: Query
  *                   h#GROUP#PERIOD for the hosts, sort them bytewise, then
- *                   one paginated Query per host.
+ *                   one paginated Query per host, 8 hosts at a time on
+ *                   worker threads with their own connections, at most 32
+ *                   hosts' records held ahead of the callback, which runs
+ *                   on the caller's thread in host order.
  *   store_series    Query "H" (or take the given host), Query g#HOST for
  *                   its series, then one Limit-1 Query per (group,
  *                   resolution) until a record is found in the range.
@@ -57,6 +60,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -710,6 +714,24 @@ unsupported:
 	return 0;
 }
 
+/* "store URL: " in front of the message, with any user:password@ in the
+ * endpoint shown as "***@". */
+static void prefix_redacted(struct rttq_error *err, const char *url)
+{
+	const char *auth = strstr(url, "://");
+	const char *at = NULL;
+
+	if (auth) {
+		auth += 3;
+		at = memrchr(auth, '@', strcspn(auth, "/?&#"));
+	}
+	if (at)
+		rttq_error_prefix(err, "store %.*s***%s", (int)(auth - url),
+				  url, at);
+	else
+		rttq_error_prefix(err, "store %s", url);
+}
+
 static void dynamo_close(struct store *st)
 {
 	struct dynamo_store *s = to_dynamo(st);
@@ -742,7 +764,7 @@ static int dynamo_open(const char *url, const char *location,
 	if (!ret)
 		ret = ensure_ttl(s, url, err);
 	if (ret) {
-		rttq_error_prefix(err, "store %s", url);
+		prefix_redacted(err, url);
 		goto cleanup;
 	}
 	*out = &s->base;
@@ -793,23 +815,39 @@ static int unit_cmp(const void *a, const void *b)
 	return c;
 }
 
+/* s->seen is kept sorted by key: an agent with many groups checks a few
+ * thousand registry keys on every put. */
+static size_t seen_slot(const struct dynamo_store *s, uint64_t key)
+{
+	size_t lo = 0, hi = s->n_seen;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->seen[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static bool seen_recently(struct dynamo_store *s, uint64_t key, int64_t now)
 {
-	for (size_t i = 0; i < s->n_seen; i++)
-		if (s->seen[i].key == key)
-			return now - s->seen[i].written_s < REGISTRY_REFRESH_S;
-	return false;
+	size_t i = seen_slot(s, key);
+
+	return i < s->n_seen && s->seen[i].key == key &&
+	       now - s->seen[i].written_s < REGISTRY_REFRESH_S;
 }
 
 static void mark_seen(struct dynamo_store *s, uint64_t key, int64_t now)
 {
+	size_t i = seen_slot(s, key);
 	struct registry_seen *n;
 
-	for (size_t i = 0; i < s->n_seen; i++) {
-		if (s->seen[i].key == key) {
-			s->seen[i].written_s = now;
-			return;
-		}
+	if (i < s->n_seen && s->seen[i].key == key) {
+		s->seen[i].written_s = now;
+		return;
 	}
 	if (s->n_seen == s->cap_seen) {
 		size_t cap = s->cap_seen ? s->cap_seen * 2 : 64;
@@ -820,7 +858,9 @@ static void mark_seen(struct dynamo_store *s, uint64_t key, int64_t now)
 		s->seen = n;
 		s->cap_seen = cap;
 	}
-	s->seen[s->n_seen++] = (struct registry_seen){ key, now };
+	memmove(&s->seen[i + 1], &s->seen[i], (s->n_seen - i) * sizeof(*s->seen));
+	s->seen[i] = (struct registry_seen){ key, now };
+	s->n_seen++;
 }
 
 static uint64_t registry_key(const char *pk, const char *ts)
@@ -1090,9 +1130,10 @@ typedef int (*item_fn)(struct dynamo_store *s, yajl_val item, void *ctx,
 
 /* Query partition @pk (ts in [from_s, to_s] when @ranged), every page, in
  * ts order; @limit > 0 stops after that many items. */
-static int query_partition(struct dynamo_store *s, const char *pk, bool ranged,
-			   int64_t from_s, int64_t to_s, unsigned int limit,
-			   item_fn fn, void *ctx, struct rttq_error *err)
+static int query_partition(struct dynamo_store *s, struct ddb *ddb,
+			   const char *pk, bool ranged, int64_t from_s,
+			   int64_t to_s, unsigned int limit, item_fn fn,
+			   void *ctx, struct rttq_error *err)
 {
 	char *start_pk = NULL, start_ts[48] = "";
 	unsigned int seen = 0;
@@ -1141,7 +1182,7 @@ static int query_partition(struct dynamo_store *s, const char *pk, bool ranged,
 			oom = true;
 			break;
 		}
-		ret = ddb_call(s->ddb, "Query", body, len, &reply, err);
+		ret = ddb_call(ddb, "Query", body, len, &reply, err);
 		json_free(&j);
 		free(start_pk);
 		start_pk = NULL;
@@ -1314,7 +1355,7 @@ static int list_names(struct dynamo_store *s, const char *pk, item_fn fn,
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	ret = query_partition(s, pk, false, 0, 0, 0, fn, out, err);
+	ret = query_partition(s, s->ddb, pk, false, 0, 0, 0, fn, out, err);
 	if (ret == -ENOMEM)
 		ret = store_fail(&s->base, err, ret, "out of memory");
 	if (ret) {
@@ -1324,18 +1365,220 @@ static int list_names(struct dynamo_store *s, const char *pk, item_fn fn,
 	return 0;
 }
 
-static int query_host(struct dynamo_store *s, const char *host,
-		      const struct store_query *q, struct record_ctx *rc,
-		      struct rttq_error *err)
+static int query_host(struct dynamo_store *s, struct ddb *ddb,
+		      const char *host, const struct store_query *q,
+		      struct record_ctx *rc, struct rttq_error *err)
 {
 	char *pk = record_pk(host, q->group, q->period_s);
 	int ret;
 
 	if (!pk)
 		return store_fail(&s->base, err, -ENOMEM, "out of memory");
-	ret = query_partition(s, pk, true, q->from_s, q->to_s, 0, record_item,
-			      rc, err);
+	ret = query_partition(s, ddb, pk, true, q->from_s, q->to_s, 0,
+			      record_item, rc, err);
 	free(pk);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------------
+ * Fleet queries: one Query per host, FLEET_WORKERS threads (each with its
+ * own connection) fetching up to FLEET_WINDOW hosts ahead of the caller,
+ * who hands the records to the callback in host order on its own thread.
+ * ------------------------------------------------------------------------- */
+
+#define FLEET_WORKERS 8
+#define FLEET_WINDOW 32 /* hosts held in memory at most */
+
+struct owned_record {
+	struct store_record r; /* host, group and digest point below */
+	char *host;
+	char *group;
+	uint8_t *digest;
+};
+
+struct fleet_host {
+	struct owned_record *v;
+	size_t n, cap;
+	bool done;
+	int ret;
+	struct rttq_error err;
+};
+
+struct fleet {
+	struct dynamo_store *s;
+	const struct store_query *q;
+	char **hosts;
+	size_t n_hosts;
+	struct fleet_host *res;
+	size_t next;     /* first host no worker has taken */
+	size_t consumed; /* hosts handed to the callback */
+	bool stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+struct fleet_worker {
+	struct fleet *f;
+	struct ddb *ddb;
+	pthread_t thread;
+	bool started;
+};
+
+static void owned_free(struct fleet_host *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		free(h->v[i].host);
+		free(h->v[i].group);
+		free(h->v[i].digest);
+	}
+	free(h->v);
+	h->v = NULL;
+	h->n = h->cap = 0;
+}
+
+/* store_record_fn for workers: keep a copy for the caller's callback. */
+static int keep_record(const struct store_record *r, void *arg)
+{
+	struct fleet_host *h = arg;
+	struct owned_record *o;
+
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 64;
+
+		o = realloc(h->v, cap * sizeof(*o));
+		if (!o)
+			return -ENOMEM;
+		h->v = o;
+		h->cap = cap;
+	}
+	o = &h->v[h->n];
+	o->host = strdup(r->host);
+	o->group = strdup(r->group);
+	o->digest = malloc(r->digest_len);
+	if (!o->host || !o->group || !o->digest) {
+		free(o->host);
+		free(o->group);
+		free(o->digest);
+		return -ENOMEM;
+	}
+	memcpy(o->digest, r->digest, r->digest_len);
+	o->r = *r;
+	o->r.host = o->host;
+	o->r.group = o->group;
+	o->r.digest = o->digest;
+	h->n++;
+	return 0;
+}
+
+static void *fleet_work(void *arg)
+{
+	struct fleet_worker *w = arg;
+	struct fleet *f = w->f;
+
+	for (;;) {
+		struct fleet_host *h;
+		struct record_ctx rc = { .fn = keep_record };
+		size_t i;
+		int ret;
+
+		pthread_mutex_lock(&f->mu);
+		while (!f->stop && f->next < f->n_hosts &&
+		       f->next >= f->consumed + FLEET_WINDOW)
+			pthread_cond_wait(&f->cv, &f->mu);
+		if (f->stop || f->next >= f->n_hosts) {
+			pthread_mutex_unlock(&f->mu);
+			return NULL;
+		}
+		i = f->next++;
+		pthread_mutex_unlock(&f->mu);
+
+		h = &f->res[i];
+		rc.arg = h;
+		ret = query_host(f->s, w->ddb, f->hosts[i], f->q, &rc, &h->err);
+		if (ret == -ENOMEM && !h->err.msg[0])
+			ret = store_fail(&f->s->base, &h->err, ret, "out of memory");
+		if (ret)
+			owned_free(h);
+
+		pthread_mutex_lock(&f->mu);
+		h->ret = ret;
+		h->done = true;
+		pthread_cond_broadcast(&f->cv);
+		pthread_mutex_unlock(&f->mu);
+	}
+}
+
+/* Caller's side: wait for each host in order and run the callback. */
+static int fleet_consume(struct fleet *f, store_record_fn fn, void *arg,
+			 struct rttq_error *err)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < f->n_hosts; i++) {
+		struct fleet_host *h = &f->res[i];
+
+		pthread_mutex_lock(&f->mu);
+		while (!h->done)
+			pthread_cond_wait(&f->cv, &f->mu);
+		pthread_mutex_unlock(&f->mu);
+		if (h->ret) {
+			ret = h->ret;
+			if (err)
+				*err = h->err;
+		}
+		for (size_t k = 0; !ret && k < h->n; k++)
+			ret = fn(&h->v[k].r, arg); /* passed through untouched */
+		owned_free(h);
+		pthread_mutex_lock(&f->mu);
+		f->consumed++;
+		pthread_cond_broadcast(&f->cv);
+		pthread_mutex_unlock(&f->mu);
+	}
+	return ret;
+}
+
+static int query_fleet(struct dynamo_store *s, char **hosts, size_t n_hosts,
+		       const struct store_query *q, store_record_fn fn,
+		       void *arg, struct rttq_error *err)
+{
+	struct fleet_worker workers[FLEET_WORKERS] = { 0 };
+	struct fleet f = {
+		.s = s, .q = q, .hosts = hosts, .n_hosts = n_hosts,
+		.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER,
+	};
+	size_t n_workers = n_hosts < FLEET_WORKERS ? n_hosts : FLEET_WORKERS;
+	int ret = 0;
+
+	f.res = calloc(n_hosts, sizeof(*f.res));
+	if (!f.res)
+		return store_fail(&s->base, err, -ENOMEM, "out of memory");
+	/* Clients are made here, on the caller's thread: ddb_config() of
+	 * the store's client is not read while a worker runs. */
+	for (size_t i = 0; !ret && i < n_workers; i++) {
+		workers[i].f = &f;
+		ret = ddb_new(ddb_config(s->ddb), &workers[i].ddb, err);
+		if (!ret && pthread_create(&workers[i].thread, NULL, fleet_work,
+					   &workers[i]) != 0)
+			ret = store_fail(&s->base, err, -EAGAIN,
+					 "cannot start a query thread");
+		workers[i].started = !ret;
+	}
+	if (!ret)
+		ret = fleet_consume(&f, fn, arg, err);
+	pthread_mutex_lock(&f.mu);
+	f.stop = true;
+	pthread_cond_broadcast(&f.cv);
+	pthread_mutex_unlock(&f.mu);
+	for (size_t i = 0; i < n_workers; i++) {
+		if (workers[i].started)
+			pthread_join(workers[i].thread, NULL);
+		ddb_free(workers[i].ddb);
+	}
+	for (size_t i = 0; i < n_hosts; i++)
+		owned_free(&f.res[i]);
+	free(f.res);
+	pthread_mutex_destroy(&f.mu);
+	pthread_cond_destroy(&f.cv);
 	return ret;
 }
 
@@ -1352,7 +1595,7 @@ static int dynamo_query(struct store *st, const struct store_query *q,
 	if (q->from_s > q->to_s)
 		return 0;
 	if (q->host)
-		return query_host(s, q->host, q, &rc, err);
+		return query_host(s, s->ddb, q->host, q, &rc, err);
 
 	pk = hosts_pk(q->group, q->period_s);
 	if (!pk)
@@ -1362,8 +1605,10 @@ static int dynamo_query(struct store *st, const struct store_query *q,
 	if (ret)
 		return ret;
 	qsort(hosts.v, hosts.n, sizeof(*hosts.v), cmp_str);
-	for (size_t i = 0; !ret && i < hosts.n; i++)
-		ret = query_host(s, hosts.v[i], q, &rc, err);
+	if (hosts.n == 1)
+		ret = query_host(s, s->ddb, hosts.v[0], q, &rc, err);
+	else if (hosts.n > 1)
+		ret = query_fleet(s, hosts.v, hosts.n, q, fn, arg, err);
 	names_free(&hosts);
 	return ret;
 }
@@ -1387,7 +1632,7 @@ static int series_has_record(struct dynamo_store *s, const char *host,
 	*found = false;
 	if (!pk)
 		return store_fail(&s->base, err, -ENOMEM, "out of memory");
-	ret = query_partition(s, pk, true, from_s, to_s, 1, found_item, found,
+	ret = query_partition(s, s->ddb, pk, true, from_s, to_s, 1, found_item, found,
 			      err);
 	free(pk);
 	return ret;

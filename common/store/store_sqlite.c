@@ -12,7 +12,7 @@
  * every connection.  WAL needs the -wal and -shm files beside the database,
  * so every user of the store needs write access to its directory.
  *
- * Schema, version 1 (PRAGMA user_version = 1)
+ * Schema, version 2 (PRAGMA user_version = 2)
  * -------------------------------------------
  *
  *   CREATE TABLE records (
@@ -30,18 +30,36 @@
  *       PRIMARY KEY (host, grp, period_s, start_s)
  *   ) WITHOUT ROWID;
  *   CREATE INDEX records_by_group ON records (period_s, grp, start_s);
- *   CREATE INDEX records_by_start ON records (start_s);
+ *   CREATE TABLE series (                -- registry: one row per series
+ *       host          TEXT    NOT NULL,  -- and resolution, with the
+ *       grp           TEXT    NOT NULL,  -- first and last record start
+ *       period_s      INTEGER NOT NULL,
+ *       first_start_s INTEGER NOT NULL,
+ *       last_start_s  INTEGER NOT NULL,
+ *       PRIMARY KEY (host, grp, period_s)
+ *   ) WITHOUT ROWID;
+ *
+ * store_put upserts the registry row of every record it writes in the same
+ * transaction, only widening [first_start_s, last_start_s], so the two
+ * tables always agree (records are never deleted through the store).
  *
  * Which access path serves which call:
  *   store_query, one host  -> primary key: host, grp, period_s equal, start_s
  *                             range, rows already in start order.
  *   store_query, all hosts -> records_by_group: range scan on start_s, then
  *                             a sort by host of just the rows returned.
- *   store_series           -> records_by_start: covering (a WITHOUT ROWID
- *                             index carries the key columns), range on start_s;
- *                             "+host" keeps the planner off the primary key,
- *                             which would scan all of a host's history.
+ *   store_series           -> the series table (a few rows per series, not
+ *                             one per record): a series is listed when its
+ *                             first or last start lies in the range, or,
+ *                             when the range lies strictly inside them, when
+ *                             one primary-key probe finds a record in it
+ *                             (a gap in the data can span the range).
  * Hosts and groups compare bytewise (BINARY collation).
+ *
+ * Version 1 (no series table; a records_by_start index served
+ * store_series by scanning every record in the range) is migrated on open:
+ * the registry is built from the records and the index dropped, in one
+ * transaction.
  *
  * A version 0 file with no tables is initialised; a file with a newer
  * version, or with foreign tables and no version, is refused.  Rows are
@@ -64,8 +82,15 @@
 
 #include "store_backend.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define BUSY_TIMEOUT_MS 5000
+
+#define SERIES_TABLE_SQL \
+	"CREATE TABLE series (" \
+	" host TEXT NOT NULL, grp TEXT NOT NULL, period_s INTEGER NOT NULL," \
+	" first_start_s INTEGER NOT NULL, last_start_s INTEGER NOT NULL," \
+	" PRIMARY KEY (host, grp, period_s)" \
+	") WITHOUT ROWID;"
 
 static const char schema_sql[] =
 	"CREATE TABLE records ("
@@ -78,18 +103,37 @@ static const char schema_sql[] =
 	" PRIMARY KEY (host, grp, period_s, start_s)"
 	") WITHOUT ROWID;"
 	"CREATE INDEX records_by_group ON records (period_s, grp, start_s);"
-	"CREATE INDEX records_by_start ON records (start_s);"
-	"PRAGMA user_version = 1;";
+	SERIES_TABLE_SQL
+	"PRAGMA user_version = 2;";
+
+/* Version 1 -> 2: build the registry from the records (one pass over the
+ * primary key, already in (host, grp, period_s) order). */
+static const char migrate_v1_sql[] =
+	SERIES_TABLE_SQL
+	"INSERT INTO series (host, grp, period_s, first_start_s, last_start_s)"
+	" SELECT host, grp, period_s, min(start_s), max(start_s)"
+	" FROM records GROUP BY host, grp, period_s;"
+	"DROP INDEX IF EXISTS records_by_start;"
+	"PRAGMA user_version = 2;";
 
 #define RECORD_COLUMNS \
 	"host, grp, period_s, start_s, periods, periods_total, count," \
 	" sum_us, min_us, max_us, digest"
+
+/* Registry row s has a record starting in [?2, ?3]. */
+#define SERIES_IN_RANGE \
+	"first_start_s <= ?3 AND last_start_s >= ?2" \
+	" AND (first_start_s >= ?2 OR last_start_s <= ?3" \
+	" OR EXISTS (SELECT 1 FROM records r WHERE r.host = s.host" \
+	" AND r.grp = s.grp AND r.period_s = s.period_s" \
+	" AND r.start_s BETWEEN ?2 AND ?3))"
 
 enum stmt_id {
 	STMT_BEGIN,
 	STMT_COMMIT,
 	STMT_ROLLBACK,
 	STMT_PUT,
+	STMT_PUT_SERIES,
 	STMT_QUERY_HOST,
 	STMT_QUERY_ALL,
 	STMT_SERIES_HOST,
@@ -119,12 +163,21 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		"SELECT " RECORD_COLUMNS " FROM records"
 		" WHERE grp = ?2 AND period_s = ?3"
 		" AND start_s BETWEEN ?4 AND ?5 ORDER BY host, start_s",
+	/* Only a widening updates the row: most puts leave it alone. */
+	[STMT_PUT_SERIES] =
+		"INSERT INTO series (host, grp, period_s, first_start_s,"
+		" last_start_s) VALUES (?1, ?2, ?3, ?4, ?4)"
+		" ON CONFLICT (host, grp, period_s) DO UPDATE SET"
+		" first_start_s = min(first_start_s, excluded.first_start_s),"
+		" last_start_s = max(last_start_s, excluded.last_start_s)"
+		" WHERE excluded.first_start_s < first_start_s"
+		" OR excluded.last_start_s > last_start_s",
 	[STMT_SERIES_HOST] =
-		"SELECT DISTINCT host, grp FROM records"
-		" WHERE +host = ?1 AND start_s BETWEEN ?2 AND ?3 ORDER BY grp",
+		"SELECT DISTINCT host, grp FROM series s"
+		" WHERE host = ?1 AND " SERIES_IN_RANGE " ORDER BY host, grp",
 	[STMT_SERIES_ALL] =
-		"SELECT DISTINCT host, grp FROM records"
-		" WHERE start_s BETWEEN ?2 AND ?3 ORDER BY host, grp",
+		"SELECT DISTINCT host, grp FROM series s"
+		" WHERE " SERIES_IN_RANGE " ORDER BY host, grp",
 	[STMT_PING] = "SELECT 1 FROM records LIMIT 1",
 };
 
@@ -325,34 +378,51 @@ static int read_version(const char *url, sqlite3 *db, int64_t *version,
 	return 0;
 }
 
-/* Create the schema in a fresh file; under BEGIN IMMEDIATE so an agent and
- * an API server starting together do not both try. */
+/* Create the schema in a fresh file, or migrate an older version; under
+ * BEGIN IMMEDIATE, reading the version again inside, so an agent and an
+ * API server starting together do not both try. */
+static int upgrade_schema(const char *url, sqlite3 *db, int64_t *version,
+			  struct rttq_error *err)
+{
+	int64_t tables = 0;
+	int rc, ret;
+
+	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(url, db, rc, "cannot create schema", err);
+	ret = read_version(url, db, version, &tables, err);
+	if (!ret && (*version == 1 || (*version == 0 && tables == 0))) {
+		const char *what = *version ? "cannot migrate schema 1 to 2"
+					    : "cannot create schema";
+
+		rc = sqlite3_exec(db, *version ? migrate_v1_sql : schema_sql,
+				  NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			ret = db_fail(url, db, rc, what, err);
+		else
+			*version = SCHEMA_VERSION;
+	}
+	if (sqlite3_get_autocommit(db) == 0)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
 static int ensure_schema(const char *url, sqlite3 *db, struct rttq_error *err)
 {
 	int64_t version = 0, tables = 0;
-	int rc, ret;
+	int ret;
 
 	ret = read_version(url, db, &version, &tables, err);
 	if (ret)
 		return ret;
-	if (version == SCHEMA_VERSION)
-		return 0;
-	if (version == 0) {
-		rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-		if (rc != SQLITE_OK)
-			return db_fail(url, db, rc, "cannot create schema", err);
-		ret = read_version(url, db, &version, &tables, err);
-		if (!ret && version == 0 && tables == 0) {
-			rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
-			if (rc == SQLITE_OK)
-				rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-			if (rc != SQLITE_OK)
-				ret = db_fail(url, db, rc, "cannot create schema", err);
-			else
-				version = SCHEMA_VERSION;
-		}
-		if (sqlite3_get_autocommit(db) == 0)
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (version == 1 || (version == 0 && tables == 0)) {
+		ret = upgrade_schema(url, db, &version, err);
+		if (ret)
+			return ret;
+		if (version == 0)
+			ret = read_version(url, db, &version, &tables, err);
 		if (ret)
 			return ret;
 	}
@@ -486,6 +556,24 @@ static int bind_record(sqlite3_stmt *q, const struct store_record *r)
 	return rc;
 }
 
+/* Widen the registry row of @r's series to include its start. */
+static int put_series(sqlite3_stmt *q, const struct store_record *r)
+{
+	int rc;
+
+	rc = sqlite3_bind_text(q, 1, r->host, -1, SQLITE_STATIC);
+	if (!rc)
+		rc = sqlite3_bind_text(q, 2, r->group, -1, SQLITE_STATIC);
+	if (!rc)
+		rc = sqlite3_bind_int64(q, 3, r->period_s);
+	if (!rc)
+		rc = sqlite3_bind_int64(q, 4, r->start_s);
+	if (!rc)
+		rc = run(q);
+	sqlite3_clear_bindings(q);
+	return rc;
+}
+
 static int sqlite_put(struct store *st, const struct store_record *recs,
 		      size_t n, struct rttq_error *err)
 {
@@ -501,6 +589,8 @@ static int sqlite_put(struct store *st, const struct store_record *recs,
 		if (rc == SQLITE_OK)
 			rc = run(put);
 		sqlite3_clear_bindings(put);
+		if (rc == SQLITE_OK)
+			rc = put_series(s->stmt[STMT_PUT_SERIES], &recs[i]);
 		if (rc != SQLITE_OK) {
 			/* Record the message first: ROLLBACK replaces it. */
 			int ret = store_fail(st, err, errno_from_sqlite(s->db, rc),

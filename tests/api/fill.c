@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Test helper (see fill.h): drives common/series.c the way rttq-agent
- * does and writes what it emits to a real store, in batches so that a
- * month of 60 s periods takes seconds, not one transaction per period.
+ * does and writes what it emits to a real store through common/synth.c's
+ * batch writer (as `rttq synth` does), so that a month of 60 s periods
+ * takes seconds, not one transaction per period.
  */
 #include <errno.h>
 #include <math.h>
@@ -15,23 +16,9 @@
 #include "hist.h"
 #include "series.h"
 #include "store.h"
+#include "synth.h"
 
 #define SUB_BITS 5
-#define BATCH_RECORDS 4096
-
-struct kept {
-	struct store_record rec;
-	char *host;
-	char *group;
-	uint8_t *digest;
-};
-
-struct batch {
-	struct store *st;
-	struct kept *v;
-	size_t n;
-	int failed;
-};
 
 static uint64_t next_random(uint64_t *s)
 {
@@ -81,63 +68,6 @@ static int keep_truth(struct fill_truth *tr, uint32_t v)
 	return 0;
 }
 
-static int flush_batch(struct batch *b)
-{
-	struct store_record *recs = NULL;
-	struct rttq_error err = { 0 };
-	size_t i;
-	int rc = 0;
-
-	if (b->n) {
-		recs = malloc(b->n * sizeof(*recs));
-		if (!recs)
-			return -ENOMEM;
-		for (i = 0; i < b->n; i++)
-			recs[i] = b->v[i].rec;
-		rc = store_put(b->st, recs, b->n, &err);
-		if (rc)
-			fprintf(stderr, "fill: store_put: %s\n", err.msg);
-		free(recs);
-	}
-	for (i = 0; i < b->n; i++) {
-		free(b->v[i].host);
-		free(b->v[i].group);
-		free(b->v[i].digest);
-	}
-	b->n = 0;
-	return rc;
-}
-
-static int keep(const struct store_record *recs, size_t n, void *arg)
-{
-	struct batch *b = arg;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		struct kept *k;
-
-		if (b->n == BATCH_RECORDS && flush_batch(b))
-			return -EIO;
-		k = &b->v[b->n];
-		k->rec = recs[i];
-		k->host = strdup(recs[i].host);
-		k->group = strdup(recs[i].group);
-		k->digest = malloc(recs[i].digest_len);
-		if (!k->host || !k->group || !k->digest) {
-			free(k->host);
-			free(k->group);
-			free(k->digest);
-			return -ENOMEM;
-		}
-		memcpy(k->digest, recs[i].digest, recs[i].digest_len);
-		k->rec.host = k->host;
-		k->rec.group = k->group;
-		k->rec.digest = k->digest;
-		b->n++;
-	}
-	return 0;
-}
-
 /* Feed one period's samples, all at mid-period as a drain would. */
 static int feed_period(struct series_table *t, const struct fill_spec *spec,
 		       struct hist *all, struct hist *extra, uint64_t *rng,
@@ -178,20 +108,22 @@ int fill_store(const struct fill_spec *spec, uint64_t *samples_out)
 	struct rttq_error err = { 0 };
 	struct series_table *t = NULL;
 	struct hist *all = NULL, *extra = NULL;
-	struct batch b = { 0 };
+	struct synth_writer *w = NULL;
+	struct store *st = NULL;
 	uint64_t rng = spec->seed * 2 + 1, fed = 0;
 	struct series_config cfg = {
 		.host = spec->host,
 		.period_s = spec->period_s,
 		.sub_bits = SUB_BITS,
-		.emit = keep,
-		.emit_arg = &b,
+		.emit = synth_writer_emit,
 	};
 	int64_t p;
 	int rc;
 
-	b.v = calloc(BATCH_RECORDS, sizeof(*b.v));
-	rc = b.v ? store_open(spec->url, &b.st, &err) : -ENOMEM;
+	rc = store_open(spec->url, &st, &err);
+	if (rc == 0)
+		rc = synth_writer_new(st, 0, &w);
+	cfg.emit_arg = w;
 	if (rc == 0)
 		rc = series_table_new(&cfg, &t, &err);
 	if (rc == 0)
@@ -218,16 +150,16 @@ int fill_store(const struct fill_spec *spec, uint64_t *samples_out)
 	if (rc == 0)
 		rc = series_table_flush(t, spec->end_s);
 	if (rc == 0)
-		rc = flush_batch(&b);
+		rc = synth_writer_flush(w, &err);
 	if (rc)
-		fprintf(stderr, "fill: series: %d\n", rc);
+		fprintf(stderr, "fill: series: %d %s\n", rc,
+			synth_writer_error(w)->msg);
 	*samples_out = fed;
 cleanup:
-	flush_batch(&b);
-	free(b.v);
+	synth_writer_free(w);
 	hist_free(all);
 	hist_free(extra);
 	series_table_free(t);
-	store_close(b.st);
+	store_close(st);
 	return rc;
 }

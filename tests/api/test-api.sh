@@ -184,7 +184,7 @@ expect 400 "/groups?from=1700006400&to=1600092800"
 expect 400 "/healthz?x=1"
 expect 404 "/nope"
 expect 404 "/quantiles/"
-expect 404 "/"
+expect 404 "/nope/deeper" # "/" is the dashboard page (api/dashboard.c)
 expect 405 "$q?from=1700006400&to=1700092800" -X POST
 expect 405 "/healthz" -X DELETE
 expect 405 "/hosts" -X PUT -d 'x=1'

@@ -2,7 +2,8 @@
 /*
  * SQLite store against real files in a fresh temporary directory: round
  * trips, upserts, ordering and range bounds, URL and record validation,
- * a reader beside a writer (WAL), and damaged files and rows.
+ * a reader beside a writer (WAL), damaged files and rows, the series
+ * registry and the migration of a version 1 file to it.
  */
 #undef NDEBUG
 #include <errno.h>
@@ -310,6 +311,140 @@ static void test_series(void)
 	expect_int(s.n, 1);
 	expect(strcmp(s.key[0], "c/all") == 0);
 	store_close(st);
+}
+
+static void exec_raw(const char *path, const char *sql);
+
+/* "a/all,b/all" style list of what store_series() returned. */
+static const char *series_list(struct store *st, const char *host,
+			       int64_t from_s, int64_t to_s)
+{
+	static char buf[512];
+	struct series_seen s = { 0 };
+	size_t len = 0;
+
+	expect_int(store_series(st, host, from_s, to_s, collect_series, &s,
+				NULL), 0);
+	buf[0] = '\0';
+	for (int i = 0; i < s.n && i < 16; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
+					i ? "," : "", s.key[i]);
+	return buf;
+}
+
+#define expect_series(st, host, from, to, want)                            \
+	do {                                                               \
+		const char *got_ = series_list(st, host, from, to);        \
+		if (strcmp(got_, want) != 0) {                             \
+			fprintf(stderr, "%s:%d: series [%lld, %lld]: \"%s\", expected \"%s\"\n", \
+				__FILE__, __LINE__, (long long)(from),     \
+				(long long)(to), got_, want);              \
+			failures++;                                        \
+		}                                                          \
+	} while (0)
+
+/* The registry keeps first/last starts per series; ranges that fall in a
+ * gap between them must still list nothing, edges are inclusive, and a
+ * later record before the first one widens the registry. */
+static void test_series_registry(void)
+{
+	struct store *st = open_ok(url_for("registry.db"));
+	struct store_record recs[] = {
+		rec("h", "all", 60, 60),  rec("h", "all", 60, 6000),
+		rec("h", "rport:443", 60, 120), rec("g", "all", 60, 3000),
+	};
+
+	put_ok(st, recs, 4);
+	expect_series(st, NULL, 0, 10000, "g/all,h/all,h/rport:443");
+	expect_series(st, NULL, 121, 2999, "");      /* inside h/all's gap */
+	expect_series(st, NULL, 121, 3000, "g/all");
+	expect_series(st, "h", 60, 60, "h/all");
+	expect_series(st, "h", 6000, 9000, "h/all");
+	expect_series(st, "h", 6001, 9000, "");
+	expect_series(st, "h", 61, 5999, "h/rport:443");
+	expect_series(st, "nobody", 0, 10000, "");
+
+	/* Another resolution fills the gap; rewriting records never narrows. */
+	recs[0] = rec("h", "all", 3600, 3600);
+	put_ok(st, recs, 1);
+	expect_series(st, NULL, 121, 2999, "");
+	expect_series(st, NULL, 3001, 3600, "h/all");
+	recs[0] = rec("h", "all", 60, -600);
+	put_ok(st, recs, 2);
+	expect_series(st, "h", -600, -600, "h/all");
+	expect_series(st, "h", 6000, 6000, "h/all");
+	expect_series(st, "h", -599, 59, "");
+	store_close(st);
+}
+
+/* A version 1 file (records, records_by_start, no registry) opens as
+ * version 2 with the registry built from its records. */
+static void test_migration_from_v1(void)
+{
+	const char *url = url_for("v1.db");
+	const char *path = url + strlen("sqlite:");
+	struct store_record more[] = { rec("b", "all", 60, 9000) };
+	struct store *st;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+
+	exec_raw(path,
+		 "CREATE TABLE records ("
+		 " host TEXT NOT NULL, grp TEXT NOT NULL,"
+		 " period_s INTEGER NOT NULL, start_s INTEGER NOT NULL,"
+		 " periods INTEGER NOT NULL, periods_total INTEGER NOT NULL,"
+		 " count INTEGER NOT NULL,"
+		 " sum_us REAL NOT NULL, min_us REAL NOT NULL, max_us REAL NOT NULL,"
+		 " digest BLOB NOT NULL,"
+		 " PRIMARY KEY (host, grp, period_s, start_s)"
+		 ") WITHOUT ROWID;"
+		 "CREATE INDEX records_by_group ON records (period_s, grp, start_s);"
+		 "CREATE INDEX records_by_start ON records (start_s);"
+		 "INSERT INTO records VALUES"
+		 " ('a', 'all', 60, 60, 1, 1, 5, 1.0, 1.0, 1.0, x'01'),"
+		 " ('a', 'all', 60, 600, 1, 1, 5, 1.0, 1.0, 1.0, x'01'),"
+		 " ('a', 'all', 3600, 0, 1, 60, 5, 1.0, 1.0, 1.0, x'01'),"
+		 " ('a', 'raddr:10.0.0.1', 60, 120, 1, 1, 5, 1.0, 1.0, 1.0, x'01'),"
+		 " ('b', 'all', 60, 6000, 1, 1, 5, 1.0, 1.0, 1.0, x'01');"
+		 "PRAGMA user_version = 1;");
+
+	st = open_ok(url);
+	expect_series(st, NULL, 0, 10000, "a/all,a/raddr:10.0.0.1,b/all");
+	expect_series(st, NULL, 61, 119, "");
+	expect_series(st, NULL, 600, 6000, "a/all,b/all");
+	expect_series(st, "a", 0, 0, "a/all");
+	put_ok(st, more, 1);
+	expect_series(st, NULL, 6001, 9000, "b/all");
+	store_close(st);
+	/* Opening again leaves a version 2 file alone. */
+	st = open_ok(url);
+	expect_series(st, "b", 0, 10000, "b/all");
+	store_close(st);
+
+	expect_int(sqlite3_open(path, &db), SQLITE_OK);
+	expect_int(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL),
+		   SQLITE_OK);
+	expect_int(sqlite3_step(q), SQLITE_ROW);
+	expect_int(sqlite3_column_int(q, 0), 2);
+	sqlite3_finalize(q);
+	expect_int(sqlite3_prepare_v2(db,
+				      "SELECT count(*) FROM sqlite_master"
+				      " WHERE name = 'records_by_start'",
+				      -1, &q, NULL),
+		   SQLITE_OK);
+	expect_int(sqlite3_step(q), SQLITE_ROW);
+	expect_int(sqlite3_column_int(q, 0), 0);
+	sqlite3_finalize(q);
+	expect_int(sqlite3_prepare_v2(db,
+				      "SELECT first_start_s, last_start_s FROM series"
+				      " WHERE host = 'b' AND grp = 'all' AND period_s = 60",
+				      -1, &q, NULL),
+		   SQLITE_OK);
+	expect_int(sqlite3_step(q), SQLITE_ROW);
+	expect_int(sqlite3_column_int64(q, 0), 6000);
+	expect_int(sqlite3_column_int64(q, 1), 9000);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
 }
 
 static void expect_open_fails(const char *url, int want)
@@ -701,9 +836,9 @@ static void test_schema_versions(void)
 	struct store *st = NULL;
 
 	store_close(open_ok(url));
-	exec_raw(url + strlen("sqlite:"), "PRAGMA user_version = 2");
+	exec_raw(url + strlen("sqlite:"), "PRAGMA user_version = 3");
 	expect_int(store_open(url, &st, &err), -ENOTSUP);
-	expect(strstr(err.msg, "schema version 2") != NULL);
+	expect(strstr(err.msg, "schema version 3") != NULL);
 
 	url = url_for("foreign.db");
 	exec_raw(url + strlen("sqlite:"), "CREATE TABLE mine (x)");
@@ -739,6 +874,8 @@ int main(void)
 	test_damaged_file();
 	test_damaged_rows();
 	test_schema_versions();
+	test_series_registry();
+	test_migration_from_v1();
 
 	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	if (failures)

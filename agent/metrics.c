@@ -1,0 +1,736 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The agent's /metrics endpoint (see metrics.h): per-group cumulative RTT
+ * histograms at power-of-two bounds, last-period quantile gauges and the
+ * agent's health, rendered on each scrape in the Prometheus text format
+ * 0.0.4 by an evhttp server sharing the agent's event loop.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "buckets.h"
+#include "codec.h"
+#include "hist.h"
+#include "metrics.h"
+#include "store.h"
+#include "tdigest.h"
+
+#define BINS (METRICS_LE_BOUNDS + 1) /* the last one is +Inf only */
+#define HTTP_TIMEOUT_S 10
+#define LISTEN_BACKLOG 16
+#define BPF_STATS_SYSCTL "/proc/sys/kernel/bpf_stats_enabled"
+#define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+static const double quantiles[] = { 0.5, 0.9, 0.99 };
+static const char *const quantile_labels[] = { "0.5", "0.9", "0.99" };
+#define NQUANTILES (sizeof(quantiles) / sizeof(quantiles[0]))
+
+struct mgroup {
+	char *name;
+	uint64_t bins[BINS];   /* samples per bound, not yet cumulated */
+	uint64_t count;
+	double sum_us;         /* bucket midpoints: drained samples are
+				* only known to their fine bucket */
+	double last_q_s[NQUANTILES];
+	int64_t last_start_s;  /* period the quantiles describe; -1: none */
+};
+
+struct metrics {
+	struct metrics_config cfg;
+	struct evhttp *http;
+	uint16_t port;
+	time_t start_s;
+
+	struct mgroup *groups;  /* in order of first sight: "all" first */
+	size_t n;
+	size_t cap;
+	uint32_t *index;        /* open addressing: position + 1, 0 = empty */
+	size_t index_cap;       /* power of two, >= 2 * n */
+
+	int64_t last_start_s;   /* start of the latest closed base period */
+	uint64_t groups_dropped_samples;
+	uint64_t drains;
+	uint64_t drain_errors;
+	uint64_t store_writes;
+	uint64_t store_write_errors;
+	uint64_t store_retries;
+	uint64_t store_records;
+};
+
+/* -------------------------------------------------------------------------
+ * Listen address
+ * ------------------------------------------------------------------------- */
+
+int metrics_parse_listen(const char *text, struct metrics_listen *out,
+			 struct rttq_error *err)
+{
+	const char *colon = strrchr(text, ':');
+	unsigned char probe[sizeof(struct in6_addr)];
+	unsigned long port;
+	const char *host;
+	size_t host_len;
+	char *end = NULL;
+
+	if (!colon || colon == text)
+		return rttq_fail(err, -EINVAL,
+				 "\"%s\" is not ADDR:PORT (e.g. 127.0.0.1:9477 or [::1]:9477)",
+				 text);
+	host = text;
+	host_len = (size_t)(colon - text);
+	if (host[0] == '[') {
+		if (host_len < 3 || host[host_len - 1] != ']')
+			return rttq_fail(err, -EINVAL,
+					 "\"%s\": an IPv6 address goes in brackets, e.g. [::1]:9477",
+					 text);
+		host++;
+		host_len -= 2;
+	}
+	if (host_len >= sizeof(out->addr))
+		return rttq_fail(err, -EINVAL, "\"%s\": address too long", text);
+	memcpy(out->addr, host, host_len);
+	out->addr[host_len] = '\0';
+	if (inet_pton(AF_INET, out->addr, probe) != 1 &&
+	    (text[0] != '[' || inet_pton(AF_INET6, out->addr, probe) != 1))
+		return rttq_fail(err, -EINVAL,
+				 "\"%s\": \"%s\" is not a numeric IPv4 or [IPv6] address",
+				 text, out->addr);
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || end == colon + 1 || *end || colon[1] == '-' ||
+	    port > 65535)
+		return rttq_fail(err, -EINVAL,
+				 "\"%s\": port \"%s\" is not a number in 0..65535",
+				 text, colon + 1);
+	out->port = (uint16_t)port;
+	return 0;
+}
+
+/* -------------------------------------------------------------------------
+ * Groups: cumulative histograms at the exported bounds
+ * ------------------------------------------------------------------------- */
+
+static uint64_t hash_name(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h;
+}
+
+static int index_grow(struct metrics *m)
+{
+	size_t cap = m->index_cap ? 2 * m->index_cap : 64;
+	uint32_t *index = calloc(cap, sizeof(*index));
+	size_t i, slot;
+
+	if (!index)
+		return -ENOMEM;
+	for (i = 0; i < m->n; i++) {
+		slot = hash_name(m->groups[i].name) & (cap - 1);
+		while (index[slot])
+			slot = (slot + 1) & (cap - 1);
+		index[slot] = (uint32_t)(i + 1);
+	}
+	free(m->index);
+	m->index = index;
+	m->index_cap = cap;
+	return 0;
+}
+
+static struct mgroup *group_find(const struct metrics *m, const char *name)
+{
+	size_t slot;
+	uint32_t pos;
+
+	if (!m->index_cap)
+		return NULL;
+	slot = hash_name(name) & (m->index_cap - 1);
+	while ((pos = m->index[slot]) != 0) {
+		if (strcmp(m->groups[pos - 1].name, name) == 0)
+			return &m->groups[pos - 1];
+		slot = (slot + 1) & (m->index_cap - 1);
+	}
+	return NULL;
+}
+
+/* The group named @name, created when new and room is left; NULL with
+ * *@rc = -ENOSPC or -ENOMEM otherwise. */
+static struct mgroup *group_get(struct metrics *m, const char *name, int *rc)
+{
+	struct mgroup *g;
+	size_t slot;
+
+	*rc = 0;
+	g = group_find(m, name);
+	if (g)
+		return g;
+	/* "all" plus max_groups others, as the series table keeps. */
+	if (m->n >= (size_t)m->cfg.max_groups + 1) {
+		*rc = -ENOSPC;
+		return NULL;
+	}
+	if (2 * (m->n + 1) > m->index_cap && index_grow(m)) {
+		*rc = -ENOMEM;
+		return NULL;
+	}
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 16;
+
+		g = realloc(m->groups, cap * sizeof(*g));
+		if (!g) {
+			*rc = -ENOMEM;
+			return NULL;
+		}
+		m->groups = g;
+		m->cap = cap;
+	}
+	g = &m->groups[m->n];
+	memset(g, 0, sizeof(*g));
+	g->name = strdup(name);
+	if (!g->name) {
+		*rc = -ENOMEM;
+		return NULL;
+	}
+	g->last_start_s = -1;
+	slot = hash_name(name) & (m->index_cap - 1);
+	while (m->index[slot])
+		slot = (slot + 1) & (m->index_cap - 1);
+	m->index[slot] = (uint32_t)(++m->n);
+	return g;
+}
+
+/* The exported bin of fine bucket [lo, @hi): the first bound 2^k >= hi
+ * (its values are all < hi), or the +Inf bin past 2^MAX. */
+static unsigned int bin_of(uint64_t hi)
+{
+	unsigned int log2_ceil;
+
+	if (hi <= (1ull << METRICS_LE_MIN_LOG2))
+		return 0;
+	log2_ceil = 64 - (unsigned int)__builtin_clzll(hi - 1);
+	if (log2_ceil > METRICS_LE_MAX_LOG2)
+		return METRICS_LE_BOUNDS;
+	return log2_ceil - METRICS_LE_MIN_LOG2;
+}
+
+int metrics_add_delta(struct metrics *m, const char *group,
+		      const struct hist *delta)
+{
+	unsigned int sub_bits;
+	uint32_t index = 0;
+	uint64_t count;
+	struct mgroup *g;
+	int rc;
+
+	if (!m)
+		return 0;
+	sub_bits = hist_sub_bits(delta);
+	if (sub_bits != m->cfg.sub_bits)
+		return -EINVAL;
+	g = group_get(m, group, &rc);
+	if (!g) {
+		if (rc == -ENOSPC)
+			m->groups_dropped_samples += hist_count(delta);
+		return rc;
+	}
+	while (hist_next_slot(delta, &index, &count)) {
+		g->bins[bin_of(bucket_hi(index, sub_bits))] += count;
+		index++;
+	}
+	g->count += hist_count(delta);
+	g->sum_us += hist_sum_us(delta);
+	return 0;
+}
+
+/* Quantiles of one record's digest, in seconds; 0 when it decodes. */
+static int record_quantiles(const struct store_record *r, double *q_s)
+{
+	struct tdigest *td = NULL;
+	size_t i;
+
+	if (codec_decode(r->digest, r->digest_len, &td, NULL) != 0)
+		return -EINVAL;
+	for (i = 0; i < NQUANTILES; i++)
+		q_s[i] = tdigest_quantile(td, quantiles[i]) / 1e6;
+	tdigest_free(td);
+	return 0;
+}
+
+void metrics_note_records(struct metrics *m, const struct store_record *recs,
+			  size_t n)
+{
+	double q_s[NQUANTILES];
+	struct mgroup *g;
+	size_t i;
+	int rc;
+
+	if (!m)
+		return;
+	for (i = 0; i < n; i++) {
+		const struct store_record *r = &recs[i];
+
+		if (r->period_s != m->cfg.period_s || r->count == 0 ||
+		    r->start_s < m->last_start_s)
+			continue;
+		if (record_quantiles(r, q_s))
+			continue;
+		g = group_get(m, r->group, &rc);
+		if (!g)
+			continue;
+		memcpy(g->last_q_s, q_s, sizeof(q_s));
+		g->last_start_s = r->start_s;
+		m->last_start_s = r->start_s;
+	}
+}
+
+void metrics_note_drain(struct metrics *m, int rc)
+{
+	if (!m)
+		return;
+	m->drains++;
+	if (rc < 0)
+		m->drain_errors++;
+}
+
+void metrics_note_store_write(struct metrics *m, size_t records, int rc,
+			      bool retry)
+{
+	if (!m)
+		return;
+	if (retry)
+		m->store_retries++;
+	if (rc) {
+		m->store_write_errors++;
+		return;
+	}
+	m->store_writes++;
+	m->store_records += records;
+}
+
+/* -------------------------------------------------------------------------
+ * Exposition (text format 0.0.4)
+ * ------------------------------------------------------------------------- */
+
+/* A label value with backslash, double quote and newline escaped. */
+static void put_label_value(struct evbuffer *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			evbuffer_add(b, "\\\\", 2);
+		else if (*s == '"')
+			evbuffer_add(b, "\\\"", 2);
+		else if (*s == '\n')
+			evbuffer_add(b, "\\n", 2);
+		else
+			evbuffer_add(b, s, 1);
+	}
+}
+
+/* "NAME{group=\"GROUP\"": the caller adds more labels and the value. */
+static void put_sample_start(struct evbuffer *b, const char *name,
+			     const char *group)
+{
+	evbuffer_add_printf(b, "%s{group=\"", name);
+	put_label_value(b, group);
+	evbuffer_add_printf(b, "\"");
+}
+
+static void put_double(struct evbuffer *b, double v)
+{
+	if (isnan(v))
+		evbuffer_add_printf(b, "NaN");
+	else if (isinf(v))
+		evbuffer_add_printf(b, v > 0 ? "+Inf" : "-Inf");
+	else
+		evbuffer_add_printf(b, "%.15g", v);
+}
+
+static void put_family(struct evbuffer *b, const char *name, const char *type,
+		       const char *help)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+			    name, type);
+}
+
+static void put_u64(struct evbuffer *b, const char *name, const char *type,
+		    const char *help, uint64_t v)
+{
+	put_family(b, name, type, help);
+	evbuffer_add_printf(b, "%s %llu\n", name, (unsigned long long)v);
+}
+
+/* 2^k microseconds as decimal seconds without trailing zeros: 2^4 us is
+ * "0.000016", 2^20 us is "1.048576". */
+static void format_bound(char *out, size_t size, unsigned int k)
+{
+	unsigned long us = 1ul << k;
+	size_t len;
+
+	snprintf(out, size, "%lu.%06lu", us / 1000000, us % 1000000);
+	len = strlen(out);
+	while (out[len - 1] == '0')
+		out[--len] = '\0';
+	if (out[len - 1] == '.')
+		out[--len] = '\0';
+}
+
+static void put_histograms(struct evbuffer *b, const struct metrics *m)
+{
+	char bounds[METRICS_LE_BOUNDS][24];
+	uint64_t cumulative;
+	size_t i, k;
+
+	for (k = 0; k < METRICS_LE_BOUNDS; k++)
+		format_bound(bounds[k], sizeof(bounds[k]),
+			     (unsigned int)(METRICS_LE_MIN_LOG2 + k));
+	put_family(b, "rttq_rtt_seconds", "histogram",
+		   "TCP smoothed RTT (srtt) samples per group since the agent started.");
+	for (i = 0; i < m->n; i++) {
+		const struct mgroup *g = &m->groups[i];
+
+		cumulative = 0;
+		for (k = 0; k < BINS; k++) {
+			cumulative += g->bins[k];
+			put_sample_start(b, "rttq_rtt_seconds_bucket", g->name);
+			evbuffer_add_printf(b, ",le=\"%s\"} %llu\n",
+					    k < METRICS_LE_BOUNDS ? bounds[k] :
+								    "+Inf",
+					    (unsigned long long)cumulative);
+		}
+		put_sample_start(b, "rttq_rtt_seconds_sum", g->name);
+		evbuffer_add_printf(b, "} ");
+		put_double(b, g->sum_us / 1e6);
+		evbuffer_add_printf(b, "\n");
+		put_sample_start(b, "rttq_rtt_seconds_count", g->name);
+		evbuffer_add_printf(b, "} %llu\n", (unsigned long long)g->count);
+	}
+}
+
+/*
+ * A summary in the Prometheus sense: the quantiles cover a recent window
+ * (the last closed base period, from the t-digest the store received), while
+ * _sum and _count are cumulative like those of rttq_rtt_seconds.  A group
+ * with no samples in that period has no quantile lines.
+ */
+static void put_last_period(struct evbuffer *b, const struct metrics *m)
+{
+	size_t i, q;
+
+	put_family(b, "rttq_rtt_last_period_seconds", "summary",
+		   "RTT quantiles of the last closed base period (from its stored t-digest); _sum and _count since the agent started.");
+	for (i = 0; i < m->n; i++) {
+		const struct mgroup *g = &m->groups[i];
+
+		if (g->last_start_s >= 0 && g->last_start_s == m->last_start_s) {
+			for (q = 0; q < NQUANTILES; q++) {
+				put_sample_start(b, "rttq_rtt_last_period_seconds",
+						 g->name);
+				evbuffer_add_printf(b, ",quantile=\"%s\"} ",
+						    quantile_labels[q]);
+				put_double(b, g->last_q_s[q]);
+				evbuffer_add_printf(b, "\n");
+			}
+		}
+		put_sample_start(b, "rttq_rtt_last_period_seconds_sum", g->name);
+		evbuffer_add_printf(b, "} ");
+		put_double(b, g->sum_us / 1e6);
+		evbuffer_add_printf(b, "\n");
+		put_sample_start(b, "rttq_rtt_last_period_seconds_count",
+				 g->name);
+		evbuffer_add_printf(b, "} %llu\n", (unsigned long long)g->count);
+	}
+	if (m->last_start_s > 0) {
+		put_family(b, "rttq_rtt_last_period_start_timestamp_seconds",
+			   "gauge",
+			   "Start of the last closed base period (UTC epoch seconds).");
+		evbuffer_add_printf(b,
+				    "rttq_rtt_last_period_start_timestamp_seconds %lld\n",
+				    (long long)m->last_start_s);
+	}
+}
+
+/* 1 when kernel.bpf_stats_enabled is on, else 0. */
+static int bpf_stats_enabled(void)
+{
+	char c = '0';
+	int fd = open(BPF_STATS_SYSCTL, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (read(fd, &c, 1) != 1)
+		c = '0';
+	close(fd);
+	return c == '1';
+}
+
+static void put_bpf_stats(struct evbuffer *b, int prog_fd)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	int enabled = bpf_stats_enabled();
+
+	put_u64(b, "rttq_bpf_stats_enabled", "gauge",
+		"Whether kernel.bpf_stats_enabled is 1 (BPF run time is counted).",
+		(uint64_t)enabled);
+	if (!enabled || prog_fd < 0)
+		return;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) != 0)
+		return;
+	put_family(b, "rttq_bpf_run_time_seconds_total", "counter",
+		   "Time the collector's BPF program ran while bpf_stats was enabled.");
+	evbuffer_add_printf(b, "rttq_bpf_run_time_seconds_total ");
+	put_double(b, (double)info.run_time_ns / 1e9);
+	evbuffer_add_printf(b, "\n");
+	put_u64(b, "rttq_bpf_run_count_total", "counter",
+		"Runs of the collector's BPF program while bpf_stats was enabled.",
+		info.run_cnt);
+}
+
+static void put_health(struct evbuffer *b, const struct metrics *m)
+{
+	struct metrics_health h = { .spool_records = -1, .prog_fd = -1 };
+	const struct mgroup *all = group_find(m, "all");
+
+	if (m->cfg.health)
+		m->cfg.health(&h, m->cfg.health_arg);
+
+	put_family(b, "rttq_agent_info", "gauge",
+		   "Always 1; labels say the version and BPF attach mode.");
+	evbuffer_add_printf(b, "rttq_agent_info{version=\"");
+	put_label_value(b, m->cfg.version ? m->cfg.version : "unknown");
+	evbuffer_add_printf(b, "\",attach=\"");
+	put_label_value(b, h.attach ? h.attach : "none");
+	evbuffer_add_printf(b, "\"} 1\n");
+	put_u64(b, "rttq_agent_start_time_seconds", "gauge",
+		"When the agent started (UTC epoch seconds).",
+		(uint64_t)m->start_s);
+	put_u64(b, "rttq_agent_events_total", "counter",
+		"RTT samples counted by the kernel program (group all).",
+		all ? all->count : 0);
+	put_u64(b, "rttq_agent_drains_total", "counter",
+		"Reads of the kernel counters.", m->drains);
+	put_u64(b, "rttq_agent_drain_errors_total", "counter",
+		"Reads of the kernel counters that failed.", m->drain_errors);
+	put_u64(b, "rttq_agent_groups", "gauge",
+		"Groups held in the open period (all included).", h.groups);
+	put_u64(b, "rttq_agent_overflow_samples_total", "counter",
+		"Samples whose group found no slot in the kernel map (counted in all only; raise --max-groups).",
+		h.overflow);
+	put_u64(b, "rttq_agent_series_dropped_samples_total", "counter",
+		"Samples refused because more than --max-groups groups were active.",
+		h.series_dropped);
+	put_u64(b, "rttq_agent_metrics_dropped_samples_total", "counter",
+		"Samples of groups beyond --max-groups left out of rttq_rtt_seconds.",
+		m->groups_dropped_samples);
+	put_u64(b, "rttq_store_writes_total", "counter",
+		"Successful store writes (one per batch of records).",
+		m->store_writes);
+	put_u64(b, "rttq_store_write_errors_total", "counter",
+		"Store writes that failed (their records stay pending).",
+		m->store_write_errors);
+	put_u64(b, "rttq_store_retries_total", "counter",
+		"Store writes that retried records of a failed write.",
+		m->store_retries);
+	put_u64(b, "rttq_store_records_written_total", "counter",
+		"Records written to the store.", m->store_records);
+	put_u64(b, "rttq_agent_pending_records", "gauge",
+		"Records in memory waiting for the store.", h.pending_records);
+	put_u64(b, "rttq_agent_pending_bytes", "gauge",
+		"Digest and group bytes of the pending records.",
+		h.pending_bytes);
+	put_u64(b, "rttq_agent_pending_dropped_records_total", "counter",
+		"Records dropped because the pending queue was full.",
+		h.pending_dropped);
+	if (h.spool_records >= 0)
+		put_u64(b, "rttq_agent_spool_records", "gauge",
+			"Records in the on-disk spool waiting for the store.",
+			(uint64_t)h.spool_records);
+	put_bpf_stats(b, h.prog_fd);
+}
+
+/* -------------------------------------------------------------------------
+ * HTTP
+ * ------------------------------------------------------------------------- */
+
+static void send_text(struct evhttp_request *req, int code, const char *reason,
+		      const char *text)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (!b) {
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+			  "Content-Type", "text/plain; charset=utf-8");
+	evbuffer_add_printf(b, "%s\n", text);
+	evhttp_send_reply(req, code, reason, b);
+	evbuffer_free(b);
+}
+
+/* GET or HEAD /metrics: the whole exposition, built on each scrape. */
+static void on_metrics(struct evhttp_request *req, void *arg)
+{
+	struct metrics *m = arg;
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	struct evbuffer *b;
+
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+				  "Allow", "GET, HEAD");
+		send_text(req, 405, "Method Not Allowed",
+			  "only GET and HEAD are served");
+		return;
+	}
+	b = evbuffer_new();
+	if (!b) {
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		return;
+	}
+	put_health(b, m);
+	put_histograms(b, m);
+	put_last_period(b, m);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+			  "Content-Type", CONTENT_TYPE);
+	evhttp_send_reply(req, HTTP_OK, "OK", b);
+	evbuffer_free(b);
+}
+
+static void on_other(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	send_text(req, HTTP_NOTFOUND, "Not Found",
+		  "not found; metrics are at /metrics");
+}
+
+/* A listening, non-blocking socket on @l; its fd or a negative errno. */
+static int listen_on(const struct metrics_listen *l, uint16_t *port,
+		     struct rttq_error *err)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	int fd, one = 1, rc;
+
+	if (inet_pton(AF_INET, l->addr, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(l->port);
+		len = sizeof(*in4);
+	} else if (inet_pton(AF_INET6, l->addr, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(l->port);
+		len = sizeof(*in6);
+	} else {
+		return rttq_fail(err, -EINVAL, "metrics: \"%s\" is not an address",
+				 l->addr);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return rttq_fail(err, -errno, "metrics: socket: %s",
+				 strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0 ||
+	    listen(fd, LISTEN_BACKLOG) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+		rc = -errno;
+		close(fd);
+		return rttq_fail(err, rc,
+				 "metrics: cannot listen on %s%s%s:%u: %s (use --metrics ADDR:PORT or --metrics off)",
+				 ss.ss_family == AF_INET6 ? "[" : "", l->addr,
+				 ss.ss_family == AF_INET6 ? "]" : "", l->port,
+				 strerror(-rc));
+	}
+	*port = ntohs(ss.ss_family == AF_INET6 ? in6->sin6_port :
+						 in4->sin_port);
+	return fd;
+}
+
+int metrics_new(struct event_base *base, const struct metrics_config *cfg,
+		struct metrics **out, struct rttq_error *err)
+{
+	struct metrics *m;
+	int fd = -1, rc;
+
+	*out = NULL;
+	if (cfg->sub_bits < BUCKET_SUB_BITS_MIN ||
+	    cfg->sub_bits > BUCKET_SUB_BITS_MAX || cfg->period_s == 0)
+		return rttq_fail(err, -EINVAL,
+				 "metrics: sub-bits %u or period %u s out of range",
+				 cfg->sub_bits, cfg->period_s);
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return rttq_fail(err, -ENOMEM, "metrics: out of memory");
+	m->cfg = *cfg;
+	m->start_s = time(NULL);
+	m->last_start_s = -1;
+	m->http = evhttp_new(base);
+	if (!m->http) {
+		rc = rttq_fail(err, -ENOMEM, "metrics: cannot create the HTTP server");
+		goto fail;
+	}
+	evhttp_set_timeout(m->http, HTTP_TIMEOUT_S);
+	evhttp_set_max_headers_size(m->http, 8192);
+	evhttp_set_max_body_size(m->http, 4096);
+	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
+						    EVHTTP_REQ_POST |
+						    EVHTTP_REQ_PUT |
+						    EVHTTP_REQ_DELETE);
+	if (evhttp_set_cb(m->http, "/metrics", on_metrics, m) != 0) {
+		rc = rttq_fail(err, -ENOMEM, "metrics: cannot register /metrics");
+		goto fail;
+	}
+	evhttp_set_gencb(m->http, on_other, m);
+	fd = listen_on(&cfg->listen, &m->port, err);
+	if (fd < 0) {
+		rc = fd;
+		goto fail;
+	}
+	if (!evhttp_accept_socket_with_handle(m->http, fd)) {
+		close(fd);
+		rc = rttq_fail(err, -ENOMEM, "metrics: cannot accept on the socket");
+		goto fail;
+	}
+	*out = m;
+	return 0;
+
+fail:
+	metrics_free(m);
+	return rc;
+}
+
+uint16_t metrics_port(const struct metrics *m)
+{
+	return m->port;
+}
+
+void metrics_free(struct metrics *m)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	if (m->http)
+		evhttp_free(m->http); /* closes the bound socket */
+	for (i = 0; i < m->n; i++)
+		free(m->groups[i].name);
+	free(m->groups);
+	free(m->index);
+	free(m);
+}

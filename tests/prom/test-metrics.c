@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Unit tests of the agent's /metrics exposition (agent/metrics.h), fetched
+ * over real HTTP on loopback: samples on either side of each exported bound
+ * land in the right cumulative bucket for every sub-bits g, label values
+ * are escaped, --max-groups is respected, and a closed period's record
+ * shows up as last-period quantiles.
+ */
+#undef NDEBUG
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "codec.h"
+#include "hist.h"
+#include "metrics.h"
+#include "store.h"
+#include "tdigest.h"
+
+struct fetch {
+	struct event_base *base;
+	int status;
+	char *body;
+};
+
+static void on_response(struct evhttp_request *req, void *arg)
+{
+	struct fetch *f = arg;
+	struct evbuffer *in;
+	size_t len;
+
+	assert(req);
+	f->status = evhttp_request_get_response_code(req);
+	in = evhttp_request_get_input_buffer(req);
+	len = evbuffer_get_length(in);
+	f->body = malloc(len + 1);
+	assert(f->body);
+	evbuffer_remove(in, f->body, len);
+	f->body[len] = '\0';
+	event_base_loopbreak(f->base);
+}
+
+/* GET @path from the endpoint on @base; the body (caller frees). */
+static char *fetch(struct event_base *base, uint16_t port, const char *path,
+		   int *status)
+{
+	struct fetch f = { .base = base, .status = -1 };
+	struct evhttp_connection *conn;
+	struct evhttp_request *req;
+
+	conn = evhttp_connection_base_new(base, NULL, "127.0.0.1", port);
+	assert(conn);
+	req = evhttp_request_new(on_response, &f);
+	assert(req);
+	assert(evhttp_make_request(conn, req, EVHTTP_REQ_GET, path) == 0);
+	event_base_dispatch(base);
+	evhttp_connection_free(conn);
+	*status = f.status;
+	return f.body;
+}
+
+static struct metrics *start(struct event_base *base, unsigned int g,
+			     uint32_t max_groups)
+{
+	struct metrics_config cfg = {
+		.sub_bits = g,
+		.period_s = 5,
+		.max_groups = max_groups,
+		.version = "test",
+	};
+	struct rttq_error err = { 0 };
+	struct metrics *m = NULL;
+
+	assert(metrics_parse_listen("127.0.0.1:0", &cfg.listen, &err) == 0);
+	if (metrics_new(base, &cfg, &m, &err) != 0) {
+		fprintf(stderr, "metrics_new: %s\n", err.msg);
+		abort();
+	}
+	return m;
+}
+
+static void expect_line(const char *body, const char *line)
+{
+	const char *p = strstr(body, line);
+
+	if (!p || (p != body && p[-1] != '\n') || p[strlen(line)] != '\n') {
+		fprintf(stderr, "missing line: %s\n--- body ---\n%s", line, body);
+		abort();
+	}
+}
+
+/* One value on each side of the lowest and highest bound, two around the
+ * 32 us bound: exact cumulative counts whatever g is. */
+static void test_bounds_are_exact(unsigned int g)
+{
+	static const uint32_t values_us[] = { 15, 16, 31, 32, 4194303,
+					      4194304 };
+	struct event_base *base = event_base_new();
+	struct hist *h = NULL;
+	struct metrics *m;
+	char *body;
+	size_t i;
+	int status;
+
+	assert(base);
+	m = start(base, g, 8);
+	assert(hist_new(g, &h) == 0);
+	for (i = 0; i < sizeof(values_us) / sizeof(values_us[0]); i++)
+		hist_record(h, values_us[i], 1);
+	assert(metrics_add_delta(m, "all", h) == 0);
+	assert(metrics_add_delta(m, "all", h) == 0);
+
+	body = fetch(base, metrics_port(m), "/metrics", &status);
+	assert(status == 200);
+	expect_line(body, "rttq_rtt_seconds_bucket{group=\"all\",le=\"0.000016\"} 2");
+	expect_line(body, "rttq_rtt_seconds_bucket{group=\"all\",le=\"0.000032\"} 6");
+	expect_line(body, "rttq_rtt_seconds_bucket{group=\"all\",le=\"0.000064\"} 8");
+	expect_line(body, "rttq_rtt_seconds_bucket{group=\"all\",le=\"2.097152\"} 8");
+	expect_line(body, "rttq_rtt_seconds_bucket{group=\"all\",le=\"4.194304\"} 10");
+	expect_line(body, "rttq_rtt_seconds_bucket{group=\"all\",le=\"+Inf\"} 12");
+	expect_line(body, "rttq_rtt_seconds_count{group=\"all\"} 12");
+	expect_line(body, "rttq_agent_events_total 12");
+	expect_line(body, "rttq_agent_info{version=\"test\",attach=\"none\"} 1");
+	free(body);
+
+	hist_free(h);
+	metrics_free(m);
+	event_base_free(base);
+}
+
+static void test_labels_escaped_and_groups_bounded(void)
+{
+	struct event_base *base = event_base_new();
+	struct hist *h = NULL;
+	struct metrics *m;
+	char *body;
+	int status;
+
+	assert(base);
+	m = start(base, 5, 2);
+	assert(hist_new(5, &h) == 0);
+	hist_record(h, 100, 3);
+	assert(metrics_add_delta(m, "all", h) == 0);
+	assert(metrics_add_delta(m, "a\"b\\c\nd", h) == 0);
+	assert(metrics_add_delta(m, "rport:443", h) == 0);
+	assert(metrics_add_delta(m, "rport:80", h) == -ENOSPC);
+	assert(metrics_add_delta(m, "rport:443", h) == 0);
+
+	body = fetch(base, metrics_port(m), "/metrics", &status);
+	assert(status == 200);
+	expect_line(body, "rttq_rtt_seconds_count{group=\"a\\\"b\\\\c\\nd\"} 3");
+	expect_line(body, "rttq_rtt_seconds_count{group=\"rport:443\"} 6");
+	assert(!strstr(body, "rport:80"));
+	expect_line(body, "rttq_agent_metrics_dropped_samples_total 3");
+	free(body);
+
+	body = fetch(base, metrics_port(m), "/other", &status);
+	assert(status == 404);
+	free(body);
+
+	hist_free(h);
+	metrics_free(m);
+	event_base_free(base);
+}
+
+/* A closed base period's record gives the summary's quantiles; a rollup
+ * (3600 s) record does not. */
+static void test_last_period_quantiles(void)
+{
+	struct event_base *base = event_base_new();
+	struct store_record recs[2];
+	struct tdigest *td = NULL;
+	struct hist *h = NULL;
+	uint8_t *digest = NULL;
+	size_t len = 0;
+	struct metrics *m;
+	char *body;
+	int status;
+
+	assert(base);
+	m = start(base, 5, 8);
+	assert(hist_new(5, &h) == 0);
+	hist_record(h, 1000, 100); /* 1 ms */
+	assert(metrics_add_delta(m, "all", h) == 0);
+	assert(tdigest_from_hist(h, TDIGEST_COMPRESSION_DEFAULT, &td) == 0);
+	assert(codec_encode(td, &digest, &len) == 0);
+	memset(recs, 0, sizeof(recs));
+	recs[0] = (struct store_record){ .host = "h", .group = "all",
+					 .period_s = 5, .start_s = 1700006400,
+					 .periods = 1, .periods_total = 1,
+					 .count = 100, .digest = digest,
+					 .digest_len = len };
+	recs[1] = recs[0];
+	recs[1].group = "hourly-only";
+	recs[1].period_s = 3600;
+	metrics_note_records(m, recs, 2);
+
+	body = fetch(base, metrics_port(m), "/metrics", &status);
+	assert(status == 200);
+	expect_line(body, "rttq_rtt_last_period_seconds{group=\"all\",quantile=\"0.5\"} 0.001");
+	expect_line(body, "rttq_rtt_last_period_seconds{group=\"all\",quantile=\"0.99\"} 0.001");
+	expect_line(body, "rttq_rtt_last_period_start_timestamp_seconds 1700006400");
+	assert(!strstr(body, "hourly-only"));
+	free(body);
+
+	free(digest);
+	tdigest_free(td);
+	hist_free(h);
+	metrics_free(m);
+	event_base_free(base);
+}
+
+static void test_parse_listen(void)
+{
+	struct metrics_listen l;
+
+	assert(metrics_parse_listen("127.0.0.1:9477", &l, NULL) == 0);
+	assert(strcmp(l.addr, "127.0.0.1") == 0 && l.port == 9477);
+	assert(metrics_parse_listen("[::1]:0", &l, NULL) == 0);
+	assert(strcmp(l.addr, "::1") == 0 && l.port == 0);
+	assert(metrics_parse_listen("::1:80", &l, NULL) == -EINVAL);
+	assert(metrics_parse_listen("localhost:80", &l, NULL) == -EINVAL);
+	assert(metrics_parse_listen("1.2.3.4:65536", &l, NULL) == -EINVAL);
+	assert(metrics_parse_listen("1.2.3.4:-1", &l, NULL) == -EINVAL);
+	assert(metrics_parse_listen("1.2.3.4:", &l, NULL) == -EINVAL);
+	assert(metrics_parse_listen("9477", &l, NULL) == -EINVAL);
+	metrics_free(NULL);
+}
+
+int main(void)
+{
+	test_parse_listen();
+	test_bounds_are_exact(3);
+	test_bounds_are_exact(5);
+	test_bounds_are_exact(7);
+	test_labels_escaped_and_groups_bounded();
+	test_last_period_quantiles();
+	printf("metrics: all tests passed\n");
+	return 0;
+}
