@@ -9,6 +9,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -717,11 +719,62 @@ cleanup:
 	return ret;
 }
 
+/* Writing to a connection the server has reset raises SIGPIPE, which kills
+ * a process that did not ignore it; a library must not change the
+ * process's signal handling, so SIGPIPE is blocked in this thread during
+ * the exchange and any SIGPIPE it raised is taken before unblocking. */
+static bool block_sigpipe(sigset_t *old)
+{
+	sigset_t pipe_set;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	if (pthread_sigmask(SIG_BLOCK, &pipe_set, old) != 0)
+		return false;
+	return !sigismember(old, SIGPIPE);
+}
+
+static void unblock_sigpipe(bool blocked, const sigset_t *old)
+{
+	const struct timespec zero = { 0 };
+	sigset_t pipe_set;
+
+	if (!blocked)
+		return;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	while (sigtimedwait(&pipe_set, NULL, &zero) > 0)
+		;
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+static int request_unsafe(struct http_client *c, const char *method,
+			  const char *path, const struct http_header *headers,
+			  size_t n_headers, const void *body, size_t body_len,
+			  unsigned int timeout_ms, struct http_response *resp,
+			  struct rttq_error *err);
+
 int http_client_request(struct http_client *c, const char *method,
 			const char *path, const struct http_header *headers,
 			size_t n_headers, const void *body, size_t body_len,
 			unsigned int timeout_ms, struct http_response *resp,
 			struct rttq_error *err)
+{
+	sigset_t old;
+	bool blocked = block_sigpipe(&old);
+	int ret;
+
+	ret = request_unsafe(c, method, path, headers, n_headers, body,
+			     body_len, timeout_ms, resp, err);
+	unblock_sigpipe(blocked, &old);
+	return ret;
+}
+
+static int request_unsafe(struct http_client *c, const char *method,
+			  const char *path, const struct http_header *headers,
+			  size_t n_headers, const void *body, size_t body_len,
+			  unsigned int timeout_ms, struct http_response *resp,
+			  struct rttq_error *err)
 {
 	struct exchange x;
 	int ret;

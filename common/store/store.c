@@ -13,8 +13,6 @@
 
 #include "store_backend.h"
 
-extern const struct store_ops store_dynamodb_ops;
-
 static const struct store_ops *const backends[] = {
 	&store_sqlite_ops,
 	&store_dynamodb_ops,
@@ -69,12 +67,12 @@ int store_open(const char *url, struct store **out, struct rttq_error *err)
 	*out = NULL;
 	if (!url || !*url)
 		return rttq_fail(err, -EINVAL,
-				 "store \"%s\": empty URL (expected sqlite:PATH or a path ending in .db)",
+				 "store \"%s\": empty URL (expected sqlite:PATH, a path ending in .db, or dynamodb:TABLE[?region=R&endpoint=URL])",
 				 url ? url : "");
 	ops = backend_for(url, &location);
 	if (!ops)
 		return rttq_fail(err, -EINVAL,
-				 "store \"%s\": unknown store type (expected sqlite:PATH or a path ending in .db)",
+				 "store \"%s\": unknown store type (expected sqlite:PATH, a path ending in .db, or dynamodb:TABLE[?region=R&endpoint=URL])",
 				 url);
 	if (!*location)
 		return rttq_fail(err, -EINVAL, "store \"%s\": empty path after \"%s:\"",

@@ -2,8 +2,8 @@
 /*
  * The store: where per-period digests live.  One logical record per
  * (host, group, resolution, period start).  Backends sit behind one
- * interface and are chosen by URL: `sqlite:PATH` (embedded default) and,
- * later, `dynamodb:TABLE[?region=R&endpoint=URL]`.
+ * interface and are chosen by URL: `sqlite:PATH` (embedded default) and
+ * `dynamodb:TABLE[?region=R&endpoint=URL]` (a fleet).
  *
  * Writes are idempotent upserts on the key: writing the same record twice
  * leaves one record, and a newer write of a key replaces the older one

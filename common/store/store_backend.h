@@ -34,6 +34,7 @@ struct store {
 };
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_dynamodb_ops;
 
 /* rttq_fail() with "store URL: " in front of the message. */
 int store_fail(const struct store *st, struct rttq_error *err, int code,

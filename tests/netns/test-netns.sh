@@ -16,6 +16,10 @@ PORT=5201
 DURATION_S=8
 RATE_PER_S=50
 TOLERANCE=0.05
+# A loaded 2-core VM adds up to ~0.15 ms of wakeup latency to every round
+# trip, which is 7 % of the 2 ms flow: this harness check allows that much
+# in absolute terms (the end-to-end test in tests/e2e keeps to 5 %).
+FLOOR_MS=0.15
 
 if [[ $EUID -ne 0 ]]; then
 	echo "SKIP: network namespaces and TUN devices need root"
@@ -48,8 +52,9 @@ on_exit() {
 trap on_exit EXIT
 
 within() {
-	awk -v got="$1" -v want="$2" -v tol="$TOLERANCE" \
-		'BEGIN { d = got - want; if (d < 0) d = -d; exit !(got != "" && d <= tol * want) }'
+	awk -v got="$1" -v want="$2" -v tol="$TOLERANCE" -v floor="$FLOOR_MS" \
+		'BEGIN { d = got - want; if (d < 0) d = -d; b = tol * want; if (b < floor) b = floor
+			 exit !(got != "" && d <= b) }'
 }
 
 # "rtt:20.254/0.051" of the connection to ADDR, in ms.
