@@ -25,6 +25,7 @@
 #include "collector.h"
 #include "hist.h"
 #include "metrics.h"
+#include "numparse.h"
 #include "privileges.h"
 #include "series.h"
 #include "store.h"
@@ -199,18 +200,15 @@ static void usage(FILE *out)
 		TDIGEST_COMPRESSION_DEFAULT, METRICS_LISTEN_DEFAULT);
 }
 
+/* numparse with the agent's log line on failure. */
 static int parse_u32(const char *flag, const char *text, uint32_t min,
 		     uint32_t max, uint32_t *out)
 {
-	unsigned long long v;
-	char *end = NULL;
+	struct rttq_error err = { 0 };
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(text, &end, 10);
-	if (errno || end == text || *end || text[0] == '-' || v < min ||
-	    v > max) {
-		log_msg("%s: \"%s\" is not a whole number in %u..%u", flag,
-			text, min, max);
+	if (numparse_uint(flag, text, min, max, &v, &err)) {
+		log_msg("%s", err.msg);
 		return -EINVAL;
 	}
 	*out = (uint32_t)v;
@@ -220,17 +218,12 @@ static int parse_u32(const char *flag, const char *text, uint32_t min,
 static int parse_double(const char *flag, const char *text, double min,
 			double max, double *out)
 {
-	char *end = NULL;
-	double v;
+	struct rttq_error err = { 0 };
 
-	errno = 0;
-	v = strtod(text, &end);
-	if (errno || end == text || *end || !(v >= min && v <= max)) {
-		log_msg("%s: \"%s\" is not a number in %g..%g", flag, text,
-			min, max);
+	if (numparse_real(flag, text, min, max, out, &err)) {
+		log_msg("%s", err.msg);
 		return -EINVAL;
 	}
-	*out = v;
 	return 0;
 }
 
