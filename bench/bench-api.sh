@@ -136,6 +136,10 @@ EOF
 run_wrk() { # seconds -> requests done (and the report in $tmp/wrk.out)
 	wrk -t 2 -c 64 -d "${1}s" --latency -s "$tmp/day.lua" "$base" \
 		>"$tmp/wrk.out" 2>&1
+	# wrk prints these lines only when there were errors.
+	grep -qE 'Non-2xx|Socket errors' "$tmp/wrk.out" ||
+		echo "errors: none (no non-2xx answers, no socket errors)" \
+			>>"$tmp/wrk.out"
 	sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' "$tmp/wrk.out"
 }
 
@@ -154,7 +158,8 @@ if [ "$left" -gt 0 ] && [ "$rate" -gt 0 ]; then
 	[ "$secs" -gt "$max_s" ] && secs=$max_s
 	echo "RSS run: $left more requests (about ${secs}s of wrk)"
 	more=$(run_wrk "$secs")
-	grep -E 'requests in|Requests/sec|Non-2xx|Socket errors' "$tmp/wrk.out" |
+	grep -E 'requests in|Requests/sec|Non-2xx|Socket errors|errors:' \
+		"$tmp/wrk.out" |
 		sed 's/^/  /'
 	done_n=$((done_n + more))
 fi

@@ -14,6 +14,8 @@ packages=(
 	# tests: network namespaces, the independent SigV4 signer, dynalite,
 	# promtool and a real Prometheus, headless Chromium for the dashboard
 	iproute2 curl ca-certificates nodejs npm procps prometheus chromium
+	# benchmarks
+	wrk
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -382,16 +382,15 @@ static int read_version(const char *url, sqlite3 *db, int64_t *version,
  * BEGIN IMMEDIATE, reading the version again inside, so an agent and an
  * API server starting together do not both try. */
 static int upgrade_schema(const char *url, sqlite3 *db, int64_t *version,
-			  struct rttq_error *err)
+			  int64_t *tables, struct rttq_error *err)
 {
-	int64_t tables = 0;
 	int rc, ret;
 
 	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return db_fail(url, db, rc, "cannot create schema", err);
-	ret = read_version(url, db, version, &tables, err);
-	if (!ret && (*version == 1 || (*version == 0 && tables == 0))) {
+	ret = read_version(url, db, version, tables, err);
+	if (!ret && (*version == 1 || (*version == 0 && *tables == 0))) {
 		const char *what = *version ? "cannot migrate schema 1 to 2"
 					    : "cannot create schema";
 
@@ -417,12 +416,11 @@ static int ensure_schema(const char *url, sqlite3 *db, struct rttq_error *err)
 	ret = read_version(url, db, &version, &tables, err);
 	if (ret)
 		return ret;
-	if (version == 1 || (version == 0 && tables == 0)) {
-		ret = upgrade_schema(url, db, &version, err);
-		if (ret)
-			return ret;
-		if (version == 0)
-			ret = read_version(url, db, &version, &tables, err);
+	/* The two reads are separate snapshots (another process may create
+	 * the schema between them), so only the reads inside the
+	 * transaction decide. */
+	if (version < SCHEMA_VERSION) {
+		ret = upgrade_schema(url, db, &version, &tables, err);
 		if (ret)
 			return ret;
 	}

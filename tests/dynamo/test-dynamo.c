@@ -512,8 +512,62 @@ static void expect_open_error(const char *url, int code, const char *needle)
 	printf("ok error: %s\n", err.msg);
 }
 
+/* Accepts connections and resets them (SO_LINGER 0) after a short read. */
+static void *reset_server(void *arg)
+{
+	int lfd = (int)(intptr_t)arg;
+
+	for (;;) {
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+		char buf[4096];
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd < 0)
+			continue;
+		if (read(fd, buf, sizeof(buf)) < 0)
+			fprintf(stderr, "reset server: read failed\n");
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(fd);
+	}
+	return NULL;
+}
+
+/* A server resetting the connection mid-body: an error, not SIGPIPE. */
+static void test_reset_mid_body(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	struct http_client *hc = NULL;
+	struct http_response resp;
+	struct rttq_error err = { 0 };
+	size_t body_len = 16u << 20;
+	char *body = calloc(1, body_len), url[64];
+	pthread_t t;
+	int lfd, ret;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(body && lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	      listen(lfd, 4) == 0 &&
+	      getsockname(lfd, (struct sockaddr *)&a, &len) == 0, "listener");
+	CHECK(pthread_create(&t, NULL, reset_server, (void *)(intptr_t)lfd) == 0,
+	      "thread");
+	pthread_detach(t);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(a.sin_port));
+	CHECK(http_client_new(url, NULL, &hc, &err) == 0, "%s", err.msg);
+	ret = http_client_request(hc, "POST", "/", NULL, 0, body, body_len, 5000,
+				  &resp, &err);
+	CHECK(ret == -ECONNRESET || ret == -EPIPE,
+	      "reset mid-body: %d %s", ret, err.msg);
+	http_client_free(hc);
+	free(body);
+	printf("ok error: %s\n", err.msg);
+}
+
 static void test_errors(void)
 {
+	test_reset_mid_body();
+
 	char url[256];
 	int port = free_port();
 
