@@ -164,13 +164,8 @@ static int parse_args(int argc, char **argv, struct api_env *env)
 				return rc;
 			break;
 		case 'p':
-			if (timeparse_duration(optarg, &v, &err))
+			if (series_parse_period(optarg, &env->period_s, &err))
 				return usage_error("--period: %s", err.msg);
-			if (v > SERIES_HOUR_S ||
-			    !series_period_valid((uint32_t)v))
-				return usage_error("--period: %s s does not "
-						   "divide an hour", optarg);
-			env->period_s = (uint32_t)v;
 			break;
 		case 'r':
 			max_range = optarg;

@@ -14,6 +14,7 @@
 #include "hist.h"
 #include "series.h"
 #include "tdigest.h"
+#include "timeparse.h"
 
 #define GROUP_ALL "all"
 #define NO_PERIOD INT64_MIN
@@ -72,6 +73,22 @@ static int64_t align_down(int64_t t, int64_t len)
 int series_period_valid(uint32_t period_s)
 {
 	return period_s > 0 && SERIES_HOUR_S % period_s == 0;
+}
+
+int series_parse_period(const char *text, uint32_t *out,
+			struct rttq_error *err)
+{
+	int64_t s;
+	int rc;
+
+	rc = timeparse_duration(text, &s, err);
+	if (rc)
+		return -EINVAL;
+	if (s > SERIES_HOUR_S || !series_period_valid((uint32_t)s))
+		return rttq_fail(err, -EINVAL, "'%s' (%lld s) does not divide "
+				 "an hour", text, (long long)s);
+	*out = (uint32_t)s;
+	return 0;
 }
 
 /* -------------------------------------------------------------------------

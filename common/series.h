@@ -136,6 +136,18 @@ RTTQ_API int64_t series_table_open_start(const struct series_table *t);
  */
 RTTQ_API int series_period_valid(uint32_t period_s);
 
+/**
+ * series_parse_period() - parse a base period as users write it ("60",
+ * "5s", "1m") and check that it divides an hour.
+ * @text: the value as given.
+ * @out: receives seconds.
+ * @err: receives a message quoting @text; may be NULL.
+ *
+ * @return 0, -EINVAL.
+ */
+RTTQ_API int series_parse_period(const char *text, uint32_t *out,
+				 struct rttq_error *err);
+
 #ifdef __cplusplus
 }
 #endif

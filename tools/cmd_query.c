@@ -76,14 +76,9 @@ static int usage_error(const char *fmt, ...)
 static int parse_period(struct query_env *env, const char *text)
 {
 	struct rttq_error err = { 0 };
-	int64_t s;
 
-	if (timeparse_duration(text, &s, &err))
-		return usage_error("%s: %s", "--period", err.msg);
-	if (s > SERIES_HOUR_S || !series_period_valid((uint32_t)s))
-		return usage_error("%s: %s s does not divide an hour",
-				   "--period", text);
-	env->req.period_s = (uint32_t)s;
+	if (series_parse_period(text, &env->req.period_s, &err))
+		return usage_error("--period: %s", err.msg);
 	return 0;
 }
 
