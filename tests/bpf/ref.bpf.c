@@ -2,8 +2,9 @@
 /*
  * Yardsticks for bench-cost.c on the same hook as rttq (tp_btf/tcp_probe):
  * an empty program, and one doing what bcc's tcprtt does per event with a
- * histogram per remote address (probe reads, a shared hash keyed by the
- * address, log2 slot, atomic add).
+ * histogram per remote address and -e (extended) on: probe reads, a shared
+ * hash keyed by the address, a branch-free log2 slot and three atomic adds
+ * (slot, latency sum, count), as libbpf-tools/tcprtt.bpf.c does.
  */
 #include <stdbool.h>
 #include <linux/types.h>
@@ -18,6 +19,8 @@
 
 struct ref_hist {
 	__u32 slots[REF_SLOTS];
+	__u64 latency;
+	__u64 cnt;
 };
 
 struct {
@@ -29,12 +32,16 @@ struct {
 
 static const struct ref_hist ref_zero;
 
+/* bcc's bits.bpf.h log2: five branch-free steps. */
 static __always_inline __u64 ref_log2(__u32 v)
 {
-	__u64 r = 0;
+	__u32 r, shift;
 
-	while (v >>= 1)
-		r++;
+	r = (v > 0xFFFF) << 4; v >>= r;
+	shift = (v > 0xFF) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xF) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	r |= (v >> 1);
 	return r;
 }
 
@@ -65,6 +72,8 @@ int BPF_PROG(ref_tcprtt, const struct sock *sk, const struct sk_buff *skb)
 	if (slot >= REF_SLOTS)
 		slot = REF_SLOTS - 1;
 	__sync_fetch_and_add(&h->slots[slot], 1);
+	__sync_fetch_and_add(&h->latency, srtt_us);
+	__sync_fetch_and_add(&h->cnt, 1);
 	return 0;
 }
 
