@@ -11,7 +11,6 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +19,10 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
-#include "dashboard.h"
 #include "auth.h"
+#include "cli.h"
 #include "conn_limit.h"
+#include "dashboard.h"
 #include "handlers.h"
 #include "series.h"
 #include "store.h"
@@ -84,20 +84,7 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "rttq-api: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'rttq-api --help'.\n");
-	return 2;
-}
+#define usage_error(...) cli_usage_error("rttq-api", __VA_ARGS__)
 
 /* "1.2.3.4:80" or "[::1]:80"; the address must pass inet_pton. */
 static int parse_listen(struct api_env *env, const char *text)

@@ -6,12 +6,12 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "answer_json.h"
+#include "cli.h"
 #include "commands.h"
 #include "planner.h"
 #include "series.h"
@@ -58,20 +58,7 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "rttq query: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'rttq query --help'.\n");
-	return 2;
-}
+#define usage_error(...) cli_usage_error("rttq query", __VA_ARGS__)
 
 static int parse_period(struct query_env *env, const char *text)
 {
