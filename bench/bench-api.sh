@@ -56,22 +56,8 @@ fi
 echo "store: $db ($(du -m "$db" | cut -f1) MiB)"
 
 # --- The server ------------------------------------------------------------
-"$api" --store "sqlite:$db" --listen 127.0.0.1:0 --max-connections 1024 \
-	>"$tmp/api.out" 2>"$tmp/api.err" &
-server_pid=$!
-port=
-for _ in $(seq 100); do
-	port=$(sed -n 's/^rttq-api: listening on 127.0.0.1:\([0-9]*\) .*/\1/p' \
-		"$tmp/api.out")
-	[ -n "$port" ] && break
-	sleep 0.1
-done
-if [ -z "$port" ]; then
-	echo "rttq-api did not start:"
-	cat "$tmp/api.err"
-	exit 1
-fi
-base="http://127.0.0.1:$port"
+. "$(dirname "$0")/../tests/api/start-api.sh"
+start_api "$tmp/api" "$api" --store "sqlite:$db" --max-connections 1024
 host1=$(printf "host-%0${#hosts}d" 1)
 
 rss_kib() {

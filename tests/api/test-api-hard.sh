@@ -43,23 +43,9 @@ stop_server() {
 }
 
 # start ARGS...: run rttq-api on a free port, set $base.
+. "$(dirname "$0")/start-api.sh"
 start() {
-	"$api" --listen 127.0.0.1:0 --period 5s "$@" \
-		>"$tmp/api.out" 2>"$tmp/api.err" &
-	server_pid=$!
-	port=
-	for _ in $(seq 50); do
-		port=$(sed -n 's/^rttq-api: listening on 127.0.0.1:\([0-9]*\) .*/\1/p' \
-			"$tmp/api.out")
-		[ -n "$port" ] && break
-		sleep 0.1
-	done
-	if [ -z "$port" ]; then
-		echo "rttq-api did not start:"
-		cat "$tmp/api.err"
-		exit 1
-	fi
-	base="http://127.0.0.1:$port"
+	start_api "$tmp/api" "$api" --period 5s "$@"
 }
 
 # status PATH [CURL ARGS...]: prints the status code; body in $tmp/body,

@@ -42,22 +42,8 @@ d1=1700006400
 "$fill" "$store" b 5 $((d1 - 1800)) $((d1 + 86400 + 1800)) 8 3 \
 	>/dev/null || { echo "fill b failed"; exit 1; }
 
-"$api" --store "$store" --listen 127.0.0.1:0 --period 5s --max-range 30d \
-	>"$tmp/api.out" 2>"$tmp/api.err" &
-server_pid=$!
-port=
-for _ in $(seq 50); do
-	port=$(sed -n 's/^rttq-api: listening on 127.0.0.1:\([0-9]*\) .*/\1/p' \
-		"$tmp/api.out")
-	[ -n "$port" ] && break
-	sleep 0.1
-done
-if [ -z "$port" ]; then
-	echo "rttq-api did not start:"
-	cat "$tmp/api.err"
-	exit 1
-fi
-base="http://127.0.0.1:$port"
+. "$(dirname "$0")/start-api.sh"
+start_api "$tmp/api" "$api" --store "$store" --period 5s --max-range 30d
 echo "rttq-api on port $port"
 
 # status PATH [CURL ARGS...]: prints the status code, body in $tmp/body.

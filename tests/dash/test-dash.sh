@@ -52,26 +52,16 @@ d1=1700006400
 "$fill" "$store" web2 60 $((d1 - 3600)) $((d1 + 86400 + 3600)) 20 8 \
 	>/dev/null || { echo "fill web2 failed"; exit 1; }
 
-# start_api NAME [ARGS...]: rttq-api on a free port; sets $port.
-start_api() {
+# start_dash_api NAME [ARGS...]: rttq-api on a free port; sets $port.
+. "$(dirname "$0")/../api/start-api.sh"
+start_dash_api() {
 	name=$1
 	shift
-	"$api" --store "$store" --listen 127.0.0.1:0 --max-range 30d "$@" \
-		>"$tmp/$name.out" 2>"$tmp/$name.err" &
-	pids="$pids $!"
-	port=
-	for _ in $(seq 50); do
-		port=$(sed -n 's/^rttq-api: listening on 127.0.0.1:\([0-9]*\) .*/\1/p' \
-			"$tmp/$name.out" 2>/dev/null)
-		[ -n "$port" ] && return 0
-		sleep 0.1
-	done
-	echo "rttq-api did not start:"
-	cat "$tmp/$name.err"
-	exit 1
+	start_api "$tmp/$name" "$api" --store "$store" --max-range 30d "$@"
+	pids="$pids $server_pid"
 }
 
-start_api api
+start_dash_api api
 base="http://127.0.0.1:$port"
 echo "rttq-api on port $port"
 
@@ -222,7 +212,7 @@ grep -q "role=\"alert\">[^<]*parameter 'from' is after 'to'" "$dom" ||
 # the page asks for the token instead of failing silently.
 if "$api" --help | grep -q -- --auth-token-file; then
 	printf 'dash-test-token\n' >"$tmp/token"
-	start_api auth --auth-token-file "$tmp/token"
+	start_dash_api auth --auth-token-file "$tmp/token"
 	dom="$tmp/auth.html"
 	browse "http://127.0.0.1:$port/?host=web1&group=all" "$dom"
 	[ "$(attr "$dom" data-state)" = error ] ||
