@@ -14,6 +14,7 @@ packages=(
 	# tests: network namespaces, the independent SigV4 signer, dynalite,
 	# promtool and a real Prometheus, headless Chromium for the dashboard
 	iproute2 curl ca-certificates nodejs npm procps prometheus chromium
+	awscli
 	# benchmarks
 	wrk
 )
