@@ -66,8 +66,9 @@ struct collector {
 	size_t stride;         /* bytes per CPU in a per-CPU value */
 	void *percpu;          /* ncpus * stride, one lookup's worth */
 	uint32_t *cur;         /* slots: this drain's sum over CPUs */
+	uint32_t *all_cur;     /* slots: this drain's sum over every index */
 	uint32_t *prev_all;    /* slots: previous sum of "all" */
-	uint32_t **prev;       /* max_groups: previous sums by group id */
+	uint32_t **prev;       /* max_groups + 1: previous sums by index */
 	struct hist *scratch;  /* the delta handed to the callback */
 };
 
@@ -342,19 +343,17 @@ static int configure(struct collector *c, const struct collector_opts *o,
 				(uint32_t *)skel->rodata->targ_raddr_mask);
 	}
 
-	err = bpf_map__set_value_size(skel->maps.all_hist, value_size);
-	if (!err)
-		err = bpf_map__set_value_size(skel->maps.group_counts,
-					      value_size);
+	err = bpf_map__set_value_size(skel->maps.group_counts, value_size);
 	if (!err)
 		err = bpf_map__set_key_size(skel->maps.group_ids, c->key_size);
 	/* Without --group-by the group maps are never touched: minimal. */
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.group_ids,
 					       c->group_by ? c->max_groups : 1);
+	/* Index 0 holds the events of no group. */
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.group_counts,
-					       c->group_by ? c->max_groups : 1);
+					       c->group_by ? c->max_groups + 1 : 1);
 	for (m = 0; !err && m < MODE_COUNT; m++)
 		err = bpf_program__set_autoload(mode_prog(skel, m), m == mode);
 	return err;
@@ -420,9 +419,10 @@ static int alloc_buffers(struct collector *c)
 	c->stride = (RTTQ_VALUE_SIZE(c->slots) + 7) & ~(size_t)7;
 	c->percpu = calloc((size_t)c->ncpus, c->stride);
 	c->cur = calloc(c->slots, sizeof(*c->cur));
+	c->all_cur = calloc(c->slots, sizeof(*c->all_cur));
 	c->prev_all = calloc(c->slots, sizeof(*c->prev_all));
-	c->prev = calloc(c->max_groups, sizeof(*c->prev));
-	if (!c->percpu || !c->cur || !c->prev_all || !c->prev)
+	c->prev = calloc((size_t)c->max_groups + 1, sizeof(*c->prev));
+	if (!c->percpu || !c->cur || !c->all_cur || !c->prev_all || !c->prev)
 		return -ENOMEM;
 	err = hist_new(c->sub_bits, &c->scratch);
 	return err;
@@ -502,11 +502,12 @@ void collector_close(struct collector *c)
 		return;
 	bpf_link__destroy(c->link);
 	rttq_bpf__destroy(c->skel);
-	for (i = 0; c->prev && i < c->max_groups; i++)
+	for (i = 0; c->prev && i <= c->max_groups; i++)
 		free(c->prev[i]);
 	free(c->prev);
 	hist_free(c->scratch);
 	free(c->prev_all);
+	free(c->all_cur);
 	free(c->cur);
 	free(c->percpu);
 	free(c);
@@ -573,27 +574,37 @@ static bool take_delta(struct collector *c, uint32_t *prev)
 	return any;
 }
 
+/* Reads index @gid of group_counts into c->cur and adds it to c->all_cur. */
+static int read_index(struct collector *c, int fd, uint32_t gid,
+		      struct rttq_error *err)
+{
+	uint32_t i;
+
+	if (bpf_map_lookup_elem(fd, &gid, c->percpu))
+		return rttq_fail(err, -errno, "reading map group_counts: %s",
+				 strerror(errno));
+	sum_cpus(c);
+	for (i = 0; i < c->slots; i++)
+		c->all_cur[i] += c->cur[i];
+	return 0;
+}
+
 int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 		    struct rttq_error *err)
 {
 	struct rttq_key key, next;
 	char name[2 * INET6_ADDRSTRLEN + 64];
-	uint32_t zero = 0, gid, *prev;
+	uint32_t gid, *prev;
 	void *prev_key = NULL;
 	int fd, ids_fd, ret;
 
-	fd = bpf_map__fd(c->skel->maps.all_hist);
-	if (bpf_map_lookup_elem(fd, &zero, c->percpu))
-		return rttq_fail(err, -errno, "reading map all_hist: %s",
-				 strerror(errno));
-	sum_cpus(c);
-	if (take_delta(c, c->prev_all)) {
-		ret = fn("all", c->scratch, arg);
-		if (ret)
-			return ret;
-	}
-	if (!c->group_by)
-		return 0;
+	/* "all" is the sum of every index: the events of no group at 0,
+	 * then each group, all cumulative, so their sum is too. */
+	memset(c->all_cur, 0, c->slots * sizeof(*c->all_cur));
+	fd = bpf_map__fd(c->skel->maps.group_counts);
+	ret = read_index(c, fd, 0, err);
+	if (ret)
+		return ret;
 
 	/*
 	 * The kernel only adds keys, never deletes them, so walking with
@@ -601,24 +612,21 @@ int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 	 * A group id is in group_ids only once it is final.
 	 */
 	ids_fd = bpf_map__fd(c->skel->maps.group_ids);
-	fd = bpf_map__fd(c->skel->maps.group_counts);
 	memset(&key, 0, sizeof(key));
 	memset(&next, 0, sizeof(next));
-	while (!bpf_map_get_next_key(ids_fd, prev_key, &next)) {
+	while (c->group_by && !bpf_map_get_next_key(ids_fd, prev_key, &next)) {
 		key = next;
 		prev_key = &key;
-		if (bpf_map_lookup_elem(ids_fd, &key, &gid) ||
-		    gid >= c->max_groups)
+		if (bpf_map_lookup_elem(ids_fd, &key, &gid) || !gid ||
+		    gid > c->max_groups)
 			continue;
-		if (bpf_map_lookup_elem(fd, &gid, c->percpu))
-			return rttq_fail(err, -errno,
-					 "reading map group_counts: %s",
-					 strerror(errno));
+		ret = read_index(c, fd, gid, err);
+		if (ret)
+			return ret;
 		prev = prev_of(c, gid);
 		if (!prev)
 			return rttq_fail(err, -ENOMEM,
 					 "collector: no memory for a group");
-		sum_cpus(c);
 		if (!take_delta(c, prev))
 			continue;
 		format_group(&key, c->group_by, name, sizeof(name));
@@ -626,9 +634,12 @@ int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 		if (ret)
 			return ret;
 	}
-	if (errno != ENOENT)
+	if (c->group_by && errno != ENOENT)
 		return rttq_fail(err, -errno, "walking map group_ids: %s",
 				 strerror(errno));
+	memcpy(c->cur, c->all_cur, c->slots * sizeof(*c->cur));
+	if (take_delta(c, c->prev_all))
+		return fn("all", c->scratch, arg);
 	return 0;
 }
 

@@ -60,7 +60,8 @@ struct collector_opts {
 
 /*
  * Called once per group with a non-zero delta since the previous drain,
- * "all" first, then the groups in no particular order.
+ * the groups in no particular order, then "all" (the sum of every event,
+ * grouped or not) last.
  * @group: "all" or a key such as "raddr:10.0.0.2,rport:443" (fields in
  *         the order laddr, raddr, lport, rport; IPv6 as "raddr:fe80::1").
  * @delta: the new counts (valid only during the call).

@@ -2,11 +2,12 @@
 /*
  * Kernel side of rttq: on every established-state TCP segment received,
  * count the socket's smoothed RTT (srtt_us >> 3, microseconds) in a
- * log-linear bucket (common/buckets.h) of per-CPU cumulative counters, once
- * for the series "all" and once for the socket's group.  User space
- * (agent/collector.c) reads the counters and takes differences.  Which
- * group (or none, if filtered out) is worked out once per socket and kept
- * in sk storage, so a segment usually costs two per-CPU array updates.
+ * log-linear bucket (common/buckets.h) of per-CPU cumulative counters: the
+ * socket's group's, or index 0 for events in no group.  User space
+ * (agent/collector.c) reads the counters, takes differences and sums every
+ * index into "all".  Which group (or none, if filtered out) is worked out
+ * once per socket and kept in sk storage, so a segment usually costs one
+ * per-CPU array update.
  */
 #include <stdbool.h>
 #include <linux/types.h>
@@ -42,16 +43,9 @@ const volatile __u32 targ_raddr_mask[4];
  * follows --group-by), so the maps are declared by size, not by BTF type.
  * The defaults here are only what the object carries before that.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, RTTQ_VALUE_SIZE(BUCKET_SLOTS(BUCKET_SUB_BITS_DEFAULT)));
-} all_hist SEC(".maps");
-
 /*
- * Group key -> group id (index into group_counts), one entry per group
- * ever seen.  Ids come from gid_next and are never reused.
+ * Group key -> group id (index into group_counts, from 1), one entry per
+ * group ever seen.  Ids come from gid_next and are never reused.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -61,10 +55,13 @@ struct {
 	__uint(value_size, sizeof(__u32));
 } group_ids SEC(".maps");
 
-/* The counters of group id i at index i (max_entries = max_groups). */
+/*
+ * The counters of group id i at index i; index 0 counts the events of no
+ * group (no --group-by, or no room left).  max_entries = max_groups + 1.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1024);
+	__uint(max_entries, 1025);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, RTTQ_VALUE_SIZE(BUCKET_SLOTS(BUCKET_SUB_BITS_DEFAULT)));
 } group_counts SEC(".maps");
@@ -93,10 +90,10 @@ struct {
 	__type(value, __u64);
 } overflow SEC(".maps");
 
-/* Verdicts for a socket; anything else is gid + 1. */
+/* Verdicts for a socket; anything else is the group_counts index + 1. */
 #define RTTQ_VERDICT_UNKNOWN 0u            /* not worked out yet */
-#define RTTQ_VERDICT_ALL 0xfffffffdu       /* counted in "all" only */
-#define RTTQ_VERDICT_OVERFLOW 0xfffffffeu  /* "all" + overflow: no group room */
+#define RTTQ_VERDICT_ALL 1u                /* index 0: in "all" only */
+#define RTTQ_VERDICT_OVERFLOW 0xfffffffeu  /* index 0 + overflow: no room */
 #define RTTQ_VERDICT_SKIP 0xffffffffu      /* filtered out */
 
 /*
@@ -153,7 +150,7 @@ static __always_inline void count_overflow(void)
 }
 
 /*
- * The group id of @key, allocated on first sight.
+ * The group id of @key (1 .. max_groups), allocated on first sight.
  * @return gid + 1, or RTTQ_VERDICT_OVERFLOW when no id is left (@final
  * false when the failure may be transient and must not be remembered).
  */
@@ -172,6 +169,7 @@ static __always_inline __u32 group_of(const struct rttq_key *key,
 	gid = __sync_fetch_and_add(&gid_next, 1);
 	if (gid >= targ_max_groups)
 		return RTTQ_VERDICT_OVERFLOW;
+	gid += 1; /* index 0 is the events of no group */
 	/*
 	 * On -EEXIST another CPU inserted the key first and its id wins;
 	 * ours stays unused (and empty), which only costs one slot.
@@ -261,7 +259,7 @@ static __always_inline __u32 classify(const struct sock *sk, const bool direct,
 static __always_inline int handle(const struct sock *sk, const bool direct)
 {
 	const struct tcp_sock *tp;
-	__u32 srtt_us, zero = 0, *counts, *cached = NULL, verdict;
+	__u32 srtt_us, *counts, *cached = NULL, verdict;
 	bool final;
 
 	if (!sk)
@@ -298,14 +296,9 @@ static __always_inline int handle(const struct sock *sk, const bool direct)
 	if (verdict == RTTQ_VERDICT_SKIP)
 		return 0;
 
-	counts = bpf_map_lookup_elem(&all_hist, &zero);
-	if (counts)
-		count(counts, srtt_us);
-	if (verdict == RTTQ_VERDICT_ALL)
-		return 0;
 	if (verdict == RTTQ_VERDICT_OVERFLOW) {
 		count_overflow();
-		return 0;
+		verdict = RTTQ_VERDICT_ALL;
 	}
 	verdict -= 1;
 	counts = bpf_map_lookup_elem(&group_counts, &verdict);

@@ -37,16 +37,18 @@ struct rttq_key {
 #define RTTQ_BY_RPORT (1u << 3)
 
 /*
- * Values of "all_hist" and of each "group_counts" entry: BUCKET_SLOTS(g)
- * cumulative __u32 counters (buckets.h), one copy per CPU.  The loader
- * sizes the value for the g in use, and group_counts has --max-groups
- * entries reserved at load, so groups cost
+ * Values of each "group_counts" entry: BUCKET_SLOTS(g) cumulative __u32
+ * counters (buckets.h), one copy per CPU.  Index 0 counts the events of no
+ * group; "all" is the sum of every index.  The loader sizes the value for
+ * the g in use, and group_counts has --max-groups + 1 entries reserved at
+ * load, so groups cost
  *
- *     max_groups * BUCKET_SLOTS(g) * 4 bytes * possible CPUs
+ *     (max_groups + 1) * BUCKET_SLOTS(g) * 4 bytes * possible CPUs
  *
  * (3,584 bytes per group per CPU at the default g = 5, 13,312 at g = 7;
  * 3.5 MiB per CPU for 1,024 groups).  Per socket seen, sk storage holds a
- * __u32 verdict (gid + 1, or skip/all/overflow), freed with the socket.
+ * __u32 verdict (group_counts index + 1, or skip/overflow), freed with
+ * the socket.
  */
 #define RTTQ_VALUE_SIZE(slots) ((slots) * 4u)
 
