@@ -5,6 +5,9 @@
  * periods (common/series.h), and writes the closed periods and their hour and
  * day rollups to the store.  SIGTERM, SIGINT or --duration end it cleanly:
  * a last drain, the partial period and the rollups as they stand are written.
+ * With --spool DIR, records the store refuses overflow the in-memory queue
+ * into a checksummed file (agent/spool.h), replayed oldest first once the
+ * store answers, and whatever a stop cannot write waits there.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,6 +31,7 @@
 #include "numparse.h"
 #include "privileges.h"
 #include "series.h"
+#include "spool.h"
 #include "store.h"
 #include "tdigest.h"
 
@@ -36,6 +40,14 @@
  * newest are dropped, counted and reported (about a day of 1-minute base
  * records for 20 groups, or an hour for 300). */
 #define PENDING_MAX_BYTES (64u << 20)
+/* A failed write that took this long (the backend's own retries) is not
+ * repeated on every tick: the loop would spend the outage blocked in the
+ * store, and samples drained after a long block are attributed to one
+ * period.  Retry after RETRY_SLOW_MS instead. */
+#define SLOW_FAIL_MS 1000
+#define RETRY_SLOW_MS 10000
+/* SIGTERM: keep trying the store this long, then spool the rest. */
+#define STOP_FLUSH_MS 5000
 /* Ticks fire this long after each multiple of --interval, so a drain right
  * after a period boundary is attributed to the period that just ended. */
 #define TICK_MARGIN_MS 20
@@ -51,6 +63,8 @@ struct agent_opts {
 	uint32_t interval_s;
 	uint32_t period_s;
 	uint32_t duration_s; /* 0: until a signal */
+	const char *spool_dir; /* NULL: no spool */
+	uint32_t queue_max;    /* records in memory; 0: bytes bound only */
 	double compression;
 	struct collector_opts collector;
 	struct metrics_listen metrics; /* --metrics */
@@ -84,6 +98,10 @@ struct agent {
 	int64_t last_loss_report_ms;
 	bool verbose;            /* -v: log every write */
 	bool store_failing;      /* the last write failed */
+	int64_t retry_at_ms;     /* no write before this (slow failures) */
+	struct spool *spool;     /* NULL without --spool */
+	uint64_t all_records;    /* base-period records of group "all" */
+	uint64_t all_samples;    /* and their samples, for the stop line */
 	int exit_code;
 	struct pending pending;
 };
@@ -135,6 +153,8 @@ enum {
 	OPT_COMPRESSION,
 	OPT_DURATION,
 	OPT_METRICS,
+	OPT_SPOOL,
+	OPT_QUEUE_MAX,
 };
 
 static const struct option long_options[] = {
@@ -154,6 +174,8 @@ static const struct option long_options[] = {
 	{ "compression", required_argument, NULL, OPT_COMPRESSION },
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "spool", required_argument, NULL, OPT_SPOOL },
+	{ "queue-max", required_argument, NULL, OPT_QUEUE_MAX },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -189,6 +211,13 @@ static void usage(FILE *out)
 "  --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
 "                       ([V6]:PORT for IPv6; port 0: any free port, logged;\n"
 "                       \"off\": no endpoint) (default %s)\n"
+"  --spool DIR          when the store fails and the in-memory queue is full,\n"
+"                       or at a stop, keep records in DIR/%s,\n"
+"                       replayed in order when the store answers (default:\n"
+"                       none; records beyond the queue are dropped)\n"
+"  --queue-max N        records kept in memory while the store fails, beyond\n"
+"                       which they go to --spool or are dropped (default:\n"
+"                       no count bound; %u MiB of digests)\n"
 "  -v, --verbose        log every write and libbpf's debug output\n"
 "  -h, --help           show this help and exit\n"
 "\n"
@@ -197,7 +226,8 @@ static void usage(FILE *out)
 		1u << 20, COLLECTOR_MAX_GROUPS_DEFAULT, BUCKET_SUB_BITS_MIN,
 		BUCKET_SUB_BITS_MAX, BUCKET_SUB_BITS_DEFAULT,
 		TDIGEST_COMPRESSION_MIN, TDIGEST_COMPRESSION_MAX,
-		TDIGEST_COMPRESSION_DEFAULT, METRICS_LISTEN_DEFAULT);
+		TDIGEST_COMPRESSION_DEFAULT, METRICS_LISTEN_DEFAULT,
+		SPOOL_FILE_NAME, PENDING_MAX_BYTES >> 20);
 }
 
 /* numparse with the agent's log line on failure. */
@@ -360,6 +390,18 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 				return -EINVAL;
 			}
 			break;
+		case OPT_SPOOL:
+			if (!optarg[0]) {
+				log_msg("--spool: empty directory name");
+				return -EINVAL;
+			}
+			o->spool_dir = optarg;
+			break;
+		case OPT_QUEUE_MAX:
+			if (parse_u32("--queue-max", optarg, 1, UINT32_MAX,
+				      &o->queue_max))
+				return -EINVAL;
+			break;
 		case 'v':
 			o->collector.verbose = true;
 			break;
@@ -415,18 +457,21 @@ static void pending_release(struct pending *p)
 	p->cap = 0;
 }
 
+/* Copy @r into @p; -ENOBUFS when the bounds (@queue_max records, 0: none,
+ * and PENDING_MAX_BYTES) leave no room.  The count bound only applies while
+ * the store fails (@queue_max 0 otherwise): one period close may emit more
+ * records than it, and they are written within the tick. */
 static int pending_copy(struct pending *p, const struct store_record *r,
-			const char *host)
+			const char *host, uint32_t queue_max)
 {
 	size_t bytes = r->digest_len + strlen(r->group) + 1;
 	struct store_record *copy;
 	uint8_t *digest;
 	char *group;
 
-	if (p->bytes + bytes > PENDING_MAX_BYTES) {
-		p->dropped++;
-		return 0;
-	}
+	if (p->bytes + bytes > PENDING_MAX_BYTES ||
+	    (queue_max && p->n >= queue_max))
+		return -ENOBUFS;
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? 2 * p->cap : 64;
 
@@ -454,16 +499,53 @@ static int pending_copy(struct pending *p, const struct store_record *r,
 	return 0;
 }
 
+/* Move every pending record to the spool (oldest first, so the spool
+ * stays older than what is in memory). */
+static int spill_pending(struct agent *a)
+{
+	struct rttq_error err = { 0 };
+	size_t n = a->pending.n;
+	int rc;
+
+	if (!a->spool || n == 0)
+		return 0;
+	rc = spool_append(a->spool, a->pending.recs, n, &err);
+	if (rc) {
+		log_msg("%s", err.msg);
+		return rc;
+	}
+	if (a->verbose)
+		log_msg("spooled %zu records to %s (%llu there now)", n,
+			spool_path(a->spool),
+			(unsigned long long)spool_records(a->spool));
+	pending_clear(&a->pending);
+	return 0;
+}
+
 /* series_emit_fn: keep every closed record until a write succeeds. */
 static int keep_records(const struct store_record *recs, size_t n, void *arg)
 {
 	struct agent *a = arg;
+	uint32_t queue_max = a->store_failing ? a->opts->queue_max : 0;
 	size_t i;
 	int rc;
 
 	metrics_note_records(a->metrics, recs, n);
 	for (i = 0; i < n; i++) {
-		rc = pending_copy(&a->pending, &recs[i], a->opts->host);
+		if (recs[i].period_s == a->opts->period_s &&
+		    strcmp(recs[i].group, "all") == 0) {
+			a->all_records++;
+			a->all_samples += recs[i].count;
+		}
+		rc = pending_copy(&a->pending, &recs[i], a->opts->host,
+				  queue_max);
+		if (rc == -ENOBUFS && a->spool && spill_pending(a) == 0)
+			rc = pending_copy(&a->pending, &recs[i],
+					  a->opts->host, queue_max);
+		if (rc == -ENOBUFS) {
+			a->pending.dropped++;
+			continue;
+		}
 		if (rc) {
 			log_msg("out of memory keeping records: %zu of %zu lost",
 				n - i, n);
@@ -473,12 +555,53 @@ static int keep_records(const struct store_record *recs, size_t n, void *arg)
 	return 0;
 }
 
-/* Write everything pending in one store_put.  On failure the records stay
- * for the next tick. */
+struct replay_ctx {
+	struct agent *a;
+	struct rttq_error *err;
+};
+
+/* spool_batch_fn: one batch of spooled records to the store. */
+static int replay_batch(const struct store_record *recs, size_t n, void *arg)
+{
+	struct replay_ctx *c = arg;
+	int rc;
+
+	rc = store_put(c->a->store, recs, n, c->err);
+	metrics_note_store_write(c->a->metrics, n, rc, true);
+	return rc;
+}
+
+/* Report damage the spool skipped: the records in it are lost. */
+static void spool_damaged(const char *path, uint64_t offset, uint64_t bytes,
+			  void *arg)
+{
+	log_msg("spool %s: skipping %llu damaged bytes at offset %llu (torn or corrupt frame; CRC-32 mismatch)",
+		path, (unsigned long long)bytes, (unsigned long long)offset);
+}
+
+/* The spool, oldest first, before anything in memory (which is newer). */
+static int replay_spool(struct agent *a, struct rttq_error *err)
+{
+	struct replay_ctx c = { .a = a, .err = err };
+	uint64_t before = spool_records(a->spool);
+	int rc;
+
+	if (!before)
+		return 0;
+	rc = spool_replay(a->spool, replay_batch, &c, err);
+	if (!rc)
+		log_msg("spool %s: replayed %llu records", spool_path(a->spool),
+			(unsigned long long)before);
+	return rc;
+}
+
+/* Write the spool, then everything pending in one store_put.  On failure
+ * the records stay for a later tick. */
 static int write_pending(struct agent *a)
 {
 	struct rttq_error err = { 0 };
 	size_t n = a->pending.n;
+	int64_t t0 = now_ms();
 	int rc;
 
 	if (a->pending.dropped > a->pending_dropped_seen) {
@@ -488,15 +611,28 @@ static int write_pending(struct agent *a)
 			PENDING_MAX_BYTES >> 20);
 		a->pending_dropped_seen = a->pending.dropped;
 	}
-	if (n == 0)
+	if (n == 0 && spool_records(a->spool) == 0)
 		return 0;
-	rc = store_put(a->store, a->pending.recs, n, &err);
-	metrics_note_store_write(a->metrics, n, rc, a->store_failing);
+	if (a->store_failing && t0 < a->retry_at_ms)
+		return -EAGAIN;
+	rc = replay_spool(a, &err);
+	if (!rc && n) {
+		rc = store_put(a->store, a->pending.recs, n, &err);
+		metrics_note_store_write(a->metrics, n, rc, a->store_failing);
+	}
 	if (rc) {
+		int64_t took = now_ms() - t0;
+
 		if (!a->store_failing || a->verbose)
-			log_msg("store write failed: %s; keeping %zu records (%zu KiB) in memory, retrying every %u s (up to %u MiB)",
+			log_msg("store write failed: %s; keeping %zu records (%zu KiB) in memory%s%s, retrying every %u s (up to %u MiB)",
 				err.msg, n, a->pending.bytes >> 10,
-				a->opts->interval_s, PENDING_MAX_BYTES >> 20);
+				a->spool ? ", then in " : "",
+				a->spool ? spool_path(a->spool) : "",
+				took >= SLOW_FAIL_MS ? RETRY_SLOW_MS / 1000 :
+						       a->opts->interval_s,
+				PENDING_MAX_BYTES >> 20);
+		a->retry_at_ms = took >= SLOW_FAIL_MS ? now_ms() + RETRY_SLOW_MS :
+							0;
 		a->store_failing = true;
 		return rc;
 	}
@@ -616,6 +752,7 @@ static void fill_health(struct metrics_health *h, void *arg)
 	h->pending_records = a->pending.n;
 	h->pending_bytes = a->pending.bytes;
 	h->pending_dropped = a->pending.dropped;
+	h->spool_records = a->spool ? (int64_t)spool_records(a->spool) : -1;
 	h->prog_fd = collector_prog_fd(a->collector);
 }
 
@@ -675,11 +812,11 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(a->base);
 }
 
-/* Last drain, partial period and rollups; one more try if the store is
- * still failing, then report what could not be written. */
+/* Last drain, partial period and rollups; tries until STOP_FLUSH_MS, then
+ * spools what could not be written (or, without --spool, reports it). */
 static int shut_down(struct agent *a)
 {
-	int64_t at_ms = now_ms();
+	int64_t at_ms = now_ms(), deadline_ms = at_ms + STOP_FLUSH_MS;
 	int rc;
 
 	drain_and_close(a, at_ms);
@@ -688,14 +825,25 @@ static int shut_down(struct agent *a)
 	if (rc)
 		log_msg("closing the partial period failed: %s",
 			strerror(-rc));
-	if (write_pending(a) != 0) {
-		sleep(1);
-		if (write_pending(a) != 0) {
+	a->retry_at_ms = 0;
+	while (write_pending(a) != 0) {
+		if (now_ms() + 1000 >= deadline_ms) {
+			if (a->spool && spill_pending(a) == 0) {
+				log_msg("stopped; %llu records left in the spool %s for the next start",
+					(unsigned long long)spool_records(a->spool),
+					spool_path(a->spool));
+				return rc ? 1 : 0;
+			}
 			log_msg("exiting with %zu records not written",
 				a->pending.n);
 			return 1;
 		}
+		sleep(1);
+		a->retry_at_ms = 0;
 	}
+	log_msg("stopped; all records written (%llu base-period records of group \"all\", %llu samples)",
+		(unsigned long long)a->all_records,
+		(unsigned long long)a->all_samples);
 	return rc ? 1 : 0;
 }
 
@@ -742,6 +890,17 @@ int main(int argc, char **argv)
 	if (store_open(opts.store_url, &a.store, &err)) {
 		log_msg("cannot open the store: %s", err.msg);
 		goto cleanup;
+	}
+	if (opts.spool_dir) {
+		if (spool_open(opts.spool_dir, spool_damaged, &a, &a.spool,
+			       &err)) {
+			log_msg("%s", err.msg);
+			goto cleanup;
+		}
+		if (spool_records(a.spool))
+			log_msg("spool %s: %llu records from an earlier run, replaying them when the store answers",
+				spool_path(a.spool),
+				(unsigned long long)spool_records(a.spool));
 	}
 	if (collector_open(&opts.collector, &a.collector, &err)) {
 		log_msg("%s", err.msg);
@@ -793,6 +952,7 @@ int main(int argc, char **argv)
 	 * up to a whole second so a start 0.4 s into a period marks it partial. */
 	a.last_drain_ms = now_ms();
 	series_table_tick(a.series, ms_to_s(a.last_drain_ms + 999));
+	write_pending(&a); /* an earlier run's spool */
 	schedule_tick(&a);
 
 	if (event_base_dispatch(a.base) < 0) {
@@ -800,8 +960,6 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	a.exit_code = shut_down(&a);
-	if (a.exit_code == 0)
-		log_msg("stopped; all records written");
 
 cleanup:
 	if (stop_ev)
@@ -819,5 +977,6 @@ cleanup:
 	store_close(a.store);
 	series_table_free(a.series);
 	pending_release(&a.pending);
+	spool_close(a.spool);
 	return a.exit_code;
 }
