@@ -525,7 +525,8 @@ static int run(sqlite3_stmt *q)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-static int bind_record(sqlite3_stmt *q, const struct store_record *r)
+/* Parameters 1..4 of both write statements: the record's key. */
+static int bind_key(sqlite3_stmt *q, const struct store_record *r)
 {
 	int rc;
 
@@ -536,6 +537,14 @@ static int bind_record(sqlite3_stmt *q, const struct store_record *r)
 		rc = sqlite3_bind_int64(q, 3, r->period_s);
 	if (!rc)
 		rc = sqlite3_bind_int64(q, 4, r->start_s);
+	return rc;
+}
+
+static int bind_record(sqlite3_stmt *q, const struct store_record *r)
+{
+	int rc;
+
+	rc = bind_key(q, r);
 	if (!rc)
 		rc = sqlite3_bind_int64(q, 5, r->periods);
 	if (!rc)
@@ -559,13 +568,7 @@ static int put_series(sqlite3_stmt *q, const struct store_record *r)
 {
 	int rc;
 
-	rc = sqlite3_bind_text(q, 1, r->host, -1, SQLITE_STATIC);
-	if (!rc)
-		rc = sqlite3_bind_text(q, 2, r->group, -1, SQLITE_STATIC);
-	if (!rc)
-		rc = sqlite3_bind_int64(q, 3, r->period_s);
-	if (!rc)
-		rc = sqlite3_bind_int64(q, 4, r->start_s);
+	rc = bind_key(q, r);
 	if (!rc)
 		rc = run(q);
 	sqlite3_clear_bindings(q);

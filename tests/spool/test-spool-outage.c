@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Outage test: the real rttq-agent writes to dynalite while loopback
- * traffic runs; dynalite is stopped for 25 s and restarted on the same
+ * traffic runs; dynalite is stopped for 30 s and restarted on the same
  * LevelDB directory and port.  The agent must spill to its --spool, replay
  * it, and at SIGTERM have written every base record of group "all" exactly
  * once: the store holds as many records and samples as the agent closed.
@@ -34,7 +34,7 @@
 
 #define HOST "spool-outage"
 #define PERIOD_S 5
-#define OUTAGE_S 25
+#define OUTAGE_S 30
 
 static int failures;
 
