@@ -248,14 +248,24 @@ static bool has_text(const char *s)
 	return s && *s;
 }
 
-/* The scope fields every step after the canonical request needs. */
-static int check_scope(const struct sigv4_params *p, struct rttq_error *err)
+/* What every step needs: parameters with a well-formed timestamp. */
+static int check_params(const struct sigv4_params *p, struct rttq_error *err)
 {
 	if (!p)
 		return rttq_fail(err, -EINVAL, "sigv4: no signing parameters");
 	if (!is_timestamp(p->timestamp))
 		return rttq_fail(err, -EINVAL,
 				 "sigv4: timestamp must be UTC YYYYMMDDTHHMMSSZ");
+	return 0;
+}
+
+/* The scope fields every step after the canonical request needs. */
+static int check_scope(const struct sigv4_params *p, struct rttq_error *err)
+{
+	int rc = check_params(p, err);
+
+	if (rc)
+		return rc;
 	if (!is_scope_word(p->region))
 		return rttq_fail(err, -EINVAL,
 				 "sigv4: region is empty or holds a space, '/', ',' or '='");
@@ -281,11 +291,8 @@ static int check_request(const struct sigv4_request *req,
 
 	if (!req)
 		return rttq_fail(err, -EINVAL, "sigv4: no request");
-	if (!p)
-		return rttq_fail(err, -EINVAL, "sigv4: no signing parameters");
-	if (!is_timestamp(p->timestamp))
-		return rttq_fail(err, -EINVAL,
-				 "sigv4: timestamp must be UTC YYYYMMDDTHHMMSSZ");
+	if (check_params(p, err))
+		return -EINVAL;
 	if (!is_token(req->method))
 		return rttq_fail(err, -EINVAL,
 				 "sigv4: method is empty or not an HTTP token");
