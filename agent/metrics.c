@@ -65,10 +65,6 @@ struct metrics {
 	uint64_t groups_dropped_samples;
 	uint64_t drains;
 	uint64_t drain_errors;
-	uint64_t store_writes;
-	uint64_t store_write_errors;
-	uint64_t store_retries;
-	uint64_t store_records;
 };
 
 /* -------------------------------------------------------------------------
@@ -307,21 +303,6 @@ void metrics_note_drain(struct metrics *m, int rc)
 		m->drain_errors++;
 }
 
-void metrics_note_store_write(struct metrics *m, size_t records, int rc,
-			      bool retry)
-{
-	if (!m)
-		return;
-	if (retry)
-		m->store_retries++;
-	if (rc) {
-		m->store_write_errors++;
-		return;
-	}
-	m->store_writes++;
-	m->store_records += records;
-}
-
 /* -------------------------------------------------------------------------
  * Exposition (text format 0.0.4)
  * ------------------------------------------------------------------------- */
@@ -540,15 +521,15 @@ static void put_health(struct evbuffer *b, const struct metrics *m)
 		m->groups_dropped_samples);
 	put_u64(b, "rttq_store_writes_total", "counter",
 		"Successful store writes (one per batch of records).",
-		m->store_writes);
+		h.store_writes);
 	put_u64(b, "rttq_store_write_errors_total", "counter",
 		"Store writes that failed (their records stay pending).",
-		m->store_write_errors);
+		h.store_write_errors);
 	put_u64(b, "rttq_store_retries_total", "counter",
 		"Store writes that retried records of a failed write.",
-		m->store_retries);
+		h.store_retries);
 	put_u64(b, "rttq_store_records_written_total", "counter",
-		"Records written to the store.", m->store_records);
+		"Records written to the store.", h.store_records);
 	put_u64(b, "rttq_agent_pending_records", "gauge",
 		"Records in memory waiting for the store.", h.pending_records);
 	put_u64(b, "rttq_agent_pending_bytes", "gauge",

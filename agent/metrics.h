@@ -51,6 +51,10 @@ struct metrics_health {
 	size_t pending_bytes;      /* their digest and group bytes */
 	uint64_t pending_dropped;  /* records refused: pending bound reached */
 	int64_t spool_records;     /* records in an on-disk spool; -1: none */
+	uint64_t store_writes;     /* successful store writes (batches) */
+	uint64_t store_write_errors; /* failed ones */
+	uint64_t store_retries;    /* writes retrying a failed write's records */
+	uint64_t store_records;    /* records written */
 	int prog_fd;               /* the BPF program (bpf_stats); -1: none */
 };
 
@@ -119,13 +123,5 @@ void metrics_note_records(struct metrics *m, const struct store_record *recs,
 
 /** metrics_note_drain() - count a drain; @rc < 0 counts it as failed. */
 void metrics_note_drain(struct metrics *m, int rc);
-
-/**
- * metrics_note_store_write() - count one store_put of @records records.
- * @rc: its result (non-zero: failed).
- * @retry: the previous write had failed (this one retries its records).
- */
-void metrics_note_store_write(struct metrics *m, size_t records, int rc,
-			      bool retry);
 
 #endif /* RTTQ_METRICS_H */

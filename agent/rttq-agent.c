@@ -5,9 +5,11 @@
  * periods (common/series.h), and writes the closed periods and their hour and
  * day rollups to the store.  SIGTERM, SIGINT or --duration end it cleanly:
  * a last drain, the partial period and the rollups as they stand are written.
- * With --spool DIR, records the store refuses overflow the in-memory queue
- * into a checksummed file (agent/spool.h), replayed oldest first once the
- * store answers, and whatever a stop cannot write waits there.
+ * Store writes happen on their own thread (agent/writer.h), so a slow or
+ * unreachable store never delays a drain.  With --spool DIR, records the
+ * store refuses overflow the in-memory queue into a checksummed file
+ * (agent/spool.h), replayed oldest first once the store answers, and
+ * whatever a stop cannot write waits there.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,6 +29,7 @@
 #include "buckets.h"
 #include "collector.h"
 #include "hist.h"
+#include "log.h"
 #include "metrics.h"
 #include "numparse.h"
 #include "privileges.h"
@@ -34,18 +37,9 @@
 #include "spool.h"
 #include "store.h"
 #include "tdigest.h"
+#include "writer.h"
 
 #define INTERVAL_DEFAULT_S 5
-/* Records kept in memory while the store refuses writes: beyond this the
- * newest are dropped, counted and reported (about a day of 1-minute base
- * records for 20 groups, or an hour for 300). */
-#define PENDING_MAX_BYTES (64u << 20)
-/* A failed write that took this long (the backend's own retries) is not
- * repeated on every tick: the loop would spend the outage blocked in the
- * store, and samples drained after a long block are attributed to one
- * period.  Retry after RETRY_SLOW_MS instead. */
-#define SLOW_FAIL_MS 1000
-#define RETRY_SLOW_MS 10000
 /* SIGTERM: keep trying the store this long, then spool the rest. */
 #define STOP_FLUSH_MS 5000
 /* Ticks fire this long after each multiple of --interval, so a drain right
@@ -73,16 +67,6 @@ struct agent_opts {
 					* it is fatal */
 };
 
-/* Records handed over by the series table and not yet written: the copies
- * survive a store outage until the next successful write. */
-struct pending {
-	struct store_record *recs; /* group and digest owned, host borrowed */
-	size_t n;
-	size_t cap;
-	size_t bytes;              /* digest and group bytes held */
-	uint64_t dropped;          /* records refused: bound reached */
-};
-
 struct agent {
 	const struct agent_opts *opts;
 	struct event_base *base;
@@ -94,29 +78,14 @@ struct agent {
 	int64_t last_drain_ms;   /* end of the previous drain window */
 	uint64_t overflow_seen;  /* collector_overflow() last reported */
 	uint64_t dropped_seen;   /* series_table_dropped() last reported */
-	uint64_t pending_dropped_seen;
 	int64_t last_loss_report_ms;
 	bool verbose;            /* -v: log every write */
-	bool store_failing;      /* the last write failed */
-	int64_t retry_at_ms;     /* no write before this (slow failures) */
 	struct spool *spool;     /* NULL without --spool */
+	struct writer *writer;   /* owns store and spool once started */
 	uint64_t all_records;    /* base-period records of group "all" */
 	uint64_t all_samples;    /* and their samples, for the stop line */
 	int exit_code;
-	struct pending pending;
 };
-
-RTTQ_PRINTF(1, 2)
-static void log_msg(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("rttq-agent: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static int64_t now_ms(void)
 {
@@ -227,7 +196,7 @@ static void usage(FILE *out)
 		BUCKET_SUB_BITS_MAX, BUCKET_SUB_BITS_DEFAULT,
 		TDIGEST_COMPRESSION_MIN, TDIGEST_COMPRESSION_MAX,
 		TDIGEST_COMPRESSION_DEFAULT, METRICS_LISTEN_DEFAULT,
-		SPOOL_FILE_NAME, PENDING_MAX_BYTES >> 20);
+		SPOOL_FILE_NAME, WRITER_MAX_BYTES >> 20);
 }
 
 /* numparse with the agent's log line on failure. */
@@ -238,7 +207,7 @@ static int parse_u32(const char *flag, const char *text, uint32_t min,
 	uint64_t v;
 
 	if (numparse_uint(flag, text, min, max, &v, &err)) {
-		log_msg("%s", err.msg);
+		agent_log("%s", err.msg);
 		return -EINVAL;
 	}
 	*out = (uint32_t)v;
@@ -251,7 +220,7 @@ static int parse_double(const char *flag, const char *text, double min,
 	struct rttq_error err = { 0 };
 
 	if (numparse_real(flag, text, min, max, out, &err)) {
-		log_msg("%s", err.msg);
+		agent_log("%s", err.msg);
 		return -EINVAL;
 	}
 	return 0;
@@ -276,7 +245,7 @@ static int parse_attach(const char *text)
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		if (strcmp(text, modes[i]) == 0)
 			return 0;
-	log_msg("--attach: \"%s\" is not one of fentry, tp_btf, raw_tp, kprobe",
+	agent_log("--attach: \"%s\" is not one of fentry, tp_btf, raw_tp, kprobe",
 		text);
 	return -EINVAL;
 }
@@ -293,14 +262,14 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		switch (c) {
 		case OPT_STORE:
 			if (!optarg[0]) {
-				log_msg("--store: empty URL");
+				agent_log("--store: empty URL");
 				return -EINVAL;
 			}
 			o->store_url = optarg;
 			break;
 		case OPT_HOST:
 			if (!optarg[0] || strlen(optarg) >= sizeof(o->host)) {
-				log_msg("--host: name must be 1..%zu bytes",
+				agent_log("--host: name must be 1..%zu bytes",
 					sizeof(o->host) - 1);
 				return -EINVAL;
 			}
@@ -315,7 +284,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 			if (parse_u32("--period", optarg, 1, 3600, &v))
 				return -EINVAL;
 			if (!series_period_valid(v)) {
-				log_msg("--period: %u s does not divide one hour (3600 s); try 1, 5, 10, 60, 300",
+				agent_log("--period: %u s does not divide one hour (3600 s); try 1, 5, 10, 60, 300",
 					v);
 				return -EINVAL;
 			}
@@ -325,7 +294,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 			if (collector_parse_group_by(optarg,
 						     &o->collector.group_by,
 						     &err)) {
-				log_msg("--group-by: %s", err.msg);
+				agent_log("--group-by: %s", err.msg);
 				return -EINVAL;
 			}
 			break;
@@ -344,7 +313,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 							 &o->collector.laddr :
 							 &o->collector.raddr,
 						 &err)) {
-				log_msg("%s: %s",
+				agent_log("%s: %s",
 					c == OPT_LADDR ? "--laddr" : "--raddr",
 					err.msg);
 				return -EINVAL;
@@ -386,13 +355,13 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 			o->metrics_given = true;
 			if (o->metrics_on &&
 			    metrics_parse_listen(optarg, &o->metrics, &err)) {
-				log_msg("--metrics: %s", err.msg);
+				agent_log("--metrics: %s", err.msg);
 				return -EINVAL;
 			}
 			break;
 		case OPT_SPOOL:
 			if (!optarg[0]) {
-				log_msg("--spool: empty directory name");
+				agent_log("--spool: empty directory name");
 				return -EINVAL;
 			}
 			o->spool_dir = optarg;
@@ -414,17 +383,17 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		}
 	}
 	if (optind < argc) {
-		log_msg("unexpected argument \"%s\"", argv[optind]);
+		agent_log("unexpected argument \"%s\"", argv[optind]);
 		return -EINVAL;
 	}
 	if (o->interval_s > o->period_s) {
-		log_msg("--interval: %u s is longer than --period (%u s)",
+		agent_log("--interval: %u s is longer than --period (%u s)",
 			o->interval_s, o->period_s);
 		return -EINVAL;
 	}
 	if (!o->host[0]) {
 		if (gethostname(o->host, sizeof(o->host)) != 0 || !o->host[0]) {
-			log_msg("--host: cannot read the host name (%s); pass --host",
+			agent_log("--host: cannot read the host name (%s); pass --host",
 				strerror(errno));
 			return -EINVAL;
 		}
@@ -434,215 +403,37 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 }
 
 /* -------------------------------------------------------------------------
- * Pending records and store writes
+ * Handing records to the writer
  * ------------------------------------------------------------------------- */
 
-static void pending_clear(struct pending *p)
-{
-	size_t i;
-
-	for (i = 0; i < p->n; i++) {
-		free((char *)p->recs[i].group);
-		free((uint8_t *)p->recs[i].digest);
-	}
-	p->n = 0;
-	p->bytes = 0;
-}
-
-static void pending_release(struct pending *p)
-{
-	pending_clear(p);
-	free(p->recs);
-	p->recs = NULL;
-	p->cap = 0;
-}
-
-/* Copy @r into @p; -ENOBUFS when the bounds (@queue_max records, 0: none,
- * and PENDING_MAX_BYTES) leave no room.  The count bound only applies while
- * the store fails (@queue_max 0 otherwise): one period close may emit more
- * records than it, and they are written within the tick. */
-static int pending_copy(struct pending *p, const struct store_record *r,
-			const char *host, uint32_t queue_max)
-{
-	size_t bytes = r->digest_len + strlen(r->group) + 1;
-	struct store_record *copy;
-	uint8_t *digest;
-	char *group;
-
-	if (p->bytes + bytes > PENDING_MAX_BYTES ||
-	    (queue_max && p->n >= queue_max))
-		return -ENOBUFS;
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 64;
-
-		copy = realloc(p->recs, cap * sizeof(*copy));
-		if (!copy)
-			return -ENOMEM;
-		p->recs = copy;
-		p->cap = cap;
-	}
-	group = strdup(r->group);
-	digest = malloc(r->digest_len ? r->digest_len : 1);
-	if (!group || !digest) {
-		free(group);
-		free(digest);
-		return -ENOMEM;
-	}
-	if (r->digest_len)
-		memcpy(digest, r->digest, r->digest_len);
-	copy = &p->recs[p->n++];
-	*copy = *r;
-	copy->host = host;
-	copy->group = group;
-	copy->digest = digest;
-	p->bytes += bytes;
-	return 0;
-}
-
-/* Move every pending record to the spool (oldest first, so the spool
- * stays older than what is in memory). */
-static int spill_pending(struct agent *a)
-{
-	struct rttq_error err = { 0 };
-	size_t n = a->pending.n;
-	int rc;
-
-	if (!a->spool || n == 0)
-		return 0;
-	rc = spool_append(a->spool, a->pending.recs, n, &err);
-	if (rc) {
-		log_msg("%s", err.msg);
-		return rc;
-	}
-	if (a->verbose)
-		log_msg("spooled %zu records to %s (%llu there now)", n,
-			spool_path(a->spool),
-			(unsigned long long)spool_records(a->spool));
-	pending_clear(&a->pending);
-	return 0;
-}
-
-/* series_emit_fn: keep every closed record until a write succeeds. */
-static int keep_records(const struct store_record *recs, size_t n, void *arg)
+/* series_emit_fn: one close's records to the writer thread. */
+static int submit_records(const struct store_record *recs, size_t n,
+			  void *arg)
 {
 	struct agent *a = arg;
-	uint32_t queue_max = a->store_failing ? a->opts->queue_max : 0;
-	size_t i;
 	int rc;
 
 	metrics_note_records(a->metrics, recs, n);
-	for (i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (recs[i].period_s == a->opts->period_s &&
 		    strcmp(recs[i].group, "all") == 0) {
 			a->all_records++;
 			a->all_samples += recs[i].count;
 		}
-		rc = pending_copy(&a->pending, &recs[i], a->opts->host,
-				  queue_max);
-		if (rc == -ENOBUFS && a->spool && spill_pending(a) == 0)
-			rc = pending_copy(&a->pending, &recs[i],
-					  a->opts->host, queue_max);
-		if (rc == -ENOBUFS) {
-			a->pending.dropped++;
-			continue;
-		}
-		if (rc) {
-			log_msg("out of memory keeping records: %zu of %zu lost",
-				n - i, n);
-			return rc;
-		}
 	}
-	return 0;
-}
-
-struct replay_ctx {
-	struct agent *a;
-	struct rttq_error *err;
-};
-
-/* spool_batch_fn: one batch of spooled records to the store. */
-static int replay_batch(const struct store_record *recs, size_t n, void *arg)
-{
-	struct replay_ctx *c = arg;
-	int rc;
-
-	rc = store_put(c->a->store, recs, n, c->err);
-	metrics_note_store_write(c->a->metrics, n, rc, true);
-	return rc;
+	rc = writer_submit(a->writer, recs, n);
+	if (rc == -ENOMEM)
+		agent_log("out of memory handing %zu records to the writer", n);
+	/* -ENOBUFS is counted and reported by the writer. */
+	return rc == -ENOMEM ? rc : 0;
 }
 
 /* Report damage the spool skipped: the records in it are lost. */
 static void spool_damaged(const char *path, uint64_t offset, uint64_t bytes,
 			  void *arg)
 {
-	log_msg("spool %s: skipping %llu damaged bytes at offset %llu (torn or corrupt frame; CRC-32 mismatch)",
-		path, (unsigned long long)bytes, (unsigned long long)offset);
-}
-
-/* The spool, oldest first, before anything in memory (which is newer). */
-static int replay_spool(struct agent *a, struct rttq_error *err)
-{
-	struct replay_ctx c = { .a = a, .err = err };
-	uint64_t before = spool_records(a->spool);
-	int rc;
-
-	if (!before)
-		return 0;
-	rc = spool_replay(a->spool, replay_batch, &c, err);
-	if (!rc)
-		log_msg("spool %s: replayed %llu records", spool_path(a->spool),
-			(unsigned long long)before);
-	return rc;
-}
-
-/* Write the spool, then everything pending in one store_put.  On failure
- * the records stay for a later tick. */
-static int write_pending(struct agent *a)
-{
-	struct rttq_error err = { 0 };
-	size_t n = a->pending.n;
-	int64_t t0 = now_ms();
-	int rc;
-
-	if (a->pending.dropped > a->pending_dropped_seen) {
-		log_msg("%llu records dropped: more than %u MiB waiting for the store",
-			(unsigned long long)(a->pending.dropped -
-					     a->pending_dropped_seen),
-			PENDING_MAX_BYTES >> 20);
-		a->pending_dropped_seen = a->pending.dropped;
-	}
-	if (n == 0 && spool_records(a->spool) == 0)
-		return 0;
-	if (a->store_failing && t0 < a->retry_at_ms)
-		return -EAGAIN;
-	rc = replay_spool(a, &err);
-	if (!rc && n) {
-		rc = store_put(a->store, a->pending.recs, n, &err);
-		metrics_note_store_write(a->metrics, n, rc, a->store_failing);
-	}
-	if (rc) {
-		int64_t took = now_ms() - t0;
-
-		if (!a->store_failing || a->verbose)
-			log_msg("store write failed: %s; keeping %zu records (%zu KiB) in memory%s%s, retrying every %u s (up to %u MiB)",
-				err.msg, n, a->pending.bytes >> 10,
-				a->spool ? ", then in " : "",
-				a->spool ? spool_path(a->spool) : "",
-				took >= SLOW_FAIL_MS ? RETRY_SLOW_MS / 1000 :
-						       a->opts->interval_s,
-				PENDING_MAX_BYTES >> 20);
-		a->retry_at_ms = took >= SLOW_FAIL_MS ? now_ms() + RETRY_SLOW_MS :
-							0;
-		a->store_failing = true;
-		return rc;
-	}
-	if (a->store_failing)
-		log_msg("store write recovered: %zu records written", n);
-	else if (a->verbose)
-		log_msg("wrote %zu records", n);
-	a->store_failing = false;
-	pending_clear(&a->pending);
-	return 0;
+	agent_log("spool %s: skipping %llu damaged bytes at offset %llu (torn or corrupt frame; CRC-32 mismatch)",
+		  path, (unsigned long long)bytes, (unsigned long long)offset);
 }
 
 /* -------------------------------------------------------------------------
@@ -665,7 +456,7 @@ static int add_group(const char *group, const struct hist *delta, void *arg)
 	if (rc == -ENOSPC)
 		return 0; /* counted; reported after the drain */
 	if (rc)
-		log_msg("group %s: cannot add samples: %s", group,
+		agent_log("group %s: cannot add samples: %s", group,
 			strerror(-rc));
 	return rc == -ENOMEM ? rc : 0;
 }
@@ -683,11 +474,11 @@ static void report_losses(struct agent *a, int64_t at_ms, bool final)
 		return;
 	a->last_loss_report_ms = at_ms;
 	if (overflow > a->overflow_seen)
-		log_msg("%llu RTT samples found no room for a group key in the kernel (--max-groups %u)",
+		agent_log("%llu RTT samples found no room for a group key in the kernel (--max-groups %u)",
 			(unsigned long long)(overflow - a->overflow_seen),
 			a->opts->collector.max_groups);
 	if (dropped > a->dropped_seen)
-		log_msg("%llu RTT samples refused: more than %u groups active (--max-groups)",
+		agent_log("%llu RTT samples refused: more than %u groups active (--max-groups)",
 			(unsigned long long)(dropped - a->dropped_seen),
 			a->opts->collector.max_groups);
 	a->overflow_seen = overflow;
@@ -712,17 +503,16 @@ static void drain_and_close(struct agent *a, int64_t at_ms)
 	rc = collector_drain(a->collector, add_group, &d, &err);
 	metrics_note_drain(a->metrics, rc);
 	if (rc < 0)
-		log_msg("drain failed: %s", err.msg[0] ? err.msg : strerror(-rc));
+		agent_log("drain failed: %s", err.msg[0] ? err.msg : strerror(-rc));
 	else
 		a->last_drain_ms = at_ms;
 
 	rc = series_table_tick(a->series, ms_to_s(at_ms));
 	if (rc)
-		log_msg("closing period failed: %s (retrying next tick)",
+		agent_log("closing period failed: %s (retrying next tick)",
 			strerror(-rc));
 
 	report_losses(a, at_ms, false);
-	write_pending(a);
 }
 
 /* Arm the tick for the next multiple of the interval (plus a margin). */
@@ -744,15 +534,22 @@ static void schedule_tick(struct agent *a)
 static void fill_health(struct metrics_health *h, void *arg)
 {
 	const struct agent *a = arg;
+	struct writer_stats ws = { .spool_records = -1 };
 
 	h->attach = collector_attach_mode(a->collector);
 	h->groups = series_table_groups(a->series);
 	h->overflow = collector_overflow(a->collector);
 	h->series_dropped = series_table_dropped(a->series);
-	h->pending_records = a->pending.n;
-	h->pending_bytes = a->pending.bytes;
-	h->pending_dropped = a->pending.dropped;
-	h->spool_records = a->spool ? (int64_t)spool_records(a->spool) : -1;
+	if (a->writer)
+		writer_get_stats(a->writer, &ws);
+	h->pending_records = ws.pending_records;
+	h->pending_bytes = ws.pending_bytes;
+	h->pending_dropped = ws.dropped;
+	h->spool_records = ws.spool_records;
+	h->store_writes = ws.writes;
+	h->store_write_errors = ws.write_errors;
+	h->store_retries = ws.retries;
+	h->store_records = ws.records_written;
 	h->prog_fd = collector_prog_fd(a->collector);
 }
 
@@ -778,14 +575,14 @@ static int start_metrics(struct agent *a)
 		return 0;
 	rc = metrics_new(a->base, &cfg, &a->metrics, &err);
 	if (rc && !o->metrics_given && rc != -ENOMEM) {
-		log_msg("%s; running without it", err.msg);
+		agent_log("%s; running without it", err.msg);
 		return 0;
 	}
 	if (rc) {
-		log_msg("%s", err.msg);
+		agent_log("%s", err.msg);
 		return rc;
 	}
-	log_msg("metrics at http://%s%s%s:%u/metrics",
+	agent_log("metrics at http://%s%s%s:%u/metrics",
 		strchr(o->metrics.addr, ':') ? "[" : "", o->metrics.addr,
 		strchr(o->metrics.addr, ':') ? "]" : "",
 		metrics_port(a->metrics));
@@ -805,10 +602,10 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	struct agent *a = arg;
 
 	if (what & EV_SIGNAL)
-		log_msg("%s: writing the partial period and stopping",
+		agent_log("%s: writing the partial period and stopping",
 			strsignal((int)fd));
 	else
-		log_msg("--duration reached: writing the partial period and stopping");
+		agent_log("--duration reached: writing the partial period and stopping");
 	event_base_loopbreak(a->base);
 }
 
@@ -816,35 +613,31 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
  * spools what could not be written (or, without --spool, reports it). */
 static int shut_down(struct agent *a)
 {
-	int64_t at_ms = now_ms(), deadline_ms = at_ms + STOP_FLUSH_MS;
+	int64_t at_ms = now_ms();
+	struct writer_stats ws;
 	int rc;
 
 	drain_and_close(a, at_ms);
 	report_losses(a, at_ms, true);
 	rc = series_table_flush(a->series, ms_to_s(at_ms));
 	if (rc)
-		log_msg("closing the partial period failed: %s",
-			strerror(-rc));
-	a->retry_at_ms = 0;
-	while (write_pending(a) != 0) {
-		if (now_ms() + 1000 >= deadline_ms) {
-			if (a->spool && spill_pending(a) == 0) {
-				log_msg("stopped; %llu records left in the spool %s for the next start",
-					(unsigned long long)spool_records(a->spool),
-					spool_path(a->spool));
-				return rc ? 1 : 0;
-			}
-			log_msg("exiting with %zu records not written",
-				a->pending.n);
-			return 1;
-		}
-		sleep(1);
-		a->retry_at_ms = 0;
+		agent_log("closing the partial period failed: %s",
+			  strerror(-rc));
+	switch (writer_stop(a->writer, STOP_FLUSH_MS)) {
+	case WRITER_ALL_WRITTEN:
+		agent_log("stopped; all records written (%llu base-period records of group \"all\", %llu samples)",
+			  (unsigned long long)a->all_records,
+			  (unsigned long long)a->all_samples);
+		return rc ? 1 : 0;
+	case WRITER_SPOOLED:
+		writer_get_stats(a->writer, &ws);
+		agent_log("stopped; %lld records left in the spool %s for the next start",
+			  (long long)ws.spool_records, spool_path(a->spool));
+		return rc ? 1 : 0;
+	default:
+		agent_log("stopped with records not written (no --spool)");
+		return 1;
 	}
-	log_msg("stopped; all records written (%llu base-period records of group \"all\", %llu samples)",
-		(unsigned long long)a->all_records,
-		(unsigned long long)a->all_samples);
-	return rc ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -879,40 +672,40 @@ int main(int argc, char **argv)
 		.sub_bits = opts.collector.sub_bits,
 		.compression = opts.compression,
 		.max_groups = opts.collector.max_groups,
-		.emit = keep_records,
+		.emit = submit_records,
 		.emit_arg = &a,
 	};
 	if (series_table_new(&scfg, &a.series, &err)) {
-		log_msg("%s", err.msg);
+		agent_log("%s", err.msg);
 		goto cleanup;
 	}
 	/* The store first: a typo in --store should not cost a BPF load. */
 	if (store_open(opts.store_url, &a.store, &err)) {
-		log_msg("cannot open the store: %s", err.msg);
+		agent_log("cannot open the store: %s", err.msg);
 		goto cleanup;
 	}
 	if (opts.spool_dir) {
 		if (spool_open(opts.spool_dir, spool_damaged, &a, &a.spool,
 			       &err)) {
-			log_msg("%s", err.msg);
+			agent_log("%s", err.msg);
 			goto cleanup;
 		}
 		if (spool_records(a.spool))
-			log_msg("spool %s: %llu records from an earlier run, replaying them when the store answers",
+			agent_log("spool %s: %llu records from an earlier run, replaying them when the store answers",
 				spool_path(a.spool),
 				(unsigned long long)spool_records(a.spool));
 	}
 	if (collector_open(&opts.collector, &a.collector, &err)) {
-		log_msg("%s", err.msg);
+		agent_log("%s", err.msg);
 		goto cleanup;
 	}
-	log_msg("attached via %s; host %s, period %u s, drain every %u s, writing to %s",
+	agent_log("attached via %s; host %s, period %u s, drain every %u s, writing to %s",
 		collector_attach_mode(a.collector), opts.host, opts.period_s,
 		opts.interval_s, opts.store_url);
 
 	a.base = event_base_new();
 	if (!a.base) {
-		log_msg("cannot create the event loop");
+		agent_log("cannot create the event loop");
 		goto cleanup;
 	}
 	a.tick_ev = evtimer_new(a.base, on_tick, &a);
@@ -920,7 +713,7 @@ int main(int argc, char **argv)
 	sigint_ev = evsignal_new(a.base, SIGINT, on_stop, &a);
 	if (!a.tick_ev || !sigterm_ev || !sigint_ev ||
 	    event_add(sigterm_ev, NULL) || event_add(sigint_ev, NULL)) {
-		log_msg("cannot register the timer and signal events");
+		agent_log("cannot register the timer and signal events");
 		goto cleanup;
 	}
 	if (start_metrics(&a))
@@ -930,7 +723,7 @@ int main(int argc, char **argv)
 
 		stop_ev = evtimer_new(a.base, on_stop, &a);
 		if (!stop_ev || evtimer_add(stop_ev, &tv)) {
-			log_msg("cannot register the --duration timer");
+			agent_log("cannot register the --duration timer");
 			goto cleanup;
 		}
 	}
@@ -942,21 +735,38 @@ int main(int argc, char **argv)
 
 		if (privileges_drop_for_drain(collector_prog_fd(a.collector),
 					      line, sizeof(line), &err)) {
-			log_msg("cannot drop privileges: %s", err.msg);
+			agent_log("cannot drop privileges: %s", err.msg);
 			goto cleanup;
 		}
-		log_msg("%s", line);
+		agent_log("%s", line);
+	}
+	/* After the drop: capabilities are per thread, and the writer must
+	 * not keep what the loop gave up.  It replays an earlier run's spool
+	 * as soon as the store answers. */
+	{
+		struct writer_config wcfg = {
+			.store = a.store,
+			.spool = a.spool,
+			.host = opts.host,
+			.queue_max = opts.queue_max,
+			.retry_ms = opts.interval_s * 1000,
+			.verbose = a.verbose,
+		};
+
+		if (writer_start(&wcfg, &a.writer, &err)) {
+			agent_log("%s", err.msg);
+			goto cleanup;
+		}
 	}
 
 	/* Observation starts now (the kernel counts from the attach), rounded
 	 * up to a whole second so a start 0.4 s into a period marks it partial. */
 	a.last_drain_ms = now_ms();
 	series_table_tick(a.series, ms_to_s(a.last_drain_ms + 999));
-	write_pending(&a); /* an earlier run's spool */
 	schedule_tick(&a);
 
 	if (event_base_dispatch(a.base) < 0) {
-		log_msg("event loop failed");
+		agent_log("event loop failed");
 		goto cleanup;
 	}
 	a.exit_code = shut_down(&a);
@@ -973,10 +783,10 @@ cleanup:
 	metrics_free(a.metrics);
 	if (a.base)
 		event_base_free(a.base);
+	writer_free(a.writer); /* before the store and spool it writes */
 	collector_close(a.collector);
 	store_close(a.store);
 	series_table_free(a.series);
-	pending_release(&a.pending);
 	spool_close(a.spool);
 	return a.exit_code;
 }
