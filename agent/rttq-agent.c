@@ -59,6 +59,7 @@ struct agent_opts {
 	uint32_t duration_s; /* 0: until a signal */
 	const char *spool_dir; /* NULL: no spool */
 	uint32_t queue_max;    /* records in memory; 0: bytes bound only */
+	uint32_t spool_max_mib; /* spool file bound */
 	double compression;
 	struct collector_opts collector;
 	struct metrics_listen metrics; /* --metrics */
@@ -124,6 +125,7 @@ enum {
 	OPT_METRICS,
 	OPT_SPOOL,
 	OPT_QUEUE_MAX,
+	OPT_SPOOL_MAX,
 };
 
 static const struct option long_options[] = {
@@ -145,6 +147,7 @@ static const struct option long_options[] = {
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "spool", required_argument, NULL, OPT_SPOOL },
 	{ "queue-max", required_argument, NULL, OPT_QUEUE_MAX },
+	{ "spool-max", required_argument, NULL, OPT_SPOOL_MAX },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -187,6 +190,8 @@ static void usage(FILE *out)
 "  --queue-max N        records kept in memory while the store fails, beyond\n"
 "                       which they go to --spool or are dropped (default:\n"
 "                       no count bound; %u MiB of digests)\n"
+"  --spool-max MIB      largest spool file, 1..%u MiB; beyond it the newest\n"
+"                       records are dropped and counted (default %u)\n"
 "  -v, --verbose        log every write and libbpf's debug output\n"
 "  -h, --help           show this help and exit\n"
 "\n"
@@ -196,7 +201,8 @@ static void usage(FILE *out)
 		BUCKET_SUB_BITS_MAX, BUCKET_SUB_BITS_DEFAULT,
 		TDIGEST_COMPRESSION_MIN, TDIGEST_COMPRESSION_MAX,
 		TDIGEST_COMPRESSION_DEFAULT, METRICS_LISTEN_DEFAULT,
-		SPOOL_FILE_NAME, WRITER_MAX_BYTES >> 20);
+		SPOOL_FILE_NAME, WRITER_MAX_BYTES >> 20, SPOOL_MAX_MIB_LIMIT,
+		SPOOL_MAX_MIB_DEFAULT);
 }
 
 /* numparse with the agent's log line on failure. */
@@ -369,6 +375,11 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		case OPT_QUEUE_MAX:
 			if (parse_u32("--queue-max", optarg, 1, UINT32_MAX,
 				      &o->queue_max))
+				return -EINVAL;
+			break;
+		case OPT_SPOOL_MAX:
+			if (parse_u32("--spool-max", optarg, 1,
+				      SPOOL_MAX_MIB_LIMIT, &o->spool_max_mib))
 				return -EINVAL;
 			break;
 		case 'v':
@@ -647,6 +658,7 @@ int main(int argc, char **argv)
 		.interval_s = INTERVAL_DEFAULT_S,
 		.period_s = SERIES_PERIOD_DEFAULT_S,
 		.compression = TDIGEST_COMPRESSION_DEFAULT,
+		.spool_max_mib = SPOOL_MAX_MIB_DEFAULT,
 		.collector = {
 			.sub_bits = BUCKET_SUB_BITS_DEFAULT,
 			.max_groups = COLLECTOR_MAX_GROUPS_DEFAULT,
@@ -685,8 +697,9 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	if (opts.spool_dir) {
-		if (spool_open(opts.spool_dir, spool_damaged, &a, &a.spool,
-			       &err)) {
+		if (spool_open(opts.spool_dir,
+			       (uint64_t)opts.spool_max_mib << 20, spool_damaged,
+			       &a, &a.spool, &err)) {
 			agent_log("%s", err.msg);
 			goto cleanup;
 		}

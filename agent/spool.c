@@ -70,6 +70,7 @@ struct spool {
 	char *tmp_path; /* DIR/rttq-agent.spool.tmp */
 	int fd;         /* O_APPEND */
 	uint64_t records;
+	uint64_t max_bytes; /* 0: no bound */
 	spool_damage_fn damage;
 	void *damage_arg;
 };
@@ -411,8 +412,8 @@ static int keep_tail(struct spool *sp, const uint8_t *buf, size_t size,
  * Public API
  * ------------------------------------------------------------------------- */
 
-int spool_open(const char *dir, spool_damage_fn damage, void *damage_arg,
-	       struct spool **out, struct rttq_error *err)
+int spool_open(const char *dir, uint64_t max_bytes, spool_damage_fn damage,
+	       void *damage_arg, struct spool **out, struct rttq_error *err)
 {
 	struct spool *sp;
 	size_t n;
@@ -428,6 +429,7 @@ int spool_open(const char *dir, spool_damage_fn damage, void *damage_arg,
 	if (!sp)
 		return rttq_fail(err, -ENOMEM, "spool: out of memory");
 	sp->fd = -1;
+	sp->max_bytes = max_bytes;
 	sp->damage = damage;
 	sp->damage_arg = damage_arg;
 	n = strlen(dir) + sizeof("/" SPOOL_FILE_NAME ".tmp");
@@ -498,6 +500,12 @@ int spool_append(struct spool *sp, const struct store_record *recs, size_t n,
 	if (fstat(sp->fd, &st) != 0) {
 		rc = -errno;
 		goto out;
+	}
+	if (sp->max_bytes && (uint64_t)st.st_size + total > sp->max_bytes) {
+		free(buf);
+		return rttq_fail(err, -EFBIG, "spool %s: full (%.1f MiB, --spool-max): %zu records not spooled",
+				 sp->path, (double)sp->max_bytes / (1 << 20),
+				 n);
 	}
 	rc = write_all(sp->fd, buf, total);
 	if (!rc && fdatasync(sp->fd) != 0)

@@ -15,6 +15,10 @@
 
 #define SPOOL_FILE_NAME "rttq-agent.spool"
 #define SPOOL_BATCH_MAX 500 /* records handed to one replay callback */
+/* Bound on the file (--spool-max, MiB): a long outage must not fill the
+ * disk.  1 GiB holds ~3 days of 1-minute records for 1,000 groups. */
+#define SPOOL_MAX_MIB_DEFAULT 1024
+#define SPOOL_MAX_MIB_LIMIT (1u << 20)
 
 struct spool;
 struct store_record;
@@ -34,6 +38,8 @@ typedef void (*spool_damage_fn)(const char *path, uint64_t offset,
  * spool_open() - open (creating DIR and the file when missing) the spool in
  * @dir and count the intact records it holds.
  * @dir: the directory; created with mode 0700 when missing (not parents).
+ * @max_bytes: appends that would make the file larger fail (0: no bound);
+ *       a file already larger (a lower bound than last run) is kept whole.
  * @damage: told about damaged stretches found while counting; may be NULL.
  * @damage_arg: passed to @damage.
  * @out: receives the spool.
@@ -42,8 +48,8 @@ typedef void (*spool_damage_fn)(const char *path, uint64_t offset,
  * @return 0, -EINVAL (empty @dir), the errno of mkdir/open/fstat (-EACCES,
  *         -ENOTDIR, -EROFS, ...), -ENOMEM.
  */
-int spool_open(const char *dir, spool_damage_fn damage, void *damage_arg,
-	       struct spool **out, struct rttq_error *err);
+int spool_open(const char *dir, uint64_t max_bytes, spool_damage_fn damage,
+	       void *damage_arg, struct spool **out, struct rttq_error *err);
 
 /** spool_close() - close; NULL does nothing.  The file stays. */
 void spool_close(struct spool *sp);
@@ -56,6 +62,7 @@ void spool_close(struct spool *sp);
  * @err: filled on failure.
  *
  * @return 0, -EINVAL (a host, group or digest too long for a frame),
+ *         -EFBIG (the file would pass max_bytes: nothing appended),
  *         -ENOSPC / -EIO or another errno of write/fdatasync; a failed
  *         append is cut back to the previous end so no torn frame stays.
  */

@@ -51,6 +51,7 @@ struct writer {
 	/* The writer thread's only: */
 	struct reclist queue;
 	bool failing;              /* the last write failed */
+	bool spill_failing;        /* the last spill failed (logged once) */
 	int64_t retry_at_ms;       /* no write before this, monotonic */
 };
 
@@ -213,9 +214,12 @@ static int spill_queue(struct writer *w)
 		return w->cfg.spool ? 0 : -ENOENT;
 	rc = spool_append(w->cfg.spool, w->queue.recs, n, &err);
 	if (rc) {
-		agent_log("%s", err.msg);
+		if (!w->spill_failing)
+			agent_log("%s", err.msg);
+		w->spill_failing = true;
 		return rc;
 	}
+	w->spill_failing = false;
 	if (w->cfg.verbose)
 		agent_log("spooled %zu records to %s (%llu there now)", n,
 			  spool_path(w->cfg.spool),

@@ -169,7 +169,7 @@ static void test_empty(const char *root)
 	int rc;
 
 	snprintf(dir, sizeof(dir), "%s/new", root);
-	rc = spool_open(dir, on_damage, &s, &sp, &err);
+	rc = spool_open(dir, 0, on_damage, &s, &sp, &err);
 	CHECK(rc == 0, "open %s: %s", dir, err.msg);
 	if (rc)
 		return;
@@ -195,13 +195,13 @@ static void test_round_trip(const char *root)
 
 	snprintf(dir, sizeof(dir), "%s/rt", root);
 	snprintf(path, sizeof(path), "%s/%s", dir, SPOOL_FILE_NAME);
-	CHECK(spool_open(dir, on_damage, &s, &sp, &err) == 0, "open: %s", err.msg);
+	CHECK(spool_open(dir, 0, on_damage, &s, &sp, &err) == 0, "open: %s", err.msg);
 	if (!sp)
 		return;
 	append_range(sp, 0, 3);
 	spool_close(sp);
 
-	CHECK(spool_open(dir, on_damage, &s, &sp, &err) == 0, "reopen: %s",
+	CHECK(spool_open(dir, 0, on_damage, &s, &sp, &err) == 0, "reopen: %s",
 	      err.msg);
 	if (!sp)
 		return;
@@ -229,7 +229,7 @@ static void test_round_trip(const char *root)
 	spool_close(sp);
 
 	memset(&s, 0, sizeof(s));
-	CHECK(spool_open(dir, on_damage, &s, &sp, &err) == 0, "reopen: %s",
+	CHECK(spool_open(dir, 0, on_damage, &s, &sp, &err) == 0, "reopen: %s",
 	      err.msg);
 	if (!sp)
 		return;
@@ -275,7 +275,7 @@ static void test_damage(const char *root)
 
 	snprintf(dir, sizeof(dir), "%s/dmg", root);
 	snprintf(path, sizeof(path), "%s/%s", dir, SPOOL_FILE_NAME);
-	CHECK(spool_open(dir, NULL, NULL, &sp, &err) == 0, "open: %s", err.msg);
+	CHECK(spool_open(dir, 0, NULL, NULL, &sp, &err) == 0, "open: %s", err.msg);
 	if (!sp)
 		return;
 	for (unsigned int i = 0; i < 6; i++) {
@@ -300,7 +300,7 @@ static void test_damage(const char *root)
 		patch(path, ends[2] + 4, len, 4);
 	}
 
-	CHECK(spool_open(dir, on_damage, &s, &sp, &err) == 0, "open damaged: %s",
+	CHECK(spool_open(dir, 0, on_damage, &s, &sp, &err) == 0, "open damaged: %s",
 	      err.msg);
 	if (!sp)
 		return;
@@ -337,6 +337,54 @@ static void test_damage(const char *root)
 	spool_close(sp);
 }
 
+/* --spool-max: an append that would pass the bound fails whole with
+ * -EFBIG and a message naming the file; what was there stays intact. */
+static void test_bound(const char *root)
+{
+	struct rttq_error err = { 0 };
+	struct seen s = { 0 };
+	struct spool *sp = NULL;
+	struct rec_buf b;
+	struct store_record r = make_rec(0, &b);
+	unsigned int want[64];
+	char dir[512], path[600];
+	long long three, before;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/bound", root);
+	snprintf(path, sizeof(path), "%s/%s", dir, SPOOL_FILE_NAME);
+	/* The size of three frames, then a bound that holds exactly them. */
+	CHECK(spool_open(dir, 0, NULL, NULL, &sp, &err) == 0, "open: %s", err.msg);
+	if (!sp)
+		return;
+	append_range(sp, 0, 3);
+	three = file_size(path);
+	spool_close(sp);
+	CHECK(truncate(path, 0) == 0, "truncate %s", path);
+
+	CHECK(spool_open(dir, (uint64_t)three, NULL, NULL, &sp, &err) == 0,
+	      "open bounded: %s", err.msg);
+	if (!sp)
+		return;
+	append_range(sp, 0, 3);
+	before = file_size(path);
+	rc = spool_append(sp, &r, 1, &err);
+	printf("bounded spool: %s\n", err.msg);
+	CHECK(rc == -EFBIG && strstr(err.msg, path) && strstr(err.msg, "--spool-max"),
+	      "append past the bound: %d \"%s\"", rc, err.msg);
+	CHECK(file_size(path) == before && spool_records(sp) == 3,
+	      "refused append changed the file: %lld bytes, %llu records",
+	      (long long)file_size(path), (unsigned long long)spool_records(sp));
+	CHECK(spool_replay(sp, on_batch, &s, &err) == 0, "replay: %s", err.msg);
+	for (unsigned int i = 0; i < 3; i++)
+		want[i] = i;
+	expect_ids(&s, want, 3, "bounded spool");
+	/* Replayed: room again. */
+	CHECK(spool_append(sp, &r, 1, &err) == 0, "append after replay: %s",
+	      err.msg);
+	spool_close(sp);
+}
+
 /* Unusable directories fail with the path and the errno's text. */
 static void test_bad_dir(const char *root)
 {
@@ -351,13 +399,13 @@ static void test_bad_dir(const char *root)
 	if (fd >= 0)
 		close(fd);
 	snprintf(dir, sizeof(dir), "%s/sub", file);
-	rc = spool_open(dir, NULL, NULL, &sp, &err);
+	rc = spool_open(dir, 0, NULL, NULL, &sp, &err);
 	printf("spool under a file: %s\n", err.msg);
 	CHECK(rc == -ENOTDIR && !sp, "open under a file returned %d", rc);
 	CHECK(strstr(err.msg, dir) && strstr(err.msg, strerror(ENOTDIR)),
 	      "message \"%s\" does not name %s and the cause", err.msg, dir);
 
-	rc = spool_open("", NULL, NULL, &sp, &err);
+	rc = spool_open("", 0, NULL, NULL, &sp, &err);
 	CHECK(rc == -EINVAL && strstr(err.msg, "--spool"),
 	      "empty name: %d \"%s\"", rc, err.msg);
 
@@ -367,13 +415,13 @@ static void test_bad_dir(const char *root)
 	if (geteuid() != 0) {
 		snprintf(dir, sizeof(dir), "%s/ro", root);
 		CHECK(mkdir(dir, 0500) == 0, "mkdir %s", dir);
-		rc = spool_open(dir, NULL, NULL, &sp, &err);
+		rc = spool_open(dir, 0, NULL, NULL, &sp, &err);
 		printf("read-only directory: %s\n", err.msg);
 		CHECK(rc == -EACCES && strstr(err.msg, SPOOL_FILE_NAME) &&
 			      strstr(err.msg, strerror(EACCES)),
 		      "read-only dir: %d \"%s\"", rc, err.msg);
 	} else {
-		rc = spool_open("/proc/rttq-spool-test", NULL, NULL, &sp, &err);
+		rc = spool_open("/proc/rttq-spool-test", 0, NULL, NULL, &sp, &err);
 		printf("directory in /proc: %s\n", err.msg);
 		CHECK(rc < 0 && !sp && strstr(err.msg, "/proc/rttq-spool-test"),
 		      "/proc dir: %d \"%s\"", rc, err.msg);
@@ -388,6 +436,7 @@ int main(void)
 	test_empty(root);
 	test_round_trip(root);
 	test_damage(root);
+	test_bound(root);
 	test_bad_dir(root);
 	remove_dir(root);
 	if (failures) {
