@@ -26,6 +26,7 @@ struct ddb {
 	struct aws_config cfg; /* own copy: refreshed credentials land here */
 	unsigned int max_attempts;
 	unsigned int timeout_ms;
+	int64_t deadline_ms;   /* CLOCK_MONOTONIC; 0: none */
 	uint64_t rng; /* xorshift64 state for the jitter */
 	struct ddb_stats stats;
 };
@@ -81,6 +82,25 @@ void ddb_set_retry(struct ddb *d, unsigned int max_attempts,
 {
 	d->max_attempts = max_attempts ? max_attempts : 1;
 	d->timeout_ms = timeout_ms ? timeout_ms : DDB_TIMEOUT_MS;
+}
+
+void ddb_set_deadline(struct ddb *d, int64_t deadline_ms)
+{
+	d->deadline_ms = deadline_ms > 0 ? deadline_ms : 0;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds before the deadline (<= 0: passed); INT64_MAX without one. */
+static int64_t time_left(const struct ddb *d)
+{
+	return d->deadline_ms ? d->deadline_ms - mono_ms() : INT64_MAX;
 }
 
 const struct ddb_stats *ddb_stats(const struct ddb *d)
@@ -196,8 +216,8 @@ static void error_fields(const char *body, char *type, size_t type_len,
  * ------------------------------------------------------------------------ */
 
 static int send_signed(struct ddb *d, const char *op, const char *body,
-		       size_t body_len, struct http_response *resp,
-		       struct rttq_error *err)
+		       size_t body_len, unsigned int timeout_ms,
+		       struct http_response *resp, struct rttq_error *err)
 {
 	char target[96], stamp[SIGV4_TIMESTAMP_LEN + 1];
 	struct sigv4_credentials creds;
@@ -249,7 +269,7 @@ static int send_signed(struct ddb *d, const char *op, const char *body,
 						      sig.add[i].value };
 	send_hdr[n++] = (struct http_header){ "Authorization", sig.authorization };
 	ret = http_client_request(d->http, "POST", "/", send_hdr, n, body,
-				  body_len, d->timeout_ms, resp, err);
+				  body_len, timeout_ms, resp, err);
 	sigv4_signed_release(&sig);
 	return ret;
 }
@@ -288,7 +308,11 @@ unsigned int ddb_backoff(struct ddb *d, unsigned int retry, bool throttled)
 {
 	unsigned int pause = backoff_ms(d, throttled ? DDB_THROTTLE_BASE_MS :
 					DDB_BACKOFF_BASE_MS, retry);
+	int64_t left = time_left(d);
 
+	/* Past the deadline the next call fails at once: no use waiting. */
+	if (pause > left)
+		pause = left > 0 ? (unsigned int)left : 0;
 	d->stats.backoff_ms += pause;
 	sleep_ms(pause);
 	return pause;
@@ -307,17 +331,41 @@ int ddb_call(struct ddb *d, const char *op, const char *body,
 	char type[128] = "", msg[256] = "", parse_err[128];
 	struct http_response resp = { 0 };
 	enum outcome outcome = OUTCOME_FATAL;
+	unsigned int attempt;
+	bool late = false; /* stopped by the deadline */
 	int ret = 0;
 
 	if (reply)
 		*reply = NULL;
 	d->stats.calls++;
-	for (unsigned int attempt = 0; attempt < d->max_attempts; attempt++) {
-		if (attempt)
-			ddb_backoff(d, attempt - 1, outcome == OUTCOME_THROTTLED);
+	for (attempt = 0; attempt < d->max_attempts; attempt++) {
+		int64_t left;
+
+		if (attempt) {
+			unsigned int pause = backoff_ms(
+				d, outcome == OUTCOME_THROTTLED ?
+					   DDB_THROTTLE_BASE_MS :
+					   DDB_BACKOFF_BASE_MS,
+				attempt - 1);
+
+			if (pause >= time_left(d)) {
+				late = true;
+				break;
+			}
+			d->stats.backoff_ms += pause;
+			sleep_ms(pause);
+		}
+		left = time_left(d);
+		if (left <= 0) {
+			late = true;
+			break;
+		}
 		d->stats.attempts++;
 		http_response_release(&resp);
-		ret = send_signed(d, op, body, body_len, &resp, err);
+		ret = send_signed(d, op, body, body_len,
+				  left < d->timeout_ms ? (unsigned int)left :
+							 d->timeout_ms,
+				  &resp, err);
 		if (ret) {
 			d->stats.transport_errors++;
 			if (!transport_retryable(ret))
@@ -336,9 +384,13 @@ int ddb_call(struct ddb *d, const char *op, const char *body,
 		if (outcome == OUTCOME_OK || outcome == OUTCOME_FATAL)
 			break;
 	}
+	if (attempt == 0 && late)
+		return rttq_fail(err, -ETIMEDOUT,
+				 "DynamoDB %s: deadline passed before the first attempt",
+				 op);
 	if (ret) /* transport failure on the last attempt */
-		return rttq_error_prefix(err, "DynamoDB %s (after %u attempts)",
-					 op, d->max_attempts);
+		return rttq_error_prefix(err, "DynamoDB %s (after %u attempts%s)",
+					 op, attempt, late ? ", deadline reached" : "");
 	if (outcome != OUTCOME_OK) {
 		int code = outcome == OUTCOME_THROTTLED ? -EBUSY :
 			   outcome == OUTCOME_TRANSIENT ? -EIO :
@@ -349,6 +401,7 @@ int ddb_call(struct ddb *d, const char *op, const char *body,
 				type[0] ? type : "(no error type)",
 				msg[0] ? ": " : "", msg,
 				outcome == OUTCOME_FATAL ? "" :
+				late ? " (still failing at the deadline)" :
 				" (still failing after the last retry)");
 		http_response_release(&resp);
 		return ret;

@@ -65,6 +65,16 @@ RTTQ_API void ddb_free(struct ddb *d);
 RTTQ_API void ddb_set_retry(struct ddb *d, unsigned int max_attempts,
 			    unsigned int timeout_ms);
 
+/**
+ * ddb_set_deadline() - bound the time of every later call, retries and
+ * backoff included: a call stops retrying when the next attempt could not
+ * start before @p deadline_ms, each attempt's timeout is cut to the time
+ * left, and a call that starts after it fails at once with -ETIMEDOUT.
+ * @param d the client.
+ * @param deadline_ms CLOCK_MONOTONIC milliseconds; 0 removes the bound.
+ */
+RTTQ_API void ddb_set_deadline(struct ddb *d, int64_t deadline_ms);
+
 /** ddb_stats() - what the client has done so far. */
 RTTQ_API const struct ddb_stats *ddb_stats(const struct ddb *d);
 

@@ -5,6 +5,7 @@
  * 500 InternalServerError, a dropped connection, or (for BatchWriteItem)
  * every item back as UnprocessedItems.  Every record must still arrive
  * exactly as written, and the client must have retried and backed off.
+ * A deadline bounds the retries against an endpoint that refuses.
  * Usage: test-dynamo-faults DYNALITE_DIR
  */
 #undef NDEBUG
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "aws_config.h"
@@ -290,6 +292,66 @@ static void read_back(const char *endpoint, const struct store_record *want)
 	store_close(st);
 }
 
+/* A loopback port nobody listens on: connections are refused. */
+static int closed_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	      getsockname(fd, (struct sockaddr *)&a, &len) == 0, "bind");
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/*
+ * A deadline bounds a call against a dead endpoint (what the agent's
+ * writer sets at a stop): retries stop when the next attempt could not
+ * start in time, and a call after the deadline fails without sending.
+ */
+static void test_deadline(void)
+{
+	const char *body = "{\"TableName\":\"faults\"}";
+	struct rttq_error err = { 0 };
+	const struct ddb_stats *s;
+	struct aws_config cfg;
+	struct ddb *ddb = NULL;
+	struct timespec ts;
+	char endpoint[64];
+	uint64_t attempts;
+	int ret;
+
+	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d",
+		 closed_port());
+	CHECK(aws_config_load("dynamodb", "us-east-1", endpoint, &cfg, &err) == 0,
+	      "%s", err.msg);
+	CHECK(ddb_new(&cfg, &ddb, &err) == 0, "%s", err.msg);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ddb_set_deadline(ddb, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+				      400);
+	ret = ddb_call(ddb, "DescribeTable", body, strlen(body), NULL, &err);
+	s = ddb_stats(ddb);
+	printf("dead endpoint, 400 ms deadline: %d \"%s\"; %" PRIu64
+	       " attempts, %" PRIu64 " ms backing off\n", ret, err.msg,
+	       s->attempts, s->backoff_ms);
+	CHECK(ret == -ECONNREFUSED && strstr(err.msg, "deadline reached"),
+	      "call to a dead endpoint: %d %s", ret, err.msg);
+	CHECK(s->attempts < DDB_MAX_ATTEMPTS && s->backoff_ms <= 400,
+	      "%" PRIu64 " attempts, %" PRIu64 " ms of backoff within a 400 ms deadline",
+	      s->attempts, s->backoff_ms);
+	/* Past the deadline nothing is sent. */
+	attempts = s->attempts;
+	ddb_set_deadline(ddb, 1);
+	ret = ddb_call(ddb, "DescribeTable", body, strlen(body), NULL, &err);
+	CHECK(ret == -ETIMEDOUT && s->attempts == attempts &&
+	      strstr(err.msg, "deadline"), "call after the deadline: %d %s", ret,
+	      err.msg);
+	ddb_free(ddb);
+	aws_config_release(&cfg);
+}
+
 int main(int argc, char **argv)
 {
 	static struct store_record recs[N_RECORDS];
@@ -305,6 +367,7 @@ int main(int argc, char **argv)
 	CHECK(argc == 2, "usage: %s DYNALITE_DIR", argv[0]);
 	CHECK(mkdtemp(tmpdir), "mkdtemp");
 	dynalite_env(tmpdir);
+	test_deadline();
 	CHECK(dynalite_install(argv[1]) == 0, "dynalite not installed");
 	CHECK(dynalite_start(&server, argv[1], NULL, NULL) == 0, "dynalite did not start");
 	proxy_start();
