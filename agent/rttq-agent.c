@@ -753,6 +753,12 @@ int main(int argc, char **argv)
 		}
 		agent_log("%s", line);
 	}
+	/* Observation starts now (the kernel counts from the attach), rounded
+	 * up to a whole second so a start 0.4 s into a period marks it
+	 * partial.  No group has samples yet: this tick emits nothing. */
+	a.last_drain_ms = now_ms();
+	series_table_tick(a.series, ms_to_s(a.last_drain_ms + 999));
+
 	/* After the drop: capabilities are per thread, and the writer must
 	 * not keep what the loop gave up.  It replays an earlier run's spool
 	 * as soon as the store answers. */
@@ -763,6 +769,7 @@ int main(int argc, char **argv)
 			.host = opts.host,
 			.queue_max = opts.queue_max,
 			.retry_ms = opts.interval_s * 1000,
+			.first_start_s = series_table_open_start(a.series),
 			.verbose = a.verbose,
 		};
 
@@ -772,10 +779,6 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* Observation starts now (the kernel counts from the attach), rounded
-	 * up to a whole second so a start 0.4 s into a period marks it partial. */
-	a.last_drain_ms = now_ms();
-	series_table_tick(a.series, ms_to_s(a.last_drain_ms + 999));
 	schedule_tick(&a);
 
 	if (event_base_dispatch(a.base) < 0) {

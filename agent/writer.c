@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "partial_merge.h"
 #include "spool.h"
 #include "store.h"
 #include "writer.h"
@@ -27,6 +28,7 @@
 
 struct reclist {
 	struct store_record *recs; /* group and digest owned, host borrowed */
+	bool *checked;             /* per record: partial merge looked at */
 	size_t n;
 	size_t cap;
 	size_t bytes;              /* digest and group bytes held */
@@ -95,6 +97,7 @@ static void reclist_release(struct reclist *l)
 {
 	reclist_clear(l);
 	free(l->recs);
+	free(l->checked);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -102,6 +105,7 @@ static void reclist_release(struct reclist *l)
 static int reclist_grow(struct reclist *l)
 {
 	struct store_record *v;
+	bool *c;
 	size_t cap;
 
 	if (l->n < l->cap)
@@ -111,6 +115,10 @@ static int reclist_grow(struct reclist *l)
 	if (!v)
 		return -ENOMEM;
 	l->recs = v;
+	c = realloc(l->checked, cap * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	l->checked = c;
 	l->cap = cap;
 	return 0;
 }
@@ -134,6 +142,7 @@ static int reclist_copy(struct reclist *l, const struct store_record *r,
 	}
 	if (r->digest_len)
 		memcpy(digest, r->digest, r->digest_len);
+	l->checked[l->n] = false;
 	copy = &l->recs[l->n++];
 	*copy = *r;
 	copy->host = host;
@@ -148,6 +157,7 @@ static int reclist_move(struct reclist *l, const struct store_record *r)
 {
 	if (reclist_grow(l))
 		return -ENOMEM;
+	l->checked[l->n] = false;
 	l->recs[l->n++] = *r;
 	l->bytes += record_bytes(r);
 	return 0;
@@ -292,6 +302,40 @@ static int replay_spool(struct writer *w, struct rttq_error *err)
 	return rc;
 }
 
+/*
+ * The partial records of the period the agent started in may meet the
+ * partial record an earlier run wrote when it stopped in that period.
+ * Each is merged once, before its first write, so a retry after a write
+ * that half succeeded never merges it twice.  (One spilled to the spool
+ * before it could be checked is written as is.)
+ */
+static int merge_earlier_run(struct writer *w, struct rttq_error *err)
+{
+	struct reclist *q = &w->queue;
+
+	for (size_t i = 0; i < q->n; i++) {
+		struct store_record *r = &q->recs[i];
+		size_t len = r->digest_len;
+		bool merged;
+		int rc;
+
+		if (q->checked[i] || r->start_s != w->cfg.first_start_s ||
+		    r->periods != 0 || r->periods_total != 1)
+			continue;
+		rc = partial_merge_stored(w->cfg.store, r, &merged, err);
+		if (rc == -EBADMSG)
+			agent_log("%s; writing over it", err->msg);
+		else if (rc)
+			return rc;
+		else if (merged)
+			agent_log("group %s: merged the partial period an earlier run wrote (%llu samples together)",
+				  r->group, (unsigned long long)r->count);
+		q->bytes = q->bytes - len + r->digest_len;
+		q->checked[i] = true;
+	}
+	return 0;
+}
+
 /* Replay the spool, then write the queue in one store_put.  On failure
  * everything stays where it was for the next try. */
 static int write_queue(struct writer *w)
@@ -303,6 +347,8 @@ static int write_queue(struct writer *w)
 	if (n == 0 && spooled(w) == 0)
 		return 0;
 	rc = replay_spool(w, &err);
+	if (!rc)
+		rc = merge_earlier_run(w, &err);
 	if (!rc && n) {
 		rc = store_put(w->cfg.store, w->queue.recs, n, &err);
 		note_write(w, n, rc, w->failing);

@@ -39,6 +39,9 @@ struct writer_config {
 	uint32_t queue_max;    /* records held while the store fails; 0: the
 				* byte bound only */
 	uint32_t retry_ms;     /* wait after a failed write before the next */
+	int64_t first_start_s; /* base period the agent started in: its
+				* partial records are merged with an earlier
+				* run's (agent/partial_merge.h); -1: none */
 	bool verbose;          /* log every write and spill */
 };
 

@@ -10,7 +10,10 @@
  * A third run locks the database for 9 s mid-run: the agent must keep the
  * records it could not write and write them once the lock is gone.
  *
- * Usage: test-agent-run RTTQ_AGENT duration|sigterm|storefail|errors
+ * A restart within a period: the second run's partial record of that
+ * period must hold the samples of both runs, not replace the first's.
+ *
+ * Usage: test-agent-run RTTQ_AGENT duration|sigterm|storefail|restart|errors
  */
 #undef NDEBUG
 #include <errno.h>
@@ -65,16 +68,33 @@ static void sleep_s(double s)
 		;
 }
 
-/* Sleep until the wall clock is @phase_s into a base period. */
-static void wait_for_phase(double phase_s)
+/* Sleep until the wall clock is @phase_s into a period of @period_s. */
+static void wait_for_phase_of(double phase_s, double period_s)
 {
 	double now = wall_s();
-	double in = now - PERIOD_S * (double)(int64_t)(now / PERIOD_S);
+	double in = now - period_s * (double)(int64_t)(now / period_s);
 	double wait = phase_s - in;
 
 	if (wait < 0)
-		wait += PERIOD_S;
+		wait += period_s;
 	sleep_s(wait);
+}
+
+static void wait_for_phase(double phase_s)
+{
+	wait_for_phase_of(phase_s, PERIOD_S);
+}
+
+/* Read @fd to its end into @buf (NUL-terminated, truncated to @len). */
+static void read_all(int fd, char *buf, size_t len)
+{
+	size_t used = 0;
+	ssize_t got;
+
+	while (used + 1 < len && (got = read(fd, buf + used, len - 1 - used)) > 0)
+		used += (size_t)got;
+	buf[used] = '\0';
+	close(fd);
 }
 
 /* Start @argv with stderr captured into @err_fd (when not NULL). */
@@ -119,8 +139,7 @@ static int run_capture(const char *agent, const char *const *args,
 		       char *msg, size_t len)
 {
 	char *argv[16];
-	size_t n = 0, used = 0;
-	ssize_t got;
+	size_t n = 0;
 	int fd;
 	pid_t pid;
 
@@ -129,10 +148,7 @@ static int run_capture(const char *agent, const char *const *args,
 		argv[n++] = (char *)*args++;
 	argv[n] = NULL;
 	pid = spawn(argv, &fd);
-	while (used + 1 < len && (got = read(fd, msg + used, len - 1 - used)) > 0)
-		used += (size_t)got;
-	msg[used] = '\0';
-	close(fd);
+	read_all(fd, msg, len);
 	return wait_exit(pid);
 }
 
@@ -302,8 +318,6 @@ static void test_run(const char *agent, enum run_mode mode)
 	struct lock_ctx lock = { .path = NULL, .hold_s = 9 };
 	pthread_t locker;
 	char log[8192];
-	ssize_t got;
-	size_t used = 0;
 	int err_fd = -1;
 	char dir[] = "/tmp/rttq-agent-test.XXXXXX";
 	char url[PATH_MAX + 16], dbpath[PATH_MAX];
@@ -353,11 +367,7 @@ static void test_run(const char *agent, enum run_mode mode)
 	}
 	if (sigterm)
 		CHECK(kill(pid, SIGTERM) == 0, "kill: %s", strerror(errno));
-	while (used + 1 < sizeof(log) &&
-	       (got = read(err_fd, log + used, sizeof(log) - 1 - used)) > 0)
-		used += (size_t)got;
-	log[used] = '\0';
-	close(err_fd);
+	read_all(err_fd, log, sizeof(log));
 	rc = wait_exit(pid);
 	if (mode == RUN_STOREFAIL)
 		pthread_join(locker, NULL);
@@ -387,10 +397,87 @@ static void test_run(const char *agent, enum run_mode mode)
 	CHECK(rmdir(dir) == 0, "rmdir %s: %s", dir, strerror(errno));
 }
 
+/* One --duration run of @run_s under loopback traffic; its log line
+ * "stopped; all records written (..., N samples)" gives @samples. */
+static void run_with_traffic(const char *agent, const char *url,
+			     const char *period, const char *duration,
+			     double run_s, char *log, size_t len,
+			     unsigned long long *samples)
+{
+	char *argv[] = { (char *)agent, "--store", (char *)url, "--host", HOST,
+			 "--period", (char *)period, "--interval", "1",
+			 "--include-loopback", "--metrics", "off",
+			 (char *)duration, NULL };
+	unsigned long long records;
+	double stop_at = wall_s() + run_s;
+	const char *line;
+	int fd = -1, rc;
+	pid_t pid;
+
+	pid = spawn(argv, &fd);
+	while (wall_s() < stop_at) {
+		struct traffic_result tr;
+
+		traffic_run(AF_INET, 50, &tr);
+		sleep_s(0.05);
+	}
+	read_all(fd, log, len);
+	rc = wait_exit(pid);
+	fputs(log, stdout);
+	CHECK(rc == 0, "agent exited %d", rc);
+	line = strstr(log, "stopped; all records written (");
+	CHECK(line && sscanf(line, "stopped; all records written (%llu base-period records of group \"all\", %llu samples)",
+			     &records, samples) == 2, "no final account in the log");
+}
+
+/* Two runs inside one 30 s period: its record holds both runs' samples. */
+static void test_restart(const char *agent)
+{
+	char dir[] = "/tmp/rttq-agent-restart.XXXXXX";
+	char url[PATH_MAX + 16], path[PATH_MAX], log[8192];
+	unsigned long long first, second;
+	struct collected base;
+	struct rttq_error err = { 0 };
+	struct store *st = NULL;
+	struct store_query q = { .host = HOST, .group = "all", .period_s = 30,
+				 .from_s = 0, .to_s = INT64_MAX / 2 };
+
+	CHECK(geteuid() == 0, "needs root to load BPF (run the bpf suite as root)");
+	CHECK(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	snprintf(url, sizeof(url), "sqlite:%s/x.db", dir);
+	wait_for_phase_of(1.0, 30);
+	run_with_traffic(agent, url, "30", "--duration=4", 5, log, sizeof(log),
+			 &first);
+	run_with_traffic(agent, url, "30", "--duration=4", 5, log, sizeof(log),
+			 &second);
+	CHECK(strstr(log, "merged the partial period an earlier run wrote"),
+	      "the second run did not merge the first run's record");
+
+	CHECK(store_open(url, &st, &err) == 0, "%s", err.msg);
+	memset(&base, 0, sizeof(base));
+	CHECK(store_query(st, &q, collect, &base, &err) == 0, "query: %s",
+	      err.msg);
+	store_close(st);
+	printf("restart: first run %llu samples, second %llu; store: %zu record(s), %llu samples\n",
+	       first, second, base.n, (unsigned long long)base.count);
+	CHECK(base.n == 1 && base.partial == 1,
+	      "%zu base records (%zu partial), want one partial", base.n,
+	      base.partial);
+	CHECK(first > 0 && second > 0 && base.count == first + second,
+	      "stored %llu samples, the runs counted %llu + %llu",
+	      (unsigned long long)base.count, first, second);
+
+	for (const char *f = "x.db\0x.db-wal\0x.db-shm\0"; *f; f += strlen(f) + 1) {
+		snprintf(path, sizeof(path), "%s/%s", dir, f);
+		unlink(path);
+	}
+	CHECK(rmdir(dir) == 0, "rmdir %s: %s", dir, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s RTTQ_AGENT duration|sigterm|storefail|errors\n",
+		fprintf(stderr, "usage: %s RTTQ_AGENT duration|sigterm|storefail|restart|errors\n",
 			argv[0]);
 		return 2;
 	}
@@ -402,6 +489,8 @@ int main(int argc, char **argv)
 		test_run(argv[1], RUN_SIGTERM);
 	else if (strcmp(argv[2], "storefail") == 0)
 		test_run(argv[1], RUN_STOREFAIL);
+	else if (strcmp(argv[2], "restart") == 0)
+		test_restart(argv[1]);
 	else
 		return 2;
 	return 0;

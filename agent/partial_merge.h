@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Partial base records written by two runs of the agent for one period.
+ * An agent that stops writes the period it was in as partial; one that
+ * starts again before that period ends writes its own partial record under
+ * the same key.  Written as is, the second would replace the first and
+ * lose the samples the first run counted, so the writer merges the stored
+ * one into it first (agent/writer.c says when, so nothing counts twice).
+ */
+#ifndef RTTQ_AGENT_PARTIAL_MERGE_H
+#define RTTQ_AGENT_PARTIAL_MERGE_H
+
+#include <stdbool.h>
+
+#include "error.h"
+
+struct store;
+struct store_record;
+
+/**
+ * partial_merge_stored() - merge into @rec the partial record stored under
+ * its key, if there is one.
+ * @st: the store.
+ * @rec: a partial base record (periods 0) whose digest is malloc'd and
+ *       owned by the caller; on a merge its digest is replaced (the old
+ *       one freed) and count, sum, min and max cover both.
+ * @merged: set to whether a stored record was merged.
+ * @err: names the record and the problem.
+ *
+ * A stored record that is complete, or byte-for-byte @rec itself, is left
+ * out.
+ *
+ * @return 0 (merged or nothing to merge), the store's error (read failed:
+ *         try again later), -EBADMSG for a stored digest that does not
+ *         decode (@rec is left as it was and may be written over it),
+ *         -ENOMEM.
+ */
+int partial_merge_stored(struct store *st, struct store_record *rec,
+			 bool *merged, struct rttq_error *err);
+
+#endif /* RTTQ_AGENT_PARTIAL_MERGE_H */
