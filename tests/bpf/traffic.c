@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 struct server {
 	int listen_fd;
 	unsigned int exchanges;
+	int cpu; /* -1: not pinned */
 	int err;
 };
 
@@ -63,6 +65,16 @@ static void *serve(void *arg)
 	unsigned int i;
 	int fd;
 
+	if (s->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(s->cpu, &set);
+		/* Unpinned traffic is still traffic: say so and go on. */
+		if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
+			fprintf(stderr, "traffic: cannot pin the server to CPU %d\n",
+				s->cpu);
+	}
 	fd = accept(s->listen_fd, NULL, NULL);
 	if (fd < 0) {
 		s->err = -errno;
@@ -81,9 +93,16 @@ static void *serve(void *arg)
 
 int traffic_run(int family, unsigned int exchanges, struct traffic_result *out)
 {
+	return traffic_run_on(family, exchanges, -1, out);
+}
+
+int traffic_run_on(int family, unsigned int exchanges, int server_cpu,
+		   struct traffic_result *out)
+{
 	struct sockaddr_storage ss;
 	socklen_t len;
-	struct server srv = { .listen_fd = -1, .exchanges = exchanges };
+	struct server srv = { .listen_fd = -1, .exchanges = exchanges,
+			      .cpu = server_cpu };
 	pthread_t tid;
 	char buf[MSG_BYTES];
 	bool started = false;

@@ -26,4 +26,14 @@ struct traffic_result {
  */
 int traffic_run(int family, unsigned int exchanges, struct traffic_result *out);
 
+/**
+ * traffic_run_on() - traffic_run() with the server thread pinned to CPU
+ * @server_cpu (-1: wherever the scheduler puts it); the client runs in the
+ * caller's thread, with the caller's affinity.
+ *
+ * @return 0 or a negative errno (with a message on stderr).
+ */
+int traffic_run_on(int family, unsigned int exchanges, int server_cpu,
+		   struct traffic_result *out);
+
 #endif /* RTTQ_TEST_TRAFFIC_H */
