@@ -20,9 +20,9 @@
  *
  * Adds are buffered and folded in by compress(): sort the buffer, merge it
  * with the centroid list, then one left-to-right pass joins neighbours
- * while the k-size bound holds.  tdigest_merge() does a k-way merge of the
- * inputs' sorted lists (a binary heap keyed on the next mean) and a single
- * compress pass, never one add per centroid.
+ * while the k-size bound holds.  tdigest_merge() radix-sorts the union of
+ * the inputs' centroids (see sort_by_mean()) and runs a single compress
+ * pass, never one add per centroid.
  */
 #include <errno.h>
 #include <math.h>

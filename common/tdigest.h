@@ -141,7 +141,10 @@ RTTQ_API int tdigest_from_centroids(double compression,
 /**
  * tdigest_from_hist() - convert an exact histogram to a digest, spreading
  * each bucket's count evenly over the bucket's [lo, hi) in centroids no
- * larger than the scale function allows at their quantile.
+ * larger than the scale function allows at their quantile.  A min or max
+ * that hist_record() left strictly inside its bucket is a known value and
+ * becomes a centroid of its own at that value (bucket edges set by
+ * hist_add_slot() are not values and are spread like the rest).
  * @h: histogram (not changed).
  * @compression: delta.
  * @out: receives the digest (empty when @h is).
