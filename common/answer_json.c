@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "answer_json.h"
+#include "series.h"
 #include "tdigest.h"
 #include "timeparse.h"
 
@@ -205,30 +206,37 @@ static int gen_time(yajl_gen g, const char *key, int64_t t)
 	return rc;
 }
 
+/* "LABEL": n, the label naming records @length_s long ("1d", "1m"). */
+static int gen_level_count(yajl_gen g, uint32_t length_s, size_t n)
+{
+	char label[16];
+	int rc;
+
+	if (planner_level_label(length_s, label, sizeof(label)))
+		return -EINVAL;
+	rc = gen_key(g, label);
+	if (rc == 0)
+		rc = gen_int(g, n);
+	return rc;
+}
+
+/* Records merged per level, coarsest first; only the rollup levels a base
+ * period of @period_s has (series_rollup_built()). */
 static int gen_records(yajl_gen g, const struct planner_answer *a,
 		       uint32_t period_s)
 {
-	char base[16];
-	int rc;
+	int r, rc;
 
-	if (planner_level_label(period_s, base, sizeof(base)))
-		return -EINVAL;
 	rc = gen_key(g, "records");
 	if (rc == 0)
 		rc = gen_rc(yajl_gen_map_open(g));
+	for (r = SERIES_ROLLUPS - 1; rc == 0 && r >= 0; r--)
+		if (series_rollup_built(period_s, r))
+			rc = gen_level_count(g, series_rollup_length(r),
+					     a->records[r + 1]);
 	if (rc == 0)
-		rc = gen_key(g, "1d");
-	if (rc == 0)
-		rc = gen_int(g, a->records[PLANNER_LEVEL_DAY]);
-	if (rc == 0 && period_s < 3600) {
-		rc = gen_key(g, "1h");
-		if (rc == 0)
-			rc = gen_int(g, a->records[PLANNER_LEVEL_HOUR]);
-	}
-	if (rc == 0)
-		rc = gen_key(g, base);
-	if (rc == 0)
-		rc = gen_int(g, a->records[PLANNER_LEVEL_BASE]);
+		rc = gen_level_count(g, period_s,
+				     a->records[PLANNER_LEVEL_BASE]);
 	if (rc == 0)
 		rc = gen_rc(yajl_gen_map_close(g));
 	return rc;

@@ -57,7 +57,8 @@ RTTQ_API int answer_quantiles_parse(const char *text,
  *
  * Keys, in order: agg_level, sample_count, quantiles, from, to, host (when
  * given), group, hosts, min_ms, max_ms, mean_ms (when samples exist),
- * records {level label: count}, records_read.
+ * records {level label: count, coarsest first: "1d", "1h", "5m" when the
+ * base period has them, then the base period's label}, records_read.
  *
  * @return 0, -ENOMEM (or -EINVAL on a yajl state error).
  */

@@ -1,18 +1,28 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Query planner (see planner.h).  Per host, the range of base-period starts
- * [from, to] becomes the time span [A, B) and is covered top-down:
+ * [from, to] becomes the time span [A, B) and is covered top-down, walking
+ * the rollup levels of series.h from the coarsest:
  *
  *   1. whole UTC days inside [A, B): 1d records that are complete;
- *   2. whole hours inside [A, B) not covered by step 1: complete 1h records;
- *   3. everything still uncovered: base records, whatever their coverage.
+ *   2. whole hours inside [A, B) not covered yet: complete 1h records;
+ *   3. whole 5-minute spans not covered yet: complete 5m records (only for
+ *      base periods that divide 300 s);
+ *   4. everything still uncovered: base records, whatever their coverage.
  *
  * Each step only reads the gaps the previous steps left, so a 30-day range
- * costs ~30 day records plus the edges, not 43,200 base records.  Digests
- * are decoded as they arrive and merged once, k-way, at the end.
+ * costs ~30 day records plus the edges, not 43,200 base records.
+ *
+ * A fleet query plans its hosts on up to PLANNER_WORKERS threads, each with
+ * its own store handle (store_open_sibling()); the caller's thread is one
+ * of them.  Each host's decoded digests and totals are kept apart and
+ * merged once at the end in host order, so the answer (and the error, if
+ * any: the first failing host in host order) does not depend on which
+ * thread ran what.
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +36,14 @@
 #include "timeparse.h"
 
 #define MERGE_COMPRESSION_FACTOR 1.0
+/* Threads planning a fleet query, the caller's included.  SQLite reads
+ * are CPU bound and DynamoDB ones wait on the network; four keeps a small
+ * machine busy without opening many handles per query. */
+#define PLANNER_WORKERS 4
+
+/* Rollup level r of series.h is planner level r + 1. */
+_Static_assert(PLANNER_LEVELS == SERIES_ROLLUPS + 1,
+	       "one planner level per rollup level, plus the base");
 
 struct span {
 	int64_t start_s; /* inclusive */
@@ -38,20 +56,47 @@ struct host_list {
 	const char *group; /* only hosts with a series of this group */
 };
 
-struct merge_state {
-	struct planner_answer *ans;
-	struct tdigest **digests; /* decoded, merged at the end */
+/* What one host contributes to the answer; filled by one worker. */
+struct host_share {
+	struct tdigest **digests; /* decoded, in the order read */
 	size_t n, cap;
 	double compression;       /* largest among the digests */
+	uint64_t count;
+	double sum_us, min_us, max_us;
+	size_t records[PLANNER_LEVELS];
+	size_t records_read;
+	int rc;                   /* 0, or why this host failed */
+	struct rttq_error err;
+};
+
+/* The work every worker takes hosts from.  Only next and failed change
+ * once workers run, under mu. */
+struct plan_job {
+	const struct planner_request *req;
+	const char *group;
+	int64_t a, b;             /* the span of base periods to cover */
+	char *const *hosts;
+	size_t n_hosts;
+	struct host_share *shares; /* one per host */
+	pthread_mutex_t mu;
+	size_t next;              /* first host no worker has taken */
+	bool failed;              /* a host failed: take no more */
+};
+
+struct worker {
+	struct plan_job *job;
+	struct store *st;         /* the caller's (worker 0) or a sibling */
+	struct host_share *share; /* of the host being planned */
 	struct span *cover;       /* spans of this host read from rollups */
 	size_t ncover, cap_cover;
 	enum planner_level level; /* of the query running now */
-	bool host_used;           /* this host gave a record */
-	struct rttq_error *err;
+	pthread_t thread;
+	bool started;
 };
 
 static const char *const level_names[PLANNER_LEVELS] = {
 	[PLANNER_LEVEL_BASE] = "base",
+	[PLANNER_LEVEL_5MIN] = "5m",
 	[PLANNER_LEVEL_HOUR] = "1h",
 	[PLANNER_LEVEL_DAY] = "1d",
 };
@@ -99,49 +144,79 @@ void planner_answer_clear(struct planner_answer *a)
 	a->max_us = NAN;
 }
 
-static int push_span(struct merge_state *ms, int64_t start_s, int64_t end_s)
+/* -------------------------------------------------------------------------
+ * One host: plan, read and decode its records into its share.
+ * ------------------------------------------------------------------------- */
+
+static int push_span(struct worker *w, int64_t start_s, int64_t end_s)
 {
-	if (ms->ncover == ms->cap_cover) {
-		size_t cap = ms->cap_cover ? 2 * ms->cap_cover : 64;
-		struct span *v = realloc(ms->cover, cap * sizeof(*v));
+	if (w->ncover == w->cap_cover) {
+		size_t cap = w->cap_cover ? 2 * w->cap_cover : 64;
+		struct span *v = realloc(w->cover, cap * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
-		ms->cover = v;
-		ms->cap_cover = cap;
+		w->cover = v;
+		w->cap_cover = cap;
 	}
-	ms->cover[ms->ncover++] = (struct span){ start_s, end_s };
+	w->cover[w->ncover++] = (struct span){ start_s, end_s };
 	return 0;
 }
 
-static int push_digest(struct merge_state *ms, struct tdigest *td)
+static int push_digest(struct host_share *sh, struct tdigest *td)
 {
-	if (ms->n == ms->cap) {
-		size_t cap = ms->cap ? 2 * ms->cap : 256;
-		struct tdigest **v = realloc(ms->digests, cap * sizeof(*v));
+	if (sh->n == sh->cap) {
+		size_t cap = sh->cap ? 2 * sh->cap : 64;
+		struct tdigest **v = realloc(sh->digests, cap * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
-		ms->digests = v;
-		ms->cap = cap;
+		sh->digests = v;
+		sh->cap = cap;
 	}
-	ms->digests[ms->n++] = td;
+	sh->digests[sh->n++] = td;
 	return 0;
+}
+
+static void share_release(struct host_share *sh)
+{
+	size_t i;
+
+	for (i = 0; i < sh->n; i++)
+		tdigest_free(sh->digests[i]);
+	free(sh->digests);
+	sh->digests = NULL;
+	sh->n = sh->cap = 0;
+}
+
+/* Count, sum, extremes and level count of one used record. */
+static void share_add(struct host_share *sh, const struct store_record *rec,
+		      enum planner_level level)
+{
+	if (rec->count > 0) {
+		if (sh->count == 0 || rec->min_us < sh->min_us)
+			sh->min_us = rec->min_us;
+		if (sh->count == 0 || rec->max_us > sh->max_us)
+			sh->max_us = rec->max_us;
+	}
+	sh->count += rec->count;
+	sh->sum_us += rec->sum_us;
+	sh->records[level]++;
 }
 
 /* store_query() callback: decode and keep one record if it may be used. */
 static int take_record(const struct store_record *rec, void *arg)
 {
-	struct merge_state *ms = arg;
-	struct planner_answer *a = ms->ans;
+	struct worker *w = arg;
+	struct host_share *sh = w->share;
 	struct rttq_error derr = { 0 };
 	struct tdigest *td = NULL;
 	char start[TIMEPARSE_RFC3339_LEN];
 	int rc;
 
-	a->records_read++;
+	sh->records_read++;
 	/* A rollup missing base periods would silently drop samples. */
-	if (ms->level != PLANNER_LEVEL_BASE &&
+	if (w->level != PLANNER_LEVEL_BASE &&
 	    rec->periods != rec->periods_total)
 		return 0;
 	rc = codec_decode(rec->digest, rec->digest_len, &td, &derr);
@@ -150,51 +225,42 @@ static int take_record(const struct store_record *rec, void *arg)
 			snprintf(start, sizeof(start), "%lld",
 				 (long long)rec->start_s);
 		if (rc == -ENOMEM)
-			return rttq_fail(ms->err, rc, "out of memory");
-		return rttq_fail(ms->err, PLANNER_E_BADRECORD,
+			return rttq_fail(&sh->err, rc, "out of memory");
+		return rttq_fail(&sh->err, PLANNER_E_BADRECORD,
 				 "record host '%s' group '%s' %s %u s at %s: "
 				 "%s", rec->host, rec->group,
-				 level_names[ms->level], rec->period_s, start,
+				 level_names[w->level], rec->period_s, start,
 				 derr.msg);
 	}
-	rc = push_digest(ms, td);
-	if (rc == 0 && ms->level != PLANNER_LEVEL_BASE)
-		rc = push_span(ms, rec->start_s, rec->start_s + rec->period_s);
+	rc = push_digest(sh, td);
+	if (rc == 0 && w->level != PLANNER_LEVEL_BASE)
+		rc = push_span(w, rec->start_s, rec->start_s + rec->period_s);
 	if (rc) {
-		if (ms->n && ms->digests[ms->n - 1] == td)
-			ms->n--;
+		if (sh->n && sh->digests[sh->n - 1] == td)
+			sh->n--;
 		tdigest_free(td);
-		return rttq_fail(ms->err, rc, "out of memory");
+		return rttq_fail(&sh->err, rc, "out of memory");
 	}
-	if (tdigest_compression(td) > ms->compression)
-		ms->compression = tdigest_compression(td);
-	if (rec->count > 0) {
-		if (a->count == 0 || rec->min_us < a->min_us)
-			a->min_us = rec->min_us;
-		if (a->count == 0 || rec->max_us > a->max_us)
-			a->max_us = rec->max_us;
-	}
-	a->count += rec->count;
-	a->sum_us += rec->sum_us;
-	a->records[ms->level]++;
-	ms->host_used = true;
+	if (tdigest_compression(td) > sh->compression)
+		sh->compression = tdigest_compression(td);
+	share_add(sh, rec, w->level);
 	return 0;
 }
 
-static int query_level(struct store *st, const char *host, const char *group,
+static int query_level(struct worker *w, const char *host,
 		       enum planner_level level, uint32_t period_s,
-		       int64_t first_s, int64_t last_s, struct merge_state *ms)
+		       int64_t first_s, int64_t last_s)
 {
 	struct store_query q = {
 		.host = host,
-		.group = group,
+		.group = w->job->group,
 		.period_s = period_s,
 		.from_s = first_s,
 		.to_s = last_s,
 	};
 
-	ms->level = level;
-	return store_query(st, &q, take_record, ms, ms->err);
+	w->level = level;
+	return store_query(w->st, &q, take_record, w, &w->share->err);
 }
 
 static int span_cmp(const void *a, const void *b)
@@ -209,22 +275,23 @@ static int span_cmp(const void *a, const void *b)
  * the rollups read so far left uncovered.  Every edge is a multiple of
  * @period_s, so a gap [g0, g1) holds the starts g0 .. g1 - period_s.
  */
-static int query_gaps(struct store *st, const char *host, const char *group,
+static int query_gaps(struct worker *w, const char *host,
 		      enum planner_level level, uint32_t period_s, int64_t a,
-		      int64_t b, struct merge_state *ms)
+		      int64_t b)
 {
-	size_t ncover = ms->ncover, i;
+	size_t ncover = w->ncover, i;
 	int64_t cur = a;
 	int rc;
 
-	/* Copy: the queries below append to ms->cover. */
+	/* Copy: the queries below append to w->cover. */
 	struct span *cover = NULL;
 
 	if (ncover) {
 		cover = malloc(ncover * sizeof(*cover));
 		if (!cover)
-			return rttq_fail(ms->err, -ENOMEM, "out of memory");
-		memcpy(cover, ms->cover, ncover * sizeof(*cover));
+			return rttq_fail(&w->share->err, -ENOMEM,
+					 "out of memory");
+		memcpy(cover, w->cover, ncover * sizeof(*cover));
 		qsort(cover, ncover, sizeof(*cover), span_cmp);
 	}
 	for (i = 0; i < ncover && cur < b; i++) {
@@ -233,50 +300,202 @@ static int query_gaps(struct store *st, const char *host, const char *group,
 		if (cover[i].start_s > cur) {
 			int64_t end = cover[i].start_s < b ? cover[i].start_s : b;
 
-			rc = query_level(st, host, group, level, period_s, cur,
-					 end - period_s, ms);
+			rc = query_level(w, host, level, period_s, cur,
+					 end - period_s);
 			if (rc)
 				goto cleanup;
 		}
 		cur = cover[i].end_s;
 	}
-	rc = cur < b ? query_level(st, host, group, level, period_s, cur,
-				   b - period_s, ms) : 0;
+	rc = cur < b ? query_level(w, host, level, period_s, cur,
+				   b - period_s) : 0;
 cleanup:
 	free(cover);
 	return rc;
 }
 
-/* Steps 1-3 of the file comment for one host over the span [a, b). */
-static int plan_host(struct store *st, const char *host, const char *group,
-		     const struct planner_request *req, int64_t a, int64_t b,
-		     struct merge_state *ms)
+/* Steps 1-4 of the file comment for one host into @sh. */
+static int plan_host(struct worker *w, const char *host,
+		     struct host_share *sh)
 {
+	const struct planner_request *req = w->job->req;
 	bool rollups = !(req->flags & PLANNER_BASE_ONLY);
-	int64_t d0 = ceil_to(a, SERIES_DAY_S), d1 = floor_to(b, SERIES_DAY_S);
-	int64_t h0 = ceil_to(a, SERIES_HOUR_S), h1 = floor_to(b, SERIES_HOUR_S);
-	int rc;
+	int64_t a = w->job->a, b = w->job->b;
+	int r, rc = 0;
 
-	ms->ncover = 0;
-	ms->host_used = false;
-	if (rollups && d0 < d1) {
-		rc = query_level(st, host, group, PLANNER_LEVEL_DAY,
-				 SERIES_DAY_S, d0, d1 - SERIES_DAY_S, ms);
-		if (rc)
-			return rc;
+	w->share = sh;
+	w->ncover = 0;
+	sh->compression = TDIGEST_COMPRESSION_MIN;
+	for (r = SERIES_ROLLUPS - 1; rollups && rc == 0 && r >= 0; r--) {
+		uint32_t len = series_rollup_length(r);
+		int64_t first = ceil_to(a, len), end = floor_to(b, len);
+
+		if (series_rollup_built(req->period_s, r) && first < end)
+			rc = query_gaps(w, host, r + 1, len, first, end);
 	}
-	if (rollups && req->period_s < SERIES_HOUR_S && h0 < h1) {
-		rc = query_gaps(st, host, group, PLANNER_LEVEL_HOUR,
-				SERIES_HOUR_S, h0, h1, ms);
-		if (rc)
-			return rc;
-	}
-	rc = query_gaps(st, host, group, PLANNER_LEVEL_BASE, req->period_s, a,
-			b, ms);
-	if (rc == 0 && ms->host_used)
-		ms->ans->hosts++;
+	if (rc == 0)
+		rc = query_gaps(w, host, PLANNER_LEVEL_BASE, req->period_s, a,
+				b);
 	return rc;
 }
+
+/* -------------------------------------------------------------------------
+ * Workers: hosts are taken in host order; a failure stops the taking.
+ * ------------------------------------------------------------------------- */
+
+static bool take_host(struct plan_job *job, size_t *i)
+{
+	bool got;
+
+	pthread_mutex_lock(&job->mu);
+	got = !job->failed && job->next < job->n_hosts;
+	if (got)
+		*i = job->next++;
+	pthread_mutex_unlock(&job->mu);
+	return got;
+}
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct plan_job *job = w->job;
+	size_t i;
+
+	while (take_host(job, &i)) {
+		struct host_share *sh = &job->shares[i];
+
+		sh->rc = plan_host(w, job->hosts[i], sh);
+		if (sh->rc) {
+			pthread_mutex_lock(&job->mu);
+			job->failed = true;
+			pthread_mutex_unlock(&job->mu);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Plan every host of @job on min(hosts, PLANNER_WORKERS) workers.  All
+ * sibling handles are opened here, before any worker runs, so nothing
+ * reads @st while worker 0 uses it.  A store that cannot have a sibling
+ * (an in-memory SQLite store) and a thread that cannot start leave fewer
+ * workers, not a failed query.
+ */
+static int run_workers(struct store *st, struct plan_job *job,
+		       struct rttq_error *err)
+{
+	struct worker w[PLANNER_WORKERS] = { 0 };
+	struct rttq_error serr = { 0 };
+	size_t n = job->n_hosts < PLANNER_WORKERS ? job->n_hosts :
+						    PLANNER_WORKERS;
+	size_t i, opened = 1;
+	int rc = 0;
+
+	w[0].st = st;
+	for (i = 1; i < n; i++, opened++) {
+		rc = store_open_sibling(st, &w[i].st, &serr);
+		if (rc)
+			break;
+	}
+	if (rc == -ENOTSUP)
+		rc = 0;
+	else if (rc && err)
+		*err = serr;
+	for (i = 0; i < opened; i++)
+		w[i].job = job;
+	for (i = 1; rc == 0 && i < opened; i++)
+		w[i].started = pthread_create(&w[i].thread, NULL, work,
+					      &w[i]) == 0;
+	if (rc == 0)
+		work(&w[0]);
+	for (i = 0; i < opened; i++) {
+		if (w[i].started)
+			pthread_join(w[i].thread, NULL);
+		if (i > 0)
+			store_close(w[i].st);
+		free(w[i].cover);
+	}
+	return rc;
+}
+
+/* -------------------------------------------------------------------------
+ * The answer: shares merged in host order.
+ * ------------------------------------------------------------------------- */
+
+static int merge_digests(const struct plan_job *job, double compression,
+			 size_t n, struct planner_answer *out,
+			 struct rttq_error *err)
+{
+	struct tdigest **all;
+	size_t i, k = 0;
+	int rc;
+
+	all = malloc(n * sizeof(*all));
+	if (!all)
+		return rttq_fail(err, -ENOMEM, "out of memory");
+	for (i = 0; i < job->n_hosts; i++) {
+		memcpy(all + k, job->shares[i].digests,
+		       job->shares[i].n * sizeof(*all));
+		k += job->shares[i].n;
+	}
+	/* The merged digest is read once and thrown away: give it more
+	 * centroids than its sources so the final compression does not add
+	 * error on top of theirs. */
+	rc = tdigest_new(fmin(compression * MERGE_COMPRESSION_FACTOR,
+			      TDIGEST_COMPRESSION_MAX), &out->digest);
+	if (rc == 0)
+		rc = tdigest_merge(out->digest, all, n);
+	free(all);
+	if (rc)
+		return rttq_fail(err, rc, "merging %zu digests: %s", n,
+				 strerror(-rc));
+	return 0;
+}
+
+/* The first failure in host order, as a sequential plan would have met it;
+ * else the shares summed into @out. */
+static int merge_shares(const struct plan_job *job, struct planner_answer *out,
+			struct rttq_error *err)
+{
+	double compression = TDIGEST_COMPRESSION_MIN;
+	size_t i, n = 0;
+	int l;
+
+	for (i = 0; i < job->n_hosts; i++) {
+		const struct host_share *sh = &job->shares[i];
+
+		out->records_read += sh->records_read;
+		if (sh->rc) {
+			if (err)
+				*err = sh->err;
+			return sh->rc;
+		}
+	}
+	for (i = 0; i < job->n_hosts; i++) {
+		const struct host_share *sh = &job->shares[i];
+
+		if (sh->count > 0) {
+			if (out->count == 0 || sh->min_us < out->min_us)
+				out->min_us = sh->min_us;
+			if (out->count == 0 || sh->max_us > out->max_us)
+				out->max_us = sh->max_us;
+		}
+		out->count += sh->count;
+		out->sum_us += sh->sum_us;
+		for (l = 0; l < PLANNER_LEVELS; l++)
+			out->records[l] += sh->records[l];
+		if (sh->n)
+			out->hosts++;
+		if (sh->compression > compression)
+			compression = sh->compression;
+		n += sh->n;
+	}
+	return n ? merge_digests(job, compression, n, out, err) : 0;
+}
+
+/* -------------------------------------------------------------------------
+ * Entry point
+ * ------------------------------------------------------------------------- */
 
 /* store_series() callback: collect each host once (they arrive sorted). */
 static int collect_host(const char *host, const char *group, void *arg)
@@ -313,25 +532,6 @@ static void host_list_free(struct host_list *hl)
 	free(hl->v);
 }
 
-static int merge_all(struct merge_state *ms, struct rttq_error *err)
-{
-	int rc;
-
-	if (ms->n == 0)
-		return 0;
-	/* The merged digest is read once and thrown away: give it more
-	 * centroids than its sources so the final compression does not add
-	 * error on top of theirs. */
-	rc = tdigest_new(fmin(ms->compression * MERGE_COMPRESSION_FACTOR,
-			      TDIGEST_COMPRESSION_MAX), &ms->ans->digest);
-	if (rc == 0)
-		rc = tdigest_merge(ms->ans->digest, ms->digests, ms->n);
-	if (rc)
-		return rttq_fail(err, rc, "merging %zu digests: %s", ms->n,
-				 strerror(-rc));
-	return 0;
-}
-
 static int check_request(const struct planner_request *req,
 			 struct rttq_error *err)
 {
@@ -350,14 +550,38 @@ static int check_request(const struct planner_request *req,
 	return 0;
 }
 
+/* The hosts to plan: the one asked for, or every host with a series of
+ * the group starting in [a, b). */
+static int list_hosts(struct store *st, const struct planner_request *req,
+		      int64_t a, int64_t b, struct host_list *hl,
+		      struct rttq_error *err)
+{
+	int rc;
+
+	if (req->host) {
+		hl->v = malloc(sizeof(*hl->v));
+		if (hl->v)
+			hl->v[0] = strdup(req->host);
+		if (!hl->v || !hl->v[0])
+			return rttq_fail(err, -ENOMEM, "out of memory");
+		hl->n = hl->cap = 1;
+		return 0;
+	}
+	rc = store_series(st, NULL, a, b - 1, collect_host, hl, err);
+	if (rc == -ENOMEM)
+		rttq_fail(err, rc, "out of memory listing hosts");
+	return rc;
+}
+
 int planner_run(struct store *st, const struct planner_request *req,
 		struct planner_answer *out, struct rttq_error *err)
 {
-	const char *group = req->group ? req->group : "all";
-	struct merge_state ms = { .ans = out, .err = err,
-				  .compression = TDIGEST_COMPRESSION_MIN };
-	struct host_list hl = { .group = group };
-	int64_t a, b;
+	struct host_list hl = { .group = req->group ? req->group : "all" };
+	struct plan_job job = {
+		.req = req,
+		.group = hl.group,
+		.mu = PTHREAD_MUTEX_INITIALIZER,
+	};
 	size_t i;
 	int rc;
 
@@ -368,27 +592,27 @@ int planner_run(struct store *st, const struct planner_request *req,
 	if (rc)
 		return rc;
 	/* The span of the base periods whose start lies in [from, to]. */
-	a = ceil_to(req->from_s, req->period_s);
-	b = floor_to(req->to_s, req->period_s) + req->period_s;
-	if (a >= b)
+	job.a = ceil_to(req->from_s, req->period_s);
+	job.b = floor_to(req->to_s, req->period_s) + req->period_s;
+	if (job.a >= job.b)
 		return 0;
 
-	if (req->host) {
-		rc = plan_host(st, req->host, group, req, a, b, &ms);
-	} else {
-		rc = store_series(st, NULL, a, b - 1, collect_host, &hl, err);
-		if (rc == -ENOMEM)
-			rttq_fail(err, rc, "out of memory listing hosts");
-		for (i = 0; rc == 0 && i < hl.n; i++)
-			rc = plan_host(st, hl.v[i], group, req, a, b, &ms);
+	rc = list_hosts(st, req, job.a, job.b, &hl, err);
+	if (rc == 0 && hl.n) {
+		job.hosts = hl.v;
+		job.n_hosts = hl.n;
+		job.shares = calloc(hl.n, sizeof(*job.shares));
+		rc = job.shares ? 0 : rttq_fail(err, -ENOMEM, "out of memory");
 	}
-	if (rc == 0)
-		rc = merge_all(&ms, err);
+	if (rc == 0 && hl.n)
+		rc = run_workers(st, &job, err);
+	if (rc == 0 && hl.n)
+		rc = merge_shares(&job, out, err);
 
-	for (i = 0; i < ms.n; i++)
-		tdigest_free(ms.digests[i]);
-	free(ms.digests);
-	free(ms.cover);
+	for (i = 0; job.shares && i < job.n_hosts; i++)
+		share_release(&job.shares[i]);
+	free(job.shares);
+	pthread_mutex_destroy(&job.mu);
 	host_list_free(&hl);
 	if (rc)
 		planner_answer_clear(out);

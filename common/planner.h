@@ -3,8 +3,10 @@
  * Query planner: answers "the RTT distribution of this host (or the fleet)
  * and group between from and to" from the store, reading the coarsest
  * complete records (whole UTC days from 1d rollups, whole hours from 1h
- * rollups, base periods for the rest) and merging their digests in one
- * k-way pass.  rttq-api and `rttq query` both call it, so they agree.
+ * rollups, whole 5-minute spans from 5m rollups, base periods for the rest)
+ * and merging their digests in one k-way pass; the hosts of a fleet query
+ * are read on a few threads.  rttq-api and `rttq query` both call it, so
+ * they agree.
  */
 #ifndef RTTQ_PLANNER_H
 #define RTTQ_PLANNER_H
@@ -28,6 +30,7 @@ struct tdigest;
 
 enum planner_level {
 	PLANNER_LEVEL_BASE, /* the agent's base period (60 s, 5 s in tests) */
+	PLANNER_LEVEL_5MIN, /* 5m rollups (base periods dividing 300 s) */
 	PLANNER_LEVEL_HOUR, /* 1h rollups */
 	PLANNER_LEVEL_DAY,  /* 1d rollups */
 	PLANNER_LEVELS,
@@ -67,13 +70,19 @@ struct planner_answer {
  *
  * A base record is used whatever its coverage (a partial period still
  * holds real samples); a rollup only when periods == periods_total, and
- * then none of the base records it covers are read.
+ * then none of the finer records it covers are read.
+ *
+ * A fleet query (no host) plans up to four hosts at a time on threads,
+ * each reading through its own handle from store_open_sibling() (@st
+ * itself serves the calling thread).  Per-host results are merged in host
+ * order, so the answer does not depend on thread timing; on failure the
+ * error is that of the first failing host in host order.
  *
  * @return 0; -EINVAL for a period not dividing 3600, an empty host or
  *         group, or times outside 0..TIMEPARSE_MAX_S; PLANNER_E_BADRECORD
  *         for a record whose digest does not decode (the message names
  *         host, group, resolution and start); the store's error (-EIO,
- *         -EBUSY, ...); -ENOMEM.
+ *         -EBUSY, ..., also from opening a sibling handle); -ENOMEM.
  */
 RTTQ_API int planner_run(struct store *st, const struct planner_request *req,
 			 struct planner_answer *out, struct rttq_error *err);

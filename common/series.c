@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Series table (series.h): per-group base-period histograms, their 1 h and
- * 1 d rollups, and the close step that turns them into store records.  The
- * coverage rules (periods / periods_total) are documented in series.h.
+ * Series table (series.h): per-group base-period histograms, their 5 min,
+ * 1 h and 1 d rollups, and the close step that turns them into store
+ * records.  The coverage rules (periods / periods_total) are documented in
+ * series.h.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -23,8 +24,16 @@
 struct series_group {
 	char *name;
 	struct hist *base; /* open base period */
-	struct hist *hour; /* closed base periods of the current hour */
-	struct hist *day;  /* closed base periods of the current day */
+	/* Closed base periods of each rollup's current span; NULL for the
+	 * levels the table does not build. */
+	struct hist *rollup[SERIES_ROLLUPS];
+};
+
+/* One rollup level's span as the table closes base periods into it. */
+struct rollup_span {
+	bool built;       /* series_rollup_built() for the base period */
+	int64_t start_s;  /* span the open rollup belongs to */
+	uint32_t periods; /* complete base periods closed in it so far */
 };
 
 struct series_table {
@@ -36,13 +45,9 @@ struct series_table {
 	series_emit_fn emit;
 	void *emit_arg;
 
-	bool rollup_hours;        /* false when the base period is an hour */
 	int64_t observed_from_s;  /* first add/tick; NO_PERIOD before */
 	int64_t open_start_s;     /* open base period; NO_PERIOD before */
-	int64_t hour_start_s;     /* hour the hour rollups belong to */
-	int64_t day_start_s;      /* day the day rollups belong to */
-	uint32_t hour_periods;    /* complete base periods closed this hour */
-	uint32_t day_periods;     /* ... this day */
+	struct rollup_span rollups[SERIES_ROLLUPS];
 	uint64_t dropped;         /* samples refused by max_groups */
 
 	struct series_group *groups;
@@ -70,9 +75,26 @@ static int64_t align_down(int64_t t, int64_t len)
 	return q * len;
 }
 
+static const uint32_t rollup_length_s[SERIES_ROLLUPS] = {
+	[SERIES_ROLLUP_5MIN] = SERIES_5MIN_S,
+	[SERIES_ROLLUP_HOUR] = SERIES_HOUR_S,
+	[SERIES_ROLLUP_DAY] = SERIES_DAY_S,
+};
+
 int series_period_valid(uint32_t period_s)
 {
 	return period_s > 0 && SERIES_HOUR_S % period_s == 0;
+}
+
+uint32_t series_rollup_length(enum series_rollup r)
+{
+	return rollup_length_s[r];
+}
+
+int series_rollup_built(uint32_t period_s, enum series_rollup r)
+{
+	return period_s > 0 && rollup_length_s[r] > period_s &&
+	       rollup_length_s[r] % period_s == 0;
 }
 
 int series_parse_period(const char *text, uint32_t *out,
@@ -127,23 +149,43 @@ static void rebuild_index(struct series_table *t)
 
 static void group_release(struct series_group *g)
 {
+	int r;
+
 	free(g->name);
 	hist_free(g->base);
-	hist_free(g->hour);
-	hist_free(g->day);
+	for (r = 0; r < SERIES_ROLLUPS; r++)
+		hist_free(g->rollup[r]);
 }
 
-static int group_init(struct series_group *g, const char *name,
-		      unsigned int sub_bits)
+static int group_init(const struct series_table *t, struct series_group *g,
+		      const char *name)
 {
+	int r, rc;
+
 	memset(g, 0, sizeof(*g));
 	g->name = strdup(name);
-	if (!g->name || hist_new(sub_bits, &g->base) ||
-	    hist_new(sub_bits, &g->hour) || hist_new(sub_bits, &g->day)) {
+	rc = g->name ? hist_new(t->sub_bits, &g->base) : -ENOMEM;
+	for (r = 0; rc == 0 && r < SERIES_ROLLUPS; r++)
+		if (t->rollups[r].built)
+			rc = hist_new(t->sub_bits, &g->rollup[r]);
+	if (rc) {
 		group_release(g);
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/* Nothing pending: no samples in the open period nor in any rollup. */
+static bool group_idle(const struct series_group *g)
+{
+	int r;
+
+	if (hist_count(g->base))
+		return false;
+	for (r = 0; r < SERIES_ROLLUPS; r++)
+		if (g->rollup[r] && hist_count(g->rollup[r]))
+			return false;
+	return true;
 }
 
 /* The group called @name, created when there is room; NULL otherwise with
@@ -167,7 +209,7 @@ static struct series_group *group_get(struct series_table *t, const char *name,
 		return NULL;
 	}
 	g = &t->groups[t->ngroups];
-	*rc = group_init(g, name, t->sub_bits);
+	*rc = group_init(t, g, name);
 	if (*rc)
 		return NULL;
 	t->index[slot] = (uint32_t)t->ngroups++;
@@ -183,8 +225,7 @@ static void drop_idle_groups(struct series_table *t)
 	for (r = 0; r < t->ngroups; r++) {
 		struct series_group *g = &t->groups[r];
 
-		if (hist_count(g->base) == 0 && hist_count(g->hour) == 0 &&
-		    hist_count(g->day) == 0) {
+		if (group_idle(g)) {
 			group_release(g);
 			continue;
 		}
@@ -264,26 +305,38 @@ static int build_rollup(struct series_table *t, size_t *n,
 	return rc;
 }
 
+/* Start every rollup span at the one holding @start_s, with no periods. */
+static void open_rollup_spans(struct series_table *t, int64_t start_s)
+{
+	int r;
+
+	for (r = 0; r < SERIES_ROLLUPS; r++) {
+		t->rollups[r].start_s = align_down(start_s, rollup_length_s[r]);
+		t->rollups[r].periods = 0;
+	}
+}
+
 /*
  * Close the open period.  @complete says whether it was observed whole;
  * @next_start_s is the period opened next (NO_PERIOD on flush), which
- * decides whether the hour and day ended.  Everything is encoded before any
+ * decides which rollup spans ended.  Everything is encoded before any
  * state changes, so -ENOMEM leaves the table as it was.
  */
 static int close_open_period(struct series_table *t, bool complete,
 			     int64_t next_start_s)
 {
 	bool flush = next_start_s == NO_PERIOD;
-	bool hour_ends = t->rollup_hours &&
-			 (flush || align_down(next_start_s, SERIES_HOUR_S) !=
-					   t->hour_start_s);
-	bool day_ends = flush || align_down(next_start_s, SERIES_DAY_S) !=
-					 t->day_start_s;
-	uint32_t hour_periods = t->hour_periods + complete;
-	uint32_t day_periods = t->day_periods + complete;
+	bool ends[SERIES_ROLLUPS];
 	size_t i, n = 0;
-	int rc = 0;
+	int r, rc = 0;
 
+	for (r = 0; r < SERIES_ROLLUPS; r++) {
+		const struct rollup_span *sp = &t->rollups[r];
+
+		ends[r] = sp->built &&
+			  (flush || align_down(next_start_s, rollup_length_s[r]) !=
+					    sp->start_s);
+	}
 	for (i = 0; i < t->ngroups && rc == 0; i++) {
 		struct series_group *g = &t->groups[i];
 
@@ -293,12 +346,13 @@ static int close_open_period(struct series_table *t, bool complete,
 			if (rc == 0)
 				n++;
 		}
-		if (rc == 0 && hour_ends)
-			rc = build_rollup(t, &n, g, g->hour, SERIES_HOUR_S,
-					  t->hour_start_s, hour_periods);
-		if (rc == 0 && day_ends)
-			rc = build_rollup(t, &n, g, g->day, SERIES_DAY_S,
-					  t->day_start_s, day_periods);
+		for (r = 0; r < SERIES_ROLLUPS && rc == 0; r++)
+			if (ends[r])
+				rc = build_rollup(t, &n, g, g->rollup[r],
+						  rollup_length_s[r],
+						  t->rollups[r].start_s,
+						  t->rollups[r].periods +
+							  complete);
 	}
 	if (rc) {
 		release_records(t, n);
@@ -308,20 +362,23 @@ static int close_open_period(struct series_table *t, bool complete,
 	for (i = 0; i < t->ngroups; i++) {
 		struct series_group *g = &t->groups[i];
 
-		if (t->rollup_hours)
-			hist_merge(g->hour, g->base);
-		hist_merge(g->day, g->base);
+		for (r = 0; r < SERIES_ROLLUPS; r++) {
+			if (!t->rollups[r].built)
+				continue;
+			if (ends[r])
+				hist_reset(g->rollup[r]);
+			else
+				hist_merge(g->rollup[r], g->base);
+		}
 		hist_reset(g->base);
-		if (hour_ends)
-			hist_reset(g->hour);
-		if (day_ends)
-			hist_reset(g->day);
 	}
-	t->hour_periods = hour_ends ? 0 : hour_periods;
-	t->day_periods = day_ends ? 0 : day_periods;
-	if (!flush) {
-		t->hour_start_s = align_down(next_start_s, SERIES_HOUR_S);
-		t->day_start_s = align_down(next_start_s, SERIES_DAY_S);
+	for (r = 0; r < SERIES_ROLLUPS; r++) {
+		struct rollup_span *sp = &t->rollups[r];
+
+		sp->periods = ends[r] ? 0 : sp->periods + complete;
+		if (!flush)
+			sp->start_s = align_down(next_start_s,
+						 rollup_length_s[r]);
 	}
 	t->open_start_s = next_start_s;
 
@@ -332,10 +389,10 @@ static int close_open_period(struct series_table *t, bool complete,
 	return rc;
 }
 
-/* Make sure a close can hold a base, hour and day record per group. */
+/* Make sure a close can hold a base record and every rollup per group. */
 static int reserve_records(struct series_table *t)
 {
-	size_t need = 3 * (t->ngroups + 1);
+	size_t need = (1 + SERIES_ROLLUPS) * (t->ngroups + 1);
 	struct store_record *recs;
 	uint8_t **digests;
 
@@ -369,7 +426,7 @@ int series_table_new(const struct series_config *cfg,
 	uint32_t max_groups = cfg->max_groups ? cfg->max_groups :
 						SERIES_MAX_GROUPS_DEFAULT;
 	size_t len;
-	int rc;
+	int r, rc;
 
 	*out = NULL;
 	if (!cfg->host || !cfg->host[0] ||
@@ -407,7 +464,8 @@ int series_table_new(const struct series_config *cfg,
 	t->max_groups = max_groups;
 	t->emit = cfg->emit;
 	t->emit_arg = cfg->emit_arg;
-	t->rollup_hours = cfg->period_s < SERIES_HOUR_S;
+	for (r = 0; r < SERIES_ROLLUPS; r++)
+		t->rollups[r].built = series_rollup_built(cfg->period_s, r);
 	t->observed_from_s = NO_PERIOD;
 	t->open_start_s = NO_PERIOD;
 	/* Room for max_groups + "all", at most half full. */
@@ -459,10 +517,7 @@ int series_table_tick(struct series_table *t, int64_t now_s)
 		 * we are exactly at its start. */
 		t->observed_from_s = now_s;
 		t->open_start_s = now_start;
-		t->hour_start_s = align_down(now_start, SERIES_HOUR_S);
-		t->day_start_s = align_down(now_start, SERIES_DAY_S);
-		t->hour_periods = 0;
-		t->day_periods = 0;
+		open_rollup_spans(t, now_start);
 		return 0;
 	}
 	if (now_start <= t->open_start_s)

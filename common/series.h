@@ -2,8 +2,8 @@
 /*
  * Series table: accumulates per-group histogram deltas into UTC-aligned base
  * periods, closes them into store records (t-digest + count/sum/min/max),
- * and builds 1 h and 1 d rollups from the exact histograms.  Shared by
- * rttq-agent and `rttq synth`, so it knows nothing of BPF or event loops.
+ * and builds 5 min, 1 h and 1 d rollups from the exact histograms.  Shared
+ * by rttq-agent and `rttq synth`, so it knows nothing of BPF or event loops.
  *
  * Coverage bookkeeping (store_record.periods / periods_total):
  *  - A base record is complete (periods = periods_total = 1) when this table
@@ -14,8 +14,12 @@
  *  - A rollup counts the complete base periods this table closed inside it,
  *    whether or not a group had samples in them: "covered" means observed,
  *    and a quiet group during an observed period is a true zero, not a gap.
- *    periods_total is 3600 / period_s or 86400 / period_s; a rollup with
+ *    periods_total is the rollup's length / period_s; a rollup with
  *    periods < periods_total is written as is and is never complete.
+ *  - A rollup level is built only when its length is a whole number of
+ *    base periods, more than one (series_rollup_built()): 5 min rollups
+ *    exist for 5 s or 60 s periods, not for 120 s or 600 s ones; with
+ *    3600 s periods only the day rollup does.
  *  - Periods skipped by a jump of the clock (no tick during them) are not
  *    observed and are not counted.
  */
@@ -33,10 +37,21 @@
 extern "C" {
 #endif
 
+#define SERIES_5MIN_S 300
 #define SERIES_HOUR_S 3600
 #define SERIES_DAY_S 86400
 #define SERIES_PERIOD_DEFAULT_S 60
 #define SERIES_MAX_GROUPS_DEFAULT 1024
+
+/* Rollup levels, finest first; series_rollup_length() gives their
+ * lengths.  series.c builds them and planner.c reads them (coarsest
+ * first) by walking this one list. */
+enum series_rollup {
+	SERIES_ROLLUP_5MIN,
+	SERIES_ROLLUP_HOUR,
+	SERIES_ROLLUP_DAY,
+	SERIES_ROLLUPS,
+};
 
 struct hist;
 struct series_table;
@@ -100,8 +115,8 @@ RTTQ_API int series_table_add(struct series_table *t, const char *group,
 
 /**
  * series_table_tick() - close the open base period when @now_s is at or past
- * its end, and the hour/day rollups that ended with it; then open the period
- * holding @now_s.  Emits nothing when no group had samples.
+ * its end, and the rollups that ended with it; then open the period holding
+ * @now_s.  Emits nothing when no group had samples.
  *
  * @return 0, -ENOMEM (nothing closed; the next tick retries), or the
  *         non-zero value returned by the emit function.
@@ -110,8 +125,8 @@ RTTQ_API int series_table_tick(struct series_table *t, int64_t now_s);
 
 /**
  * series_table_flush() - on shutdown: tick at @now_s, then close the open
- * base period as partial (periods = 0) and emit the hour and day rollups as
- * they stand (incomplete).  The table is empty afterwards; a later add or
+ * base period as partial (periods = 0) and emit every rollup as it stands
+ * (incomplete).  The table is empty afterwards; a later add or
  * tick starts a new observation.
  *
  * @return 0, -ENOMEM, or the non-zero value returned by the emit function.
@@ -135,6 +150,25 @@ RTTQ_API int64_t series_table_open_start(const struct series_table *t);
  * divide 3600 so hours and days are whole numbers of periods.
  */
 RTTQ_API int series_period_valid(uint32_t period_s);
+
+/**
+ * series_rollup_length() - how long rollup level @r is.
+ * @r: a level below SERIES_ROLLUPS.
+ *
+ * @return seconds: 300, 3600 or 86400.
+ */
+RTTQ_API uint32_t series_rollup_length(enum series_rollup r);
+
+/**
+ * series_rollup_built() - whether a table with base period @period_s
+ * builds rollup level @r: its length must be a multiple of @period_s and
+ * longer (a rollup of one base period would repeat the base record).
+ * @period_s: a valid base period (series_period_valid()).
+ * @r: a level below SERIES_ROLLUPS.
+ *
+ * @return 1 or 0.
+ */
+RTTQ_API int series_rollup_built(uint32_t period_s, enum series_rollup r);
 
 /**
  * series_parse_period() - parse a base period as users write it ("60",

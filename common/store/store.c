@@ -56,6 +56,21 @@ static const struct store_ops *backend_for(const char *url,
 	return NULL;
 }
 
+/* After a backend made @st (when @ret is 0): give it @ops and @url (owned
+ * from now on, freed on failure) and hand it out. */
+static int adopt(int ret, struct store *st, const struct store_ops *ops,
+		 char *url, struct store **out)
+{
+	if (ret) {
+		free(url);
+		return ret;
+	}
+	st->ops = ops;
+	st->url = url;
+	*out = st;
+	return 0;
+}
+
 int store_open(const char *url, struct store **out, struct rttq_error *err)
 {
 	const struct store_ops *ops;
@@ -82,14 +97,22 @@ int store_open(const char *url, struct store **out, struct rttq_error *err)
 	if (!copy)
 		return rttq_fail(err, -ENOMEM, "store %s: out of memory", url);
 	ret = ops->open(url, location, &st, err);
-	if (ret) {
-		free(copy);
-		return ret;
-	}
-	st->ops = ops;
-	st->url = copy;
-	*out = st;
-	return 0;
+	return adopt(ret, st, ops, copy, out);
+}
+
+int store_open_sibling(struct store *st, struct store **out,
+		       struct rttq_error *err)
+{
+	struct store *sib = NULL;
+	char *copy;
+	int ret;
+
+	*out = NULL;
+	copy = strdup(st->url);
+	if (!copy)
+		return store_fail(st, err, -ENOMEM, "out of memory");
+	ret = st->ops->sibling(st, &sib, err);
+	return adopt(ret, sib, st->ops, copy, out);
 }
 
 void store_close(struct store *st)

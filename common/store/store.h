@@ -80,6 +80,25 @@ typedef int (*store_series_fn)(const char *host, const char *group,
 RTTQ_API int store_open(const char *url, struct store **out,
 			struct rttq_error *err);
 
+/**
+ * store_open_sibling() - another handle on the store @st is open on, for
+ * another thread (a handle is used by one thread at a time): SQLite opens
+ * a second connection to the same file (WAL lets readers run side by
+ * side), DynamoDB a second client with @st's region, endpoint and
+ * credentials (without the table checks store_open() made).
+ * @st: an open store; nothing else may use it during the call, as its
+ *      settings are read.
+ * @out: receives the new handle, closed with store_close(); NULL on
+ *       failure.
+ * @err: receives a message naming the URL and the problem; may be NULL.
+ *
+ * @return 0, -ENOTSUP for "sqlite::memory:" (another connection would see
+ *         another, empty database), the errors of store_open() for the
+ *         backend, -ENOMEM.
+ */
+RTTQ_API int store_open_sibling(struct store *st, struct store **out,
+				struct rttq_error *err);
+
 /** store_close() - flush and release @st; NULL does nothing. */
 RTTQ_API void store_close(struct store *st);
 

@@ -15,6 +15,9 @@ struct store_ops {
 	/* @location is the URL after "scheme:"; store.c then sets ops, url. */
 	int (*open)(const char *url, const char *location, struct store **out,
 		    struct rttq_error *err);
+	/* Another handle on @st's store; store.c then sets ops, url. */
+	int (*sibling)(struct store *st, struct store **out,
+		       struct rttq_error *err);
 	void (*close)(struct store *st);
 	/* Records and queries arrive already validated by store.c. */
 	int (*put)(struct store *st, const struct store_record *recs, size_t n,

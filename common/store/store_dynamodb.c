@@ -24,8 +24,10 @@
  *                                        DynamoDB's N cannot hold the value
  *                                        (infinities, |x| > 9e125 or < 1e-129)
  *   d       B  codec_encode() digest
- *   expires N  start_s + period_s + retention (base period 14 d, 1 h
- *              90 d, 1 d 2 y)
+ *   expires N  start_s + period_s + retention by period length: under
+ *              5 min (base records) 14 d; 5 min up to 1 h (5 min rollups)
+ *              35 d, so a "last 30 days" range keeps 5-minute edges
+ *              after its base records expired; 1 h 90 d; 1 d 2 y
  *
  * Registry, so a fleet query finds every host without Scan (written with
  * the first record of a series a process writes, and again every 24 h so
@@ -47,7 +49,10 @@
  *                   one paginated Query per host, 8 hosts at a time on
  *                   worker threads with their own connections, at most 32
  *                   hosts' records held ahead of the callback, which runs
- *                   on the caller's thread in host order.
+ *                   on the caller's thread in host order.  (The planner
+ *                   always names the host; its threads read through
+ *                   sibling handles, each with its own client.)
+ *   store_open_sibling  a new client from this one's settings, no request.
  *   store_series    Query "H" (or take the given host), Query g#HOST for
  *                   its series, then one Limit-1 Query per (group,
  *                   resolution) until a record is found in the range.
@@ -83,6 +88,7 @@
 #define DAY_S 86400
 
 #define RETENTION_BASE_S (14 * DAY_S)
+#define RETENTION_5MIN_S (35 * DAY_S)
 #define RETENTION_HOUR_S (90 * DAY_S)
 #define RETENTION_DAY_S (730 * DAY_S)
 
@@ -110,8 +116,10 @@ static struct dynamo_store *to_dynamo(struct store *st)
 
 static int64_t retention_s(uint32_t period_s)
 {
-	if (period_s < 3600)
+	if (period_s < 300)
 		return RETENTION_BASE_S;
+	if (period_s < 3600)
+		return RETENTION_5MIN_S;
 	if (period_s < DAY_S)
 		return RETENTION_HOUR_S;
 	return RETENTION_DAY_S;
@@ -776,6 +784,31 @@ cleanup:
 	if (s)
 		dynamo_close(&s->base);
 	return ret;
+}
+
+/* The table was checked when @st was opened: a sibling is a new client
+ * with the same settings (and credentials as last refreshed), no request. */
+static int dynamo_sibling(struct store *st, struct store **out,
+			  struct rttq_error *err)
+{
+	struct dynamo_store *s = to_dynamo(st);
+	struct dynamo_store *sib = calloc(1, sizeof(*sib));
+	int ret;
+
+	if (sib)
+		sib->table = strdup(s->table);
+	if (!sib || !sib->table) {
+		free(sib);
+		return store_fail(st, err, -ENOMEM, "out of memory");
+	}
+	ret = ddb_new(ddb_config(s->ddb), &sib->ddb, err);
+	if (ret) {
+		prefix_redacted(err, st->url);
+		dynamo_close(&sib->base);
+		return ret;
+	}
+	*out = &sib->base;
+	return 0;
 }
 
 /* ---------------------------------------------------------------------------
@@ -1733,6 +1766,7 @@ static int dynamo_ping(struct store *st, struct rttq_error *err)
 const struct store_ops store_dynamodb_ops = {
 	.scheme = "dynamodb",
 	.open = dynamo_open,
+	.sibling = dynamo_sibling,
 	.close = dynamo_close,
 	.put = dynamo_put,
 	.query = dynamo_query,

@@ -54,6 +54,9 @@
  *                             when the range lies strictly inside them, when
  *                             one primary-key probe finds a record in it
  *                             (a gap in the data can span the range).
+ *   store_open_sibling     -> another connection to the same file, without
+ *                             the set-up (WAL and schema live in the file);
+ *                             none for ":memory:".
  * Hosts and groups compare bytewise (BINARY collation).
  *
  * Version 1 (no series table; a records_by_start index served
@@ -71,6 +74,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +187,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 
 struct sqlite_store {
 	struct store base; /* first: store.c sees a struct store */
+	char *path;        /* the file (or ":memory:"), for siblings */
 	sqlite3 *db;
 	sqlite3_stmt *stmt[STMT_COUNT];
 };
@@ -458,59 +463,90 @@ static void sqlite_close(struct store *st)
 		sqlite3_finalize(s->stmt[i]);
 	/* The last connection to close checkpoints and removes the WAL. */
 	sqlite3_close_v2(s->db);
+	free(s->path);
 	free(s);
+}
+
+/* What only the first handle on a file does: make it an rttq store in WAL
+ * mode (a sibling finds it so; journal mode and schema live in the file). */
+static int setup_file(struct sqlite_store *s, const char *url,
+		      struct rttq_error *err)
+{
+	int rc, ret;
+
+	/* Opening is lazy: this first read is where a garbage file fails. */
+	rc = query_int(s->db, "PRAGMA schema_version", &(int64_t){ 0 });
+	if (rc != SQLITE_OK)
+		return db_fail(url, s->db, rc, "cannot read database", err);
+	ret = enable_wal(url, s->db, err);
+	if (ret)
+		return ret;
+	rc = sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL,
+			  NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(url, s->db, rc, "cannot set synchronous", err);
+	return ensure_schema(url, s->db, err);
+}
+
+/* A connection to @path with the busy timeout and every statement;
+ * @setup: also create and set the file up (setup_file()); else the file
+ * must exist. */
+static int connect_store(const char *url, const char *path, bool setup,
+			 struct store **out, struct rttq_error *err)
+{
+	struct sqlite_store *s;
+	int rc, ret = 0;
+
+	s = calloc(1, sizeof(*s));
+	if (s)
+		s->path = strdup(path);
+	if (!s || !s->path) {
+		free(s);
+		return rttq_fail(err, -ENOMEM, "store %s: out of memory", url);
+	}
+	rc = sqlite3_open_v2(path, &s->db,
+			     SQLITE_OPEN_READWRITE |
+				     (setup ? SQLITE_OPEN_CREATE : 0), NULL);
+	if (rc != SQLITE_OK)
+		ret = db_fail(url, s->db, rc, "cannot open database", err);
+	else
+		sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	if (!ret && setup)
+		ret = setup_file(s, url, err);
+	if (!ret)
+		ret = prepare_statements(s, url, err);
+	if (ret) {
+		sqlite_close(&s->base);
+		return ret;
+	}
+	*out = &s->base;
+	return 0;
 }
 
 static int sqlite_open(const char *url, const char *path, struct store **out,
 		       struct rttq_error *err)
 {
-	struct sqlite_store *s;
-	int in_memory = strcmp(path, ":memory:") == 0;
-	int rc, ret;
+	int ret;
 
-	if (!in_memory) {
+	if (strcmp(path, ":memory:") != 0) {
 		ret = make_parent_dirs(url, path, err);
 		if (!ret)
 			ret = check_writable(url, path, err);
 		if (ret)
 			return ret;
 	}
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return rttq_fail(err, -ENOMEM, "store %s: out of memory", url);
+	return connect_store(url, path, true, out, err);
+}
 
-	rc = sqlite3_open_v2(path, &s->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-	if (rc != SQLITE_OK) {
-		ret = db_fail(url, s->db, rc, "cannot open database", err);
-		goto fail;
-	}
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-	/* Opening is lazy: this first read is where a garbage file fails. */
-	rc = query_int(s->db, "PRAGMA schema_version", &(int64_t){ 0 });
-	if (rc != SQLITE_OK) {
-		ret = db_fail(url, s->db, rc, "cannot read database", err);
-		goto fail;
-	}
-	ret = enable_wal(url, s->db, err);
-	if (ret)
-		goto fail;
-	rc = sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL,
-			  NULL);
-	if (rc != SQLITE_OK) {
-		ret = db_fail(url, s->db, rc, "cannot set synchronous", err);
-		goto fail;
-	}
-	ret = ensure_schema(url, s->db, err);
-	if (!ret)
-		ret = prepare_statements(s, url, err);
-	if (ret)
-		goto fail;
-	*out = &s->base;
-	return 0;
-fail:
-	sqlite_close(&s->base);
-	return ret;
+static int sqlite_sibling(struct store *st, struct store **out,
+			  struct rttq_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+
+	if (strcmp(s->path, ":memory:") == 0)
+		return store_fail(st, err, -ENOTSUP,
+				  "an in-memory store has no second connection");
+	return connect_store(st->url, s->path, false, out, err);
 }
 
 /* ---------------------------------------------------------------------------
@@ -830,6 +866,7 @@ static int sqlite_ping(struct store *st, struct rttq_error *err)
 const struct store_ops store_sqlite_ops = {
 	.scheme = "sqlite",
 	.open = sqlite_open,
+	.sibling = sqlite_sibling,
 	.close = sqlite_close,
 	.put = sqlite_put,
 	.query = sqlite_query,

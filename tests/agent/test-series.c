@@ -206,6 +206,15 @@ static void test_config_is_validated(void)
 	       series_period_valid(60) && series_period_valid(3600));
 	assert(!series_period_valid(0) && !series_period_valid(7) &&
 	       !series_period_valid(7200));
+	/* 5 min rollups only where 300 s is several base periods. */
+	assert(series_rollup_built(5, SERIES_ROLLUP_5MIN) &&
+	       series_rollup_built(60, SERIES_ROLLUP_5MIN) &&
+	       !series_rollup_built(120, SERIES_ROLLUP_5MIN) &&
+	       !series_rollup_built(300, SERIES_ROLLUP_5MIN) &&
+	       !series_rollup_built(600, SERIES_ROLLUP_5MIN));
+	assert(series_rollup_built(600, SERIES_ROLLUP_HOUR) &&
+	       !series_rollup_built(3600, SERIES_ROLLUP_HOUR) &&
+	       series_rollup_built(3600, SERIES_ROLLUP_DAY));
 }
 
 /* The sum of the counts of @group's base records in [from_s, to_s). */
@@ -337,8 +346,19 @@ static void test_periods_and_rollups_across_midnight(void)
 	check_record(find(&s, "rport:443", 86400, MIDNIGHT_S), roll_443[1], 6,
 		     per_day);
 
-	/* 19 + 10 base records, 2 groups x 2 hours x (hour + day). */
-	assert(s.n == 19 + 10 + 8);
+	/* The 5 min spans before and after midnight hold the same periods
+	 * as the hours. */
+	check_record(find(&s, "all", 300, MIDNIGHT_S - 300), roll_all[0], 12,
+		     300 / PERIOD_S);
+	check_record(find(&s, "rport:443", 300, MIDNIGHT_S - 300),
+		     roll_443[0], 12, 300 / PERIOD_S);
+	check_record(find(&s, "all", 300, MIDNIGHT_S), roll_all[1], 6,
+		     300 / PERIOD_S);
+	check_record(find(&s, "rport:443", 300, MIDNIGHT_S), roll_443[1], 6,
+		     300 / PERIOD_S);
+
+	/* 19 + 10 base records, 2 groups x 2 spans x (5 min + hour + day). */
+	assert(s.n == 19 + 10 + 12);
 	/* One batch per close that had samples: 18 ticks and the flush. */
 	assert(s.batches == 19);
 
@@ -388,6 +408,9 @@ static void test_partial_start_and_stall(void)
 	/* observed whole: -55, -50, then -30 .. -5: 8 periods */
 	r = find(&s, "all", 3600, MIDNIGHT_S - 3600);
 	assert(r && r->periods == 8 && r->periods_total == 720);
+	assert(r->count == 4 * hist_count(h));
+	r = find(&s, "all", 300, MIDNIGHT_S - 300);
+	assert(r && r->periods == 8 && r->periods_total == 60);
 	assert(r->count == 4 * hist_count(h));
 
 	series_table_free(t);

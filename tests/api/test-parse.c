@@ -160,8 +160,26 @@ static void test_json(void)
 			     "\"quantiles\":{},\"from\":\"2023-11-15T00:00:00Z\","
 			     "\"to\":\"2023-11-15T01:00:00Z\",\"group\":\"all\","
 			     "\"hosts\":0,\"records\":{\"1d\":0,\"1h\":0,"
-			     "\"1m\":0},\"records_read\":0}\n"));
+			     "\"5m\":0,\"1m\":0},\"records_read\":0}\n"));
 	free(json);
+	/* Only the rollup levels a base period has: 5m needs a period
+	 * dividing 300 s, 1h one shorter than an hour. */
+	req.period_s = 5;
+	a.records[PLANNER_LEVEL_5MIN] = 7;
+	assert(answer_quantiles_json(&a, &req, &qs, &json, NULL) == 0);
+	assert(strstr(json, "\"records\":{\"1d\":0,\"1h\":0,\"5m\":7,"
+			    "\"5s\":0}"));
+	free(json);
+	req.period_s = 600;
+	assert(answer_quantiles_json(&a, &req, &qs, &json, NULL) == 0);
+	assert(strstr(json, "\"records\":{\"1d\":0,\"1h\":0,\"10m\":0}"));
+	free(json);
+	req.period_s = 3600;
+	assert(answer_quantiles_json(&a, &req, &qs, &json, NULL) == 0);
+	assert(strstr(json, "\"records\":{\"1d\":0,\"1h\":0}"));
+	free(json);
+	req.period_s = 60;
+	a.records[PLANNER_LEVEL_5MIN] = 0;
 
 	/* 1..1000 ms: p50 near 500 ms, values in ms with 3 decimals. */
 	assert(tdigest_new(TDIGEST_COMPRESSION_DEFAULT, &a.digest) == 0);

@@ -2,8 +2,9 @@
 /*
  * SQLite store against real files in a fresh temporary directory: round
  * trips, upserts, ordering and range bounds, URL and record validation,
- * a reader beside a writer (WAL), damaged files and rows, the series
- * registry and the migration of a version 1 file to it.
+ * a reader beside a writer (WAL), sibling handles on one file (and none
+ * on an in-memory store), damaged files and rows, the series registry and
+ * the migration of a version 1 file to it.
  */
 #undef NDEBUG
 #include <errno.h>
@@ -653,6 +654,54 @@ static void test_reader_beside_writer(void)
 	store_close(writer);
 }
 
+/* A sibling is another connection to the same file: each sees what the
+ * other wrote, and its messages name the same URL.  An in-memory store
+ * has none (a second connection would be another, empty database). */
+static void test_siblings(void)
+{
+	const char *url = url_for("sibling.db");
+	struct store *st = open_ok(url), *sib = NULL, *mem;
+	struct store_record a = rec("s", "all", 60, 0);
+	struct store_record b = rec("s", "all", 60, 60);
+	struct rttq_error err = { 0 };
+	struct seen seen = { 0 };
+
+	put_ok(st, &a, 1);
+	expect_int(store_open_sibling(st, &sib, &err), 0);
+	expect(sib != NULL);
+	if (!sib)
+		return;
+	expect_int(query(sib, "s", "all", 60, 0, 600, &seen, NULL), 0);
+	expect_int(seen.n, 1);
+	put_ok(sib, &b, 1);
+	expect_int(query(st, "s", "all", 60, 0, 600, &seen, NULL), 0);
+	expect_int(seen.n, 2);
+	expect_int(query(sib, "", "all", 60, 0, 600, &seen, &err), -EINVAL);
+	expect(strstr(err.msg, url) != NULL);
+	/* Closing the sibling leaves the first handle working. */
+	store_close(sib);
+	expect_int(query(st, "s", "all", 60, 0, 600, &seen, NULL), 0);
+	expect_int(seen.n, 2);
+	store_close(st);
+
+	/* A sibling never creates the file: it names the one @st opened. */
+	url = url_for("gone.db");
+	st = open_ok(url);
+	expect(unlink(url + strlen("sqlite:")) == 0);
+	expect(store_open_sibling(st, &sib, &err) < 0 && sib == NULL);
+	expect(strstr(err.msg, url) != NULL);
+	expect(access(url + strlen("sqlite:"), F_OK) != 0);
+	store_close(st);
+
+	mem = open_ok("sqlite::memory:");
+	sib = (struct store *)&seen; /* must be reset */
+	expect_int(store_open_sibling(mem, &sib, &err), -ENOTSUP);
+	expect(sib == NULL);
+	expect(strstr(err.msg, "sqlite::memory:") &&
+	       strstr(err.msg, "in-memory"));
+	store_close(mem);
+}
+
 /* Processes racing to create, switch to WAL and write one fresh file: the
  * agent and the API starting together.  Each must succeed (busy waits, not
  * errors) and every record must land. */
@@ -870,6 +919,7 @@ int main(void)
 	test_open_variants();
 	test_bad_records();
 	test_reader_beside_writer();
+	test_siblings();
 	test_concurrent_first_open();
 	test_damaged_file();
 	test_damaged_rows();

@@ -3,7 +3,7 @@
 #
 # rttq synth into a temporary SQLite file, read back with `rttq query`:
 # record and sample counts match what synth reports, whole days come from
-# 1d records, the data has a daily cycle, the same seed gives the same
+# 1d records, cut ranges from 1h, 5m and 1m ones, the data has a daily cycle, the same seed gives the same
 # data, and bad flags are refused naming the flag (exit 2).
 #
 # Usage: test-synth.sh RTTQ
@@ -53,9 +53,9 @@ peer_samples=$(echo "$summary" | sed -n 's/.* \([0-9]*\) in peer groups.*/\1/p')
 	exit 1
 }
 # Every group has samples in every minute: 2 x 2 x 1440 x 3 base records;
-# 48 hours + 2 days of rollups per host and group.
+# 576 five-minute spans + 48 hours + 2 days of rollups per host and group.
 expect_eq "base records" "$base" $((2 * 2 * 1440 * 3))
-expect_eq "rollup records" "$rollups" $((2 * 3 * 50))
+expect_eq "rollup records" "$rollups" $((2 * 3 * (576 + 48 + 2)))
 expect_eq "records" "$records" $((base + rollups))
 grep -q "$(printf '\r')" "$tmp/synth.err" &&
 	fail "progress written to a non-terminal"
@@ -75,7 +75,7 @@ query() { # from to [--host H] [--group G] -> JSON
 last=$((end - 60))
 whole=$(query "$start" "$last")
 expect_eq "whole range count" "$(field "$whole" sample_count)" "$samples"
-echo "$whole" | grep -q '"records":{"1d":4,"1h":0,"1m":0}' ||
+echo "$whole" | grep -q '"records":{"1d":4,"1h":0,"5m":0,"1m":0}' ||
 	fail "whole range not from 4 day records: $whole"
 p50=$(field "$whole" p50)
 p99=$(field "$whole" p99)
@@ -85,7 +85,7 @@ awk -v a="$p50" -v b="$p99" 'BEGIN { exit !(a > 0.1 && a < 100 && b > a) }' ||
 # Each day, fleet-wide, from its two 1d records; together every sample.
 day1=$(query "$start" $((start + 86400 - 60)))
 day2=$(query $((start + 86400)) "$last")
-echo "$day1" | grep -q '"records":{"1d":2,"1h":0,"1m":0}' ||
+echo "$day1" | grep -q '"records":{"1d":2,"1h":0,"5m":0,"1m":0}' ||
 	fail "day 1 not from 2 day records: $day1"
 expect_eq "day 1 + day 2 count" \
 	$(($(field "$day1" sample_count) + $(field "$day2" sample_count))) \
@@ -99,16 +99,17 @@ g1=$(field "$(query "$start" "$last" --group raddr:10.0.0.1)" sample_count)
 g2=$(field "$(query "$start" "$last" --group raddr:10.0.0.2)" sample_count)
 expect_eq "peer group counts" $((g1 + g2)) "$peer_samples"
 
-# A range cut inside hours uses base, hour and day records; its count
-# still adds up across hosts.
+# A range cut inside hours uses hour, 5-minute and base records (4 of
+# them per host: 05:02..05:04 and 03:30); its count still adds up across
+# hosts.
 cut_from=$((start + 5 * 3600 + 120))
 cut_to=$((start + 86400 + 3 * 3600 + 1800))
 cut=$(query "$cut_from" "$cut_to")
 c1=$(field "$(query "$cut_from" "$cut_to" --host host-1)" sample_count)
 c2=$(field "$(query "$cut_from" "$cut_to" --host host-2)" sample_count)
 expect_eq "cut range count" "$(field "$cut" sample_count)" $((c1 + c2))
-echo "$cut" | grep -q '"1d":0,"1h":[1-9][0-9]*,"1m":[1-9]' ||
-	fail "cut range should use hours and minutes: $cut"
+echo "$cut" | grep -q '"1d":0,"1h":[1-9][0-9]*,"5m":[1-9][0-9]*,"1m":8}' ||
+	fail "cut range should use hours, 5 minutes and 8 minutes: $cut"
 
 # A daily cycle: host-1's hourly medians differ by at least 10 %.
 lo=
