@@ -2,9 +2,10 @@
 /*
  * rttq-agent: the per-host daemon.  Loads the BPF collector, drains its
  * counters on a libevent timer, accumulates them per group into UTC-aligned
- * periods (common/series.h), and writes the closed periods and their hour and
- * day rollups to the store.  SIGTERM, SIGINT or --duration end it cleanly:
- * a last drain, the partial period and the rollups as they stand are written.
+ * periods (common/series.h), and writes the closed periods and their
+ * 5-minute, hour and day rollups to the store.  SIGTERM, SIGINT or
+ * --duration end it cleanly: a last drain, the partial period and the
+ * rollups as they stand are written.
  * Store writes happen on their own thread (agent/writer.h), so a slow or
  * unreachable store never delays a drain.  With --spool DIR, records the
  * store refuses overflow the in-memory queue into a checksummed file

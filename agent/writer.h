@@ -24,7 +24,8 @@
 #include "error.h"
 
 /* Digest and group bytes held in the inbox, and again in the queue: about
- * a day of 1-minute base records for 20 groups, or an hour for 300. */
+ * 18 hours of records (1-minute base records and their rollups) for 20
+ * groups, or an hour for 300. */
 #define WRITER_MAX_BYTES (64u << 20)
 
 struct spool;

@@ -71,7 +71,7 @@ static const char usage_text[] =
 	"Usage: rttq synth --store URL --hosts N --days D [OPTIONS]\n"
 	"\n"
 	"Writes D days of synthetic RTT records for N hosts, as N agents\n"
-	"would have written them: base periods plus 1 h and 1 d rollups, a\n"
+	"would have written them: base periods plus 5 m, 1 h and 1 d rollups, a\n"
 	"daily busy peak per host, group \"all\" and K peer groups\n"
 	"(raddr:10.0.0.1, raddr:10.0.0.2, ...).  Existing records with the\n"
 	"same keys are replaced.  At the end, prints on stderr how many\n"
