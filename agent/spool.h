@@ -16,7 +16,8 @@
 #define SPOOL_FILE_NAME "rttq-agent.spool"
 #define SPOOL_BATCH_MAX 500 /* records handed to one replay callback */
 /* Bound on the file (--spool-max, MiB): a long outage must not fill the
- * disk.  1 GiB holds ~3 days of 1-minute records for 1,000 groups. */
+ * disk.  1 GiB holds ~2 days of 1-minute records for 1,000 groups (~550 KB
+ * a group a day with rollups and frame headers). */
 #define SPOOL_MAX_MIB_DEFAULT 1024
 #define SPOOL_MAX_MIB_LIMIT (1u << 20)
 

@@ -23,9 +23,9 @@
 
 #include "error.h"
 
-/* Digest and group bytes held in the inbox, and again in the queue: about
- * 18 hours of records (1-minute base records and their rollups) for 20
- * groups, or an hour for 300. */
+/* Digest and group bytes held in the inbox, and again in the queue: with
+ * 1-minute periods a group writes ~430 KB of digests a day (base records
+ * and rollups), so about a week for 20 groups, or half a day for 300. */
 #define WRITER_MAX_BYTES (64u << 20)
 
 struct spool;
