@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "monoclock.h"
 #include "partial_merge.h"
 #include "spool.h"
 #include "store.h"
@@ -56,23 +57,6 @@ struct writer {
 	bool spill_failing;        /* the last spill failed (logged once) */
 	int64_t retry_at_ms;       /* no write before this, monotonic */
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000,
-			       .tv_nsec = (ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 /* -------------------------------------------------------------------------
  * Record lists
@@ -361,7 +345,7 @@ static int write_queue(struct writer *w)
 				  w->cfg.spool ? spool_path(w->cfg.spool) : "",
 				  (w->cfg.retry_ms + 999) / 1000);
 		w->failing = true;
-		w->retry_at_ms = mono_ms() + w->cfg.retry_ms;
+		w->retry_at_ms = monoclock_ms() + w->cfg.retry_ms;
 		return rc;
 	}
 	if (w->failing)
@@ -384,7 +368,7 @@ static bool write_due(const struct writer *w, int64_t now)
 static enum writer_outcome flush_until(struct writer *w, int64_t deadline_ms)
 {
 	while (write_queue(w) != 0) {
-		if (mono_ms() + STOP_RETRY_MS >= deadline_ms) {
+		if (monoclock_ms() + STOP_RETRY_MS >= deadline_ms) {
 			size_t n = w->queue.n;
 
 			if (spill_queue(w) == 0)
@@ -392,7 +376,7 @@ static enum writer_outcome flush_until(struct writer *w, int64_t deadline_ms)
 			agent_log("%zu records not written", n);
 			return WRITER_LOST;
 		}
-		sleep_ms(STOP_RETRY_MS);
+		monoclock_sleep_ms(STOP_RETRY_MS);
 	}
 	return WRITER_ALL_WRITTEN;
 }
@@ -420,7 +404,7 @@ static void *writer_main(void *arg)
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		int64_t now = mono_ms();
+		int64_t now = monoclock_ms();
 
 		if (!w->stopping && w->inbox.n == 0 && !write_due(w, now)) {
 			wait_locked(w, w->failing && (w->queue.n || spooled(w)) ?
@@ -438,7 +422,7 @@ static void *writer_main(void *arg)
 		take_batch(w, &batch);
 		if (deadline_ms)
 			break;
-		if (write_due(w, mono_ms()))
+		if (write_due(w, monoclock_ms()))
 			write_queue(w);
 		publish(w, 0, 0);
 		pthread_mutex_lock(&w->mu);
@@ -526,7 +510,10 @@ enum writer_outcome writer_stop(struct writer *w, int64_t timeout_ms)
 	pthread_mutex_lock(&w->mu);
 	w->stopping = true;
 	/* Non-zero: the thread takes 0 for "not stopping". */
-	w->deadline_ms = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0) + 1;
+	w->deadline_ms = monoclock_ms() + (timeout_ms > 0 ? timeout_ms : 0) + 1;
+	/* Also cuts a write already blocked in the store (a DynamoDB outage
+	 * costs ~13 s of retries): it gives up at its next retry. */
+	store_set_deadline(w->cfg.store, w->deadline_ms);
 	pthread_cond_broadcast(&w->cv);
 	while (!w->done)
 		pthread_cond_wait(&w->cv, &w->mu);

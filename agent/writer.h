@@ -97,7 +97,8 @@ void writer_get_stats(struct writer *w, struct writer_stats *out);
 /**
  * writer_stop() - write what was submitted, retrying about once a second,
  * until @timeout_ms from now; then spool what is left and end the thread.
- * A write in progress at the deadline is waited for.
+ * The store gets the same deadline (store_set_deadline()), so a write
+ * blocked in its retries gives up in time too.
  *
  * @return an enum writer_outcome.
  */

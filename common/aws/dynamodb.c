@@ -7,6 +7,7 @@
  * and DynamoDB's message, never a key or a signature.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "dynamodb.h"
 #include "http_client.h"
+#include "monoclock.h"
 #include "sigv4.h"
 
 #define TARGET_PREFIX "DynamoDB_20120810."
@@ -26,7 +28,8 @@ struct ddb {
 	struct aws_config cfg; /* own copy: refreshed credentials land here */
 	unsigned int max_attempts;
 	unsigned int timeout_ms;
-	int64_t deadline_ms;   /* CLOCK_MONOTONIC; 0: none */
+	_Atomic int64_t deadline_ms; /* CLOCK_MONOTONIC; 0: none; set from
+				      * any thread (ddb_set_deadline) */
 	uint64_t rng; /* xorshift64 state for the jitter */
 	struct ddb_stats stats;
 };
@@ -86,21 +89,15 @@ void ddb_set_retry(struct ddb *d, unsigned int max_attempts,
 
 void ddb_set_deadline(struct ddb *d, int64_t deadline_ms)
 {
-	d->deadline_ms = deadline_ms > 0 ? deadline_ms : 0;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	atomic_store(&d->deadline_ms, deadline_ms > 0 ? deadline_ms : 0);
 }
 
 /* Milliseconds before the deadline (<= 0: passed); INT64_MAX without one. */
 static int64_t time_left(const struct ddb *d)
 {
-	return d->deadline_ms ? d->deadline_ms - mono_ms() : INT64_MAX;
+	int64_t deadline = atomic_load(&d->deadline_ms);
+
+	return deadline ? deadline - monoclock_ms() : INT64_MAX;
 }
 
 const struct ddb_stats *ddb_stats(const struct ddb *d)
@@ -295,15 +292,6 @@ static unsigned int backoff_ms(struct ddb *d, unsigned int base_ms,
 	return (unsigned int)(next_random(d) % (ceiling + 1));
 }
 
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000,
-			       .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 unsigned int ddb_backoff(struct ddb *d, unsigned int retry, bool throttled)
 {
 	unsigned int pause = backoff_ms(d, throttled ? DDB_THROTTLE_BASE_MS :
@@ -314,7 +302,7 @@ unsigned int ddb_backoff(struct ddb *d, unsigned int retry, bool throttled)
 	if (pause > left)
 		pause = left > 0 ? (unsigned int)left : 0;
 	d->stats.backoff_ms += pause;
-	sleep_ms(pause);
+	monoclock_sleep_ms(pause);
 	return pause;
 }
 
@@ -353,7 +341,7 @@ int ddb_call(struct ddb *d, const char *op, const char *body,
 				break;
 			}
 			d->stats.backoff_ms += pause;
-			sleep_ms(pause);
+			monoclock_sleep_ms(pause);
 		}
 		left = time_left(d);
 		if (left <= 0) {

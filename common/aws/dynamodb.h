@@ -70,8 +70,11 @@ RTTQ_API void ddb_set_retry(struct ddb *d, unsigned int max_attempts,
  * backoff included: a call stops retrying when the next attempt could not
  * start before @p deadline_ms, each attempt's timeout is cut to the time
  * left, and a call that starts after it fails at once with -ETIMEDOUT.
+ * May be called from another thread while a call runs: that call stops
+ * at its next retry.
  * @param d the client.
- * @param deadline_ms CLOCK_MONOTONIC milliseconds; 0 removes the bound.
+ * @param deadline_ms CLOCK_MONOTONIC milliseconds (monoclock_ms()); 0
+ * removes the bound.
  */
 RTTQ_API void ddb_set_deadline(struct ddb *d, int64_t deadline_ms);
 

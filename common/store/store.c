@@ -236,3 +236,8 @@ int store_ping(struct store *st, struct rttq_error *err)
 {
 	return st->ops->ping(st, err);
 }
+
+void store_set_deadline(struct store *st, int64_t deadline_ms)
+{
+	st->ops->set_deadline(st, deadline_ms > 0 ? deadline_ms : 0);
+}

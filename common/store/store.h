@@ -99,6 +99,20 @@ RTTQ_API int store_open(const char *url, struct store **out,
 RTTQ_API int store_open_sibling(struct store *st, struct store **out,
 				struct rttq_error *err);
 
+/**
+ * store_set_deadline() - bound every later call on @st: a call gives up
+ * (returning its last error, or -ETIMEDOUT when it could not start) rather
+ * than wait or retry past @deadline_ms.  DynamoDB stops retrying and cuts
+ * attempt timeouts to the time left; SQLite stops waiting for a lock.
+ * May be called from another thread while a call runs on @st: that call
+ * gives up at its next retry or lock wait (an attempt already sent runs
+ * to its own timeout).  Used by rttq-agent to stop within its deadline.
+ * @st: the store.
+ * @deadline_ms: CLOCK_MONOTONIC milliseconds (monoclock_ms()); 0 removes
+ *       the bound.
+ */
+RTTQ_API void store_set_deadline(struct store *st, int64_t deadline_ms);
+
 /** store_close() - flush and release @st; NULL does nothing. */
 RTTQ_API void store_close(struct store *st);
 

@@ -28,6 +28,8 @@ struct store_ops {
 		      int64_t to_s, store_series_fn fn, void *arg,
 		      struct rttq_error *err);
 	int (*ping)(struct store *st, struct rttq_error *err);
+	/* store_set_deadline(): any thread, during any other call. */
+	void (*set_deadline)(struct store *st, int64_t deadline_ms);
 };
 
 /* First member of every backend's handle, so a struct store * is both. */

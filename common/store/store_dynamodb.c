@@ -1763,6 +1763,11 @@ static int dynamo_ping(struct store *st, struct rttq_error *err)
 	return 0;
 }
 
+static void dynamo_set_deadline(struct store *st, int64_t deadline_ms)
+{
+	ddb_set_deadline(to_dynamo(st)->ddb, deadline_ms);
+}
+
 const struct store_ops store_dynamodb_ops = {
 	.scheme = "dynamodb",
 	.open = dynamo_open,
@@ -1772,4 +1777,5 @@ const struct store_ops store_dynamodb_ops = {
 	.query = dynamo_query,
 	.series = dynamo_series,
 	.ping = dynamo_ping,
+	.set_deadline = dynamo_set_deadline,
 };

@@ -8,7 +8,7 @@
  * -------------
  * journal_mode=WAL (persistent, in the file): readers never block the
  * writer and see every committed transaction; synchronous=NORMAL (a power
- * loss may drop the last commits, never corrupts); busy_timeout 5 s on
+ * loss may drop the last commits, never corrupts); a 5 s wait for locks on
  * every connection.  WAL needs the -wal and -shm files beside the database,
  * so every user of the store needs write access to its directory.
  *
@@ -74,6 +74,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,7 @@
 
 #include <sqlite3.h>
 
+#include "monoclock.h"
 #include "store_backend.h"
 
 #define SCHEMA_VERSION 2
@@ -190,6 +192,8 @@ struct sqlite_store {
 	char *path;        /* the file (or ":memory:"), for siblings */
 	sqlite3 *db;
 	sqlite3_stmt *stmt[STMT_COUNT];
+	_Atomic int64_t deadline_ms; /* store_set_deadline(); 0: none */
+	int64_t busy_since_ms;       /* start of the current wait for a lock */
 };
 
 static struct sqlite_store *to_sqlite(struct store *st)
@@ -488,7 +492,32 @@ static int setup_file(struct sqlite_store *s, const char *url,
 	return ensure_schema(url, s->db, err);
 }
 
-/* A connection to @path with the busy timeout and every statement;
+/*
+ * Busy handler: wait for another connection's lock up to BUSY_TIMEOUT_MS
+ * (sqlite3_busy_timeout() would, too), but never past the deadline of
+ * store_set_deadline(), which another thread may set during the wait.
+ * Short sleeps first: most locks are held for a single commit.
+ */
+static int wait_for_lock(void *arg, int count)
+{
+	struct sqlite_store *s = arg;
+	int64_t now = monoclock_ms(), deadline = atomic_load(&s->deadline_ms);
+
+	if (count == 0)
+		s->busy_since_ms = now;
+	if (now - s->busy_since_ms >= BUSY_TIMEOUT_MS ||
+	    (deadline && now >= deadline))
+		return 0;
+	monoclock_sleep_ms(count < 4 ? 1 << count : 10);
+	return 1;
+}
+
+static void sqlite_set_deadline(struct store *st, int64_t deadline_ms)
+{
+	atomic_store(&to_sqlite(st)->deadline_ms, deadline_ms);
+}
+
+/* A connection to @path with the busy handler and every statement;
  * @setup: also create and set the file up (setup_file()); else the file
  * must exist. */
 static int connect_store(const char *url, const char *path, bool setup,
@@ -510,7 +539,7 @@ static int connect_store(const char *url, const char *path, bool setup,
 	if (rc != SQLITE_OK)
 		ret = db_fail(url, s->db, rc, "cannot open database", err);
 	else
-		sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+		sqlite3_busy_handler(s->db, wait_for_lock, s);
 	if (!ret && setup)
 		ret = setup_file(s, url, err);
 	if (!ret)
@@ -872,4 +901,5 @@ const struct store_ops store_sqlite_ops = {
 	.query = sqlite_query,
 	.series = sqlite_series,
 	.ping = sqlite_ping,
+	.set_deadline = sqlite_set_deadline,
 };
