@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,19 +25,51 @@
 
 extern char **environ;
 
-int free_port(void)
+/* Whether @port can be bound on 127.0.0.1 now (0: any; @port then gets
+ * the one the kernel chose). */
+static bool port_free(int *port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)*port) };
 	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	bool ok;
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
+	ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	     getsockname(fd, (struct sockaddr *)&a, &len) == 0;
+	if (ok)
+		*port = ntohs(a.sin_port);
 	if (fd >= 0)
 		close(fd);
-	return port;
+	return ok;
+}
+
+/*
+ * Below the ephemeral range when there is room: a server that is stopped
+ * and restarted on its port (the outage test) must not find it taken by
+ * an outgoing connection meanwhile, or by a client retrying against it
+ * that connected to itself (source port == destination port).
+ */
+int free_port(void)
+{
+	unsigned int lo = 32768, hi = 60999, seed;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	int port;
+
+	if (f) {
+		if (fscanf(f, "%u %u", &lo, &hi) != 2)
+			lo = 32768;
+		fclose(f);
+	}
+	seed = (unsigned int)getpid() ^ (unsigned int)time(NULL);
+	for (int i = 0; lo > 11024 && i < 200; i++) {
+		port = 10000 + (int)(rand_r(&seed) % (lo - 11024));
+		if (port_free(&port))
+			return port;
+	}
+	port = 0;
+	return port_free(&port) ? port : -1;
 }
 
 static int run(char *const argv[])

@@ -15,7 +15,8 @@ struct dynalite {
 	char endpoint[64]; /* "http://127.0.0.1:PORT" */
 };
 
-/* A TCP port on 127.0.0.1 that was free a moment ago. */
+/* A TCP port on 127.0.0.1 that was free a moment ago, below the ephemeral
+ * port range when there is room. */
 int free_port(void);
 
 /* npm ci in @dir unless node_modules/dynalite is there; 0 or -1. */
