@@ -14,8 +14,8 @@
  * costs ~30 day records plus the edges, not 43,200 base records.
  *
  * A fleet query plans its hosts on up to PLANNER_WORKERS threads, each with
- * its own store handle (store_open_sibling()); the caller's thread is one
- * of them.  Each host's decoded digests and totals are kept apart and
+ * its own store handle (store_sibling(): opened once, kept by the store for
+ * the next query); the caller's thread is one of them.  Each host's decoded digests and totals are kept apart and
  * merged once at the end in host order, so the answer (and the error, if
  * any: the first failing host in host order) does not depend on which
  * thread ran what.
@@ -393,7 +393,7 @@ static int run_workers(struct store *st, struct plan_job *job,
 
 	w[0].st = st;
 	for (i = 1; i < n; i++, opened++) {
-		rc = store_open_sibling(st, &w[i].st, &serr);
+		rc = store_sibling(st, (unsigned int)i, &w[i].st, &serr);
 		if (rc)
 			break;
 	}
@@ -411,8 +411,6 @@ static int run_workers(struct store *st, struct plan_job *job,
 	for (i = 0; i < opened; i++) {
 		if (w[i].started)
 			pthread_join(w[i].thread, NULL);
-		if (i > 0)
-			store_close(w[i].st);
 		free(w[i].cover);
 	}
 	return rc;

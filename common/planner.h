@@ -73,8 +73,9 @@ struct planner_answer {
  * then none of the finer records it covers are read.
  *
  * A fleet query (no host) plans up to four hosts at a time on threads,
- * each reading through its own handle from store_open_sibling() (@st
- * itself serves the calling thread).  Per-host results are merged in host
+ * each reading through its own handle from store_sibling() (@st itself
+ * serves the calling thread; the siblings stay open with @st).  Only one
+ * planner_run() at a time may use @st.  Per-host results are merged in host
  * order, so the answer does not depend on thread timing; on failure the
  * error is that of the first failing host in host order.
  *

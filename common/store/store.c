@@ -115,12 +115,29 @@ int store_open_sibling(struct store *st, struct store **out,
 	return adopt(ret, sib, st->ops, copy, out);
 }
 
+int store_sibling(struct store *st, unsigned int i, struct store **out,
+		  struct rttq_error *err)
+{
+	int ret = 0;
+
+	*out = NULL;
+	if (i < 1 || i > STORE_SIBLINGS)
+		return store_fail(st, err, -EINVAL, "sibling %u out of 1..%d", i,
+				  STORE_SIBLINGS);
+	if (!st->siblings[i - 1])
+		ret = store_open_sibling(st, &st->siblings[i - 1], err);
+	*out = st->siblings[i - 1];
+	return ret;
+}
+
 void store_close(struct store *st)
 {
 	char *url;
 
 	if (!st)
 		return;
+	for (size_t i = 0; i < STORE_SIBLINGS; i++)
+		store_close(st->siblings[i]);
 	url = st->url;
 	st->ops->close(st);
 	free(url);

@@ -113,7 +113,25 @@ RTTQ_API int store_open_sibling(struct store *st, struct store **out,
  */
 RTTQ_API void store_set_deadline(struct store *st, int64_t deadline_ms);
 
-/** store_close() - flush and release @st; NULL does nothing. */
+#define STORE_SIBLINGS 8 /* store_sibling() indexes 1 .. STORE_SIBLINGS */
+
+/**
+ * store_sibling() - the @i-th sibling of @st (as store_open_sibling()),
+ * opened on first use and kept until store_close(@st) closes it, so a
+ * long-lived handle (rttq-api's) keeps its siblings' connections from one
+ * fleet query to the next.
+ * @st: an open store; nothing else may use it during the call.
+ * @i: 1 .. STORE_SIBLINGS.
+ * @out: receives the sibling; the caller must not close it.
+ * @err: as for store_open_sibling().
+ *
+ * @return 0, -EINVAL for @i out of range, or store_open_sibling()'s error.
+ */
+RTTQ_API int store_sibling(struct store *st, unsigned int i,
+			   struct store **out, struct rttq_error *err);
+
+/** store_close() - flush and release @st (and its siblings); NULL does
+ * nothing. */
 RTTQ_API void store_close(struct store *st);
 
 /**

@@ -36,6 +36,7 @@ struct store_ops {
 struct store {
 	const struct store_ops *ops;
 	char *url; /* as the user wrote it, for messages; owned */
+	struct store *siblings[STORE_SIBLINGS]; /* store_sibling(); owned */
 };
 
 extern const struct store_ops store_sqlite_ops;

@@ -682,6 +682,26 @@ static void test_siblings(void)
 	store_close(sib);
 	expect_int(query(st, "s", "all", 60, 0, 600, &seen, NULL), 0);
 	expect_int(seen.n, 2);
+
+	/* Kept siblings: opened once per index, closed with the store (a
+	 * leak here fails the sanitizer build). */
+	{
+		struct store *k1 = NULL, *again = NULL, *k2 = NULL;
+
+		expect_int(store_sibling(st, 1, &k1, &err), 0);
+		expect_int(store_sibling(st, 1, &again, &err), 0);
+		expect_int(store_sibling(st, 2, &k2, &err), 0);
+		expect(k1 != NULL && k1 == again && k2 != NULL && k2 != k1);
+		if (k1) {
+			expect_int(query(k1, "s", "all", 60, 0, 600, &seen,
+					 NULL), 0);
+			expect_int(seen.n, 2);
+		}
+		expect_int(store_sibling(st, 0, &k1, &err), -EINVAL);
+		expect(k1 == NULL && strstr(err.msg, "sibling 0"));
+		expect_int(store_sibling(st, STORE_SIBLINGS + 1, &k1, &err),
+			   -EINVAL);
+	}
 	store_close(st);
 
 	/* A sibling never creates the file: it names the one @st opened. */
