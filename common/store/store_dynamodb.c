@@ -46,10 +46,7 @@
  *   store_query     host given: Query on d#HOST#GROUP#PERIOD, ts BETWEEN,
  *                   every page (LastEvaluatedKey).  Every host: Query
  *                   h#GROUP#PERIOD for the hosts, sort them bytewise, then
- *                   one paginated Query per host, 8 hosts at a time on
- *                   worker threads with their own connections, at most 32
- *                   hosts' records held ahead of the callback, which runs
- *                   on the caller's thread in host order.  (The planner
+ *                   one paginated Query per host, in order.  (The planner
  *                   always names the host; its threads read through
  *                   sibling handles, each with its own client.)
  *   store_open_sibling  a new client from this one's settings, no request.
@@ -65,7 +62,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1163,8 +1159,8 @@ typedef int (*item_fn)(struct dynamo_store *s, yajl_val item, void *ctx,
 
 /* Query partition @pk (ts in [from_s, to_s] when @ranged), every page, in
  * ts order; @limit > 0 stops after that many items. */
-static int query_partition(struct dynamo_store *s, struct ddb *ddb,
-			   const char *pk, bool ranged, int64_t from_s,
+static int query_partition(struct dynamo_store *s, const char *pk,
+			   bool ranged, int64_t from_s,
 			   int64_t to_s, unsigned int limit, item_fn fn,
 			   void *ctx, struct rttq_error *err)
 {
@@ -1215,7 +1211,7 @@ static int query_partition(struct dynamo_store *s, struct ddb *ddb,
 			oom = true;
 			break;
 		}
-		ret = ddb_call(ddb, "Query", body, len, &reply, err);
+		ret = ddb_call(s->ddb, "Query", body, len, &reply, err);
 		json_free(&j);
 		free(start_pk);
 		start_pk = NULL;
@@ -1388,7 +1384,7 @@ static int list_names(struct dynamo_store *s, const char *pk, item_fn fn,
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	ret = query_partition(s, s->ddb, pk, false, 0, 0, 0, fn, out, err);
+	ret = query_partition(s, pk, false, 0, 0, 0, fn, out, err);
 	if (ret == -ENOMEM)
 		ret = store_fail(&s->base, err, ret, "out of memory");
 	if (ret) {
@@ -1398,220 +1394,18 @@ static int list_names(struct dynamo_store *s, const char *pk, item_fn fn,
 	return 0;
 }
 
-static int query_host(struct dynamo_store *s, struct ddb *ddb,
-		      const char *host, const struct store_query *q,
-		      struct record_ctx *rc, struct rttq_error *err)
+static int query_host(struct dynamo_store *s, const char *host,
+		      const struct store_query *q, struct record_ctx *rc,
+		      struct rttq_error *err)
 {
 	char *pk = record_pk(host, q->group, q->period_s);
 	int ret;
 
 	if (!pk)
 		return store_fail(&s->base, err, -ENOMEM, "out of memory");
-	ret = query_partition(s, ddb, pk, true, q->from_s, q->to_s, 0,
-			      record_item, rc, err);
+	ret = query_partition(s, pk, true, q->from_s, q->to_s, 0, record_item,
+			      rc, err);
 	free(pk);
-	return ret;
-}
-
-/* ---------------------------------------------------------------------------
- * Fleet queries: one Query per host, FLEET_WORKERS threads (each with its
- * own connection) fetching up to FLEET_WINDOW hosts ahead of the caller,
- * who hands the records to the callback in host order on its own thread.
- * ------------------------------------------------------------------------- */
-
-#define FLEET_WORKERS 8
-#define FLEET_WINDOW 32 /* hosts held in memory at most */
-
-struct owned_record {
-	struct store_record r; /* host, group and digest point below */
-	char *host;
-	char *group;
-	uint8_t *digest;
-};
-
-struct fleet_host {
-	struct owned_record *v;
-	size_t n, cap;
-	bool done;
-	int ret;
-	struct rttq_error err;
-};
-
-struct fleet {
-	struct dynamo_store *s;
-	const struct store_query *q;
-	char **hosts;
-	size_t n_hosts;
-	struct fleet_host *res;
-	size_t next;     /* first host no worker has taken */
-	size_t consumed; /* hosts handed to the callback */
-	bool stop;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-};
-
-struct fleet_worker {
-	struct fleet *f;
-	struct ddb *ddb;
-	pthread_t thread;
-	bool started;
-};
-
-static void owned_free(struct fleet_host *h)
-{
-	for (size_t i = 0; i < h->n; i++) {
-		free(h->v[i].host);
-		free(h->v[i].group);
-		free(h->v[i].digest);
-	}
-	free(h->v);
-	h->v = NULL;
-	h->n = h->cap = 0;
-}
-
-/* store_record_fn for workers: keep a copy for the caller's callback. */
-static int keep_record(const struct store_record *r, void *arg)
-{
-	struct fleet_host *h = arg;
-	struct owned_record *o;
-
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 64;
-
-		o = realloc(h->v, cap * sizeof(*o));
-		if (!o)
-			return -ENOMEM;
-		h->v = o;
-		h->cap = cap;
-	}
-	o = &h->v[h->n];
-	o->host = strdup(r->host);
-	o->group = strdup(r->group);
-	o->digest = malloc(r->digest_len);
-	if (!o->host || !o->group || !o->digest) {
-		free(o->host);
-		free(o->group);
-		free(o->digest);
-		return -ENOMEM;
-	}
-	memcpy(o->digest, r->digest, r->digest_len);
-	o->r = *r;
-	o->r.host = o->host;
-	o->r.group = o->group;
-	o->r.digest = o->digest;
-	h->n++;
-	return 0;
-}
-
-static void *fleet_work(void *arg)
-{
-	struct fleet_worker *w = arg;
-	struct fleet *f = w->f;
-
-	for (;;) {
-		struct fleet_host *h;
-		struct record_ctx rc = { .fn = keep_record };
-		size_t i;
-		int ret;
-
-		pthread_mutex_lock(&f->mu);
-		while (!f->stop && f->next < f->n_hosts &&
-		       f->next >= f->consumed + FLEET_WINDOW)
-			pthread_cond_wait(&f->cv, &f->mu);
-		if (f->stop || f->next >= f->n_hosts) {
-			pthread_mutex_unlock(&f->mu);
-			return NULL;
-		}
-		i = f->next++;
-		pthread_mutex_unlock(&f->mu);
-
-		h = &f->res[i];
-		rc.arg = h;
-		ret = query_host(f->s, w->ddb, f->hosts[i], f->q, &rc, &h->err);
-		if (ret == -ENOMEM && !h->err.msg[0])
-			ret = store_fail(&f->s->base, &h->err, ret, "out of memory");
-		if (ret)
-			owned_free(h);
-
-		pthread_mutex_lock(&f->mu);
-		h->ret = ret;
-		h->done = true;
-		pthread_cond_broadcast(&f->cv);
-		pthread_mutex_unlock(&f->mu);
-	}
-}
-
-/* Caller's side: wait for each host in order and run the callback. */
-static int fleet_consume(struct fleet *f, store_record_fn fn, void *arg,
-			 struct rttq_error *err)
-{
-	int ret = 0;
-
-	for (size_t i = 0; !ret && i < f->n_hosts; i++) {
-		struct fleet_host *h = &f->res[i];
-
-		pthread_mutex_lock(&f->mu);
-		while (!h->done)
-			pthread_cond_wait(&f->cv, &f->mu);
-		pthread_mutex_unlock(&f->mu);
-		if (h->ret) {
-			ret = h->ret;
-			if (err)
-				*err = h->err;
-		}
-		for (size_t k = 0; !ret && k < h->n; k++)
-			ret = fn(&h->v[k].r, arg); /* passed through untouched */
-		owned_free(h);
-		pthread_mutex_lock(&f->mu);
-		f->consumed++;
-		pthread_cond_broadcast(&f->cv);
-		pthread_mutex_unlock(&f->mu);
-	}
-	return ret;
-}
-
-static int query_fleet(struct dynamo_store *s, char **hosts, size_t n_hosts,
-		       const struct store_query *q, store_record_fn fn,
-		       void *arg, struct rttq_error *err)
-{
-	struct fleet_worker workers[FLEET_WORKERS] = { 0 };
-	struct fleet f = {
-		.s = s, .q = q, .hosts = hosts, .n_hosts = n_hosts,
-		.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER,
-	};
-	size_t n_workers = n_hosts < FLEET_WORKERS ? n_hosts : FLEET_WORKERS;
-	int ret = 0;
-
-	f.res = calloc(n_hosts, sizeof(*f.res));
-	if (!f.res)
-		return store_fail(&s->base, err, -ENOMEM, "out of memory");
-	/* Clients are made here, on the caller's thread: ddb_config() of
-	 * the store's client is not read while a worker runs. */
-	for (size_t i = 0; !ret && i < n_workers; i++) {
-		workers[i].f = &f;
-		ret = ddb_new(ddb_config(s->ddb), &workers[i].ddb, err);
-		if (!ret && pthread_create(&workers[i].thread, NULL, fleet_work,
-					   &workers[i]) != 0)
-			ret = store_fail(&s->base, err, -EAGAIN,
-					 "cannot start a query thread");
-		workers[i].started = !ret;
-	}
-	if (!ret)
-		ret = fleet_consume(&f, fn, arg, err);
-	pthread_mutex_lock(&f.mu);
-	f.stop = true;
-	pthread_cond_broadcast(&f.cv);
-	pthread_mutex_unlock(&f.mu);
-	for (size_t i = 0; i < n_workers; i++) {
-		if (workers[i].started)
-			pthread_join(workers[i].thread, NULL);
-		ddb_free(workers[i].ddb);
-	}
-	for (size_t i = 0; i < n_hosts; i++)
-		owned_free(&f.res[i]);
-	free(f.res);
-	pthread_mutex_destroy(&f.mu);
-	pthread_cond_destroy(&f.cv);
 	return ret;
 }
 
@@ -1628,7 +1422,7 @@ static int dynamo_query(struct store *st, const struct store_query *q,
 	if (q->from_s > q->to_s)
 		return 0;
 	if (q->host)
-		return query_host(s, s->ddb, q->host, q, &rc, err);
+		return query_host(s, q->host, q, &rc, err);
 
 	pk = hosts_pk(q->group, q->period_s);
 	if (!pk)
@@ -1638,10 +1432,10 @@ static int dynamo_query(struct store *st, const struct store_query *q,
 	if (ret)
 		return ret;
 	qsort(hosts.v, hosts.n, sizeof(*hosts.v), cmp_str);
-	if (hosts.n == 1)
-		ret = query_host(s, s->ddb, hosts.v[0], q, &rc, err);
-	else if (hosts.n > 1)
-		ret = query_fleet(s, hosts.v, hosts.n, q, fn, arg, err);
+	/* One host after the other: the planner, which reads fleets, names
+	 * each host and runs them on threads with sibling handles. */
+	for (size_t i = 0; !ret && i < hosts.n; i++)
+		ret = query_host(s, hosts.v[i], q, &rc, err);
 	names_free(&hosts);
 	return ret;
 }
@@ -1665,7 +1459,7 @@ static int series_has_record(struct dynamo_store *s, const char *host,
 	*found = false;
 	if (!pk)
 		return store_fail(&s->base, err, -ENOMEM, "out of memory");
-	ret = query_partition(s, s->ddb, pk, true, from_s, to_s, 1, found_item, found,
+	ret = query_partition(s, pk, true, from_s, to_s, 1, found_item, found,
 			      err);
 	free(pk);
 	return ret;

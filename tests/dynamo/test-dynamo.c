@@ -433,8 +433,8 @@ static void test_roundtrip(void)
 	query_both(lite, dyn, &none, &n);
 	CHECK(n == 0, "unknown host found %zu", n);
 
-	/* A callback's non-zero return stops a fleet query (worker threads
-	 * included) and comes back as is, with the error left alone. */
+	/* A callback's non-zero return stops a fleet query and comes back
+	 * as is, with the error left alone. */
 	struct store_query fleet = { .group = "all", .period_s = 60,
 				     .from_s = 0, .to_s = INT64_MAX };
 	struct rttq_error untouched = { .code = 12345, .msg = "untouched" };
