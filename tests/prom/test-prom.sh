@@ -120,11 +120,14 @@ echo "agent metrics at $metrics_url"
 
 "$traffic" $CONNECTIONS $EXCHANGES || die "loopback traffic failed"
 
-# A base period (5 s) must close for the last-period summary: wait for it.
+# A base period (5 s) must close for the last-period summary, and its
+# records reach the store just after, from the agent's writer thread: wait
+# for both.
 for _ in $(seq 120); do
 	curl -s --max-time 5 -o "$tmp/metrics.txt" "$metrics_url"
 	grep -q '^rttq_rtt_last_period_seconds{group="all",quantile="0.99"}' \
-		"$tmp/metrics.txt" && break
+		"$tmp/metrics.txt" &&
+		grep -q '^rttq_store_writes_total [1-9]' "$tmp/metrics.txt" && break
 	sleep 0.1
 done
 
