@@ -292,20 +292,6 @@ static void read_back(const char *endpoint, const struct store_record *want)
 	store_close(st);
 }
 
-/* A loopback port nobody listens on: connections are refused. */
-static int closed_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	      getsockname(fd, (struct sockaddr *)&a, &len) == 0, "bind");
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
 /*
  * A deadline bounds a call against a dead endpoint (what the agent's
  * writer sets at a stop): retries stop when the next attempt could not
@@ -323,8 +309,9 @@ static void test_deadline(void)
 	uint64_t attempts;
 	int ret;
 
+	/* Free a moment ago: nobody listens there, connections are refused. */
 	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d",
-		 closed_port());
+		 free_port());
 	CHECK(aws_config_load("dynamodb", "us-east-1", endpoint, &cfg, &err) == 0,
 	      "%s", err.msg);
 	CHECK(ddb_new(&cfg, &ddb, &err) == 0, "%s", err.msg);
