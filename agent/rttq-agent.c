@@ -2,7 +2,7 @@
 /*
  * rttq-agent: the per-host daemon.  Loads the BPF collector, drains its
  * counters on a libevent timer, accumulates them per group into UTC-aligned
- * periods (common/series.h), and writes the closed periods and their
+ * periods (common/series/series.h), and writes the closed periods and their
  * 5-minute, hour and day rollups to the store.  SIGTERM, SIGINT or
  * --duration end it cleanly: a last drain, the partial period and the
  * rollups as they stand are written.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Types shared by kernel/rttq.bpf.c and its loader (agent/collector.c): the
+ * Types shared by kernel/rttq.bpf.c and its loader (common/collector/collector.c): the
  * group key of the per-CPU hash and the map value layout.  __u* types only,
  * so the BPF side needs no libc headers.
  */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * rttq query: quantiles of stored RTTs over a time range, printed as the
- * same JSON rttq-api answers on /quantiles (common/answer_json.c builds
- * both; common/planner.c chooses the records).
+ * same JSON rttq-api answers on /quantiles (common/query/answer_json.c builds
+ * both; common/query/planner.c chooses the records).
  */
 #include <errno.h>
 #include <getopt.h>

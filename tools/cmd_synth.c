@@ -2,7 +2,7 @@
 /*
  * rttq synth: write a synthetic fleet's records (base periods, 1 h and 1 d
  * rollups) to a store through the agent's own path (series_table ->
- * store_put, common/synth.c), so the API can be tried and benchmarked
+ * store_put, common/series/synth.c), so the API can be tried and benchmarked
  * without root or real traffic.
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests of the series table (common/series.h) on a test clock: 5 s
+ * Unit tests of the series table (common/series/series.h) on a test clock: 5 s
  * base periods around a UTC midnight (also an hour boundary), checking the
  * keys, counts, sums, coverage numbers and digests of every emitted record.
  */

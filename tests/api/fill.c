@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Test helper (see fill.h): drives common/series.c the way rttq-agent
- * does and writes what it emits to a real store through common/synth.c's
+ * Test helper (see fill.h): drives common/series/series.c the way rttq-agent
+ * does and writes what it emits to a real store through common/series/synth.c's
  * batch writer (as `rttq synth` does), so that a month of 60 s periods
  * takes seconds, not one transaction per period.
  */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Unit tests of what users type at the API and `rttq query`: RFC 3339 and
- * epoch times (common/timeparse.c), durations, quantile lists and the JSON
- * answer's shape (common/answer_json.c).
+ * epoch times (common/util/timeparse.c), durations, quantile lists and the JSON
+ * answer's shape (common/query/answer_json.c).
  */
 #undef NDEBUG
 #include <assert.h>

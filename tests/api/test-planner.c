@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Planner tests against real SQLite files filled as the agent fills them
- * (tests/api/fill.c over common/series.c): answers through rollups against
+ * (tests/api/fill.c over common/series/series.c): answers through rollups against
  * answers from base records alone, exact counts, how many records a month
  * costs, incomplete rollups left unused, a corrupted digest named, and
  * fleet answers (hosts planned on worker threads) byte for byte equal to

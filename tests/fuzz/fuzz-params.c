@@ -2,7 +2,7 @@
 /*
  * libFuzzer target for what rttq-api reads from a URL: the query string
  * (api/params.c on libevent's decoder), then times, durations, text and
- * quantile lists (common/timeparse.c, common/answer_json.c).  Whatever the
+ * quantile lists (common/util/timeparse.c, common/query/answer_json.c).  Whatever the
  * bytes, nothing may crash, leak or hang; a refusal must come with a
  * message; an accepted time must be in range and survive format + parse.
  */

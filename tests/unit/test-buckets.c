@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Bucket maths of common/buckets.h: every value falls in [lo, hi) of its
+ * Bucket maths of common/quantile/buckets.h: every value falls in [lo, hi) of its
  * index, indexes are dense and monotone, the last u32 lands in the last slot,
  * and buckets are never wider than 1/2^g of their lower edge.  Probes sit
  * exactly on the power-of-two boundaries, where off-by-ones live.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Codec of common/codec.h: round trips keep the summary exact and means
+ * Codec of common/quantile/codec.h: round trips keep the summary exact and means
  * within 2^-10, a 10-million-value digest fits in 1 KiB, every error code is
  * reachable and named, and the decoder refuses every truncation, bit flip
  * and hand-built encoding with a valid CRC but impossible content.

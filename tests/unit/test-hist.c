@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Exact histogram of common/hist.h: record, add_slot, merge and reset keep
+ * Exact histogram of common/quantile/hist.h: record, add_slot, merge and reset keep
  * count, sum, min and max exact; quantiles land inside the bucket that holds
  * the true nearest-rank value; bad arguments are refused.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * t-digest of common/tdigest.h: argument checks, exact count/sum/min/max,
+ * t-digest of common/quantile/tdigest.h: argument checks, exact count/sum/min/max,
  * quantile and cdf shapes (monotone, inverse of each other, exact at 0 and
  * 1), merges that agree with a single digest of everything, and
  * tdigest_from_hist keeping tail centroids small and recorded extremes
