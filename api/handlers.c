@@ -19,18 +19,17 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <yajl/yajl_gen.h>
 
 #include "answer_json.h"
+#include "answer_names.h"
+#include "answer_series.h"
 #include "auth.h"
 #include "conn_limit.h"
 #include "handlers.h"
 #include "metrics.h"
 #include "params.h"
 #include "planner.h"
-#include "series.h"
 #include "store.h"
-#include "timeparse.h"
 
 #define URI_MAX 4096 /* bytes of request target we accept */
 #define DEFAULT_LIST_RANGE_S 86400
@@ -265,99 +264,6 @@ static int parse_step(const struct evkeyvalq *q, const struct api_ctx *ctx,
 	return 0;
 }
 
-static int gen_key(yajl_gen g, const char *key)
-{
-	return yajl_gen_string(g, (const unsigned char *)key, strlen(key)) ==
-			       yajl_gen_status_ok ? 0 : -ENOMEM;
-}
-
-static int gen_time(yajl_gen g, const char *key, int64_t t)
-{
-	char buf[TIMEPARSE_RFC3339_LEN];
-	int rc = gen_key(g, key);
-
-	if (rc == 0)
-		rc = timeparse_format(t, buf, sizeof(buf));
-	return rc ? rc : answer_gen_string(g, buf);
-}
-
-/* One chart point: the step [t, t + step) clipped to the request. */
-static int gen_point(yajl_gen g, struct api_ctx *ctx,
-		     const struct planner_request *whole, int64_t t,
-		     int64_t step_s, const struct answer_quantiles *qs,
-		     struct rttq_error *err)
-{
-	struct planner_request preq = *whole;
-	struct planner_answer ans = { 0 };
-	int rc;
-
-	preq.from_s = t > whole->from_s ? t : whole->from_s;
-	preq.to_s = t + step_s - 1 < whole->to_s ? t + step_s - 1 :
-						      whole->to_s;
-	rc = planner_run(ctx->st, &preq, &ans, err);
-	ctx->metrics.records_read += ans.records_read;
-	if (rc)
-		return rc;
-	rc = yajl_gen_map_open(g) == yajl_gen_status_ok ? 0 : -ENOMEM;
-	if (rc == 0)
-		rc = gen_time(g, "t", t);
-	if (rc == 0)
-		rc = gen_key(g, "count");
-	if (rc == 0 && yajl_gen_integer(g, (long long)ans.count) !=
-			       yajl_gen_status_ok)
-		rc = -ENOMEM;
-	if (rc == 0)
-		rc = gen_key(g, "quantiles");
-	if (rc == 0)
-		rc = answer_gen_values(g, &ans, qs);
-	if (rc == 0 && yajl_gen_map_close(g) != yajl_gen_status_ok)
-		rc = -ENOMEM;
-	planner_answer_clear(&ans);
-	if (rc)
-		rttq_fail(err, rc, "out of memory");
-	return rc;
-}
-
-static int gen_series(yajl_gen g, struct api_ctx *ctx,
-		      const struct planner_request *preq, int64_t step_s,
-		      const char *step_label,
-		      const struct answer_quantiles *qs,
-		      struct rttq_error *err)
-{
-	char level[16];
-	int64_t t;
-	int rc;
-
-	if (planner_level_label(ctx->period_s, level, sizeof(level)))
-		return rttq_fail(err, -EINVAL, "bad base period");
-	rc = yajl_gen_map_open(g) == yajl_gen_status_ok ? 0 : -ENOMEM;
-	if (rc == 0)
-		rc = gen_key(g, "agg_level");
-	if (rc == 0)
-		rc = answer_gen_string(g, level);
-	if (rc == 0)
-		rc = gen_key(g, "step");
-	if (rc == 0)
-		rc = answer_gen_string(g, step_label);
-	if (rc == 0)
-		rc = gen_time(g, "from", preq->from_s);
-	if (rc == 0)
-		rc = gen_time(g, "to", preq->to_s);
-	if (rc == 0)
-		rc = gen_key(g, "points");
-	if (rc == 0 && yajl_gen_array_open(g) != yajl_gen_status_ok)
-		rc = -ENOMEM;
-	if (rc)
-		return rttq_fail(err, rc, "out of memory");
-	for (t = preq->from_s / step_s * step_s; rc == 0 && t <= preq->to_s;
-	     t += step_s)
-		rc = gen_point(g, ctx, preq, t, step_s, qs, err);
-	if (rc == 0 && (yajl_gen_array_close(g) != yajl_gen_status_ok ||
-			yajl_gen_map_close(g) != yajl_gen_status_ok))
-		rc = rttq_fail(err, -ENOMEM, "out of memory");
-	return rc;
-}
-
 /* GET /series?from&to&step[&host][&group][&q] */
 static void series_cb(struct api_call *c)
 {
@@ -370,10 +276,9 @@ static void series_cb(struct api_call *c)
 	struct rttq_error err = { 0 };
 	const char *step_label = NULL;
 	int64_t step_s = 0, points;
-	yajl_gen g = NULL;
+	size_t len = 0, records_read = 0;
 	struct evkeyvalq q;
 	char *json = NULL;
-	size_t len = 0;
 	int rc;
 
 	TAILQ_INIT(&q);
@@ -396,87 +301,17 @@ static void series_cb(struct api_call *c)
 		reply_error(c, HTTP_BADREQUEST, err.msg);
 		goto done;
 	}
-	g = yajl_gen_alloc(NULL);
-	if (!g) {
-		reply_error(c, HTTP_INTERNAL, "out of memory");
-		goto done;
-	}
-	rc = gen_series(g, ctx, &preq, step_s, step_label, &qs, &err);
+	rc = answer_series_json(ctx->st, &preq, step_s, step_label, &qs,
+				&records_read, &json, &len, &err);
+	ctx->metrics.records_read += records_read;
 	if (rc) {
 		reply_store_error(c, rc, &err);
-		goto done;
-	}
-	if (answer_gen_finish(g, &json, &len)) {
-		reply_error(c, HTTP_INTERNAL, "out of memory");
 		goto done;
 	}
 	reply(c, HTTP_OK, json, len);
 done:
 	free(json);
-	if (g)
-		yajl_gen_free(g);
 	evhttp_clear_headers(&q);
-}
-
-struct name_list {
-	char **v;
-	size_t n, cap;
-	bool want_hosts; /* collect hosts, else groups */
-};
-
-static int collect_name(const char *host, const char *group, void *arg)
-{
-	struct name_list *nl = arg;
-	const char *name = nl->want_hosts ? host : group;
-
-	/* Series arrive sorted by host: consecutive duplicates only. */
-	if (nl->n && !strcmp(nl->v[nl->n - 1], name))
-		return 0;
-	if (nl->n == nl->cap) {
-		size_t cap = nl->cap ? 2 * nl->cap : 64;
-		char **v = realloc(nl->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		nl->v = v;
-		nl->cap = cap;
-	}
-	nl->v[nl->n] = strdup(name);
-	if (!nl->v[nl->n])
-		return -ENOMEM;
-	nl->n++;
-	return 0;
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int gen_names(const struct name_list *nl, const char *key, char **out,
-		     size_t *len)
-{
-	yajl_gen g = yajl_gen_alloc(NULL);
-	size_t i;
-	int rc;
-
-	if (!g)
-		return -ENOMEM;
-	rc = yajl_gen_map_open(g) == yajl_gen_status_ok ? 0 : -ENOMEM;
-	if (rc == 0)
-		rc = gen_key(g, key);
-	if (rc == 0 && yajl_gen_array_open(g) != yajl_gen_status_ok)
-		rc = -ENOMEM;
-	for (i = 0; rc == 0 && i < nl->n; i++)
-		if (i == 0 || strcmp(nl->v[i], nl->v[i - 1]))
-			rc = answer_gen_string(g, nl->v[i]);
-	if (rc == 0 && (yajl_gen_array_close(g) != yajl_gen_status_ok ||
-			yajl_gen_map_close(g) != yajl_gen_status_ok))
-		rc = -ENOMEM;
-	if (rc == 0)
-		rc = answer_gen_finish(g, out, len);
-	yajl_gen_free(g);
-	return rc;
 }
 
 /* /hosts and /groups: names with records in [from, to] (last 24 h). */
@@ -487,13 +322,12 @@ static void names_reply(struct api_call *c, bool want_hosts)
 						      NULL };
 	struct evhttp_request *req = c->req;
 	struct api_ctx *ctx = c->ctx;
-	struct name_list nl = { .want_hosts = want_hosts };
 	int64_t now = (int64_t)time(NULL), from_s = 0, to_s = 0;
 	struct rttq_error err = { 0 };
 	const char *host = NULL;
 	struct evkeyvalq q;
 	char *json = NULL;
-	size_t len = 0, i;
+	size_t len = 0;
 	int rc;
 
 	TAILQ_INIT(&q);
@@ -510,26 +344,15 @@ static void names_reply(struct api_call *c, bool want_hosts)
 		reply_error(c, HTTP_BADREQUEST, err.msg);
 		goto done;
 	}
-	rc = store_series(ctx->st, host, from_s, to_s, collect_name, &nl,
-			  &err);
+	rc = answer_names_json(ctx->st, want_hosts ? ANSWER_HOSTS :
+			       ANSWER_GROUPS, host, from_s, to_s, &json, &len,
+			       &err);
 	if (rc) {
-		if (rc == -ENOMEM)
-			rttq_fail(&err, rc, "out of memory");
 		reply_store_error(c, rc, &err);
-		goto done;
-	}
-	/* Groups of several hosts interleave: sort, gen_names dedups. */
-	if (nl.n) /* qsort(NULL, 0, ...) is undefined */
-		qsort(nl.v, nl.n, sizeof(*nl.v), cmp_names);
-	if (gen_names(&nl, want_hosts ? "hosts" : "groups", &json, &len)) {
-		reply_error(c, HTTP_INTERNAL, "out of memory");
 		goto done;
 	}
 	reply(c, HTTP_OK, json, len);
 done:
-	for (i = 0; i < nl.n; i++)
-		free(nl.v[i]);
-	free(nl.v);
 	free(json);
 	evhttp_clear_headers(&q);
 }

@@ -107,6 +107,34 @@ struct {
 	((direct) ? __builtin_preserve_access_index((src)->__VA_ARGS__)       \
 		  : BPF_CORE_READ(src, __VA_ARGS__))
 
+/*
+ * @sk's remote (@remote) or local address into @a, IPv4 in the v4-mapped
+ * form (::ffff:a.b.c.d) so one comparison serves both families.  @direct
+ * and @remote are constants in each inlined copy.
+ */
+static __always_inline void sk_addr(const struct sock *sk, const bool direct,
+				    const bool remote, __u16 family, __u32 a[4])
+{
+	const struct sock_common *skc = &sk->__sk_common;
+	const struct in6_addr *v6;
+
+	if (family == AF_INET) {
+		a[2] = bpf_htonl(0xffff);
+		a[3] = remote ? RD(direct, skc, skc_daddr) :
+				RD(direct, skc, skc_rcv_saddr);
+		return;
+	}
+	v6 = remote ? &skc->skc_v6_daddr : &skc->skc_v6_rcv_saddr;
+	if (direct) {
+		a[0] = v6->in6_u.u6_addr32[0];
+		a[1] = v6->in6_u.u6_addr32[1];
+		a[2] = v6->in6_u.u6_addr32[2];
+		a[3] = v6->in6_u.u6_addr32[3];
+	} else {
+		bpf_core_read(a, sizeof(v6->in6_u), &v6->in6_u);
+	}
+}
+
 static __always_inline bool addr_match(const __u32 a[4],
 				       const volatile __u32 net[4],
 				       const volatile __u32 mask[4])
@@ -207,17 +235,7 @@ static __always_inline __u32 classify(const struct sock *sk, const bool direct,
 	/* Addresses in the v4-mapped form, read only if something uses them. */
 	if (!targ_include_loopback || targ_raddr_on ||
 	    (targ_group_by & RTTQ_BY_RADDR)) {
-		if (family == AF_INET) {
-			raddr[2] = bpf_htonl(0xffff);
-			raddr[3] = RD(direct, sk, __sk_common.skc_daddr);
-		} else if (direct) {
-			raddr[0] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[0];
-			raddr[1] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[1];
-			raddr[2] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[2];
-			raddr[3] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[3];
-		} else {
-			BPF_CORE_READ_INTO(&raddr, sk, __sk_common.skc_v6_daddr);
-		}
+		sk_addr(sk, direct, true, family, raddr);
 		if (!targ_include_loopback && addr_is_loopback(raddr))
 			return RTTQ_VERDICT_SKIP;
 		if (targ_raddr_on &&
@@ -225,18 +243,7 @@ static __always_inline __u32 classify(const struct sock *sk, const bool direct,
 			return RTTQ_VERDICT_SKIP;
 	}
 	if (targ_laddr_on || (targ_group_by & RTTQ_BY_LADDR)) {
-		if (family == AF_INET) {
-			laddr[2] = bpf_htonl(0xffff);
-			laddr[3] = RD(direct, sk, __sk_common.skc_rcv_saddr);
-		} else if (direct) {
-			laddr[0] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[0];
-			laddr[1] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[1];
-			laddr[2] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[2];
-			laddr[3] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[3];
-		} else {
-			BPF_CORE_READ_INTO(&laddr, sk,
-					   __sk_common.skc_v6_rcv_saddr);
-		}
+		sk_addr(sk, direct, false, family, laddr);
 		if (targ_laddr_on &&
 		    !addr_match(laddr, targ_laddr_net, targ_laddr_mask))
 			return RTTQ_VERDICT_SKIP;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Types shared by kernel/rttq.bpf.c and its loader (common/collector/collector.c): the
- * group key of the per-CPU hash and the map value layout.  __u* types only,
- * so the BPF side needs no libc headers.
+ * Types shared by kernel/rttq.bpf.c and its loader
+ * (common/collector/collector.c): the key of the group_ids hash and the
+ * layout of group_counts' values.  __u* types only, so the BPF side needs
+ * no libc headers.
  */
 #ifndef RTTQ_H
 #define RTTQ_H

@@ -44,7 +44,8 @@ enum attach_mode {
 	MODE_COUNT,
 };
 
-/* The fallback order of DESIGN.md. */
+/* The fallback order: fentry first (cheapest where it loads), then tp_btf
+ * (BTF-typed pointer, direct loads), then raw_tp and kprobe (probe reads). */
 static const char *const mode_names[MODE_COUNT] = {
 	[MODE_FENTRY] = "fentry",
 	[MODE_TP_BTF] = "tp_btf",

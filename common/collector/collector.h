@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The collector: userspace side of kernel/rttq.bpf.c.  Opens, configures
- * (rodata), loads and attaches the BPF program with the attach fallback of
- * DESIGN.md, and drains its cumulative per-CPU counters into per-group
- * deltas.  Used by rttq-agent and by `rttq hist`.
+ * (rodata), loads and attaches the BPF program, trying fentry, tp_btf,
+ * raw_tp and kprobe in that order, and drains its cumulative per-CPU
+ * counters into per-group deltas.  Used by rttq-agent and by `rttq hist`.
  */
 #ifndef RTTQ_COLLECTOR_H
 #define RTTQ_COLLECTOR_H

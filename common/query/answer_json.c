@@ -25,7 +25,7 @@ static int gen_rc(yajl_gen_status s)
 	return s == yajl_gen_invalid_string ? -EILSEQ : -EINVAL;
 }
 
-static int gen_key(yajl_gen g, const char *key)
+int answer_gen_key(yajl_gen g, const char *key)
 {
 	return gen_rc(yajl_gen_string(g, (const unsigned char *)key,
 				      strlen(key)));
@@ -184,7 +184,7 @@ int answer_gen_values(yajl_gen g, const struct planner_answer *a,
 
 		if (isnan(v))
 			continue;
-		rc = gen_key(g, qs->name[i]);
+		rc = answer_gen_key(g, qs->name[i]);
 		if (rc == 0)
 			rc = gen_ms(g, v);
 	}
@@ -193,12 +193,12 @@ int answer_gen_values(yajl_gen g, const struct planner_answer *a,
 	return rc;
 }
 
-static int gen_time(yajl_gen g, const char *key, int64_t t)
+int answer_gen_time(yajl_gen g, const char *key, int64_t t)
 {
 	char buf[TIMEPARSE_RFC3339_LEN];
 	int rc;
 
-	rc = gen_key(g, key);
+	rc = answer_gen_key(g, key);
 	if (rc == 0 && timeparse_format(t, buf, sizeof(buf)) == 0)
 		rc = answer_gen_string(g, buf);
 	else if (rc == 0)
@@ -214,7 +214,7 @@ static int gen_level_count(yajl_gen g, uint32_t length_s, size_t n)
 
 	if (planner_level_label(length_s, label, sizeof(label)))
 		return -EINVAL;
-	rc = gen_key(g, label);
+	rc = answer_gen_key(g, label);
 	if (rc == 0)
 		rc = gen_int(g, n);
 	return rc;
@@ -227,7 +227,7 @@ static int gen_records(yajl_gen g, const struct planner_answer *a,
 {
 	int r, rc;
 
-	rc = gen_key(g, "records");
+	rc = answer_gen_key(g, "records");
 	if (rc == 0)
 		rc = gen_rc(yajl_gen_map_open(g));
 	for (r = SERIES_ROLLUPS - 1; rc == 0 && r >= 0; r--)
@@ -253,51 +253,51 @@ int answer_gen_quantiles(yajl_gen g, const struct planner_answer *a,
 		return -EINVAL;
 	rc = gen_rc(yajl_gen_map_open(g));
 	if (rc == 0)
-		rc = gen_key(g, "agg_level");
+		rc = answer_gen_key(g, "agg_level");
 	if (rc == 0)
 		rc = answer_gen_string(g, level);
 	if (rc == 0)
-		rc = gen_key(g, "sample_count");
+		rc = answer_gen_key(g, "sample_count");
 	if (rc == 0)
 		rc = gen_int(g, a->count);
 	if (rc == 0)
-		rc = gen_key(g, "quantiles");
+		rc = answer_gen_key(g, "quantiles");
 	if (rc == 0)
 		rc = answer_gen_values(g, a, qs);
 	if (rc == 0)
-		rc = gen_time(g, "from", req->from_s);
+		rc = answer_gen_time(g, "from", req->from_s);
 	if (rc == 0)
-		rc = gen_time(g, "to", req->to_s);
+		rc = answer_gen_time(g, "to", req->to_s);
 	if (rc == 0 && req->host) {
-		rc = gen_key(g, "host");
+		rc = answer_gen_key(g, "host");
 		if (rc == 0)
 			rc = answer_gen_string(g, req->host);
 	}
 	if (rc == 0)
-		rc = gen_key(g, "group");
+		rc = answer_gen_key(g, "group");
 	if (rc == 0)
 		rc = answer_gen_string(g, req->group ? req->group : "all");
 	if (rc == 0)
-		rc = gen_key(g, "hosts");
+		rc = answer_gen_key(g, "hosts");
 	if (rc == 0)
 		rc = gen_int(g, a->hosts);
 	if (rc == 0 && a->count > 0) {
-		rc = gen_key(g, "min_ms");
+		rc = answer_gen_key(g, "min_ms");
 		if (rc == 0)
 			rc = gen_ms(g, a->min_us);
 		if (rc == 0)
-			rc = gen_key(g, "max_ms");
+			rc = answer_gen_key(g, "max_ms");
 		if (rc == 0)
 			rc = gen_ms(g, a->max_us);
 		if (rc == 0)
-			rc = gen_key(g, "mean_ms");
+			rc = answer_gen_key(g, "mean_ms");
 		if (rc == 0)
 			rc = gen_ms(g, a->sum_us / (double)a->count);
 	}
 	if (rc == 0)
 		rc = gen_records(g, a, req->period_s);
 	if (rc == 0)
-		rc = gen_key(g, "records_read");
+		rc = answer_gen_key(g, "records_read");
 	if (rc == 0)
 		rc = gen_int(g, a->records_read);
 	if (rc == 0)
@@ -351,7 +351,7 @@ int answer_error_json(const char *msg, char **out, size_t *len)
 		return -ENOMEM;
 	rc = gen_rc(yajl_gen_map_open(g));
 	if (rc == 0)
-		rc = gen_key(g, "error");
+		rc = answer_gen_key(g, "error");
 	if (rc == 0)
 		rc = answer_gen_string(g, msg);
 	if (rc == 0)

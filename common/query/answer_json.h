@@ -3,7 +3,9 @@
  * The JSON answers users read, built in one place so that rttq-api and
  * `rttq query` print byte-identical text: quantile lists ("50,99.9" ->
  * p50, p99.9), the /quantiles object (milliseconds, 3 decimals, as
- * strings) and {"error":"..."}.  JSON is generated with yajl.
+ * strings), {"error":"..."}, and the generator pieces the other answers
+ * (answer_series.h, answer_names.h) are made of.  JSON is generated with
+ * yajl.
  */
 #ifndef RTTQ_ANSWER_JSON_H
 #define RTTQ_ANSWER_JSON_H
@@ -82,6 +84,21 @@ RTTQ_API int answer_gen_values(yajl_gen g, const struct planner_answer *a,
  * @return 0, -ENOMEM.
  */
 RTTQ_API int answer_gen_string(yajl_gen g, const char *s);
+
+/**
+ * answer_gen_key() - write the map key @key into @g.
+ *
+ * @return 0, -ENOMEM (or -EINVAL on a yajl state error).
+ */
+RTTQ_API int answer_gen_key(yajl_gen g, const char *key);
+
+/**
+ * answer_gen_time() - write "@key": "RFC 3339 UTC time of @t" into @g (the
+ * epoch seconds as a number if @t cannot be formatted).
+ *
+ * @return 0, -ENOMEM (or -EINVAL on a yajl state error).
+ */
+RTTQ_API int answer_gen_time(yajl_gen g, const char *key, int64_t t);
 
 /**
  * answer_gen_finish() - copy @g's text plus a newline into a malloc'd,

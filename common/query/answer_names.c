@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The /hosts and /groups answers (see answer_names.h): the store's series
+ * collected, sorted and written once each.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "answer_json.h"
+#include "answer_names.h"
+#include "store.h"
+
+struct name_list {
+	char **v;
+	size_t n, cap;
+	bool want_hosts; /* collect hosts, else groups */
+};
+
+static int collect_name(const char *host, const char *group, void *arg)
+{
+	struct name_list *nl = arg;
+	const char *name = nl->want_hosts ? host : group;
+
+	/* Series arrive sorted by host: consecutive duplicates only. */
+	if (nl->n && !strcmp(nl->v[nl->n - 1], name))
+		return 0;
+	if (nl->n == nl->cap) {
+		size_t cap = nl->cap ? 2 * nl->cap : 64;
+		char **v = realloc(nl->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		nl->v = v;
+		nl->cap = cap;
+	}
+	nl->v[nl->n] = strdup(name);
+	if (!nl->v[nl->n])
+		return -ENOMEM;
+	nl->n++;
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int gen_names(const struct name_list *nl, const char *key, char **out,
+		     size_t *len)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	size_t i;
+	int rc;
+
+	if (!g)
+		return -ENOMEM;
+	rc = yajl_gen_map_open(g) == yajl_gen_status_ok ? 0 : -ENOMEM;
+	if (rc == 0)
+		rc = answer_gen_key(g, key);
+	if (rc == 0 && yajl_gen_array_open(g) != yajl_gen_status_ok)
+		rc = -ENOMEM;
+	for (i = 0; rc == 0 && i < nl->n; i++)
+		if (i == 0 || strcmp(nl->v[i], nl->v[i - 1]))
+			rc = answer_gen_string(g, nl->v[i]);
+	if (rc == 0 && (yajl_gen_array_close(g) != yajl_gen_status_ok ||
+			yajl_gen_map_close(g) != yajl_gen_status_ok))
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = answer_gen_finish(g, out, len);
+	yajl_gen_free(g);
+	return rc;
+}
+
+int answer_names_json(struct store *st, enum answer_names_kind kind,
+		      const char *host, int64_t from_s, int64_t to_s,
+		      char **out, size_t *len, struct rttq_error *err)
+{
+	struct name_list nl = { .want_hosts = kind == ANSWER_HOSTS };
+	size_t i;
+	int rc;
+
+	rc = store_series(st, host, from_s, to_s, collect_name, &nl, err);
+	if (rc == -ENOMEM)
+		rttq_fail(err, rc, "out of memory");
+	/* Groups of several hosts interleave: sort, gen_names dedups. */
+	if (rc == 0 && nl.n) /* qsort(NULL, 0, ...) is undefined */
+		qsort(nl.v, nl.n, sizeof(*nl.v), cmp_names);
+	if (rc == 0 && gen_names(&nl, nl.want_hosts ? "hosts" : "groups", out,
+				 len))
+		rc = rttq_fail(err, -ENOMEM, "out of memory");
+	for (i = 0; i < nl.n; i++)
+		free(nl.v[i]);
+	free(nl.v);
+	return rc;
+}
