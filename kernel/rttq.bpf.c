@@ -2,12 +2,12 @@
 /*
  * Kernel side of rttq: on every established-state TCP segment received,
  * count the socket's smoothed RTT (srtt_us >> 3, microseconds) in a
- * log-linear bucket (common/quantile/buckets.h) of per-CPU cumulative counters: the
- * socket's group's, or index 0 for events in no group.  User space
- * (common/collector/collector.c) reads the counters, takes differences and sums every
- * index into "all".  Which group (or none, if filtered out) is worked out
- * once per socket and kept in sk storage, so a segment usually costs one
- * per-CPU array update.
+ * log-linear bucket (common/quantile/buckets.h) of per-CPU cumulative
+ * counters: the socket's group's, or index 0 for events in no group.  User
+ * space (common/collector/collector.c) reads the counters, takes
+ * differences and sums every index into "all".  Which group (or none, if
+ * filtered out) is worked out once per socket and kept in sk storage, so a
+ * segment usually costs one per-CPU array update.
  */
 #include <stdbool.h>
 #include <linux/types.h>

@@ -15,10 +15,10 @@
  *
  * A fleet query plans its hosts on up to PLANNER_WORKERS threads, each with
  * its own store handle (store_sibling(): opened once, kept by the store for
- * the next query); the caller's thread is one of them.  Each host's decoded digests and totals are kept apart and
- * merged once at the end in host order, so the answer (and the error, if
- * any: the first failing host in host order) does not depend on which
- * thread ran what.
+ * the next query); the caller's thread is one of them.  Each host's decoded
+ * digests and totals are kept apart and merged once at the end in host
+ * order, so the answer (and the error, if any: the first failing host in
+ * host order) does not depend on which thread ran what.
  */
 #include <errno.h>
 #include <math.h>
@@ -83,7 +83,7 @@ struct plan_job {
 	bool failed;              /* a host failed: take no more */
 };
 
-struct worker {
+struct plan_worker {
 	struct plan_job *job;
 	struct store *st;         /* the caller's (worker 0) or a sibling */
 	struct host_share *share; /* of the host being planned */
@@ -148,7 +148,7 @@ void planner_answer_clear(struct planner_answer *a)
  * One host: plan, read and decode its records into its share.
  * ------------------------------------------------------------------------- */
 
-static int push_span(struct worker *w, int64_t start_s, int64_t end_s)
+static int push_span(struct plan_worker *w, int64_t start_s, int64_t end_s)
 {
 	if (w->ncover == w->cap_cover) {
 		size_t cap = w->cap_cover ? 2 * w->cap_cover : 64;
@@ -207,7 +207,7 @@ static void share_add(struct host_share *sh, const struct store_record *rec,
 /* store_query() callback: decode and keep one record if it may be used. */
 static int take_record(const struct store_record *rec, void *arg)
 {
-	struct worker *w = arg;
+	struct plan_worker *w = arg;
 	struct host_share *sh = w->share;
 	struct rttq_error derr = { 0 };
 	struct tdigest *td = NULL;
@@ -247,7 +247,7 @@ static int take_record(const struct store_record *rec, void *arg)
 	return 0;
 }
 
-static int query_level(struct worker *w, const char *host,
+static int query_level(struct plan_worker *w, const char *host,
 		       enum planner_level level, uint32_t period_s,
 		       int64_t first_s, int64_t last_s)
 {
@@ -275,7 +275,7 @@ static int span_cmp(const void *a, const void *b)
  * the rollups read so far left uncovered.  Every edge is a multiple of
  * @period_s, so a gap [g0, g1) holds the starts g0 .. g1 - period_s.
  */
-static int query_gaps(struct worker *w, const char *host,
+static int query_gaps(struct plan_worker *w, const char *host,
 		      enum planner_level level, uint32_t period_s, int64_t a,
 		      int64_t b)
 {
@@ -315,7 +315,7 @@ cleanup:
 }
 
 /* Steps 1-4 of the file comment for one host into @sh. */
-static int plan_host(struct worker *w, const char *host,
+static int plan_host(struct plan_worker *w, const char *host,
 		     struct host_share *sh)
 {
 	const struct planner_request *req = w->job->req;
@@ -357,7 +357,7 @@ static bool take_host(struct plan_job *job, size_t *i)
 
 static void *work(void *arg)
 {
-	struct worker *w = arg;
+	struct plan_worker *w = arg;
 	struct plan_job *job = w->job;
 	size_t i;
 
@@ -384,7 +384,7 @@ static void *work(void *arg)
 static int run_workers(struct store *st, struct plan_job *job,
 		       struct rttq_error *err)
 {
-	struct worker w[PLANNER_WORKERS] = { 0 };
+	struct plan_worker w[PLANNER_WORKERS] = { 0 };
 	struct rttq_error serr = { 0 };
 	size_t n = job->n_hosts < PLANNER_WORKERS ? job->n_hosts :
 						    PLANNER_WORKERS;
