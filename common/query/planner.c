@@ -13,6 +13,12 @@
  * Each step only reads the gaps the previous steps left, so a 30-day range
  * costs ~30 day records plus the edges, not 43,200 base records.
  *
+ * A series (planner_run_series()) is planned the same way, once for its
+ * whole range, reading only the levels whose records fit its steps whole;
+ * each record then counts in the step holding its start.  Read once per
+ * host, not once per step: a 6-day 5-minute series is one plan per host,
+ * not 1,729.
+ *
  * A fleet query plans its hosts on up to PLANNER_WORKERS threads, each with
  * its own store handle (store_sibling(): opened once, kept by the store for
  * the next query); the caller's thread is one of them.  Each host's decoded
@@ -56,14 +62,19 @@ struct host_list {
 	const char *group; /* only hosts with a series of this group */
 };
 
-/* What one host contributes to the answer; filled by one worker. */
-struct host_share {
+/* What one host contributes to one answer (one point of a series). */
+struct part {
 	struct tdigest **digests; /* decoded, in the order read */
 	size_t n, cap;
 	double compression;       /* largest among the digests */
 	uint64_t count;
 	double sum_us, min_us, max_us;
 	size_t records[PLANNER_LEVELS];
+};
+
+/* What one host contributes to every answer; filled by one worker. */
+struct host_share {
+	struct part *parts;       /* one per answer: job->n_points */
 	size_t records_read;
 	int rc;                   /* 0, or why this host failed */
 	struct rttq_error err;
@@ -75,6 +86,9 @@ struct plan_job {
 	const struct planner_request *req;
 	const char *group;
 	int64_t a, b;             /* the span of base periods to cover */
+	int64_t step_s;           /* a series' step; 0: one answer */
+	int64_t first_s;          /* start of the first step */
+	size_t n_points;          /* answers: 1, or the steps meeting [a, b) */
 	char *const *hosts;
 	size_t n_hosts;
 	struct host_share *shares; /* one per host */
@@ -163,45 +177,66 @@ static int push_span(struct plan_worker *w, int64_t start_s, int64_t end_s)
 	return 0;
 }
 
-static int push_digest(struct host_share *sh, struct tdigest *td)
+static int push_digest(struct part *pt, struct tdigest *td)
 {
-	if (sh->n == sh->cap) {
-		size_t cap = sh->cap ? 2 * sh->cap : 64;
-		struct tdigest **v = realloc(sh->digests, cap * sizeof(*v));
+	if (pt->n == pt->cap) {
+		size_t cap = pt->cap ? 2 * pt->cap : 16;
+		struct tdigest **v = realloc(pt->digests, cap * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
-		sh->digests = v;
-		sh->cap = cap;
+		pt->digests = v;
+		pt->cap = cap;
 	}
-	sh->digests[sh->n++] = td;
+	pt->digests[pt->n++] = td;
+	if (tdigest_compression(td) > pt->compression)
+		pt->compression = tdigest_compression(td);
 	return 0;
 }
 
-static void share_release(struct host_share *sh)
+static void share_release(struct host_share *sh, size_t n_points)
 {
-	size_t i;
+	size_t i, p;
 
-	for (i = 0; i < sh->n; i++)
-		tdigest_free(sh->digests[i]);
-	free(sh->digests);
-	sh->digests = NULL;
-	sh->n = sh->cap = 0;
+	for (p = 0; sh->parts && p < n_points; p++) {
+		for (i = 0; i < sh->parts[p].n; i++)
+			tdigest_free(sh->parts[p].digests[i]);
+		free(sh->parts[p].digests);
+	}
+	free(sh->parts);
+	sh->parts = NULL;
 }
 
 /* Count, sum, extremes and level count of one used record. */
-static void share_add(struct host_share *sh, const struct store_record *rec,
-		      enum planner_level level)
+static void part_add(struct part *pt, const struct store_record *rec,
+		     enum planner_level level)
 {
 	if (rec->count > 0) {
-		if (sh->count == 0 || rec->min_us < sh->min_us)
-			sh->min_us = rec->min_us;
-		if (sh->count == 0 || rec->max_us > sh->max_us)
-			sh->max_us = rec->max_us;
+		if (pt->count == 0 || rec->min_us < pt->min_us)
+			pt->min_us = rec->min_us;
+		if (pt->count == 0 || rec->max_us > pt->max_us)
+			pt->max_us = rec->max_us;
 	}
-	sh->count += rec->count;
-	sh->sum_us += rec->sum_us;
-	sh->records[level]++;
+	pt->count += rec->count;
+	pt->sum_us += rec->sum_us;
+	pt->records[level]++;
+}
+
+/* The answer a record counts in: the step holding its start.  Records
+ * never straddle steps: only levels no longer than the step are read, and
+ * every level's length divides every longer step. */
+static struct part *part_of(const struct plan_worker *w,
+			    const struct store_record *rec)
+{
+	const struct plan_job *job = w->job;
+	int64_t p;
+
+	if (!job->step_s)
+		return &w->share->parts[0];
+	p = (rec->start_s - job->first_s) / job->step_s;
+	if (p < 0 || (size_t)p >= job->n_points)
+		return NULL;
+	return &w->share->parts[p];
 }
 
 /* store_query() callback: decode and keep one record if it may be used. */
@@ -209,6 +244,7 @@ static int take_record(const struct store_record *rec, void *arg)
 {
 	struct plan_worker *w = arg;
 	struct host_share *sh = w->share;
+	struct part *pt = part_of(w, rec);
 	struct rttq_error derr = { 0 };
 	struct tdigest *td = NULL;
 	char start[TIMEPARSE_RFC3339_LEN];
@@ -216,8 +252,8 @@ static int take_record(const struct store_record *rec, void *arg)
 
 	sh->records_read++;
 	/* A rollup missing base periods would silently drop samples. */
-	if (w->level != PLANNER_LEVEL_BASE &&
-	    rec->periods != rec->periods_total)
+	if (!pt || (w->level != PLANNER_LEVEL_BASE &&
+		    rec->periods != rec->periods_total))
 		return 0;
 	rc = codec_decode(rec->digest, rec->digest_len, &td, &derr);
 	if (rc) {
@@ -232,18 +268,16 @@ static int take_record(const struct store_record *rec, void *arg)
 				 level_names[w->level], rec->period_s, start,
 				 derr.msg);
 	}
-	rc = push_digest(sh, td);
-	if (rc == 0 && w->level != PLANNER_LEVEL_BASE)
-		rc = push_span(w, rec->start_s, rec->start_s + rec->period_s);
+	rc = w->level != PLANNER_LEVEL_BASE ?
+		     push_span(w, rec->start_s, rec->start_s + rec->period_s) :
+		     0;
+	if (rc == 0)
+		rc = push_digest(pt, td);
 	if (rc) {
-		if (sh->n && sh->digests[sh->n - 1] == td)
-			sh->n--;
 		tdigest_free(td);
 		return rttq_fail(&sh->err, rc, "out of memory");
 	}
-	if (tdigest_compression(td) > sh->compression)
-		sh->compression = tdigest_compression(td);
-	share_add(sh, rec, w->level);
+	part_add(pt, rec, w->level);
 	return 0;
 }
 
@@ -318,18 +352,27 @@ cleanup:
 static int plan_host(struct plan_worker *w, const char *host,
 		     struct host_share *sh)
 {
-	const struct planner_request *req = w->job->req;
+	const struct plan_job *job = w->job;
+	const struct planner_request *req = job->req;
 	bool rollups = !(req->flags & PLANNER_BASE_ONLY);
-	int64_t a = w->job->a, b = w->job->b;
+	int64_t a = job->a, b = job->b;
+	size_t p;
 	int r, rc = 0;
 
 	w->share = sh;
 	w->ncover = 0;
-	sh->compression = TDIGEST_COMPRESSION_MIN;
+	sh->parts = calloc(job->n_points, sizeof(*sh->parts));
+	if (!sh->parts)
+		return rttq_fail(&sh->err, -ENOMEM, "out of memory");
+	for (p = 0; p < job->n_points; p++)
+		sh->parts[p].compression = TDIGEST_COMPRESSION_MIN;
 	for (r = SERIES_ROLLUPS - 1; rollups && rc == 0 && r >= 0; r--) {
 		uint32_t len = series_rollup_length(r);
 		int64_t first = ceil_to(a, len), end = floor_to(b, len);
 
+		/* A series reads only records that fit its steps whole. */
+		if (job->step_s && job->step_s % len)
+			continue;
 		if (series_rollup_built(req->period_s, r) && first < end)
 			rc = query_gaps(w, host, r + 1, len, first, end);
 	}
@@ -420,9 +463,9 @@ static int run_workers(struct store *st, struct plan_job *job,
  * The answer: shares merged in host order.
  * ------------------------------------------------------------------------- */
 
-static int merge_digests(const struct plan_job *job, double compression,
-			 size_t n, struct planner_answer *out,
-			 struct rttq_error *err)
+static int merge_digests(const struct plan_job *job, size_t p,
+			 double compression, size_t n,
+			 struct planner_answer *out, struct rttq_error *err)
 {
 	struct tdigest **all;
 	size_t i, k = 0;
@@ -432,9 +475,10 @@ static int merge_digests(const struct plan_job *job, double compression,
 	if (!all)
 		return rttq_fail(err, -ENOMEM, "out of memory");
 	for (i = 0; i < job->n_hosts; i++) {
-		memcpy(all + k, job->shares[i].digests,
-		       job->shares[i].n * sizeof(*all));
-		k += job->shares[i].n;
+		const struct part *pt = &job->shares[i].parts[p];
+
+		memcpy(all + k, pt->digests, pt->n * sizeof(*all));
+		k += pt->n;
 	}
 	/* The merged digest keeps the largest compression among its sources,
 	 * not more: rollup digests are spread from histogram buckets (up to
@@ -453,45 +497,55 @@ static int merge_digests(const struct plan_job *job, double compression,
 	return 0;
 }
 
-/* The first failure in host order, as a sequential plan would have met it;
- * else the shares summed into @out. */
-static int merge_shares(const struct plan_job *job, struct planner_answer *out,
-			struct rttq_error *err)
+/* The first failure in host order, as a sequential plan would have met
+ * it; also the records read, failed or not. */
+static int first_failure(const struct plan_job *job, size_t *records_read,
+			 struct rttq_error *err)
 {
-	double compression = TDIGEST_COMPRESSION_MIN;
-	size_t i, n = 0;
-	int l;
+	size_t i;
 
+	for (i = 0; i < job->n_hosts; i++)
+		*records_read += job->shares[i].records_read;
 	for (i = 0; i < job->n_hosts; i++) {
 		const struct host_share *sh = &job->shares[i];
 
-		out->records_read += sh->records_read;
 		if (sh->rc) {
 			if (err)
 				*err = sh->err;
 			return sh->rc;
 		}
 	}
-	for (i = 0; i < job->n_hosts; i++) {
-		const struct host_share *sh = &job->shares[i];
+	return 0;
+}
 
-		if (sh->count > 0) {
-			if (out->count == 0 || sh->min_us < out->min_us)
-				out->min_us = sh->min_us;
-			if (out->count == 0 || sh->max_us > out->max_us)
-				out->max_us = sh->max_us;
+/* Answer @p: every host's part of it summed, in host order, into @out. */
+static int merge_parts(const struct plan_job *job, size_t p,
+		       struct planner_answer *out, struct rttq_error *err)
+{
+	double compression = TDIGEST_COMPRESSION_MIN;
+	size_t i, n = 0;
+	int l;
+
+	for (i = 0; i < job->n_hosts; i++) {
+		const struct part *pt = &job->shares[i].parts[p];
+
+		if (pt->count > 0) {
+			if (out->count == 0 || pt->min_us < out->min_us)
+				out->min_us = pt->min_us;
+			if (out->count == 0 || pt->max_us > out->max_us)
+				out->max_us = pt->max_us;
 		}
-		out->count += sh->count;
-		out->sum_us += sh->sum_us;
+		out->count += pt->count;
+		out->sum_us += pt->sum_us;
 		for (l = 0; l < PLANNER_LEVELS; l++)
-			out->records[l] += sh->records[l];
-		if (sh->n)
+			out->records[l] += pt->records[l];
+		if (pt->n)
 			out->hosts++;
-		if (sh->compression > compression)
-			compression = sh->compression;
-		n += sh->n;
+		if (pt->compression > compression)
+			compression = pt->compression;
+		n += pt->n;
 	}
-	return n ? merge_digests(job, compression, n, out, err) : 0;
+	return n ? merge_digests(job, p, compression, n, out, err) : 0;
 }
 
 /* -------------------------------------------------------------------------
@@ -574,21 +628,35 @@ static int list_hosts(struct store *st, const struct planner_request *req,
 	return rc;
 }
 
-int planner_run(struct store *st, const struct planner_request *req,
-		struct planner_answer *out, struct rttq_error *err)
+static void answer_init(struct planner_answer *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->min_us = NAN;
+	a->max_us = NAN;
+}
+
+/*
+ * Plan, read and merge @req into @job->n_points answers at @out (step_s 0:
+ * one).  @records_read receives what the store returned.
+ */
+static int run(struct store *st, const struct planner_request *req,
+	       int64_t step_s, struct planner_answer **out, size_t *n_out,
+	       size_t *records_read, struct rttq_error *err)
 {
 	struct host_list hl = { .group = req->group ? req->group : "all" };
 	struct plan_job job = {
 		.req = req,
 		.group = hl.group,
+		.step_s = step_s,
+		.n_points = 1,
 		.mu = PTHREAD_MUTEX_INITIALIZER,
 	};
+	struct planner_answer *ans = NULL;
 	size_t i;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	out->min_us = NAN;
-	out->max_us = NAN;
+	*out = NULL;
+	*n_out = 0;
 	rc = check_request(req, err);
 	if (rc)
 		return rc;
@@ -597,6 +665,15 @@ int planner_run(struct store *st, const struct planner_request *req,
 	job.b = floor_to(req->to_s, req->period_s) + req->period_s;
 	if (job.a >= job.b)
 		return 0;
+	if (step_s) {
+		job.first_s = floor_to(job.a, step_s);
+		job.n_points = (size_t)((job.b - 1 - job.first_s) / step_s + 1);
+	}
+	ans = calloc(job.n_points, sizeof(*ans));
+	if (!ans)
+		return rttq_fail(err, -ENOMEM, "out of memory");
+	for (i = 0; i < job.n_points; i++)
+		answer_init(&ans[i]);
 
 	rc = list_hosts(st, req, job.a, job.b, &hl, err);
 	if (rc == 0 && hl.n) {
@@ -608,14 +685,69 @@ int planner_run(struct store *st, const struct planner_request *req,
 	if (rc == 0 && hl.n)
 		rc = run_workers(st, &job, err);
 	if (rc == 0 && hl.n)
-		rc = merge_shares(&job, out, err);
+		rc = first_failure(&job, records_read, err);
+	for (i = 0; rc == 0 && hl.n && i < job.n_points; i++)
+		rc = merge_parts(&job, i, &ans[i], err);
 
 	for (i = 0; job.shares && i < job.n_hosts; i++)
-		share_release(&job.shares[i]);
+		share_release(&job.shares[i], job.n_points);
 	free(job.shares);
 	pthread_mutex_destroy(&job.mu);
 	host_list_free(&hl);
-	if (rc)
-		planner_answer_clear(out);
+	if (rc) {
+		for (i = 0; i < job.n_points; i++)
+			planner_answer_clear(&ans[i]);
+		free(ans);
+		return rc;
+	}
+	*out = ans;
+	*n_out = job.n_points;
+	return 0;
+}
+
+int planner_run(struct store *st, const struct planner_request *req,
+		struct planner_answer *out, struct rttq_error *err)
+{
+	struct planner_answer *ans = NULL;
+	size_t n = 0, records_read = 0;
+	int rc;
+
+	answer_init(out);
+	rc = run(st, req, 0, &ans, &n, &records_read, err);
+	if (rc == 0 && n)
+		*out = ans[0];
+	out->records_read = records_read;
+	free(ans);
 	return rc;
+}
+
+int planner_run_series(struct store *st, const struct planner_request *req,
+		       int64_t step_s, struct planner_series *out,
+		       struct rttq_error *err)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (step_s <= 0 || (req->period_s && step_s % req->period_s))
+		return rttq_fail(err, -EINVAL, "step %lld s is not a multiple "
+				 "of the %u s base period", (long long)step_s,
+				 req->period_s);
+	rc = run(st, req, step_s, &out->points, &out->n, &out->records_read,
+		 err);
+	if (rc == 0 && out->n)
+		out->first_s = floor_to(ceil_to(req->from_s, req->period_s),
+					step_s);
+	return rc;
+}
+
+void planner_series_clear(struct planner_series *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->n; i++)
+		planner_answer_clear(&s->points[i]);
+	free(s->points);
+	memset(s, 0, sizeof(*s));
 }

@@ -88,6 +88,44 @@ struct planner_answer {
 RTTQ_API int planner_run(struct store *st, const struct planner_request *req,
 			 struct planner_answer *out, struct rttq_error *err);
 
+/* A series: one answer per step. */
+struct planner_series {
+	struct planner_answer *points; /* points[i] covers the base periods
+					* starting in [first_s + i * step,
+					* first_s + (i + 1) * step) and in the
+					* request's range */
+	size_t n;                      /* points; 0 for an empty range */
+	int64_t first_s;               /* start of points[0], a multiple of
+					* the step */
+	size_t records_read;           /* records the store returned */
+};
+
+/**
+ * planner_run_series() - the answers of planner_run() for every step of
+ * @req's range at once: each UTC-aligned step [t, t + @step_s) that meets
+ * the range, clipped to it.  The range is planned and read once per host
+ * (levels whose records do not fit a step whole are skipped), and every
+ * record counts in the step holding its start, so counts equal those of
+ * one planner_run() per step and quantiles agree within the digests'
+ * accuracy (the same records are merged, in another order).
+ * @st: the store (as for planner_run()).
+ * @req: the whole range, host (NULL: fleet), group, base period.
+ * @step_s: seconds, a multiple of @req->period_s.
+ * @out: receives the points; release with planner_series_clear().  Empty
+ *       on failure.
+ * @err: receives a message; may be NULL.
+ *
+ * @return 0, -EINVAL for a step that is not a positive multiple of the
+ *         base period, and the errors of planner_run().
+ */
+RTTQ_API int planner_run_series(struct store *st,
+				const struct planner_request *req,
+				int64_t step_s, struct planner_series *out,
+				struct rttq_error *err);
+
+/** planner_series_clear() - free @s's points and zero it; NULL is fine. */
+RTTQ_API void planner_series_clear(struct planner_series *s);
+
 /** planner_answer_clear() - free @a's digest and zero it; NULL is fine. */
 RTTQ_API void planner_answer_clear(struct planner_answer *a);
 
