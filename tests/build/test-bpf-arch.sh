@@ -35,7 +35,7 @@ while [ $# -ge 2 ]; do
 		skipped+=("$arch")
 		continue
 	fi
-	if ! "$objdump" -f "$obj" | grep -q 'file format elf64-bpf'; then
+	if ! grep -q 'file format elf64-bpf' <<<"$("$objdump" -f "$obj")"; then
 		fail "$arch: $obj is not a 64-bit BPF ELF"
 		continue
 	fi
