@@ -8,6 +8,8 @@ set -euo pipefail
 packages=(
 	# build
 	meson ninja-build pkg-config gcc clang llvm bpftool
+	# arm64 uapi headers: tests/build builds the BPF object for arm64 too
+	linux-libc-dev-arm64-cross
 	# libraries (headers + pkg-config files)
 	libbpf-dev libelf-dev zlib1g-dev libevent-dev libyajl-dev libssl-dev
 	libsqlite3-dev
