@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * AWS Signature Version 4 in header mode (see sigv4.h).  The file reads from
- * the bottom up: a growable string, hashing, input checks, then the
+ * the bottom up: hashing, input checks, then the
  * canonical URI, query and headers, and last the public steps.  Secrets are
  * only ever handed to HMAC and wiped afterwards; no message quotes them.
  */
@@ -17,82 +17,20 @@
 #include <openssl/hmac.h>
 
 #include "sigv4.h"
+#include "strbuf.h"
 
 #define SHA256_LEN 32
 #define SCOPE_TERMINATOR "aws4_request"
 
-/* ------------------------------------------------------------------------
- * A growable NUL-terminated string.  An allocation failure is remembered and
- * reported once by sbuf_finish(), so builders need not check every append.
- * ------------------------------------------------------------------------ */
-
-struct sbuf {
-	char *p;
-	size_t len;
-	size_t cap;
-	bool oom;
-};
-
-static void sbuf_add(struct sbuf *b, const void *data, size_t n)
+/* Hand the string over to *out (an empty string when nothing was added);
+ * an allocation failure during any append is reported here, once. */
+static int finish_string(struct strbuf *b, char **out, struct rttq_error *err,
+			 const char *what)
 {
-	size_t want;
-	char *np;
-
-	if (b->oom)
-		return;
-	if (n > SIZE_MAX - b->len - 1) {
-		b->oom = true;
-		return;
-	}
-	want = b->len + n + 1;
-	if (want > b->cap) {
-		size_t cap = b->cap ? b->cap : 128;
-
-		while (cap < want)
-			cap = cap > SIZE_MAX / 2 ? want : cap * 2;
-		np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	if (n)
-		memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sbuf_adds(struct sbuf *b, const char *s)
-{
-	sbuf_add(b, s, strlen(s));
-}
-
-static void sbuf_addc(struct sbuf *b, char c)
-{
-	sbuf_add(b, &c, 1);
-}
-
-static void sbuf_clear(struct sbuf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
-/* Hand the string over to *out (an empty string when nothing was added). */
-static int sbuf_finish(struct sbuf *b, char **out, struct rttq_error *err,
-		       const char *what)
-{
-	if (!b->oom && !b->p)
-		sbuf_add(b, "", 0);
-	if (b->oom) {
-		sbuf_clear(b);
+	*out = strbuf_detach(b, NULL);
+	if (!*out)
 		return rttq_fail(err, -ENOMEM, "sigv4: out of memory building the %s",
 				 what);
-	}
-	*out = b->p;
-	memset(b, 0, sizeof(*b));
 	return 0;
 }
 
@@ -349,7 +287,7 @@ static bool is_unreserved(unsigned char c)
 	       c == '~';
 }
 
-static void uri_encode(struct sbuf *b, const char *s, size_t n, bool keep_slash)
+static void uri_encode(struct strbuf *b, const char *s, size_t n, bool keep_slash)
 {
 	static const char digits[] = "0123456789ABCDEF";
 	size_t i;
@@ -359,13 +297,13 @@ static void uri_encode(struct sbuf *b, const char *s, size_t n, bool keep_slash)
 		char pct[3];
 
 		if (is_unreserved(c) || (keep_slash && c == '/')) {
-			sbuf_addc(b, (char)c);
+			strbuf_addc(b, (char)c);
 			continue;
 		}
 		pct[0] = '%';
 		pct[1] = digits[c >> 4];
 		pct[2] = digits[c & 0xf];
-		sbuf_add(b, pct, 3);
+		strbuf_add(b, pct, 3);
 	}
 }
 
@@ -384,7 +322,7 @@ static int hex_value(char c)
  * %7E or ~); decoding first makes the re-encoding canonical.  '+' stays a
  * literal plus: SigV4 clients send spaces as %20.  A '%' without two hex
  * digits is taken literally. */
-static void uri_decode(struct sbuf *b, const char *s, size_t n)
+static void uri_decode(struct strbuf *b, const char *s, size_t n)
 {
 	size_t i;
 
@@ -395,12 +333,12 @@ static void uri_decode(struct sbuf *b, const char *s, size_t n)
 			hi = hex_value(s[i + 1]);
 			lo = hex_value(s[i + 2]);
 			if (hi >= 0 && lo >= 0) {
-				sbuf_addc(b, (char)(hi << 4 | lo));
+				strbuf_addc(b, (char)(hi << 4 | lo));
 				i += 2;
 				continue;
 			}
 		}
-		sbuf_addc(b, s[i]);
+		strbuf_addc(b, s[i]);
 	}
 }
 
@@ -414,7 +352,7 @@ struct slice {
  * and "." segments dropped, ".." removes the previous segment (never
  * climbing above the root), a trailing '/' kept when anything remains.
  * "//a/./b/../" -> "/a/". */
-static int normalize_path(const char *path, struct sbuf *out)
+static int normalize_path(const char *path, struct strbuf *out)
 {
 	size_t n = strlen(path), count = 0, i;
 	struct slice *seg;
@@ -443,37 +381,37 @@ static int normalize_path(const char *path, struct sbuf *out)
 		}
 		s += len;
 	}
-	sbuf_addc(out, '/');
+	strbuf_addc(out, '/');
 	for (i = 0; i < count; i++) {
-		sbuf_add(out, seg[i].p, seg[i].n);
+		strbuf_add(out, seg[i].p, seg[i].n);
 		if (i + 1 < count)
-			sbuf_addc(out, '/');
+			strbuf_addc(out, '/');
 	}
 	if (count && path[n - 1] == '/')
-		sbuf_addc(out, '/');
+		strbuf_addc(out, '/');
 	free(seg);
 	return 0;
 }
 
-static int canonical_uri(const char *path, unsigned int flags, struct sbuf *b)
+static int canonical_uri(const char *path, unsigned int flags, struct strbuf *b)
 {
-	struct sbuf norm = { 0 };
+	struct strbuf norm = STRBUF_INIT;
 	const char *p = path;
 	int ret;
 
 	if (!(flags & SIGV4_NO_NORMALIZE_PATH)) {
 		ret = normalize_path(path, &norm);
 		if (ret < 0 || norm.oom) {
-			sbuf_clear(&norm);
+			strbuf_release(&norm);
 			return -ENOMEM;
 		}
-		p = norm.p;
+		p = norm.buf;
 	}
 	if (flags & SIGV4_PATH_ENCODED)
-		sbuf_adds(b, p);
+		strbuf_adds(b, p);
 	else
 		uri_encode(b, p, strlen(p), true);
-	sbuf_clear(&norm);
+	strbuf_release(&norm);
 	return 0;
 }
 
@@ -493,27 +431,21 @@ static int cmp_query_param(const void *a, const void *b)
 /* Decode then re-encode a raw key or value. */
 static char *canonical_query_part(const char *s, size_t n)
 {
-	struct sbuf raw = { 0 }, enc = { 0 };
+	struct strbuf raw = STRBUF_INIT, enc = STRBUF_INIT;
 
 	uri_decode(&raw, s, n);
-	sbuf_add(&raw, "", 0);
 	if (raw.oom) {
-		sbuf_clear(&raw);
+		strbuf_release(&raw);
 		return NULL;
 	}
-	uri_encode(&enc, raw.p, raw.len, false);
-	sbuf_add(&enc, "", 0);
-	sbuf_clear(&raw);
-	if (enc.oom) {
-		sbuf_clear(&enc);
-		return NULL;
-	}
-	return enc.p;
+	uri_encode(&enc, raw.buf, raw.len, false);
+	strbuf_release(&raw);
+	return strbuf_detach(&enc, NULL);
 }
 
 /* Parameters sorted by encoded key, then encoded value; "k" without '='
  * signs as "k=". */
-static int canonical_query(const char *query, struct sbuf *b)
+static int canonical_query(const char *query, struct strbuf *b)
 {
 	struct query_param *params = NULL;
 	size_t count = 0, cap = 1, i;
@@ -552,10 +484,10 @@ static int canonical_query(const char *query, struct sbuf *b)
 	qsort(params, count, sizeof(*params), cmp_query_param);
 	for (i = 0; i < count; i++) {
 		if (i)
-			sbuf_addc(b, '&');
-		sbuf_adds(b, params[i].key);
-		sbuf_addc(b, '=');
-		sbuf_adds(b, params[i].value);
+			strbuf_addc(b, '&');
+		strbuf_adds(b, params[i].key);
+		strbuf_addc(b, '=');
+		strbuf_adds(b, params[i].value);
 	}
 	ret = 0;
 cleanup:
@@ -668,8 +600,8 @@ static int plan_added_headers(const struct sigv4_request *req,
 
 static int canonical_headers(const struct sigv4_request *req,
 			     const struct sigv4_params *p,
-			     const struct sigv4_signed *plan, struct sbuf *b,
-			     struct sbuf *signed_headers)
+			     const struct sigv4_signed *plan, struct strbuf *b,
+			     struct strbuf *signed_headers)
 {
 	size_t total = req->n_headers + plan->n_add, count = 0, i;
 	struct canon_header *h;
@@ -698,17 +630,17 @@ static int canonical_headers(const struct sigv4_request *req,
 		bool last = i + 1 == count || strcmp(h[i + 1].name, h[i].name);
 
 		if (first) {
-			sbuf_adds(b, h[i].name);
-			sbuf_addc(b, ':');
+			strbuf_adds(b, h[i].name);
+			strbuf_addc(b, ':');
 			if (signed_headers->len)
-				sbuf_addc(signed_headers, ';');
-			sbuf_adds(signed_headers, h[i].name);
+				strbuf_addc(signed_headers, ';');
+			strbuf_adds(signed_headers, h[i].name);
 		} else {
-			sbuf_addc(b, ',');
+			strbuf_addc(b, ',');
 		}
-		sbuf_adds(b, h[i].value);
+		strbuf_adds(b, h[i].value);
 		if (last)
-			sbuf_addc(b, '\n');
+			strbuf_addc(b, '\n');
 	}
 	ret = 0;
 cleanup:
@@ -725,7 +657,7 @@ static int build_canonical(const struct sigv4_request *req,
 			   const struct sigv4_params *p, struct sigv4_signed *s,
 			   char **out, struct rttq_error *err)
 {
-	struct sbuf b = { 0 }, sh = { 0 };
+	struct strbuf b = STRBUF_INIT, sh = STRBUF_INIT;
 	const char *payload_hash;
 	int ret;
 
@@ -741,31 +673,31 @@ static int build_canonical(const struct sigv4_request *req,
 	if (!payload_hash)
 		payload_hash = s->payload_sha256;
 
-	sbuf_adds(&b, req->method);
-	sbuf_addc(&b, '\n');
+	strbuf_adds(&b, req->method);
+	strbuf_addc(&b, '\n');
 	ret = canonical_uri(req->path, p->flags, &b);
 	if (ret < 0)
 		goto cleanup;
-	sbuf_addc(&b, '\n');
+	strbuf_addc(&b, '\n');
 	ret = canonical_query(req->query, &b);
 	if (ret < 0)
 		goto cleanup;
-	sbuf_addc(&b, '\n');
+	strbuf_addc(&b, '\n');
 	ret = canonical_headers(req, p, s, &b, &sh);
 	if (ret < 0)
 		goto cleanup;
-	sbuf_addc(&b, '\n');
-	sbuf_adds(&b, sh.p ? sh.p : "");
-	sbuf_addc(&b, '\n');
-	sbuf_adds(&b, payload_hash);
+	strbuf_addc(&b, '\n');
+	strbuf_add(&b, sh.buf, sh.len);
+	strbuf_addc(&b, '\n');
+	strbuf_adds(&b, payload_hash);
 
-	ret = sbuf_finish(&sh, &s->signed_headers, err, "signed header list");
+	ret = finish_string(&sh, &s->signed_headers, err, "signed header list");
 	if (ret < 0)
 		goto cleanup;
-	return sbuf_finish(&b, out, err, "canonical request");
+	return finish_string(&b, out, err, "canonical request");
 cleanup:
-	sbuf_clear(&b);
-	sbuf_clear(&sh);
+	strbuf_release(&b);
+	strbuf_release(&sh);
 	if (ret == -ENOMEM)
 		return rttq_fail(err, ret,
 				 "sigv4: out of memory building the canonical request");
@@ -808,7 +740,7 @@ int sigv4_string_to_sign(const struct sigv4_params *params,
 			 struct rttq_error *err)
 {
 	char hash[SIGV4_HEX_LEN + 1];
-	struct sbuf b = { 0 };
+	struct strbuf b = STRBUF_INIT;
 	int ret;
 
 	*out = NULL;
@@ -820,17 +752,17 @@ int sigv4_string_to_sign(const struct sigv4_params *params,
 	ret = sha256_hex(canonical_request, strlen(canonical_request), hash, err);
 	if (ret < 0)
 		return ret;
-	sbuf_adds(&b, SIGV4_ALGORITHM "\n");
-	sbuf_adds(&b, params->timestamp);
-	sbuf_addc(&b, '\n');
-	sbuf_add(&b, params->timestamp, 8);
-	sbuf_addc(&b, '/');
-	sbuf_adds(&b, params->region);
-	sbuf_addc(&b, '/');
-	sbuf_adds(&b, params->service);
-	sbuf_adds(&b, "/" SCOPE_TERMINATOR "\n");
-	sbuf_adds(&b, hash);
-	return sbuf_finish(&b, out, err, "string to sign");
+	strbuf_adds(&b, SIGV4_ALGORITHM "\n");
+	strbuf_adds(&b, params->timestamp);
+	strbuf_addc(&b, '\n');
+	strbuf_add(&b, params->timestamp, 8);
+	strbuf_addc(&b, '/');
+	strbuf_adds(&b, params->region);
+	strbuf_addc(&b, '/');
+	strbuf_adds(&b, params->service);
+	strbuf_adds(&b, "/" SCOPE_TERMINATOR "\n");
+	strbuf_adds(&b, hash);
+	return finish_string(&b, out, err, "string to sign");
 }
 
 int sigv4_signature(const struct sigv4_params *params,
@@ -891,7 +823,7 @@ int sigv4_authorization(const struct sigv4_params *params,
 			const char *signed_headers, const char *signature,
 			char **out, struct rttq_error *err)
 {
-	struct sbuf b = { 0 };
+	struct strbuf b = STRBUF_INIT;
 	int ret;
 
 	*out = NULL;
@@ -904,19 +836,19 @@ int sigv4_authorization(const struct sigv4_params *params,
 	if (!has_text(signed_headers) || !has_text(signature))
 		return rttq_fail(err, -EINVAL,
 				 "sigv4: no signed header list or signature");
-	sbuf_adds(&b, SIGV4_ALGORITHM " Credential=");
-	sbuf_adds(&b, params->creds->access_key_id);
-	sbuf_addc(&b, '/');
-	sbuf_add(&b, params->timestamp, 8);
-	sbuf_addc(&b, '/');
-	sbuf_adds(&b, params->region);
-	sbuf_addc(&b, '/');
-	sbuf_adds(&b, params->service);
-	sbuf_adds(&b, "/" SCOPE_TERMINATOR ", SignedHeaders=");
-	sbuf_adds(&b, signed_headers);
-	sbuf_adds(&b, ", Signature=");
-	sbuf_adds(&b, signature);
-	return sbuf_finish(&b, out, err, "Authorization header");
+	strbuf_adds(&b, SIGV4_ALGORITHM " Credential=");
+	strbuf_adds(&b, params->creds->access_key_id);
+	strbuf_addc(&b, '/');
+	strbuf_add(&b, params->timestamp, 8);
+	strbuf_addc(&b, '/');
+	strbuf_adds(&b, params->region);
+	strbuf_addc(&b, '/');
+	strbuf_adds(&b, params->service);
+	strbuf_adds(&b, "/" SCOPE_TERMINATOR ", SignedHeaders=");
+	strbuf_adds(&b, signed_headers);
+	strbuf_adds(&b, ", Signature=");
+	strbuf_adds(&b, signature);
+	return finish_string(&b, out, err, "Authorization header");
 }
 
 int sigv4_sign(const struct sigv4_request *req,

@@ -75,6 +75,7 @@
 #include "aws_config.h"
 #include "dynamodb.h"
 #include "store_backend.h"
+#include "strbuf.h"
 
 #define BATCH_MAX 25             /* BatchWriteItem's limit */
 #define UNPROCESSED_ROUNDS 12    /* resubmissions before giving up */
@@ -134,100 +135,49 @@ static uint64_t name_hash(const char *s)
 	return h >> 1;
 }
 
-/* A growable string, as in sigv4.c; allocation failure sticks. */
-struct str {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void str_add(struct str *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		char *np;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void str_adds(struct str *b, const char *s)
-{
-	str_add(b, s, strlen(s));
-}
-
 /* Appends @s with '%' and '#' written %25 and %23. */
-static void str_add_escaped(struct str *b, const char *s)
+static void add_escaped(struct strbuf *b, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '%')
-			str_adds(b, "%25");
+			strbuf_adds(b, "%25");
 		else if (*s == '#')
-			str_adds(b, "%23");
+			strbuf_adds(b, "%23");
 		else
-			str_add(b, s, 1);
+			strbuf_addc(b, *s);
 	}
 }
 
 /* pk of a series' records: "d#HOST#GROUP#PERIOD_S" (malloc()ed). */
 static char *record_pk(const char *host, const char *group, uint32_t period_s)
 {
-	struct str b = { 0 };
-	char num[16];
+	struct strbuf b = STRBUF_INIT;
 
-	snprintf(num, sizeof(num), "#%" PRIu32, period_s);
-	str_adds(&b, "d#");
-	str_add_escaped(&b, host);
-	str_adds(&b, "#");
-	str_add_escaped(&b, group);
-	str_adds(&b, num);
-	if (b.oom) {
-		free(b.p);
-		return NULL;
-	}
-	return b.p;
+	strbuf_adds(&b, "d#");
+	add_escaped(&b, host);
+	strbuf_addc(&b, '#');
+	add_escaped(&b, group);
+	strbuf_addf(&b, "#%" PRIu32, period_s);
+	return strbuf_detach(&b, NULL);
 }
 
 static char *hosts_pk(const char *group, uint32_t period_s)
 {
-	struct str b = { 0 };
-	char num[16];
+	struct strbuf b = STRBUF_INIT;
 
-	snprintf(num, sizeof(num), "#%" PRIu32, period_s);
-	str_adds(&b, "h#");
-	str_add_escaped(&b, group);
-	str_adds(&b, num);
-	if (b.oom) {
-		free(b.p);
-		return NULL;
-	}
-	return b.p;
+	strbuf_adds(&b, "h#");
+	add_escaped(&b, group);
+	strbuf_addf(&b, "#%" PRIu32, period_s);
+	return strbuf_detach(&b, NULL);
 }
 
 static char *groups_pk(const char *host)
 {
-	struct str b = { 0 };
+	struct strbuf b = STRBUF_INIT;
 
-	str_adds(&b, "g#");
-	str_add_escaped(&b, host);
-	if (b.oom) {
-		free(b.p);
-		return NULL;
-	}
-	return b.p;
+	strbuf_adds(&b, "g#");
+	add_escaped(&b, host);
+	return strbuf_detach(&b, NULL);
 }
 
 /* DynamoDB's N holds 38 digits with exponents 1e-130..9.99e125; anything
@@ -894,14 +844,14 @@ static void mark_seen(struct dynamo_store *s, uint64_t key, int64_t now)
 
 static uint64_t registry_key(const char *pk, const char *ts)
 {
-	struct str b = { 0 };
+	struct strbuf b = STRBUF_INIT;
 	uint64_t h;
 
-	str_adds(&b, pk);
-	str_adds(&b, "\n");
-	str_adds(&b, ts);
-	h = b.oom ? 0 : name_hash(b.p);
-	free(b.p);
+	strbuf_adds(&b, pk);
+	strbuf_addc(&b, '\n');
+	strbuf_adds(&b, ts);
+	h = b.oom ? 0 : name_hash(b.buf);
+	strbuf_release(&b);
 	return h;
 }
 
