@@ -18,6 +18,7 @@
 
 #include "sigv4.h"
 #include "strbuf.h"
+#include "urlcode.h"
 
 #define SHA256_LEN 32
 #define SCOPE_TERMINATOR "aws4_request"
@@ -38,18 +39,6 @@ static int finish_string(struct strbuf *b, char **out, struct rttq_error *err,
  * Hashing
  * ------------------------------------------------------------------------ */
 
-static void hex_encode(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 0xf];
-	}
-	out[2 * n] = '\0';
-}
-
 static int sha256_hex(const void *data, size_t n, char out[SIGV4_HEX_LEN + 1],
 		      struct rttq_error *err)
 {
@@ -59,7 +48,7 @@ static int sha256_hex(const void *data, size_t n, char out[SIGV4_HEX_LEN + 1],
 	if (!EVP_Digest(n ? data : "", n, md, &md_len, EVP_sha256(), NULL) ||
 	    md_len != SHA256_LEN)
 		return rttq_fail(err, -EIO, "sigv4: OpenSSL SHA-256 failed");
-	hex_encode(md, SHA256_LEN, out);
+	urlcode_hex_encode(md, SHA256_LEN, out);
 	return 0;
 }
 
@@ -276,71 +265,9 @@ static int check_request(const struct sigv4_request *req,
 
 /* ------------------------------------------------------------------------
  * Canonical URI and query (reference: "Create a canonical request").
- * URI-encoding keeps RFC 3986 unreserved bytes A-Z a-z 0-9 - . _ ~ and
- * writes every other byte as %XX with uppercase hex.
+ * URI-encoding (urlcode_encode()) keeps RFC 3986 unreserved bytes A-Z a-z
+ * 0-9 - . _ ~ and writes every other byte as %XX with uppercase hex.
  * ------------------------------------------------------------------------ */
-
-static bool is_unreserved(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-	       c == '~';
-}
-
-static void uri_encode(struct strbuf *b, const char *s, size_t n, bool keep_slash)
-{
-	static const char digits[] = "0123456789ABCDEF";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char pct[3];
-
-		if (is_unreserved(c) || (keep_slash && c == '/')) {
-			strbuf_addc(b, (char)c);
-			continue;
-		}
-		pct[0] = '%';
-		pct[1] = digits[c >> 4];
-		pct[2] = digits[c & 0xf];
-		strbuf_add(b, pct, 3);
-	}
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Query parts arrive encoded however the client liked (%E1 or raw UTF-8,
- * %7E or ~); decoding first makes the re-encoding canonical.  '+' stays a
- * literal plus: SigV4 clients send spaces as %20.  A '%' without two hex
- * digits is taken literally. */
-static void uri_decode(struct strbuf *b, const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		int hi, lo;
-
-		if (s[i] == '%' && i + 2 < n) {
-			hi = hex_value(s[i + 1]);
-			lo = hex_value(s[i + 2]);
-			if (hi >= 0 && lo >= 0) {
-				strbuf_addc(b, (char)(hi << 4 | lo));
-				i += 2;
-				continue;
-			}
-		}
-		strbuf_addc(b, s[i]);
-	}
-}
 
 /* One path segment, kept as a slice of the caller's path. */
 struct slice {
@@ -410,7 +337,7 @@ static int canonical_uri(const char *path, unsigned int flags, struct strbuf *b)
 	if (flags & SIGV4_PATH_ENCODED)
 		strbuf_adds(b, p);
 	else
-		uri_encode(b, p, strlen(p), true);
+		urlcode_encode(b, p, strlen(p), URLCODE_KEEP_SLASH);
 	strbuf_release(&norm);
 	return 0;
 }
@@ -428,17 +355,20 @@ static int cmp_query_param(const void *a, const void *b)
 	return c ? c : strcmp(x->value, y->value);
 }
 
-/* Decode then re-encode a raw key or value. */
+/* Decode then re-encode a raw key or value.  Query parts arrive encoded
+ * however the client liked (%E1 or raw UTF-8, %7E or ~); decoding first
+ * makes the re-encoding canonical.  '+' stays a literal plus: SigV4 clients
+ * send spaces as %20.  A '%' without two hex digits is taken literally. */
 static char *canonical_query_part(const char *s, size_t n)
 {
 	struct strbuf raw = STRBUF_INIT, enc = STRBUF_INIT;
 
-	uri_decode(&raw, s, n);
+	urlcode_decode(&raw, s, n, 0);
 	if (raw.oom) {
 		strbuf_release(&raw);
 		return NULL;
 	}
-	uri_encode(&enc, raw.buf, raw.len, false);
+	urlcode_encode(&enc, raw.buf, raw.len, 0);
 	strbuf_release(&raw);
 	return strbuf_detach(&enc, NULL);
 }
@@ -808,7 +738,7 @@ int sigv4_signature(const struct sigv4_params *params,
 		ret = hmac_sha256(k2, SHA256_LEN, string_to_sign,
 				  strlen(string_to_sign), k);
 	if (!ret)
-		hex_encode(k, SHA256_LEN, out);
+		urlcode_hex_encode(k, SHA256_LEN, out);
 
 	OPENSSL_cleanse(key, secret_len + 4);
 	OPENSSL_cleanse(k2, sizeof(k2));

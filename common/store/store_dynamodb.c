@@ -76,6 +76,7 @@
 #include "dynamodb.h"
 #include "store_backend.h"
 #include "strbuf.h"
+#include "urlcode.h"
 
 #define BATCH_MAX 25             /* BatchWriteItem's limit */
 #define UNPROCESSED_ROUNDS 12    /* resubmissions before giving up */
@@ -393,43 +394,6 @@ static int decode_binary(const char *b64, uint8_t **out, size_t *out_len)
  * Opening: URL, table bootstrap, TTL
  * ------------------------------------------------------------------------- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decodes @s[0..n) into a new string; NULL for bad escapes. */
-static char *url_decode(const char *s, size_t n)
-{
-	char *out = malloc(n + 1), *o = out;
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%') {
-			int hi = n - i >= 3 ? hexval(s[i + 1]) : -1;
-			int lo = n - i >= 3 ? hexval(s[i + 2]) : -1;
-
-			if (hi < 0 || lo < 0) {
-				free(out);
-				return NULL;
-			}
-			*o++ = (char)(hi << 4 | lo);
-			i += 2;
-		} else {
-			*o++ = s[i] == '+' ? ' ' : s[i];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 static int check_table_name(const char *url, const char *name,
 			    struct rttq_error *err)
 {
@@ -461,6 +425,7 @@ static int parse_location(const char *url, const char *location, char **table,
 	for (const char *p = q + 1; *p;) {
 		size_t len = strcspn(p, "&");
 		const char *eq = memchr(p, '=', len);
+		struct strbuf value = STRBUF_INIT;
 		char **dst = NULL;
 
 		if (eq && (size_t)(eq - p) == 6 && strncmp(p, "region", 6) == 0)
@@ -473,10 +438,17 @@ static int parse_location(const char *url, const char *location, char **table,
 					 "store %s: unknown parameter \"%.*s\" (expected region= or endpoint=)",
 					 url, (int)(eq ? (size_t)(eq - p) : len), p);
 		free(*dst);
-		*dst = url_decode(eq + 1, len - (size_t)(eq + 1 - p));
-		if (!*dst)
+		*dst = NULL;
+		if (urlcode_decode(&value, eq + 1, len - (size_t)(eq + 1 - p),
+				   URLCODE_PLUS_SPACE | URLCODE_STRICT)) {
+			strbuf_release(&value);
 			return rttq_fail(err, -EINVAL,
 					 "store %s: bad %%-escape in parameter", url);
+		}
+		*dst = strbuf_detach(&value, NULL);
+		if (!*dst)
+			return rttq_fail(err, -ENOMEM, "store %s: out of memory",
+					 url);
 		p += len;
 		if (*p == '&')
 			p++;
