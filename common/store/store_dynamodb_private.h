@@ -293,7 +293,8 @@ int dynamo_ensure_ttl(struct dynamo_store *s, const char *url,
 int dynamo_ping(struct store *st, struct rttq_error *err);
 
 /* ---------------------------------------------------------------------------
- * Writing and reading (store_dynamodb_write.c, _read.c)
+ * store_put (store_dynamodb_write.c), store_query and store_series
+ * (store_dynamodb_read.c)
  * ------------------------------------------------------------------------- */
 
 /** dynamo_put() - the ops table's put: BatchWriteItem, registry first. */
