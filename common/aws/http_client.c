@@ -4,7 +4,8 @@
  * Not evhttp: librttq links only libevent_core and libevent_openssl, and the
  * AWS APIs need little: one request at a time on a keep-alive connection,
  * Content-Length or chunked responses, an overall deadline, and TLS whose
- * failure messages say which certificate check failed.
+ * failure messages say which certificate check failed.  The response
+ * parser the read callback runs is in http_client_response.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,51 +28,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "http_client.h"
-
-#define LINE_MAX_BYTES 16384 /* status line or one header */
-
-struct http_client {
-	char *url;         /* for messages */
-	char *host;        /* name or address, without IPv6 brackets */
-	char *host_header; /* "host" or "host:port" as written in the URL */
-	char port[8];
-	bool tls;
-	SSL_CTX *ssl_ctx;
-	struct event_base *base;
-	struct bufferevent *bev; /* open connection, or NULL */
-	bool reused;             /* bev already carried a full exchange */
-};
-
-enum phase {
-	PHASE_STATUS,
-	PHASE_HEADERS,
-	PHASE_BODY,          /* Content-Length bytes */
-	PHASE_BODY_TO_CLOSE, /* no length: the body ends at EOF */
-	PHASE_CHUNK_SIZE,
-	PHASE_CHUNK_DATA,
-	PHASE_CHUNK_END,     /* the CRLF after a chunk */
-	PHASE_TRAILERS,
-	PHASE_DONE,
-};
-
-/* One request/response on the client's connection. */
-struct exchange {
-	struct http_client *c;
-	const char *method;
-	enum phase phase;
-	int ret;            /* 0, or negative errno once failed */
-	char why[256];      /* detail for a failure */
-	bool finished;
-	bool got_bytes;     /* any response byte arrived */
-	int status;
-	bool keep_alive;
-	bool chunked;       /* Transfer-Encoding: chunked */
-	uint64_t left;      /* body or chunk bytes still expected */
-	struct evbuffer *body;
-	struct evutil_addrinfo *addrs;
-	struct evutil_addrinfo *next_addr;
-};
+#include "http_client_private.h"
 
 /* ------------------------------------------------------------------------
  * URL parsing and TLS setup
@@ -256,226 +213,6 @@ void http_response_release(struct http_response *r)
 }
 
 /* ------------------------------------------------------------------------
- * Response parsing, driven by the read callback
- * ------------------------------------------------------------------------ */
-
-static void finish(struct exchange *x, int ret, const char *why)
-{
-	if (x->finished)
-		return;
-	x->finished = true;
-	x->ret = ret;
-	if (why)
-		snprintf(x->why, sizeof(x->why), "%s", why);
-	event_base_loopbreak(x->c->base);
-}
-
-/* Next CRLF-terminated line, or NULL when more bytes are needed. */
-static char *next_line(struct exchange *x, struct evbuffer *in)
-{
-	char *line = evbuffer_readln(in, NULL, EVBUFFER_EOL_CRLF);
-
-	if (!line && evbuffer_get_length(in) > LINE_MAX_BYTES)
-		finish(x, -EBADMSG, "response line too long");
-	return line;
-}
-
-static void parse_status(struct exchange *x, const char *line)
-{
-	unsigned long code;
-	char *end;
-
-	if (strncmp(line, "HTTP/1.", 7) != 0 || !line[7] || line[8] != ' ') {
-		finish(x, -EBADMSG, "malformed status line");
-		return;
-	}
-	errno = 0;
-	code = strtoul(line + 9, &end, 10);
-	if (errno || end != line + 12 || code < 100 || code > 599) {
-		finish(x, -EBADMSG, "malformed status code");
-		return;
-	}
-	x->status = (int)code;
-	x->keep_alive = line[7] == '1';
-	x->chunked = false;
-	x->left = UINT64_MAX; /* no Content-Length seen yet */
-	x->phase = PHASE_HEADERS;
-}
-
-static bool header_is(const char *line, const char *name, const char **value)
-{
-	size_t n = strlen(name);
-
-	if (strncasecmp(line, name, n) != 0 || line[n] != ':')
-		return false;
-	*value = line + n + 1;
-	*value += strspn(*value, " \t");
-	return true;
-}
-
-static void parse_header(struct exchange *x, const char *line)
-{
-	const char *v;
-	char *end;
-
-	if (header_is(line, "Content-Length", &v)) {
-		unsigned long long n;
-
-		errno = 0;
-		n = strtoull(v, &end, 10);
-		if (errno || end == v || *v == '-' || n > HTTP_BODY_MAX) {
-			finish(x, n > HTTP_BODY_MAX ? -EMSGSIZE : -EBADMSG,
-			       "bad or too large Content-Length");
-			return;
-		}
-		x->left = n;
-	} else if (header_is(line, "Transfer-Encoding", &v)) {
-		if (strcasestr(v, "chunked"))
-			x->chunked = true;
-	} else if (header_is(line, "Connection", &v)) {
-		if (strcasestr(v, "close"))
-			x->keep_alive = false;
-		else if (strcasestr(v, "keep-alive"))
-			x->keep_alive = true;
-	}
-}
-
-/* Blank line after the headers: choose how the body is delimited. */
-static void end_of_headers(struct exchange *x)
-{
-	if (x->status < 200) { /* 100 Continue and friends: another status */
-		x->phase = PHASE_STATUS;
-		return;
-	}
-	if (strcmp(x->method, "HEAD") == 0 || x->status == 204 ||
-	    x->status == 304) {
-		x->phase = PHASE_DONE;
-	} else if (x->chunked) {
-		x->phase = PHASE_CHUNK_SIZE;
-	} else if (x->left != UINT64_MAX) {
-		x->phase = x->left ? PHASE_BODY : PHASE_DONE;
-	} else {
-		x->phase = PHASE_BODY_TO_CLOSE;
-		x->keep_alive = false;
-	}
-}
-
-static void parse_chunk_size(struct exchange *x, const char *line)
-{
-	unsigned long long n;
-	char *end;
-
-	errno = 0;
-	n = strtoull(line, &end, 16);
-	if (errno || end == line || (*end && *end != ';' && *end != ' ')) {
-		finish(x, -EBADMSG, "malformed chunk size");
-		return;
-	}
-	if (n > HTTP_BODY_MAX ||
-	    evbuffer_get_length(x->body) + n > HTTP_BODY_MAX) {
-		finish(x, -EMSGSIZE, "response body too large");
-		return;
-	}
-	x->left = n;
-	x->phase = n ? PHASE_CHUNK_DATA : PHASE_TRAILERS;
-}
-
-/* Moves up to x->left body bytes; true when they are all here. */
-static bool take_body(struct exchange *x, struct evbuffer *in)
-{
-	size_t avail = evbuffer_get_length(in);
-	size_t n = avail < x->left ? avail : (size_t)x->left;
-
-	if (n && evbuffer_remove_buffer(in, x->body, n) != (int)n) {
-		finish(x, -ENOMEM, "out of memory");
-		return false;
-	}
-	x->left -= n;
-	return x->left == 0;
-}
-
-static void on_read(struct bufferevent *bev, void *arg)
-{
-	struct exchange *x = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	char *line;
-
-	if (evbuffer_get_length(in))
-		x->got_bytes = true;
-	while (!x->finished && x->phase != PHASE_DONE) {
-		switch (x->phase) {
-		case PHASE_STATUS:
-			if (!(line = next_line(x, in)))
-				return;
-			parse_status(x, line);
-			free(line);
-			break;
-		case PHASE_HEADERS:
-			if (!(line = next_line(x, in)))
-				return;
-			if (*line)
-				parse_header(x, line);
-			else
-				end_of_headers(x);
-			free(line);
-			break;
-		case PHASE_BODY:
-			if (evbuffer_get_length(x->body) + x->left > HTTP_BODY_MAX) {
-				finish(x, -EMSGSIZE, "response body too large");
-				return;
-			}
-			if (!take_body(x, in))
-				return;
-			x->phase = PHASE_DONE;
-			break;
-		case PHASE_BODY_TO_CLOSE:
-			if (evbuffer_get_length(x->body) + evbuffer_get_length(in) >
-			    HTTP_BODY_MAX) {
-				finish(x, -EMSGSIZE, "response body too large");
-				return;
-			}
-			evbuffer_add_buffer(x->body, in);
-			return; /* until EOF */
-		case PHASE_CHUNK_SIZE:
-			if (!(line = next_line(x, in)))
-				return;
-			parse_chunk_size(x, line);
-			free(line);
-			break;
-		case PHASE_CHUNK_DATA:
-			if (!take_body(x, in))
-				return;
-			x->phase = PHASE_CHUNK_END;
-			break;
-		case PHASE_CHUNK_END:
-			if (!(line = next_line(x, in)))
-				return;
-			if (*line)
-				finish(x, -EBADMSG, "malformed chunk end");
-			else
-				x->phase = PHASE_CHUNK_SIZE;
-			free(line);
-			break;
-		case PHASE_TRAILERS:
-			if (!(line = next_line(x, in)))
-				return;
-			if (!*line)
-				x->phase = PHASE_DONE;
-			free(line);
-			break;
-		case PHASE_DONE:
-			break;
-		}
-	}
-	if (!x->finished && x->phase == PHASE_DONE) {
-		/* Bytes past the response mean we lost track: do not reuse. */
-		if (evbuffer_get_length(in))
-			x->keep_alive = false;
-		finish(x, 0, NULL);
-	}
-}
-
-/* ------------------------------------------------------------------------
  * Connection events: connect, EOF, socket and TLS errors
  * ------------------------------------------------------------------------ */
 
@@ -509,7 +246,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	if (what & BEV_EVENT_EOF) {
 		if (x->phase == PHASE_BODY_TO_CLOSE) {
-			on_read(bev, x);
+			http_on_read(bev, x);
 			x->keep_alive = false;
 			finish(x, 0, NULL);
 			return;
@@ -599,7 +336,7 @@ static int connect_next(struct exchange *x)
 		c->bev = new_bufferevent(x);
 		if (!c->bev)
 			break;
-		bufferevent_setcb(c->bev, on_read, NULL, on_event, x);
+		bufferevent_setcb(c->bev, http_on_read, NULL, on_event, x);
 		if (pending)
 			evbuffer_add_buffer(bufferevent_get_output(c->bev), pending);
 		if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) == 0 &&
@@ -686,7 +423,7 @@ static int exchange_once(struct http_client *c, struct exchange *x,
 			goto cleanup;
 		}
 	} else {
-		bufferevent_setcb(c->bev, on_read, NULL, on_event, x);
+		bufferevent_setcb(c->bev, http_on_read, NULL, on_event, x);
 		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	}
 	ret = write_request(bufferevent_get_output(c->bev), c, method, path,
@@ -702,7 +439,7 @@ static int exchange_once(struct http_client *c, struct exchange *x,
 	}
 	/* Pending bytes already read may complete the exchange at once. */
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)))
-		on_read(c->bev, x);
+		http_on_read(c->bev, x);
 	while (!x->finished)
 		if (event_base_dispatch(c->base) < 0)
 			finish(x, -EIO, "event loop failed");

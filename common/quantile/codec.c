@@ -42,6 +42,7 @@
 #include <zlib.h>
 
 #include "codec.h"
+#include "strbuf.h"
 #include "tdigest.h"
 
 #define MAGIC0 'T'
@@ -55,45 +56,17 @@
  * Byte helpers
  * --------------------------------------------------------------------- */
 
-struct writer {
-	uint8_t *p;
-	size_t len, cap;
-	int err;
-};
-
-static void put_bytes(struct writer *w, const void *src, size_t n)
-{
-	if (w->err)
-		return;
-	if (w->len + n > w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 512;
-		uint8_t *p;
-
-		while (cap < w->len + n)
-			cap *= 2;
-		p = realloc(w->p, cap);
-		if (!p) {
-			w->err = -ENOMEM;
-			return;
-		}
-		w->p = p;
-		w->cap = cap;
-	}
-	memcpy(w->p + w->len, src, n);
-	w->len += n;
-}
-
-static void put_u64le(struct writer *w, uint64_t v, size_t n)
+static void put_u64le(struct strbuf *w, uint64_t v, size_t n)
 {
 	uint8_t b[8];
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		b[i] = (uint8_t)(v >> (8 * i));
-	put_bytes(w, b, n);
+	strbuf_add(w, b, n);
 }
 
-static void put_double(struct writer *w, double d)
+static void put_double(struct strbuf *w, double d)
 {
 	uint64_t v;
 
@@ -101,7 +74,7 @@ static void put_double(struct writer *w, double d)
 	put_u64le(w, v, 8);
 }
 
-static void put_varint(struct writer *w, uint64_t v)
+static void put_varint(struct strbuf *w, uint64_t v)
 {
 	uint8_t b[VARINT_MAX_BYTES];
 	size_t n = 0;
@@ -113,7 +86,7 @@ static void put_varint(struct writer *w, uint64_t v)
 			b[n] |= 0x80;
 		n++;
 	} while (v);
-	put_bytes(w, b, n);
+	strbuf_add(w, b, n);
 }
 
 struct reader {
@@ -199,7 +172,7 @@ static double key_mean(uint64_t key)
 int codec_encode(struct tdigest *td, uint8_t **out, size_t *len)
 {
 	const struct tdigest_centroid *c;
-	struct writer w = { 0 };
+	struct strbuf w = STRBUF_INIT;
 	size_t n = tdigest_centroids(td, &c), i;
 	uint64_t count = tdigest_count(td);
 	uint32_t prev = 0;
@@ -207,7 +180,8 @@ int codec_encode(struct tdigest *td, uint8_t **out, size_t *len)
 	double min = count ? tdigest_min(td) : 0;
 	double max = count ? tdigest_max(td) : 0;
 
-	put_bytes(&w, head, sizeof(head));
+	strbuf_reserve(&w, 512); /* one allocation for most digests */
+	strbuf_add(&w, head, sizeof(head));
 	put_u64le(&w, (uint64_t)lround(tdigest_compression(td)), 2);
 	put_double(&w, min);
 	put_double(&w, max);
@@ -225,15 +199,11 @@ int codec_encode(struct tdigest *td, uint8_t **out, size_t *len)
 		put_varint(&w, c[i].weight);
 		prev = key;
 	}
-	if (!w.err)
-		put_u64le(&w, crc32(0, w.p, (uInt)w.len), CRC_BYTES);
-	if (w.err) {
-		free(w.p);
-		return w.err;
-	}
-	*out = w.p;
-	*len = w.len;
-	return 0;
+	if (!w.oom)
+		put_u64le(&w, crc32(0, (const Bytef *)w.buf, (uInt)w.len),
+			  CRC_BYTES);
+	*out = (uint8_t *)strbuf_detach(&w, len);
+	return *out ? 0 : -ENOMEM;
 }
 
 /* ------------------------------------------------------------------------

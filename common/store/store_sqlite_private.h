@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Private to the SQLite store backend (store_sqlite*.c): the handle with
+ * its prepared statements, and what one file of the backend calls in
+ * another.
+ */
+#ifndef RTTQ_STORE_SQLITE_PRIVATE_H
+#define RTTQ_STORE_SQLITE_PRIVATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "store_backend.h"
+
+#define BUSY_TIMEOUT_MS 5000 /* lock waits, set-up retries included */
+
+/* The statements every connection prepares (store_sqlite_records.c). */
+enum stmt_id {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_PUT,
+	STMT_PUT_SERIES,
+	STMT_QUERY_HOST,
+	STMT_QUERY_ALL,
+	STMT_SERIES_HOST,
+	STMT_SERIES_ALL,
+	STMT_PING,
+	STMT_COUNT
+};
+
+struct sqlite_store {
+	struct store base; /* first: store.c sees a struct store */
+	char *path;        /* the file (or ":memory:"), for siblings */
+	sqlite3 *db;
+	sqlite3_stmt *stmt[STMT_COUNT];
+	_Atomic int64_t deadline_ms; /* store_set_deadline(); 0: none */
+	int64_t busy_since_ms;       /* start of the current wait for a lock */
+};
+
+static inline struct sqlite_store *to_sqlite(struct store *st)
+{
+	return (struct sqlite_store *)st;
+}
+
+/**
+ * sqlite_db_errno() - the negative errno for an SQLite result code.
+ * @db: the connection, for the system errno behind SQLITE_CANTOPEN; may
+ * be NULL.
+ * @rc: the SQLite result code (extended codes too).
+ *
+ * @return -ENOMEM, -EBUSY, -EACCES, -ENOSPC, the system errno for a file
+ * that cannot be opened, else -EIO.
+ */
+int sqlite_db_errno(sqlite3 *db, int rc);
+
+/**
+ * sqlite_db_fail() - fail with "store URL: WHAT: sqlite message", plus the
+ * system error or a hint for a damaged file where they help.
+ * @url: the store URL.
+ * @db: the connection; may be NULL (the message is then sqlite3_errstr()).
+ * @rc: the SQLite result code.
+ * @what: the step that failed ("cannot open database").
+ * @err: receives the message; may be NULL.
+ *
+ * @return sqlite_db_errno(@db, @rc).
+ */
+int sqlite_db_fail(const char *url, sqlite3 *db, int rc, const char *what,
+		   struct rttq_error *err);
+
+/**
+ * sqlite_setup_file() - make the file of a first handle an rttq store:
+ * WAL, synchronous=NORMAL, schema created or migrated
+ * (store_sqlite_schema.c).
+ * @s: the handle, connected.
+ * @url: the store URL, for messages.
+ * @err: receives the message; may be NULL.
+ *
+ * @return 0; -EINVAL (not an rttq store), -ENOTSUP (a newer schema), -EIO
+ * (no WAL), or sqlite_db_fail()'s code.
+ */
+int sqlite_setup_file(struct sqlite_store *s, const char *url,
+		      struct rttq_error *err);
+
+/**
+ * sqlite_prepare_statements() - prepare every statement of enum stmt_id
+ * into @s->stmt (store_sqlite_records.c).
+ * @s: the handle, connected to a set-up file.
+ * @url: the store URL, for messages.
+ * @err: receives the message; may be NULL.
+ *
+ * @return 0, or sqlite_db_fail()'s code.
+ */
+int sqlite_prepare_statements(struct sqlite_store *s, const char *url,
+			      struct rttq_error *err);
+
+/** sqlite_put() - the ops table's put: one transaction, registry too. */
+int sqlite_put(struct store *st, const struct store_record *recs, size_t n,
+	       struct rttq_error *err);
+
+/** sqlite_query() - the ops table's query. */
+int sqlite_query(struct store *st, const struct store_query *qr,
+		 store_record_fn fn, void *arg, struct rttq_error *err);
+
+/** sqlite_series() - the ops table's series, from the registry. */
+int sqlite_series(struct store *st, const char *host, int64_t from_s,
+		  int64_t to_s, store_series_fn fn, void *arg,
+		  struct rttq_error *err);
+
+/** sqlite_ping() - the ops table's ping: one read of the records table. */
+int sqlite_ping(struct store *st, struct rttq_error *err);
+
+#endif /* RTTQ_STORE_SQLITE_PRIVATE_H */

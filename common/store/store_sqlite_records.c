@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Records in an SQLite store (store_sqlite.c): the prepared statements,
+ * store_put in one transaction with the series registry, and store_query,
+ * store_series and store_ping.  Rows are checked when read (types, ranges,
+ * non-empty digest) so a hand-edited or damaged file yields an error
+ * naming the record instead of bad numbers; the digest bytes themselves
+ * are checked by codec_decode().
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store_sqlite_private.h"
+
+#define RECORD_COLUMNS \
+	"host, grp, period_s, start_s, periods, periods_total, count," \
+	" sum_us, min_us, max_us, digest"
+
+/* Registry row s has a record starting in [?2, ?3]. */
+#define SERIES_IN_RANGE \
+	"first_start_s <= ?3 AND last_start_s >= ?2" \
+	" AND (first_start_s >= ?2 OR last_start_s <= ?3" \
+	" OR EXISTS (SELECT 1 FROM records r WHERE r.host = s.host" \
+	" AND r.grp = s.grp AND r.period_s = s.period_s" \
+	" AND r.start_s BETWEEN ?2 AND ?3))"
+
+static const char *const stmt_sql[STMT_COUNT] = {
+	[STMT_BEGIN] = "BEGIN IMMEDIATE",
+	[STMT_COMMIT] = "COMMIT",
+	[STMT_ROLLBACK] = "ROLLBACK",
+	[STMT_PUT] =
+		"INSERT INTO records (" RECORD_COLUMNS ")"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+		" ON CONFLICT (host, grp, period_s, start_s) DO UPDATE SET"
+		" periods = excluded.periods,"
+		" periods_total = excluded.periods_total,"
+		" count = excluded.count, sum_us = excluded.sum_us,"
+		" min_us = excluded.min_us, max_us = excluded.max_us,"
+		" digest = excluded.digest",
+	[STMT_QUERY_HOST] =
+		"SELECT " RECORD_COLUMNS " FROM records"
+		" WHERE host = ?1 AND grp = ?2 AND period_s = ?3"
+		" AND start_s BETWEEN ?4 AND ?5 ORDER BY start_s",
+	[STMT_QUERY_ALL] =
+		"SELECT " RECORD_COLUMNS " FROM records"
+		" WHERE grp = ?2 AND period_s = ?3"
+		" AND start_s BETWEEN ?4 AND ?5 ORDER BY host, start_s",
+	/* Only a widening updates the row: most puts leave it alone. */
+	[STMT_PUT_SERIES] =
+		"INSERT INTO series (host, grp, period_s, first_start_s,"
+		" last_start_s) VALUES (?1, ?2, ?3, ?4, ?4)"
+		" ON CONFLICT (host, grp, period_s) DO UPDATE SET"
+		" first_start_s = min(first_start_s, excluded.first_start_s),"
+		" last_start_s = max(last_start_s, excluded.last_start_s)"
+		" WHERE excluded.first_start_s < first_start_s"
+		" OR excluded.last_start_s > last_start_s",
+	[STMT_SERIES_HOST] =
+		"SELECT DISTINCT host, grp FROM series s"
+		" WHERE host = ?1 AND " SERIES_IN_RANGE " ORDER BY host, grp",
+	[STMT_SERIES_ALL] =
+		"SELECT DISTINCT host, grp FROM series s"
+		" WHERE " SERIES_IN_RANGE " ORDER BY host, grp",
+	[STMT_PING] = "SELECT 1 FROM records LIMIT 1",
+};
+
+static int stmt_fail(struct sqlite_store *s, int rc, const char *what,
+		     struct rttq_error *err)
+{
+	return sqlite_db_fail(s->base.url, s->db, rc, what, err);
+}
+
+int sqlite_prepare_statements(struct sqlite_store *s, const char *url,
+			      struct rttq_error *err)
+{
+	for (int i = 0; i < STMT_COUNT; i++) {
+		int rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+					    SQLITE_PREPARE_PERSISTENT,
+					    &s->stmt[i], NULL);
+
+		if (rc != SQLITE_OK)
+			return sqlite_db_fail(url, s->db, rc,
+					      "cannot prepare statement", err);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Writing
+ * ------------------------------------------------------------------------- */
+
+static int run(sqlite3_stmt *q)
+{
+	int rc = sqlite3_step(q);
+
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Parameters 1..4 of both write statements: the record's key. */
+static int bind_key(sqlite3_stmt *q, const struct store_record *r)
+{
+	int rc;
+
+	rc = sqlite3_bind_text(q, 1, r->host, -1, SQLITE_STATIC);
+	if (!rc)
+		rc = sqlite3_bind_text(q, 2, r->group, -1, SQLITE_STATIC);
+	if (!rc)
+		rc = sqlite3_bind_int64(q, 3, r->period_s);
+	if (!rc)
+		rc = sqlite3_bind_int64(q, 4, r->start_s);
+	return rc;
+}
+
+static int bind_record(sqlite3_stmt *q, const struct store_record *r)
+{
+	int rc;
+
+	rc = bind_key(q, r);
+	if (!rc)
+		rc = sqlite3_bind_int64(q, 5, r->periods);
+	if (!rc)
+		rc = sqlite3_bind_int64(q, 6, r->periods_total);
+	if (!rc)
+		rc = sqlite3_bind_int64(q, 7, (sqlite3_int64)r->count);
+	if (!rc)
+		rc = sqlite3_bind_double(q, 8, r->sum_us);
+	if (!rc)
+		rc = sqlite3_bind_double(q, 9, r->min_us);
+	if (!rc)
+		rc = sqlite3_bind_double(q, 10, r->max_us);
+	if (!rc)
+		rc = sqlite3_bind_blob64(q, 11, r->digest, r->digest_len,
+					 SQLITE_STATIC);
+	return rc;
+}
+
+/* Widen the registry row of @r's series to include its start. */
+static int put_series(sqlite3_stmt *q, const struct store_record *r)
+{
+	int rc;
+
+	rc = bind_key(q, r);
+	if (!rc)
+		rc = run(q);
+	sqlite3_clear_bindings(q);
+	return rc;
+}
+
+int sqlite_put(struct store *st, const struct store_record *recs,
+	       size_t n, struct rttq_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *put = s->stmt[STMT_PUT];
+	int rc;
+
+	rc = run(s->stmt[STMT_BEGIN]);
+	if (rc != SQLITE_OK)
+		return stmt_fail(s, rc, "cannot begin write", err);
+	for (size_t i = 0; i < n; i++) {
+		rc = bind_record(put, &recs[i]);
+		if (rc == SQLITE_OK)
+			rc = run(put);
+		sqlite3_clear_bindings(put);
+		if (rc == SQLITE_OK)
+			rc = put_series(s->stmt[STMT_PUT_SERIES], &recs[i]);
+		if (rc != SQLITE_OK) {
+			/* Record the message first: ROLLBACK replaces it. */
+			int ret = store_fail(st, err, sqlite_db_errno(s->db, rc),
+					     "cannot write record %s/%s start_s %lld: %s",
+					     recs[i].host, recs[i].group,
+					     (long long)recs[i].start_s,
+					     sqlite3_errmsg(s->db));
+
+			run(s->stmt[STMT_ROLLBACK]);
+			return ret;
+		}
+	}
+	rc = run(s->stmt[STMT_COMMIT]);
+	if (rc != SQLITE_OK) {
+		int ret = stmt_fail(s, rc, "cannot commit", err);
+
+		if (sqlite3_get_autocommit(s->db) == 0)
+			run(s->stmt[STMT_ROLLBACK]);
+		return ret;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Reading
+ * ------------------------------------------------------------------------- */
+
+static int bad_record(struct sqlite_store *s, struct rttq_error *err,
+		      const char *host, const char *group, int64_t start_s,
+		      const char *fmt, ...) RTTQ_PRINTF(6, 7);
+
+static int bad_record(struct sqlite_store *s, struct rttq_error *err,
+		      const char *host, const char *group, int64_t start_s,
+		      const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return store_fail(&s->base, err, -EIO,
+			  "damaged record %s/%s start_s %lld: %s", host, group,
+			  (long long)start_s, why);
+}
+
+/* Integer column in [lo, hi]: 0, else -1. */
+static int int_column(sqlite3_stmt *q, int col, int64_t lo, int64_t hi,
+		      int64_t *out)
+{
+	if (sqlite3_column_type(q, col) != SQLITE_INTEGER)
+		return -1;
+	*out = sqlite3_column_int64(q, col);
+	return *out < lo || *out > hi ? -1 : 0;
+}
+
+static int real_column(sqlite3_stmt *q, int col, double *out)
+{
+	int type = sqlite3_column_type(q, col);
+
+	if (type != SQLITE_FLOAT && type != SQLITE_INTEGER)
+		return -1;
+	*out = sqlite3_column_double(q, col);
+	return 0;
+}
+
+/* Column order is RECORD_COLUMNS. */
+static int read_record(struct sqlite_store *s, sqlite3_stmt *q,
+		       struct store_record *r, struct rttq_error *err)
+{
+	const char *host = (const char *)sqlite3_column_text(q, 0);
+	const char *group = (const char *)sqlite3_column_text(q, 1);
+	int64_t period_s, start_s, periods, total, count;
+	const char *bad = NULL;
+
+	start_s = sqlite3_column_int64(q, 3);
+	if (!host || !group || !*host || !*group)
+		return bad_record(s, err, host ? host : "(null)",
+				  group ? group : "(null)", start_s,
+				  "empty host or group");
+	if (int_column(q, 2, 1, UINT32_MAX, &period_s))
+		bad = "period_s";
+	else if (int_column(q, 3, INT64_MIN, INT64_MAX, &start_s) ||
+		 start_s % period_s != 0)
+		bad = "start_s";
+	else if (int_column(q, 5, 1, UINT32_MAX, &total))
+		bad = "periods_total";
+	else if (int_column(q, 4, 0, total, &periods))
+		bad = "periods";
+	else if (int_column(q, 6, 0, INT64_MAX, &count))
+		bad = "count";
+	else if (real_column(q, 7, &r->sum_us))
+		bad = "sum_us";
+	else if (real_column(q, 8, &r->min_us))
+		bad = "min_us";
+	else if (real_column(q, 9, &r->max_us))
+		bad = "max_us";
+	else if (sqlite3_column_type(q, 10) != SQLITE_BLOB ||
+		 sqlite3_column_bytes(q, 10) <= 0)
+		bad = "digest";
+	if (bad)
+		return bad_record(s, err, host, group, start_s,
+				  "%s is missing or out of range", bad);
+
+	r->host = host;
+	r->group = group;
+	r->period_s = (uint32_t)period_s;
+	r->start_s = start_s;
+	r->periods = (uint32_t)periods;
+	r->periods_total = (uint32_t)total;
+	r->count = (uint64_t)count;
+	r->digest = sqlite3_column_blob(q, 10);
+	r->digest_len = (size_t)sqlite3_column_bytes(q, 10);
+	return 0;
+}
+
+/* Steps @q to the end or until @row returns non-zero; always resets @q. */
+static int each_row(struct sqlite_store *s, sqlite3_stmt *q,
+		    int (*row)(struct sqlite_store *s, sqlite3_stmt *q,
+			       void *ctx, struct rttq_error *err),
+		    void *ctx, const char *what, struct rttq_error *err)
+{
+	int rc, ret = 0;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		ret = row(s, q, ctx, err);
+		if (ret)
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = stmt_fail(s, rc, what, err);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return ret;
+}
+
+struct record_cb {
+	store_record_fn fn;
+	void *arg;
+};
+
+static int record_row(struct sqlite_store *s, sqlite3_stmt *q, void *ctx,
+		      struct rttq_error *err)
+{
+	struct record_cb *cb = ctx;
+	struct store_record rec;
+	int ret;
+
+	ret = read_record(s, q, &rec, err);
+	if (ret)
+		return ret;
+	return cb->fn(&rec, cb->arg);
+}
+
+int sqlite_query(struct store *st, const struct store_query *qr,
+		 store_record_fn fn, void *arg, struct rttq_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	struct record_cb cb = { .fn = fn, .arg = arg };
+	sqlite3_stmt *q;
+	int rc = SQLITE_OK;
+
+	q = s->stmt[qr->host ? STMT_QUERY_HOST : STMT_QUERY_ALL];
+	if (qr->host)
+		rc = sqlite3_bind_text(q, 1, qr->host, -1, SQLITE_STATIC);
+	if (!rc)
+		rc = sqlite3_bind_text(q, 2, qr->group, -1, SQLITE_STATIC);
+	if (!rc)
+		rc = sqlite3_bind_int64(q, 3, qr->period_s);
+	if (!rc)
+		rc = sqlite3_bind_int64(q, 4, qr->from_s);
+	if (!rc)
+		rc = sqlite3_bind_int64(q, 5, qr->to_s);
+	if (rc) {
+		sqlite3_clear_bindings(q);
+		return stmt_fail(s, rc, "cannot bind query", err);
+	}
+	return each_row(s, q, record_row, &cb, "cannot read records", err);
+}
+
+struct series_cb {
+	store_series_fn fn;
+	void *arg;
+};
+
+static int series_row(struct sqlite_store *s, sqlite3_stmt *q, void *ctx,
+		      struct rttq_error *err)
+{
+	struct series_cb *cb = ctx;
+	const char *host = (const char *)sqlite3_column_text(q, 0);
+	const char *group = (const char *)sqlite3_column_text(q, 1);
+
+	if (!host || !group || !*host || !*group)
+		return store_fail(&s->base, err, -EIO,
+				  "damaged record: empty host or group");
+	return cb->fn(host, group, cb->arg);
+}
+
+int sqlite_series(struct store *st, const char *host, int64_t from_s,
+		  int64_t to_s, store_series_fn fn, void *arg,
+		  struct rttq_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	struct series_cb cb = { .fn = fn, .arg = arg };
+	sqlite3_stmt *q;
+	int rc = SQLITE_OK;
+
+	q = s->stmt[host ? STMT_SERIES_HOST : STMT_SERIES_ALL];
+	if (host)
+		rc = sqlite3_bind_text(q, 1, host, -1, SQLITE_STATIC);
+	if (!rc)
+		rc = sqlite3_bind_int64(q, 2, from_s);
+	if (!rc)
+		rc = sqlite3_bind_int64(q, 3, to_s);
+	if (rc) {
+		sqlite3_clear_bindings(q);
+		return stmt_fail(s, rc, "cannot bind query", err);
+	}
+	return each_row(s, q, series_row, &cb, "cannot list series", err);
+}
+
+static int ping_row(struct sqlite_store *s, sqlite3_stmt *q, void *ctx,
+		    struct rttq_error *err)
+{
+	return 0;
+}
+
+int sqlite_ping(struct store *st, struct rttq_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+
+	return each_row(s, s->stmt[STMT_PING], ping_row, NULL,
+			"does not answer", err);
+}

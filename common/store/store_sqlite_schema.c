@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Setting up an SQLite store file (store_sqlite.c): WAL, then the schema
+ * created in a fresh file or migrated from an older version, once, by the
+ * first handle on the file.
+ *
+ * Schema, version 2 (PRAGMA user_version = 2)
+ * -------------------------------------------
+ *
+ *   CREATE TABLE records (
+ *       host          TEXT    NOT NULL,  -- agent's --host
+ *       grp           TEXT    NOT NULL,  -- "all", "raddr:10.0.0.2", ...
+ *       period_s      INTEGER NOT NULL,  -- resolution: 60, 3600, 86400
+ *       start_s       INTEGER NOT NULL,  -- UTC epoch s, multiple of period_s
+ *       periods       INTEGER NOT NULL,  -- base periods merged in
+ *       periods_total INTEGER NOT NULL,  -- base periods the record spans
+ *       count         INTEGER NOT NULL,  -- RTT samples, >= 0
+ *       sum_us        REAL    NOT NULL,
+ *       min_us        REAL    NOT NULL,
+ *       max_us        REAL    NOT NULL,
+ *       digest        BLOB    NOT NULL,  -- codec_encode() bytes
+ *       PRIMARY KEY (host, grp, period_s, start_s)
+ *   ) WITHOUT ROWID;
+ *   CREATE INDEX records_by_group ON records (period_s, grp, start_s);
+ *   CREATE TABLE series (                -- registry: one row per series
+ *       host          TEXT    NOT NULL,  -- and resolution, with the
+ *       grp           TEXT    NOT NULL,  -- first and last record start
+ *       period_s      INTEGER NOT NULL,
+ *       first_start_s INTEGER NOT NULL,
+ *       last_start_s  INTEGER NOT NULL,
+ *       PRIMARY KEY (host, grp, period_s)
+ *   ) WITHOUT ROWID;
+ *
+ * store_put upserts the registry row of every record it writes in the same
+ * transaction, only widening [first_start_s, last_start_s], so the two
+ * tables always agree (records are never deleted through the store).
+ *
+ * Version 1 (no series table; a records_by_start index served
+ * store_series by scanning every record in the range) is migrated on open:
+ * the registry is built from the records and the index dropped, in one
+ * transaction.
+ *
+ * A version 0 file with no tables is initialised; a file with a newer
+ * version, or with foreign tables and no version, is refused.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "store_sqlite_private.h"
+
+#define SCHEMA_VERSION 2
+
+#define SERIES_TABLE_SQL \
+	"CREATE TABLE series (" \
+	" host TEXT NOT NULL, grp TEXT NOT NULL, period_s INTEGER NOT NULL," \
+	" first_start_s INTEGER NOT NULL, last_start_s INTEGER NOT NULL," \
+	" PRIMARY KEY (host, grp, period_s)" \
+	") WITHOUT ROWID;"
+
+static const char schema_sql[] =
+	"CREATE TABLE records ("
+	" host TEXT NOT NULL, grp TEXT NOT NULL,"
+	" period_s INTEGER NOT NULL, start_s INTEGER NOT NULL,"
+	" periods INTEGER NOT NULL, periods_total INTEGER NOT NULL,"
+	" count INTEGER NOT NULL,"
+	" sum_us REAL NOT NULL, min_us REAL NOT NULL, max_us REAL NOT NULL,"
+	" digest BLOB NOT NULL,"
+	" PRIMARY KEY (host, grp, period_s, start_s)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX records_by_group ON records (period_s, grp, start_s);"
+	SERIES_TABLE_SQL
+	"PRAGMA user_version = 2;";
+
+/* Version 1 -> 2: build the registry from the records (one pass over the
+ * primary key, already in (host, grp, period_s) order). */
+static const char migrate_v1_sql[] =
+	SERIES_TABLE_SQL
+	"INSERT INTO series (host, grp, period_s, first_start_s, last_start_s)"
+	" SELECT host, grp, period_s, min(start_s), max(start_s)"
+	" FROM records GROUP BY host, grp, period_s;"
+	"DROP INDEX IF EXISTS records_by_start;"
+	"PRAGMA user_version = 2;";
+
+/* One-row, one-column statement (a PRAGMA or a count) as an integer. */
+static int query_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int64(q, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* Switching a fresh file to WAL needs an exclusive lock, and SQLite does
+ * not call the busy handler for it (two shared-lock holders could wait on
+ * each other forever): when several processes open a new store at once,
+ * all but one get SQLITE_BUSY at once.  Retry until the busy timeout. */
+static int step_retrying_busy(sqlite3_stmt *q)
+{
+	const struct timespec pause = { .tv_nsec = 10 * 1000 * 1000 };
+	int rc;
+
+	for (int waited_ms = 0;; waited_ms += 10) {
+		rc = sqlite3_step(q);
+		if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= BUSY_TIMEOUT_MS)
+			return rc;
+		sqlite3_reset(q);
+		nanosleep(&pause, NULL);
+	}
+}
+
+static int enable_wal(const char *url, sqlite3 *db, struct rttq_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	const char *mode;
+	int rc, ret = 0;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &q, NULL);
+	if (rc == SQLITE_OK)
+		rc = step_retrying_busy(q);
+	if (rc != SQLITE_ROW) {
+		ret = sqlite_db_fail(url, db, rc, "cannot enable WAL journal",
+				     err);
+		goto done;
+	}
+	/* In-memory databases answer "memory"; they have no other readers. */
+	mode = (const char *)sqlite3_column_text(q, 0);
+	if (!mode || (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0))
+		ret = rttq_fail(err, -EIO,
+				"store %s: journal mode is \"%s\", not WAL (filesystem without shared memory?)",
+				url, mode ? mode : "?");
+done:
+	sqlite3_finalize(q);
+	return ret;
+}
+
+static int read_version(const char *url, sqlite3 *db, int64_t *version,
+			int64_t *tables, struct rttq_error *err)
+{
+	int rc;
+
+	rc = query_int(db, "PRAGMA user_version", version);
+	if (rc == SQLITE_OK)
+		rc = query_int(db,
+			       "SELECT count(*) FROM sqlite_master"
+			       " WHERE name NOT LIKE 'sqlite_%'",
+			       tables);
+	if (rc != SQLITE_OK)
+		return sqlite_db_fail(url, db, rc, "cannot read schema", err);
+	return 0;
+}
+
+/* Create the schema in a fresh file, or migrate an older version; under
+ * BEGIN IMMEDIATE, reading the version again inside, so an agent and an
+ * API server starting together do not both try. */
+static int upgrade_schema(const char *url, sqlite3 *db, int64_t *version,
+			  int64_t *tables, struct rttq_error *err)
+{
+	int rc, ret;
+
+	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_db_fail(url, db, rc, "cannot create schema", err);
+	ret = read_version(url, db, version, tables, err);
+	if (!ret && (*version == 1 || (*version == 0 && *tables == 0))) {
+		const char *what = *version ? "cannot migrate schema 1 to 2"
+					    : "cannot create schema";
+
+		rc = sqlite3_exec(db, *version ? migrate_v1_sql : schema_sql,
+				  NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			ret = sqlite_db_fail(url, db, rc, what, err);
+		else
+			*version = SCHEMA_VERSION;
+	}
+	if (sqlite3_get_autocommit(db) == 0)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
+static int ensure_schema(const char *url, sqlite3 *db, struct rttq_error *err)
+{
+	int64_t version = 0, tables = 0;
+	int ret;
+
+	ret = read_version(url, db, &version, &tables, err);
+	if (ret)
+		return ret;
+	/* The two reads are separate snapshots (another process may create
+	 * the schema between them), so only the reads inside the
+	 * transaction decide. */
+	if (version < SCHEMA_VERSION) {
+		ret = upgrade_schema(url, db, &version, &tables, err);
+		if (ret)
+			return ret;
+	}
+	if (version == SCHEMA_VERSION)
+		return 0;
+	if (version == 0)
+		return rttq_fail(err, -EINVAL,
+				 "store %s: not an rttq store (has %lld other tables and no schema version)",
+				 url, (long long)tables);
+	return rttq_fail(err, -ENOTSUP,
+			 "store %s: schema version %lld, this rttq reads version %d",
+			 url, (long long)version, SCHEMA_VERSION);
+}
+
+/* What only the first handle on a file does: make it an rttq store in WAL
+ * mode (a sibling finds it so; journal mode and schema live in the file). */
+int sqlite_setup_file(struct sqlite_store *s, const char *url,
+		      struct rttq_error *err)
+{
+	int rc, ret;
+
+	/* Opening is lazy: this first read is where a garbage file fails. */
+	rc = query_int(s->db, "PRAGMA schema_version", &(int64_t){ 0 });
+	if (rc != SQLITE_OK)
+		return sqlite_db_fail(url, s->db, rc, "cannot read database",
+				      err);
+	ret = enable_wal(url, s->db, err);
+	if (ret)
+		return ret;
+	rc = sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL,
+			  NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_db_fail(url, s->db, rc, "cannot set synchronous",
+				      err);
+	return ensure_schema(url, s->db, err);
+}
