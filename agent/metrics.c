@@ -26,6 +26,7 @@
 #include "codec.h"
 #include "hist.h"
 #include "metrics.h"
+#include "name_table.h"
 #include "store.h"
 #include "tdigest.h"
 
@@ -58,8 +59,7 @@ struct metrics {
 	struct mgroup *groups;  /* in order of first sight: "all" first */
 	size_t n;
 	size_t cap;
-	uint32_t *index;        /* open addressing: position + 1, 0 = empty */
-	size_t index_cap;       /* power of two, >= 2 * n */
+	struct name_table names; /* group name -> position in groups */
 
 	int64_t last_start_s;   /* start of the latest closed base period */
 	uint64_t groups_dropped_samples;
@@ -119,49 +119,13 @@ int metrics_parse_listen(const char *text, struct metrics_listen *out,
  * Groups: cumulative histograms at the exported bounds
  * ------------------------------------------------------------------------- */
 
-static uint64_t hash_name(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-	return h;
-}
-
-static int index_grow(struct metrics *m)
-{
-	size_t cap = m->index_cap ? 2 * m->index_cap : 64;
-	uint32_t *index = calloc(cap, sizeof(*index));
-	size_t i, slot;
-
-	if (!index)
-		return -ENOMEM;
-	for (i = 0; i < m->n; i++) {
-		slot = hash_name(m->groups[i].name) & (cap - 1);
-		while (index[slot])
-			slot = (slot + 1) & (cap - 1);
-		index[slot] = (uint32_t)(i + 1);
-	}
-	free(m->index);
-	m->index = index;
-	m->index_cap = cap;
-	return 0;
-}
-
 static struct mgroup *group_find(const struct metrics *m, const char *name)
 {
-	size_t slot;
 	uint32_t pos;
 
-	if (!m->index_cap)
+	if (name_table_find(&m->names, name, &pos))
 		return NULL;
-	slot = hash_name(name) & (m->index_cap - 1);
-	while ((pos = m->index[slot]) != 0) {
-		if (strcmp(m->groups[pos - 1].name, name) == 0)
-			return &m->groups[pos - 1];
-		slot = (slot + 1) & (m->index_cap - 1);
-	}
-	return NULL;
+	return &m->groups[pos];
 }
 
 /* The group named @name, created when new and room is left; NULL with
@@ -169,7 +133,6 @@ static struct mgroup *group_find(const struct metrics *m, const char *name)
 static struct mgroup *group_get(struct metrics *m, const char *name, int *rc)
 {
 	struct mgroup *g;
-	size_t slot;
 
 	*rc = 0;
 	g = group_find(m, name);
@@ -178,10 +141,6 @@ static struct mgroup *group_get(struct metrics *m, const char *name, int *rc)
 	/* "all" plus max_groups others, as the series table keeps. */
 	if (m->n >= (size_t)m->cfg.max_groups + 1) {
 		*rc = -ENOSPC;
-		return NULL;
-	}
-	if (2 * (m->n + 1) > m->index_cap && index_grow(m)) {
-		*rc = -ENOMEM;
 		return NULL;
 	}
 	if (m->n == m->cap) {
@@ -198,15 +157,13 @@ static struct mgroup *group_get(struct metrics *m, const char *name, int *rc)
 	g = &m->groups[m->n];
 	memset(g, 0, sizeof(*g));
 	g->name = strdup(name);
-	if (!g->name) {
+	if (!g->name || name_table_add(&m->names, g->name, (uint32_t)m->n)) {
+		free(g->name);
 		*rc = -ENOMEM;
 		return NULL;
 	}
 	g->last_start_s = -1;
-	slot = hash_name(name) & (m->index_cap - 1);
-	while (m->index[slot])
-		slot = (slot + 1) & (m->index_cap - 1);
-	m->index[slot] = (uint32_t)(++m->n);
+	m->n++;
 	return g;
 }
 
@@ -712,6 +669,6 @@ void metrics_free(struct metrics *m)
 	for (i = 0; i < m->n; i++)
 		free(m->groups[i].name);
 	free(m->groups);
-	free(m->index);
+	name_table_release(&m->names);
 	free(m);
 }
