@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include "hist.h"
 #include "metrics.h"
 #include "name_table.h"
+#include "prom_text.h"
 #include "store.h"
 #include "tdigest.h"
 
@@ -34,7 +34,6 @@
 #define HTTP_TIMEOUT_S 10
 #define LISTEN_BACKLOG 16
 #define BPF_STATS_SYSCTL "/proc/sys/kernel/bpf_stats_enabled"
-#define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 static const double quantiles[] = { 0.5, 0.9, 0.99 };
 static const char *const quantile_labels[] = { "0.5", "0.9", "0.99" };
@@ -264,54 +263,6 @@ void metrics_note_drain(struct metrics *m, int rc)
  * Exposition (text format 0.0.4)
  * ------------------------------------------------------------------------- */
 
-/* A label value with backslash, double quote and newline escaped. */
-static void put_label_value(struct evbuffer *b, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\')
-			evbuffer_add(b, "\\\\", 2);
-		else if (*s == '"')
-			evbuffer_add(b, "\\\"", 2);
-		else if (*s == '\n')
-			evbuffer_add(b, "\\n", 2);
-		else
-			evbuffer_add(b, s, 1);
-	}
-}
-
-/* "NAME{group=\"GROUP\"": the caller adds more labels and the value. */
-static void put_sample_start(struct evbuffer *b, const char *name,
-			     const char *group)
-{
-	evbuffer_add_printf(b, "%s{group=\"", name);
-	put_label_value(b, group);
-	evbuffer_add_printf(b, "\"");
-}
-
-static void put_double(struct evbuffer *b, double v)
-{
-	if (isnan(v))
-		evbuffer_add_printf(b, "NaN");
-	else if (isinf(v))
-		evbuffer_add_printf(b, v > 0 ? "+Inf" : "-Inf");
-	else
-		evbuffer_add_printf(b, "%.15g", v);
-}
-
-static void put_family(struct evbuffer *b, const char *name, const char *type,
-		       const char *help)
-{
-	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help,
-			    name, type);
-}
-
-static void put_u64(struct evbuffer *b, const char *name, const char *type,
-		    const char *help, uint64_t v)
-{
-	put_family(b, name, type, help);
-	evbuffer_add_printf(b, "%s %llu\n", name, (unsigned long long)v);
-}
-
 /* 2^k microseconds as decimal seconds without trailing zeros: 2^4 us is
  * "0.000016", 2^20 us is "1.048576". */
 static void format_bound(char *out, size_t size, unsigned int k)
@@ -327,35 +278,26 @@ static void format_bound(char *out, size_t size, unsigned int k)
 		out[--len] = '\0';
 }
 
-static void put_histograms(struct evbuffer *b, const struct metrics *m)
+static void put_histograms(FILE *f, const struct metrics *m)
 {
 	char bounds[METRICS_LE_BOUNDS][24];
-	uint64_t cumulative;
+	const char *le[METRICS_LE_BOUNDS];
 	size_t i, k;
 
-	for (k = 0; k < METRICS_LE_BOUNDS; k++)
+	for (k = 0; k < METRICS_LE_BOUNDS; k++) {
 		format_bound(bounds[k], sizeof(bounds[k]),
 			     (unsigned int)(METRICS_LE_MIN_LOG2 + k));
-	put_family(b, "rttq_rtt_seconds", "histogram",
-		   "TCP smoothed RTT (srtt) samples per group since the agent started.");
+		le[k] = bounds[k];
+	}
+	prom_family(f, "rttq_rtt_seconds", "histogram",
+		    "TCP smoothed RTT (srtt) samples per group since the agent started.");
+	/* The last bin (above every bound) is the +Inf bucket: count. */
 	for (i = 0; i < m->n; i++) {
 		const struct mgroup *g = &m->groups[i];
+		struct prom_label group = { "group", g->name };
 
-		cumulative = 0;
-		for (k = 0; k < BINS; k++) {
-			cumulative += g->bins[k];
-			put_sample_start(b, "rttq_rtt_seconds_bucket", g->name);
-			evbuffer_add_printf(b, ",le=\"%s\"} %llu\n",
-					    k < METRICS_LE_BOUNDS ? bounds[k] :
-								    "+Inf",
-					    (unsigned long long)cumulative);
-		}
-		put_sample_start(b, "rttq_rtt_seconds_sum", g->name);
-		evbuffer_add_printf(b, "} ");
-		put_double(b, g->sum_us / 1e6);
-		evbuffer_add_printf(b, "\n");
-		put_sample_start(b, "rttq_rtt_seconds_count", g->name);
-		evbuffer_add_printf(b, "} %llu\n", (unsigned long long)g->count);
+		prom_histogram(f, "rttq_rtt_seconds", &group, le, g->bins,
+			       METRICS_LE_BOUNDS, g->sum_us / 1e6, g->count);
 	}
 }
 
@@ -365,40 +307,36 @@ static void put_histograms(struct evbuffer *b, const struct metrics *m)
  * _sum and _count are cumulative like those of rttq_rtt_seconds.  A group
  * with no samples in that period has no quantile lines.
  */
-static void put_last_period(struct evbuffer *b, const struct metrics *m)
+static void put_last_period(FILE *f, const struct metrics *m)
 {
 	size_t i, q;
 
-	put_family(b, "rttq_rtt_last_period_seconds", "summary",
-		   "RTT quantiles of the last closed base period (from its stored t-digest); _sum and _count since the agent started.");
+	prom_family(f, "rttq_rtt_last_period_seconds", "summary",
+		    "RTT quantiles of the last closed base period (from its stored t-digest); _sum and _count since the agent started.");
 	for (i = 0; i < m->n; i++) {
 		const struct mgroup *g = &m->groups[i];
+		struct prom_label labels[2] = { { "group", g->name },
+						{ "quantile", NULL } };
 
 		if (g->last_start_s >= 0 && g->last_start_s == m->last_start_s) {
 			for (q = 0; q < NQUANTILES; q++) {
-				put_sample_start(b, "rttq_rtt_last_period_seconds",
-						 g->name);
-				evbuffer_add_printf(b, ",quantile=\"%s\"} ",
-						    quantile_labels[q]);
-				put_double(b, g->last_q_s[q]);
-				evbuffer_add_printf(b, "\n");
+				labels[1].value = quantile_labels[q];
+				prom_sample_double(f, "rttq_rtt_last_period_seconds",
+						   labels, 2, g->last_q_s[q]);
 			}
 		}
-		put_sample_start(b, "rttq_rtt_last_period_seconds_sum", g->name);
-		evbuffer_add_printf(b, "} ");
-		put_double(b, g->sum_us / 1e6);
-		evbuffer_add_printf(b, "\n");
-		put_sample_start(b, "rttq_rtt_last_period_seconds_count",
-				 g->name);
-		evbuffer_add_printf(b, "} %llu\n", (unsigned long long)g->count);
+		prom_sample_double(f, "rttq_rtt_last_period_seconds_sum",
+				   labels, 1, g->sum_us / 1e6);
+		prom_sample_u64(f, "rttq_rtt_last_period_seconds_count",
+				labels, 1, g->count);
 	}
 	if (m->last_start_s > 0) {
-		put_family(b, "rttq_rtt_last_period_start_timestamp_seconds",
-			   "gauge",
-			   "Start of the last closed base period (UTC epoch seconds).");
-		evbuffer_add_printf(b,
-				    "rttq_rtt_last_period_start_timestamp_seconds %lld\n",
-				    (long long)m->last_start_s);
+		prom_family(f, "rttq_rtt_last_period_start_timestamp_seconds",
+			    "gauge",
+			    "Start of the last closed base period (UTC epoch seconds).");
+		prom_sample_u64(f,
+				"rttq_rtt_last_period_start_timestamp_seconds",
+				NULL, 0, (uint64_t)m->last_start_s);
 	}
 }
 
@@ -416,90 +354,98 @@ static int bpf_stats_enabled(void)
 	return c == '1';
 }
 
-static void put_bpf_stats(struct evbuffer *b, int prog_fd)
+static void put_bpf_stats(FILE *f, int prog_fd)
 {
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info);
 	int enabled = bpf_stats_enabled();
 
-	put_u64(b, "rttq_bpf_stats_enabled", "gauge",
-		"Whether kernel.bpf_stats_enabled is 1 (BPF run time is counted).",
-		(uint64_t)enabled);
+	prom_metric_u64(f, "rttq_bpf_stats_enabled", "gauge",
+			"Whether kernel.bpf_stats_enabled is 1 (BPF run time is counted).",
+			(uint64_t)enabled);
 	if (!enabled || prog_fd < 0)
 		return;
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) != 0)
 		return;
-	put_family(b, "rttq_bpf_run_time_seconds_total", "counter",
-		   "Time the collector's BPF program ran while bpf_stats was enabled.");
-	evbuffer_add_printf(b, "rttq_bpf_run_time_seconds_total ");
-	put_double(b, (double)info.run_time_ns / 1e9);
-	evbuffer_add_printf(b, "\n");
-	put_u64(b, "rttq_bpf_run_count_total", "counter",
-		"Runs of the collector's BPF program while bpf_stats was enabled.",
-		info.run_cnt);
+	prom_family(f, "rttq_bpf_run_time_seconds_total", "counter",
+		    "Time the collector's BPF program ran while bpf_stats was enabled.");
+	prom_sample_double(f, "rttq_bpf_run_time_seconds_total", NULL, 0,
+			   (double)info.run_time_ns / 1e9);
+	prom_metric_u64(f, "rttq_bpf_run_count_total", "counter",
+			"Runs of the collector's BPF program while bpf_stats was enabled.",
+			info.run_cnt);
 }
 
-static void put_health(struct evbuffer *b, const struct metrics *m)
+static void put_health(FILE *f, const struct metrics *m)
 {
 	struct metrics_health h = { .spool_records = -1, .prog_fd = -1 };
 	const struct mgroup *all = group_find(m, "all");
+	struct prom_label info[2] = { { "version", NULL }, { "attach", NULL } };
 
 	if (m->cfg.health)
 		m->cfg.health(&h, m->cfg.health_arg);
+	info[0].value = m->cfg.version ? m->cfg.version : "unknown";
+	info[1].value = h.attach ? h.attach : "none";
 
-	put_family(b, "rttq_agent_info", "gauge",
-		   "Always 1; labels say the version and BPF attach mode.");
-	evbuffer_add_printf(b, "rttq_agent_info{version=\"");
-	put_label_value(b, m->cfg.version ? m->cfg.version : "unknown");
-	evbuffer_add_printf(b, "\",attach=\"");
-	put_label_value(b, h.attach ? h.attach : "none");
-	evbuffer_add_printf(b, "\"} 1\n");
-	put_u64(b, "rttq_agent_start_time_seconds", "gauge",
-		"When the agent started (UTC epoch seconds).",
-		(uint64_t)m->start_s);
-	put_u64(b, "rttq_agent_events_total", "counter",
-		"RTT samples counted by the kernel program (group all).",
-		all ? all->count : 0);
-	put_u64(b, "rttq_agent_drains_total", "counter",
-		"Reads of the kernel counters.", m->drains);
-	put_u64(b, "rttq_agent_drain_errors_total", "counter",
-		"Reads of the kernel counters that failed.", m->drain_errors);
-	put_u64(b, "rttq_agent_groups", "gauge",
-		"Groups held in the open period (all included).", h.groups);
-	put_u64(b, "rttq_agent_overflow_samples_total", "counter",
-		"Samples whose group found no slot in the kernel map (counted in all only; raise --max-groups).",
-		h.overflow);
-	put_u64(b, "rttq_agent_series_dropped_samples_total", "counter",
-		"Samples refused because more than --max-groups groups were active.",
-		h.series_dropped);
-	put_u64(b, "rttq_agent_metrics_dropped_samples_total", "counter",
-		"Samples of groups beyond --max-groups left out of rttq_rtt_seconds.",
-		m->groups_dropped_samples);
-	put_u64(b, "rttq_store_writes_total", "counter",
-		"Successful store writes (one per batch of records).",
-		h.store_writes);
-	put_u64(b, "rttq_store_write_errors_total", "counter",
-		"Store writes that failed (their records stay pending).",
-		h.store_write_errors);
-	put_u64(b, "rttq_store_retries_total", "counter",
-		"Store writes that retried records of a failed write.",
-		h.store_retries);
-	put_u64(b, "rttq_store_records_written_total", "counter",
-		"Records written to the store.", h.store_records);
-	put_u64(b, "rttq_agent_pending_records", "gauge",
-		"Records in memory waiting for the store.", h.pending_records);
-	put_u64(b, "rttq_agent_pending_bytes", "gauge",
-		"Digest and group bytes of the pending records.",
-		h.pending_bytes);
-	put_u64(b, "rttq_agent_pending_dropped_records_total", "counter",
-		"Records dropped because the pending queue was full.",
-		h.pending_dropped);
+	prom_family(f, "rttq_agent_info", "gauge",
+		    "Always 1; labels say the version and BPF attach mode.");
+	prom_sample_u64(f, "rttq_agent_info", info, 2, 1);
+	prom_metric_u64(f, "rttq_agent_start_time_seconds", "gauge",
+			"When the agent started (UTC epoch seconds).",
+			(uint64_t)m->start_s);
+	prom_metric_u64(f, "rttq_agent_events_total", "counter",
+			"RTT samples counted by the kernel program (group all).",
+			all ? all->count : 0);
+	prom_metric_u64(f, "rttq_agent_drains_total", "counter",
+			"Reads of the kernel counters.", m->drains);
+	prom_metric_u64(f, "rttq_agent_drain_errors_total", "counter",
+			"Reads of the kernel counters that failed.", m->drain_errors);
+	prom_metric_u64(f, "rttq_agent_groups", "gauge",
+			"Groups held in the open period (all included).", h.groups);
+	prom_metric_u64(f, "rttq_agent_overflow_samples_total", "counter",
+			"Samples whose group found no slot in the kernel map (counted in all only; raise --max-groups).",
+			h.overflow);
+	prom_metric_u64(f, "rttq_agent_series_dropped_samples_total", "counter",
+			"Samples refused because more than --max-groups groups were active.",
+			h.series_dropped);
+	prom_metric_u64(f, "rttq_agent_metrics_dropped_samples_total", "counter",
+			"Samples of groups beyond --max-groups left out of rttq_rtt_seconds.",
+			m->groups_dropped_samples);
+	prom_metric_u64(f, "rttq_store_writes_total", "counter",
+			"Successful store writes (one per batch of records).",
+			h.store_writes);
+	prom_metric_u64(f, "rttq_store_write_errors_total", "counter",
+			"Store writes that failed (their records stay pending).",
+			h.store_write_errors);
+	prom_metric_u64(f, "rttq_store_retries_total", "counter",
+			"Store writes that retried records of a failed write.",
+			h.store_retries);
+	prom_metric_u64(f, "rttq_store_records_written_total", "counter",
+			"Records written to the store.", h.store_records);
+	prom_metric_u64(f, "rttq_agent_pending_records", "gauge",
+			"Records in memory waiting for the store.", h.pending_records);
+	prom_metric_u64(f, "rttq_agent_pending_bytes", "gauge",
+			"Digest and group bytes of the pending records.",
+			h.pending_bytes);
+	prom_metric_u64(f, "rttq_agent_pending_dropped_records_total", "counter",
+			"Records dropped because the pending queue was full.",
+			h.pending_dropped);
 	if (h.spool_records >= 0)
-		put_u64(b, "rttq_agent_spool_records", "gauge",
-			"Records in the on-disk spool waiting for the store.",
-			(uint64_t)h.spool_records);
-	put_bpf_stats(b, h.prog_fd);
+		prom_metric_u64(f, "rttq_agent_spool_records", "gauge",
+				"Records in the on-disk spool waiting for the store.",
+				(uint64_t)h.spool_records);
+	put_bpf_stats(f, h.prog_fd);
+}
+
+/* prom_write_fn: the whole exposition, built on each scrape. */
+static void put_exposition(FILE *f, const void *arg)
+{
+	const struct metrics *m = arg;
+
+	put_health(f, m);
+	put_histograms(f, m);
+	put_last_period(f, m);
 }
 
 /* -------------------------------------------------------------------------
@@ -528,6 +474,8 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 	struct metrics *m = arg;
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	struct evbuffer *b;
+	char *text = NULL;
+	size_t len = 0;
 
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -537,17 +485,18 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 		return;
 	}
 	b = evbuffer_new();
-	if (!b) {
+	if (!b || prom_text_render(put_exposition, m, &text, &len) ||
+	    evbuffer_add(b, text, len)) {
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
-		return;
+		goto out;
 	}
-	put_health(b, m);
-	put_histograms(b, m);
-	put_last_period(b, m);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
-			  "Content-Type", CONTENT_TYPE);
+			  "Content-Type", PROM_TEXT_CONTENT_TYPE);
 	evhttp_send_reply(req, HTTP_OK, "OK", b);
-	evbuffer_free(b);
+out:
+	free(text);
+	if (b)
+		evbuffer_free(b);
 }
 
 static void on_other(struct evhttp_request *req, void *arg)

@@ -5,11 +5,10 @@
  * per-bucket counts and makes them cumulative only when rendered, as the
  * format wants ("le" buckets include every smaller one, then +Inf).
  */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "metrics.h"
+#include "prom_text.h"
 
 static const int codes[METRICS_CODES] = { 200, 400, 401, 404, 405,
 					  413, 414, 500, 503, 504 };
@@ -54,11 +53,11 @@ void metrics_observe(struct metrics *m, enum metrics_endpoint ep, int code,
 
 static void render_requests(FILE *f, const struct metrics *m)
 {
+	struct prom_label labels[2] = { { "path", NULL }, { "code", NULL } };
 	size_t ep, c;
 
-	fputs("# HELP rttq_api_requests_total Requests answered, by endpoint "
-	      "and HTTP status.\n"
-	      "# TYPE rttq_api_requests_total counter\n", f);
+	prom_family(f, "rttq_api_requests_total", "counter",
+		    "Requests answered, by endpoint and HTTP status.");
 	for (ep = 0; ep < EP_COUNT; ep++)
 		for (c = 0; c <= METRICS_CODES; c++) {
 			char code[8];
@@ -69,78 +68,54 @@ static void render_requests(FILE *f, const struct metrics *m)
 				snprintf(code, sizeof(code), "%d", codes[c]);
 			else
 				snprintf(code, sizeof(code), "other");
-			fprintf(f, "rttq_api_requests_total{path=\"%s\","
-				"code=\"%s\"} %llu\n", paths[ep], code,
-				(unsigned long long)m->requests[ep][c]);
+			labels[0].value = paths[ep];
+			labels[1].value = code;
+			prom_sample_u64(f, "rttq_api_requests_total", labels, 2,
+					m->requests[ep][c]);
 		}
 }
 
 static void render_latency(FILE *f, const struct metrics *m)
 {
+	char bounds[METRICS_BUCKETS][16];
+	const char *le[METRICS_BUCKETS];
 	size_t ep, b;
 
-	fputs("# HELP rttq_api_request_duration_seconds Time from a "
-	      "request's arrival at its handler to its reply being queued.\n"
-	      "# TYPE rttq_api_request_duration_seconds histogram\n", f);
-	for (ep = 0; ep < EP_COUNT; ep++) {
-		uint64_t cum = 0;
-
-		for (b = 0; b < METRICS_BUCKETS; b++) {
-			cum += m->buckets[ep][b];
-			fprintf(f, "rttq_api_request_duration_seconds_bucket"
-				"{path=\"%s\",le=\"%g\"} %llu\n", paths[ep],
-				bounds_s[b], (unsigned long long)cum);
-		}
-		fprintf(f, "rttq_api_request_duration_seconds_bucket"
-			"{path=\"%s\",le=\"+Inf\"} %llu\n"
-			"rttq_api_request_duration_seconds_sum{path=\"%s\"} "
-			"%.9g\n"
-			"rttq_api_request_duration_seconds_count{path=\"%s\"} "
-			"%llu\n", paths[ep], (unsigned long long)m->count[ep],
-			paths[ep], m->sum_s[ep], paths[ep],
-			(unsigned long long)m->count[ep]);
+	for (b = 0; b < METRICS_BUCKETS; b++) {
+		snprintf(bounds[b], sizeof(bounds[b]), "%g", bounds_s[b]);
+		le[b] = bounds[b];
 	}
+	prom_family(f, "rttq_api_request_duration_seconds", "histogram",
+		    "Time from a request's arrival at its handler to its reply being queued.");
+	for (ep = 0; ep < EP_COUNT; ep++) {
+		struct prom_label path = { "path", paths[ep] };
+
+		prom_histogram(f, "rttq_api_request_duration_seconds", &path, le,
+			       m->buckets[ep], METRICS_BUCKETS, m->sum_s[ep],
+			       m->count[ep]);
+	}
+}
+
+/* prom_write_fn: every family, in a fixed order. */
+static void render(FILE *f, const void *arg)
+{
+	const struct metrics *m = arg;
+
+	render_requests(f, m);
+	render_latency(f, m);
+	prom_metric_u64(f, "rttq_api_store_errors_total", "counter",
+			"Requests that failed because the store did not answer or answered an error.",
+			m->store_errors);
+	prom_metric_u64(f, "rttq_api_records_read_total", "counter",
+			"Records read from the store to answer requests.",
+			m->records_read);
+	prom_metric_u64(f, "rttq_api_connections", "gauge",
+			"Client connections open now.", m->connections);
+	prom_metric_u64(f, "rttq_api_connections_total", "counter",
+			"Client connections accepted.", m->connections_total);
 }
 
 int metrics_render(const struct metrics *m, char **out, size_t *len)
 {
-	char *text = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&text, &n);
-
-	if (!f)
-		return -ENOMEM;
-	render_requests(f, m);
-	render_latency(f, m);
-	fprintf(f, "# HELP rttq_api_store_errors_total Requests that failed "
-		"because the store did not answer or answered an error.\n"
-		"# TYPE rttq_api_store_errors_total counter\n"
-		"rttq_api_store_errors_total %llu\n"
-		"# HELP rttq_api_records_read_total Records read from the "
-		"store to answer requests.\n"
-		"# TYPE rttq_api_records_read_total counter\n"
-		"rttq_api_records_read_total %llu\n"
-		"# HELP rttq_api_connections Client connections open now.\n"
-		"# TYPE rttq_api_connections gauge\n"
-		"rttq_api_connections %llu\n"
-		"# HELP rttq_api_connections_total Client connections "
-		"accepted.\n"
-		"# TYPE rttq_api_connections_total counter\n"
-		"rttq_api_connections_total %llu\n",
-		(unsigned long long)m->store_errors,
-		(unsigned long long)m->records_read,
-		(unsigned long long)m->connections,
-		(unsigned long long)m->connections_total);
-	if (ferror(f)) {
-		fclose(f);
-		free(text);
-		return -ENOMEM;
-	}
-	if (fclose(f)) {
-		free(text);
-		return -ENOMEM;
-	}
-	*out = text;
-	*len = n;
-	return 0;
+	return prom_text_render(render, m, out, len);
 }
