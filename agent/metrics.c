@@ -5,10 +5,8 @@
  * agent's health, rendered on each scrape in the Prometheus text format
  * 0.0.4 by an evhttp server sharing the agent's event loop.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,54 +63,6 @@ struct metrics {
 	uint64_t drains;
 	uint64_t drain_errors;
 };
-
-/* -------------------------------------------------------------------------
- * Listen address
- * ------------------------------------------------------------------------- */
-
-int metrics_parse_listen(const char *text, struct metrics_listen *out,
-			 struct rttq_error *err)
-{
-	const char *colon = strrchr(text, ':');
-	unsigned char probe[sizeof(struct in6_addr)];
-	unsigned long port;
-	const char *host;
-	size_t host_len;
-	char *end = NULL;
-
-	if (!colon || colon == text)
-		return rttq_fail(err, -EINVAL,
-				 "\"%s\" is not ADDR:PORT (e.g. 127.0.0.1:9477 or [::1]:9477)",
-				 text);
-	host = text;
-	host_len = (size_t)(colon - text);
-	if (host[0] == '[') {
-		if (host_len < 3 || host[host_len - 1] != ']')
-			return rttq_fail(err, -EINVAL,
-					 "\"%s\": an IPv6 address goes in brackets, e.g. [::1]:9477",
-					 text);
-		host++;
-		host_len -= 2;
-	}
-	if (host_len >= sizeof(out->addr))
-		return rttq_fail(err, -EINVAL, "\"%s\": address too long", text);
-	memcpy(out->addr, host, host_len);
-	out->addr[host_len] = '\0';
-	if (inet_pton(AF_INET, out->addr, probe) != 1 &&
-	    (text[0] != '[' || inet_pton(AF_INET6, out->addr, probe) != 1))
-		return rttq_fail(err, -EINVAL,
-				 "\"%s\": \"%s\" is not a numeric IPv4 or [IPv6] address",
-				 text, out->addr);
-	errno = 0;
-	port = strtoul(colon + 1, &end, 10);
-	if (errno || end == colon + 1 || *end || colon[1] == '-' ||
-	    port > 65535)
-		return rttq_fail(err, -EINVAL,
-				 "\"%s\": port \"%s\" is not a number in 0..65535",
-				 text, colon + 1);
-	out->port = (uint16_t)port;
-	return 0;
-}
 
 /* -------------------------------------------------------------------------
  * Groups: cumulative histograms at the exported bounds
@@ -507,27 +457,17 @@ static void on_other(struct evhttp_request *req, void *arg)
 }
 
 /* A listening, non-blocking socket on @l; its fd or a negative errno. */
-static int listen_on(const struct metrics_listen *l, uint16_t *port,
+static int listen_on(const struct netaddr_listen *l, uint16_t *port,
 		     struct rttq_error *err)
 {
-	struct sockaddr_storage ss = { 0 };
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	char where[NETADDR_TEXT_MAX];
+	struct sockaddr_storage ss;
 	socklen_t len;
 	int fd, one = 1, rc;
 
-	if (inet_pton(AF_INET, l->addr, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons(l->port);
-		len = sizeof(*in4);
-	} else if (inet_pton(AF_INET6, l->addr, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(l->port);
-		len = sizeof(*in6);
-	} else {
+	if (netaddr_sockaddr(l, &ss, &len))
 		return rttq_fail(err, -EINVAL, "metrics: \"%s\" is not an address",
 				 l->addr);
-	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return rttq_fail(err, -errno, "metrics: socket: %s",
@@ -535,17 +475,16 @@ static int listen_on(const struct metrics_listen *l, uint16_t *port,
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, len) != 0 ||
 	    listen(fd, LISTEN_BACKLOG) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+	    (rc = netaddr_local_port(fd)) < 0) {
 		rc = -errno;
 		close(fd);
 		return rttq_fail(err, rc,
-				 "metrics: cannot listen on %s%s%s:%u: %s (use --metrics ADDR:PORT or --metrics off)",
-				 ss.ss_family == AF_INET6 ? "[" : "", l->addr,
-				 ss.ss_family == AF_INET6 ? "]" : "", l->port,
+				 "metrics: cannot listen on %s: %s (use --metrics ADDR:PORT or --metrics off)",
+				 netaddr_format(l->addr, l->port, where,
+						sizeof(where)),
 				 strerror(-rc));
 	}
-	*port = ntohs(ss.ss_family == AF_INET6 ? in6->sin6_port :
-						 in4->sin_port);
+	*port = (uint16_t)rc;
 	return fd;
 }
 

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "netaddr.h"
 
 #define METRICS_LISTEN_DEFAULT "127.0.0.1:9477"
 
@@ -35,12 +36,6 @@ struct hist;
 struct metrics;
 struct store_record;
 
-/* Where the endpoint listens; parsed from "ADDR:PORT" or "[V6]:PORT". */
-struct metrics_listen {
-	char addr[64];  /* numeric IPv4 or IPv6 address */
-	uint16_t port;  /* 0: any free port (logged on start) */
-};
-
 /* The agent's state read on every scrape (filled by the agent). */
 struct metrics_health {
 	const char *attach;        /* "tp_btf", ...; NULL before attach */
@@ -61,7 +56,7 @@ struct metrics_health {
 typedef void (*metrics_health_fn)(struct metrics_health *out, void *arg);
 
 struct metrics_config {
-	struct metrics_listen listen;
+	struct netaddr_listen listen; /* port 0: any free port (logged) */
 	unsigned int sub_bits;     /* sub-bits g of the drained deltas */
 	uint32_t period_s;         /* base period: its records feed the gauges */
 	uint32_t max_groups;       /* groups besides "all" kept; later ones
@@ -70,18 +65,6 @@ struct metrics_config {
 	metrics_health_fn health;  /* called on each scrape */
 	void *health_arg;
 };
-
-/**
- * metrics_parse_listen() - parse "127.0.0.1:9477", "[::1]:9477" or
- * "0.0.0.0:0" (any free port).
- * @text: the option value.
- * @out: receives address and port.
- * @err: names the bad part; may be NULL.
- *
- * @return 0, -EINVAL.
- */
-int metrics_parse_listen(const char *text, struct metrics_listen *out,
-			 struct rttq_error *err);
 
 /**
  * metrics_new() - bind the endpoint on @base and start answering.

@@ -63,7 +63,7 @@ struct agent_opts {
 	uint32_t spool_max_mib; /* spool file bound */
 	double compression;
 	struct collector_opts collector;
-	struct metrics_listen metrics; /* --metrics */
+	struct netaddr_listen metrics; /* --metrics */
 	bool metrics_on;
 	bool metrics_given;            /* not the default: failing to bind
 					* it is fatal */
@@ -361,7 +361,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 			o->metrics_on = strcmp(optarg, "off") != 0;
 			o->metrics_given = true;
 			if (o->metrics_on &&
-			    metrics_parse_listen(optarg, &o->metrics, &err)) {
+			    netaddr_parse_listen(optarg, &o->metrics, &err)) {
 				agent_log("--metrics: %s", err.msg);
 				return -EINVAL;
 			}
@@ -571,6 +571,7 @@ static void fill_health(struct metrics_health *h, void *arg)
 static int start_metrics(struct agent *a)
 {
 	const struct agent_opts *o = a->opts;
+	char where[NETADDR_TEXT_MAX];
 	struct metrics_config cfg = {
 		.listen = o->metrics,
 		.sub_bits = o->collector.sub_bits,
@@ -594,10 +595,9 @@ static int start_metrics(struct agent *a)
 		agent_log("%s", err.msg);
 		return rc;
 	}
-	agent_log("metrics at http://%s%s%s:%u/metrics",
-		strchr(o->metrics.addr, ':') ? "[" : "", o->metrics.addr,
-		strchr(o->metrics.addr, ':') ? "]" : "",
-		metrics_port(a->metrics));
+	agent_log("metrics at http://%s/metrics",
+		  netaddr_format(o->metrics.addr, metrics_port(a->metrics),
+				 where, sizeof(where)));
 	return 0;
 }
 
@@ -671,7 +671,7 @@ int main(int argc, char **argv)
 	struct series_config scfg;
 	int rc;
 
-	opts.metrics_on = metrics_parse_listen(METRICS_LISTEN_DEFAULT,
+	opts.metrics_on = netaddr_parse_listen(METRICS_LISTEN_DEFAULT,
 					       &opts.metrics, NULL) == 0;
 	rc = parse_args(argc, argv, &opts);
 	if (rc)

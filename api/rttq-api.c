@@ -6,15 +6,12 @@
  * (handlers.c) and runs the event loop until SIGINT/SIGTERM.  Setup and
  * teardown follow libevent's http-server sample.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -24,6 +21,7 @@
 #include "conn_limit.h"
 #include "dashboard.h"
 #include "handlers.h"
+#include "netaddr.h"
 #include "series.h"
 #include "store.h"
 #include "timeparse.h"
@@ -38,8 +36,7 @@
 
 struct api_env {
 	const char *store_url;
-	char listen_addr[INET6_ADDRSTRLEN + 2];
-	uint16_t listen_port;
+	struct netaddr_listen listen;
 	uint32_t period_s;
 	int64_t max_range_s;
 	int64_t timeout_s;
@@ -86,43 +83,12 @@ static const struct option long_options[] = {
 
 #define usage_error(...) cli_usage_error("rttq-api", __VA_ARGS__)
 
-/* "1.2.3.4:80" or "[::1]:80"; the address must pass inet_pton. */
 static int parse_listen(struct api_env *env, const char *text)
 {
-	const char *colon = strrchr(text, ':');
-	char addr[INET6_ADDRSTRLEN + 2];
-	unsigned char bin[sizeof(struct in6_addr)];
-	size_t alen;
-	char *end = NULL;
-	long port;
-	int family = AF_INET;
+	struct rttq_error err = { 0 };
 
-	if (!colon || colon == text)
-		return usage_error("--listen: '%s' is not ADDR:PORT", text);
-	alen = (size_t)(colon - text);
-	if (text[0] == '[') {
-		if (alen < 3 || text[alen - 1] != ']')
-			return usage_error("--listen: '%s': IPv6 needs "
-					   "[ADDR]:PORT", text);
-		text++;
-		alen -= 2;
-		family = AF_INET6;
-	}
-	if (alen >= sizeof(addr))
-		return usage_error("--listen: address in '%s' is too long",
-				   text);
-	memcpy(addr, text, alen);
-	addr[alen] = '\0';
-	if (inet_pton(family, addr, bin) != 1)
-		return usage_error("--listen: '%s' is not an IPv%c address",
-				   addr, family == AF_INET ? '4' : '6');
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno || end == colon + 1 || *end || port < 0 || port > 65535)
-		return usage_error("--listen: port '%s' is not 0..65535",
-				   colon + 1);
-	snprintf(env->listen_addr, sizeof(env->listen_addr), "%s", addr);
-	env->listen_port = (uint16_t)port;
+	if (netaddr_parse_listen(text, &env->listen, &err))
+		return usage_error("--listen: %s", err.msg);
 	return 0;
 }
 
@@ -199,20 +165,6 @@ static void on_signal(evutil_socket_t sig, short events, void *arg)
 	event_base_loopbreak(arg);
 }
 
-/* The port actually bound (--listen ...:0 asks the kernel for one). */
-static int bound_port(struct evhttp_bound_socket *sock)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	evutil_socket_t fd = evhttp_bound_socket_get_fd(sock);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len))
-		return -1;
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-}
-
 int main(int argc, char **argv)
 {
 	struct api_env env = {
@@ -229,7 +181,8 @@ int main(int argc, char **argv)
 	struct evhttp_bound_socket *sock = NULL;
 	struct event *sigint = NULL, *sigterm = NULL;
 	struct rttq_error err = { 0 };
-	int ret = 1, rc;
+	char where[NETADDR_TEXT_MAX];
+	int ret = 1, rc, port;
 
 	rc = parse_args(argc, argv, &env);
 	if (rc)
@@ -278,11 +231,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rttq-api: cannot register handlers\n");
 		goto cleanup;
 	}
-	sock = evhttp_bind_socket_with_handle(http, env.listen_addr,
-					      env.listen_port);
+	sock = evhttp_bind_socket_with_handle(http, env.listen.addr,
+					      env.listen.port);
 	if (!sock) {
 		fprintf(stderr, "rttq-api: cannot listen on %s port %u: %s\n",
-			env.listen_addr, env.listen_port, strerror(errno));
+			env.listen.addr, env.listen.port, strerror(errno));
 		goto cleanup;
 	}
 	if (conn_limit_install(&conns, base, http, sock, env.max_connections)) {
@@ -297,10 +250,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rttq-api: cannot install signal handlers\n");
 		goto cleanup;
 	}
-	printf("rttq-api: listening on %s%s%s:%d (store %s, base period %u "
-	       "s%s)\n", strchr(env.listen_addr, ':') ? "[" : "",
-	       env.listen_addr, strchr(env.listen_addr, ':') ? "]" : "",
-	       bound_port(sock), env.store_url, env.period_s,
+	/* The port actually bound: --listen ...:0 asks the kernel for one. */
+	port = netaddr_local_port(evhttp_bound_socket_get_fd(sock));
+	printf("rttq-api: listening on %s (store %s, base period %u s%s)\n",
+	       netaddr_format(env.listen.addr, port < 0 ? 0 : (uint16_t)port,
+			      where, sizeof(where)),
+	       env.store_url, env.period_s,
 	       ctx.auth ? ", bearer token required" : "");
 	fflush(stdout);
 

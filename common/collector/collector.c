@@ -20,6 +20,7 @@
 #include "buckets.h"
 #include "collector.h"
 #include "hist.h"
+#include "netaddr.h"
 #include "rttq.h"
 #include "rttq.skel.h"
 
@@ -133,17 +134,13 @@ int collector_parse_addr(const char *text, struct addr_filter *out,
 				 text);
 	memcpy(buf, text, len);
 	buf[len] = '\0';
-	if (inet_pton(AF_INET, buf, out->addr) == 1) {
-		out->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
-		out->family = AF_INET6;
-		max = 128;
-	} else {
+	if (netaddr_parse_ip(buf, &out->family, out->addr)) {
+		out->family = 0;
 		return rttq_fail(err, -EINVAL,
 				 "address '%s': not an IPv4 or IPv6 address",
 				 text);
 	}
+	max = out->family == AF_INET ? 32 : 128;
 	out->prefix = max;
 	if (slash) {
 		errno = 0;

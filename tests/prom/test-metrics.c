@@ -77,7 +77,7 @@ static struct metrics *start(struct event_base *base, unsigned int g,
 	struct rttq_error err = { 0 };
 	struct metrics *m = NULL;
 
-	assert(metrics_parse_listen("127.0.0.1:0", &cfg.listen, &err) == 0);
+	assert(netaddr_parse_listen("127.0.0.1:0", &cfg.listen, &err) == 0);
 	if (metrics_new(base, &cfg, &m, &err) != 0) {
 		fprintf(stderr, "metrics_new: %s\n", err.msg);
 		abort();
@@ -218,18 +218,18 @@ static void test_last_period_quantiles(void)
 
 static void test_parse_listen(void)
 {
-	struct metrics_listen l;
+	struct netaddr_listen l;
 
-	assert(metrics_parse_listen("127.0.0.1:9477", &l, NULL) == 0);
+	assert(netaddr_parse_listen("127.0.0.1:9477", &l, NULL) == 0);
 	assert(strcmp(l.addr, "127.0.0.1") == 0 && l.port == 9477);
-	assert(metrics_parse_listen("[::1]:0", &l, NULL) == 0);
+	assert(netaddr_parse_listen("[::1]:0", &l, NULL) == 0);
 	assert(strcmp(l.addr, "::1") == 0 && l.port == 0);
-	assert(metrics_parse_listen("::1:80", &l, NULL) == -EINVAL);
-	assert(metrics_parse_listen("localhost:80", &l, NULL) == -EINVAL);
-	assert(metrics_parse_listen("1.2.3.4:65536", &l, NULL) == -EINVAL);
-	assert(metrics_parse_listen("1.2.3.4:-1", &l, NULL) == -EINVAL);
-	assert(metrics_parse_listen("1.2.3.4:", &l, NULL) == -EINVAL);
-	assert(metrics_parse_listen("9477", &l, NULL) == -EINVAL);
+	assert(netaddr_parse_listen("::1:80", &l, NULL) == -EINVAL);
+	assert(netaddr_parse_listen("localhost:80", &l, NULL) == -EINVAL);
+	assert(netaddr_parse_listen("1.2.3.4:65536", &l, NULL) == -EINVAL);
+	assert(netaddr_parse_listen("1.2.3.4:-1", &l, NULL) == -EINVAL);
+	assert(netaddr_parse_listen("1.2.3.4:", &l, NULL) == -EINVAL);
+	assert(netaddr_parse_listen("9477", &l, NULL) == -EINVAL);
 	metrics_free(NULL);
 }
 
