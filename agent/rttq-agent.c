@@ -31,7 +31,7 @@
 #include "collector.h"
 #include "hist.h"
 #include "log.h"
-#include "metrics.h"
+#include "agent_metrics.h"
 #include "numparse.h"
 #include "privileges.h"
 #include "series.h"
@@ -75,7 +75,7 @@ struct agent {
 	struct store *store;
 	struct collector *collector;
 	struct series_table *series;
-	struct metrics *metrics; /* NULL with --metrics off */
+	struct agent_metrics *metrics; /* NULL with --metrics off */
 	struct event *tick_ev;
 	int64_t last_drain_ms;   /* end of the previous drain window */
 	uint64_t overflow_seen;  /* collector_overflow() last reported */
@@ -201,7 +201,7 @@ static void usage(FILE *out)
 		1u << 20, COLLECTOR_MAX_GROUPS_DEFAULT, BUCKET_SUB_BITS_MIN,
 		BUCKET_SUB_BITS_MAX, BUCKET_SUB_BITS_DEFAULT,
 		TDIGEST_COMPRESSION_MIN, TDIGEST_COMPRESSION_MAX,
-		TDIGEST_COMPRESSION_DEFAULT, METRICS_LISTEN_DEFAULT,
+		TDIGEST_COMPRESSION_DEFAULT, AGENT_METRICS_LISTEN_DEFAULT,
 		SPOOL_FILE_NAME, WRITER_MAX_BYTES >> 20, SPOOL_MAX_MIB_LIMIT,
 		SPOOL_MAX_MIB_DEFAULT);
 }
@@ -425,7 +425,7 @@ static int submit_records(const struct store_record *recs, size_t n,
 	struct agent *a = arg;
 	int rc;
 
-	metrics_note_records(a->metrics, recs, n);
+	agent_metrics_note_records(a->metrics, recs, n);
 	for (size_t i = 0; i < n; i++) {
 		if (recs[i].period_s == a->opts->period_s &&
 		    strcmp(recs[i].group, "all") == 0) {
@@ -463,7 +463,7 @@ static int add_group(const char *group, const struct hist *delta, void *arg)
 	struct drain_ctx *d = arg;
 	int rc;
 
-	metrics_add_delta(d->a->metrics, group, delta);
+	agent_metrics_add_delta(d->a->metrics, group, delta);
 	rc = series_table_add(d->a->series, group, d->at_s, delta);
 	if (rc == -ENOSPC)
 		return 0; /* counted; reported after the drain */
@@ -513,7 +513,7 @@ static void drain_and_close(struct agent *a, int64_t at_ms)
 	int rc;
 
 	rc = collector_drain(a->collector, add_group, &d, &err);
-	metrics_note_drain(a->metrics, rc);
+	agent_metrics_note_drain(a->metrics, rc);
 	if (rc < 0)
 		agent_log("drain failed: %s", err.msg[0] ? err.msg : strerror(-rc));
 	else
@@ -542,8 +542,8 @@ static void schedule_tick(struct agent *a)
 	evtimer_add(a->tick_ev, &tv);
 }
 
-/* metrics_health_fn: the agent's state, read on each scrape. */
-static void fill_health(struct metrics_health *h, void *arg)
+/* agent_metrics_health_fn: the agent's state, read on each scrape. */
+static void fill_health(struct agent_metrics_health *h, void *arg)
 {
 	const struct agent *a = arg;
 	struct writer_stats ws = { .spool_records = -1 };
@@ -572,7 +572,7 @@ static int start_metrics(struct agent *a)
 {
 	const struct agent_opts *o = a->opts;
 	char where[NETADDR_TEXT_MAX];
-	struct metrics_config cfg = {
+	struct agent_metrics_config cfg = {
 		.listen = o->metrics,
 		.sub_bits = o->collector.sub_bits,
 		.period_s = o->period_s,
@@ -586,7 +586,7 @@ static int start_metrics(struct agent *a)
 
 	if (!o->metrics_on)
 		return 0;
-	rc = metrics_new(a->base, &cfg, &a->metrics, &err);
+	rc = agent_metrics_new(a->base, &cfg, &a->metrics, &err);
 	if (rc && !o->metrics_given && rc != -ENOMEM) {
 		agent_log("%s; running without it", err.msg);
 		return 0;
@@ -596,8 +596,9 @@ static int start_metrics(struct agent *a)
 		return rc;
 	}
 	agent_log("metrics at http://%s/metrics",
-		  netaddr_format(o->metrics.addr, metrics_port(a->metrics),
-				 where, sizeof(where)));
+		  netaddr_format(o->metrics.addr,
+				 agent_metrics_port(a->metrics), where,
+				 sizeof(where)));
 	return 0;
 }
 
@@ -671,7 +672,7 @@ int main(int argc, char **argv)
 	struct series_config scfg;
 	int rc;
 
-	opts.metrics_on = netaddr_parse_listen(METRICS_LISTEN_DEFAULT,
+	opts.metrics_on = netaddr_parse_listen(AGENT_METRICS_LISTEN_DEFAULT,
 					       &opts.metrics, NULL) == 0;
 	rc = parse_args(argc, argv, &opts);
 	if (rc)
@@ -797,7 +798,7 @@ cleanup:
 		event_free(sigterm_ev);
 	if (a.tick_ev)
 		event_free(a.tick_ev);
-	metrics_free(a.metrics);
+	agent_metrics_free(a.metrics);
 	if (a.base)
 		event_base_free(a.base);
 	writer_free(a.writer); /* before the store and spool it writes */

@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * rttq-api's own metrics (see metrics.h).  Codes and endpoints are small
+ * rttq-api's own metrics (see api_metrics.h).  Codes and endpoints are small
  * fixed sets so the counters are plain arrays; a histogram keeps
  * per-bucket counts and makes them cumulative only when rendered, as the
  * format wants ("le" buckets include every smaller one, then +Inf).
  */
 #include <stdio.h>
 
-#include "metrics.h"
+#include "api_metrics.h"
 #include "prom_text.h"
 
-static const int codes[METRICS_CODES] = { 200, 400, 401, 404, 405,
-					  413, 414, 500, 503, 504 };
+static const int codes[API_METRICS_CODES] = { 200, 400, 401, 404, 405,
+					      413, 414, 500, 503, 504 };
 
 /* Seconds; from a cached answer (sub-ms) to a cold month of the fleet. */
-static const double bounds_s[METRICS_BUCKETS] = {
+static const double bounds_s[API_METRICS_BUCKETS] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 	0.1,    0.25,  0.5,    1,     2.5,   5,    10,
 };
@@ -26,32 +26,32 @@ static const char *const paths[EP_COUNT] = {
 	[EP_OTHER] = "other",
 };
 
-const char *metrics_endpoint_path(enum metrics_endpoint ep)
+const char *api_metrics_endpoint_path(enum api_endpoint ep)
 {
 	return ep < EP_COUNT ? paths[ep] : paths[EP_OTHER];
 }
 
-void metrics_observe(struct metrics *m, enum metrics_endpoint ep, int code,
-		     double seconds)
+void api_metrics_observe(struct api_metrics *m, enum api_endpoint ep,
+			 int code, double seconds)
 {
 	size_t i;
 
 	if (ep >= EP_COUNT)
 		ep = EP_OTHER;
-	for (i = 0; i < METRICS_CODES && codes[i] != code; i++)
+	for (i = 0; i < API_METRICS_CODES && codes[i] != code; i++)
 		;
 	m->requests[ep][i]++;
 	if (!(seconds >= 0))
 		seconds = 0;
-	for (i = 0; i < METRICS_BUCKETS && seconds > bounds_s[i]; i++)
+	for (i = 0; i < API_METRICS_BUCKETS && seconds > bounds_s[i]; i++)
 		;
-	if (i < METRICS_BUCKETS)
+	if (i < API_METRICS_BUCKETS)
 		m->buckets[ep][i]++;
 	m->count[ep]++;
 	m->sum_s[ep] += seconds;
 }
 
-static void render_requests(FILE *f, const struct metrics *m)
+static void render_requests(FILE *f, const struct api_metrics *m)
 {
 	struct prom_label labels[2] = { { "path", NULL }, { "code", NULL } };
 	size_t ep, c;
@@ -59,12 +59,12 @@ static void render_requests(FILE *f, const struct metrics *m)
 	prom_family(f, "rttq_api_requests_total", "counter",
 		    "Requests answered, by endpoint and HTTP status.");
 	for (ep = 0; ep < EP_COUNT; ep++)
-		for (c = 0; c <= METRICS_CODES; c++) {
+		for (c = 0; c <= API_METRICS_CODES; c++) {
 			char code[8];
 
 			if (!m->requests[ep][c])
 				continue;
-			if (c < METRICS_CODES)
+			if (c < API_METRICS_CODES)
 				snprintf(code, sizeof(code), "%d", codes[c]);
 			else
 				snprintf(code, sizeof(code), "other");
@@ -75,13 +75,13 @@ static void render_requests(FILE *f, const struct metrics *m)
 		}
 }
 
-static void render_latency(FILE *f, const struct metrics *m)
+static void render_latency(FILE *f, const struct api_metrics *m)
 {
-	char bounds[METRICS_BUCKETS][16];
-	const char *le[METRICS_BUCKETS];
+	char bounds[API_METRICS_BUCKETS][16];
+	const char *le[API_METRICS_BUCKETS];
 	size_t ep, b;
 
-	for (b = 0; b < METRICS_BUCKETS; b++) {
+	for (b = 0; b < API_METRICS_BUCKETS; b++) {
 		snprintf(bounds[b], sizeof(bounds[b]), "%g", bounds_s[b]);
 		le[b] = bounds[b];
 	}
@@ -90,16 +90,16 @@ static void render_latency(FILE *f, const struct metrics *m)
 	for (ep = 0; ep < EP_COUNT; ep++) {
 		struct prom_label path = { "path", paths[ep] };
 
-		prom_histogram(f, "rttq_api_request_duration_seconds", &path, le,
-			       m->buckets[ep], METRICS_BUCKETS, m->sum_s[ep],
-			       m->count[ep]);
+		prom_histogram(f, "rttq_api_request_duration_seconds", &path,
+			       le, m->buckets[ep], API_METRICS_BUCKETS,
+			       m->sum_s[ep], m->count[ep]);
 	}
 }
 
 /* prom_write_fn: every family, in a fixed order. */
 static void render(FILE *f, const void *arg)
 {
-	const struct metrics *m = arg;
+	const struct api_metrics *m = arg;
 
 	render_requests(f, m);
 	render_latency(f, m);
@@ -115,7 +115,7 @@ static void render(FILE *f, const void *arg)
 			"Client connections accepted.", m->connections_total);
 }
 
-int metrics_render(const struct metrics *m, char **out, size_t *len)
+int api_metrics_render(const struct api_metrics *m, char **out, size_t *len)
 {
 	return prom_text_render(render, m, out, len);
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * The agent's /metrics endpoint (see metrics.h): per-group cumulative RTT
+ * The agent's /metrics endpoint (see agent_metrics.h): per-group cumulative RTT
  * histograms at power-of-two bounds, last-period quantile gauges and the
  * agent's health, rendered on each scrape in the Prometheus text format
  * 0.0.4 by an evhttp server sharing the agent's event loop.
@@ -22,13 +22,13 @@
 #include "buckets.h"
 #include "codec.h"
 #include "hist.h"
-#include "metrics.h"
+#include "agent_metrics.h"
 #include "name_table.h"
 #include "prom_text.h"
 #include "store.h"
 #include "tdigest.h"
 
-#define BINS (METRICS_LE_BOUNDS + 1) /* the last one is +Inf only */
+#define BINS (AGENT_METRICS_LE_BOUNDS + 1) /* the last one is +Inf only */
 #define HTTP_TIMEOUT_S 10
 #define LISTEN_BACKLOG 16
 #define BPF_STATS_SYSCTL "/proc/sys/kernel/bpf_stats_enabled"
@@ -47,8 +47,8 @@ struct mgroup {
 	int64_t last_start_s;  /* period the quantiles describe; -1: none */
 };
 
-struct metrics {
-	struct metrics_config cfg;
+struct agent_metrics {
+	struct agent_metrics_config cfg;
 	struct evhttp *http;
 	uint16_t port;
 	time_t start_s;
@@ -68,7 +68,8 @@ struct metrics {
  * Groups: cumulative histograms at the exported bounds
  * ------------------------------------------------------------------------- */
 
-static struct mgroup *group_find(const struct metrics *m, const char *name)
+static struct mgroup *group_find(const struct agent_metrics *m,
+				 const char *name)
 {
 	uint32_t pos;
 
@@ -79,7 +80,8 @@ static struct mgroup *group_find(const struct metrics *m, const char *name)
 
 /* The group named @name, created when new and room is left; NULL with
  * *@rc = -ENOSPC or -ENOMEM otherwise. */
-static struct mgroup *group_get(struct metrics *m, const char *name, int *rc)
+static struct mgroup *group_get(struct agent_metrics *m, const char *name,
+				int *rc)
 {
 	struct mgroup *g;
 
@@ -122,16 +124,16 @@ static unsigned int bin_of(uint64_t hi)
 {
 	unsigned int log2_ceil;
 
-	if (hi <= (1ull << METRICS_LE_MIN_LOG2))
+	if (hi <= (1ull << AGENT_METRICS_LE_MIN_LOG2))
 		return 0;
 	log2_ceil = 64 - (unsigned int)__builtin_clzll(hi - 1);
-	if (log2_ceil > METRICS_LE_MAX_LOG2)
-		return METRICS_LE_BOUNDS;
-	return log2_ceil - METRICS_LE_MIN_LOG2;
+	if (log2_ceil > AGENT_METRICS_LE_MAX_LOG2)
+		return AGENT_METRICS_LE_BOUNDS;
+	return log2_ceil - AGENT_METRICS_LE_MIN_LOG2;
 }
 
-int metrics_add_delta(struct metrics *m, const char *group,
-		      const struct hist *delta)
+int agent_metrics_add_delta(struct agent_metrics *m, const char *group,
+			    const struct hist *delta)
 {
 	unsigned int sub_bits;
 	uint32_t index = 0;
@@ -173,8 +175,8 @@ static int record_quantiles(const struct store_record *r, double *q_s)
 	return 0;
 }
 
-void metrics_note_records(struct metrics *m, const struct store_record *recs,
-			  size_t n)
+void agent_metrics_note_records(struct agent_metrics *m,
+				const struct store_record *recs, size_t n)
 {
 	double q_s[NQUANTILES];
 	struct mgroup *g;
@@ -200,7 +202,7 @@ void metrics_note_records(struct metrics *m, const struct store_record *recs,
 	}
 }
 
-void metrics_note_drain(struct metrics *m, int rc)
+void agent_metrics_note_drain(struct agent_metrics *m, int rc)
 {
 	if (!m)
 		return;
@@ -228,15 +230,15 @@ static void format_bound(char *out, size_t size, unsigned int k)
 		out[--len] = '\0';
 }
 
-static void put_histograms(FILE *f, const struct metrics *m)
+static void put_histograms(FILE *f, const struct agent_metrics *m)
 {
-	char bounds[METRICS_LE_BOUNDS][24];
-	const char *le[METRICS_LE_BOUNDS];
+	char bounds[AGENT_METRICS_LE_BOUNDS][24];
+	const char *le[AGENT_METRICS_LE_BOUNDS];
 	size_t i, k;
 
-	for (k = 0; k < METRICS_LE_BOUNDS; k++) {
+	for (k = 0; k < AGENT_METRICS_LE_BOUNDS; k++) {
 		format_bound(bounds[k], sizeof(bounds[k]),
-			     (unsigned int)(METRICS_LE_MIN_LOG2 + k));
+			     (unsigned int)(AGENT_METRICS_LE_MIN_LOG2 + k));
 		le[k] = bounds[k];
 	}
 	prom_family(f, "rttq_rtt_seconds", "histogram",
@@ -247,7 +249,8 @@ static void put_histograms(FILE *f, const struct metrics *m)
 		struct prom_label group = { "group", g->name };
 
 		prom_histogram(f, "rttq_rtt_seconds", &group, le, g->bins,
-			       METRICS_LE_BOUNDS, g->sum_us / 1e6, g->count);
+			       AGENT_METRICS_LE_BOUNDS, g->sum_us / 1e6,
+			       g->count);
 	}
 }
 
@@ -257,7 +260,7 @@ static void put_histograms(FILE *f, const struct metrics *m)
  * _sum and _count are cumulative like those of rttq_rtt_seconds.  A group
  * with no samples in that period has no quantile lines.
  */
-static void put_last_period(FILE *f, const struct metrics *m)
+static void put_last_period(FILE *f, const struct agent_metrics *m)
 {
 	size_t i, q;
 
@@ -327,9 +330,9 @@ static void put_bpf_stats(FILE *f, int prog_fd)
 			info.run_cnt);
 }
 
-static void put_health(FILE *f, const struct metrics *m)
+static void put_health(FILE *f, const struct agent_metrics *m)
 {
-	struct metrics_health h = { .spool_records = -1, .prog_fd = -1 };
+	struct agent_metrics_health h = { .spool_records = -1, .prog_fd = -1 };
 	const struct mgroup *all = group_find(m, "all");
 	struct prom_label info[2] = { { "version", NULL }, { "attach", NULL } };
 
@@ -350,9 +353,11 @@ static void put_health(FILE *f, const struct metrics *m)
 	prom_metric_u64(f, "rttq_agent_drains_total", "counter",
 			"Reads of the kernel counters.", m->drains);
 	prom_metric_u64(f, "rttq_agent_drain_errors_total", "counter",
-			"Reads of the kernel counters that failed.", m->drain_errors);
+			"Reads of the kernel counters that failed.",
+			m->drain_errors);
 	prom_metric_u64(f, "rttq_agent_groups", "gauge",
-			"Groups held in the open period (all included).", h.groups);
+			"Groups held in the open period (all included).",
+			h.groups);
 	prom_metric_u64(f, "rttq_agent_overflow_samples_total", "counter",
 			"Samples whose group found no slot in the kernel map (counted in all only; raise --max-groups).",
 			h.overflow);
@@ -374,7 +379,8 @@ static void put_health(FILE *f, const struct metrics *m)
 	prom_metric_u64(f, "rttq_store_records_written_total", "counter",
 			"Records written to the store.", h.store_records);
 	prom_metric_u64(f, "rttq_agent_pending_records", "gauge",
-			"Records in memory waiting for the store.", h.pending_records);
+			"Records in memory waiting for the store.",
+			h.pending_records);
 	prom_metric_u64(f, "rttq_agent_pending_bytes", "gauge",
 			"Digest and group bytes of the pending records.",
 			h.pending_bytes);
@@ -391,7 +397,7 @@ static void put_health(FILE *f, const struct metrics *m)
 /* prom_write_fn: the whole exposition, built on each scrape. */
 static void put_exposition(FILE *f, const void *arg)
 {
-	const struct metrics *m = arg;
+	const struct agent_metrics *m = arg;
 
 	put_health(f, m);
 	put_histograms(f, m);
@@ -421,7 +427,7 @@ static void send_text(struct evhttp_request *req, int code, const char *reason,
 /* GET or HEAD /metrics: the whole exposition, built on each scrape. */
 static void on_metrics(struct evhttp_request *req, void *arg)
 {
-	struct metrics *m = arg;
+	struct agent_metrics *m = arg;
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	struct evbuffer *b;
 	char *text = NULL;
@@ -466,8 +472,8 @@ static int listen_on(const struct netaddr_listen *l, uint16_t *port,
 	int fd, one = 1, rc;
 
 	if (netaddr_sockaddr(l, &ss, &len))
-		return rttq_fail(err, -EINVAL, "metrics: \"%s\" is not an address",
-				 l->addr);
+		return rttq_fail(err, -EINVAL,
+				 "metrics: \"%s\" is not an address", l->addr);
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return rttq_fail(err, -errno, "metrics: socket: %s",
@@ -488,10 +494,11 @@ static int listen_on(const struct netaddr_listen *l, uint16_t *port,
 	return fd;
 }
 
-int metrics_new(struct event_base *base, const struct metrics_config *cfg,
-		struct metrics **out, struct rttq_error *err)
+int agent_metrics_new(struct event_base *base,
+		      const struct agent_metrics_config *cfg,
+		      struct agent_metrics **out, struct rttq_error *err)
 {
-	struct metrics *m;
+	struct agent_metrics *m;
 	int fd = -1, rc;
 
 	*out = NULL;
@@ -537,16 +544,16 @@ int metrics_new(struct event_base *base, const struct metrics_config *cfg,
 	return 0;
 
 fail:
-	metrics_free(m);
+	agent_metrics_free(m);
 	return rc;
 }
 
-uint16_t metrics_port(const struct metrics *m)
+uint16_t agent_metrics_port(const struct agent_metrics *m)
 {
 	return m->port;
 }
 
-void metrics_free(struct metrics *m)
+void agent_metrics_free(struct agent_metrics *m)
 {
 	size_t i;
 
