@@ -28,7 +28,7 @@
 #include <event2/event.h>
 
 #include "buckets.h"
-#include "collector.h"
+#include "collector_opts.h"
 #include "hist.h"
 #include "log.h"
 #include "agent_metrics.h"
@@ -108,19 +108,10 @@ static int64_t ms_to_s(int64_t ms)
  * ------------------------------------------------------------------------- */
 
 enum {
-	OPT_STORE = 256,
+	OPT_STORE = COLLECTOR_OPT_END,
 	OPT_HOST,
 	OPT_INTERVAL,
 	OPT_PERIOD,
-	OPT_GROUP_BY,
-	OPT_LPORT,
-	OPT_RPORT,
-	OPT_LADDR,
-	OPT_RADDR,
-	OPT_LOOPBACK,
-	OPT_ATTACH,
-	OPT_MAX_GROUPS,
-	OPT_SUB_BITS,
 	OPT_COMPRESSION,
 	OPT_DURATION,
 	OPT_METRICS,
@@ -134,15 +125,7 @@ static const struct option long_options[] = {
 	{ "host", required_argument, NULL, OPT_HOST },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "period", required_argument, NULL, OPT_PERIOD },
-	{ "group-by", required_argument, NULL, OPT_GROUP_BY },
-	{ "lport", required_argument, NULL, OPT_LPORT },
-	{ "rport", required_argument, NULL, OPT_RPORT },
-	{ "laddr", required_argument, NULL, OPT_LADDR },
-	{ "raddr", required_argument, NULL, OPT_RADDR },
-	{ "include-loopback", no_argument, NULL, OPT_LOOPBACK },
-	{ "attach", required_argument, NULL, OPT_ATTACH },
-	{ "max-groups", required_argument, NULL, OPT_MAX_GROUPS },
-	{ "sub-bits", required_argument, NULL, OPT_SUB_BITS },
+	COLLECTOR_LONG_OPTIONS,
 	{ "compression", required_argument, NULL, OPT_COMPRESSION },
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
@@ -166,18 +149,10 @@ static void usage(FILE *out)
 "  --host NAME          host name written into records (default: gethostname)\n"
 "  --interval SEC       drain the kernel counters every SEC s, 1..period\n"
 "                       (default %d)\n"
-"  --period SEC         base period in s; must divide 3600 (default %d)\n"
-"  --group-by LIST      also record per-key groups: comma-separated laddr,\n"
-"                       raddr, lport, rport (default: only \"all\")\n"
-"  --lport PORT         only connections with this local port (default: any)\n"
-"  --rport PORT         only connections with this remote port (default: any)\n"
-"  --laddr ADDR[/LEN]   only this local address or prefix (default: any)\n"
-"  --raddr ADDR[/LEN]   only this remote address or prefix (default: any)\n"
-"  --include-loopback   also count loopback peers (default: skipped)\n"
-"  --attach MODE        force fentry, tp_btf, raw_tp or kprobe (default: the\n"
-"                       first that works, in that order)\n"
-"  --max-groups N       bound on distinct group keys, 1..%u (default %d)\n"
-"  --sub-bits G         histogram sub-bucket bits, %d..%d (default %d)\n"
+"  --period SEC         base period in s; must divide 3600 (default %d)\n",
+		STORE_URL_DEFAULT, INTERVAL_DEFAULT_S, SERIES_PERIOD_DEFAULT_S);
+	collector_opts_usage(out, 2, 23);
+	fprintf(out,
 "  --compression C      t-digest compression, %g..%g (default %g)\n"
 "  --duration SEC       exit after SEC s, writing the partial period\n"
 "                       (default: run until SIGTERM or SIGINT)\n"
@@ -197,9 +172,6 @@ static void usage(FILE *out)
 "  -h, --help           show this help and exit\n"
 "\n"
 "Exit status: 0 on a clean stop, 1 on a runtime failure, 2 on a bad option.\n",
-		STORE_URL_DEFAULT, INTERVAL_DEFAULT_S, SERIES_PERIOD_DEFAULT_S,
-		1u << 20, COLLECTOR_MAX_GROUPS_DEFAULT, BUCKET_SUB_BITS_MIN,
-		BUCKET_SUB_BITS_MAX, BUCKET_SUB_BITS_DEFAULT,
 		TDIGEST_COMPRESSION_MIN, TDIGEST_COMPRESSION_MAX,
 		TDIGEST_COMPRESSION_DEFAULT, AGENT_METRICS_LISTEN_DEFAULT,
 		SPOOL_FILE_NAME, WRITER_MAX_BYTES >> 20, SPOOL_MAX_MIB_LIMIT,
@@ -233,37 +205,13 @@ static int parse_double(const char *flag, const char *text, double min,
 	return 0;
 }
 
-static int parse_port(const char *flag, const char *text, uint16_t *out)
-{
-	uint32_t v;
-
-	if (parse_u32(flag, text, 1, 65535, &v))
-		return -EINVAL;
-	*out = (uint16_t)v;
-	return 0;
-}
-
-static int parse_attach(const char *text)
-{
-	static const char *const modes[] = { "fentry", "tp_btf", "raw_tp",
-					     "kprobe" };
-	size_t i;
-
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (strcmp(text, modes[i]) == 0)
-			return 0;
-	agent_log("--attach: \"%s\" is not one of fentry, tp_btf, raw_tp, kprobe",
-		text);
-	return -EINVAL;
-}
-
 /* Parse argv into @o.  Returns 0, 1 when --help was printed, or -EINVAL
  * after a message naming the flag. */
 static int parse_args(int argc, char **argv, struct agent_opts *o)
 {
 	struct rttq_error err = { 0 };
 	uint32_t v;
-	int c;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "vh", long_options, NULL)) != -1) {
 		switch (c) {
@@ -296,54 +244,6 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 				return -EINVAL;
 			}
 			o->period_s = v;
-			break;
-		case OPT_GROUP_BY:
-			if (collector_parse_group_by(optarg,
-						     &o->collector.group_by,
-						     &err)) {
-				agent_log("--group-by: %s", err.msg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_LPORT:
-			if (parse_port("--lport", optarg, &o->collector.lport))
-				return -EINVAL;
-			break;
-		case OPT_RPORT:
-			if (parse_port("--rport", optarg, &o->collector.rport))
-				return -EINVAL;
-			break;
-		case OPT_LADDR:
-		case OPT_RADDR:
-			if (collector_parse_addr(optarg,
-						 c == OPT_LADDR ?
-							 &o->collector.laddr :
-							 &o->collector.raddr,
-						 &err)) {
-				agent_log("%s: %s",
-					c == OPT_LADDR ? "--laddr" : "--raddr",
-					err.msg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_LOOPBACK:
-			o->collector.include_loopback = true;
-			break;
-		case OPT_ATTACH:
-			if (parse_attach(optarg))
-				return -EINVAL;
-			o->collector.attach = optarg;
-			break;
-		case OPT_MAX_GROUPS:
-			if (parse_u32("--max-groups", optarg, 1, 1u << 20,
-				      &o->collector.max_groups))
-				return -EINVAL;
-			break;
-		case OPT_SUB_BITS:
-			if (parse_u32("--sub-bits", optarg, BUCKET_SUB_BITS_MIN,
-				      BUCKET_SUB_BITS_MAX, &v))
-				return -EINVAL;
-			o->collector.sub_bits = v;
 			break;
 		case OPT_COMPRESSION:
 			if (parse_double("--compression", optarg,
@@ -390,8 +290,17 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 			usage(stdout);
 			return 1;
 		default:
-			fprintf(stderr, "Try 'rttq-agent --help'.\n");
-			return -EINVAL;
+			rc = collector_opts_parse(&o->collector, c, optarg,
+						  &err);
+			if (rc == -ENOENT) {
+				/* getopt_long named it on stderr. */
+				fprintf(stderr, "Try 'rttq-agent --help'.\n");
+				return -EINVAL;
+			}
+			if (rc) {
+				agent_log("%s", err.msg);
+				return -EINVAL;
+			}
 		}
 	}
 	if (optind < argc) {
