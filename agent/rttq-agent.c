@@ -28,6 +28,7 @@
 #include <event2/event.h>
 
 #include "buckets.h"
+#include "cli.h"
 #include "collector_opts.h"
 #include "hist.h"
 #include "log.h"
@@ -47,7 +48,6 @@
  * after a period boundary is attributed to the period that just ended. */
 #define TICK_MARGIN_MS 20
 #define LOSS_REPORT_EVERY_MS 60000
-#define EXIT_USAGE 2
 #ifndef RTTQ_VERSION
 #define RTTQ_VERSION "unknown"
 #endif
@@ -205,8 +205,8 @@ static int parse_double(const char *flag, const char *text, double min,
 	return 0;
 }
 
-/* Parse argv into @o.  Returns 0, 1 when --help was printed, or -EINVAL
- * after a message naming the flag. */
+/* Parse argv into @o; see CLI_CONTINUE in cli.h for the result.  Usage
+ * errors are logged naming the flag. */
 static int parse_args(int argc, char **argv, struct agent_opts *o)
 {
 	struct rttq_error err = { 0 };
@@ -218,7 +218,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		case OPT_STORE:
 			if (!optarg[0]) {
 				agent_log("--store: empty URL");
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			}
 			o->store_url = optarg;
 			break;
@@ -226,22 +226,22 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 			if (!optarg[0] || strlen(optarg) >= sizeof(o->host)) {
 				agent_log("--host: name must be 1..%zu bytes",
 					sizeof(o->host) - 1);
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			}
 			snprintf(o->host, sizeof(o->host), "%s", optarg);
 			break;
 		case OPT_INTERVAL:
 			if (parse_u32("--interval", optarg, 1, 3600,
 				      &o->interval_s))
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			break;
 		case OPT_PERIOD:
 			if (parse_u32("--period", optarg, 1, 3600, &v))
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			if (!series_period_valid(v)) {
 				agent_log("--period: %u s does not divide one hour (3600 s); try 1, 5, 10, 60, 300",
 					v);
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			}
 			o->period_s = v;
 			break;
@@ -250,12 +250,12 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 					 TDIGEST_COMPRESSION_MIN,
 					 TDIGEST_COMPRESSION_MAX,
 					 &o->compression))
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			break;
 		case OPT_DURATION:
 			if (parse_u32("--duration", optarg, 1, INT32_MAX,
 				      &o->duration_s))
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			break;
 		case OPT_METRICS:
 			o->metrics_on = strcmp(optarg, "off") != 0;
@@ -263,64 +263,64 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 			if (o->metrics_on &&
 			    netaddr_parse_listen(optarg, &o->metrics, &err)) {
 				agent_log("--metrics: %s", err.msg);
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			}
 			break;
 		case OPT_SPOOL:
 			if (!optarg[0]) {
 				agent_log("--spool: empty directory name");
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			}
 			o->spool_dir = optarg;
 			break;
 		case OPT_QUEUE_MAX:
 			if (parse_u32("--queue-max", optarg, 1, UINT32_MAX,
 				      &o->queue_max))
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			break;
 		case OPT_SPOOL_MAX:
 			if (parse_u32("--spool-max", optarg, 1,
 				      SPOOL_MAX_MIB_LIMIT, &o->spool_max_mib))
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			break;
 		case 'v':
 			o->collector.verbose = true;
 			break;
 		case 'h':
 			usage(stdout);
-			return 1;
+			return CLI_EXIT_HELP;
 		default:
 			rc = collector_opts_parse(&o->collector, c, optarg,
 						  &err);
 			if (rc == -ENOENT) {
 				/* getopt_long named it on stderr. */
 				fprintf(stderr, "Try 'rttq-agent --help'.\n");
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			}
 			if (rc) {
 				agent_log("%s", err.msg);
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			}
 		}
 	}
 	if (optind < argc) {
 		agent_log("unexpected argument \"%s\"", argv[optind]);
-		return -EINVAL;
+		return CLI_EXIT_USAGE;
 	}
 	if (o->interval_s > o->period_s) {
 		agent_log("--interval: %u s is longer than --period (%u s)",
 			o->interval_s, o->period_s);
-		return -EINVAL;
+		return CLI_EXIT_USAGE;
 	}
 	if (!o->host[0]) {
 		if (gethostname(o->host, sizeof(o->host)) != 0 || !o->host[0]) {
 			agent_log("--host: cannot read the host name (%s); pass --host",
 				strerror(errno));
-			return -EINVAL;
+			return CLI_EXIT_USAGE;
 		}
 		o->host[sizeof(o->host) - 1] = '\0';
 	}
-	return 0;
+	return CLI_CONTINUE;
 }
 
 /* -------------------------------------------------------------------------
@@ -584,8 +584,8 @@ int main(int argc, char **argv)
 	opts.metrics_on = netaddr_parse_listen(AGENT_METRICS_LISTEN_DEFAULT,
 					       &opts.metrics, NULL) == 0;
 	rc = parse_args(argc, argv, &opts);
-	if (rc)
-		return rc > 0 ? 0 : EXIT_USAGE;
+	if (rc != CLI_CONTINUE)
+		return rc;
 	a.verbose = opts.collector.verbose;
 	signal(SIGPIPE, SIG_IGN);
 

@@ -40,6 +40,7 @@ struct api_env {
 	uint32_t period_s;
 	int64_t max_range_s;
 	int64_t timeout_s;
+	const char *max_range;  /* --max-range, read after the others */
 	const char *token_path; /* NULL: no authentication */
 	uint64_t max_connections;
 };
@@ -81,83 +82,74 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-#define usage_error(...) cli_usage_error("rttq-api", __VA_ARGS__)
+#define PROG "rttq-api"
 
-static int parse_listen(struct api_env *env, const char *text)
+/* cli_spec.option: one option into the struct api_env at @ctx. */
+static int parse_option(int opt, const char *arg, void *ctx)
 {
+	struct api_env *env = ctx;
 	struct rttq_error err = { 0 };
-
-	if (netaddr_parse_listen(text, &env->listen, &err))
-		return usage_error("--listen: %s", err.msg);
-	return 0;
-}
-
-static int parse_args(int argc, char **argv, struct api_env *env)
-{
-	struct rttq_error err = { 0 };
-	const char *max_range = MAX_RANGE_DEFAULT;
 	unsigned long long n;
 	char *end = NULL;
 	int64_t v;
-	int opt, rc;
 
-	rc = parse_listen(env, LISTEN_DEFAULT);
-	if (rc)
-		return rc;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) !=
-	       -1) {
-		switch (opt) {
-		case 's':
-			env->store_url = optarg;
-			break;
-		case 'l':
-			rc = parse_listen(env, optarg);
-			if (rc)
-				return rc;
-			break;
-		case 'p':
-			if (series_parse_period(optarg, &env->period_s, &err))
-				return usage_error("--period: %s", err.msg);
-			break;
-		case 'r':
-			max_range = optarg;
-			break;
-		case 't':
-			if (timeparse_duration(optarg, &v, &err) ||
-			    v > 3600)
-				return usage_error("--timeout: '%s' is not "
-						   "1..3600 s", optarg);
-			env->timeout_s = v;
-			break;
-		case 'c':
-			errno = 0;
-			n = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || optarg[0] == '-' ||
-			    n == 0 || n > 1000000)
-				return usage_error("--max-connections: '%s' is "
-						   "not 1..1000000", optarg);
-			env->max_connections = n;
-			break;
-		case 'a':
-			env->token_path = optarg;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return -1;
-		case ':':
-			return usage_error("%s: needs a value",
-					   argv[optind - 1]);
-		default:
-			return usage_error("unknown option '%s'",
-					   argv[optind - 1]);
-		}
+	switch (opt) {
+	case 's':
+		env->store_url = arg;
+		return 0;
+	case 'l':
+		if (netaddr_parse_listen(arg, &env->listen, &err))
+			return cli_flag_error(PROG, "--listen", &err);
+		return 0;
+	case 'p':
+		if (series_parse_period(arg, &env->period_s, &err))
+			return cli_flag_error(PROG, "--period", &err);
+		return 0;
+	case 'r':
+		env->max_range = arg;
+		return 0;
+	case 't':
+		if (timeparse_duration(arg, &v, &err) || v > 3600)
+			return cli_usage_error(PROG, "--timeout: '%s' is not "
+					       "1..3600 s", arg);
+		env->timeout_s = v;
+		return 0;
+	case 'c':
+		errno = 0;
+		n = strtoull(arg, &end, 10);
+		if (errno || end == arg || *end || arg[0] == '-' || n == 0 ||
+		    n > 1000000)
+			return cli_usage_error(PROG, "--max-connections: '%s' "
+					       "is not 1..1000000", arg);
+		env->max_connections = n;
+		return 0;
+	case 'a':
+		env->token_path = arg;
+		return 0;
 	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (timeparse_duration(max_range, &env->max_range_s, &err))
-		return usage_error("--max-range: %s", err.msg);
-	return 0;
+	return cli_usage_error(PROG, "unknown option");
+}
+
+/* Parse argv into @env; see CLI_CONTINUE in cli.h for the result. */
+static int parse_args(int argc, char **argv, struct api_env *env)
+{
+	static const struct cli_spec spec = {
+		.prog = PROG,
+		.usage = usage_text,
+		.options = long_options,
+		.option = parse_option,
+	};
+	struct rttq_error err = { 0 };
+	int rc;
+
+	if (netaddr_parse_listen(LISTEN_DEFAULT, &env->listen, &err))
+		return cli_flag_error(PROG, "--listen", &err);
+	rc = cli_parse(&spec, argc, argv, env);
+	if (rc != CLI_CONTINUE)
+		return rc;
+	if (timeparse_duration(env->max_range, &env->max_range_s, &err))
+		return cli_flag_error(PROG, "--max-range", &err);
+	return CLI_CONTINUE;
 }
 
 static void on_signal(evutil_socket_t sig, short events, void *arg)
@@ -169,6 +161,7 @@ int main(int argc, char **argv)
 {
 	struct api_env env = {
 		.store_url = STORE_URL_DEFAULT,
+		.max_range = MAX_RANGE_DEFAULT,
 		.period_s = SERIES_PERIOD_DEFAULT_S,
 		.timeout_s = TIMEOUT_DEFAULT_S,
 		.max_connections = MAX_CONNECTIONS_DEFAULT,
@@ -185,8 +178,8 @@ int main(int argc, char **argv)
 	int ret = 1, rc, port;
 
 	rc = parse_args(argc, argv, &env);
-	if (rc)
-		return rc < 0 ? 0 : rc;
+	if (rc != CLI_CONTINUE)
+		return rc;
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
 		perror("rttq-api: ignoring SIGPIPE");
 		return 1;

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "buckets.h"
+#include "cli.h"
 #include "collector_opts.h"
 #include "commands.h"
 #include "numparse.h"
@@ -95,6 +96,7 @@ static int parse_ulong(const char *what, const char *text, unsigned long min,
 	return 0;
 }
 
+/* Parse argv into @env; see CLI_CONTINUE in cli.h for the result. */
 static int parse_args(int argc, char **argv, struct env *env)
 {
 	struct rttq_error err = { 0 };
@@ -107,12 +109,12 @@ static int parse_args(int argc, char **argv, struct env *env)
 		case 'i':
 			if (parse_ulong("interval", optarg, 1, 86400 * 365,
 					&env->interval_s))
-				return 2;
+				return CLI_EXIT_USAGE;
 			break;
 		case 'd':
 			if (parse_ulong("duration", optarg, 1, 86400 * 365,
 					&env->duration_s))
-				return 2;
+				return CLI_EXIT_USAGE;
 			break;
 		case 'T':
 			env->timestamp = true;
@@ -128,24 +130,24 @@ static int parse_args(int argc, char **argv, struct env *env)
 			break;
 		case 'h':
 			usage(stdout);
-			return -1;
+			return CLI_EXIT_HELP;
 		case '?':
 			usage(stderr);
-			return 2;
+			return CLI_EXIT_USAGE;
 		default:
 			if (collector_opts_parse(&env->copts, opt, optarg,
 						 &err)) {
 				fprintf(stderr, "rttq hist: %s\n", err.msg);
-				return 2;
+				return CLI_EXIT_USAGE;
 			}
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "rttq hist: unexpected argument '%s'\n",
 			argv[optind]);
-		return 2;
+		return CLI_EXIT_USAGE;
 	}
-	return 0;
+	return CLI_CONTINUE;
 }
 
 static void on_sigint(int sig)
@@ -314,8 +316,8 @@ int cmd_hist(int argc, char **argv)
 	int ret;
 
 	ret = parse_args(argc, argv, &env);
-	if (ret)
-		return ret < 0 ? 0 : ret;
+	if (ret != CLI_CONTINUE)
+		return ret;
 
 	if (collector_open(&env.copts, &c, &err)) {
 		fprintf(stderr, "rttq hist: %s\n", err.msg);
