@@ -86,7 +86,7 @@ RTTQ_API int netaddr_local_port(int fd);
  *       always suffice.
  * @size: size of @buf.
  *
- * @return @buf, so it can be an argument of printf.
+ * @return the text (that is, @buf), so a call can be a printf argument.
  */
 RTTQ_API const char *netaddr_format(const char *addr, uint16_t port,
 				    char *buf, size_t size);

@@ -86,10 +86,10 @@ int prom_text_render(prom_write_fn fn, const void *arg, char **out,
 }
 
 void prom_family(FILE *f, const char *name, const char *type,
-		 const char *help)
+		 const char *doc)
 {
 	fprintf(f, "# HELP %s ", name);
-	put_help(f, help);
+	put_help(f, doc);
 	fprintf(f, "\n# TYPE %s %s\n", name, type);
 }
 
@@ -111,9 +111,9 @@ void prom_sample_double(FILE *f, const char *name,
 }
 
 void prom_metric_u64(FILE *f, const char *name, const char *type,
-		     const char *help, uint64_t v)
+		     const char *doc, uint64_t v)
 {
-	prom_family(f, name, type, help);
+	prom_family(f, name, type, doc);
 	prom_sample_u64(f, name, NULL, 0, v);
 }
 

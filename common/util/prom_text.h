@@ -48,10 +48,10 @@ RTTQ_API int prom_text_render(prom_write_fn fn, const void *arg,
  * @f: the stream.
  * @name: metric family name.
  * @type: "counter", "gauge", "histogram" or "summary".
- * @help: one sentence (backslash and newline are escaped).
+ * @doc: the HELP text, one sentence (backslash and newline are escaped).
  */
 RTTQ_API void prom_family(FILE *f, const char *name, const char *type,
-			  const char *help);
+			  const char *doc);
 
 /**
  * prom_sample_u64() - "NAME{L1=\"V1\",...} VALUE" ("NAME VALUE" when
@@ -85,11 +85,11 @@ RTTQ_API void prom_sample_double(FILE *f, const char *name,
  * @f: the stream.
  * @name: metric name.
  * @type: "counter" or "gauge".
- * @help: one sentence.
+ * @doc: the HELP text, one sentence.
  * @v: the value.
  */
 RTTQ_API void prom_metric_u64(FILE *f, const char *name, const char *type,
-			      const char *help, uint64_t v);
+			      const char *doc, uint64_t v);
 
 /**
  * prom_histogram() - one histogram series (the family's HELP and TYPE are
