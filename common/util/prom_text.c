@@ -6,31 +6,20 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "prom_text.h"
 
-/* A label value with backslash, double quote and newline escaped. */
-static void put_label_value(FILE *f, const char *s)
+/* Backslash and newline escaped, and double quotes too in a label value
+ * (@quotes); HELP text leaves them as they are. */
+static void put_escaped(FILE *f, const char *s, bool quotes)
 {
 	for (; *s; s++) {
 		if (*s == '\\')
 			fputs("\\\\", f);
-		else if (*s == '"')
+		else if (*s == '"' && quotes)
 			fputs("\\\"", f);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*s, f);
-	}
-}
-
-/* HELP text escapes backslash and newline only. */
-static void put_help(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\\\", f);
 		else if (*s == '\n')
 			fputs("\\n", f);
 		else
@@ -58,7 +47,7 @@ static void put_series(FILE *f, const char *name, const char *suffix,
 	fputs(suffix, f);
 	for (i = 0; i < nlabels; i++) {
 		fprintf(f, "%c%s=\"", i ? ',' : '{', labels[i].name);
-		put_label_value(f, labels[i].value);
+		put_escaped(f, labels[i].value, true);
 		fputc('"', f);
 	}
 	fputs(nlabels ? "} " : " ", f);
@@ -89,7 +78,7 @@ void prom_family(FILE *f, const char *name, const char *type,
 		 const char *doc)
 {
 	fprintf(f, "# HELP %s ", name);
-	put_help(f, doc);
+	put_escaped(f, doc, false);
 	fprintf(f, "\n# TYPE %s %s\n", name, type);
 }
 
