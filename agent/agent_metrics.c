@@ -335,58 +335,71 @@ static void put_health(FILE *f, const struct agent_metrics *m)
 	struct agent_metrics_health h = { .spool_records = -1, .prog_fd = -1 };
 	const struct mgroup *all = group_find(m, "all");
 	struct prom_label info[2] = { { "version", NULL }, { "attach", NULL } };
+	size_t i;
 
 	if (m->cfg.health)
 		m->cfg.health(&h, m->cfg.health_arg);
 	info[0].value = m->cfg.version ? m->cfg.version : "unknown";
 	info[1].value = h.attach ? h.attach : "none";
 
+	/* One unlabelled value each, in this order. */
+	const struct {
+		const char *name, *type, *doc;
+		uint64_t v;
+	} rows[] = {
+		{ "rttq_agent_start_time_seconds", "gauge",
+		  "When the agent started (UTC epoch seconds).",
+		  (uint64_t)m->start_s },
+		{ "rttq_agent_events_total", "counter",
+		  "RTT samples counted by the kernel program (group all).",
+		  all ? all->count : 0 },
+		{ "rttq_agent_drains_total", "counter",
+		  "Reads of the kernel counters.",
+		  m->drains },
+		{ "rttq_agent_drain_errors_total", "counter",
+		  "Reads of the kernel counters that failed.",
+		  m->drain_errors },
+		{ "rttq_agent_groups", "gauge",
+		  "Groups held in the open period (all included).",
+		  h.groups },
+		{ "rttq_agent_overflow_samples_total", "counter",
+		  "Samples whose group found no slot in the kernel map (counted in all only; raise --max-groups).",
+		  h.overflow },
+		{ "rttq_agent_series_dropped_samples_total", "counter",
+		  "Samples refused because more than --max-groups groups were active.",
+		  h.series_dropped },
+		{ "rttq_agent_metrics_dropped_samples_total", "counter",
+		  "Samples of groups beyond --max-groups left out of rttq_rtt_seconds.",
+		  m->groups_dropped_samples },
+		{ "rttq_store_writes_total", "counter",
+		  "Successful store writes (one per batch of records).",
+		  h.store_writes },
+		{ "rttq_store_write_errors_total", "counter",
+		  "Store writes that failed (their records stay pending).",
+		  h.store_write_errors },
+		{ "rttq_store_retries_total", "counter",
+		  "Store writes that retried records of a failed write.",
+		  h.store_retries },
+		{ "rttq_store_records_written_total", "counter",
+		  "Records written to the store.",
+		  h.store_records },
+		{ "rttq_agent_pending_records", "gauge",
+		  "Records in memory waiting for the store.",
+		  h.pending_records },
+		{ "rttq_agent_pending_bytes", "gauge",
+		  "Digest and group bytes of the pending records.",
+		  h.pending_bytes },
+		{ "rttq_agent_pending_dropped_records_total", "counter",
+		  "Records dropped because the pending queue was full.",
+		  h.pending_dropped },
+	};
+
 	prom_family(f, "rttq_agent_info", "gauge",
 		    "Always 1; labels say the version and BPF attach mode.");
 	prom_sample_u64(f, "rttq_agent_info", info, 2, 1);
-	prom_metric_u64(f, "rttq_agent_start_time_seconds", "gauge",
-			"When the agent started (UTC epoch seconds).",
-			(uint64_t)m->start_s);
-	prom_metric_u64(f, "rttq_agent_events_total", "counter",
-			"RTT samples counted by the kernel program (group all).",
-			all ? all->count : 0);
-	prom_metric_u64(f, "rttq_agent_drains_total", "counter",
-			"Reads of the kernel counters.", m->drains);
-	prom_metric_u64(f, "rttq_agent_drain_errors_total", "counter",
-			"Reads of the kernel counters that failed.",
-			m->drain_errors);
-	prom_metric_u64(f, "rttq_agent_groups", "gauge",
-			"Groups held in the open period (all included).",
-			h.groups);
-	prom_metric_u64(f, "rttq_agent_overflow_samples_total", "counter",
-			"Samples whose group found no slot in the kernel map (counted in all only; raise --max-groups).",
-			h.overflow);
-	prom_metric_u64(f, "rttq_agent_series_dropped_samples_total", "counter",
-			"Samples refused because more than --max-groups groups were active.",
-			h.series_dropped);
-	prom_metric_u64(f, "rttq_agent_metrics_dropped_samples_total", "counter",
-			"Samples of groups beyond --max-groups left out of rttq_rtt_seconds.",
-			m->groups_dropped_samples);
-	prom_metric_u64(f, "rttq_store_writes_total", "counter",
-			"Successful store writes (one per batch of records).",
-			h.store_writes);
-	prom_metric_u64(f, "rttq_store_write_errors_total", "counter",
-			"Store writes that failed (their records stay pending).",
-			h.store_write_errors);
-	prom_metric_u64(f, "rttq_store_retries_total", "counter",
-			"Store writes that retried records of a failed write.",
-			h.store_retries);
-	prom_metric_u64(f, "rttq_store_records_written_total", "counter",
-			"Records written to the store.", h.store_records);
-	prom_metric_u64(f, "rttq_agent_pending_records", "gauge",
-			"Records in memory waiting for the store.",
-			h.pending_records);
-	prom_metric_u64(f, "rttq_agent_pending_bytes", "gauge",
-			"Digest and group bytes of the pending records.",
-			h.pending_bytes);
-	prom_metric_u64(f, "rttq_agent_pending_dropped_records_total", "counter",
-			"Records dropped because the pending queue was full.",
-			h.pending_dropped);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		prom_metric_u64(f, rows[i].name, rows[i].type, rows[i].doc,
+				rows[i].v);
 	if (h.spool_records >= 0)
 		prom_metric_u64(f, "rttq_agent_spool_records", "gauge",
 				"Records in the on-disk spool waiting for the store.",
