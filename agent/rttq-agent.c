@@ -28,10 +28,11 @@
 #include <event2/event.h>
 
 #include "buckets.h"
-#include "collector.h"
+#include "cli.h"
+#include "collector_opts.h"
 #include "hist.h"
 #include "log.h"
-#include "metrics.h"
+#include "agent_metrics.h"
 #include "numparse.h"
 #include "privileges.h"
 #include "series.h"
@@ -47,7 +48,6 @@
  * after a period boundary is attributed to the period that just ended. */
 #define TICK_MARGIN_MS 20
 #define LOSS_REPORT_EVERY_MS 60000
-#define EXIT_USAGE 2
 #ifndef RTTQ_VERSION
 #define RTTQ_VERSION "unknown"
 #endif
@@ -63,7 +63,7 @@ struct agent_opts {
 	uint32_t spool_max_mib; /* spool file bound */
 	double compression;
 	struct collector_opts collector;
-	struct metrics_listen metrics; /* --metrics */
+	struct netaddr_listen metrics; /* --metrics */
 	bool metrics_on;
 	bool metrics_given;            /* not the default: failing to bind
 					* it is fatal */
@@ -75,7 +75,7 @@ struct agent {
 	struct store *store;
 	struct collector *collector;
 	struct series_table *series;
-	struct metrics *metrics; /* NULL with --metrics off */
+	struct agent_metrics *metrics; /* NULL with --metrics off */
 	struct event *tick_ev;
 	int64_t last_drain_ms;   /* end of the previous drain window */
 	uint64_t overflow_seen;  /* collector_overflow() last reported */
@@ -108,19 +108,10 @@ static int64_t ms_to_s(int64_t ms)
  * ------------------------------------------------------------------------- */
 
 enum {
-	OPT_STORE = 256,
+	OPT_STORE = COLLECTOR_OPT_END,
 	OPT_HOST,
 	OPT_INTERVAL,
 	OPT_PERIOD,
-	OPT_GROUP_BY,
-	OPT_LPORT,
-	OPT_RPORT,
-	OPT_LADDR,
-	OPT_RADDR,
-	OPT_LOOPBACK,
-	OPT_ATTACH,
-	OPT_MAX_GROUPS,
-	OPT_SUB_BITS,
 	OPT_COMPRESSION,
 	OPT_DURATION,
 	OPT_METRICS,
@@ -134,15 +125,7 @@ static const struct option long_options[] = {
 	{ "host", required_argument, NULL, OPT_HOST },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "period", required_argument, NULL, OPT_PERIOD },
-	{ "group-by", required_argument, NULL, OPT_GROUP_BY },
-	{ "lport", required_argument, NULL, OPT_LPORT },
-	{ "rport", required_argument, NULL, OPT_RPORT },
-	{ "laddr", required_argument, NULL, OPT_LADDR },
-	{ "raddr", required_argument, NULL, OPT_RADDR },
-	{ "include-loopback", no_argument, NULL, OPT_LOOPBACK },
-	{ "attach", required_argument, NULL, OPT_ATTACH },
-	{ "max-groups", required_argument, NULL, OPT_MAX_GROUPS },
-	{ "sub-bits", required_argument, NULL, OPT_SUB_BITS },
+	COLLECTOR_LONG_OPTIONS,
 	{ "compression", required_argument, NULL, OPT_COMPRESSION },
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
@@ -166,18 +149,10 @@ static void usage(FILE *out)
 "  --host NAME          host name written into records (default: gethostname)\n"
 "  --interval SEC       drain the kernel counters every SEC s, 1..period\n"
 "                       (default %d)\n"
-"  --period SEC         base period in s; must divide 3600 (default %d)\n"
-"  --group-by LIST      also record per-key groups: comma-separated laddr,\n"
-"                       raddr, lport, rport (default: only \"all\")\n"
-"  --lport PORT         only connections with this local port (default: any)\n"
-"  --rport PORT         only connections with this remote port (default: any)\n"
-"  --laddr ADDR[/LEN]   only this local address or prefix (default: any)\n"
-"  --raddr ADDR[/LEN]   only this remote address or prefix (default: any)\n"
-"  --include-loopback   also count loopback peers (default: skipped)\n"
-"  --attach MODE        force fentry, tp_btf, raw_tp or kprobe (default: the\n"
-"                       first that works, in that order)\n"
-"  --max-groups N       bound on distinct group keys, 1..%u (default %d)\n"
-"  --sub-bits G         histogram sub-bucket bits, %d..%d (default %d)\n"
+"  --period SEC         base period in s; must divide 3600 (default %d)\n",
+		STORE_URL_DEFAULT, INTERVAL_DEFAULT_S, SERIES_PERIOD_DEFAULT_S);
+	collector_opts_usage(out, 2, 23);
+	fprintf(out,
 "  --compression C      t-digest compression, %g..%g (default %g)\n"
 "  --duration SEC       exit after SEC s, writing the partial period\n"
 "                       (default: run until SIGTERM or SIGINT)\n"
@@ -197,11 +172,8 @@ static void usage(FILE *out)
 "  -h, --help           show this help and exit\n"
 "\n"
 "Exit status: 0 on a clean stop, 1 on a runtime failure, 2 on a bad option.\n",
-		STORE_URL_DEFAULT, INTERVAL_DEFAULT_S, SERIES_PERIOD_DEFAULT_S,
-		1u << 20, COLLECTOR_MAX_GROUPS_DEFAULT, BUCKET_SUB_BITS_MIN,
-		BUCKET_SUB_BITS_MAX, BUCKET_SUB_BITS_DEFAULT,
 		TDIGEST_COMPRESSION_MIN, TDIGEST_COMPRESSION_MAX,
-		TDIGEST_COMPRESSION_DEFAULT, METRICS_LISTEN_DEFAULT,
+		TDIGEST_COMPRESSION_DEFAULT, AGENT_METRICS_LISTEN_DEFAULT,
 		SPOOL_FILE_NAME, WRITER_MAX_BYTES >> 20, SPOOL_MAX_MIB_LIMIT,
 		SPOOL_MAX_MIB_DEFAULT);
 }
@@ -233,44 +205,20 @@ static int parse_double(const char *flag, const char *text, double min,
 	return 0;
 }
 
-static int parse_port(const char *flag, const char *text, uint16_t *out)
-{
-	uint32_t v;
-
-	if (parse_u32(flag, text, 1, 65535, &v))
-		return -EINVAL;
-	*out = (uint16_t)v;
-	return 0;
-}
-
-static int parse_attach(const char *text)
-{
-	static const char *const modes[] = { "fentry", "tp_btf", "raw_tp",
-					     "kprobe" };
-	size_t i;
-
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (strcmp(text, modes[i]) == 0)
-			return 0;
-	agent_log("--attach: \"%s\" is not one of fentry, tp_btf, raw_tp, kprobe",
-		text);
-	return -EINVAL;
-}
-
-/* Parse argv into @o.  Returns 0, 1 when --help was printed, or -EINVAL
- * after a message naming the flag. */
+/* Parse argv into @o; see CLI_CONTINUE in cli.h for the result.  Usage
+ * errors are logged naming the flag. */
 static int parse_args(int argc, char **argv, struct agent_opts *o)
 {
 	struct rttq_error err = { 0 };
 	uint32_t v;
-	int c;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "vh", long_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_STORE:
 			if (!optarg[0]) {
 				agent_log("--store: empty URL");
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			}
 			o->store_url = optarg;
 			break;
@@ -278,140 +226,101 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 			if (!optarg[0] || strlen(optarg) >= sizeof(o->host)) {
 				agent_log("--host: name must be 1..%zu bytes",
 					sizeof(o->host) - 1);
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			}
 			snprintf(o->host, sizeof(o->host), "%s", optarg);
 			break;
 		case OPT_INTERVAL:
 			if (parse_u32("--interval", optarg, 1, 3600,
 				      &o->interval_s))
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			break;
 		case OPT_PERIOD:
 			if (parse_u32("--period", optarg, 1, 3600, &v))
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			if (!series_period_valid(v)) {
 				agent_log("--period: %u s does not divide one hour (3600 s); try 1, 5, 10, 60, 300",
 					v);
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			}
 			o->period_s = v;
-			break;
-		case OPT_GROUP_BY:
-			if (collector_parse_group_by(optarg,
-						     &o->collector.group_by,
-						     &err)) {
-				agent_log("--group-by: %s", err.msg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_LPORT:
-			if (parse_port("--lport", optarg, &o->collector.lport))
-				return -EINVAL;
-			break;
-		case OPT_RPORT:
-			if (parse_port("--rport", optarg, &o->collector.rport))
-				return -EINVAL;
-			break;
-		case OPT_LADDR:
-		case OPT_RADDR:
-			if (collector_parse_addr(optarg,
-						 c == OPT_LADDR ?
-							 &o->collector.laddr :
-							 &o->collector.raddr,
-						 &err)) {
-				agent_log("%s: %s",
-					c == OPT_LADDR ? "--laddr" : "--raddr",
-					err.msg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_LOOPBACK:
-			o->collector.include_loopback = true;
-			break;
-		case OPT_ATTACH:
-			if (parse_attach(optarg))
-				return -EINVAL;
-			o->collector.attach = optarg;
-			break;
-		case OPT_MAX_GROUPS:
-			if (parse_u32("--max-groups", optarg, 1, 1u << 20,
-				      &o->collector.max_groups))
-				return -EINVAL;
-			break;
-		case OPT_SUB_BITS:
-			if (parse_u32("--sub-bits", optarg, BUCKET_SUB_BITS_MIN,
-				      BUCKET_SUB_BITS_MAX, &v))
-				return -EINVAL;
-			o->collector.sub_bits = v;
 			break;
 		case OPT_COMPRESSION:
 			if (parse_double("--compression", optarg,
 					 TDIGEST_COMPRESSION_MIN,
 					 TDIGEST_COMPRESSION_MAX,
 					 &o->compression))
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			break;
 		case OPT_DURATION:
 			if (parse_u32("--duration", optarg, 1, INT32_MAX,
 				      &o->duration_s))
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			break;
 		case OPT_METRICS:
 			o->metrics_on = strcmp(optarg, "off") != 0;
 			o->metrics_given = true;
 			if (o->metrics_on &&
-			    metrics_parse_listen(optarg, &o->metrics, &err)) {
+			    netaddr_parse_listen(optarg, &o->metrics, &err)) {
 				agent_log("--metrics: %s", err.msg);
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			}
 			break;
 		case OPT_SPOOL:
 			if (!optarg[0]) {
 				agent_log("--spool: empty directory name");
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			}
 			o->spool_dir = optarg;
 			break;
 		case OPT_QUEUE_MAX:
 			if (parse_u32("--queue-max", optarg, 1, UINT32_MAX,
 				      &o->queue_max))
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			break;
 		case OPT_SPOOL_MAX:
 			if (parse_u32("--spool-max", optarg, 1,
 				      SPOOL_MAX_MIB_LIMIT, &o->spool_max_mib))
-				return -EINVAL;
+				return CLI_EXIT_USAGE;
 			break;
 		case 'v':
 			o->collector.verbose = true;
 			break;
 		case 'h':
 			usage(stdout);
-			return 1;
+			return CLI_EXIT_HELP;
 		default:
-			fprintf(stderr, "Try 'rttq-agent --help'.\n");
-			return -EINVAL;
+			rc = collector_opts_parse(&o->collector, c, optarg,
+						  &err);
+			if (rc == -ENOENT) {
+				/* getopt_long named it on stderr. */
+				fprintf(stderr, "Try 'rttq-agent --help'.\n");
+				return CLI_EXIT_USAGE;
+			}
+			if (rc) {
+				agent_log("%s", err.msg);
+				return CLI_EXIT_USAGE;
+			}
 		}
 	}
 	if (optind < argc) {
 		agent_log("unexpected argument \"%s\"", argv[optind]);
-		return -EINVAL;
+		return CLI_EXIT_USAGE;
 	}
 	if (o->interval_s > o->period_s) {
 		agent_log("--interval: %u s is longer than --period (%u s)",
 			o->interval_s, o->period_s);
-		return -EINVAL;
+		return CLI_EXIT_USAGE;
 	}
 	if (!o->host[0]) {
 		if (gethostname(o->host, sizeof(o->host)) != 0 || !o->host[0]) {
 			agent_log("--host: cannot read the host name (%s); pass --host",
 				strerror(errno));
-			return -EINVAL;
+			return CLI_EXIT_USAGE;
 		}
 		o->host[sizeof(o->host) - 1] = '\0';
 	}
-	return 0;
+	return CLI_CONTINUE;
 }
 
 /* -------------------------------------------------------------------------
@@ -425,7 +334,7 @@ static int submit_records(const struct store_record *recs, size_t n,
 	struct agent *a = arg;
 	int rc;
 
-	metrics_note_records(a->metrics, recs, n);
+	agent_metrics_note_records(a->metrics, recs, n);
 	for (size_t i = 0; i < n; i++) {
 		if (recs[i].period_s == a->opts->period_s &&
 		    strcmp(recs[i].group, "all") == 0) {
@@ -463,7 +372,7 @@ static int add_group(const char *group, const struct hist *delta, void *arg)
 	struct drain_ctx *d = arg;
 	int rc;
 
-	metrics_add_delta(d->a->metrics, group, delta);
+	agent_metrics_add_delta(d->a->metrics, group, delta);
 	rc = series_table_add(d->a->series, group, d->at_s, delta);
 	if (rc == -ENOSPC)
 		return 0; /* counted; reported after the drain */
@@ -513,7 +422,7 @@ static void drain_and_close(struct agent *a, int64_t at_ms)
 	int rc;
 
 	rc = collector_drain(a->collector, add_group, &d, &err);
-	metrics_note_drain(a->metrics, rc);
+	agent_metrics_note_drain(a->metrics, rc);
 	if (rc < 0)
 		agent_log("drain failed: %s", err.msg[0] ? err.msg : strerror(-rc));
 	else
@@ -542,8 +451,8 @@ static void schedule_tick(struct agent *a)
 	evtimer_add(a->tick_ev, &tv);
 }
 
-/* metrics_health_fn: the agent's state, read on each scrape. */
-static void fill_health(struct metrics_health *h, void *arg)
+/* agent_metrics_health_fn: the agent's state, read on each scrape. */
+static void fill_health(struct agent_metrics_health *h, void *arg)
 {
 	const struct agent *a = arg;
 	struct writer_stats ws = { .spool_records = -1 };
@@ -571,7 +480,8 @@ static void fill_health(struct metrics_health *h, void *arg)
 static int start_metrics(struct agent *a)
 {
 	const struct agent_opts *o = a->opts;
-	struct metrics_config cfg = {
+	char where[NETADDR_TEXT_MAX];
+	struct agent_metrics_config cfg = {
 		.listen = o->metrics,
 		.sub_bits = o->collector.sub_bits,
 		.period_s = o->period_s,
@@ -585,7 +495,7 @@ static int start_metrics(struct agent *a)
 
 	if (!o->metrics_on)
 		return 0;
-	rc = metrics_new(a->base, &cfg, &a->metrics, &err);
+	rc = agent_metrics_new(a->base, &cfg, &a->metrics, &err);
 	if (rc && !o->metrics_given && rc != -ENOMEM) {
 		agent_log("%s; running without it", err.msg);
 		return 0;
@@ -594,10 +504,10 @@ static int start_metrics(struct agent *a)
 		agent_log("%s", err.msg);
 		return rc;
 	}
-	agent_log("metrics at http://%s%s%s:%u/metrics",
-		strchr(o->metrics.addr, ':') ? "[" : "", o->metrics.addr,
-		strchr(o->metrics.addr, ':') ? "]" : "",
-		metrics_port(a->metrics));
+	agent_log("metrics at http://%s/metrics",
+		  netaddr_format(o->metrics.addr,
+				 agent_metrics_port(a->metrics), where,
+				 sizeof(where)));
 	return 0;
 }
 
@@ -671,11 +581,11 @@ int main(int argc, char **argv)
 	struct series_config scfg;
 	int rc;
 
-	opts.metrics_on = metrics_parse_listen(METRICS_LISTEN_DEFAULT,
+	opts.metrics_on = netaddr_parse_listen(AGENT_METRICS_LISTEN_DEFAULT,
 					       &opts.metrics, NULL) == 0;
 	rc = parse_args(argc, argv, &opts);
-	if (rc)
-		return rc > 0 ? 0 : EXIT_USAGE;
+	if (rc != CLI_CONTINUE)
+		return rc;
 	a.verbose = opts.collector.verbose;
 	signal(SIGPIPE, SIG_IGN);
 
@@ -797,7 +707,7 @@ cleanup:
 		event_free(sigterm_ev);
 	if (a.tick_ev)
 		event_free(a.tick_ev);
-	metrics_free(a.metrics);
+	agent_metrics_free(a.metrics);
 	if (a.base)
 		event_base_free(a.base);
 	writer_free(a.writer); /* before the store and spool it writes */

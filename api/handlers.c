@@ -26,7 +26,7 @@
 #include "auth.h"
 #include "conn_limit.h"
 #include "handlers.h"
-#include "metrics.h"
+#include "api_metrics.h"
 #include "params.h"
 #include "planner.h"
 #include "store.h"
@@ -416,7 +416,7 @@ static void metrics_cb(struct api_call *c)
 		c->ctx->metrics.connections = c->ctx->conns->open;
 		c->ctx->metrics.connections_total = c->ctx->conns->accepted;
 	}
-	if (metrics_render(&c->ctx->metrics, &text, &len)) {
+	if (api_metrics_render(&c->ctx->metrics, &text, &len)) {
 		reply_error(c, HTTP_INTERNAL, "out of memory");
 		goto done;
 	}
@@ -443,7 +443,7 @@ static void not_found_cb(struct api_call *c)
 /* With --auth-token-file, anything but /healthz needs the token; replies
  * 401 when it is missing or wrong.  A probe learns nothing else, not even
  * which paths exist. */
-static bool authorized(struct api_call *c, enum metrics_endpoint ep)
+static bool authorized(struct api_call *c, enum api_endpoint ep)
 {
 	struct evkeyvalq *in = evhttp_request_get_input_headers(c->req);
 	const char *cred;
@@ -489,7 +489,7 @@ static void dispatch(struct evhttp_request *req, void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (authorized(&c, r->ep))
 		handler_of[r->ep](&c);
-	metrics_observe(&r->ctx->metrics, r->ep, c.code, elapsed_s(&t0));
+	api_metrics_observe(&r->ctx->metrics, r->ep, c.code, elapsed_s(&t0));
 }
 
 int handlers_register(struct evhttp *http, struct api_ctx *ctx)
@@ -500,7 +500,7 @@ int handlers_register(struct evhttp *http, struct api_ctx *ctx)
 		ctx->routes[ep].ctx = ctx;
 		ctx->routes[ep].ep = ep;
 		if (ep != EP_OTHER &&
-		    evhttp_set_cb(http, metrics_endpoint_path(ep), dispatch,
+		    evhttp_set_cb(http, api_metrics_endpoint_path(ep), dispatch,
 				  &ctx->routes[ep]))
 			return -ENOMEM;
 	}

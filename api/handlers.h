@@ -13,7 +13,7 @@
 
 #include <event2/http.h>
 
-#include "metrics.h"
+#include "api_metrics.h"
 
 struct auth;
 struct conn_limit;
@@ -23,7 +23,7 @@ struct api_ctx;
 /* What evhttp hands each endpoint's callback. */
 struct api_route {
 	struct api_ctx *ctx;
-	enum metrics_endpoint ep;
+	enum api_endpoint ep;
 };
 
 struct api_ctx {
@@ -33,7 +33,7 @@ struct api_ctx {
 	uint32_t period_s;    /* the agents' base period */
 	int64_t max_range_s;  /* longest from..to accepted */
 	int64_t max_points;   /* most points one /series answer holds */
-	struct metrics metrics; /* served at /metrics */
+	struct api_metrics metrics; /* served at /metrics */
 	struct api_route routes[EP_COUNT]; /* set by handlers_register() */
 };
 

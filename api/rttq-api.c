@@ -6,15 +6,12 @@
  * (handlers.c) and runs the event loop until SIGINT/SIGTERM.  Setup and
  * teardown follow libevent's http-server sample.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -24,6 +21,7 @@
 #include "conn_limit.h"
 #include "dashboard.h"
 #include "handlers.h"
+#include "netaddr.h"
 #include "series.h"
 #include "store.h"
 #include "timeparse.h"
@@ -38,11 +36,11 @@
 
 struct api_env {
 	const char *store_url;
-	char listen_addr[INET6_ADDRSTRLEN + 2];
-	uint16_t listen_port;
+	struct netaddr_listen listen;
 	uint32_t period_s;
 	int64_t max_range_s;
 	int64_t timeout_s;
+	const char *max_range;  /* --max-range, read after the others */
 	const char *token_path; /* NULL: no authentication */
 	uint64_t max_connections;
 };
@@ -84,114 +82,74 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-#define usage_error(...) cli_usage_error("rttq-api", __VA_ARGS__)
+#define PROG "rttq-api"
 
-/* "1.2.3.4:80" or "[::1]:80"; the address must pass inet_pton. */
-static int parse_listen(struct api_env *env, const char *text)
+/* cli_spec.option: one option into the struct api_env at @ctx. */
+static int parse_option(int opt, const char *arg, void *ctx)
 {
-	const char *colon = strrchr(text, ':');
-	char addr[INET6_ADDRSTRLEN + 2];
-	unsigned char bin[sizeof(struct in6_addr)];
-	size_t alen;
-	char *end = NULL;
-	long port;
-	int family = AF_INET;
-
-	if (!colon || colon == text)
-		return usage_error("--listen: '%s' is not ADDR:PORT", text);
-	alen = (size_t)(colon - text);
-	if (text[0] == '[') {
-		if (alen < 3 || text[alen - 1] != ']')
-			return usage_error("--listen: '%s': IPv6 needs "
-					   "[ADDR]:PORT", text);
-		text++;
-		alen -= 2;
-		family = AF_INET6;
-	}
-	if (alen >= sizeof(addr))
-		return usage_error("--listen: address in '%s' is too long",
-				   text);
-	memcpy(addr, text, alen);
-	addr[alen] = '\0';
-	if (inet_pton(family, addr, bin) != 1)
-		return usage_error("--listen: '%s' is not an IPv%c address",
-				   addr, family == AF_INET ? '4' : '6');
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno || end == colon + 1 || *end || port < 0 || port > 65535)
-		return usage_error("--listen: port '%s' is not 0..65535",
-				   colon + 1);
-	snprintf(env->listen_addr, sizeof(env->listen_addr), "%s", addr);
-	env->listen_port = (uint16_t)port;
-	return 0;
-}
-
-static int parse_args(int argc, char **argv, struct api_env *env)
-{
+	struct api_env *env = ctx;
 	struct rttq_error err = { 0 };
-	const char *max_range = MAX_RANGE_DEFAULT;
 	unsigned long long n;
 	char *end = NULL;
 	int64_t v;
-	int opt, rc;
 
-	rc = parse_listen(env, LISTEN_DEFAULT);
-	if (rc)
-		return rc;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) !=
-	       -1) {
-		switch (opt) {
-		case 's':
-			env->store_url = optarg;
-			break;
-		case 'l':
-			rc = parse_listen(env, optarg);
-			if (rc)
-				return rc;
-			break;
-		case 'p':
-			if (series_parse_period(optarg, &env->period_s, &err))
-				return usage_error("--period: %s", err.msg);
-			break;
-		case 'r':
-			max_range = optarg;
-			break;
-		case 't':
-			if (timeparse_duration(optarg, &v, &err) ||
-			    v > 3600)
-				return usage_error("--timeout: '%s' is not "
-						   "1..3600 s", optarg);
-			env->timeout_s = v;
-			break;
-		case 'c':
-			errno = 0;
-			n = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || optarg[0] == '-' ||
-			    n == 0 || n > 1000000)
-				return usage_error("--max-connections: '%s' is "
-						   "not 1..1000000", optarg);
-			env->max_connections = n;
-			break;
-		case 'a':
-			env->token_path = optarg;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return -1;
-		case ':':
-			return usage_error("%s: needs a value",
-					   argv[optind - 1]);
-		default:
-			return usage_error("unknown option '%s'",
-					   argv[optind - 1]);
-		}
+	switch (opt) {
+	case 's':
+		env->store_url = arg;
+		return 0;
+	case 'l':
+		if (netaddr_parse_listen(arg, &env->listen, &err))
+			return cli_flag_error(PROG, "--listen", &err);
+		return 0;
+	case 'p':
+		if (series_parse_period(arg, &env->period_s, &err))
+			return cli_flag_error(PROG, "--period", &err);
+		return 0;
+	case 'r':
+		env->max_range = arg;
+		return 0;
+	case 't':
+		if (timeparse_duration(arg, &v, &err) || v > 3600)
+			return cli_usage_error(PROG, "--timeout: '%s' is not "
+					       "1..3600 s", arg);
+		env->timeout_s = v;
+		return 0;
+	case 'c':
+		errno = 0;
+		n = strtoull(arg, &end, 10);
+		if (errno || end == arg || *end || arg[0] == '-' || n == 0 ||
+		    n > 1000000)
+			return cli_usage_error(PROG, "--max-connections: '%s' "
+					       "is not 1..1000000", arg);
+		env->max_connections = n;
+		return 0;
+	case 'a':
+		env->token_path = arg;
+		return 0;
 	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (timeparse_duration(max_range, &env->max_range_s, &err))
-		return usage_error("--max-range: %s", err.msg);
-	return 0;
+	return cli_usage_error(PROG, "unknown option");
+}
+
+/* Parse argv into @env; see CLI_CONTINUE in cli.h for the result. */
+static int parse_args(int argc, char **argv, struct api_env *env)
+{
+	static const struct cli_spec spec = {
+		.prog = PROG,
+		.usage = usage_text,
+		.options = long_options,
+		.option = parse_option,
+	};
+	struct rttq_error err = { 0 };
+	int rc;
+
+	if (netaddr_parse_listen(LISTEN_DEFAULT, &env->listen, &err))
+		return cli_flag_error(PROG, "--listen", &err);
+	rc = cli_parse(&spec, argc, argv, env);
+	if (rc != CLI_CONTINUE)
+		return rc;
+	if (timeparse_duration(env->max_range, &env->max_range_s, &err))
+		return cli_flag_error(PROG, "--max-range", &err);
+	return CLI_CONTINUE;
 }
 
 static void on_signal(evutil_socket_t sig, short events, void *arg)
@@ -199,24 +157,11 @@ static void on_signal(evutil_socket_t sig, short events, void *arg)
 	event_base_loopbreak(arg);
 }
 
-/* The port actually bound (--listen ...:0 asks the kernel for one). */
-static int bound_port(struct evhttp_bound_socket *sock)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	evutil_socket_t fd = evhttp_bound_socket_get_fd(sock);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len))
-		return -1;
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-}
-
 int main(int argc, char **argv)
 {
 	struct api_env env = {
 		.store_url = STORE_URL_DEFAULT,
+		.max_range = MAX_RANGE_DEFAULT,
 		.period_s = SERIES_PERIOD_DEFAULT_S,
 		.timeout_s = TIMEOUT_DEFAULT_S,
 		.max_connections = MAX_CONNECTIONS_DEFAULT,
@@ -229,11 +174,12 @@ int main(int argc, char **argv)
 	struct evhttp_bound_socket *sock = NULL;
 	struct event *sigint = NULL, *sigterm = NULL;
 	struct rttq_error err = { 0 };
-	int ret = 1, rc;
+	char where[NETADDR_TEXT_MAX];
+	int ret = 1, rc, port;
 
 	rc = parse_args(argc, argv, &env);
-	if (rc)
-		return rc < 0 ? 0 : rc;
+	if (rc != CLI_CONTINUE)
+		return rc;
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
 		perror("rttq-api: ignoring SIGPIPE");
 		return 1;
@@ -278,11 +224,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rttq-api: cannot register handlers\n");
 		goto cleanup;
 	}
-	sock = evhttp_bind_socket_with_handle(http, env.listen_addr,
-					      env.listen_port);
+	sock = evhttp_bind_socket_with_handle(http, env.listen.addr,
+					      env.listen.port);
 	if (!sock) {
 		fprintf(stderr, "rttq-api: cannot listen on %s port %u: %s\n",
-			env.listen_addr, env.listen_port, strerror(errno));
+			env.listen.addr, env.listen.port, strerror(errno));
 		goto cleanup;
 	}
 	if (conn_limit_install(&conns, base, http, sock, env.max_connections)) {
@@ -297,10 +243,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rttq-api: cannot install signal handlers\n");
 		goto cleanup;
 	}
-	printf("rttq-api: listening on %s%s%s:%d (store %s, base period %u "
-	       "s%s)\n", strchr(env.listen_addr, ':') ? "[" : "",
-	       env.listen_addr, strchr(env.listen_addr, ':') ? "]" : "",
-	       bound_port(sock), env.store_url, env.period_s,
+	/* The port actually bound: --listen ...:0 asks the kernel for one. */
+	port = netaddr_local_port(evhttp_bound_socket_get_fd(sock));
+	printf("rttq-api: listening on %s (store %s, base period %u s%s)\n",
+	       netaddr_format(env.listen.addr, port < 0 ? 0 : (uint16_t)port,
+			      where, sizeof(where)),
+	       env.store_url, env.period_s,
 	       ctx.auth ? ", bearer token required" : "");
 	fflush(stdout);
 

@@ -16,7 +16,8 @@
 #include <time.h>
 
 #include "buckets.h"
-#include "collector.h"
+#include "cli.h"
+#include "collector_opts.h"
 #include "commands.h"
 #include "numparse.h"
 #include "hist.h"
@@ -47,20 +48,10 @@ static const char usage_text[] =
 "  -d, --duration SEC     stop after SEC seconds (default: until Ctrl-C)\n"
 "  -T, --timestamp        print the time of each summary\n"
 "  -m, --milliseconds     histogram and quantiles in ms (default: us)\n"
-"  -e, --extended         also print the average per group\n"
-"      --lport PORT       only sockets with this local port (default: all)\n"
-"      --rport PORT       only sockets with this remote port (default: all)\n"
-"      --laddr ADDR[/N]   only this local address or prefix, IPv4 or IPv6\n"
-"                         (default: all)\n"
-"      --raddr ADDR[/N]   only this remote address or prefix (default: all)\n"
-"      --include-loopback count loopback peers too (default: excluded)\n"
-"      --group-by LIST    one histogram per value of these comma-separated\n"
-"                         fields: laddr, raddr, lport, rport (default: none,\n"
-"                         only \"all\")\n"
-"      --attach MODE      fentry, tp_btf, raw_tp or kprobe (default: the\n"
-"                         first that works, in that order)\n"
-"      --sub-bits G       log-linear sub-bucket bits, %d..%d (default: %d)\n"
-"      --max-groups N     bound on distinct groups (default: %d)\n"
+"  -e, --extended         also print the average per group\n";
+
+/* After the collector's options. */
+static const char usage_tail[] =
 "  -v, --verbose          libbpf debug output\n"
 "  -h, --help             this text\n"
 "\n"
@@ -69,33 +60,13 @@ static const char usage_text[] =
 "  rttq hist -m -T --group-by raddr per peer, in ms, with timestamps\n"
 "  rttq hist --rport 443 -e         HTTPS peers only, with averages\n";
 
-enum {
-	OPT_LPORT = 256,
-	OPT_RPORT,
-	OPT_LADDR,
-	OPT_RADDR,
-	OPT_INCLUDE_LOOPBACK,
-	OPT_GROUP_BY,
-	OPT_ATTACH,
-	OPT_SUB_BITS,
-	OPT_MAX_GROUPS,
-};
-
 static const struct option long_opts[] = {
 	{ "interval", required_argument, NULL, 'i' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "timestamp", no_argument, NULL, 'T' },
 	{ "milliseconds", no_argument, NULL, 'm' },
 	{ "extended", no_argument, NULL, 'e' },
-	{ "lport", required_argument, NULL, OPT_LPORT },
-	{ "rport", required_argument, NULL, OPT_RPORT },
-	{ "laddr", required_argument, NULL, OPT_LADDR },
-	{ "raddr", required_argument, NULL, OPT_RADDR },
-	{ "include-loopback", no_argument, NULL, OPT_INCLUDE_LOOPBACK },
-	{ "group-by", required_argument, NULL, OPT_GROUP_BY },
-	{ "attach", required_argument, NULL, OPT_ATTACH },
-	{ "sub-bits", required_argument, NULL, OPT_SUB_BITS },
-	{ "max-groups", required_argument, NULL, OPT_MAX_GROUPS },
+	COLLECTOR_LONG_OPTIONS,
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -103,8 +74,9 @@ static const struct option long_opts[] = {
 
 static void usage(FILE *out)
 {
-	fprintf(out, usage_text, BUCKET_SUB_BITS_MIN, BUCKET_SUB_BITS_MAX,
-		BUCKET_SUB_BITS_DEFAULT, COLLECTOR_MAX_GROUPS_DEFAULT);
+	fputs(usage_text, out);
+	collector_opts_usage(out, 6, 25);
+	fputs(usage_tail, out);
 }
 
 /* A bounded integer flag, or a message naming it on stderr. */
@@ -124,10 +96,10 @@ static int parse_ulong(const char *what, const char *text, unsigned long min,
 	return 0;
 }
 
+/* Parse argv into @env; see CLI_CONTINUE in cli.h for the result. */
 static int parse_args(int argc, char **argv, struct env *env)
 {
 	struct rttq_error err = { 0 };
-	unsigned long v;
 	int opt;
 
 	optind = 1;
@@ -137,12 +109,12 @@ static int parse_args(int argc, char **argv, struct env *env)
 		case 'i':
 			if (parse_ulong("interval", optarg, 1, 86400 * 365,
 					&env->interval_s))
-				return 2;
+				return CLI_EXIT_USAGE;
 			break;
 		case 'd':
 			if (parse_ulong("duration", optarg, 1, 86400 * 365,
 					&env->duration_s))
-				return 2;
+				return CLI_EXIT_USAGE;
 			break;
 		case 'T':
 			env->timestamp = true;
@@ -153,67 +125,29 @@ static int parse_args(int argc, char **argv, struct env *env)
 		case 'e':
 			env->extended = true;
 			break;
-		case OPT_LPORT:
-		case OPT_RPORT:
-			if (parse_ulong(opt == OPT_LPORT ? "lport" : "rport",
-					optarg, 1, 65535, &v))
-				return 2;
-			if (opt == OPT_LPORT)
-				env->copts.lport = (uint16_t)v;
-			else
-				env->copts.rport = (uint16_t)v;
-			break;
-		case OPT_LADDR:
-		case OPT_RADDR:
-			if (collector_parse_addr(optarg, opt == OPT_LADDR
-						 ? &env->copts.laddr
-						 : &env->copts.raddr, &err)) {
-				fprintf(stderr, "rttq hist: %s\n", err.msg);
-				return 2;
-			}
-			break;
-		case OPT_INCLUDE_LOOPBACK:
-			env->copts.include_loopback = true;
-			break;
-		case OPT_GROUP_BY:
-			if (collector_parse_group_by(optarg,
-						     &env->copts.group_by,
-						     &err)) {
-				fprintf(stderr, "rttq hist: %s\n", err.msg);
-				return 2;
-			}
-			break;
-		case OPT_ATTACH:
-			env->copts.attach = optarg;
-			break;
-		case OPT_SUB_BITS:
-			if (parse_ulong("sub-bits", optarg, BUCKET_SUB_BITS_MIN,
-					BUCKET_SUB_BITS_MAX, &v))
-				return 2;
-			env->copts.sub_bits = (unsigned int)v;
-			break;
-		case OPT_MAX_GROUPS:
-			if (parse_ulong("max-groups", optarg, 1, 1u << 20, &v))
-				return 2;
-			env->copts.max_groups = (uint32_t)v;
-			break;
 		case 'v':
 			env->copts.verbose = true;
 			break;
 		case 'h':
 			usage(stdout);
-			return -1;
-		default:
+			return CLI_EXIT_HELP;
+		case '?':
 			usage(stderr);
-			return 2;
+			return CLI_EXIT_USAGE;
+		default:
+			if (collector_opts_parse(&env->copts, opt, optarg,
+						 &err)) {
+				fprintf(stderr, "rttq hist: %s\n", err.msg);
+				return CLI_EXIT_USAGE;
+			}
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "rttq hist: unexpected argument '%s'\n",
 			argv[optind]);
-		return 2;
+		return CLI_EXIT_USAGE;
 	}
-	return 0;
+	return CLI_CONTINUE;
 }
 
 static void on_sigint(int sig)
@@ -382,8 +316,8 @@ int cmd_hist(int argc, char **argv)
 	int ret;
 
 	ret = parse_args(argc, argv, &env);
-	if (ret)
-		return ret < 0 ? 0 : ret;
+	if (ret != CLI_CONTINUE)
+		return ret;
 
 	if (collector_open(&env.copts, &c, &err)) {
 		fprintf(stderr, "rttq hist: %s\n", err.msg);

@@ -58,16 +58,7 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-#define usage_error(...) cli_usage_error("rttq query", __VA_ARGS__)
-
-static int parse_period(struct query_env *env, const char *text)
-{
-	struct rttq_error err = { 0 };
-
-	if (series_parse_period(text, &env->req.period_s, &err))
-		return usage_error("--period: %s", err.msg);
-	return 0;
-}
+#define PROG "rttq query"
 
 /* A period starts on a whole second: round from up and to down. */
 static int parse_range(struct query_env *env)
@@ -77,74 +68,77 @@ static int parse_range(struct query_env *env)
 	int64_t s;
 
 	if (!env->from)
-		return usage_error("--from is required");
+		return cli_usage_error(PROG, "--from is required");
 	if (timeparse_time(env->from, &s, &nsec, &err))
-		return usage_error("%s: %s", "--from", err.msg);
+		return cli_flag_error(PROG, "--from", &err);
 	env->req.from_s = s + (nsec > 0);
 	if (!env->to)
-		return usage_error("--to is required");
+		return cli_usage_error(PROG, "--to is required");
 	if (timeparse_time(env->to, &s, NULL, &err))
-		return usage_error("%s: %s", "--to", err.msg);
+		return cli_flag_error(PROG, "--to", &err);
 	env->req.to_s = s;
 	if (env->req.from_s > env->req.to_s)
-		return usage_error("%s: '%s' is after --to", "--from",
-				   env->from);
+		return cli_usage_error(PROG, "%s: '%s' is after --to", "--from",
+				       env->from);
 	return 0;
 }
 
+/* cli_spec.option: one option into the struct query_env at @ctx. */
+static int parse_option(int opt, const char *arg, void *ctx)
+{
+	struct query_env *env = ctx;
+	struct rttq_error err = { 0 };
+
+	switch (opt) {
+	case 's':
+		env->store_url = arg;
+		return 0;
+	case 'f':
+		env->from = arg;
+		return 0;
+	case 't':
+		env->to = arg;
+		return 0;
+	case 'H':
+		if (!*arg)
+			return cli_usage_error(PROG, "--host: empty");
+		env->req.host = arg;
+		return 0;
+	case 'g':
+		if (!*arg)
+			return cli_usage_error(PROG, "--group: empty");
+		env->req.group = arg;
+		return 0;
+	case 'q':
+		env->quantiles = arg;
+		return 0;
+	case 'p':
+		if (series_parse_period(arg, &env->req.period_s, &err))
+			return cli_flag_error(PROG, "--period", &err);
+		return 0;
+	}
+	return cli_usage_error(PROG, "unknown option");
+}
+
+/* Parse argv into @env; see CLI_CONTINUE in cli.h for the result. */
 static int parse_args(int argc, char **argv, struct query_env *env)
 {
+	static const struct cli_spec spec = {
+		.prog = PROG,
+		.usage = usage_text,
+		.options = long_options,
+		.option = parse_option,
+	};
 	struct rttq_error err = { 0 };
-	int opt, rc;
+	int rc;
 
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) !=
-	       -1) {
-		switch (opt) {
-		case 's':
-			env->store_url = optarg;
-			break;
-		case 'f':
-			env->from = optarg;
-			break;
-		case 't':
-			env->to = optarg;
-			break;
-		case 'H':
-			if (!*optarg)
-				return usage_error("--host: empty");
-			env->req.host = optarg;
-			break;
-		case 'g':
-			if (!*optarg)
-				return usage_error("--group: empty");
-			env->req.group = optarg;
-			break;
-		case 'q':
-			env->quantiles = optarg;
-			break;
-		case 'p':
-			rc = parse_period(env, optarg);
-			if (rc)
-				return rc;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return -1;
-		case ':':
-			return usage_error("%s: %s", argv[optind - 1],
-					   "needs a value");
-		default:
-			return usage_error("unknown option '%s'",
-					   argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+	rc = cli_parse(&spec, argc, argv, env);
+	if (rc != CLI_CONTINUE)
+		return rc;
 	if (answer_quantiles_parse(env->quantiles, &env->qs, &err))
-		return usage_error("%s: %s", "--q", err.msg);
-	return parse_range(env);
+		return cli_flag_error(PROG, "--q", &err);
+	rc = parse_range(env);
+	return rc ? rc : CLI_CONTINUE;
 }
 
 int cmd_query(int argc, char **argv)
@@ -161,8 +155,8 @@ int cmd_query(int argc, char **argv)
 	int rc;
 
 	rc = parse_args(argc, argv, &env);
-	if (rc)
-		return rc < 0 ? 0 : rc;
+	if (rc != CLI_CONTINUE)
+		return rc;
 
 	rc = store_open(env.store_url, &st, &err);
 	if (rc) {

@@ -13,6 +13,7 @@
 
 #include "answer_json.h"
 #include "buckets.h"
+#include "cli.h"
 #include "commands.h"
 #include "numparse.h"
 #include "sketch.h"
@@ -40,6 +41,7 @@ static const char usage_text[] =
 	"  -c, --compression C   t-digest compression, 20..1000 (default 100)\n"
 	"  -h, --help            this text\n";
 
+/* Parse argv into @env; see CLI_CONTINUE in cli.h for the result. */
 static int parse_args(int argc, char **argv, struct sketch_env *env)
 {
 	static const struct option longopts[] = {
@@ -81,22 +83,22 @@ static int parse_args(int argc, char **argv, struct sketch_env *env)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return 0;
+			return CLI_EXIT_HELP;
 		default:
 			fputs(usage_text, stderr);
-			return 2;
+			return CLI_EXIT_USAGE;
 		}
 		if (rc) {
 			fprintf(stderr, "rttq sketch: %s\n", err.msg);
-			return 2;
+			return CLI_EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
 		fprintf(stderr, "rttq sketch: unexpected argument '%s' (values "
 			"are read from standard input)\n", argv[optind]);
-		return 2;
+		return CLI_EXIT_USAGE;
 	}
-	return -1;
+	return CLI_CONTINUE;
 }
 
 /* Reads every line of @in; on a bad line names it and fails. */
@@ -180,7 +182,7 @@ int cmd_sketch(int argc, char **argv)
 
 	answer_quantiles_parse("50,90,99,99.9", &env.qs, NULL);
 	rc = parse_args(argc, argv, &env);
-	if (rc >= 0)
+	if (rc != CLI_CONTINUE)
 		return rc;
 	if (read_values(stdin, &values, &n))
 		return 1;

@@ -111,16 +111,7 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-#define usage_error(...) cli_usage_error("rttq synth", __VA_ARGS__)
-
-static int parse_period(struct synth_env *env, const char *text)
-{
-	struct rttq_error err = { 0 };
-
-	if (series_parse_period(text, &env->period_s, &err))
-		return usage_error("--period: %s", err.msg);
-	return 0;
-}
+#define PROG "rttq synth"
 
 static int parse_uint(const char *flag, const char *text, uint64_t min,
 		      uint64_t max, uint64_t *out)
@@ -128,18 +119,20 @@ static int parse_uint(const char *flag, const char *text, uint64_t min,
 	struct rttq_error err = { 0 };
 
 	if (numparse_uint(flag, text, min, max, out, &err))
-		return usage_error("%s", err.msg);
+		return cli_usage_error(PROG, "%s", err.msg);
 	return 0;
 }
 
-static int parse_option(struct synth_env *env, int opt, const char *arg)
+/* cli_spec.option: one option into the struct synth_env at @ctx. */
+static int parse_option(int opt, const char *arg, void *ctx)
 {
+	struct synth_env *env = ctx;
 	struct rttq_error err = { 0 };
 
 	switch (opt) {
 	case 's':
 		if (!*arg)
-			return usage_error("--store: empty");
+			return cli_usage_error(PROG, "--store: empty");
 		env->store_url = arg;
 		return 0;
 	case 'n':
@@ -155,55 +148,45 @@ static int parse_option(struct synth_env *env, int opt, const char *arg)
 		return parse_uint("--samples", arg, 1, SAMPLES_MAX,
 				  &env->samples);
 	case 'p':
-		return parse_period(env, arg);
+		if (series_parse_period(arg, &env->period_s, &err))
+			return cli_flag_error(PROG, "--period", &err);
+		return 0;
 	case 'j':
 		return parse_uint("--jobs", arg, 1, WORKERS_MAX, &env->jobs);
 	case 'e':
 		if (timeparse_time(arg, &env->end_s, NULL, &err))
-			return usage_error("%s: %s", "--end", err.msg);
+			return cli_flag_error(PROG, "--end", &err);
 		env->has_end = true;
 		return 0;
 	}
-	return usage_error("unknown option");
+	return cli_usage_error(PROG, "unknown option");
 }
 
+/* Parse argv into @env; see CLI_CONTINUE in cli.h for the result. */
 static int parse_args(int argc, char **argv, struct synth_env *env)
 {
-	int opt, rc;
+	static const struct cli_spec spec = {
+		.prog = PROG,
+		.usage = usage_text,
+		.options = long_options,
+		.option = parse_option,
+	};
+	int rc;
 
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) !=
-	       -1) {
-		switch (opt) {
-		case 'h':
-			fputs(usage_text, stdout);
-			return -1;
-		case ':':
-			return usage_error("%s: %s", argv[optind - 1],
-					   "needs a value");
-		case '?':
-			return usage_error("unknown option '%s'",
-					   argv[optind - 1]);
-		default:
-			rc = parse_option(env, opt, optarg);
-			if (rc)
-				return rc;
-		}
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+	rc = cli_parse(&spec, argc, argv, env);
+	if (rc != CLI_CONTINUE)
+		return rc;
 	if (!env->store_url)
-		return usage_error("--store is required");
+		return cli_usage_error(PROG, "--store is required");
 	if (!env->hosts)
-		return usage_error("--hosts is required");
+		return cli_usage_error(PROG, "--hosts is required");
 	if (!env->days)
-		return usage_error("--days is required");
+		return cli_usage_error(PROG, "--days is required");
 	if (!env->has_end)
 		env->end_s = time(NULL);
 	env->end_s -= ((env->end_s % env->period_s) + env->period_s) %
 		      env->period_s;
-	return 0;
+	return CLI_CONTINUE;
 }
 
 static int64_t monotonic_ns(void)
@@ -352,8 +335,8 @@ int cmd_synth(int argc, char **argv)
 	int rc;
 
 	rc = parse_args(argc, argv, &env);
-	if (rc)
-		return rc < 0 ? 0 : rc;
+	if (rc != CLI_CONTINUE)
+		return rc;
 
 	n = worker_count(&env);
 	if (n > env.hosts)

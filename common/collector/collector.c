@@ -53,6 +53,22 @@ static const char *const mode_names[MODE_COUNT] = {
 	[MODE_KPROBE] = "kprobe",
 };
 
+/* The mode called @name, MODE_COUNT when none is. */
+static enum attach_mode find_mode(const char *name)
+{
+	enum attach_mode m;
+
+	for (m = 0; m < MODE_COUNT; m++)
+		if (!strcmp(name, mode_names[m]))
+			break;
+	return m;
+}
+
+bool collector_attach_known(const char *mode)
+{
+	return find_mode(mode) != MODE_COUNT;
+}
+
 struct collector {
 	struct rttq_bpf *skel;
 	struct bpf_link *link;
@@ -72,94 +88,6 @@ struct collector {
 	uint32_t **prev;       /* max_groups + 1: previous sums by index */
 	struct hist *scratch;  /* the delta handed to the callback */
 };
-
-/* ---------------------------------------------------------------------- */
-/* Parsing                                                                */
-/* ---------------------------------------------------------------------- */
-
-int collector_parse_group_by(const char *text, unsigned int *out,
-			     struct rttq_error *err)
-{
-	static const struct {
-		const char *word;
-		unsigned int bit;
-	} words[] = {
-		{ "laddr", COLLECTOR_BY_LADDR },
-		{ "raddr", COLLECTOR_BY_RADDR },
-		{ "lport", COLLECTOR_BY_LPORT },
-		{ "rport", COLLECTOR_BY_RPORT },
-	};
-	unsigned int bits = 0;
-	const char *p = text, *end;
-	size_t len, i;
-
-	if (!strcmp(text, "none")) {
-		*out = 0;
-		return 0;
-	}
-	for (;;) {
-		end = strchr(p, ',');
-		len = end ? (size_t)(end - p) : strlen(p);
-		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-			if (strlen(words[i].word) == len &&
-			    !strncmp(p, words[i].word, len))
-				break;
-		if (i == sizeof(words) / sizeof(words[0]))
-			return rttq_fail(err, -EINVAL,
-					 "group-by '%s': unknown word '%.*s' "
-					 "(use laddr, raddr, lport, rport or none)",
-					 text, (int)len, p);
-		bits |= words[i].bit;
-		if (!end)
-			break;
-		p = end + 1;
-	}
-	*out = bits;
-	return 0;
-}
-
-int collector_parse_addr(const char *text, struct addr_filter *out,
-			 struct rttq_error *err)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	const char *slash = strchr(text, '/');
-	unsigned long prefix;
-	unsigned int max;
-	size_t len = slash ? (size_t)(slash - text) : strlen(text);
-	char *end;
-
-	memset(out, 0, sizeof(*out));
-	if (len == 0 || len >= sizeof(buf))
-		return rttq_fail(err, -EINVAL, "address '%s': not an address",
-				 text);
-	memcpy(buf, text, len);
-	buf[len] = '\0';
-	if (inet_pton(AF_INET, buf, out->addr) == 1) {
-		out->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
-		out->family = AF_INET6;
-		max = 128;
-	} else {
-		return rttq_fail(err, -EINVAL,
-				 "address '%s': not an IPv4 or IPv6 address",
-				 text);
-	}
-	out->prefix = max;
-	if (slash) {
-		errno = 0;
-		prefix = strtoul(slash + 1, &end, 10);
-		if (errno || end == slash + 1 || *end || prefix > max ||
-		    slash[1] == '-' || slash[1] == '+') {
-			out->family = 0;
-			return rttq_fail(err, -EINVAL,
-					 "address '%s': prefix length must be "
-					 "0..%u", text, max);
-		}
-		out->prefix = (unsigned int)prefix;
-	}
-	return 0;
-}
 
 /*
  * A filter as the kernel applies it: (addr & mask) == net over four
@@ -448,9 +376,7 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 		return rttq_fail(err, -EINVAL, "group-by bits 0x%x: unknown",
 				 opts->group_by);
 	if (opts->attach) {
-		for (m = 0; m < MODE_COUNT; m++)
-			if (!strcmp(opts->attach, mode_names[m]))
-				break;
+		m = find_mode(opts->attach);
 		if (m == MODE_COUNT)
 			return rttq_fail(err, -EINVAL,
 					 "attach '%s': use fentry, tp_btf, "

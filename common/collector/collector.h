@@ -3,7 +3,9 @@
  * The collector: userspace side of kernel/rttq.bpf.c.  Opens, configures
  * (rodata), loads and attaches the BPF program, trying fentry, tp_btf,
  * raw_tp and kprobe in that order, and drains its cumulative per-CPU
- * counters into per-group deltas.  Used by rttq-agent and by `rttq hist`.
+ * counters into per-group deltas.  Used by rttq-agent and by `rttq hist`,
+ * which fill struct collector_opts from their command lines with
+ * collector_opts.h.
  */
 #ifndef RTTQ_COLLECTOR_H
 #define RTTQ_COLLECTOR_H
@@ -71,19 +73,12 @@ typedef int (*collector_group_fn)(const char *group, const struct hist *delta,
 				  void *arg);
 
 /**
- * collector_parse_group_by() - parse "raddr,rport" into COLLECTOR_BY_* bits
- * ("none" gives 0).
- * @return 0, -EINVAL with @err naming the unknown word.
+ * collector_attach_known() - whether @mode names an attach mode.
+ * @mode: "fentry", "tp_btf", "raw_tp" or "kprobe" are known.
+ *
+ * @return true when collector_open() would try @mode.
  */
-int collector_parse_group_by(const char *text, unsigned int *out,
-			     struct rttq_error *err);
-
-/**
- * collector_parse_addr() - parse "10.0.0.0/8", "fe80::1", "10.1.2.3".
- * @return 0, -EINVAL with @err naming the bad text.
- */
-int collector_parse_addr(const char *text, struct addr_filter *out,
-			 struct rttq_error *err);
+bool collector_attach_known(const char *mode);
 
 /**
  * collector_open() - open, configure, load and attach the BPF program.

@@ -13,13 +13,13 @@
 #include "buckets.h"
 #include "codec.h"
 #include "hist.h"
+#include "name_table.h"
 #include "series.h"
 #include "tdigest.h"
 #include "timeparse.h"
 
 #define GROUP_ALL "all"
 #define NO_PERIOD INT64_MIN
-#define INDEX_EMPTY UINT32_MAX
 
 struct series_group {
 	char *name;
@@ -52,8 +52,7 @@ struct series_table {
 
 	struct series_group *groups;
 	size_t ngroups;
-	uint32_t *index;          /* open addressing: slot -> group, by name */
-	size_t index_size;        /* power of two > 2 * capacity */
+	struct name_table index;  /* group name -> position in groups */
 
 	struct hist *scratch;     /* rollup + open period, encoded at a close */
 	struct store_record *recs;
@@ -114,37 +113,18 @@ int series_parse_period(const char *text, uint32_t *out,
 }
 
 /* -------------------------------------------------------------------------
- * Groups: an array plus an open-addressing index by name (FNV-1a).
+ * Groups: an array plus an index by name (name_table.h).
  * ------------------------------------------------------------------------- */
 
-static uint32_t name_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
-static size_t find_slot(const struct series_table *t, const char *name)
-{
-	size_t mask = t->index_size - 1;
-	size_t i = name_hash(name) & mask;
-
-	while (t->index[i] != INDEX_EMPTY &&
-	       strcmp(t->groups[t->index[i]].name, name) != 0)
-		i = (i + 1) & mask;
-	return i;
-}
-
+/* Index every group again after the array changed; cannot fail: the
+ * table keeps the room reserved for max_groups + "all". */
 static void rebuild_index(struct series_table *t)
 {
 	size_t g;
 
-	for (g = 0; g < t->index_size; g++)
-		t->index[g] = INDEX_EMPTY;
+	name_table_clear(&t->index);
 	for (g = 0; g < t->ngroups; g++)
-		t->index[find_slot(t, t->groups[g].name)] = (uint32_t)g;
+		name_table_add(&t->index, t->groups[g].name, (uint32_t)g);
 }
 
 static void group_release(struct series_group *g)
@@ -193,16 +173,16 @@ static bool group_idle(const struct series_group *g)
 static struct series_group *group_get(struct series_table *t, const char *name,
 				      int *rc)
 {
-	size_t slot = find_slot(t, name);
 	bool is_all = strcmp(name, GROUP_ALL) == 0;
 	struct series_group *g;
 	size_t others;
+	uint32_t pos;
 
-	if (t->index[slot] != INDEX_EMPTY)
-		return &t->groups[t->index[slot]];
+	if (name_table_find(&t->index, name, &pos) == 0)
+		return &t->groups[pos];
 	/* "all" never competes with the per-key groups for room. */
 	others = t->ngroups;
-	if (t->index[find_slot(t, GROUP_ALL)] != INDEX_EMPTY)
+	if (name_table_find(&t->index, GROUP_ALL, NULL) == 0)
 		others--;
 	if (!is_all && others >= t->max_groups) {
 		*rc = -ENOSPC;
@@ -212,7 +192,13 @@ static struct series_group *group_get(struct series_table *t, const char *name,
 	*rc = group_init(t, g, name);
 	if (*rc)
 		return NULL;
-	t->index[slot] = (uint32_t)t->ngroups++;
+	/* Room was reserved for every group the table admits. */
+	*rc = name_table_add(&t->index, g->name, (uint32_t)t->ngroups);
+	if (*rc) {
+		group_release(g);
+		return NULL;
+	}
+	t->ngroups++;
 	return g;
 }
 
@@ -425,7 +411,6 @@ int series_table_new(const struct series_config *cfg,
 				     cfg->compression;
 	uint32_t max_groups = cfg->max_groups ? cfg->max_groups :
 						SERIES_MAX_GROUPS_DEFAULT;
-	size_t len;
 	int r, rc;
 
 	*out = NULL;
@@ -468,15 +453,12 @@ int series_table_new(const struct series_config *cfg,
 		t->rollups[r].built = series_rollup_built(cfg->period_s, r);
 	t->observed_from_s = NO_PERIOD;
 	t->open_start_s = NO_PERIOD;
-	/* Room for max_groups + "all", at most half full. */
-	for (len = 4; len <= 2 * ((size_t)max_groups + 1); len *= 2)
-		;
-	t->index_size = len;
+	/* Room for max_groups + "all": group_get() never allocates an index
+	 * slot, and a rebuild never fails. */
 	t->groups = calloc((size_t)max_groups + 1, sizeof(*t->groups));
-	t->index = malloc(len * sizeof(*t->index));
-	if (!t->host || !t->groups || !t->index)
+	if (!t->host || !t->groups ||
+	    name_table_reserve(&t->index, (size_t)max_groups + 1))
 		goto nomem;
-	rebuild_index(t);
 	rc = hist_new(cfg->sub_bits, &t->scratch);
 	if (rc)
 		goto nomem;
@@ -500,7 +482,7 @@ void series_table_free(struct series_table *t)
 	free(t->digests);
 	free(t->recs);
 	hist_free(t->scratch);
-	free(t->index);
+	name_table_release(&t->index);
 	free(t->groups);
 	free(t->host);
 	free(t);

@@ -2,8 +2,9 @@
 /*
  * Unit tests of rttq-api's bearer-token check (api/auth.c: token file
  * rules, header parsing, no match on prefixes or longer tokens) and of its
- * metrics text (api/metrics.c: cumulative buckets ending in +Inf equal to
- * _count, counts by path and code, the exact lines a scraper reads).
+ * metrics text (api/api_metrics.c: cumulative buckets ending in +Inf
+ * equal to _count, counts by path and code, the exact lines a scraper
+ * reads).
  */
 #undef NDEBUG
 #include <assert.h>
@@ -14,7 +15,7 @@
 #include <unistd.h>
 
 #include "auth.h"
-#include "metrics.h"
+#include "api_metrics.h"
 
 static char tmpdir[] = "/tmp/rttq-auth-test.XXXXXX";
 
@@ -130,20 +131,20 @@ static void has_line(const char *text, const char *line)
 
 static void test_metrics(void)
 {
-	struct metrics *m = calloc(1, sizeof(*m));
+	struct api_metrics *m = calloc(1, sizeof(*m));
 	char *text = NULL;
 	size_t len = 0;
 
 	assert(m);
-	metrics_observe(m, EP_QUANTILES, 200, 0.0004);
-	metrics_observe(m, EP_QUANTILES, 200, 0.003);
-	metrics_observe(m, EP_QUANTILES, 400, 0.0001);
-	metrics_observe(m, EP_QUANTILES, 503, 42);
-	metrics_observe(m, EP_OTHER, 404, 0.001);
-	metrics_observe(m, EP_HEALTHZ, 418, 0.002);
+	api_metrics_observe(m, EP_QUANTILES, 200, 0.0004);
+	api_metrics_observe(m, EP_QUANTILES, 200, 0.003);
+	api_metrics_observe(m, EP_QUANTILES, 400, 0.0001);
+	api_metrics_observe(m, EP_QUANTILES, 503, 42);
+	api_metrics_observe(m, EP_OTHER, 404, 0.001);
+	api_metrics_observe(m, EP_HEALTHZ, 418, 0.002);
 	m->store_errors = 3;
 	m->records_read = 1234;
-	assert(metrics_render(m, &text, &len) == 0);
+	assert(api_metrics_render(m, &text, &len) == 0);
 	assert(strlen(text) == len && text[len - 1] == '\n');
 
 	has_line(text, "# TYPE rttq_api_requests_total counter");

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "collector.h"
+#include "collector_opts.h"
 
 static void test_group_by(void)
 {

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "collector.h"
+#include "collector_opts.h"
 #include "hist.h"
 #include "traffic.h"
 

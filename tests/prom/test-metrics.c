@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests of the agent's /metrics exposition (agent/metrics.h), fetched
- * over real HTTP on loopback: samples on either side of each exported bound
- * land in the right cumulative bucket for every sub-bits g, label values
- * are escaped, --max-groups is respected, and a closed period's record
- * shows up as last-period quantiles.
+ * Unit tests of the agent's /metrics exposition (agent/agent_metrics.h),
+ * fetched over real HTTP on loopback: samples on either side of each
+ * exported bound land in the right cumulative bucket for every sub-bits g,
+ * label values are escaped, --max-groups is respected, and a closed
+ * period's record shows up as last-period quantiles.
  */
 #undef NDEBUG
 #include <assert.h>
@@ -19,7 +19,7 @@
 
 #include "codec.h"
 #include "hist.h"
-#include "metrics.h"
+#include "agent_metrics.h"
 #include "store.h"
 #include "tdigest.h"
 
@@ -65,21 +65,21 @@ static char *fetch(struct event_base *base, uint16_t port, const char *path,
 	return f.body;
 }
 
-static struct metrics *start(struct event_base *base, unsigned int g,
-			     uint32_t max_groups)
+static struct agent_metrics *start(struct event_base *base, unsigned int g,
+				   uint32_t max_groups)
 {
-	struct metrics_config cfg = {
+	struct agent_metrics_config cfg = {
 		.sub_bits = g,
 		.period_s = 5,
 		.max_groups = max_groups,
 		.version = "test",
 	};
 	struct rttq_error err = { 0 };
-	struct metrics *m = NULL;
+	struct agent_metrics *m = NULL;
 
-	assert(metrics_parse_listen("127.0.0.1:0", &cfg.listen, &err) == 0);
-	if (metrics_new(base, &cfg, &m, &err) != 0) {
-		fprintf(stderr, "metrics_new: %s\n", err.msg);
+	assert(netaddr_parse_listen("127.0.0.1:0", &cfg.listen, &err) == 0);
+	if (agent_metrics_new(base, &cfg, &m, &err) != 0) {
+		fprintf(stderr, "agent_metrics_new: %s\n", err.msg);
 		abort();
 	}
 	return m;
@@ -103,7 +103,7 @@ static void test_bounds_are_exact(unsigned int g)
 					      4194304 };
 	struct event_base *base = event_base_new();
 	struct hist *h = NULL;
-	struct metrics *m;
+	struct agent_metrics *m;
 	char *body;
 	size_t i;
 	int status;
@@ -113,10 +113,10 @@ static void test_bounds_are_exact(unsigned int g)
 	assert(hist_new(g, &h) == 0);
 	for (i = 0; i < sizeof(values_us) / sizeof(values_us[0]); i++)
 		hist_record(h, values_us[i], 1);
-	assert(metrics_add_delta(m, "all", h) == 0);
-	assert(metrics_add_delta(m, "all", h) == 0);
+	assert(agent_metrics_add_delta(m, "all", h) == 0);
+	assert(agent_metrics_add_delta(m, "all", h) == 0);
 
-	body = fetch(base, metrics_port(m), "/metrics", &status);
+	body = fetch(base, agent_metrics_port(m), "/metrics", &status);
 	assert(status == 200);
 	expect_line(body, "rttq_rtt_seconds_bucket{group=\"all\",le=\"0.000016\"} 2");
 	expect_line(body, "rttq_rtt_seconds_bucket{group=\"all\",le=\"0.000032\"} 6");
@@ -130,7 +130,7 @@ static void test_bounds_are_exact(unsigned int g)
 	free(body);
 
 	hist_free(h);
-	metrics_free(m);
+	agent_metrics_free(m);
 	event_base_free(base);
 }
 
@@ -138,7 +138,7 @@ static void test_labels_escaped_and_groups_bounded(void)
 {
 	struct event_base *base = event_base_new();
 	struct hist *h = NULL;
-	struct metrics *m;
+	struct agent_metrics *m;
 	char *body;
 	int status;
 
@@ -146,13 +146,13 @@ static void test_labels_escaped_and_groups_bounded(void)
 	m = start(base, 5, 2);
 	assert(hist_new(5, &h) == 0);
 	hist_record(h, 100, 3);
-	assert(metrics_add_delta(m, "all", h) == 0);
-	assert(metrics_add_delta(m, "a\"b\\c\nd", h) == 0);
-	assert(metrics_add_delta(m, "rport:443", h) == 0);
-	assert(metrics_add_delta(m, "rport:80", h) == -ENOSPC);
-	assert(metrics_add_delta(m, "rport:443", h) == 0);
+	assert(agent_metrics_add_delta(m, "all", h) == 0);
+	assert(agent_metrics_add_delta(m, "a\"b\\c\nd", h) == 0);
+	assert(agent_metrics_add_delta(m, "rport:443", h) == 0);
+	assert(agent_metrics_add_delta(m, "rport:80", h) == -ENOSPC);
+	assert(agent_metrics_add_delta(m, "rport:443", h) == 0);
 
-	body = fetch(base, metrics_port(m), "/metrics", &status);
+	body = fetch(base, agent_metrics_port(m), "/metrics", &status);
 	assert(status == 200);
 	expect_line(body, "rttq_rtt_seconds_count{group=\"a\\\"b\\\\c\\nd\"} 3");
 	expect_line(body, "rttq_rtt_seconds_count{group=\"rport:443\"} 6");
@@ -160,12 +160,12 @@ static void test_labels_escaped_and_groups_bounded(void)
 	expect_line(body, "rttq_agent_metrics_dropped_samples_total 3");
 	free(body);
 
-	body = fetch(base, metrics_port(m), "/other", &status);
+	body = fetch(base, agent_metrics_port(m), "/other", &status);
 	assert(status == 404);
 	free(body);
 
 	hist_free(h);
-	metrics_free(m);
+	agent_metrics_free(m);
 	event_base_free(base);
 }
 
@@ -179,7 +179,7 @@ static void test_last_period_quantiles(void)
 	struct hist *h = NULL;
 	uint8_t *digest = NULL;
 	size_t len = 0;
-	struct metrics *m;
+	struct agent_metrics *m;
 	char *body;
 	int status;
 
@@ -187,7 +187,7 @@ static void test_last_period_quantiles(void)
 	m = start(base, 5, 8);
 	assert(hist_new(5, &h) == 0);
 	hist_record(h, 1000, 100); /* 1 ms */
-	assert(metrics_add_delta(m, "all", h) == 0);
+	assert(agent_metrics_add_delta(m, "all", h) == 0);
 	assert(tdigest_from_hist(h, TDIGEST_COMPRESSION_DEFAULT, &td) == 0);
 	assert(codec_encode(td, &digest, &len) == 0);
 	memset(recs, 0, sizeof(recs));
@@ -199,9 +199,9 @@ static void test_last_period_quantiles(void)
 	recs[1] = recs[0];
 	recs[1].group = "hourly-only";
 	recs[1].period_s = 3600;
-	metrics_note_records(m, recs, 2);
+	agent_metrics_note_records(m, recs, 2);
 
-	body = fetch(base, metrics_port(m), "/metrics", &status);
+	body = fetch(base, agent_metrics_port(m), "/metrics", &status);
 	assert(status == 200);
 	expect_line(body, "rttq_rtt_last_period_seconds{group=\"all\",quantile=\"0.5\"} 0.001");
 	expect_line(body, "rttq_rtt_last_period_seconds{group=\"all\",quantile=\"0.99\"} 0.001");
@@ -212,25 +212,25 @@ static void test_last_period_quantiles(void)
 	free(digest);
 	tdigest_free(td);
 	hist_free(h);
-	metrics_free(m);
+	agent_metrics_free(m);
 	event_base_free(base);
 }
 
 static void test_parse_listen(void)
 {
-	struct metrics_listen l;
+	struct netaddr_listen l;
 
-	assert(metrics_parse_listen("127.0.0.1:9477", &l, NULL) == 0);
+	assert(netaddr_parse_listen("127.0.0.1:9477", &l, NULL) == 0);
 	assert(strcmp(l.addr, "127.0.0.1") == 0 && l.port == 9477);
-	assert(metrics_parse_listen("[::1]:0", &l, NULL) == 0);
+	assert(netaddr_parse_listen("[::1]:0", &l, NULL) == 0);
 	assert(strcmp(l.addr, "::1") == 0 && l.port == 0);
-	assert(metrics_parse_listen("::1:80", &l, NULL) == -EINVAL);
-	assert(metrics_parse_listen("localhost:80", &l, NULL) == -EINVAL);
-	assert(metrics_parse_listen("1.2.3.4:65536", &l, NULL) == -EINVAL);
-	assert(metrics_parse_listen("1.2.3.4:-1", &l, NULL) == -EINVAL);
-	assert(metrics_parse_listen("1.2.3.4:", &l, NULL) == -EINVAL);
-	assert(metrics_parse_listen("9477", &l, NULL) == -EINVAL);
-	metrics_free(NULL);
+	assert(netaddr_parse_listen("::1:80", &l, NULL) == -EINVAL);
+	assert(netaddr_parse_listen("localhost:80", &l, NULL) == -EINVAL);
+	assert(netaddr_parse_listen("1.2.3.4:65536", &l, NULL) == -EINVAL);
+	assert(netaddr_parse_listen("1.2.3.4:-1", &l, NULL) == -EINVAL);
+	assert(netaddr_parse_listen("1.2.3.4:", &l, NULL) == -EINVAL);
+	assert(netaddr_parse_listen("9477", &l, NULL) == -EINVAL);
+	agent_metrics_free(NULL);
 }
 
 int main(void)

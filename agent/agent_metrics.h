@@ -6,16 +6,17 @@
  * quantiles of the last closed period (a summary), and counters of the
  * agent's work.
  */
-#ifndef RTTQ_METRICS_H
-#define RTTQ_METRICS_H
+#ifndef RTTQ_AGENT_METRICS_H
+#define RTTQ_AGENT_METRICS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
+#include "netaddr.h"
 
-#define METRICS_LISTEN_DEFAULT "127.0.0.1:9477"
+#define AGENT_METRICS_LISTEN_DEFAULT "127.0.0.1:9477"
 
 /*
  * Upper bounds (le) of the exported histogram buckets, in microseconds:
@@ -26,23 +27,18 @@
  * whole microseconds, so the integers lo .. hi - 1 stand for RTTs in
  * [lo, hi) us, all <= a bound >= hi.
  */
-#define METRICS_LE_MIN_LOG2 4
-#define METRICS_LE_MAX_LOG2 22
-#define METRICS_LE_BOUNDS (METRICS_LE_MAX_LOG2 - METRICS_LE_MIN_LOG2 + 1)
+#define AGENT_METRICS_LE_MIN_LOG2 4
+#define AGENT_METRICS_LE_MAX_LOG2 22
+#define AGENT_METRICS_LE_BOUNDS \
+	(AGENT_METRICS_LE_MAX_LOG2 - AGENT_METRICS_LE_MIN_LOG2 + 1)
 
 struct event_base;
 struct hist;
-struct metrics;
+struct agent_metrics;
 struct store_record;
 
-/* Where the endpoint listens; parsed from "ADDR:PORT" or "[V6]:PORT". */
-struct metrics_listen {
-	char addr[64];  /* numeric IPv4 or IPv6 address */
-	uint16_t port;  /* 0: any free port (logged on start) */
-};
-
 /* The agent's state read on every scrape (filled by the agent). */
-struct metrics_health {
+struct agent_metrics_health {
 	const char *attach;        /* "tp_btf", ...; NULL before attach */
 	size_t groups;             /* groups held in the open period */
 	uint64_t overflow;         /* samples with no kernel group slot */
@@ -58,33 +54,22 @@ struct metrics_health {
 	int prog_fd;               /* the BPF program (bpf_stats); -1: none */
 };
 
-typedef void (*metrics_health_fn)(struct metrics_health *out, void *arg);
+typedef void (*agent_metrics_health_fn)(struct agent_metrics_health *out,
+					void *arg);
 
-struct metrics_config {
-	struct metrics_listen listen;
+struct agent_metrics_config {
+	struct netaddr_listen listen; /* port 0: any free port (logged) */
 	unsigned int sub_bits;     /* sub-bits g of the drained deltas */
 	uint32_t period_s;         /* base period: its records feed the gauges */
 	uint32_t max_groups;       /* groups besides "all" kept; later ones
 				    * are counted, not exported */
 	const char *version;       /* for rttq_agent_info */
-	metrics_health_fn health;  /* called on each scrape */
+	agent_metrics_health_fn health; /* called on each scrape */
 	void *health_arg;
 };
 
 /**
- * metrics_parse_listen() - parse "127.0.0.1:9477", "[::1]:9477" or
- * "0.0.0.0:0" (any free port).
- * @text: the option value.
- * @out: receives address and port.
- * @err: names the bad part; may be NULL.
- *
- * @return 0, -EINVAL.
- */
-int metrics_parse_listen(const char *text, struct metrics_listen *out,
-			 struct rttq_error *err);
-
-/**
- * metrics_new() - bind the endpoint on @base and start answering.
+ * agent_metrics_new() - bind the endpoint on @base and start answering.
  * @base: the agent's event loop (the server runs in its callbacks).
  * @cfg: settings (copied; @cfg->version must outlive the server).
  * @out: receives the server.
@@ -93,35 +78,36 @@ int metrics_parse_listen(const char *text, struct metrics_listen *out,
  * @return 0, -EINVAL (bad settings), -EADDRINUSE or another errno of the
  *         bind, -ENOMEM.
  */
-int metrics_new(struct event_base *base, const struct metrics_config *cfg,
-		struct metrics **out, struct rttq_error *err);
+int agent_metrics_new(struct event_base *base,
+		      const struct agent_metrics_config *cfg,
+		      struct agent_metrics **out, struct rttq_error *err);
 
-/** metrics_free() - stop listening and free; NULL does nothing. */
-void metrics_free(struct metrics *m);
+/** agent_metrics_free() - stop listening and free; NULL does nothing. */
+void agent_metrics_free(struct agent_metrics *m);
 
-/** metrics_port() - the port bound (useful after port 0). */
-uint16_t metrics_port(const struct metrics *m);
+/** agent_metrics_port() - the port bound (useful after port 0). */
+uint16_t agent_metrics_port(const struct agent_metrics *m);
 
 /**
- * metrics_add_delta() - add one drained delta to @group's cumulative
+ * agent_metrics_add_delta() - add one drained delta to @group's cumulative
  * histogram.  NULL @m does nothing.
  *
  * @return 0, -ENOSPC (max_groups reached: counted, not kept), -EINVAL
  *         (sub-bits differ), -ENOMEM.
  */
-int metrics_add_delta(struct metrics *m, const char *group,
-		      const struct hist *delta);
+int agent_metrics_add_delta(struct agent_metrics *m, const char *group,
+			    const struct hist *delta);
 
 /**
- * metrics_note_records() - take p50/p90/p99 of the base-period records
+ * agent_metrics_note_records() - take p50/p90/p99 of the base-period records
  * among @recs (one period close) for the last-period gauges.  Groups
  * without a record in the latest close stop being exported.  NULL @m does
  * nothing.
  */
-void metrics_note_records(struct metrics *m, const struct store_record *recs,
-			  size_t n);
+void agent_metrics_note_records(struct agent_metrics *m,
+				const struct store_record *recs, size_t n);
 
-/** metrics_note_drain() - count a drain; @rc < 0 counts it as failed. */
-void metrics_note_drain(struct metrics *m, int rc);
+/** agent_metrics_note_drain() - count a drain; @rc < 0 counts it as failed. */
+void agent_metrics_note_drain(struct agent_metrics *m, int rc);
 
-#endif /* RTTQ_METRICS_H */
+#endif /* RTTQ_AGENT_METRICS_H */

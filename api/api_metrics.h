@@ -2,8 +2,9 @@
 /*
  * rttq-api's own metrics, served at GET /metrics in the Prometheus text
  * exposition format 0.0.4: requests by endpoint and status, a latency
- * histogram per endpoint, store errors, records read and connections.  Plain counters in a struct the server owns; the event
- * loop is single-threaded, so no atomics.
+ * histogram per endpoint, store errors, records read and connections.
+ * Plain counters in a struct the server owns; the event loop is
+ * single-threaded, so no atomics.
  */
 #ifndef RTTQ_API_METRICS_H
 #define RTTQ_API_METRICS_H
@@ -11,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum metrics_endpoint {
+enum api_endpoint {
 	EP_QUANTILES,
 	EP_SERIES,
 	EP_HOSTS,
@@ -22,12 +23,12 @@ enum metrics_endpoint {
 	EP_COUNT,
 };
 
-#define METRICS_CODES 10  /* distinct status codes kept; the rest "other" */
-#define METRICS_BUCKETS 14 /* latency bucket bounds, +Inf not included */
+#define API_METRICS_CODES 10  /* distinct status codes kept; the rest "other" */
+#define API_METRICS_BUCKETS 14 /* latency bucket bounds, +Inf not included */
 
-struct metrics {
-	uint64_t requests[EP_COUNT][METRICS_CODES + 1]; /* last: other codes */
-	uint64_t buckets[EP_COUNT][METRICS_BUCKETS]; /* not cumulative */
+struct api_metrics {
+	uint64_t requests[EP_COUNT][API_METRICS_CODES + 1]; /* last: other */
+	uint64_t buckets[EP_COUNT][API_METRICS_BUCKETS]; /* not cumulative */
 	uint64_t count[EP_COUNT];        /* observations per endpoint */
 	double sum_s[EP_COUNT];          /* their total seconds */
 	uint64_t store_errors;           /* requests failed by the store */
@@ -36,27 +37,27 @@ struct metrics {
 	uint64_t connections_total;      /* accepted since start (same) */
 };
 
-/** metrics_endpoint_path() - "/quantiles", ... ; "other" for EP_OTHER. */
-const char *metrics_endpoint_path(enum metrics_endpoint ep);
+/** api_metrics_endpoint_path() - "/quantiles", ... ; "other" for EP_OTHER. */
+const char *api_metrics_endpoint_path(enum api_endpoint ep);
 
 /**
- * metrics_observe() - count one answered request.
+ * api_metrics_observe() - count one answered request.
  * @m: the metrics.
  * @ep: its endpoint.
  * @code: the HTTP status sent.
  * @seconds: from the handler's start to the reply being queued.
  */
-void metrics_observe(struct metrics *m, enum metrics_endpoint ep, int code,
-		     double seconds);
+void api_metrics_observe(struct api_metrics *m, enum api_endpoint ep,
+			 int code, double seconds);
 
 /**
- * metrics_render() - write @m in the text exposition format.
+ * api_metrics_render() - write @m in the text exposition format.
  * @m: the metrics.
  * @out: receives a malloc'ed, NUL-terminated text; free() it.
  * @len: receives its length.
  *
  * @return 0, -ENOMEM.
  */
-int metrics_render(const struct metrics *m, char **out, size_t *len);
+int api_metrics_render(const struct api_metrics *m, char **out, size_t *len);
 
 #endif /* RTTQ_API_METRICS_H */

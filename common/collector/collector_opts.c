@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The collector's command-line options (see collector_opts.h): the text
+ * parsers, one switch that fills struct collector_opts, and the help
+ * lines.  Messages name the flag as users typed it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "buckets.h"
+#include "collector_opts.h"
+#include "netaddr.h"
+#include "numparse.h"
+
+/* --max-groups' bound, spelled out in the help text below. */
+#define GROUPS_LIMIT 1048576
+_Static_assert(GROUPS_LIMIT == 1u << 20, "help text says 1..1048576");
+
+#define STR(x) STR_(x)
+#define STR_(x) #x
+
+/* One option of the help text: the flag with its argument, then the
+ * description's lines. */
+struct help {
+	const char *flag;
+	const char *lines[2]; /* the second may be NULL */
+};
+
+static const struct help help[] = {
+	{ "--group-by LIST",
+	  { "also record per-key groups: comma-separated laddr,",
+	    "raddr, lport, rport (default: only \"all\")" } },
+	{ "--lport PORT",
+	  { "only connections with this local port (default: any)" } },
+	{ "--rport PORT",
+	  { "only connections with this remote port (default: any)" } },
+	{ "--laddr ADDR[/LEN]",
+	  { "only this local address or prefix (default: any)" } },
+	{ "--raddr ADDR[/LEN]",
+	  { "only this remote address or prefix (default: any)" } },
+	{ "--include-loopback",
+	  { "also count loopback peers (default: skipped)" } },
+	{ "--attach MODE",
+	  { "force fentry, tp_btf, raw_tp or kprobe (default: the",
+	    "first that works, in that order)" } },
+	{ "--max-groups N",
+	  { "bound on distinct group keys, 1.." STR(GROUPS_LIMIT)
+	    " (default " STR(COLLECTOR_MAX_GROUPS_DEFAULT) ")" } },
+	{ "--sub-bits G",
+	  { "histogram sub-bucket bits, " STR(BUCKET_SUB_BITS_MIN) ".."
+	    STR(BUCKET_SUB_BITS_MAX) " (default " STR(BUCKET_SUB_BITS_DEFAULT)
+	    ")" } },
+};
+
+int collector_parse_group_by(const char *text, unsigned int *out,
+			     struct rttq_error *err)
+{
+	static const struct {
+		const char *word;
+		unsigned int bit;
+	} words[] = {
+		{ "laddr", COLLECTOR_BY_LADDR },
+		{ "raddr", COLLECTOR_BY_RADDR },
+		{ "lport", COLLECTOR_BY_LPORT },
+		{ "rport", COLLECTOR_BY_RPORT },
+	};
+	unsigned int bits = 0;
+	const char *p = text, *end;
+	size_t len, i;
+
+	if (!strcmp(text, "none")) {
+		*out = 0;
+		return 0;
+	}
+	for (;;) {
+		end = strchr(p, ',');
+		len = end ? (size_t)(end - p) : strlen(p);
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (strlen(words[i].word) == len &&
+			    !strncmp(p, words[i].word, len))
+				break;
+		if (i == sizeof(words) / sizeof(words[0]))
+			return rttq_fail(err, -EINVAL,
+					 "group-by '%s': unknown word '%.*s' "
+					 "(use laddr, raddr, lport, rport or none)",
+					 text, (int)len, p);
+		bits |= words[i].bit;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	*out = bits;
+	return 0;
+}
+
+int collector_parse_addr(const char *text, struct addr_filter *out,
+			 struct rttq_error *err)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(text, '/');
+	unsigned long prefix;
+	unsigned int max;
+	size_t len = slash ? (size_t)(slash - text) : strlen(text);
+	char *end;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0 || len >= sizeof(buf))
+		return rttq_fail(err, -EINVAL, "address '%s': not an address",
+				 text);
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	if (netaddr_parse_ip(buf, &out->family, out->addr)) {
+		out->family = 0;
+		return rttq_fail(err, -EINVAL,
+				 "address '%s': not an IPv4 or IPv6 address",
+				 text);
+	}
+	max = out->family == AF_INET ? 32 : 128;
+	out->prefix = max;
+	if (slash) {
+		errno = 0;
+		prefix = strtoul(slash + 1, &end, 10);
+		if (errno || end == slash + 1 || *end || prefix > max ||
+		    slash[1] == '-' || slash[1] == '+') {
+			out->family = 0;
+			return rttq_fail(err, -EINVAL,
+					 "address '%s': prefix length must be "
+					 "0..%u", text, max);
+		}
+		out->prefix = (unsigned int)prefix;
+	}
+	return 0;
+}
+
+/* A port filter: 1..65535 (0 is "off" in struct collector_opts). */
+static int parse_port(const char *flag, const char *text, uint16_t *out,
+		      struct rttq_error *err)
+{
+	uint64_t v;
+	int rc = numparse_uint(flag, text, 1, 65535, &v, err);
+
+	if (rc == 0)
+		*out = (uint16_t)v;
+	return rc;
+}
+
+int collector_opts_parse(struct collector_opts *o, int opt, const char *value,
+			 struct rttq_error *err)
+{
+	uint64_t v;
+	int rc;
+
+	switch (opt) {
+	case COLLECTOR_OPT_GROUP_BY:
+		rc = collector_parse_group_by(value, &o->group_by, err);
+		if (rc)
+			rttq_error_prefix(err, "--group-by");
+		return rc;
+	case COLLECTOR_OPT_LPORT:
+		return parse_port("--lport", value, &o->lport, err);
+	case COLLECTOR_OPT_RPORT:
+		return parse_port("--rport", value, &o->rport, err);
+	case COLLECTOR_OPT_LADDR:
+	case COLLECTOR_OPT_RADDR:
+		rc = collector_parse_addr(value, opt == COLLECTOR_OPT_LADDR ?
+							 &o->laddr : &o->raddr,
+					  err);
+		if (rc)
+			rttq_error_prefix(err, "%s", opt == COLLECTOR_OPT_LADDR ?
+							      "--laddr" :
+							      "--raddr");
+		return rc;
+	case COLLECTOR_OPT_INCLUDE_LOOPBACK:
+		o->include_loopback = true;
+		return 0;
+	case COLLECTOR_OPT_ATTACH:
+		if (!collector_attach_known(value))
+			return rttq_fail(err, -EINVAL,
+					 "--attach: \"%s\" is not one of fentry, tp_btf, raw_tp, kprobe",
+					 value);
+		o->attach = value;
+		return 0;
+	case COLLECTOR_OPT_MAX_GROUPS:
+		rc = numparse_uint("--max-groups", value, 1, GROUPS_LIMIT, &v,
+				   err);
+		if (rc == 0)
+			o->max_groups = (uint32_t)v;
+		return rc;
+	case COLLECTOR_OPT_SUB_BITS:
+		rc = numparse_uint("--sub-bits", value, BUCKET_SUB_BITS_MIN,
+				   BUCKET_SUB_BITS_MAX, &v, err);
+		if (rc == 0)
+			o->sub_bits = (unsigned int)v;
+		return rc;
+	}
+	return -ENOENT;
+}
+
+void collector_opts_usage(FILE *out, int indent, int column)
+{
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof(help) / sizeof(help[0]); i++) {
+		n = fprintf(out, "%*s%s", indent, "", help[i].flag);
+		fprintf(out, "%*s%s\n", n < column ? column - n : 1, "",
+			help[i].lines[0]);
+		if (help[i].lines[1])
+			fprintf(out, "%*s%s\n", column, "", help[i].lines[1]);
+	}
+}
