@@ -56,10 +56,8 @@ static int merge_digests(struct store_record *rec, const struct stored *s,
 	rc = codec_decode(s->digest, s->digest_len, &src[0], err);
 	if (rc == 0)
 		rc = codec_decode(rec->digest, rec->digest_len, &src[1], err);
-	if (rc) {
-		rc = rc == -ENOMEM ? rc : -EBADMSG;
+	if (rc)
 		goto out;
-	}
 	rc = tdigest_new(fmax(tdigest_compression(src[0]),
 			      tdigest_compression(src[1])), &dst);
 	if (rc == 0)

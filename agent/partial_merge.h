@@ -31,9 +31,9 @@ struct store_record;
  * out.
  *
  * @return 0 (merged or nothing to merge), the store's error (read failed:
- *         try again later), -EBADMSG for a stored digest that does not
- *         decode (@rec is left as it was and may be written over it),
- *         -ENOMEM.
+ *         try again later), -EBADMSG for a stored digest that is damaged
+ *         or -ENOTSUP for one of a newer format (for both, @rec is left as
+ *         it was), -ENOMEM.
  */
 int partial_merge_stored(struct store *st, struct store_record *rec,
 			 bool *merged, struct rttq_error *err);

@@ -307,7 +307,10 @@ static int merge_earlier_run(struct writer *w, struct rttq_error *err)
 		    r->periods != 0 || r->periods_total != 1)
 			continue;
 		rc = partial_merge_stored(w->cfg.store, r, &merged, err);
-		if (rc == -EBADMSG)
+		/* Only a record that cannot be merged is written over: not
+		 * one that could not be read (a network fault is -ETIMEDOUT,
+		 * -EPROTO, ..., and waits for the next try). */
+		if (rc == -EBADMSG || rc == -ENOTSUP)
 			agent_log("%s; writing over it", err->msg);
 		else if (rc)
 			return rc;

@@ -104,12 +104,14 @@ static void reply_error(struct api_call *c, int code, const char *msg)
 	free(json);
 }
 
-/* A planner or store failure: a damaged record is ours, the rest the
- * store's (unreachable, locked, I/O). */
+/* A planner or store failure: stored data we cannot read (damaged, or of
+ * a newer format) is ours, 500; the rest is the store's (unreachable,
+ * locked, malformed replies, I/O), 503. */
 static void reply_store_error(struct api_call *c, int rc,
 			      const struct rttq_error *err)
 {
-	int code = rc == PLANNER_E_BADRECORD || rc == -ENOMEM ? HTTP_INTERNAL :
+	bool ours = rc == -EBADMSG || rc == -ENOTSUP || rc == -ENOMEM;
+	int code = ours ? HTTP_INTERNAL :
 		   rc == -EINVAL ? HTTP_BADREQUEST : 503;
 
 	if (code != HTTP_BADREQUEST && rc != -ENOMEM)

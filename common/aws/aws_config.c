@@ -240,11 +240,11 @@ static int parse_credentials(struct aws_config *c, const char *body,
 	int ret = 0;
 
 	if (!id || !*id || !secret || !*secret)
-		ret = rttq_fail(err, -EIO,
+		ret = rttq_fail(err, -EPROTO,
 				"%s: the reply has no AccessKeyId/SecretAccessKey",
 				from);
 	else if (exp && parse_expiration(exp, &c->expires_s))
-		ret = rttq_fail(err, -EIO, "%s: Expiration \"%s\" is not UTC RFC 3339",
+		ret = rttq_fail(err, -EPROTO, "%s: Expiration \"%s\" is not UTC RFC 3339",
 				from, exp);
 	if (!ret)
 		ret = set(&c->access_key_id, id, err);

@@ -69,7 +69,10 @@ struct aws_config {
  *
  * @return 0, -EINVAL for a malformed region or a half-set key pair,
  * -ENOKEY when no credentials were found, -ENOENT when no region was
- * found, -EIO for an unreadable file that exists, -ENOMEM.
+ * found, -EIO for an unreadable file that exists or a credentials
+ * endpoint answering an error status, -EPROTO for a credentials reply
+ * without keys or with a malformed Expiration, the errors of
+ * http_client_request() reaching a credentials endpoint, -ENOMEM.
  */
 RTTQ_API int aws_config_load(const char *service, const char *region,
 			     const char *endpoint, struct aws_config *out,

@@ -310,7 +310,7 @@ static bool transport_retryable(int ret)
 {
 	/* A certificate that failed its checks will fail them again. */
 	return ret != -ENOMEM && ret != -EINVAL && ret != -EMSGSIZE &&
-	       ret != -ENOENT && ret != -EPROTO;
+	       ret != -ENOENT && ret != -EKEYREJECTED;
 }
 
 int ddb_call(struct ddb *d, const char *op, const char *body,
@@ -399,7 +399,7 @@ int ddb_call(struct ddb *d, const char *op, const char *body,
 		if (!*reply || !YAJL_IS_OBJECT(*reply)) {
 			yajl_tree_free(*reply);
 			*reply = NULL;
-			ret = rttq_fail(err, -EIO,
+			ret = rttq_fail(err, -EPROTO,
 					"DynamoDB %s at %s: reply is not a JSON object",
 					op, d->cfg.endpoint);
 		}

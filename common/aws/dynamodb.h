@@ -116,7 +116,8 @@ RTTQ_API const char *ddb_endpoint(const struct ddb *d);
  * -EACCES (authentication or authorisation), -EOPNOTSUPP
  * (UnknownOperationException), -EINVAL (validation and other client
  * errors), -EBUSY (still throttled after the last attempt), -EIO (5xx
- * after the last attempt, or an unparsable reply); for a transport failure
+ * after the last attempt), -EPROTO (a reply that is not a JSON object);
+ * for a transport failure
  * after the last attempt the errno of http_client_request(); -ENOMEM.
  */
 RTTQ_API int ddb_call(struct ddb *d, const char *op, const char *body,

@@ -261,7 +261,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	if (x->c->tls)
 		tls_reason(x, why, sizeof(why));
 	if (why[0]) {
-		finish(x, -EPROTO, why);
+		finish(x, -EKEYREJECTED, why);
 		return;
 	}
 	if (!x->got_bytes && x->next_addr && !x->c->reused) {

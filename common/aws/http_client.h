@@ -80,10 +80,9 @@ RTTQ_API const char *http_client_host(const struct http_client *c);
  * @return 0 for any HTTP response (look at resp->status), -ECONNREFUSED,
  * -EHOSTUNREACH / -ENETUNREACH, -ENOENT for an unknown host name,
  * -ETIMEDOUT, -ECONNRESET when the connection closed mid-response,
- * -EBADMSG for a malformed response, -EPROTO for a failed TLS handshake
- * (the message gives the certificate check that failed), -EMSGSIZE for a
- * response over
- * HTTP_BODY_MAX, -ENOMEM, -EIO.
+ * -EPROTO for a malformed response, -EKEYREJECTED for a failed TLS
+ * handshake (the message gives the certificate check that failed),
+ * -EMSGSIZE for a response over HTTP_BODY_MAX, -ENOMEM, -EIO.
  */
 RTTQ_API int http_client_request(struct http_client *c, const char *method,
 				 const char *path,

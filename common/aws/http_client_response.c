@@ -30,7 +30,7 @@ static char *next_line(struct exchange *x, struct evbuffer *in)
 	char *line = evbuffer_readln(in, NULL, EVBUFFER_EOL_CRLF);
 
 	if (!line && evbuffer_get_length(in) > LINE_MAX_BYTES)
-		finish(x, -EBADMSG, "response line too long");
+		finish(x, -EPROTO, "response line too long");
 	return line;
 }
 
@@ -40,13 +40,13 @@ static void parse_status(struct exchange *x, const char *line)
 	char *end;
 
 	if (strncmp(line, "HTTP/1.", 7) != 0 || !line[7] || line[8] != ' ') {
-		finish(x, -EBADMSG, "malformed status line");
+		finish(x, -EPROTO, "malformed status line");
 		return;
 	}
 	errno = 0;
 	code = strtoul(line + 9, &end, 10);
 	if (errno || end != line + 12 || code < 100 || code > 599) {
-		finish(x, -EBADMSG, "malformed status code");
+		finish(x, -EPROTO, "malformed status code");
 		return;
 	}
 	x->status = (int)code;
@@ -78,7 +78,7 @@ static void parse_header(struct exchange *x, const char *line)
 		errno = 0;
 		n = strtoull(v, &end, 10);
 		if (errno || end == v || *v == '-' || n > HTTP_BODY_MAX) {
-			finish(x, n > HTTP_BODY_MAX ? -EMSGSIZE : -EBADMSG,
+			finish(x, n > HTTP_BODY_MAX ? -EMSGSIZE : -EPROTO,
 			       "bad or too large Content-Length");
 			return;
 		}
@@ -122,7 +122,7 @@ static void parse_chunk_size(struct exchange *x, const char *line)
 	errno = 0;
 	n = strtoull(line, &end, 16);
 	if (errno || end == line || (*end && *end != ';' && *end != ' ')) {
-		finish(x, -EBADMSG, "malformed chunk size");
+		finish(x, -EPROTO, "malformed chunk size");
 		return;
 	}
 	if (n > HTTP_BODY_MAX ||
@@ -205,7 +205,7 @@ void http_on_read(struct bufferevent *bev, void *arg)
 			if (!(line = next_line(x, in)))
 				return;
 			if (*line)
-				finish(x, -EBADMSG, "malformed chunk end");
+				finish(x, -EPROTO, "malformed chunk end");
 			else
 				x->phase = PHASE_CHUNK_SIZE;
 			free(line);

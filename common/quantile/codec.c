@@ -114,8 +114,8 @@ static double get_double(struct reader *r)
 	return d;
 }
 
-/* 0, CODEC_E_TRUNCATED at the end of input, CODEC_E_INVALID on overflow. */
-static int get_varint(struct reader *r, uint64_t *out)
+/* 0, or -EBADMSG with @why saying which way the varint is broken. */
+static int get_varint(struct reader *r, uint64_t *out, const char **why)
 {
 	uint64_t v = 0;
 	unsigned int shift = 0;
@@ -123,17 +123,23 @@ static int get_varint(struct reader *r, uint64_t *out)
 	for (;;) {
 		uint8_t b;
 
-		if (r->off >= r->len)
-			return CODEC_E_TRUNCATED;
+		if (r->off >= r->len) {
+			*why = "input ends inside a varint";
+			return -EBADMSG;
+		}
 		b = r->p[r->off++];
-		if (shift == 63 && (b & 0x7e))
-			return CODEC_E_INVALID;
+		if (shift == 63 && (b & 0x7e)) {
+			*why = "varint over 2^64";
+			return -EBADMSG;
+		}
 		v |= (uint64_t)(b & 0x7f) << shift;
 		if (!(b & 0x80))
 			break;
 		shift += 7;
-		if (shift > 63)
-			return CODEC_E_INVALID;
+		if (shift > 63) {
+			*why = "varint longer than 10 bytes";
+			return -EBADMSG;
+		}
 	}
 	*out = v;
 	return 0;
@@ -216,30 +222,30 @@ static int check_summary(double compression, double min, double max,
 {
 	if (!(compression >= TDIGEST_COMPRESSION_MIN &&
 	      compression <= TDIGEST_COMPRESSION_MAX))
-		return rttq_fail(err, CODEC_E_INVALID,
+		return rttq_fail(err, -EBADMSG,
 				 "digest: compression %.0f out of range",
 				 compression);
 	if (!isfinite(min) || !isfinite(max) || !isfinite(sum))
-		return rttq_fail(err, CODEC_E_INVALID,
+		return rttq_fail(err, -EBADMSG,
 				 "digest: min, max or sum is not finite");
 	if (count && (min < 0 || min > max))
-		return rttq_fail(err, CODEC_E_INVALID,
+		return rttq_fail(err, -EBADMSG,
 				 "digest: min %g and max %g are inconsistent",
 				 min, max);
 	if (count && (sum < min * (double)count * (1 - 1e-9) ||
 		      sum > max * (double)count * (1 + 1e-9)))
-		return rttq_fail(err, CODEC_E_INVALID,
+		return rttq_fail(err, -EBADMSG,
 				 "digest: sum %g is impossible for %llu values "
 				 "in [%g, %g]", sum, (unsigned long long)count,
 				 min, max);
 	if ((count == 0) != (n == 0) || n > count)
-		return rttq_fail(err, CODEC_E_INVALID,
+		return rttq_fail(err, -EBADMSG,
 				 "digest: %llu centroids for %llu values",
 				 (unsigned long long)n,
 				 (unsigned long long)count);
 	/* Every centroid takes at least two bytes. */
 	if (n > body_bytes / 2)
-		return rttq_fail(err, CODEC_E_TRUNCATED,
+		return rttq_fail(err, -EBADMSG,
 				 "digest: %llu centroids cannot fit in %zu bytes",
 				 (unsigned long long)n, body_bytes);
 	return 0;
@@ -252,22 +258,23 @@ static int read_centroids(struct reader *r, struct tdigest_centroid *c,
 	uint64_t key = 0, delta, weight, total = 0;
 	double slack = ldexp(1, -(23 - MEAN_DROP_BITS));
 	size_t i;
+	const char *why = NULL;
 	int rc;
 
 	for (i = 0; i < n; i++) {
-		rc = get_varint(r, &delta);
+		rc = get_varint(r, &delta, &why);
 		if (!rc)
-			rc = get_varint(r, &weight);
+			rc = get_varint(r, &weight, &why);
 		if (rc)
 			return rttq_fail(err, rc, "digest: centroid %zu of %zu: "
-					 "%s", i, n, codec_strerror(rc));
+					 "%s", i, n, why);
 		if (delta > MEAN_KEY_MAX || key + delta > MEAN_KEY_MAX)
-			return rttq_fail(err, CODEC_E_INVALID,
+			return rttq_fail(err, -EBADMSG,
 					 "digest: centroid %zu mean out of range",
 					 i);
 		key += delta;
 		if (!weight || weight > count - total)
-			return rttq_fail(err, CODEC_E_INVALID,
+			return rttq_fail(err, -EBADMSG,
 					 "digest: centroid %zu weight %llu does "
 					 "not fit the count %llu", i,
 					 (unsigned long long)weight,
@@ -278,14 +285,14 @@ static int read_centroids(struct reader *r, struct tdigest_centroid *c,
 		/* FLT_MIN: tiny means become subnormal or zero keys. */
 		if (c[i].mean < min * (1 - slack) - FLT_MIN ||
 		    c[i].mean > max * (1 + slack) + FLT_MIN)
-			return rttq_fail(err, CODEC_E_INVALID,
+			return rttq_fail(err, -EBADMSG,
 					 "digest: centroid %zu mean %g outside "
 					 "[%g, %g]", i, c[i].mean, min, max);
 		/* Undo the key's rounding where it crossed an extreme. */
 		c[i].mean = tdigest_scaled(fmin(fmax(c[i].mean, min), max));
 	}
 	if (total != count)
-		return rttq_fail(err, CODEC_E_INVALID,
+		return rttq_fail(err, -EBADMSG,
 				 "digest: weights add up to %llu, count says %llu",
 				 (unsigned long long)total,
 				 (unsigned long long)count);
@@ -300,43 +307,45 @@ int codec_decode(const uint8_t *buf, size_t len, struct tdigest **out,
 	double compression, min, max, sum;
 	uint64_t count, n;
 	uint32_t crc;
+	const char *why = NULL;
 	int rc;
 
 	if (len > CODEC_MAX_BYTES)
-		return rttq_fail(err, CODEC_E_OVERSIZED,
+		return rttq_fail(err, -EBADMSG,
 				 "digest: %zu bytes, more than the %d allowed",
 				 len, CODEC_MAX_BYTES);
 	if (len < 2 || buf[0] != MAGIC0 || buf[1] != MAGIC1)
-		return rttq_fail(err, len < 2 ? CODEC_E_TRUNCATED : CODEC_E_MAGIC,
+		return rttq_fail(err, -EBADMSG,
 				 "digest: not a t-digest encoding (bad magic)");
 	if (len < HEADER_BYTES + 2 + CRC_BYTES)
-		return rttq_fail(err, CODEC_E_TRUNCATED,
+		return rttq_fail(err, -EBADMSG,
 				 "digest: %zu bytes, shorter than any digest",
 				 len);
+	/* A version never written is damage; a later one is not. */
 	if (buf[2] != CODEC_VERSION)
-		return rttq_fail(err, CODEC_E_VERSION,
+		return rttq_fail(err, buf[2] > CODEC_VERSION ? -ENOTSUP :
+					      -EBADMSG,
 				 "digest: format version %u, this build reads %d",
 				 buf[2], CODEC_VERSION);
 	r.len = len - CRC_BYTES;
 	r.off = r.len;
 	crc = (uint32_t)get_u64le(&r, CRC_BYTES);
 	if (crc != (uint32_t)crc32(0, buf, (uInt)r.len))
-		return rttq_fail(err, CODEC_E_CHECKSUM,
+		return rttq_fail(err, -EBADMSG,
 				 "digest: checksum mismatch (corrupted bytes)");
 	if (buf[3] != 0)
-		return rttq_fail(err, CODEC_E_INVALID,
+		return rttq_fail(err, -EBADMSG,
 				 "digest: unknown flags 0x%02x", buf[3]);
 	r.off = 4;
 	compression = (double)get_u64le(&r, 2);
 	min = get_double(&r);
 	max = get_double(&r);
 	sum = get_double(&r);
-	rc = get_varint(&r, &count);
+	rc = get_varint(&r, &count, &why);
 	if (!rc)
-		rc = get_varint(&r, &n);
+		rc = get_varint(&r, &n, &why);
 	if (rc)
-		return rttq_fail(err, rc, "digest: header: %s",
-				 codec_strerror(rc));
+		return rttq_fail(err, rc, "digest: header: %s", why);
 	rc = check_summary(compression, min, max, sum, count, n,
 			   r.len - r.off, err);
 	if (rc)
@@ -348,38 +357,16 @@ int codec_decode(const uint8_t *buf, size_t len, struct tdigest **out,
 	}
 	rc = read_centroids(&r, c, n, count, min, max, err);
 	if (!rc && r.off != r.len)
-		rc = rttq_fail(err, CODEC_E_OVERSIZED,
+		rc = rttq_fail(err, -EBADMSG,
 			       "digest: %zu unexpected bytes after the centroids",
 			       r.len - r.off);
 	if (!rc) {
 		rc = tdigest_from_centroids(compression, c, n, min, max, sum,
 					    out);
 		if (rc == -EINVAL)
-			rc = rttq_fail(err, CODEC_E_INVALID,
+			rc = rttq_fail(err, -EBADMSG,
 				       "digest: centroids are not valid");
 	}
 	free(c);
 	return rc;
-}
-
-const char *codec_strerror(int code)
-{
-	switch (code) {
-	case 0:
-		return "success";
-	case CODEC_E_TRUNCATED:
-		return "input ends inside a field";
-	case CODEC_E_MAGIC:
-		return "not a t-digest encoding";
-	case CODEC_E_VERSION:
-		return "unsupported format version";
-	case CODEC_E_CHECKSUM:
-		return "checksum mismatch";
-	case CODEC_E_OVERSIZED:
-		return "too many bytes";
-	case CODEC_E_INVALID:
-		return "impossible values";
-	default:
-		return "unknown codec error";
-	}
 }

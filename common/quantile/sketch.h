@@ -52,8 +52,9 @@ RTTQ_API int sketch_value_us(double value_us, uint32_t *out);
  * @res: receives the merged digest and encoding sizes.
  * @err: receives a message on failure; may be NULL.
  *
- * @return 0, -EINVAL for bad options, -ENOMEM, or a CODEC_E_* code if a
- *         round trip failed (a bug, reported rather than hidden).
+ * @return 0, -EINVAL for bad options, -ENOMEM, or codec_decode()'s
+ *         -EBADMSG if a round trip failed (a bug, reported rather than
+ *         hidden).
  */
 RTTQ_API int sketch_run(const uint32_t *values_us, size_t n,
 			const struct sketch_opts *opts,

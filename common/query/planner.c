@@ -262,7 +262,7 @@ static int take_record(const struct store_record *rec, void *arg)
 				 (long long)rec->start_s);
 		if (rc == -ENOMEM)
 			return rttq_fail(&sh->err, rc, "out of memory");
-		return rttq_fail(&sh->err, PLANNER_E_BADRECORD,
+		return rttq_fail(&sh->err, rc,
 				 "record host '%s' group '%s' %s %u s at %s: "
 				 "%s", rec->host, rec->group,
 				 level_names[w->level], rec->period_s, start,

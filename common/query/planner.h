@@ -25,9 +25,6 @@ extern "C" {
 struct store;
 struct tdigest;
 
-/* A corrupt record: its digest failed codec_decode() (message names it). */
-#define PLANNER_E_BADRECORD (-EBADMSG)
-
 enum planner_level {
 	PLANNER_LEVEL_BASE, /* the agent's base period (60 s, 5 s in tests) */
 	PLANNER_LEVEL_5MIN, /* 5m rollups (base periods dividing 300 s) */
@@ -80,9 +77,10 @@ struct planner_answer {
  * error is that of the first failing host in host order.
  *
  * @return 0; -EINVAL for a period not dividing 3600, an empty host or
- *         group, or times outside 0..TIMEPARSE_MAX_S; PLANNER_E_BADRECORD
- *         for a record whose digest does not decode (the message names
- *         host, group, resolution and start); the store's error (-EIO,
+ *         group, or times outside 0..TIMEPARSE_MAX_S; -EBADMSG
+ *         for a record whose digest does not decode, -ENOTSUP for one of
+ *         a newer format (the message names host, group, resolution and
+ *         start); the store's error (-EIO,
  *         -EBUSY, ..., also from opening a sibling handle); -ENOMEM.
  */
 RTTQ_API int planner_run(struct store *st, const struct planner_request *req,

@@ -250,7 +250,7 @@ int dynamo_bad_item(struct dynamo_store *s, yajl_val item, const char *what,
 	const char *pk = attr_get(item, "pk", "S");
 	const char *ts = attr_get(item, "ts", "N");
 
-	return store_fail(&s->base, err, -EIO,
+	return store_fail(&s->base, err, -EBADMSG,
 			  "damaged item pk \"%s\" ts %s: %s is missing or out of range",
 			  pk ? pk : "?", ts ? ts : "?", what);
 }

@@ -239,7 +239,7 @@ void dynamo_gen_item(struct json *j, const struct unit *u, int64_t now);
  * @what: the attribute that is missing or out of range.
  * @err: receives the message; may be NULL.
  *
- * @return -EIO.
+ * @return -EBADMSG.
  */
 int dynamo_bad_item(struct dynamo_store *s, yajl_val item, const char *what,
 		    struct rttq_error *err);
@@ -253,8 +253,8 @@ int dynamo_bad_item(struct dynamo_store *s, yajl_val item, const char *what,
  * caller to free() (NULL on failure).
  * @err: receives the message; may be NULL.
  *
- * @return 0, or -EIO (dynamo_bad_item()) when an attribute is missing or
- * out of range.
+ * @return 0, or -EBADMSG (dynamo_bad_item()) when an attribute is missing
+ * or out of range.
  */
 int dynamo_item_record(struct dynamo_store *s, yajl_val item,
 		       struct store_record *r, uint8_t **digest,

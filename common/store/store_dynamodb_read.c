@@ -91,7 +91,7 @@ static int query_partition(struct dynamo_store *s, const char *pk,
 			const char *lts = attr_get(last, "ts", "N");
 
 			if (!lpk || !lts || strlen(lts) >= sizeof(start_ts)) {
-				ret = store_fail(&s->base, err, -EIO,
+				ret = store_fail(&s->base, err, -EPROTO,
 						 "Query reply has a malformed LastEvaluatedKey");
 			} else {
 				start_pk = strdup(lpk);

@@ -206,7 +206,7 @@ static int bad_record(struct sqlite_store *s, struct rttq_error *err,
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	return store_fail(&s->base, err, -EIO,
+	return store_fail(&s->base, err, -EBADMSG,
 			  "damaged record %s/%s start_s %lld: %s", host, group,
 			  (long long)start_s, why);
 }
@@ -358,7 +358,7 @@ static int series_row(struct sqlite_store *s, sqlite3_stmt *q, void *ctx,
 	const char *group = (const char *)sqlite3_column_text(q, 1);
 
 	if (!host || !group || !*host || !*group)
-		return store_fail(&s->base, err, -EIO,
+		return store_fail(&s->base, err, -EBADMSG,
 				  "damaged record: empty host or group");
 	return cb->fn(host, group, cb->arg);
 }

@@ -1,9 +1,37 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Errors as values: librttq functions return 0 or a negative errno and, when
- * the caller passes a struct rttq_error, also a sentence a user can act on
- * ("store sqlite:/x.db: unable to open database file").  Callers that do not
- * care pass NULL.
+ * Errors as values: every rttq function returns 0 or a negative errno and,
+ * when the caller passes a struct rttq_error, also a sentence a user can act
+ * on ("store sqlite:/x.db: unable to open database file").  Callers that do
+ * not care pass NULL.
+ *
+ * One code means one thing everywhere, so a caller can act on the code
+ * alone (retry, overwrite, answer 4xx or 5xx) and never mistakes a network
+ * fault for damaged data:
+ *
+ *   -EINVAL        the caller's or user's input is wrong (flag, parameter,
+ *                  URL, a record to write, a request the server refused as
+ *                  invalid)
+ *   -ENOMEM        out of memory
+ *   -EBADMSG       stored data is damaged: a record, digest, item, spool
+ *                  frame or database file fails validation.  Nothing else
+ *                  returns it: a writer may replace what gave -EBADMSG.
+ *   -ENOTSUP       (= -EOPNOTSUPP) not supported: stored data of a newer
+ *                  schema or digest version than this build reads, an
+ *                  operation the server does not offer
+ *   -EPROTO        a server's reply broke its protocol (malformed HTTP,
+ *                  JSON that is not what the API returns); may be retried
+ *   -EKEYREJECTED  TLS: the server's certificate failed verification or
+ *                  the handshake failed; retrying will not help
+ *   -ECONNREFUSED, -ECONNRESET, -EHOSTUNREACH, -ENETUNREACH, -ETIMEDOUT
+ *                  the network (transport) failed
+ *   -ENOENT        a named thing does not exist (file, host name, table)
+ *   -EMSGSIZE      a reply larger than we accept
+ *   -EIO           a service or device failed at its job (HTTP 5xx after
+ *                  the last retry, an SQLite I/O error)
+ *   -EBUSY         locked or throttled past the retries
+ *   -EACCES        permission denied (file mode, AWS credentials)
+ *   -ENOSPC, -EFBIG  no room left (disk, a bounded file or table)
  */
 #ifndef RTTQ_ERROR_H
 #define RTTQ_ERROR_H

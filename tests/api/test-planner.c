@@ -514,7 +514,7 @@ static void test_corrupt_digest(void)
 	rc = planner_run(st, &req, &a, &err);
 	assert(timeparse_format(bad_base, start, sizeof(start)) == 0);
 	printf("  corrupt base record: %s\n", err.msg);
-	check(rc == PLANNER_E_BADRECORD, "corrupt base: rc %d", rc);
+	check(rc == -EBADMSG, "corrupt base: rc %d", rc);
 	check(strstr(err.msg, "'h1'") && strstr(err.msg, "'all'") &&
 	      strstr(err.msg, start), "corrupt base: message '%s' lacks "
 	      "host, group or %s", err.msg, start);
@@ -525,7 +525,7 @@ static void test_corrupt_digest(void)
 	req.to_s = D0 + 6 * DAY_S;
 	rc = planner_run(st, &req, &a, &err);
 	printf("  corrupt day record: %s\n", err.msg);
-	check(rc == PLANNER_E_BADRECORD && strstr(err.msg, "1d") &&
+	check(rc == -EBADMSG && strstr(err.msg, "1d") &&
 	      strstr(err.msg, "2023-11-06T00:00:00Z"),
 	      "corrupt day: rc %d '%s'", rc, err.msg);
 	req.flags = PLANNER_BASE_ONLY;
@@ -692,7 +692,7 @@ static void test_fleet_worker_errors(void)
 	req.host = "m3";
 	alone = answer_text(st, &req, &rc_alone);
 	printf("  m3 alone: %s", alone);
-	check(rc_alone == PLANNER_E_BADRECORD && strstr(alone, "'m3'"),
+	check(rc_alone == -EBADMSG && strstr(alone, "'m3'"),
 	      "m3 alone: rc %d %s", rc_alone, alone);
 	req.host = NULL;
 	for (r = 0; r < MANY_REPEATS; r++) {

@@ -4,7 +4,7 @@
 # The items rttq writes to DynamoDB are readable with the stock AWS CLI,
 # as the README shows: `rttq synth` writes two hosts, then `aws dynamodb`
 # describes the table, reads one hour of a host's base records (attributes
-# as documented in common/store/store_dynamodb.c) and its 1 h rollup, and
+# as documented in common/store/store_dynamodb_item.c) and its 1 h rollup, and
 # lists the fleet's hosts from the registry partitions, without Scan.
 # The CLI's per-record counts must add up to what `rttq query` reports
 # for the same hour.

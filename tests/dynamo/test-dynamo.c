@@ -704,13 +704,13 @@ static void test_tls(const char *dir)
 	snprintf(url, sizeof(url),
 		 "dynamodb:rttq-tls?region=us-east-1&endpoint=https://localhost:%d",
 		 tls.port);
-	expect_open_error(url, -EPROTO, "hostname mismatch");
+	expect_open_error(url, -EKEYREJECTED, "hostname mismatch");
 	/* Not trusted: the system store does not know this certificate. */
 	unsetenv("AWS_CA_BUNDLE");
 	snprintf(url, sizeof(url),
 		 "dynamodb:rttq-tls?region=us-east-1&endpoint=https://127.0.0.1:%d",
 		 tls.port);
-	expect_open_error(url, -EPROTO, "TLS certificate verification failed");
+	expect_open_error(url, -EKEYREJECTED, "TLS certificate verification failed");
 	setenv("AWS_CA_BUNDLE", "/nonexistent/ca.pem", 1);
 	expect_open_error(url, -EIO, "cannot load CA certificates from /nonexistent/ca.pem");
 	unsetenv("AWS_CA_BUNDLE");

@@ -825,7 +825,7 @@ static void test_damaged_file(void)
 	expect(size > 100000);
 	overwrite(path, 0, size);
 	ret = store_open(url, &st, &err);
-	expect_int(ret, -EIO);
+	expect_int(ret, -EBADMSG);
 	expect(st == NULL);
 	expect(strstr(err.msg, url) != NULL);
 
@@ -839,7 +839,7 @@ static void test_damaged_file(void)
 		ret = query(st, NULL, "all", 60, 0, 60 * 500, &s, &err);
 		store_close(st);
 	}
-	expect_int(ret, -EIO);
+	expect_int(ret, -EBADMSG);
 	expect(strstr(err.msg, url) != NULL);
 	expect(strstr(err.msg, "damaged") != NULL);
 }
@@ -868,7 +868,7 @@ static void expect_damaged_row(const char *url, const char *sql,
 
 	exec_raw(url + strlen("sqlite:"), sql);
 	ret = query(st, "h", "all", 60, 0, 1000, &s, &err);
-	if (ret != -EIO || !strstr(err.msg, "h/all start_s 120") ||
+	if (ret != -EBADMSG || !strstr(err.msg, "h/all start_s 120") ||
 	    !strstr(err.msg, needle)) {
 		fprintf(stderr, "%s: got %d \"%s\"\n", sql, ret, err.msg);
 		failures++;

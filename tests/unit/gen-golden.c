@@ -109,7 +109,7 @@ static int emit_invalid(const char *dir, FILE *invalid, const char *name,
 
 	if (!err)
 		fprintf(invalid, "%s %d %s\n", name, code,
-			codec_strerror(code));
+			strerror(-code));
 	return err;
 }
 
@@ -123,40 +123,40 @@ static int emit_invalids(const char *dir, FILE *invalid, const uint8_t *good,
 	if (!b)
 		return -ENOMEM;
 	err = emit_invalid(dir, invalid, "bad-truncated-header.bin", good, 20,
-			   CODEC_E_TRUNCATED);
+			   -EBADMSG);
 	if (!err)
 		err = emit_invalid(dir, invalid, "bad-truncated-body.bin", good,
-				   len / 2, CODEC_E_CHECKSUM);
+				   len / 2, -EBADMSG);
 	memcpy(b, good, len);
 	b[len / 3] ^= 0x04;
 	if (!err)
 		err = emit_invalid(dir, invalid, "bad-bitflip.bin", b, len,
-				   CODEC_E_CHECKSUM);
+				   -EBADMSG);
 	memcpy(b, good, len);
 	b[0] = 'H';
 	b[1] = 'D';
 	if (!err)
 		err = emit_invalid(dir, invalid, "bad-magic.bin", b, len,
-				   CODEC_E_MAGIC);
+				   -EBADMSG);
 	memcpy(b, good, len);
 	b[2] = 2;
 	put_crc(b, len);
 	if (!err)
 		err = emit_invalid(dir, invalid, "bad-version-2.bin", b, len,
-				   CODEC_E_VERSION);
+				   -ENOTSUP);
 	memcpy(b, good, len - 4);
 	b[len - 4] = 0;
 	put_crc(b, len + 1);
 	if (!err)
 		err = emit_invalid(dir, invalid, "bad-trailing-byte.bin", b,
-				   len + 1, CODEC_E_OVERSIZED);
+				   len + 1, -EBADMSG);
 	/* Count one higher than the weights add up to, CRC still valid. */
 	memcpy(b, good, len);
 	b[30]++;
 	put_crc(b, len);
 	if (!err)
 		err = emit_invalid(dir, invalid, "bad-count.bin", b, len,
-				   CODEC_E_INVALID);
+				   -EBADMSG);
 	free(b);
 	return err;
 }
@@ -234,7 +234,7 @@ int main(int argc, char **argv)
 				 td);
 	if (err)
 		fprintf(stderr, "gen-golden: failed: %d %s\n", err,
-			codec_strerror(err));
+			strerror(-err));
 cleanup:
 	if (expected && fclose(expected))
 		err = -EIO;

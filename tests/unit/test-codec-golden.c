@@ -94,7 +94,7 @@ static void check_valid(const char *dir, char *line, int *files)
 		return;
 	(*files)++;
 	rc = codec_decode(buf, len, &td, NULL);
-	if (!CHECK(rc == 0, "%s: %s", name, codec_strerror(rc)))
+	if (!CHECK(rc == 0, "%s: %s", name, strerror(-rc)))
 		goto cleanup;
 	CHECK(tdigest_count(td) == count, "%s: count %llu, golden %llu", name,
 	      (unsigned long long)tdigest_count(td), count);
@@ -137,7 +137,7 @@ static void check_invalid(const char *dir, char *line, int *files)
 	(*files)++;
 	rc = codec_decode(buf, len, &td, &err);
 	CHECK(rc == code, "%s: %d (%s), golden %d (%s): %s", name, rc,
-	      codec_strerror(rc), code, codec_strerror(code), err.msg);
+	      strerror(-rc), code, strerror(-code), err.msg);
 	CHECK(!td, "%s: a digest came back", name);
 	tdigest_free(td);
 	free(buf);
