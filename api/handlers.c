@@ -5,9 +5,16 @@
  * URI and its parameters, then do one thing and reply; failures reply
  * {"error":"..."} with a status telling whose fault it was (4xx the
  * client's, 500 a damaged record, 503 the store's).  Each path sends
- * exactly one reply and then falls through to one cleanup label.
+ * exactly one reply.
+ *
+ * Endpoints that read the store (/quantiles, /series, /hosts, /groups)
+ * validate on the loop, then hand the reading to the query pool as an
+ * api_job and reply when it comes back, so the loop itself never waits
+ * for the store.  A job that runs past --timeout is answered 504 by its
+ * timer and cancelled; a full queue is answered 503 with Retry-After.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +24,7 @@
 #include <sys/queue.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -29,17 +37,42 @@
 #include "api_metrics.h"
 #include "params.h"
 #include "planner.h"
+#include "query_pool.h"
 #include "store.h"
 
 #define URI_MAX 4096 /* bytes of request target we accept */
 #define DEFAULT_LIST_RANGE_S 86400
+#define RETRY_AFTER_S "1" /* what a 503 for a full queue suggests */
 
 /* One request on its way through a handler: what it needs to reply and,
  * once it has, the status sent (for the metrics). */
 struct api_call {
 	struct evhttp_request *req;
 	struct api_ctx *ctx;
-	int code; /* 0 until a reply is queued */
+	enum api_endpoint ep;
+	struct timespec t0;    /* arrival, for the latency histogram */
+	int code;              /* 0 until a reply is queued */
+	bool deferred;         /* a job replies and counts it later */
+};
+
+/* A request whose store reading runs on a query worker. */
+struct api_job {
+	struct query_job q;           /* the pool's part */
+	struct api_call call;         /* dispatch()'s, copied */
+	struct evkeyvalq params;      /* owns the strings preq points to */
+	struct planner_request preq;  /* range, host, group (all endpoints) */
+	struct answer_quantiles qs;
+	int64_t step_s;               /* /series */
+	const char *step_label;
+	atomic_bool cancel;           /* set by the timer: stop the work */
+	struct event *timer;          /* --timeout */
+	bool replied;                 /* the timer answered already */
+	/* Results, written by the worker, read by done() on the loop. */
+	int rc;
+	struct rttq_error err;
+	char *json;
+	size_t len;
+	size_t records_read;
 };
 
 static const char *reason_of(int code)
@@ -59,6 +92,8 @@ static const char *reason_of(int code)
 		return "URI Too Long";
 	case 503:
 		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
 	default:
 		return "Internal Server Error";
 	}
@@ -145,6 +180,148 @@ static bool request_ok(struct api_call *c)
 	return true;
 }
 
+/* -------------------------------------------------------------------------
+ * Store work on the query pool
+ * ------------------------------------------------------------------------- */
+
+static double elapsed_s(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	       (double)(t1.tv_nsec - t0->tv_nsec) * 1e-9;
+}
+
+/* Count a finished request: its status and time since arrival. */
+static void call_observe(const struct api_call *c)
+{
+	api_metrics_observe(&c->ctx->metrics, c->ep, c->code,
+			    elapsed_s(&c->t0));
+}
+
+/* A job for @c, or NULL after replying 500. */
+static struct api_job *job_new(struct api_call *c)
+{
+	struct api_job *job = calloc(1, sizeof(*job));
+
+	if (!job) {
+		reply_error(c, HTTP_INTERNAL, "out of memory");
+		return NULL;
+	}
+	job->call = *c;
+	TAILQ_INIT(&job->params);
+	atomic_init(&job->cancel, false);
+	job->preq.cancel = &job->cancel;
+	return job;
+}
+
+static void job_free(struct api_job *job)
+{
+	if (job->timer)
+		event_free(job->timer);
+	evhttp_clear_headers(&job->params);
+	free(job->json);
+	free(job);
+}
+
+/* On a worker: read the store and build the answer's text. */
+static void job_work(struct query_job *q, struct store *st)
+{
+	struct api_job *job = (struct api_job *)q;
+	struct planner_answer ans = { 0 };
+
+	switch (job->call.ep) {
+	case EP_QUANTILES:
+		job->rc = planner_run(st, &job->preq, &ans, &job->err);
+		job->records_read = ans.records_read;
+		if (job->rc == 0 &&
+		    answer_quantiles_json(&ans, &job->preq, &job->qs,
+					  &job->json, &job->len))
+			job->rc = rttq_fail(&job->err, -ENOMEM,
+					    "out of memory");
+		planner_answer_clear(&ans);
+		break;
+	case EP_SERIES:
+		job->rc = answer_series_json(st, &job->preq, job->step_s,
+					     job->step_label, &job->qs,
+					     &job->records_read, &job->json,
+					     &job->len, &job->err);
+		break;
+	default: /* EP_HOSTS, EP_GROUPS */
+		job->rc = answer_names_json(st, job->call.ep == EP_HOSTS ?
+					    ANSWER_HOSTS : ANSWER_GROUPS,
+					    job->preq.host, job->preq.from_s,
+					    job->preq.to_s, &job->json,
+					    &job->len, &job->err);
+		break;
+	}
+}
+
+/* On the loop: the one reply, unless the timer sent it already. */
+static void job_done(struct query_job *q)
+{
+	struct api_job *job = (struct api_job *)q;
+	struct api_call *c = &job->call;
+
+	c->ctx->metrics.records_read += job->records_read;
+	if (!job->replied) {
+		if (!q->ran)
+			reply_error(c, 503, "server stopping; query not run");
+		else if (job->rc)
+			reply_store_error(c, job->rc, &job->err);
+		else
+			reply(c, HTTP_OK, job->json, job->len);
+		call_observe(c);
+	}
+	job_free(job);
+}
+
+/* --timeout passed: answer 504 now and let the worker stop early. */
+static void job_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct api_job *job = arg;
+	char msg[128];
+
+	atomic_store(&job->cancel, true);
+	job->replied = true;
+	snprintf(msg, sizeof(msg), "query took longer than the server's "
+		 "--timeout of %lld s and was cancelled; ask for a shorter "
+		 "range or a larger step", (long long)job->call.ctx->timeout_s);
+	reply_error(&job->call, 504, msg);
+	call_observe(&job->call);
+}
+
+/* Queue @job (made by job_new(@c)); a full queue is answered 503. */
+static void job_submit(struct api_call *c, struct api_job *job)
+{
+	struct api_ctx *ctx = c->ctx;
+	struct timeval tv = { .tv_sec = ctx->timeout_s };
+	char msg[128];
+
+	job->q.work = job_work;
+	job->q.done = job_done;
+	if (ctx->timeout_s > 0) {
+		job->timer = evtimer_new(ctx->base, job_timeout, job);
+		if (!job->timer || evtimer_add(job->timer, &tv)) {
+			reply_error(c, HTTP_INTERNAL, "out of memory");
+			job_free(job);
+			return;
+		}
+	}
+	/* From here the job replies and counts (inline pools at once). */
+	c->deferred = true;
+	if (query_pool_submit(ctx->pool, &job->q) == 0)
+		return;
+	c->deferred = false;
+	snprintf(msg, sizeof(msg), "server busy: %zu queries are waiting; "
+		 "retry in a moment", query_pool_waiting(ctx->pool));
+	evhttp_add_header(evhttp_request_get_output_headers(c->req),
+			  "Retry-After", RETRY_AFTER_S);
+	reply_error(c, 503, msg);
+	job_free(job);
+}
+
 /* from/to, ordered and within --max-range. */
 static int parse_range(const struct evkeyvalq *q, const struct api_ctx *ctx,
 		       int64_t def_from_s, int64_t def_to_s, int64_t *from_s,
@@ -198,42 +375,21 @@ static void quantiles_cb(struct api_call *c)
 {
 	static const char *const allowed[] = { "from", "to", "host", "group",
 					       "q", NULL };
-	struct evhttp_request *req = c->req;
-	struct api_ctx *ctx = c->ctx;
-	struct planner_request preq = { 0 };
-	struct planner_answer ans = { 0 };
-	struct answer_quantiles qs;
-	struct rttq_error err = { 0 };
-	struct evkeyvalq q;
-	char *json = NULL;
-	size_t len = 0;
+	struct api_job *job;
 	int rc;
 
-	TAILQ_INIT(&q);
-	if (!request_ok(c))
-		goto done;
-	rc = params_parse(req, allowed, &q, &err);
+	if (!request_ok(c) || !(job = job_new(c)))
+		return;
+	rc = params_parse(c->req, allowed, &job->params, &job->err);
 	if (rc == 0)
-		rc = parse_selection(&q, ctx, &preq, &qs, &err);
+		rc = parse_selection(&job->params, c->ctx, &job->preq,
+				     &job->qs, &job->err);
 	if (rc) {
-		reply_error(c, HTTP_BADREQUEST, err.msg);
-		goto done;
+		reply_error(c, HTTP_BADREQUEST, job->err.msg);
+		job_free(job);
+		return;
 	}
-	rc = planner_run(ctx->st, &preq, &ans, &err);
-	ctx->metrics.records_read += ans.records_read;
-	if (rc) {
-		reply_store_error(c, rc, &err);
-		goto done;
-	}
-	if (answer_quantiles_json(&ans, &preq, &qs, &json, &len)) {
-		reply_error(c, HTTP_INTERNAL, "out of memory");
-		goto done;
-	}
-	reply(c, HTTP_OK, json, len);
-done:
-	free(json);
-	planner_answer_clear(&ans);
-	evhttp_clear_headers(&q);
+	job_submit(c, job);
 }
 
 static int parse_step(const struct evkeyvalq *q, const struct api_ctx *ctx,
@@ -271,49 +427,35 @@ static void series_cb(struct api_call *c)
 {
 	static const char *const allowed[] = { "from", "to", "step", "host",
 					       "group", "q", NULL };
-	struct evhttp_request *req = c->req;
 	struct api_ctx *ctx = c->ctx;
-	struct planner_request preq = { 0 };
-	struct answer_quantiles qs;
-	struct rttq_error err = { 0 };
-	const char *step_label = NULL;
-	int64_t step_s = 0, points;
-	size_t len = 0, records_read = 0;
-	struct evkeyvalq q;
-	char *json = NULL;
+	struct api_job *job;
+	int64_t points;
 	int rc;
 
-	TAILQ_INIT(&q);
-	if (!request_ok(c))
-		goto done;
-	rc = params_parse(req, allowed, &q, &err);
+	if (!request_ok(c) || !(job = job_new(c)))
+		return;
+	rc = params_parse(c->req, allowed, &job->params, &job->err);
 	if (rc == 0)
-		rc = parse_selection(&q, ctx, &preq, &qs, &err);
+		rc = parse_selection(&job->params, ctx, &job->preq, &job->qs,
+				     &job->err);
 	if (rc == 0)
-		rc = parse_step(&q, ctx, &step_s, &step_label, &err);
+		rc = parse_step(&job->params, ctx, &job->step_s,
+				&job->step_label, &job->err);
 	if (rc == 0) {
-		points = preq.to_s / step_s - preq.from_s / step_s + 1;
+		points = job->preq.to_s / job->step_s -
+			 job->preq.from_s / job->step_s + 1;
 		if (points > ctx->max_points)
-			rc = rttq_fail(&err, -EINVAL, "parameter 'step': %lld "
-				       "points, more than %lld; use a larger "
-				       "step", (long long)points,
+			rc = rttq_fail(&job->err, -EINVAL, "parameter 'step': "
+				       "%lld points, more than %lld; use a "
+				       "larger step", (long long)points,
 				       (long long)ctx->max_points);
 	}
 	if (rc) {
-		reply_error(c, HTTP_BADREQUEST, err.msg);
-		goto done;
+		reply_error(c, HTTP_BADREQUEST, job->err.msg);
+		job_free(job);
+		return;
 	}
-	rc = answer_series_json(ctx->st, &preq, step_s, step_label, &qs,
-				&records_read, &json, &len, &err);
-	ctx->metrics.records_read += records_read;
-	if (rc) {
-		reply_store_error(c, rc, &err);
-		goto done;
-	}
-	reply(c, HTTP_OK, json, len);
-done:
-	free(json);
-	evhttp_clear_headers(&q);
+	job_submit(c, job);
 }
 
 /* /hosts and /groups: names with records in [from, to] (last 24 h). */
@@ -322,41 +464,28 @@ static void names_reply(struct api_call *c, bool want_hosts)
 	static const char *const hosts_allowed[] = { "from", "to", NULL };
 	static const char *const groups_allowed[] = { "from", "to", "host",
 						      NULL };
-	struct evhttp_request *req = c->req;
-	struct api_ctx *ctx = c->ctx;
-	int64_t now = (int64_t)time(NULL), from_s = 0, to_s = 0;
-	struct rttq_error err = { 0 };
-	const char *host = NULL;
-	struct evkeyvalq q;
-	char *json = NULL;
-	size_t len = 0;
+	int64_t now = (int64_t)time(NULL);
+	struct api_job *job;
 	int rc;
 
-	TAILQ_INIT(&q);
-	if (!request_ok(c))
-		goto done;
-	rc = params_parse(req, want_hosts ? hosts_allowed : groups_allowed,
-			  &q, &err);
+	if (!request_ok(c) || !(job = job_new(c)))
+		return;
+	rc = params_parse(c->req, want_hosts ? hosts_allowed : groups_allowed,
+			  &job->params, &job->err);
 	if (rc == 0)
-		rc = parse_range(&q, ctx, now - DEFAULT_LIST_RANGE_S, now,
-				 &from_s, &to_s, &err);
+		rc = parse_range(&job->params, c->ctx,
+				 now - DEFAULT_LIST_RANGE_S, now,
+				 &job->preq.from_s, &job->preq.to_s,
+				 &job->err);
 	if (rc == 0 && !want_hosts)
-		rc = params_text(&q, "host", STORE_HOST_MAX - 1, &host, &err);
+		rc = params_text(&job->params, "host", STORE_HOST_MAX - 1,
+				 &job->preq.host, &job->err);
 	if (rc) {
-		reply_error(c, HTTP_BADREQUEST, err.msg);
-		goto done;
+		reply_error(c, HTTP_BADREQUEST, job->err.msg);
+		job_free(job);
+		return;
 	}
-	rc = answer_names_json(ctx->st, want_hosts ? ANSWER_HOSTS :
-			       ANSWER_GROUPS, host, from_s, to_s, &json, &len,
-			       &err);
-	if (rc) {
-		reply_store_error(c, rc, &err);
-		goto done;
-	}
-	reply(c, HTTP_OK, json, len);
-done:
-	free(json);
-	evhttp_clear_headers(&q);
+	job_submit(c, job);
 }
 
 /* GET /hosts[?from&to] */
@@ -471,27 +600,18 @@ static void (*const handler_of[EP_COUNT])(struct api_call *) = {
 	[EP_OTHER] = not_found_cb,
 };
 
-static double elapsed_s(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) +
-	       (double)(t1.tv_nsec - t0->tv_nsec) * 1e-9;
-}
-
 /* Every request enters here: check the token, run the endpoint's handler,
  * count the status it sent and how long it took. */
 static void dispatch(struct evhttp_request *req, void *arg)
 {
 	struct api_route *r = arg;
-	struct api_call c = { .req = req, .ctx = r->ctx };
-	struct timespec t0;
+	struct api_call c = { .req = req, .ctx = r->ctx, .ep = r->ep };
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_MONOTONIC, &c.t0);
 	if (authorized(&c, r->ep))
 		handler_of[r->ep](&c);
-	api_metrics_observe(&r->ctx->metrics, r->ep, c.code, elapsed_s(&t0));
+	if (!c.deferred)
+		call_observe(&c);
 }
 
 int handlers_register(struct evhttp *http, struct api_ctx *ctx)

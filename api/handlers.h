@@ -17,6 +17,8 @@
 
 struct auth;
 struct conn_limit;
+struct event_base;
+struct query_pool;
 struct store;
 struct api_ctx;
 
@@ -27,7 +29,10 @@ struct api_route {
 };
 
 struct api_ctx {
-	struct store *st;     /* opened by main, one handle per process */
+	struct event_base *base; /* the loop every reply is sent from */
+	struct store *st;     /* opened by main; /healthz pings it */
+	struct query_pool *pool; /* reads the store for the other endpoints */
+	int64_t timeout_s;    /* --timeout: longest query run; 0: none */
 	const struct auth *auth; /* NULL: no token needed */
 	const struct conn_limit *conns; /* NULL until listening */
 	uint32_t period_s;    /* the agents' base period */

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * rttq-api: the HTTP query server.  Parses options, opens the store, binds
- * an evhttp server with bounded headers, body, time per connection and
- * number of connections (conn_limit.c), registers the handlers
- * (handlers.c) and runs the event loop until SIGINT/SIGTERM.  Setup and
- * teardown follow libevent's http-server sample.
+ * rttq-api: the HTTP query server.  Parses options, opens the store, starts
+ * the query workers (query_pool.c), binds an evhttp server with bounded
+ * headers, body, time per connection and number of connections
+ * (conn_limit.c), registers the handlers (handlers.c) and runs the event
+ * loop until SIGINT/SIGTERM.  Setup and teardown follow libevent's
+ * http-server sample.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +23,8 @@
 #include "dashboard.h"
 #include "handlers.h"
 #include "netaddr.h"
+#include "numparse.h"
+#include "query_pool.h"
 #include "series.h"
 #include "store.h"
 #include "timeparse.h"
@@ -33,6 +36,10 @@
 #define TIMEOUT_DEFAULT_S 30
 #define MAX_POINTS 2000
 #define MAX_CONNECTIONS_DEFAULT 512
+/* Each fleet query plans its hosts on up to 4 threads of its own, so 4
+ * workers already keep a small machine busy; more mostly queue on CPU. */
+#define WORKERS_DEFAULT 4
+#define MAX_QUEUE_DEFAULT 64
 
 struct api_env {
 	const char *store_url;
@@ -43,6 +50,8 @@ struct api_env {
 	const char *max_range;  /* --max-range, read after the others */
 	const char *token_path; /* NULL: no authentication */
 	uint64_t max_connections;
+	uint64_t workers;
+	uint64_t max_queue;
 };
 
 static const char usage_text[] =
@@ -63,7 +72,12 @@ static const char usage_text[] =
 	"  --period SEC       the agents' base period (default 60; 5s, 1m)\n"
 	"  --max-range DUR    longest from..to accepted (default "
 	MAX_RANGE_DEFAULT ")\n"
-	"  --timeout SEC      per-connection read/write timeout (default 30)\n"
+	"  --timeout SEC      per-connection read/write timeout, and the longest\n"
+	"                     a query may run before it is answered 504 and\n"
+	"                     cancelled (default 30)\n"
+	"  --workers N        threads reading the store for queries (default 4)\n"
+	"  --max-queue N      queries waiting for a worker; more are answered\n"
+	"                     503 with Retry-After (default 64)\n"
 	"  --max-connections N  open client connections; more wait in the\n"
 	"                     listen backlog (default 512)\n"
 	"  --auth-token-file PATH  require 'Authorization: Bearer TOKEN' on\n"
@@ -77,6 +91,8 @@ static const struct option long_options[] = {
 	{ "max-range", required_argument, NULL, 'r' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "max-connections", required_argument, NULL, 'c' },
+	{ "workers", required_argument, NULL, 'w' },
+	{ "max-queue", required_argument, NULL, 'q' },
 	{ "auth-token-file", required_argument, NULL, 'a' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -126,6 +142,16 @@ static int parse_option(int opt, const char *arg, void *ctx)
 	case 'a':
 		env->token_path = arg;
 		return 0;
+	case 'w':
+		if (numparse_uint("--workers", arg, 1, 64, &env->workers,
+				  &err))
+			return cli_usage_error(PROG, "%s", err.msg);
+		return 0;
+	case 'q':
+		if (numparse_uint("--max-queue", arg, 1, 100000,
+				  &env->max_queue, &err))
+			return cli_usage_error(PROG, "%s", err.msg);
+		return 0;
 	}
 	return cli_usage_error(PROG, "unknown option");
 }
@@ -165,6 +191,8 @@ int main(int argc, char **argv)
 		.period_s = SERIES_PERIOD_DEFAULT_S,
 		.timeout_s = TIMEOUT_DEFAULT_S,
 		.max_connections = MAX_CONNECTIONS_DEFAULT,
+		.workers = WORKERS_DEFAULT,
+		.max_queue = MAX_QUEUE_DEFAULT,
 	};
 	struct conn_limit conns = { 0 };
 	struct auth auth;
@@ -201,10 +229,18 @@ int main(int argc, char **argv)
 	}
 	ctx.period_s = env.period_s;
 	ctx.max_range_s = env.max_range_s;
+	ctx.timeout_s = env.timeout_s;
 
 	base = event_base_new();
 	if (!base) {
 		fprintf(stderr, "rttq-api: cannot create the event base\n");
+		goto cleanup;
+	}
+	ctx.base = base;
+	rc = query_pool_new(base, ctx.st, (unsigned int)env.workers,
+			    env.max_queue, &ctx.pool, &err);
+	if (rc) {
+		fprintf(stderr, "rttq-api: %s\n", err.msg);
 		goto cleanup;
 	}
 	http = evhttp_new(base);
@@ -262,6 +298,8 @@ cleanup:
 		event_free(sigint);
 	if (sigterm)
 		event_free(sigterm);
+	/* Before the server: pending jobs still reply to their requests. */
+	query_pool_free(ctx.pool);
 	if (http)
 		evhttp_free(http);
 	if (base)

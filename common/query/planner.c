@@ -222,6 +222,11 @@ static void part_add(struct part *pt, const struct store_record *rec,
 	pt->records[level]++;
 }
 
+static bool cancelled(const struct plan_job *job)
+{
+	return job->req->cancel && atomic_load(job->req->cancel);
+}
+
 /* The answer a record counts in: the step holding its start.  Records
  * never straddle steps: only levels no longer than the step are read, and
  * every level's length divides every longer step. */
@@ -251,6 +256,8 @@ static int take_record(const struct store_record *rec, void *arg)
 	int rc;
 
 	sh->records_read++;
+	if (cancelled(w->job))
+		return rttq_fail(&sh->err, -ECANCELED, "query cancelled");
 	/* A rollup missing base periods would silently drop samples. */
 	if (!pt || (w->level != PLANNER_LEVEL_BASE &&
 		    rec->periods != rec->periods_total))
@@ -391,7 +398,7 @@ static bool take_host(struct plan_job *job, size_t *i)
 	bool got;
 
 	pthread_mutex_lock(&job->mu);
-	got = !job->failed && job->next < job->n_hosts;
+	got = !job->failed && !cancelled(job) && job->next < job->n_hosts;
 	if (got)
 		*i = job->next++;
 	pthread_mutex_unlock(&job->mu);
@@ -686,6 +693,9 @@ static int run(struct store *st, const struct planner_request *req,
 		rc = run_workers(st, &job, err);
 	if (rc == 0 && hl.n)
 		rc = first_failure(&job, records_read, err);
+	/* Hosts left untaken leave no error of their own. */
+	if (rc == 0 && cancelled(&job))
+		rc = rttq_fail(err, -ECANCELED, "query cancelled");
 	for (i = 0; rc == 0 && hl.n && i < job.n_points; i++)
 		rc = merge_parts(&job, i, &ans[i], err);
 

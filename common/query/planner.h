@@ -12,6 +12,7 @@
 #define RTTQ_PLANNER_H
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,8 @@ struct planner_request {
 	int64_t from_s;     /* periods whose start lies in [from_s, to_s], */
 	int64_t to_s;       /* UTC epoch seconds */
 	unsigned int flags; /* enum planner_flags */
+	const atomic_bool *cancel; /* NULL, or set (by any thread) to stop
+				    * the remaining work: -ECANCELED */
 };
 
 struct planner_answer {
@@ -76,7 +79,8 @@ struct planner_answer {
  * order, so the answer does not depend on thread timing; on failure the
  * error is that of the first failing host in host order.
  *
- * @return 0; -EINVAL for a period not dividing 3600, an empty host or
+ * @return 0; -ECANCELED when @req->cancel was set before the work was
+ *         done; -EINVAL for a period not dividing 3600, an empty host or
  *         group, or times outside 0..TIMEPARSE_MAX_S; -EBADMSG
  *         for a record whose digest does not decode, -ENOTSUP for one of
  *         a newer format (the message names host, group, resolution and

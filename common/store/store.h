@@ -74,8 +74,8 @@ typedef int (*store_series_fn)(const char *host, const char *group,
  * @return 0, -EINVAL for an empty, malformed or unknown URL or a file that
  *         is not an rttq store, -ENOTSUP for a newer schema version,
  *         -EACCES / -ENOENT / -ENOTDIR (the errno of the failing directory
- *         or file), -EBUSY when locked for over 5 s, -EBADMSG for a
- *         damaged file, -EIO for an I/O error, -ENOMEM.
+ *         or file), -EBUSY when locked for over 5 s, -EIO for a damaged
+ *         file or an I/O error, -ENOMEM.
  */
 RTTQ_API int store_open(const char *url, struct store **out,
 			struct rttq_error *err);
@@ -164,8 +164,8 @@ RTTQ_API int store_put(struct store *st, const struct store_record *recs,
  *
  * @return 0, the first non-zero value returned by @fn, -EINVAL for an empty
  *         host/group or a zero period_s, -EBADMSG for a stored record
- *         with impossible values (message names host/group/start) or a
- *         damaged file, -EIO, -EBUSY, and for DynamoDB the transport and
+ *         with impossible values (message names host/group/start), -EIO
+ *         for a damaged file or an I/O error, -EBUSY, and for DynamoDB the transport and
  *         protocol errors of ddb_call() (-ETIMEDOUT, -EPROTO, ...).
  */
 RTTQ_API int store_query(struct store *st, const struct store_query *q,

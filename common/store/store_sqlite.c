@@ -69,9 +69,6 @@ int sqlite_db_errno(sqlite3 *db, int rc)
 		return -ENOSPC;
 	case SQLITE_CANTOPEN:
 		return sys > 0 ? -sys : -EIO;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-		return -EBADMSG; /* damaged, or not a database at all */
 	default:
 		return -EIO;
 	}

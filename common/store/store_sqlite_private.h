@@ -51,9 +51,9 @@ static inline struct sqlite_store *to_sqlite(struct store *st)
  * be NULL.
  * @rc: the SQLite result code (extended codes too).
  *
- * @return -ENOMEM, -EBUSY, -EACCES, -ENOSPC, -EBADMSG for a damaged file
- * (or one that is no database), the system errno for a file that cannot
- * be opened, else -EIO.
+ * @return -ENOMEM, -EBUSY, -EACCES, -ENOSPC, the system errno for a file
+ * that cannot be opened, else -EIO (a damaged file among them: the store
+ * itself failed, no record of ours).
  */
 int sqlite_db_errno(sqlite3 *db, int rc);
 

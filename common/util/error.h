@@ -13,9 +13,11 @@
  *                  URL, a record to write, a request the server refused as
  *                  invalid)
  *   -ENOMEM        out of memory
- *   -EBADMSG       stored data is damaged: a record, digest, item, spool
- *                  frame or database file fails validation.  Nothing else
- *                  returns it: a writer may replace what gave -EBADMSG.
+ *   -EBADMSG       a stored record is damaged: a record, digest, item or
+ *                  spool frame fails validation.  Nothing else returns
+ *                  it: a writer may replace what gave -EBADMSG.  (A
+ *                  database file the engine cannot read is -EIO: the
+ *                  store failed, not one record.)
  *   -ENOTSUP       (= -EOPNOTSUPP) not supported: stored data of a newer
  *                  schema or digest version than this build reads, an
  *                  operation the server does not offer
@@ -28,10 +30,12 @@
  *   -ENOENT        a named thing does not exist (file, host name, table)
  *   -EMSGSIZE      a reply larger than we accept
  *   -EIO           a service or device failed at its job (HTTP 5xx after
- *                  the last retry, an SQLite I/O error)
+ *                  the last retry, an SQLite I/O error or damaged file)
  *   -EBUSY         locked or throttled past the retries
  *   -EACCES        permission denied (file mode, AWS credentials)
  *   -ENOSPC, -EFBIG  no room left (disk, a bounded file or table)
+ *   -ECANCELED     the caller gave up on the work (rttq-api's --timeout)
+ *   -EAGAIN        no room now (a full queue); try again shortly
  */
 #ifndef RTTQ_ERROR_H
 #define RTTQ_ERROR_H

@@ -8,7 +8,10 @@
  * answer exactly, and quantiles within 0.5 %, for every step length, for
  * one host and the fleet, aligned and unaligned ranges.
  */
+#include <errno.h>
 #include <math.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +195,25 @@ int main(void)
 		CHECK(planner_run_series(st, &req, 90, &ps, &err) == -EINVAL &&
 		      strstr(err.msg, "90 s") && ps.n == 0, "step 90: %s",
 		      err.msg);
+		store_close(st);
+	}
+	check_section("a cancelled query stops with -ECANCELED and no answer");
+	{
+		atomic_bool cancel = true;
+		struct planner_request req = { .period_s = 60,
+					       .from_s = D1 - HOUR_S,
+					       .to_s = D1 + DAY_S,
+					       .cancel = &cancel };
+		struct planner_answer ans = { 0 };
+		struct planner_series ps = { 0 };
+		struct rttq_error err = { 0 };
+
+		CHECK(store_open(url60, &st, NULL) == 0, "open");
+		CHECK(planner_run(st, &req, &ans, &err) == -ECANCELED &&
+		      !ans.digest && ans.count == 0, "fleet: %s", err.msg);
+		req.host = "a";
+		CHECK(planner_run_series(st, &req, 3600, &ps, &err) ==
+			      -ECANCELED && ps.n == 0, "series: %s", err.msg);
 		store_close(st);
 	}
 	return check_report();

@@ -825,7 +825,7 @@ static void test_damaged_file(void)
 	expect(size > 100000);
 	overwrite(path, 0, size);
 	ret = store_open(url, &st, &err);
-	expect_int(ret, -EBADMSG);
+	expect_int(ret, -EIO);
 	expect(st == NULL);
 	expect(strstr(err.msg, url) != NULL);
 
@@ -839,7 +839,7 @@ static void test_damaged_file(void)
 		ret = query(st, NULL, "all", 60, 0, 60 * 500, &s, &err);
 		store_close(st);
 	}
-	expect_int(ret, -EBADMSG);
+	expect_int(ret, -EIO);
 	expect(strstr(err.msg, url) != NULL);
 	expect(strstr(err.msg, "damaged") != NULL);
 }

@@ -1,0 +1,107 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# rttq-api reads the store on its query workers, never on the event loop:
+# while heavy fleet /series queries keep the one worker (--workers 1)
+# busy, /healthz and /metrics still answer 200; a full queue
+# (--max-queue 1) answers 503 with Retry-After and a JSON error, the
+# queries that got in answer 200, and the server stays up.  Latencies are
+# printed, not asserted (bench/ measures them).
+#
+# Usage: test-api-workers.sh RTTQ_API RTTQ
+set -u
+
+api=$1
+rttq=$2
+tmp=$(mktemp -d /tmp/rttq-api-workers.XXXXXX)
+server_pid=
+failures=0
+
+cleanup() {
+	if [ -n "$server_pid" ]; then
+		kill "$server_pid" 2>/dev/null
+		wait "$server_pid" 2>/dev/null
+	fi
+	if [ "$failures" -eq 0 ]; then
+		rm -rf "$tmp"
+	else
+		echo "kept $tmp for inspection"
+	fi
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*"
+	failures=$((failures + 1))
+}
+
+. "$(dirname "$0")/start-api.sh"
+
+# 20 hosts over 2 days: a fleet /series at 1-minute steps reads ~38,000
+# base records, a few hundred ms of work for the one worker.
+now=$(date -u +%s)
+if ! "$rttq" synth --store "sqlite:$tmp/s.db" --hosts 20 --days 2 \
+	--groups 1 --seed 1 --end "$now" >"$tmp/synth.out" 2>&1; then
+	cat "$tmp/synth.out"
+	exit 1
+fi
+start_api "$tmp/api" "$api" --store "sqlite:$tmp/s.db" --workers 1 \
+	--max-queue 1
+heavy="$base/series?from=$((now - 31 * 3600))&to=$now&step=1m"
+
+# Eight heavy queries at once, and /healthz and /metrics meanwhile.
+for i in 1 2 3 4 5 6 7 8; do
+	curl -s -o "$tmp/q$i.body" -D "$tmp/q$i.headers" \
+		-w '%{http_code}\n' --max-time 60 "$heavy" >"$tmp/q$i.code" &
+done
+: >"$tmp/health"
+for i in $(seq 20); do
+	curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 10 \
+		"$base/healthz" >>"$tmp/health"
+	curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 10 \
+		"$base/metrics" >>"$tmp/health"
+done
+wait $(jobs -p | grep -v "^$server_pid\$")
+
+if grep -qv '^200 ' "$tmp/health"; then
+	fail "/healthz or /metrics did not answer 200 while queries ran: $(sort "$tmp/health" | uniq -c | head -5)"
+fi
+echo "/healthz and /metrics during the queries: slowest $(sort -k2 -n "$tmp/health" | tail -1 | cut -d' ' -f2) s of 40"
+
+ok=0
+busy=0
+for i in 1 2 3 4 5 6 7 8; do
+	code=$(cat "$tmp/q$i.code")
+	case "$code" in
+	200)
+		ok=$((ok + 1))
+		grep -q '"points":\[' "$tmp/q$i.body" ||
+			fail "query $i: 200 without points"
+		;;
+	503)
+		busy=$((busy + 1))
+		grep -qi '^Retry-After: 1' "$tmp/q$i.headers" ||
+			fail "query $i: 503 without Retry-After"
+		grep -q '"error":"server busy' "$tmp/q$i.body" ||
+			fail "query $i: 503 body $(cat "$tmp/q$i.body")"
+		;;
+	*)
+		fail "query $i: status $code"
+		;;
+	esac
+done
+echo "eight concurrent heavy queries on one worker and a queue of one: $ok answered, $busy refused with 503"
+[ "$ok" -ge 1 ] || fail "no query answered"
+[ "$busy" -ge 1 ] || fail "a queue of one took eight queries"
+
+# The server is still up and answers a query again.
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 60 "$heavy")
+[ "$code" = 200 ] || fail "a query after the burst: $code"
+grep -q 'rttq_api_requests_total{path="/series",code="503"}' \
+	<(curl -s "$base/metrics") || fail "/metrics does not count the 503s"
+
+if [ "$failures" -ne 0 ]; then
+	echo "$failures failure(s)"
+	exit 1
+fi
+echo "ok"
