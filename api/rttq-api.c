@@ -222,7 +222,7 @@ int main(int argc, char **argv)
 		}
 		ctx.auth = &auth;
 	}
-	rc = store_open(env.store_url, &ctx.st, &err);
+	rc = store_open_read(env.store_url, &ctx.st, &err);
 	if (rc) {
 		fprintf(stderr, "rttq-api: %s\n", err.msg);
 		return 1;

@@ -158,7 +158,7 @@ int cmd_query(int argc, char **argv)
 	if (rc != CLI_CONTINUE)
 		return rc;
 
-	rc = store_open(env.store_url, &st, &err);
+	rc = store_open_read(env.store_url, &st, &err);
 	if (rc) {
 		fprintf(stderr, "rttq query: %s\n", err.msg);
 		return 1;

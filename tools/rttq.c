@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{ "hist", cmd_hist, "live RTT histogram from the kernel (root)" },
 	{ "query", cmd_query, "quantiles of stored RTTs over a time range" },
 	{ "sketch", cmd_sketch, "run values through the quantile pipeline" },
+	{ "store", cmd_store, "store init URL: set a store up for writers and readers" },
 	{ "synth", cmd_synth, "write a synthetic fleet's records to a store" },
 };
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +72,8 @@ static int adopt(int ret, struct store *st, const struct store_ops *ops,
 	return 0;
 }
 
-int store_open(const char *url, struct store **out, struct rttq_error *err)
+static int open_url(const char *url, bool setup, struct store **out,
+		    struct rttq_error *err)
 {
 	const struct store_ops *ops;
 	const char *location = NULL;
@@ -96,8 +98,19 @@ int store_open(const char *url, struct store **out, struct rttq_error *err)
 	copy = strdup(url);
 	if (!copy)
 		return rttq_fail(err, -ENOMEM, "store %s: out of memory", url);
-	ret = ops->open(url, location, &st, err);
+	ret = ops->open(url, location, setup, &st, err);
 	return adopt(ret, st, ops, copy, out);
+}
+
+int store_open(const char *url, struct store **out, struct rttq_error *err)
+{
+	return open_url(url, true, out, err);
+}
+
+int store_open_read(const char *url, struct store **out,
+		    struct rttq_error *err)
+{
+	return open_url(url, false, out, err);
 }
 
 int store_open_sibling(struct store *st, struct store **out,

@@ -81,6 +81,24 @@ RTTQ_API int store_open(const char *url, struct store **out,
 			struct rttq_error *err);
 
 /**
+ * store_open_read() - open the store named by @url for reading only: it
+ * never creates, migrates or configures anything, so the query side
+ * (rttq-api, rttq query) needs no more than read permissions (on
+ * DynamoDB: DescribeTable and Query).
+ * @url: as for store_open().
+ * @out: receives the store; NULL on failure.
+ * @err: receives a message naming the URL and the problem, and who sets
+ *       the store up when it is missing; may be NULL.
+ *
+ * @return 0; -ENOENT for a store not set up yet (no SQLite file, no
+ *         table); -ENOTSUP for a schema this build does not read (newer,
+ *         or older and not migrated yet); the other errors of
+ *         store_open().
+ */
+RTTQ_API int store_open_read(const char *url, struct store **out,
+			     struct rttq_error *err);
+
+/**
  * store_open_sibling() - another handle on the store @st is open on, for
  * another thread (a handle is used by one thread at a time): SQLite opens
  * a second connection to the same file (WAL lets readers run side by

@@ -7,13 +7,18 @@
 #ifndef RTTQ_STORE_BACKEND_H
 #define RTTQ_STORE_BACKEND_H
 
+#include <stdbool.h>
+
 #include "store.h"
 
 struct store_ops {
 	const char *scheme; /* URL prefix before ':' ("sqlite") */
 
-	/* @location is the URL after "scheme:"; store.c then sets ops, url. */
-	int (*open)(const char *url, const char *location, struct store **out,
+	/* @location is the URL after "scheme:"; store.c then sets ops, url.
+	 * @setup: create and upgrade what is missing (store_open()), else
+	 * only check that a store is there (store_open_read()). */
+	int (*open)(const char *url, const char *location, bool setup,
+		    struct store **out,
 		    struct rttq_error *err);
 	/* Another handle on @st's store; store.c then sets ops, url. */
 	int (*sibling)(struct store *st, struct store **out,

@@ -143,7 +143,7 @@ static void dynamo_close(struct store *st)
 	free(s);
 }
 
-static int dynamo_open(const char *url, const char *location,
+static int dynamo_open(const char *url, const char *location, bool setup,
 		       struct store **out, struct rttq_error *err)
 {
 	char *region = NULL, *endpoint = NULL;
@@ -160,9 +160,11 @@ static int dynamo_open(const char *url, const char *location,
 	ret = aws_config_load("dynamodb", region, endpoint, &cfg, err);
 	if (!ret)
 		ret = ddb_new(&cfg, &s->ddb, err);
+	/* Only the writers set the table up: readers need no CreateTable
+	 * or UpdateTimeToLive permission. */
 	if (!ret)
-		ret = dynamo_wait_active(s, true, err);
-	if (!ret)
+		ret = dynamo_wait_active(s, setup, err);
+	if (!ret && setup)
 		ret = dynamo_ensure_ttl(s, url, err);
 	if (ret) {
 		prefix_redacted(err, url);

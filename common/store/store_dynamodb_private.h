@@ -271,8 +271,9 @@ int dynamo_item_record(struct dynamo_store *s, yajl_val item,
  * @create: create the table when it is missing (CreateTable, on-demand).
  * @err: receives the message; may be NULL.
  *
- * @return 0, -EINVAL (another key schema), -ETIMEDOUT (not ACTIVE in
- * time), -ENOMEM, or what ddb_call() returns.
+ * @return 0, -ENOENT (no table, and not @create), -EINVAL (another key
+ * schema), -ETIMEDOUT (not ACTIVE in time), -ENOMEM, or what ddb_call()
+ * returns.
  */
 int dynamo_wait_active(struct dynamo_store *s, bool create,
 		       struct rttq_error *err);

@@ -121,6 +121,10 @@ int dynamo_wait_active(struct dynamo_store *s, bool create,
 				return ret;
 			continue;
 		}
+		if (ret == -ENOENT)
+			return rttq_fail(err, ret, "table %s does not exist: "
+					 "rttq-agent creates it, or `rttq "
+					 "store init URL`", s->table);
 		if (ret)
 			return ret;
 		table = j_get(reply, "Table");

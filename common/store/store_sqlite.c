@@ -191,8 +191,16 @@ static void sqlite_set_deadline(struct store *st, int64_t deadline_ms)
 /* A connection to @path with the busy handler and every statement;
  * @setup: also create and set the file up (sqlite_setup_file()); else the
  * file must exist. */
-static int connect_store(const char *url, const char *path, bool setup,
-			 struct store **out, struct rttq_error *err)
+/* How a connection starts on the file. */
+enum connect_how {
+	CONNECT_SETUP,   /* create and upgrade (store_open()) */
+	CONNECT_READ,    /* check an rttq store is there (store_open_read()) */
+	CONNECT_SIBLING, /* another handle: the first one checked the file */
+};
+
+static int connect_store(const char *url, const char *path,
+			 enum connect_how how, struct store **out,
+			 struct rttq_error *err)
 {
 	struct sqlite_store *s;
 	int rc, ret = 0;
@@ -206,14 +214,17 @@ static int connect_store(const char *url, const char *path, bool setup,
 	}
 	rc = sqlite3_open_v2(path, &s->db,
 			     SQLITE_OPEN_READWRITE |
-				     (setup ? SQLITE_OPEN_CREATE : 0), NULL);
+				     (how == CONNECT_SETUP ? SQLITE_OPEN_CREATE :
+							     0), NULL);
 	if (rc != SQLITE_OK)
 		ret = sqlite_db_fail(url, s->db, rc, "cannot open database",
 				     err);
 	else
 		sqlite3_busy_handler(s->db, wait_for_lock, s);
-	if (!ret && setup)
+	if (!ret && how == CONNECT_SETUP)
 		ret = sqlite_setup_file(s, url, err);
+	else if (!ret && how == CONNECT_READ)
+		ret = sqlite_check_file(s, url, err);
 	if (!ret)
 		ret = sqlite_prepare_statements(s, url, err);
 	if (ret) {
@@ -224,19 +235,26 @@ static int connect_store(const char *url, const char *path, bool setup,
 	return 0;
 }
 
-static int sqlite_open(const char *url, const char *path, struct store **out,
-		       struct rttq_error *err)
+static int sqlite_open(const char *url, const char *path, bool setup,
+		       struct store **out, struct rttq_error *err)
 {
+	bool memory = strcmp(path, ":memory:") == 0;
 	int ret;
 
-	if (strcmp(path, ":memory:") != 0) {
+	if (!setup && !memory && access(path, F_OK) != 0)
+		return rttq_fail(err, -errno, "store %s: %s: %s (rttq-agent "
+				 "creates the store, or `rttq store init %s`)",
+				 url, path, strerror(errno), url);
+	if (setup && !memory) {
 		ret = make_parent_dirs(url, path, err);
 		if (!ret)
 			ret = check_writable(url, path, err);
 		if (ret)
 			return ret;
 	}
-	return connect_store(url, path, true, out, err);
+	/* A new in-memory store has nothing to read until it is set up. */
+	return connect_store(url, path, setup || memory ? CONNECT_SETUP :
+			     CONNECT_READ, out, err);
 }
 
 static int sqlite_sibling(struct store *st, struct store **out,
@@ -247,7 +265,7 @@ static int sqlite_sibling(struct store *st, struct store **out,
 	if (strcmp(s->path, ":memory:") == 0)
 		return store_fail(st, err, -ENOTSUP,
 				  "an in-memory store has no second connection");
-	return connect_store(st->url, s->path, false, out, err);
+	return connect_store(st->url, s->path, CONNECT_SIBLING, out, err);
 }
 
 const struct store_ops store_sqlite_ops = {

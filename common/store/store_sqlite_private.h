@@ -86,6 +86,21 @@ int sqlite_setup_file(struct sqlite_store *s, const char *url,
 		      struct rttq_error *err);
 
 /**
+ * sqlite_check_file() - for a reader (store_open_read()): check that the
+ * file holds an rttq store of the schema this build reads, changing
+ * nothing.
+ * @s: the store, connected.
+ * @url: the store URL, for messages.
+ * @err: receives the message; may be NULL.
+ *
+ * @return 0; -ENOENT (an empty file: not set up yet), -EINVAL (not an rttq
+ * store), -ENOTSUP (an older schema not migrated yet, or a newer one), or
+ * sqlite_db_fail()'s code.
+ */
+int sqlite_check_file(struct sqlite_store *s, const char *url,
+		      struct rttq_error *err);
+
+/**
  * sqlite_prepare_statements() - prepare every statement of enum stmt_id
  * into @s->stmt (store_sqlite_records.c).
  * @s: the handle, connected to a set-up file.

@@ -216,6 +216,34 @@ static int ensure_schema(const char *url, sqlite3 *db, struct rttq_error *err)
 			 url, (long long)version, SCHEMA_VERSION);
 }
 
+int sqlite_check_file(struct sqlite_store *s, const char *url,
+		      struct rttq_error *err)
+{
+	int64_t version = 0, tables = 0;
+	int ret;
+
+	ret = read_version(url, s->db, &version, &tables, err);
+	if (ret)
+		return ret;
+	if (version == SCHEMA_VERSION)
+		return 0;
+	if (version == 0 && tables == 0)
+		return rttq_fail(err, -ENOENT,
+				 "store %s: an empty file, not set up yet (rttq-agent sets it up, or `rttq store init %s`)",
+				 url, url);
+	if (version == 0)
+		return rttq_fail(err, -EINVAL,
+				 "store %s: not an rttq store (has %lld other tables and no schema version)",
+				 url, (long long)tables);
+	if (version < SCHEMA_VERSION)
+		return rttq_fail(err, -ENOTSUP,
+				 "store %s: schema version %lld, this rttq reads version %d once rttq-agent (or `rttq store init %s`) has migrated it",
+				 url, (long long)version, SCHEMA_VERSION, url);
+	return rttq_fail(err, -ENOTSUP,
+			 "store %s: schema version %lld, this rttq reads version %d",
+			 url, (long long)version, SCHEMA_VERSION);
+}
+
 /* What only the first handle on a file does: make it an rttq store in WAL
  * mode (a sibling finds it so; journal mode and schema live in the file). */
 int sqlite_setup_file(struct sqlite_store *s, const char *url,
