@@ -484,6 +484,8 @@ static int merge_digests(const struct plan_job *job, size_t p,
 	for (i = 0; i < job->n_hosts; i++) {
 		const struct part *pt = &job->shares[i].parts[p];
 
+		if (!pt->n) /* memcpy(.., NULL, 0) is undefined */
+			continue;
 		memcpy(all + k, pt->digests, pt->n * sizeof(*all));
 		k += pt->n;
 	}
