@@ -606,11 +606,14 @@ int tdigest_from_centroids(double compression,
 	if (err)
 		return err;
 	if (n) {
-		err = reserve(&td->c, &td->cap, n);
-		if (err) {
+		/* Exactly n: a decoded digest is mostly only merged from, and
+		 * a query holds tens of thousands of them at once. */
+		td->c = malloc(n * sizeof(*c));
+		if (!td->c) {
 			tdigest_free(td);
-			return err;
+			return -ENOMEM;
 		}
+		td->cap = n;
 		memcpy(td->c, c, n * sizeof(*c));
 		td->n = n;
 		for (i = 0; i < n; i++)

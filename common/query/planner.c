@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -557,6 +558,64 @@ static int merge_parts(const struct plan_job *job, size_t p,
 	return n ? merge_digests(job, p, compression, n, out, err) : 0;
 }
 
+/* Answers merged by the threads of merge_all(), taken in order. */
+struct merge_work {
+	const struct plan_job *job;
+	struct planner_answer *ans;
+	int *rc;                  /* one per answer */
+	struct rttq_error *errs;  /* one per answer */
+	atomic_size_t next;
+};
+
+static void *merge_some(void *arg)
+{
+	struct merge_work *m = arg;
+	size_t p;
+
+	while ((p = atomic_fetch_add(&m->next, 1)) < m->job->n_points)
+		m->rc[p] = merge_parts(m->job, p, &m->ans[p], &m->errs[p]);
+	return NULL;
+}
+
+/*
+ * Every answer of @job into @ans.  A series has many answers, each a merge
+ * of its own: they are shared among up to PLANNER_WORKERS threads.  The
+ * error is that of the first failing answer, whatever the timing.
+ */
+static int merge_all(const struct plan_job *job, struct planner_answer *ans,
+		     struct rttq_error *err)
+{
+	struct merge_work m = { .job = job, .ans = ans };
+	pthread_t threads[PLANNER_WORKERS - 1];
+	size_t n = job->n_points, started = 0, i;
+	int rc = 0;
+
+	if (n == 1)
+		return merge_parts(job, 0, &ans[0], err);
+	m.rc = calloc(n, sizeof(*m.rc));
+	m.errs = calloc(n, sizeof(*m.errs));
+	if (!m.rc || !m.errs) {
+		free(m.rc);
+		free(m.errs);
+		return rttq_fail(err, -ENOMEM, "out of memory");
+	}
+	atomic_init(&m.next, 0);
+	for (i = 0; i < PLANNER_WORKERS - 1 && i + 1 < n; i++)
+		if (pthread_create(&threads[started], NULL, merge_some, &m) == 0)
+			started++;
+	merge_some(&m);
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	for (i = 0; i < n && !rc; i++) {
+		rc = m.rc[i];
+		if (rc && err)
+			*err = m.errs[i];
+	}
+	free(m.rc);
+	free(m.errs);
+	return rc;
+}
+
 /* -------------------------------------------------------------------------
  * Entry point
  * ------------------------------------------------------------------------- */
@@ -698,8 +757,8 @@ static int run(struct store *st, const struct planner_request *req,
 	/* Hosts left untaken leave no error of their own. */
 	if (rc == 0 && cancelled(&job))
 		rc = rttq_fail(err, -ECANCELED, "query cancelled");
-	for (i = 0; rc == 0 && hl.n && i < job.n_points; i++)
-		rc = merge_parts(&job, i, &ans[i], err);
+	if (rc == 0 && hl.n)
+		rc = merge_all(&job, ans, err);
 
 	for (i = 0; job.shares && i < job.n_hosts; i++)
 		share_release(&job.shares[i], job.n_points);
