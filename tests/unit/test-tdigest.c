@@ -215,7 +215,7 @@ static void check_shape(struct tdigest *td, const double *sorted, size_t n,
 	CHECK(tdigest_min(td) == sorted[0] && tdigest_max(td) == sorted[n - 1],
 	      "%s: min %.17g max %.17g, expected %.17g %.17g", what,
 	      tdigest_min(td), tdigest_max(td), sorted[0], sorted[n - 1]);
-	/* Exact equality is what users expect; see test-known-bugs.c. */
+	/* Exact equality is what users expect; see test-regressions.c. */
 	CHECK(near(tdigest_quantile(td, 0), sorted[0]),
 	      "%s: p0 %.17g, min %.17g", what, tdigest_quantile(td, 0),
 	      sorted[0]);
@@ -227,7 +227,7 @@ static void check_shape(struct tdigest *td, const double *sorted, size_t n,
 	for (i = 0; i < nc; i++) {
 		CHECK(c[i].weight >= 1, "%s: centroid %zu weight 0", what, i);
 		/* Strictly sorted is the contract; compress_sorted() loses
-		 * ulps (test-known-bugs.c), so only real disorder fails here. */
+		 * ulps (test-regressions.c), so only real disorder fails here. */
 		CHECK(!i || c[i].mean >= c[i - 1].mean ||
 		      near(c[i].mean, c[i - 1].mean),
 		      "%s: centroid %zu out of order", what, i);
