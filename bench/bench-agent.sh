@@ -13,28 +13,24 @@ CONNS=${CONNS:-1000}
 MEASURE_S=${MEASURE_S:-60}
 WARMUP_S=3
 
-if [[ $EUID -ne 0 ]]; then
-	echo "SKIP: loading BPF needs root"
-	exit 77
-fi
-
-dir=$(mktemp -d /tmp/rttq-bench-agent.XXXXXX)
+# shellcheck source=../tests/support/harness.sh
+. "$(dirname "$0")/../tests/support/harness.sh"
+require_root "loading BPF"
+require_kernel bpf
+harness_start bench-agent
+dir=$tmp
 pids=()
 
-# shellcheck disable=SC2317  # runs as the EXIT trap
-on_exit() {
-	local status=$? pid
+# shellcheck disable=SC2317  # run by the harness at exit
+on_cleanup() {
+	local pid
 	for pid in "${pids[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		stop_pid "$pid"
 	done
-	if [[ $status -ne 0 ]]; then
+	if [[ $harness_status -ne 0 ]]; then
 		tail -n 5 "$dir"/*.err 2>/dev/null || true
 	fi
-	rm -rf "$dir"
-	exit "$status"
 }
-trap on_exit EXIT
 
 # utime + stime of PID, in clock ticks.
 cpu_ticks() {
@@ -48,29 +44,26 @@ start_agent() {
 	"$RTTQ_AGENT" --store "sqlite:$dir/$name.db" --host bench --interval 5 \
 		--include-loopback --metrics 127.0.0.1:0 -v "$@" > "$dir/$name.out" 2> "$dir/$name.err" < /dev/null &
 	pids+=($!)
-	for _ in $(seq 100); do
-		grep -q 'attached via' "$dir/$name.err" && return 0
-		sleep 0.1
-	done
-	echo "rttq-agent ($name) did not attach"
-	exit 1
+	wait_until 10 "rttq-agent ($name) attaching" \
+		grep -q 'attached via' "$dir/$name.err" || exit 1
 }
 
 "$CONN_FANOUT" -n "$CONNS" > "$dir/fanout.out" 2> "$dir/fanout.err" < /dev/null &
 pids+=($!)
 fanout_pid=$!
-for _ in $(seq 300); do
-	grep -qx ready "$dir/fanout.out" && break
+fanout_ready() {
+	grep -qx ready "$dir/fanout.out" && return 0
 	kill -0 "$fanout_pid" 2>/dev/null || { cat "$dir/fanout.err"; exit 1; }
-	sleep 0.1
-done
-grep -qx ready "$dir/fanout.out" || { echo "conn-fanout not ready"; exit 1; }
+	return 1
+}
+wait_until 30 "conn-fanout ready" fanout_ready || exit 1
 
 start_agent one
 one_pid=${pids[-1]}
 start_agent many --group-by rport --laddr 127.0.0.1 --max-groups 2048
 many_pid=${pids[-1]}
 
+# Warm-up and measurement are the benchmark's own durations.
 sleep "$WARMUP_S"
 one_t0=$(cpu_ticks "$one_pid")
 many_t0=$(cpu_ticks "$many_pid")

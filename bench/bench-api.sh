@@ -34,17 +34,9 @@ end=1700179200 # 2023-11-17T00:00:00Z: fixed, so the cache stays valid
 layout=2
 start=$((end - days * 86400))
 db="$dir/bench-api-h$hosts-d$days-g$groups-s$seed-e$end-l$layout.db"
-tmp=$(mktemp -d /tmp/rttq-bench-api.XXXXXX)
-server_pid=
-
-cleanup() {
-	if [ -n "$server_pid" ]; then
-		kill "$server_pid" 2>/dev/null
-		wait "$server_pid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=../tests/support/harness.sh
+. "$(dirname "$0")/../tests/support/harness.sh"
+harness_start bench-api
 
 # --- The store: built once, reused while its ".done" marker exists -------
 if [ ! -e "$db.done" ]; then
@@ -55,13 +47,12 @@ if [ ! -e "$db.done" ]; then
 	/usr/bin/time -f "  %e s elapsed, %U s user, %S s system, %M KiB max RSS" \
 		"$rttq" synth --store "sqlite:$db" --hosts "$hosts" \
 		--days "$days" --groups "$groups" --seed "$seed" --end "$end" ||
-		{ echo "rttq synth failed"; exit 1; }
+		die "rttq synth failed"
 	touch "$db.done"
 fi
 echo "store: $db ($(du -m "$db" | cut -f1) MiB)"
 
 # --- The server ------------------------------------------------------------
-. "$(dirname "$0")/../tests/api/start-api.sh"
 start_api "$tmp/api" "$api" --store "sqlite:$db" --max-connections 1024
 host1=$(printf "host-%0${#hosts}d" 1)
 

@@ -15,7 +15,6 @@
  *
  * Usage: test-agent-run RTTQ_AGENT duration|sigterm|storefail|restart|errors
  */
-#undef NDEBUG
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -33,40 +32,15 @@
 
 #include <sqlite3.h>
 
+#include "check.h"
+#include "kernel.h"
 #include "store.h"
 #include "traffic.h"
+#include "wait.h"
 
 #define PERIOD_S 5
 #define HOST "rttq-agent-test"
 #define RUN_S 12
-
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__,       \
-				__LINE__, #cond);                          \
-			fprintf(stderr, __VA_ARGS__);                      \
-			fputc('\n', stderr);                               \
-			exit(1);                                           \
-		}                                                          \
-	} while (0)
-
-static double wall_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s)
-{
-	struct timespec ts = { .tv_sec = (time_t)s };
-
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 /* Sleep until the wall clock is @phase_s into a period of @period_s. */
 static void wait_for_phase_of(double phase_s, double period_s)
@@ -85,42 +59,23 @@ static void wait_for_phase(double phase_s)
 	wait_for_phase_of(phase_s, PERIOD_S);
 }
 
-/* Read @fd to its end into @buf (NUL-terminated, truncated to @len). */
-static void read_all(int fd, char *buf, size_t len)
+/* Start @argv with stderr in the file @log_path. */
+static pid_t spawn(char *const argv[], const char *log_path)
 {
-	size_t used = 0;
-	ssize_t got;
-
-	while (used + 1 < len && (got = read(fd, buf + used, len - 1 - used)) > 0)
-		used += (size_t)got;
-	buf[used] = '\0';
-	close(fd);
-}
-
-/* Start @argv with stderr captured into @err_fd (when not NULL). */
-static pid_t spawn(char *const argv[], int *err_fd)
-{
-	int fds[2] = { -1, -1 };
+	int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		      0600);
 	pid_t pid;
 
-	if (err_fd)
-		CHECK(pipe(fds) == 0, "pipe: %s", strerror(errno));
+	REQUIRE(fd >= 0, "%s: %s", log_path, strerror(errno));
 	pid = fork();
-	CHECK(pid >= 0, "fork: %s", strerror(errno));
+	REQUIRE(pid >= 0, "fork: %s", strerror(errno));
 	if (pid == 0) {
-		if (err_fd) {
-			dup2(fds[1], STDERR_FILENO);
-			close(fds[0]);
-			close(fds[1]);
-		}
+		dup2(fd, STDERR_FILENO);
 		execv(argv[0], argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
-	if (err_fd) {
-		close(fds[1]);
-		*err_fd = fds[0];
-	}
+	close(fd);
 	return pid;
 }
 
@@ -128,28 +83,42 @@ static int wait_exit(pid_t pid)
 {
 	int status;
 
-	CHECK(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
-	CHECK(WIFEXITED(status), "agent did not exit normally (status 0x%x)",
-	      status);
+	REQUIRE(waitpid(pid, &status, 0) == pid, "waitpid: %s",
+		strerror(errno));
+	REQUIRE(WIFEXITED(status), "agent did not exit normally (status 0x%x)",
+		status);
 	return WEXITSTATUS(status);
+}
+
+/* Whether @pid has exited (reaped here, its status in @status). */
+static bool exited(pid_t pid, int *status)
+{
+	pid_t got = waitpid(pid, status, WNOHANG);
+
+	REQUIRE(got >= 0, "waitpid: %s", strerror(errno));
+	return got == pid;
 }
 
 /* Run the agent with @args, return its exit status, stderr into @msg. */
 static int run_capture(const char *agent, const char *const *args,
 		       char *msg, size_t len)
 {
+	char log_path[] = "/tmp/rttq-agent-test-log.XXXXXX";
 	char *argv[16];
 	size_t n = 0;
-	int fd;
-	pid_t pid;
+	int fd, rc;
 
+	fd = mkstemp(log_path);
+	REQUIRE(fd >= 0, "mkstemp: %s", strerror(errno));
+	close(fd);
 	argv[n++] = (char *)agent;
 	while (*args && n < 15)
 		argv[n++] = (char *)*args++;
 	argv[n] = NULL;
-	pid = spawn(argv, &fd);
-	read_all(fd, msg, len);
-	return wait_exit(pid);
+	rc = wait_exit(spawn(argv, log_path));
+	read_text(log_path, msg, len);
+	unlink(log_path);
+	return rc;
 }
 
 static void test_errors(const char *agent)
@@ -161,13 +130,13 @@ static void test_errors(const char *agent)
 	int rc;
 
 	rc = run_capture(agent, bad_period, msg, sizeof(msg));
-	CHECK(rc == 2, "--period 7 exited %d", rc);
-	CHECK(strstr(msg, "--period"), "message does not name --period: %s",
-	      msg);
+	REQUIRE(rc == 2, "--period 7 exited %d", rc);
+	REQUIRE(strstr(msg, "--period"), "message does not name --period: %s",
+		msg);
 	rc = run_capture(agent, bad_store, msg, sizeof(msg));
-	CHECK(rc == 1, "bad --store exited %d", rc);
-	CHECK(strstr(msg, "store") && strstr(msg, "/proc/nope/x.db"),
-	      "message does not name the store: %s", msg);
+	REQUIRE(rc == 1, "bad --store exited %d", rc);
+	REQUIRE(strstr(msg, "store") && strstr(msg, "/proc/nope/x.db"),
+		"message does not name the store: %s", msg);
 	printf("ok: --period 7 -> 2, unopenable store -> 1, both named\n");
 }
 
@@ -189,11 +158,11 @@ static int collect(const struct store_record *r, void *arg)
 	struct collected *c = arg;
 	bool partial = r->periods < r->periods_total;
 
-	CHECK(strcmp(r->host, HOST) == 0, "host %s", r->host);
-	CHECK(strcmp(r->group, "all") == 0, "group %s", r->group);
-	CHECK(r->count > 0 && r->digest_len > 0, "empty record at %lld",
-	      (long long)r->start_s);
-	CHECK(c->n < 256, "too many records");
+	REQUIRE(strcmp(r->host, HOST) == 0, "host %s", r->host);
+	REQUIRE(strcmp(r->group, "all") == 0, "group %s", r->group);
+	REQUIRE(r->count > 0 && r->digest_len > 0, "empty record at %lld",
+		(long long)r->start_s);
+	REQUIRE(c->n < 256, "too many records");
 	c->starts[c->n] = r->start_s;
 	c->counts[c->n] = r->count;
 	c->periods[c->n] = r->periods;
@@ -221,8 +190,8 @@ static void query(struct store *st, uint32_t period_s, struct collected *c)
 	struct rttq_error err = { 0 };
 
 	memset(c, 0, sizeof(*c));
-	CHECK(store_query(st, &q, collect, c, &err) == 0, "query: %s",
-	      err.msg);
+	REQUIRE(store_query(st, &q, collect, c, &err) == 0, "query: %s",
+		err.msg);
 }
 
 static void check_store(const char *url)
@@ -232,7 +201,7 @@ static void check_store(const char *url)
 	struct store *st = NULL;
 	size_t i, j;
 
-	CHECK(store_open(url, &st, &err) == 0, "%s", err.msg);
+	REQUIRE(store_open(url, &st, &err) == 0, "%s", err.msg);
 	query(st, PERIOD_S, &base);
 	query(st, 3600, &hour);
 	query(st, 86400, &day);
@@ -242,16 +211,17 @@ static void check_store(const char *url)
 	       base.n, base.complete, base.partial,
 	       base.last_partial ? "partial" : "complete",
 	       (unsigned long long)base.count);
-	CHECK(base.complete >= 1, "no complete %d s base record", PERIOD_S);
+	REQUIRE(base.complete >= 1, "no complete %d s base record", PERIOD_S);
 	for (i = 0; i < base.n; i++)
-		CHECK(base.totals[i] == 1 && base.periods[i] <= 1,
-		      "base record %lld: periods %u/%u",
-		      (long long)base.starts[i], base.periods[i],
-		      base.totals[i]);
-	CHECK(base.last_partial, "the period cut at exit is not marked partial");
+		REQUIRE(base.totals[i] == 1 && base.periods[i] <= 1,
+			"base record %lld: periods %u/%u",
+			(long long)base.starts[i], base.periods[i],
+			base.totals[i]);
+	REQUIRE(base.last_partial,
+		"the period cut at exit is not marked partial");
 
-	CHECK(hour.n >= 1, "no hour rollup");
-	CHECK(day.n >= 1, "no day rollup");
+	REQUIRE(hour.n >= 1, "no hour rollup");
+	REQUIRE(day.n >= 1, "no day rollup");
 	for (i = 0; i < hour.n; i++) {
 		uint64_t sum = 0;
 
@@ -263,17 +233,20 @@ static void check_store(const char *url)
 		       (long long)hour.starts[i], hour.periods[i],
 		       hour.totals[i], (unsigned long long)hour.counts[i],
 		       (unsigned long long)sum);
-		CHECK(hour.totals[i] == 3600 / PERIOD_S, "hour total %u",
-		      hour.totals[i]);
-		CHECK(hour.periods[i] < hour.totals[i] && hour.periods[i] >= 1,
-		      "hour rollup periods %u", hour.periods[i]);
-		CHECK(hour.counts[i] == sum, "hour count %llu != base sum %llu",
-		      (unsigned long long)hour.counts[i],
-		      (unsigned long long)sum);
+		REQUIRE(hour.totals[i] == 3600 / PERIOD_S, "hour total %u",
+			hour.totals[i]);
+		REQUIRE(hour.periods[i] < hour.totals[i] &&
+				hour.periods[i] >= 1,
+			"hour rollup periods %u", hour.periods[i]);
+		REQUIRE(hour.counts[i] == sum,
+			"hour count %llu != base sum %llu",
+			(unsigned long long)hour.counts[i],
+			(unsigned long long)sum);
 	}
-	CHECK(day.count == base.count, "day count %llu != base count %llu",
-	      (unsigned long long)day.count, (unsigned long long)base.count);
-	CHECK(day.totals[0] == 86400 / PERIOD_S, "day total %u", day.totals[0]);
+	REQUIRE(day.count == base.count, "day count %llu != base count %llu",
+		(unsigned long long)day.count, (unsigned long long)base.count);
+	REQUIRE(day.totals[0] == 86400 / PERIOD_S, "day total %u",
+		day.totals[0]);
 }
 
 enum run_mode {
@@ -283,28 +256,69 @@ enum run_mode {
 };
 
 struct lock_ctx {
-	const char *path;
-	double hold_s;
+	const char *path;     /* the agent's database */
+	const char *log_path; /* the agent's stderr */
+	pid_t agent;
 };
 
-/* Hold an exclusive SQLite lock on the agent's database, so its writes
- * fail with "database is locked" after the store's busy timeout. */
+/*
+ * Hold an exclusive SQLite lock on the agent's database from the moment
+ * the agent has opened its store (it says "attached via" after that)
+ * until it reports a write failed on it ("database is locked", after the
+ * store's busy timeout), so that the records of at least one period wait
+ * for the lock to go.
+ */
 static void *hold_lock(void *arg)
 {
 	struct lock_ctx *l = arg;
 	sqlite3 *db = NULL;
 
-	sleep_s(3);
-	CHECK(sqlite3_open(l->path, &db) == SQLITE_OK, "open %s", l->path);
+	REQUIRE(wait_for_text(l->log_path, "attached via", l->agent, 30),
+		"the agent did not attach within 30 s");
+	REQUIRE(sqlite3_open(l->path, &db) == SQLITE_OK, "open %s", l->path);
 	sqlite3_busy_timeout(db, 10000);
-	CHECK(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) ==
-		      SQLITE_OK,
-	      "lock %s: %s", l->path, sqlite3_errmsg(db));
-	sleep_s(l->hold_s);
-	CHECK(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK,
-	      "unlock: %s", sqlite3_errmsg(db));
+	REQUIRE(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) ==
+			SQLITE_OK,
+		"lock %s: %s", l->path, sqlite3_errmsg(db));
+	REQUIRE(wait_for_text(l->log_path, "database is locked", l->agent, 30),
+		"no write failed on the locked database within 30 s");
+	REQUIRE(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK,
+		"unlock: %s", sqlite3_errmsg(db));
 	sqlite3_close(db);
 	return NULL;
+}
+
+/*
+ * Loopback traffic, 50 exchanges on a new connection every 50 ms (the
+ * pace of the traffic, not a wait for anything), until @pid has exited or,
+ * when @until_s is not 0, until then.  Returns the connections made; the
+ * agent's exit status is in @status when it exited.
+ */
+static unsigned int make_traffic(pid_t pid, double until_s, int *status,
+				 bool *done)
+{
+	unsigned int connections = 0;
+
+	*done = false;
+	while (!(*done = exited(pid, status)) &&
+	       (!until_s || wall_s() < until_s)) {
+		struct traffic_result tr;
+
+		if (traffic_run(AF_INET, 50, &tr) == 0)
+			connections++;
+		sleep_s(0.05);
+	}
+	return connections;
+}
+
+/* The exit status of @pid, reaped earlier (@done) or now. */
+static int exit_status(pid_t pid, int status, bool done)
+{
+	if (!done)
+		return wait_exit(pid);
+	REQUIRE(WIFEXITED(status), "agent did not exit normally (status 0x%x)",
+		status);
+	return WEXITSTATUS(status);
 }
 
 /*
@@ -313,24 +327,22 @@ static void *hold_lock(void *arg)
  */
 static void test_run(const char *agent, enum run_mode mode)
 {
-	bool sigterm = mode == RUN_SIGTERM;
-	double run_s = mode == RUN_STOREFAIL ? 22 : RUN_S;
-	struct lock_ctx lock = { .path = NULL, .hold_s = 9 };
+	bool sigterm = mode == RUN_SIGTERM, done;
+	struct lock_ctx lock = { 0 };
 	pthread_t locker;
 	char log[8192];
-	int err_fd = -1;
 	char dir[] = "/tmp/rttq-agent-test.XXXXXX";
-	char url[PATH_MAX + 16], dbpath[PATH_MAX];
+	char url[PATH_MAX + 16], dbpath[PATH_MAX], log_path[PATH_MAX];
 	char *argv[16];
-	double started, stop_at;
-	unsigned int connections = 0;
+	double started;
+	unsigned int connections;
 	size_t n = 0;
 	pid_t pid;
-	int rc;
+	int rc, status = 0;
 
-	CHECK(geteuid() == 0, "needs root to load BPF (run the bpf suite as root)");
-	CHECK(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	REQUIRE(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
 	snprintf(dbpath, sizeof(dbpath), "%s/x.db", dir);
+	snprintf(log_path, sizeof(log_path), "%s/agent.log", dir);
 	snprintf(url, sizeof(url), "sqlite:%s", dbpath);
 
 	argv[n++] = (char *)agent;
@@ -349,40 +361,41 @@ static void test_run(const char *agent, enum run_mode mode)
 		argv[n++] = "--duration=22";
 	argv[n] = NULL;
 
+	/* Where in a period the run starts and stops is the subject: the
+	 * first and last periods are cut, the others complete. */
 	wait_for_phase(1.0);
 	started = wall_s();
-	pid = spawn(argv, &err_fd);
+	pid = spawn(argv, log_path);
 	if (mode == RUN_STOREFAIL) {
-		lock.path = dbpath;
-		CHECK(pthread_create(&locker, NULL, hold_lock, &lock) == 0,
-		      "pthread_create");
+		lock = (struct lock_ctx){ .path = dbpath,
+					  .log_path = log_path, .agent = pid };
+		REQUIRE(pthread_create(&locker, NULL, hold_lock, &lock) == 0,
+			"pthread_create");
 	}
-	stop_at = started + run_s - 0.5;
-	while (wall_s() < stop_at) {
-		struct traffic_result tr;
-
-		if (traffic_run(AF_INET, 50, &tr) == 0)
-			connections++;
-		sleep_s(0.05);
+	/* --duration stops the agent itself; SIGTERM comes after RUN_S. */
+	connections = make_traffic(pid, sigterm ? started + RUN_S - 0.5 : 0,
+				   &status, &done);
+	if (sigterm) {
+		REQUIRE(!done, "the agent exited before SIGTERM");
+		REQUIRE(kill(pid, SIGTERM) == 0, "kill: %s", strerror(errno));
 	}
-	if (sigterm)
-		CHECK(kill(pid, SIGTERM) == 0, "kill: %s", strerror(errno));
-	read_all(err_fd, log, sizeof(log));
-	rc = wait_exit(pid);
+	rc = exit_status(pid, status, done);
 	if (mode == RUN_STOREFAIL)
 		pthread_join(locker, NULL);
+	read_text(log_path, log, sizeof(log));
+	unlink(log_path);
 	fputs(log, stdout);
 	printf("agent ran %.1f s, %u loopback connections, exit %d\n",
 	       wall_s() - started, connections, rc);
-	CHECK(rc == 0, "agent exited %d after %s", rc,
-	      sigterm ? "SIGTERM" : "--duration");
-	CHECK(connections > 0, "no traffic could be made");
+	REQUIRE(rc == 0, "agent exited %d after %s", rc,
+		sigterm ? "SIGTERM" : "--duration");
+	REQUIRE(connections > 0, "no traffic could be made");
 	if (mode == RUN_STOREFAIL) {
-		CHECK(strstr(log, "store write failed") &&
-			      strstr(log, "database is locked"),
-		      "the failed write was not reported");
-		CHECK(strstr(log, "store write recovered"),
-		      "the kept records were not written after the lock");
+		REQUIRE(strstr(log, "store write failed") &&
+				strstr(log, "database is locked"),
+			"the failed write was not reported");
+		REQUIRE(strstr(log, "store write recovered"),
+			"the kept records were not written after the lock");
 	}
 
 	check_store(url);
@@ -394,14 +407,15 @@ static void test_run(const char *agent, enum run_mode mode)
 	unlink(dbpath);
 	snprintf(dbpath, sizeof(dbpath), "%s/x.db-journal", dir);
 	unlink(dbpath);
-	CHECK(rmdir(dir) == 0, "rmdir %s: %s", dir, strerror(errno));
+	REQUIRE(rmdir(dir) == 0, "rmdir %s: %s", dir, strerror(errno));
 }
 
-/* One --duration run of @run_s under loopback traffic; its log line
- * "stopped; all records written (..., N samples)" gives @samples. */
+/* One --duration run under loopback traffic (until the agent exits); its
+ * log line "stopped; all records written (..., N samples)" gives
+ * @samples. */
 static void run_with_traffic(const char *agent, const char *url,
-			     const char *period, const char *duration,
-			     double run_s, char *log, size_t len,
+			     const char *log_path, const char *period,
+			     const char *duration, char *log, size_t len,
 			     unsigned long long *samples)
 {
 	char *argv[] = { (char *)agent, "--store", (char *)url, "--host", HOST,
@@ -409,25 +423,20 @@ static void run_with_traffic(const char *agent, const char *url,
 			 "--include-loopback", "--metrics", "off",
 			 (char *)duration, NULL };
 	unsigned long long records;
-	double stop_at = wall_s() + run_s;
 	const char *line;
-	int fd = -1, rc;
+	int rc, status = 0;
+	bool done;
 	pid_t pid;
 
-	pid = spawn(argv, &fd);
-	while (wall_s() < stop_at) {
-		struct traffic_result tr;
-
-		traffic_run(AF_INET, 50, &tr);
-		sleep_s(0.05);
-	}
-	read_all(fd, log, len);
-	rc = wait_exit(pid);
+	pid = spawn(argv, log_path);
+	make_traffic(pid, 0, &status, &done);
+	rc = exit_status(pid, status, done);
+	read_text(log_path, log, len);
 	fputs(log, stdout);
-	CHECK(rc == 0, "agent exited %d", rc);
+	REQUIRE(rc == 0, "agent exited %d", rc);
 	line = strstr(log, "stopped; all records written (");
-	CHECK(line && sscanf(line, "stopped; all records written (%llu base-period records of group \"all\", %llu samples)",
-			     &records, samples) == 2, "no final account in the log");
+	REQUIRE(line && sscanf(line, "stopped; all records written (%llu base-period records of group \"all\", %llu samples)",
+			       &records, samples) == 2, "no final account in the log");
 }
 
 /* Two runs inside one 30 s period: its record holds both runs' samples. */
@@ -435,6 +444,7 @@ static void test_restart(const char *agent)
 {
 	char dir[] = "/tmp/rttq-agent-restart.XXXXXX";
 	char url[PATH_MAX + 16], path[PATH_MAX], log[8192];
+	char log_path[PATH_MAX];
 	unsigned long long first, second;
 	struct collected base;
 	struct rttq_error err = { 0 };
@@ -442,36 +452,39 @@ static void test_restart(const char *agent)
 	struct store_query q = { .host = HOST, .group = "all", .period_s = 30,
 				 .from_s = 0, .to_s = INT64_MAX / 2 };
 
-	CHECK(geteuid() == 0, "needs root to load BPF (run the bpf suite as root)");
-	CHECK(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	REQUIRE(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
 	snprintf(url, sizeof(url), "sqlite:%s/x.db", dir);
+	snprintf(log_path, sizeof(log_path), "%s/agent.log", dir);
+	/* Both runs must fall in one 30 s period: the subject is a restart
+	 * within a period. */
 	wait_for_phase_of(1.0, 30);
-	run_with_traffic(agent, url, "30", "--duration=4", 5, log, sizeof(log),
-			 &first);
-	run_with_traffic(agent, url, "30", "--duration=4", 5, log, sizeof(log),
-			 &second);
-	CHECK(strstr(log, "merged the partial period an earlier run wrote"),
-	      "the second run did not merge the first run's record");
+	run_with_traffic(agent, url, log_path, "30", "--duration=4", log,
+			 sizeof(log), &first);
+	run_with_traffic(agent, url, log_path, "30", "--duration=4", log,
+			 sizeof(log), &second);
+	REQUIRE(strstr(log, "merged the partial period an earlier run wrote"),
+		"the second run did not merge the first run's record");
 
-	CHECK(store_open(url, &st, &err) == 0, "%s", err.msg);
+	REQUIRE(store_open(url, &st, &err) == 0, "%s", err.msg);
 	memset(&base, 0, sizeof(base));
-	CHECK(store_query(st, &q, collect, &base, &err) == 0, "query: %s",
-	      err.msg);
+	REQUIRE(store_query(st, &q, collect, &base, &err) == 0, "query: %s",
+		err.msg);
 	store_close(st);
 	printf("restart: first run %llu samples, second %llu; store: %zu record(s), %llu samples\n",
 	       first, second, base.n, (unsigned long long)base.count);
-	CHECK(base.n == 1 && base.partial == 1,
-	      "%zu base records (%zu partial), want one partial", base.n,
-	      base.partial);
-	CHECK(first > 0 && second > 0 && base.count == first + second,
-	      "stored %llu samples, the runs counted %llu + %llu",
-	      (unsigned long long)base.count, first, second);
+	REQUIRE(base.n == 1 && base.partial == 1,
+		"%zu base records (%zu partial), want one partial", base.n,
+		base.partial);
+	REQUIRE(first > 0 && second > 0 && base.count == first + second,
+		"stored %llu samples, the runs counted %llu + %llu",
+		(unsigned long long)base.count, first, second);
 
-	for (const char *f = "x.db\0x.db-wal\0x.db-shm\0"; *f; f += strlen(f) + 1) {
+	for (const char *f = "x.db\0x.db-wal\0x.db-shm\0agent.log\0"; *f;
+	     f += strlen(f) + 1) {
 		snprintf(path, sizeof(path), "%s/%s", dir, f);
 		unlink(path);
 	}
-	CHECK(rmdir(dir) == 0, "rmdir %s: %s", dir, strerror(errno));
+	REQUIRE(rmdir(dir) == 0, "rmdir %s: %s", dir, strerror(errno));
 }
 
 int main(int argc, char **argv)
@@ -480,6 +493,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s RTTQ_AGENT duration|sigterm|storefail|restart|errors\n",
 			argv[0]);
 		return 2;
+	}
+	if (strcmp(argv[2], "errors") != 0) {
+		require_root("rttq-agent (loads BPF)");
+		skip_unless_kernel(KERNEL_BPF);
 	}
 	if (strcmp(argv[2], "errors") == 0)
 		test_errors(argv[1]);
@@ -493,5 +510,5 @@ int main(int argc, char **argv)
 		test_restart(argv[1]);
 	else
 		return 2;
-	return 0;
+	return check_report();
 }

@@ -4,8 +4,6 @@
  * base periods around a UTC midnight (also an hour boundary), checking the
  * keys, counts, sums, coverage numbers and digests of every emitted record.
  */
-#undef NDEBUG
-#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -13,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "codec.h"
 #include "hist.h"
+#include "rng.h"
 #include "series.h"
 #include "tdigest.h"
 
@@ -50,12 +50,12 @@ static int keep_records(const struct store_record *recs, size_t n, void *arg)
 	for (i = 0; i < n; i++) {
 		struct kept_record *k = &s->recs[s->n++];
 
-		assert(s->n <= MAX_RECS);
+		REQUIRE_CMP(s->n, <=, MAX_RECS);
 		k->rec = recs[i];
 		snprintf(k->host, sizeof(k->host), "%s", recs[i].host);
 		snprintf(k->group, sizeof(k->group), "%s", recs[i].group);
 		k->digest = malloc(recs[i].digest_len);
-		assert(k->digest);
+		REQUIRE(k->digest, "out of memory");
 		memcpy(k->digest, recs[i].digest, recs[i].digest_len);
 		k->rec.host = k->host;
 		k->rec.group = k->group;
@@ -86,7 +86,9 @@ static const struct kept_record *find_kept(const struct sink *s,
 
 		if (strcmp(r->group, group) == 0 && r->period_s == period_s &&
 		    r->start_s == start_s) {
-			assert(!found); /* one record per key */
+			/* one record per key */
+			REQUIRE(!found, "two records of %s/%u@%lld", group,
+				period_s, (long long)start_s);
 			found = &s->recs[i];
 		}
 	}
@@ -116,17 +118,8 @@ static struct series_table *table_new(struct sink *s, uint32_t period_s,
 	struct rttq_error err = {0};
 	struct series_table *t = NULL;
 
-	assert(series_table_new(&cfg, &t, &err) == 0);
+	REQUIRE_CMP(series_table_new(&cfg, &t, &err), ==, 0);
 	return t;
-}
-
-/* xorshift64*: deterministic samples without libc's rand(). */
-static uint64_t next_random(uint64_t *state)
-{
-	*state ^= *state >> 12;
-	*state ^= *state << 25;
-	*state ^= *state >> 27;
-	return *state * 2685821657736338717ull;
 }
 
 /* @n RTT-like values: log-normal around 2 ms (z from 12 uniforms). */
@@ -135,12 +128,13 @@ static struct hist *random_hist(uint64_t *state, unsigned int n)
 	struct hist *h = NULL;
 	unsigned int i, k;
 
-	assert(hist_new(SUB_BITS, &h) == 0);
+	REQUIRE_CMP(hist_new(SUB_BITS, &h), ==, 0);
 	for (i = 0; i < n; i++) {
 		double z = -6;
 
 		for (k = 0; k < 12; k++)
-			z += (double)(next_random(state) >> 11) / (1ull << 53);
+			z += (double)(rng_xorshift64star(state) >> 11) /
+			     (1ull << 53);
 		hist_record(h, (uint32_t)(2000 * exp(0.6 * z)), 1);
 	}
 	return h;
@@ -157,19 +151,16 @@ static void check_digest(const struct store_record *r, const struct hist *ref)
 	struct rttq_error err = {0};
 	size_t i;
 
-	assert(codec_decode(r->digest, r->digest_len, &td, &err) == 0);
-	assert(tdigest_count(td) == r->count);
-	assert(hist_count(ref) == r->count);
+	REQUIRE_CMP(codec_decode(r->digest, r->digest_len, &td, &err), ==, 0);
+	REQUIRE_CMP(tdigest_count(td), ==, r->count);
+	REQUIRE_CMP(hist_count(ref), ==, r->count);
 	for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
 		double want = hist_quantile(ref, qs[i]);
 		double got = tdigest_quantile(td, qs[i]);
 
-		if (fabs(got - want) > 0.01 * want) {
-			fprintf(stderr, "%s/%u@%lld q%.2f: digest %.1f hist %.1f\n",
-				r->group, r->period_s, (long long)r->start_s,
-				qs[i], got, want);
-			assert(0);
-		}
+		REQUIRE(fabs(got - want) <= 0.01 * want,
+			"%s/%u@%lld q%.2f: digest %.1f hist %.1f", r->group,
+			r->period_s, (long long)r->start_s, qs[i], got, want);
 	}
 	tdigest_free(td);
 }
@@ -183,38 +174,42 @@ static void test_config_is_validated(void)
 	struct rttq_error err = {0};
 	struct series_table *t = NULL;
 
-	assert(series_table_new(&cfg, &t, &err) == -EINVAL);
-	assert(!t && strstr(err.msg, "period 7"));
+	REQUIRE_CMP(series_table_new(&cfg, &t, &err), ==, -EINVAL);
+	REQUIRE(!t, "a table came back with the error");
+	REQUIRE_CONTAINS(err.msg, "period 7");
 	cfg.period_s = 60;
 	cfg.sub_bits = 9;
-	assert(series_table_new(&cfg, &t, &err) == -EINVAL);
-	assert(strstr(err.msg, "sub-bits"));
+	REQUIRE_CMP(series_table_new(&cfg, &t, &err), ==, -EINVAL);
+	REQUIRE_CONTAINS(err.msg, "sub-bits");
 	cfg.sub_bits = SUB_BITS;
 	cfg.compression = 5;
-	assert(series_table_new(&cfg, &t, &err) == -EINVAL);
-	assert(strstr(err.msg, "compression"));
+	REQUIRE_CMP(series_table_new(&cfg, &t, &err), ==, -EINVAL);
+	REQUIRE_CONTAINS(err.msg, "compression");
 	cfg.compression = 0;
 	cfg.host = "";
-	assert(series_table_new(&cfg, &t, &err) == -EINVAL);
-	assert(strstr(err.msg, "host"));
+	REQUIRE_CMP(series_table_new(&cfg, &t, &err), ==, -EINVAL);
+	REQUIRE_CONTAINS(err.msg, "host");
 	cfg.host = "h";
-	assert(series_table_new(&cfg, &t, &err) == 0);
+	REQUIRE_CMP(series_table_new(&cfg, &t, &err), ==, 0);
 	series_table_free(t);
 	series_table_free(NULL);
 
-	assert(series_period_valid(1) && series_period_valid(5) &&
-	       series_period_valid(60) && series_period_valid(3600));
-	assert(!series_period_valid(0) && !series_period_valid(7) &&
-	       !series_period_valid(7200));
+	REQUIRE(series_period_valid(1), "refused");
+	REQUIRE(series_period_valid(5), "refused");
+	REQUIRE(series_period_valid(60), "refused");
+	REQUIRE(series_period_valid(3600), "refused");
+	REQUIRE(!series_period_valid(0), "accepted");
+	REQUIRE(!series_period_valid(7), "accepted");
+	REQUIRE(!series_period_valid(7200), "accepted");
 	/* 5 min rollups only where 300 s is several base periods. */
-	assert(series_rollup_built(5, SERIES_ROLLUP_5MIN) &&
-	       series_rollup_built(60, SERIES_ROLLUP_5MIN) &&
-	       !series_rollup_built(120, SERIES_ROLLUP_5MIN) &&
-	       !series_rollup_built(300, SERIES_ROLLUP_5MIN) &&
-	       !series_rollup_built(600, SERIES_ROLLUP_5MIN));
-	assert(series_rollup_built(600, SERIES_ROLLUP_HOUR) &&
-	       !series_rollup_built(3600, SERIES_ROLLUP_HOUR) &&
-	       series_rollup_built(3600, SERIES_ROLLUP_DAY));
+	REQUIRE(series_rollup_built(5, SERIES_ROLLUP_5MIN), "not built");
+	REQUIRE(series_rollup_built(60, SERIES_ROLLUP_5MIN), "not built");
+	REQUIRE(!series_rollup_built(120, SERIES_ROLLUP_5MIN), "built");
+	REQUIRE(!series_rollup_built(300, SERIES_ROLLUP_5MIN), "built");
+	REQUIRE(!series_rollup_built(600, SERIES_ROLLUP_5MIN), "built");
+	REQUIRE(series_rollup_built(600, SERIES_ROLLUP_HOUR), "not built");
+	REQUIRE(!series_rollup_built(3600, SERIES_ROLLUP_HOUR), "built");
+	REQUIRE(series_rollup_built(3600, SERIES_ROLLUP_DAY), "not built");
 }
 
 /* The sum of the counts of @group's base records in [from_s, to_s). */
@@ -237,14 +232,14 @@ static uint64_t base_count_sum(const struct sink *s, const char *group,
 static void check_record(const struct store_record *r, const struct hist *ref,
 			 uint32_t periods, uint32_t periods_total)
 {
-	assert(r);
-	assert(strcmp(r->host, "test-host") == 0);
-	assert(r->periods == periods);
-	assert(r->periods_total == periods_total);
-	assert(r->count == hist_count(ref));
-	assert(fabs(r->sum_us - hist_sum_us(ref)) <= 1e-9 * r->sum_us);
-	assert(r->min_us == hist_min_us(ref));
-	assert(r->max_us == hist_max_us(ref));
+	REQUIRE(r, "no such record");
+	REQUIRE_STR(r->host, "test-host");
+	REQUIRE_CMP(r->periods, ==, periods);
+	REQUIRE_CMP(r->periods_total, ==, periods_total);
+	REQUIRE_CMP(r->count, ==, hist_count(ref));
+	REQUIRE_CMP(fabs(r->sum_us - hist_sum_us(ref)), <=, 1e-9 * r->sum_us);
+	REQUIRE_CMP(r->min_us, ==, hist_min_us(ref));
+	REQUIRE_CMP(r->max_us, ==, hist_max_us(ref));
 	check_digest(r, ref);
 }
 
@@ -266,43 +261,47 @@ static void test_periods_and_rollups_across_midnight(void)
 	uint64_t state = 42;
 	int p, half;
 
-	assert(series_table_open_start(t) == -1);
-	assert(series_table_tick(t, first_s) == 0);
-	assert(series_table_open_start(t) == first_s);
+	REQUIRE_CMP(series_table_open_start(t), ==, -1);
+	REQUIRE_CMP(series_table_tick(t, first_s), ==, 0);
+	REQUIRE_CMP(series_table_open_start(t), ==, first_s);
 	for (half = 0; half < 2; half++) {
-		assert(hist_new(SUB_BITS, &roll_all[half]) == 0);
-		assert(hist_new(SUB_BITS, &roll_443[half]) == 0);
+		REQUIRE_CMP(hist_new(SUB_BITS, &roll_all[half]), ==, 0);
+		REQUIRE_CMP(hist_new(SUB_BITS, &roll_443[half]), ==, 0);
 	}
 
 	for (p = 0; p < 19; p++) {
 		int64_t start_s = first_s + p * PERIOD_S, at_s;
 
 		half = start_s >= MIDNIGHT_S;
-		assert(hist_new(SUB_BITS, &ref_all[p]) == 0);
+		REQUIRE_CMP(hist_new(SUB_BITS, &ref_all[p]), ==, 0);
 		for (at_s = start_s; at_s < start_s + PERIOD_S && at_s <= flush_s;
 		     at_s += 2) {
 			struct hist *part = random_hist(&state, 5000 + 70 * p);
 
-			assert(series_table_add(t, "all", at_s, part) == 0);
-			assert(hist_merge(ref_all[p], part) == 0);
+			REQUIRE_CMP(series_table_add(t, "all", at_s, part), ==,
+				    0);
+			REQUIRE_CMP(hist_merge(ref_all[p], part), ==, 0);
 			hist_free(part);
 		}
-		assert(hist_merge(roll_all[half], ref_all[p]) == 0);
+		REQUIRE_CMP(hist_merge(roll_all[half], ref_all[p]), ==, 0);
 		if (p % 2 == 0) {
 			ref_443[p] = random_hist(&state, 10000);
-			assert(series_table_add(t, "rport:443", start_s + 1,
-						ref_443[p]) == 0);
-			assert(hist_merge(roll_443[half], ref_443[p]) == 0);
+			REQUIRE_CMP(series_table_add(t, "rport:443",
+						     start_s + 1, ref_443[p]),
+				    ==, 0);
+			REQUIRE_CMP(hist_merge(roll_443[half], ref_443[p]), ==,
+				    0);
 		}
 	}
 	/* Base periods 0..17 are closed, 18 is open; the rollups of the
 	 * hour and day before midnight went out with period 11. */
-	assert(series_table_open_start(t) == MIDNIGHT_S + 6 * PERIOD_S);
-	assert(!find(&s, "all", PERIOD_S, MIDNIGHT_S + 6 * PERIOD_S));
-	assert(!find(&s, "all", 3600, MIDNIGHT_S));
-	assert(series_table_flush(t, flush_s) == 0);
-	assert(series_table_open_start(t) == -1);
-	assert(series_table_groups(t) == 0);
+	REQUIRE_CMP(series_table_open_start(t), ==, MIDNIGHT_S + 6 * PERIOD_S);
+	REQUIRE(!find(&s, "all", PERIOD_S, MIDNIGHT_S + 6 * PERIOD_S),
+		"the open period went out");
+	REQUIRE(!find(&s, "all", 3600, MIDNIGHT_S), "the open hour went out");
+	REQUIRE_CMP(series_table_flush(t, flush_s), ==, 0);
+	REQUIRE_CMP(series_table_open_start(t), ==, -1);
+	REQUIRE_CMP(series_table_groups(t), ==, 0);
 
 	for (p = 0; p < 19; p++) {
 		int64_t start_s = first_s + p * PERIOD_S;
@@ -314,18 +313,20 @@ static void test_periods_and_rollups_across_midnight(void)
 			check_record(find(&s, "rport:443", PERIOD_S, start_s),
 				     ref_443[p], periods, 1);
 		else
-			assert(!find(&s, "rport:443", PERIOD_S, start_s));
+			REQUIRE(!find(&s, "rport:443", PERIOD_S, start_s),
+				"a record of a period without samples");
 	}
 
 	/* Before midnight: 12 observed periods; a quiet period of
 	 * "rport:443" still counts as observed. */
 	r = find(&s, "all", 3600, MIDNIGHT_S - 3600);
 	check_record(r, roll_all[0], 12, per_hour);
-	assert(r->count == base_count_sum(&s, "all", MIDNIGHT_S - 3600,
-					  MIDNIGHT_S));
+	REQUIRE_CMP(r->count, ==,
+		    base_count_sum(&s, "all", MIDNIGHT_S - 3600, MIDNIGHT_S));
 	/* ... written in the same batch as the last base period before it */
-	assert(find_kept(&s, "all", 3600, MIDNIGHT_S - 3600)->batch ==
-	       find_kept(&s, "all", PERIOD_S, MIDNIGHT_S - PERIOD_S)->batch);
+	REQUIRE_CMP(find_kept(&s, "all", 3600, MIDNIGHT_S - 3600)->batch, ==,
+		    find_kept(&s, "all", PERIOD_S,
+			      MIDNIGHT_S - PERIOD_S)->batch);
 	check_record(find(&s, "rport:443", 3600, MIDNIGHT_S - 3600),
 		     roll_443[0], 12, per_hour);
 	check_record(find(&s, "all", 86400, MIDNIGHT_S - 86400), roll_all[0],
@@ -337,8 +338,8 @@ static void test_periods_and_rollups_across_midnight(void)
 	 * partial one's samples. */
 	r = find(&s, "all", 3600, MIDNIGHT_S);
 	check_record(r, roll_all[1], 6, per_hour);
-	assert(r->count == base_count_sum(&s, "all", MIDNIGHT_S,
-					  MIDNIGHT_S + 3600));
+	REQUIRE_CMP(r->count, ==,
+		    base_count_sum(&s, "all", MIDNIGHT_S, MIDNIGHT_S + 3600));
 	check_record(find(&s, "rport:443", 3600, MIDNIGHT_S), roll_443[1], 6,
 		     per_hour);
 	check_record(find(&s, "all", 86400, MIDNIGHT_S), roll_all[1], 6,
@@ -358,9 +359,9 @@ static void test_periods_and_rollups_across_midnight(void)
 		     300 / PERIOD_S);
 
 	/* 19 + 10 base records, 2 groups x 2 spans x (5 min + hour + day). */
-	assert(s.n == 19 + 10 + 12);
+	REQUIRE_CMP(s.n, ==, 19 + 10 + 12);
 	/* One batch per close that had samples: 18 ticks and the flush. */
-	assert(s.batches == 19);
+	REQUIRE_CMP(s.batches, ==, 19);
 
 	series_table_free(t);
 	sink_clear(&s);
@@ -385,33 +386,43 @@ static void test_partial_start_and_stall(void)
 	const struct store_record *r;
 	int64_t now_s;
 
-	assert(series_table_tick(t, MIDNIGHT_S - 58) == 0);
-	assert(series_table_add(t, "all", MIDNIGHT_S - 57, h) == 0);
-	assert(series_table_add(t, "all", MIDNIGHT_S - 53, h) == 0);
+	REQUIRE_CMP(series_table_tick(t, MIDNIGHT_S - 58), ==, 0);
+	REQUIRE_CMP(series_table_add(t, "all", MIDNIGHT_S - 57, h), ==, 0);
+	REQUIRE_CMP(series_table_add(t, "all", MIDNIGHT_S - 53, h), ==, 0);
 	/* ticks at -55, -50; then nothing until -30 */
-	assert(series_table_tick(t, MIDNIGHT_S - 50) == 0);
-	assert(series_table_add(t, "all", MIDNIGHT_S - 49, h) == 0);
-	assert(series_table_tick(t, MIDNIGHT_S - 30) == 0);
-	assert(series_table_tick(t, MIDNIGHT_S - 25) == 0);
+	REQUIRE_CMP(series_table_tick(t, MIDNIGHT_S - 50), ==, 0);
+	REQUIRE_CMP(series_table_add(t, "all", MIDNIGHT_S - 49, h), ==, 0);
+	REQUIRE_CMP(series_table_tick(t, MIDNIGHT_S - 30), ==, 0);
+	REQUIRE_CMP(series_table_tick(t, MIDNIGHT_S - 25), ==, 0);
 	/* late data (clock stepped back) lands in the open period */
-	assert(series_table_add(t, "all", MIDNIGHT_S - 100, h) == 0);
+	REQUIRE_CMP(series_table_add(t, "all", MIDNIGHT_S - 100, h), ==, 0);
 	for (now_s = MIDNIGHT_S - 20; now_s <= MIDNIGHT_S; now_s += PERIOD_S)
-		assert(series_table_tick(t, now_s) == 0);
+		REQUIRE_CMP(series_table_tick(t, now_s), ==, 0);
 
 	r = find(&s, "all", PERIOD_S, MIDNIGHT_S - 60);
-	assert(r && r->periods == 0 && r->periods_total == 1);
-	assert(r->count == hist_count(h));
+	REQUIRE(r, "no such record");
+	REQUIRE_CMP(r->periods, ==, 0);
+	REQUIRE_CMP(r->periods_total, ==, 1);
+	REQUIRE_CMP(r->count, ==, hist_count(h));
 	r = find(&s, "all", PERIOD_S, MIDNIGHT_S - 55);
-	assert(r && r->periods == 1 && r->count == hist_count(h));
+	REQUIRE(r, "no such record");
+	REQUIRE_CMP(r->periods, ==, 1);
+	REQUIRE_CMP(r->count, ==, hist_count(h));
 	r = find(&s, "all", PERIOD_S, MIDNIGHT_S - 25);
-	assert(r && r->periods == 1 && r->count == hist_count(h));
+	REQUIRE(r, "no such record");
+	REQUIRE_CMP(r->periods, ==, 1);
+	REQUIRE_CMP(r->count, ==, hist_count(h));
 	/* observed whole: -55, -50, then -30 .. -5: 8 periods */
 	r = find(&s, "all", 3600, MIDNIGHT_S - 3600);
-	assert(r && r->periods == 8 && r->periods_total == 720);
-	assert(r->count == 4 * hist_count(h));
+	REQUIRE(r, "no such record");
+	REQUIRE_CMP(r->periods, ==, 8);
+	REQUIRE_CMP(r->periods_total, ==, 720);
+	REQUIRE_CMP(r->count, ==, 4 * hist_count(h));
 	r = find(&s, "all", 300, MIDNIGHT_S - 300);
-	assert(r && r->periods == 8 && r->periods_total == 60);
-	assert(r->count == 4 * hist_count(h));
+	REQUIRE(r, "no such record");
+	REQUIRE_CMP(r->periods, ==, 8);
+	REQUIRE_CMP(r->periods_total, ==, 60);
+	REQUIRE_CMP(r->count, ==, 4 * hist_count(h));
 
 	series_table_free(t);
 	sink_clear(&s);
@@ -428,21 +439,26 @@ static void test_group_bound(void)
 	struct hist *h = random_hist(&state, 50);
 	struct hist *other = NULL;
 
-	assert(series_table_add(t, "raddr:10.0.0.1", MIDNIGHT_S, h) == 0);
-	assert(series_table_add(t, "raddr:10.0.0.2", MIDNIGHT_S, h) == 0);
-	assert(series_table_add(t, "raddr:10.0.0.3", MIDNIGHT_S, h) == -ENOSPC);
-	assert(series_table_add(t, "all", MIDNIGHT_S, h) == 0);
-	assert(series_table_add(t, "raddr:10.0.0.1", MIDNIGHT_S + 1, h) == 0);
-	assert(series_table_groups(t) == 3);
-	assert(series_table_dropped(t) == hist_count(h));
-	assert(series_table_add(t, "", MIDNIGHT_S, h) == -EINVAL);
-	assert(hist_new(SUB_BITS + 1, &other) == 0);
-	assert(series_table_add(t, "all", MIDNIGHT_S, other) == -EINVAL);
+	REQUIRE_CMP(series_table_add(t, "raddr:10.0.0.1", MIDNIGHT_S, h), ==,
+		    0);
+	REQUIRE_CMP(series_table_add(t, "raddr:10.0.0.2", MIDNIGHT_S, h), ==,
+		    0);
+	REQUIRE_CMP(series_table_add(t, "raddr:10.0.0.3", MIDNIGHT_S, h), ==,
+		    -ENOSPC);
+	REQUIRE_CMP(series_table_add(t, "all", MIDNIGHT_S, h), ==, 0);
+	REQUIRE_CMP(series_table_add(t, "raddr:10.0.0.1", MIDNIGHT_S + 1, h),
+		    ==, 0);
+	REQUIRE_CMP(series_table_groups(t), ==, 3);
+	REQUIRE_CMP(series_table_dropped(t), ==, hist_count(h));
+	REQUIRE_CMP(series_table_add(t, "", MIDNIGHT_S, h), ==, -EINVAL);
+	REQUIRE_CMP(hist_new(SUB_BITS + 1, &other), ==, 0);
+	REQUIRE_CMP(series_table_add(t, "all", MIDNIGHT_S, other), ==, -EINVAL);
 
 	/* emit failures reach the caller */
 	s.fail_with = -EIO;
-	assert(series_table_tick(t, MIDNIGHT_S + PERIOD_S) == -EIO);
-	assert(s.batches == 1 && s.n == 0);
+	REQUIRE_CMP(series_table_tick(t, MIDNIGHT_S + PERIOD_S), ==, -EIO);
+	REQUIRE_CMP(s.batches, ==, 1);
+	REQUIRE_CMP(s.n, ==, 0);
 
 	series_table_free(t);
 	sink_clear(&s);
@@ -459,14 +475,18 @@ static void test_hour_base_period(void)
 	struct hist *h = random_hist(&state, 100);
 	const struct store_record *r;
 
-	assert(series_table_tick(t, MIDNIGHT_S - 3600) == 0);
-	assert(series_table_add(t, "all", MIDNIGHT_S - 10, h) == 0);
-	assert(series_table_tick(t, MIDNIGHT_S) == 0);
-	assert(s.n == 2);
+	REQUIRE_CMP(series_table_tick(t, MIDNIGHT_S - 3600), ==, 0);
+	REQUIRE_CMP(series_table_add(t, "all", MIDNIGHT_S - 10, h), ==, 0);
+	REQUIRE_CMP(series_table_tick(t, MIDNIGHT_S), ==, 0);
+	REQUIRE_CMP(s.n, ==, 2);
 	r = find(&s, "all", 3600, MIDNIGHT_S - 3600);
-	assert(r && r->periods == 1 && r->periods_total == 1);
+	REQUIRE(r, "no such record");
+	REQUIRE_CMP(r->periods, ==, 1);
+	REQUIRE_CMP(r->periods_total, ==, 1);
 	r = find(&s, "all", 86400, MIDNIGHT_S - 86400);
-	assert(r && r->periods == 1 && r->periods_total == 24);
+	REQUIRE(r, "no such record");
+	REQUIRE_CMP(r->periods, ==, 1);
+	REQUIRE_CMP(r->periods_total, ==, 24);
 
 	series_table_free(t);
 	sink_clear(&s);
@@ -480,5 +500,5 @@ int main(void)
 	test_partial_start_and_stall();
 	test_group_bound();
 	test_hour_base_period();
-	return 0;
+	return check_report();
 }

@@ -14,25 +14,12 @@
 
 #include "fill.h"
 #include "hist.h"
+#include "rng.h"
 #include "series.h"
 #include "store.h"
 #include "synth.h"
 
 #define SUB_BITS 5
-
-static uint64_t next_random(uint64_t *s)
-{
-	/* xorshift64*: fast, deterministic, good enough for test data. */
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * UINT64_C(2685821657736338717);
-}
-
-static double uniform(uint64_t *s)
-{
-	return ((double)(next_random(s) >> 11) + 0.5) / 9007199254740992.0;
-}
 
 /*
  * An RTT in microseconds: log-normal around a base that follows the time
@@ -43,10 +30,11 @@ static uint32_t sample_us(uint64_t *s, int64_t at_s)
 {
 	double hour = (double)(at_s % 86400) / 3600.0;
 	double base = 3000.0 + 1500.0 * sin(2.0 * M_PI * (hour - 9.0) / 24.0);
-	double z = sqrt(-2.0 * log(uniform(s))) * cos(2.0 * M_PI * uniform(s));
+	double z = sqrt(-2.0 * log(rng_unit(s))) *
+		   cos(2.0 * M_PI * rng_unit(s));
 	double v = base * exp(0.45 * z);
 
-	if (uniform(s) < 0.02)
+	if (rng_unit(s) < 0.02)
 		v *= 5.0;
 	if (v < 1.0)
 		v = 1.0;

@@ -7,72 +7,29 @@
 # installed), the request limits (URI, headers, body, idle time, open
 # connections) and the store going bad under a running server (503 in
 # JSON on /healthz and /quantiles, no crash, answers again once the file
-# is back).
+# is back).  promtool comes with the Debian package prometheus, which
+# tools/bootstrap.sh installs: without it the test fails.
 #
 # Usage: test-api-hard.sh RTTQ_API FILL_STORE
 set -u
 
 api=$1
 fill=$2
-tmp=$(mktemp -d /tmp/rttq-api-hard.XXXXXX)
+# shellcheck source=../support/harness.sh
+. "$(dirname "$0")/../support/harness.sh"
+harness_start api-hard
 token="tok-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
-server_pid=
-failures=0
-
-cleanup() {
-	stop_server
-	if [ "$failures" -eq 0 ]; then
-		rm -rf "$tmp"
-	else
-		echo "kept $tmp for inspection"
-	fi
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
+require_command promtool "the Debian package prometheus"
+require_command ss "the Debian package iproute2"
 
 stop_server() {
-	if [ -n "$server_pid" ]; then
-		kill "$server_pid" 2>/dev/null
-		wait "$server_pid" 2>/dev/null
-		server_pid=
-	fi
+	stop_pid "$server_pid"
+	server_pid=
 }
 
 # start ARGS...: run rttq-api on a free port, set $base.
-. "$(dirname "$0")/start-api.sh"
 start() {
 	start_api "$tmp/api" "$api" --period 5s "$@"
-}
-
-# status PATH [CURL ARGS...]: prints the status code; body in $tmp/body,
-# headers in $tmp/headers.
-status() {
-	path=$1
-	shift
-	curl -s -o "$tmp/body" -D "$tmp/headers" -w '%{http_code}' \
-		--max-time 10 "$@" "$base$path"
-}
-
-# expect CODE PATH [CURL ARGS...]: status, and a JSON error body for errors.
-expect() {
-	code=$1
-	shift
-	got=$(status "$@")
-	if [ "$got" != "$code" ]; then
-		fail "$* -> $got, expected $code: $(head -c 300 "$tmp/body")"
-		return
-	fi
-	case $code in
-	2*) ;;
-	*)
-		grep -q '^{"error":".*"}$' "$tmp/body" ||
-			fail "$* -> body is not a JSON error: $(head -c 300 "$tmp/body")"
-		;;
-	esac
 }
 
 header_is() {
@@ -90,7 +47,7 @@ d1=1700006400
 store="sqlite:$tmp/store/api.db"
 mkdir "$tmp/store"
 "$fill" "$store" a 5 "$d1" $((d1 + 7200)) 8 2 >/dev/null ||
-	{ echo "fill failed"; exit 1; }
+	die "fill failed"
 range="from=$d1&to=$((d1 + 7199))"
 
 # --- startup refusals ----------------------------------------------------
@@ -121,32 +78,32 @@ start --store "$store" --auth-token-file "$tmp/token" --timeout 2
 echo "rttq-api on port $port (token required)"
 good=(-H "Authorization: Bearer $token")
 
-expect 200 "/healthz"
-expect 401 "/quantiles?$range"
+http_expect 200 "/healthz"
+http_expect 401 "/quantiles?$range"
 header_is WWW-Authenticate 'Bearer realm="rttq"'
 grep -q "Authorization: Bearer" "$tmp/body" || fail "401 body: $(cat "$tmp/body")"
-expect 401 "/quantiles?$range" -H "Authorization: Bearer ${token}x"
+http_expect 401 "/quantiles?$range" -H "Authorization: Bearer ${token}x"
 header_is WWW-Authenticate 'Bearer realm="rttq", error="invalid_token"'
-expect 401 "/quantiles?$range" -H "Authorization: Bearer ${token%?}"
-expect 401 "/quantiles?$range" -H "Authorization: Basic $token"
-expect 401 "/quantiles?$range" -H "Authorization: $token"
-expect 401 "/metrics"
-expect 401 "/hosts"
-expect 401 "/series?$range&step=1h"
-expect 401 "/groups"
+http_expect 401 "/quantiles?$range" -H "Authorization: Bearer ${token%?}"
+http_expect 401 "/quantiles?$range" -H "Authorization: Basic $token"
+http_expect 401 "/quantiles?$range" -H "Authorization: $token"
+http_expect 401 "/metrics"
+http_expect 401 "/hosts"
+http_expect 401 "/series?$range&step=1h"
+http_expect 401 "/groups"
 # Unknown paths and wrong methods learn nothing before the token.
-expect 401 "/nope"
-expect 401 "/quantiles" -X POST
-expect 200 "/quantiles?$range" "${good[@]}"
+http_expect 401 "/nope"
+http_expect 401 "/quantiles" -X POST
+http_expect 200 "/quantiles?$range" "${good[@]}"
 grep -q '"sample_count":[1-9]' "$tmp/body" || fail "authorized answer: $(cat "$tmp/body")"
-expect 200 "/quantiles?$range" -H "Authorization: bearer $token"
-expect 404 "/nope" "${good[@]}"
-expect 405 "/quantiles?$range" -X POST "${good[@]}"
-expect 400 "/quantiles?from=x&to=1" "${good[@]}"
-expect 200 "/hosts?from=$d1&to=$((d1 + 7200))" "${good[@]}"
+http_expect 200 "/quantiles?$range" -H "Authorization: bearer $token"
+http_expect 404 "/nope" "${good[@]}"
+http_expect 405 "/quantiles?$range" -X POST "${good[@]}"
+http_expect 400 "/quantiles?from=x&to=1" "${good[@]}"
+http_expect 200 "/hosts?from=$d1&to=$((d1 + 7200))" "${good[@]}"
 
 # --- /metrics -------------------------------------------------------------
-expect 200 "/metrics" "${good[@]}"
+http_expect 200 "/metrics" "${good[@]}"
 header_is Content-Type 'text/plain; version=0.0.4; charset=utf-8'
 cp "$tmp/body" "$tmp/metrics"
 for want in \
@@ -175,28 +132,24 @@ awk -F'[ {,"]+' '/^rttq_api_request_duration_seconds_bucket/ {
 		if ($3 == prev && $NF + 0 < last + 0) bad = 1
 		prev = $3; last = $NF }
 	END { exit bad }' "$tmp/metrics" || fail "buckets not cumulative"
-if command -v promtool >/dev/null; then
-	if promtool check metrics <"$tmp/metrics" >"$tmp/promtool" 2>&1; then
-		echo "promtool check metrics: ok"
-	else
-		fail "promtool check metrics: $(cat "$tmp/promtool")"
-	fi
+if promtool check metrics <"$tmp/metrics" >"$tmp/promtool" 2>&1; then
+	echo "promtool check metrics: ok"
 else
-	echo "promtool not installed (Debian package prometheus): skipped"
+	fail "promtool check metrics: $(cat "$tmp/promtool")"
 fi
 
 # --- limits ---------------------------------------------------------------
 big=$(head -c 5000 /dev/zero | tr '\0' a)
-expect 414 "/quantiles?$range&host=$big" "${good[@]}"
+http_expect 414 "/quantiles?$range&host=$big" "${good[@]}"
 # Headers beyond 8 KiB: evhttp refuses (400 or 431) or closes.
-got=$(status "/healthz" -H "X-Big: $big$big")
+got=$(http_status "/healthz" -H "X-Big: $big$big")
 case $got in
 4*) ;;
 000) ;;
 *) fail "oversized header -> $got" ;;
 esac
 # A body over 4 KiB: 413 from evhttp before any handler runs.
-got=$(status "/quantiles" -X POST --data-binary "$big" "${good[@]}")
+got=$(http_status "/quantiles" -X POST --data-binary "$big" "${good[@]}")
 [ "$got" = 413 ] || fail "5000-byte body -> $got, expected 413"
 # An idle client is cut off after --timeout 2 s.
 start_s=$(date +%s%N)
@@ -210,7 +163,7 @@ if [ "$idle_ms" -lt 1500 ] || [ "$idle_ms" -gt 6000 ]; then
 else
 	echo "idle connection closed after $idle_ms ms"
 fi
-expect 200 "/healthz"
+http_expect 200 "/healthz"
 
 # --- the token is never logged ---------------------------------------------
 if grep -qF "$token" "$tmp/api.out" "$tmp/api.err"; then
@@ -221,19 +174,24 @@ stop_server
 # --- --max-connections ------------------------------------------------------
 start --store "$store" --max-connections 2 --timeout 10
 for _ in $(seq 40); do
-	status "/healthz" >/dev/null
+	http_status "/healthz" >/dev/null
 done
-status "/metrics" >/dev/null
+http_status "/metrics" >/dev/null
 cp "$tmp/body" "$tmp/metrics"
 # Only the /metrics request itself is open: closed ones were counted out.
 [ "$(metric rttq_api_connections)" = 1 ] ||
 	fail "connections gauge $(metric rttq_api_connections) after 40 closed"
 [ "$(metric rttq_api_connections_total)" = 41 ] ||
 	fail "connections_total $(metric rttq_api_connections_total), expected 41"
-# Two idle clients take both slots: the third waits in the backlog...
+# Two idle clients take both slots once rttq-api has accepted them (none
+# left in its listen queue): the third waits in the backlog...
+# shellcheck disable=SC2317  # run by wait_until
+listen_queue_empty() {
+	[ "$(ss -Hltn "sport = :$port" | awk '{ print $2; exit }')" = 0 ]
+}
 exec 4<>"/dev/tcp/127.0.0.1/$port"
 exec 5<>"/dev/tcp/127.0.0.1/$port"
-sleep 0.2
+wait_until 5 "rttq-api accepting two idle connections" listen_queue_empty
 got=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$base/healthz")
 [ "$got" = 000 ] || fail "third connection over --max-connections 2 -> $got"
 # ...and is served as soon as one of them leaves.
@@ -247,8 +205,8 @@ stop_server
 # --- store goes bad, then comes back ----------------------------------------
 start --store "$store"
 db="$tmp/store/api.db"
-expect 200 "/healthz"
-expect 200 "/quantiles?$range"
+http_expect 200 "/healthz"
+http_expect 200 "/quantiles?$range"
 cp "$db" "$tmp/db.good"
 cp "$tmp/body" "$tmp/answer.good"
 # Garbage over the file in place (the server holds it open), and over the
@@ -261,12 +219,12 @@ if [ -e "$db-shm" ]; then
 fi
 for path in "/healthz" "/quantiles?$range" "/series?$range&step=1h" \
 	"/hosts?from=$d1&to=$((d1 + 7200))"; do
-	expect 503 "$path"
+	http_expect 503 "$path"
 done
 grep -q "store" "$tmp/body" || fail "503 body does not say 'store': $(cat "$tmp/body")"
 kill -0 "$server_pid" 2>/dev/null || fail "rttq-api died on a bad store"
-expect 400 "/quantiles?from=x&to=1" # bad input is still the client's fault
-status "/metrics" >/dev/null
+http_expect 400 "/quantiles?from=x&to=1" # bad input is still the client's fault
+http_status "/metrics" >/dev/null
 cp "$tmp/body" "$tmp/metrics"
 [ "$(metric rttq_api_store_errors_total)" = 4 ] ||
 	fail "store_errors_total $(metric rttq_api_store_errors_total), expected 4"
@@ -278,8 +236,8 @@ if [ -e "$db-shm" ]; then
 	head -c "$(stat -c %s "$db-shm")" /dev/zero |
 		dd of="$db-shm" conv=notrunc status=none
 fi
-expect 200 "/healthz"
-expect 200 "/quantiles?$range"
+http_expect 200 "/healthz"
+http_expect 200 "/quantiles?$range"
 cmp -s "$tmp/body" "$tmp/answer.good" ||
 	fail "answer after recovery differs: $(cat "$tmp/body")"
 echo "store unreachable -> 503, recovered"
@@ -291,5 +249,4 @@ rc=$?
 server_pid=
 [ "$rc" -eq 0 ] || fail "rttq-api exited $rc on SIGTERM"
 
-echo "$failures failure(s)"
-[ "$failures" -eq 0 ]
+harness_finish

@@ -13,59 +13,38 @@ set -u
 
 api=$1
 rttq=$2
-tmp=$(mktemp -d /tmp/rttq-api-workers.XXXXXX)
-server_pid=
-failures=0
-
-cleanup() {
-	if [ -n "$server_pid" ]; then
-		kill "$server_pid" 2>/dev/null
-		wait "$server_pid" 2>/dev/null
-	fi
-	if [ "$failures" -eq 0 ]; then
-		rm -rf "$tmp"
-	else
-		echo "kept $tmp for inspection"
-	fi
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
-
-. "$(dirname "$0")/start-api.sh"
+. "$(dirname "$0")/../support/harness.sh"
+harness_start api-workers
 
 # 20 hosts over 2 days: a fleet /series at 1-minute steps reads ~38,000
 # base records, a few hundred ms of work for the one worker.
 now=$(date -u +%s)
-if ! "$rttq" synth --store "sqlite:$tmp/s.db" --hosts 20 --days 2 \
-	--groups 1 --seed 1 --end "$now" >"$tmp/synth.out" 2>&1; then
-	cat "$tmp/synth.out"
-	exit 1
-fi
+"$rttq" synth --store "sqlite:$tmp/s.db" --hosts 20 --days 2 --groups 1 \
+	--seed 1 --end "$now" >"$tmp/synth.out" 2>&1 ||
+	die "rttq synth: $(cat "$tmp/synth.out")"
 start_api "$tmp/api" "$api" --store "sqlite:$tmp/s.db" --workers 1 \
 	--max-queue 1
 heavy="$base/series?from=$((now - 31 * 3600))&to=$now&step=1m"
 
 # Eight heavy queries at once, and /healthz and /metrics meanwhile.
+query_pids=
 for i in 1 2 3 4 5 6 7 8; do
 	curl -s -o "$tmp/q$i.body" -D "$tmp/q$i.headers" \
 		-w '%{http_code}\n' --max-time 60 "$heavy" >"$tmp/q$i.code" &
+	query_pids="$query_pids $!"
 done
 : >"$tmp/health"
 for i in $(seq 20); do
-	curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 10 \
-		"$base/healthz" >>"$tmp/health"
-	curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 10 \
-		"$base/metrics" >>"$tmp/health"
+	for path in /healthz /metrics; do
+		curl -s -o /dev/null -w '%{http_code} %{time_total}\n' \
+			--max-time 10 "$base$path" >>"$tmp/health"
+	done
 done
-wait $(jobs -p | grep -v "^$server_pid\$")
+# shellcheck disable=SC2086 # one pid a word
+wait $query_pids
 
-if grep -qv '^200 ' "$tmp/health"; then
+grep -qv '^200 ' "$tmp/health" &&
 	fail "/healthz or /metrics did not answer 200 while queries ran: $(sort "$tmp/health" | uniq -c | head -5)"
-fi
 echo "/healthz and /metrics during the queries: slowest $(sort -k2 -n "$tmp/health" | tail -1 | cut -d' ' -f2) s of 40"
 
 ok=0
@@ -94,14 +73,11 @@ echo "eight concurrent heavy queries on one worker and a queue of one: $ok answe
 [ "$ok" -ge 1 ] || fail "no query answered"
 [ "$busy" -ge 1 ] || fail "a queue of one took eight queries"
 
-# The server is still up and answers a query again.
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 60 "$heavy")
-[ "$code" = 200 ] || fail "a query after the burst: $code"
+# The server is still up, answers a query again and counted the 503s.
+http_expect 200 "/series?from=$((now - 31 * 3600))&to=$now&step=1m" \
+	--max-time 60
+curl -s "$base/metrics" >"$tmp/metrics"
 grep -q 'rttq_api_requests_total{path="/series",code="503"}' \
-	<(curl -s "$base/metrics") || fail "/metrics does not count the 503s"
+	"$tmp/metrics" || fail "/metrics does not count the 503s"
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures failure(s)"
-	exit 1
-fi
-echo "ok"
+harness_finish

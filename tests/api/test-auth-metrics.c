@@ -2,12 +2,9 @@
 /*
  * Unit tests of rttq-api's bearer-token check (api/auth.c: token file
  * rules, header parsing, no match on prefixes or longer tokens) and of its
- * metrics text (api/api_metrics.c: cumulative buckets ending in +Inf
- * equal to _count, counts by path and code, the exact lines a scraper
- * reads).
+ * metrics text (api/api_metrics.c: cumulative buckets ending in +Inf equal to
+ * _count, counts by path and code, the exact lines a scraper reads).
  */
-#undef NDEBUG
-#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +12,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "check.h"
 #include "api_metrics.h"
 
 static char tmpdir[] = "/tmp/rttq-auth-test.XXXXXX";
@@ -27,9 +25,9 @@ static const char *token_file(const char *name, const char *data, size_t len)
 
 	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
 	f = fopen(path, "wb");
-	assert(f);
-	assert(fwrite(data, 1, len, f) == len);
-	assert(fclose(f) == 0);
+	REQUIRE(f, "%s: %s", path, strerror(errno));
+	REQUIRE_CMP(fwrite(data, 1, len, f), ==, len);
+	REQUIRE_CMP(fclose(f), ==, 0);
 	return path;
 }
 
@@ -38,11 +36,12 @@ static void load_ok(const char *data, const char *header)
 	struct rttq_error err = { 0 };
 	struct auth a;
 
-	if (auth_load_token(&a, token_file("ok", data, strlen(data)), &err)) {
-		fprintf(stderr, "token file '%s' refused: %s\n", data, err.msg);
-		abort();
-	}
-	assert(auth_check(&a, header));
+	if (!CHECK(auth_load_token(&a, token_file("ok", data, strlen(data)),
+				   &err) == 0,
+		   "token file '%s' refused: %s", data, err.msg))
+		return;
+	CHECK(auth_check(&a, header), "'%s' refused for token file '%s'",
+	      header, data);
 }
 
 static void load_bad(const char *data, size_t len, int code, const char *why)
@@ -51,12 +50,9 @@ static void load_bad(const char *data, size_t len, int code, const char *why)
 	struct auth a;
 	const char *path = token_file("bad", data, len);
 
-	assert(auth_load_token(&a, path, &err) == code);
-	if (!strstr(err.msg, why) || !strstr(err.msg, path)) {
-		fprintf(stderr, "message '%s' lacks '%s' or the path\n",
-			err.msg, why);
-		abort();
-	}
+	CHECK_CMP(auth_load_token(&a, path, &err), ==, code);
+	CHECK_CONTAINS(err.msg, why);
+	CHECK_CONTAINS(err.msg, path);
 }
 
 static void test_auth(void)
@@ -77,41 +73,42 @@ static void test_auth(void)
 	load_bad("tok\n\n", 5, -EINVAL, "byte 4");
 	load_bad("t\0k", 3, -EINVAL, "byte 2");
 	snprintf(path, sizeof(path), "%s/missing", tmpdir);
-	assert(auth_load_token(&a, path, &err) == -ENOENT);
-	assert(strstr(err.msg, path));
+	CHECK_CMP(auth_load_token(&a, path, &err), ==, -ENOENT);
+	CHECK_CONTAINS(err.msg, path);
 	/* A directory opens but does not read. */
-	assert(auth_load_token(&a, tmpdir, &err) == -EISDIR);
+	CHECK_CMP(auth_load_token(&a, tmpdir, &err), ==, -EISDIR);
 
 	/* "Bearer " + the longest token: as file with a newline, as header. */
 	longtok = malloc(AUTH_TOKEN_MAX + 9);
-	assert(longtok);
+	REQUIRE(longtok, "out of memory");
 	memcpy(longtok, "Bearer ", 7);
 	memset(longtok + 7, 'x', AUTH_TOKEN_MAX + 1);
 	longtok[AUTH_TOKEN_MAX + 8] = '\0';
 	load_bad(longtok + 7, AUTH_TOKEN_MAX + 1, -EINVAL, "longer");
 	longtok[AUTH_TOKEN_MAX + 7] = '\n';
-	assert(auth_load_token(&a, token_file("long", longtok + 7,
-					      AUTH_TOKEN_MAX + 1), &err) == 0);
+	REQUIRE_CMP(auth_load_token(&a, token_file("long", longtok + 7,
+						   AUTH_TOKEN_MAX + 1), &err),
+		    ==, 0);
 	longtok[AUTH_TOKEN_MAX + 7] = '\0';
-	assert(auth_check(&a, longtok));
+	CHECK(auth_check(&a, longtok), "the longest token refused");
 	longtok[AUTH_TOKEN_MAX + 6] = '\0';
-	assert(!auth_check(&a, longtok));
+	CHECK(!auth_check(&a, longtok), "a prefix of the token accepted");
 	free(longtok);
 
-	assert(auth_set_token(&a, "s3cret", 6, &err) == 0);
-	assert(auth_check(&a, "Bearer s3cret"));
-	assert(!auth_check(&a, NULL));
-	assert(!auth_check(&a, ""));
-	assert(!auth_check(&a, "Bearer"));
-	assert(!auth_check(&a, "Bearer "));
-	assert(!auth_check(&a, "s3cret"));
-	assert(!auth_check(&a, "Basic s3cret"));
-	assert(!auth_check(&a, "Bearers3cret"));
-	assert(!auth_check(&a, "Bearer s3cre"));
-	assert(!auth_check(&a, "Bearer s3cret2"));
-	assert(!auth_check(&a, "Bearer s3cret "));
-	assert(!auth_check(&a, "Bearer S3CRET"));
-	assert(!auth_check(&a, "Bearer\ts3cret"));
+	REQUIRE_CMP(auth_set_token(&a, "s3cret", 6, &err), ==, 0);
+	CHECK(auth_check(&a, "Bearer s3cret"), "refused");
+	CHECK(!auth_check(&a, NULL), "accepted");
+	CHECK(!auth_check(&a, ""), "accepted");
+	CHECK(!auth_check(&a, "Bearer"), "accepted");
+	CHECK(!auth_check(&a, "Bearer "), "accepted");
+	CHECK(!auth_check(&a, "s3cret"), "accepted");
+	CHECK(!auth_check(&a, "Basic s3cret"), "accepted");
+	CHECK(!auth_check(&a, "Bearers3cret"), "accepted");
+	CHECK(!auth_check(&a, "Bearer s3cre"), "accepted");
+	CHECK(!auth_check(&a, "Bearer s3cret2"), "accepted");
+	CHECK(!auth_check(&a, "Bearer s3cret "), "accepted");
+	CHECK(!auth_check(&a, "Bearer S3CRET"), "accepted");
+	CHECK(!auth_check(&a, "Bearer\ts3cret"), "accepted");
 }
 
 /* @text must hold @line as a whole line. */
@@ -125,8 +122,7 @@ static void has_line(const char *text, const char *line)
 			return;
 		p += n;
 	}
-	fprintf(stderr, "line '%s' missing from:\n%s", line, text);
-	abort();
+	CHECK(0, "line '%s' missing from:\n%s", line, text);
 }
 
 static void test_metrics(void)
@@ -135,7 +131,7 @@ static void test_metrics(void)
 	char *text = NULL;
 	size_t len = 0;
 
-	assert(m);
+	REQUIRE(m, "out of memory");
 	api_metrics_observe(m, EP_QUANTILES, 200, 0.0004);
 	api_metrics_observe(m, EP_QUANTILES, 200, 0.003);
 	api_metrics_observe(m, EP_QUANTILES, 400, 0.0001);
@@ -144,8 +140,9 @@ static void test_metrics(void)
 	api_metrics_observe(m, EP_HEALTHZ, 418, 0.002);
 	m->store_errors = 3;
 	m->records_read = 1234;
-	assert(api_metrics_render(m, &text, &len) == 0);
-	assert(strlen(text) == len && text[len - 1] == '\n');
+	REQUIRE_CMP(api_metrics_render(m, &text, &len), ==, 0);
+	REQUIRE_CMP(strlen(text), ==, len);
+	REQUIRE_CMP(text[len - 1], ==, '\n');
 
 	has_line(text, "# TYPE rttq_api_requests_total counter");
 	has_line(text, "rttq_api_requests_total{path=\"/quantiles\",code=\"200\"} 2");
@@ -153,7 +150,8 @@ static void test_metrics(void)
 	has_line(text, "rttq_api_requests_total{path=\"/quantiles\",code=\"503\"} 1");
 	has_line(text, "rttq_api_requests_total{path=\"other\",code=\"404\"} 1");
 	has_line(text, "rttq_api_requests_total{path=\"/healthz\",code=\"other\"} 1");
-	assert(!strstr(text, "path=\"/series\",code="));
+	CHECK(!strstr(text, "path=\"/series\",code="),
+	      "a count for /series, which had no request");
 
 	has_line(text, "# TYPE rttq_api_request_duration_seconds histogram");
 	/* 0.0004 and 0.0001 <= 0.0005; 0.003 <= 0.005; 42 only in +Inf. */
@@ -178,11 +176,10 @@ int main(void)
 {
 	char cmd[300];
 
-	assert(mkdtemp(tmpdir));
+	REQUIRE(mkdtemp(tmpdir), "mkdtemp: %s", strerror(errno));
 	test_auth();
 	test_metrics();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	assert(system(cmd) == 0);
-	printf("auth and metrics: ok\n");
-	return 0;
+	CHECK_CMP(system(cmd), ==, 0);
+	return check_report();
 }

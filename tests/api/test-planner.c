@@ -7,11 +7,8 @@
  * fleet answers (hosts planned on worker threads) byte for byte equal to
  * one thread's, errors included.
  */
-#undef NDEBUG
-#include <assert.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "answer_json.h"
+#include "check.h"
 #include "fill.h"
 #include "planner.h"
 #include "store.h"
@@ -50,25 +48,6 @@
 #define MANY_HOSTS 9
 #define MANY_SAMPLES 6 /* per 60 s period */
 #define MANY_REPEATS 5 /* runs that must give the same bytes */
-
-static int failures;
-
-static void check(int ok, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok)
-		return;
-	failures++;
-	fprintf(stderr, "FAIL: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static char tmpdir[64];
 static struct fill_truth month_truth, month_group_truth, fleet_truth;
@@ -110,10 +89,7 @@ static void answer(struct store *st, const char *host, const char *group,
 	struct rttq_error err = { 0 };
 	int rc = planner_run(st, &req, a, &err);
 
-	if (rc) {
-		fprintf(stderr, "planner_run: %d %s\n", rc, err.msg);
-		exit(1);
-	}
+	REQUIRE(rc == 0, "planner_run: %d %s", rc, err.msg);
 }
 
 /* Periods of @period_s whose start lies in [from, to]. */
@@ -143,23 +119,23 @@ static void compare_with_base(struct store *st, const char *what,
 	answer(st, host, group, period_s, from_s, to_s, 0, out);
 	answer(st, host, group, period_s, from_s, to_s, PLANNER_BASE_ONLY,
 	       &base);
-	check(out->count == base.count, "%s: count %llu through rollups, "
+	CHECK(out->count == base.count, "%s: count %llu through rollups, "
 	      "%llu from base records", what, (unsigned long long)out->count,
 	      (unsigned long long)base.count);
-	check(base.records[PLANNER_LEVEL_5MIN] == 0 &&
+	CHECK(base.records[PLANNER_LEVEL_5MIN] == 0 &&
 	      base.records[PLANNER_LEVEL_HOUR] == 0 &&
 	      base.records[PLANNER_LEVEL_DAY] == 0,
 	      "%s: base-only answer read rollups", what);
-	check(fabs(out->sum_us - base.sum_us) <= 1e-9 * base.sum_us,
+	CHECK(fabs(out->sum_us - base.sum_us) <= 1e-9 * base.sum_us,
 	      "%s: sum %.0f vs %.0f", what, out->sum_us, base.sum_us);
-	check(out->min_us == base.min_us && out->max_us == base.max_us,
+	CHECK(out->min_us == base.min_us && out->max_us == base.max_us,
 	      "%s: min/max differ", what);
 	for (i = 0; out->digest && base.digest && i < 5; i++) {
 		double p = tdigest_quantile(out->digest, qs[i]);
 		double b = tdigest_quantile(base.digest, qs[i]);
 		double rel = fabs(p - b) / b;
 
-		check(rel <= tolerance, "%s: p%g %.1f us through rollups, %.1f "
+		CHECK(rel <= tolerance, "%s: p%g %.1f us through rollups, %.1f "
 		      "us from base records (%.3f %%)", what, qs[i] * 100, p,
 		      b, rel * 100);
 		printf("  %s p%g: rollups %.1f us, base %.1f us (%.3f %%)",
@@ -170,7 +146,7 @@ static void compare_with_base(struct store *st, const char *what,
 			printf(", exact %.1f us (rollups %+.3f %%, base "
 			       "%+.3f %%)", t, (p - t) / t * 100,
 			       (b - t) / t * 100);
-			check(fabs(p - t) / t <= TRUTH_TOLERANCE, "%s: p%g "
+			CHECK(fabs(p - t) / t <= TRUTH_TOLERANCE, "%s: p%g "
 			      "through rollups %.1f us, exact %.1f us", what,
 			      qs[i] * 100, p, t);
 		}
@@ -204,7 +180,7 @@ static void fill_month(void)
 	month_truth.to_s = D0 + 31 * DAY_S + 6 * HOUR_S;
 	month_group_truth.from_s = month_truth.from_s;
 	month_group_truth.to_s = month_truth.to_s;
-	assert(fill_store(&spec, &fed) == 0);
+	REQUIRE_CMP(fill_store(&spec, &fed), ==, 0);
 	qsort(month_truth.values, month_truth.n, sizeof(uint32_t), cmp_u32);
 	qsort(month_group_truth.values, month_group_truth.n, sizeof(uint32_t),
 	      cmp_u32);
@@ -232,8 +208,8 @@ static void fill_fleet(void)
 	b.seed = 3;
 	fleet_truth.from_s = D1 - HOUR_S;
 	fleet_truth.to_s = D1 + DAY_S + HOUR_S;
-	assert(fill_store(&a, &fed) == 0);
-	assert(fill_store(&b, &fed) == 0);
+	REQUIRE_CMP(fill_store(&a, &fed), ==, 0);
+	REQUIRE_CMP(fill_store(&b, &fed), ==, 0);
 	qsort(fleet_truth.values, fleet_truth.n, sizeof(uint32_t), cmp_u32);
 }
 
@@ -246,25 +222,25 @@ static void test_month_unaligned(struct store *st)
 
 	compare_with_base(st, "30 days unaligned", "h1", NULL, 60, from, to,
 			  NULL, BASE_TOLERANCE, &a);
-	check(a.count == periods_in(60, from, to) * MONTH_SAMPLES,
+	CHECK(a.count == periods_in(60, from, to) * MONTH_SAMPLES,
 	      "30 days unaligned: count %llu, fed %llu",
 	      (unsigned long long)a.count,
 	      (unsigned long long)(periods_in(60, from, to) * MONTH_SAMPLES));
 	/* Days 2..30 whole; hours 06..23 of day 1 and 00..02 of day 31;
 	 * 5-minute spans 05:20..05:55 and 03:00..03:35; 05:18, 05:19 and
 	 * 03:40..03:42 from 60 s records. */
-	check(a.records[PLANNER_LEVEL_DAY] == 29, "unaligned: %zu days",
+	CHECK(a.records[PLANNER_LEVEL_DAY] == 29, "unaligned: %zu days",
 	      a.records[PLANNER_LEVEL_DAY]);
-	check(a.records[PLANNER_LEVEL_HOUR] == 21, "unaligned: %zu hours",
+	CHECK(a.records[PLANNER_LEVEL_HOUR] == 21, "unaligned: %zu hours",
 	      a.records[PLANNER_LEVEL_HOUR]);
-	check(a.records[PLANNER_LEVEL_5MIN] == 8 + 8,
+	CHECK(a.records[PLANNER_LEVEL_5MIN] == 8 + 8,
 	      "unaligned: %zu 5-minute records",
 	      a.records[PLANNER_LEVEL_5MIN]);
-	check(a.records[PLANNER_LEVEL_BASE] == 2 + 3,
+	CHECK(a.records[PLANNER_LEVEL_BASE] == 2 + 3,
 	      "unaligned: %zu base records", a.records[PLANNER_LEVEL_BASE]);
-	check(a.records_read == 29 + 21 + 16 + 5 && a.records_read <= 100,
+	CHECK(a.records_read == 29 + 21 + 16 + 5 && a.records_read <= 100,
 	      "unaligned: %zu records read", a.records_read);
-	check(a.hosts == 1, "unaligned: %zu hosts", a.hosts);
+	CHECK(a.hosts == 1, "unaligned: %zu hosts", a.hosts);
 	planner_answer_clear(&a);
 }
 
@@ -281,10 +257,10 @@ static void test_month_records_touched(struct store *st)
 	       "5m, %zu 1m)\n", a.records_read, a.records[PLANNER_LEVEL_DAY],
 	       a.records[PLANNER_LEVEL_HOUR], a.records[PLANNER_LEVEL_5MIN],
 	       a.records[PLANNER_LEVEL_BASE]);
-	check(a.records_read <= 100, "30 days: %zu records read",
+	CHECK(a.records_read <= 100, "30 days: %zu records read",
 	      a.records_read);
 	/* 29 days, 18 + 6 hours, and the 06:00 period 'to' names. */
-	check(a.records[PLANNER_LEVEL_DAY] == 29 &&
+	CHECK(a.records[PLANNER_LEVEL_DAY] == 29 &&
 	      a.records[PLANNER_LEVEL_HOUR] == 24 &&
 	      a.records[PLANNER_LEVEL_5MIN] == 0 &&
 	      a.records[PLANNER_LEVEL_BASE] == 1,
@@ -296,7 +272,7 @@ static void test_month_records_touched(struct store *st)
 	/* The extra group takes the same path. */
 	compare_with_base(st, "30 days, group", "h1", "raddr:10.0.0.2", 60,
 			  from, to, &month_group_truth, SPARSE_TOLERANCE, &a);
-	check(a.records_read <= 100 && a.count > 0,
+	CHECK(a.records_read <= 100 && a.count > 0,
 	      "30 days, group: %zu records, %llu samples", a.records_read,
 	      (unsigned long long)a.count);
 	planner_answer_clear(&a);
@@ -312,19 +288,19 @@ static void test_incomplete_rollups(struct store *st)
 	compare_with_base(st, "outage day", "h1", NULL, 60, day,
 			  day + DAY_S - 60, NULL, BASE_TOLERANCE, &a);
 	/* Every period was fed, including the partial 12:30 one. */
-	check(a.count == 1440 * MONTH_SAMPLES, "outage day: count %llu",
+	CHECK(a.count == 1440 * MONTH_SAMPLES, "outage day: count %llu",
 	      (unsigned long long)a.count);
-	check(a.records[PLANNER_LEVEL_DAY] == 0, "outage day: incomplete "
+	CHECK(a.records[PLANNER_LEVEL_DAY] == 0, "outage day: incomplete "
 	      "day record used");
-	check(a.records[PLANNER_LEVEL_HOUR] == 23, "outage day: %zu hours",
+	CHECK(a.records[PLANNER_LEVEL_HOUR] == 23, "outage day: %zu hours",
 	      a.records[PLANNER_LEVEL_HOUR]);
-	check(a.records[PLANNER_LEVEL_5MIN] == 11, "outage day: %zu 5-minute "
+	CHECK(a.records[PLANNER_LEVEL_5MIN] == 11, "outage day: %zu 5-minute "
 	      "records", a.records[PLANNER_LEVEL_5MIN]);
 	/* 12:30 (partial) from the first run, 12:31..12:34 from the second. */
-	check(a.records[PLANNER_LEVEL_BASE] == 5, "outage day: %zu base "
+	CHECK(a.records[PLANNER_LEVEL_BASE] == 5, "outage day: %zu base "
 	      "records", a.records[PLANNER_LEVEL_BASE]);
 	/* The incomplete day, hour and 5 minutes were read, then skipped. */
-	check(a.records_read == 1 + 24 + 12 + 5, "outage day: %zu read",
+	CHECK(a.records_read == 1 + 24 + 12 + 5, "outage day: %zu read",
 	      a.records_read);
 	planner_answer_clear(&a);
 }
@@ -341,34 +317,34 @@ static void test_fleet(struct store *st)
 	expect_a = periods_in(5, from, to) * FLEET_SAMPLES;
 	expect_b = periods_in(5, D1 - 1800, D1 + DAY_S + 1800 - 5) *
 		   FLEET_SAMPLES;
-	check(a.count == expect_a + expect_b, "fleet: count %llu, fed %llu",
+	CHECK(a.count == expect_a + expect_b, "fleet: count %llu, fed %llu",
 	      (unsigned long long)a.count,
 	      (unsigned long long)(expect_a + expect_b));
-	check(a.hosts == 2, "fleet: %zu hosts", a.hosts);
-	check(a.records[PLANNER_LEVEL_DAY] == 2, "fleet: %zu days",
+	CHECK(a.hosts == 2, "fleet: %zu hosts", a.hosts);
+	CHECK(a.records[PLANNER_LEVEL_DAY] == 2, "fleet: %zu days",
 	      a.records[PLANNER_LEVEL_DAY]);
 	/* a: the hour before and after, and the 5 s period 'to' names;
 	 * b: the half hours before and after in 5-minute records. */
-	check(a.records[PLANNER_LEVEL_HOUR] == 2, "fleet: %zu hours",
+	CHECK(a.records[PLANNER_LEVEL_HOUR] == 2, "fleet: %zu hours",
 	      a.records[PLANNER_LEVEL_HOUR]);
-	check(a.records[PLANNER_LEVEL_5MIN] == 2 * 6,
+	CHECK(a.records[PLANNER_LEVEL_5MIN] == 2 * 6,
 	      "fleet: %zu 5-minute records", a.records[PLANNER_LEVEL_5MIN]);
-	check(a.records[PLANNER_LEVEL_BASE] == 1,
+	CHECK(a.records[PLANNER_LEVEL_BASE] == 1,
 	      "fleet: %zu base records", a.records[PLANNER_LEVEL_BASE]);
 
 	answer(st, "a", NULL, 5, from, to, 0, &ha);
 	answer(st, "b", NULL, 5, from, to, 0, &hb);
-	check(ha.count + hb.count == a.count && ha.count == expect_a,
+	CHECK(ha.count + hb.count == a.count && ha.count == expect_a,
 	      "fleet: per-host counts %llu + %llu",
 	      (unsigned long long)ha.count, (unsigned long long)hb.count);
-	check(ha.hosts == 1 && hb.hosts == 1, "fleet: single-host answers");
+	CHECK(ha.hosts == 1 && hb.hosts == 1, "fleet: single-host answers");
 	planner_answer_clear(&a);
 	planner_answer_clear(&ha);
 	planner_answer_clear(&hb);
 
 	compare_with_base(st, "fleet group", NULL, "raddr:10.0.0.2", 5, from,
 			  to, &fleet_truth, SPARSE_TOLERANCE, &a);
-	check(a.count == (expect_a + expect_b) / FLEET_SAMPLES * 3,
+	CHECK(a.count == (expect_a + expect_b) / FLEET_SAMPLES * 3,
 	      "fleet group: count %llu", (unsigned long long)a.count);
 	planner_answer_clear(&a);
 
@@ -379,11 +355,11 @@ static void test_fleet(struct store *st)
 			  D1 + 5 * HOUR_S + 7 * 60 + 12,
 			  D1 + 9 * HOUR_S + 52 * 60 + 48, NULL, BASE_TOLERANCE,
 			  &a);
-	check(a.count == periods_in(5, D1 + 5 * HOUR_S + 7 * 60 + 12,
+	CHECK(a.count == periods_in(5, D1 + 5 * HOUR_S + 7 * 60 + 12,
 				    D1 + 9 * HOUR_S + 52 * 60 + 48) *
 				 FLEET_SAMPLES,
 	      "5 s unaligned: count %llu", (unsigned long long)a.count);
-	check(a.records[PLANNER_LEVEL_DAY] == 0 &&
+	CHECK(a.records[PLANNER_LEVEL_DAY] == 0 &&
 	      a.records[PLANNER_LEVEL_HOUR] == 3 &&
 	      a.records[PLANNER_LEVEL_5MIN] == 10 + 10 &&
 	      a.records[PLANNER_LEVEL_BASE] == 33 + 34 &&
@@ -396,17 +372,17 @@ static void test_fleet(struct store *st)
 
 	/* No data: an unknown host, an unknown group, an empty range. */
 	answer(st, "nobody", NULL, 5, from, to, 0, &a);
-	check(a.count == 0 && !a.digest && a.hosts == 0 && isnan(a.min_us),
+	CHECK(a.count == 0 && !a.digest && a.hosts == 0 && isnan(a.min_us),
 	      "unknown host has data");
 	answer(st, NULL, "rport:1", 5, from, to, 0, &a);
-	check(a.count == 0 && !a.digest, "unknown group has data");
+	CHECK(a.count == 0 && !a.digest, "unknown group has data");
 	answer(st, NULL, NULL, 5, to, from, 0, &a);
-	check(a.count == 0 && a.records_read == 0, "from > to has data");
+	CHECK(a.count == 0 && a.records_read == 0, "from > to has data");
 	answer(st, NULL, NULL, 5, D1 + 1, D1 + 4, 0, &a);
-	check(a.count == 0, "range inside one period has data");
+	CHECK(a.count == 0, "range inside one period has data");
 	/* One 5 s period: from == to == its start. */
 	answer(st, "a", NULL, 5, D1, D1, 0, &a);
-	check(a.count == FLEET_SAMPLES && a.records_read == 1,
+	CHECK(a.count == FLEET_SAMPLES && a.records_read == 1,
 	      "single period: %llu samples, %zu records",
 	      (unsigned long long)a.count, a.records_read);
 	planner_answer_clear(&a);
@@ -418,14 +394,14 @@ static void test_bad_requests(struct store *st)
 	struct planner_answer a = { 0 };
 	struct rttq_error err = { 0 };
 
-	check(planner_run(st, &req, &a, &err) == -EINVAL &&
+	CHECK(planner_run(st, &req, &a, &err) == -EINVAL &&
 	      strstr(err.msg, "7 s"), "period 7 accepted: %s", err.msg);
 	req.period_s = 60;
 	req.host = "";
-	check(planner_run(st, &req, &a, &err) == -EINVAL, "empty host");
+	CHECK(planner_run(st, &req, &a, &err) == -EINVAL, "empty host");
 	req.host = NULL;
 	req.from_s = -1;
-	check(planner_run(st, &req, &a, &err) == -EINVAL, "negative from");
+	CHECK(planner_run(st, &req, &a, &err) == -EINVAL, "negative from");
 	planner_answer_clear(&a);
 	planner_answer_clear(NULL);
 }
@@ -442,13 +418,13 @@ static void test_labels(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		check(planner_level_label(cases[i].s, buf, sizeof(buf)) == 0 &&
+		CHECK(planner_level_label(cases[i].s, buf, sizeof(buf)) == 0 &&
 		      !strcmp(buf, cases[i].label), "label of %u: %s",
 		      cases[i].s, buf);
 	}
-	check(planner_level_label(0, buf, sizeof(buf)) == -EINVAL,
+	CHECK(planner_level_label(0, buf, sizeof(buf)) == -EINVAL,
 	      "label of 0");
-	check(planner_level_label(60, buf, 2) == -EINVAL, "label fits 2");
+	CHECK(planner_level_label(60, buf, 2) == -EINVAL, "label fits 2");
 }
 
 /* Flip one byte in the middle of a stored digest, keeping its length. */
@@ -460,25 +436,25 @@ static void corrupt(const char *path, const char *where)
 	uint8_t *blob;
 	int len;
 
-	assert(sqlite3_open(path, &db) == SQLITE_OK);
+	REQUIRE_CMP(sqlite3_open(path, &db), ==, SQLITE_OK);
 	snprintf(sql, sizeof(sql), "SELECT digest FROM records WHERE %s",
 		 where);
-	assert(sqlite3_prepare_v2(db, sql, -1, &get, NULL) == SQLITE_OK);
-	assert(sqlite3_step(get) == SQLITE_ROW);
+	REQUIRE_CMP(sqlite3_prepare_v2(db, sql, -1, &get, NULL), ==, SQLITE_OK);
+	REQUIRE_CMP(sqlite3_step(get), ==, SQLITE_ROW);
 	len = sqlite3_column_bytes(get, 0);
-	assert(len > 24);
+	REQUIRE_CMP(len, >, 24);
 	blob = malloc((size_t)len);
-	assert(blob);
+	REQUIRE(blob, "out of memory");
 	memcpy(blob, sqlite3_column_blob(get, 0), (size_t)len);
 	sqlite3_finalize(get);
 	blob[len / 2] ^= 0x40;
 	snprintf(sql, sizeof(sql), "UPDATE records SET digest = ? WHERE %s",
 		 where);
-	assert(sqlite3_prepare_v2(db, sql, -1, &put, NULL) == SQLITE_OK);
-	assert(sqlite3_bind_blob(put, 1, blob, len, SQLITE_STATIC) ==
-	       SQLITE_OK);
-	assert(sqlite3_step(put) == SQLITE_DONE);
-	assert(sqlite3_changes(db) == 1);
+	REQUIRE_CMP(sqlite3_prepare_v2(db, sql, -1, &put, NULL), ==, SQLITE_OK);
+	REQUIRE_CMP(sqlite3_bind_blob(put, 1, blob, len, SQLITE_STATIC), ==,
+		    SQLITE_OK);
+	REQUIRE_CMP(sqlite3_step(put), ==, SQLITE_DONE);
+	REQUIRE_CMP(sqlite3_changes(db), ==, 1);
 	sqlite3_finalize(put);
 	sqlite3_close(db);
 	free(blob);
@@ -510,27 +486,27 @@ static void test_corrupt_digest(void)
 		 (long long)(D0 + 5 * DAY_S));
 	corrupt(path, where);
 
-	assert(store_open(month_url, &st, &err) == 0);
+	REQUIRE_CMP(store_open(month_url, &st, &err), ==, 0);
 	rc = planner_run(st, &req, &a, &err);
-	assert(timeparse_format(bad_base, start, sizeof(start)) == 0);
+	REQUIRE_CMP(timeparse_format(bad_base, start, sizeof(start)), ==, 0);
 	printf("  corrupt base record: %s\n", err.msg);
-	check(rc == -EBADMSG, "corrupt base: rc %d", rc);
-	check(strstr(err.msg, "'h1'") && strstr(err.msg, "'all'") &&
+	CHECK(rc == -EBADMSG, "corrupt base: rc %d", rc);
+	CHECK(strstr(err.msg, "'h1'") && strstr(err.msg, "'all'") &&
 	      strstr(err.msg, start), "corrupt base: message '%s' lacks "
 	      "host, group or %s", err.msg, start);
-	check(a.count == 0 && !a.digest, "corrupt base: partial answer");
+	CHECK(a.count == 0 && !a.digest, "corrupt base: partial answer");
 
 	/* The day record is read only when the day is planned whole. */
 	req.from_s = D0 + 5 * DAY_S;
 	req.to_s = D0 + 6 * DAY_S;
 	rc = planner_run(st, &req, &a, &err);
 	printf("  corrupt day record: %s\n", err.msg);
-	check(rc == -EBADMSG && strstr(err.msg, "1d") &&
+	CHECK(rc == -EBADMSG && strstr(err.msg, "1d") &&
 	      strstr(err.msg, "2023-11-06T00:00:00Z"),
 	      "corrupt day: rc %d '%s'", rc, err.msg);
 	req.flags = PLANNER_BASE_ONLY;
 	rc = planner_run(st, &req, &a, &err);
-	check(rc == 0 && a.count == 1441 * MONTH_SAMPLES,
+	CHECK(rc == 0 && a.count == 1441 * MONTH_SAMPLES,
 	      "base-only past the bad day record: rc %d", rc);
 	planner_answer_clear(&a);
 	store_close(st);
@@ -557,7 +533,7 @@ static void fill_many(void)
 		};
 
 		snprintf(host, sizeof(host), "m%d", i);
-		assert(fill_store(&f, &fed) == 0);
+		REQUIRE_CMP(fill_store(&f, &fed), ==, 0);
 	}
 }
 
@@ -576,7 +552,7 @@ static struct store *copy_to_memory(struct store *from)
 	struct store *mem = NULL;
 	size_t g, p;
 
-	assert(store_open("sqlite::memory:", &mem, &err) == 0);
+	REQUIRE_CMP(store_open("sqlite::memory:", &mem, &err), ==, 0);
 	for (g = 0; g < 2; g++)
 		for (p = 0; p < 4; p++) {
 			struct store_query q = {
@@ -586,7 +562,8 @@ static struct store *copy_to_memory(struct store *from)
 				.to_s = TIMEPARSE_MAX_S,
 			};
 
-			assert(store_query(from, &q, put_copy, mem, &err) == 0);
+			REQUIRE_CMP(store_query(from, &q, put_copy, mem, &err),
+				    ==, 0);
 		}
 	return mem;
 }
@@ -600,12 +577,14 @@ static char *answer_text(struct store *st, const struct planner_request *req,
 	struct rttq_error err = { 0 };
 	char *json = NULL;
 
-	assert(answer_quantiles_parse("50,75,90,95,99,99.9", &qs, NULL) == 0);
+	REQUIRE_CMP(answer_quantiles_parse("50,75,90,95,99,99.9", &qs, NULL),
+		    ==, 0);
 	*rc = planner_run(st, req, &a, &err);
 	if (*rc == 0)
-		assert(answer_quantiles_json(&a, req, &qs, &json, NULL) == 0);
+		REQUIRE_CMP(answer_quantiles_json(&a, req, &qs, &json, NULL),
+			    ==, 0);
 	else
-		assert(answer_error_json(err.msg, &json, NULL) == 0);
+		REQUIRE_CMP(answer_error_json(err.msg, &json, NULL), ==, 0);
 	planner_answer_clear(&a);
 	return json;
 }
@@ -632,7 +611,7 @@ static void test_fleet_workers(void)
 	size_t c;
 	int r;
 
-	assert(store_open(many_url, &file, &err) == 0);
+	REQUIRE_CMP(store_open(many_url, &file, &err), ==, 0);
 	mem = copy_to_memory(file);
 	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		struct planner_request req = {
@@ -645,13 +624,13 @@ static void test_fleet_workers(void)
 		int rc_one, rc_many;
 		char *one = answer_text(mem, &req, &rc_one);
 
-		check(rc_one == 0 && strstr(one, "\"hosts\":9,"),
+		CHECK(rc_one == 0 && strstr(one, "\"hosts\":9,"),
 		      "fleet of %d, %s: %s", MANY_HOSTS, cases[c].what, one);
 		printf("  fleet of %d, %s: %s", MANY_HOSTS, cases[c].what, one);
 		for (r = 0; r < MANY_REPEATS; r++) {
 			char *many = answer_text(file, &req, &rc_many);
 
-			check(rc_many == rc_one && !strcmp(many, one),
+			CHECK(rc_many == rc_one && !strcmp(many, one),
 			      "fleet of %d, %s, run %d: workers answered\n"
 			      "  %s  one thread answered\n  %s", MANY_HOSTS,
 			      cases[c].what, r, many, one);
@@ -688,16 +667,16 @@ static void test_fleet_worker_errors(void)
 		 "start_s = %lld AND host = 'm7'", (long long)(to / 60 * 60));
 	corrupt(path, where);
 
-	assert(store_open(many_url, &st, &err) == 0);
+	REQUIRE_CMP(store_open(many_url, &st, &err), ==, 0);
 	req.host = "m3";
 	alone = answer_text(st, &req, &rc_alone);
 	printf("  m3 alone: %s", alone);
-	check(rc_alone == -EBADMSG && strstr(alone, "'m3'"),
+	CHECK(rc_alone == -EBADMSG && strstr(alone, "'m3'"),
 	      "m3 alone: rc %d %s", rc_alone, alone);
 	req.host = NULL;
 	for (r = 0; r < MANY_REPEATS; r++) {
 		fleet = answer_text(st, &req, &rc);
-		check(rc == rc_alone && !strcmp(fleet, alone),
+		CHECK(rc == rc_alone && !strcmp(fleet, alone),
 		      "fleet with bad m3 and m7, run %d: rc %d %s", r, rc,
 		      fleet);
 		free(fleet);
@@ -712,7 +691,7 @@ int main(void)
 	struct rttq_error err = { 0 };
 
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/rttq-planner-XXXXXX");
-	assert(mkdtemp(tmpdir));
+	REQUIRE(mkdtemp(tmpdir), "mkdtemp: %s", strerror(errno));
 	snprintf(month_url, sizeof(month_url), "sqlite:%s/month.db", tmpdir);
 	snprintf(fleet_url, sizeof(fleet_url), "sqlite:%s/fleet.db", tmpdir);
 	snprintf(many_url, sizeof(many_url), "sqlite:%s/many.db", tmpdir);
@@ -721,8 +700,8 @@ int main(void)
 	fill_month();
 	fill_fleet();
 	fill_many();
-	assert(store_open(month_url, &month, &err) == 0);
-	assert(store_open(fleet_url, &fleet, &err) == 0);
+	REQUIRE_CMP(store_open(month_url, &month, &err), ==, 0);
+	REQUIRE_CMP(store_open(fleet_url, &fleet, &err), ==, 0);
 
 	test_month_unaligned(month);
 	test_month_records_touched(month);
@@ -738,13 +717,12 @@ int main(void)
 	free(month_group_truth.values);
 	free(fleet_truth.values);
 
-	if (!failures) {
+	if (!check_failures()) {
 		char cmd[128];
 
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 		if (system(cmd) != 0)
 			fprintf(stderr, "could not remove %s\n", tmpdir);
 	}
-	printf("%s: %d failure(s)\n", failures ? "FAIL" : "ok", failures);
-	return failures ? 1 : 0;
+	return check_report();
 }

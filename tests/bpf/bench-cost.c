@@ -5,8 +5,7 @@
  * to an empty program and a bcc-tcprtt-style one on the same hook
  * (ref.bpf.o, argv[1]).  Same loopback traffic for each; prints ns/event.
  */
-#undef NDEBUG
-#include <assert.h>
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -19,7 +18,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "check.h"
 #include "collector.h"
+#include "kernel.h"
 #include "traffic.h"
 
 #define ROUNDS 30
@@ -47,7 +48,7 @@ static void prog_stats(int fd, struct cost *c)
 	__u32 len = sizeof(info);
 
 	memset(&info, 0, sizeof(info));
-	assert(bpf_obj_get_info_by_fd(fd, &info, &len) == 0);
+	REQUIRE_CMP(bpf_obj_get_info_by_fd(fd, &info, &len), ==, 0);
 	c->run_ns = info.run_time_ns;
 	c->runs = info.run_cnt;
 }
@@ -60,10 +61,8 @@ static struct collector *open_collector(const char *attach,
 	struct rttq_error err = { 0 };
 	struct collector *c = NULL;
 
-	if (collector_open(&o, &c, &err)) {
-		fprintf(stderr, "collector_open: %s\n", err.msg);
-		assert(0);
-	}
+	REQUIRE(collector_open(&o, &c, &err) == 0, "collector_open: %s",
+		err.msg);
 	return c;
 }
 
@@ -73,9 +72,9 @@ static struct bpf_link *attach_ref(struct bpf_object *obj, const char *name,
 	struct bpf_program *prog = bpf_object__find_program_by_name(obj, name);
 	struct bpf_link *link;
 
-	assert(prog);
+	REQUIRE(prog, "no program %s in the reference object", name);
 	link = bpf_program__attach(prog);
-	assert(link);
+	REQUIRE(link, "attach %s: %s", name, strerror(errno));
 	*fd = bpf_program__fd(prog);
 	return link;
 }
@@ -107,7 +106,7 @@ static void *run_flow(void *arg)
 		pin_self(0);
 		server_cpu = p == PLACE_TWO_CPUS ? 1 : 0;
 	}
-	assert(traffic_run_on(AF_INET, EXCHANGES, server_cpu, &t) == 0);
+	REQUIRE_CMP(traffic_run_on(AF_INET, EXCHANGES, server_cpu, &t), ==, 0);
 	return NULL;
 }
 
@@ -132,19 +131,21 @@ static void measure(const int *fds, int flows, enum placement place,
 	pthread_t th[2];
 	int i, r;
 
-	assert(flows >= 1 && flows <= 2);
+	REQUIRE_CMP(flows, >=, 1);
+	REQUIRE_CMP(flows, <=, 2);
 	for (i = 0; i < NPROGS; i++)
 		best[i] = 1e18;
 	for (r = 0; r < ROUNDS; r++) {
 		for (i = 0; i < NPROGS; i++)
 			prog_stats(fds[i], &a[i]);
 		for (i = 0; i < flows; i++)
-			assert(pthread_create(&th[i], NULL, run_flow, &place) == 0);
+			REQUIRE_CMP(pthread_create(&th[i], NULL, run_flow,
+						   &place), ==, 0);
 		for (i = 0; i < flows; i++)
 			pthread_join(th[i], NULL);
 		for (i = 0; i < NPROGS; i++) {
 			prog_stats(fds[i], &b[i]);
-			assert(b[i].runs > a[i].runs);
+			REQUIRE_CMP(b[i].runs, >, a[i].runs);
 			ns[i] = (double)(b[i].run_ns - a[i].run_ns) /
 				(double)(b[i].runs - a[i].runs);
 			if (ns[i] < best[i])
@@ -181,7 +182,8 @@ static void report(const char *what, const double *best,
 		       (best[i] - best[0]) / (best[1] - best[0]), ratio[i]);
 	/* Sanity only: the goals are reported, timing is too noisy to gate. */
 	for (i = 0; i < NPROGS; i++)
-		assert(best[i] > 0 && best[i] < 10000);
+		REQUIRE(best[i] > 0 && best[i] < 10000, "%s: %.1f ns per event",
+			names[i], best[i]);
 }
 
 int main(int argc, char **argv)
@@ -192,11 +194,14 @@ int main(int argc, char **argv)
 	double best[NPROGS], ratio[NPROGS];
 	int fds[NPROGS], stats_fd, i;
 
-	assert(argc == 2);
+	REQUIRE(argc == 2, "usage: bench-cost REF_BPF_OBJECT");
+	require_root("loading BPF");
+	skip_unless_kernel(KERNEL_BPF);
 	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	assert(stats_fd >= 0);
+	REQUIRE_CMP(stats_fd, >=, 0);
 	obj = bpf_object__open_file(argv[1], NULL);
-	assert(obj && bpf_object__load(obj) == 0);
+	REQUIRE(obj, "open %s: %s", argv[1], strerror(errno));
+	REQUIRE_CMP(bpf_object__load(obj), ==, 0);
 
 	/*
 	 * All attached at once: every program runs on the very same events,
@@ -204,9 +209,11 @@ int main(int argc, char **argv)
 	 */
 	links[0] = attach_ref(obj, "ref_empty", &fds[0]);
 	links[1] = attach_ref(obj, "ref_tcprtt", &fds[1]);
-	c[0] = open_collector(NULL, 0);
-	c[1] = open_collector(NULL, COLLECTOR_BY_RADDR);
-	c[2] = open_collector(NULL, COLLECTOR_BY_RADDR | COLLECTOR_BY_RPORT);
+	/* tp_btf named, not the automatic choice: the labels say tp_btf. */
+	c[0] = open_collector("tp_btf", 0);
+	c[1] = open_collector("tp_btf", COLLECTOR_BY_RADDR);
+	c[2] = open_collector("tp_btf",
+			      COLLECTOR_BY_RADDR | COLLECTOR_BY_RPORT);
 	c[3] = open_collector("raw_tp", 0);
 	c[4] = open_collector("raw_tp", COLLECTOR_BY_RADDR);
 	for (i = 0; i < 5; i++)

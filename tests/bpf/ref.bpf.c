@@ -4,7 +4,7 @@
  * an empty program, and one doing what bcc's tcprtt does per event with a
  * histogram per remote address and -e (extended) on: probe reads, a shared
  * hash keyed by the address, a branch-free log2 slot and three atomic adds
- * (slot, latency sum, count), as libbpf-tools/tcprtt.bpf.c does.
+ * (slot, latency sum, count), as bcc's libbpf-tools tcprtt program does.
  */
 #include <stdbool.h>
 #include <linux/types.h>

@@ -2,24 +2,35 @@
 /*
  * End-to-end test of the collector on the running kernel: load and attach
  * kernel/rttq.bpf.c, push real TCP traffic over loopback, drain, and check
- * what a user relies on: the auto mode lands on a working attach point,
- * RTTs are counted and plausible, filters exclude what they should, groups
- * are named as documented, and a forced raw_tp attach works too.
+ * what a user relies on: the automatic mode takes the first attach point
+ * of fentry, tp_btf, raw_tp, kprobe that works here and counts with it,
+ * every attach point that works counts, RTTs are plausible, filters
+ * exclude what they should (each beside a control that counts the same
+ * traffic), groups are named as documented, and a forced attach point
+ * that cannot work fails naming it.
  */
-#undef NDEBUG
 #include <arpa/inet.h>
-#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "check.h"
 #include "collector_opts.h"
 #include "hist.h"
+#include "kernel.h"
 #include "traffic.h"
 
 #define EXCHANGES 500
+
+/* collector.h's attach points, in the order the automatic mode tries them
+ * (common/collector/collector.c: the first that works wins). */
+static const char *const modes[] = { "fentry", "tp_btf", "raw_tp", "kprobe" };
+#define MODE_COUNT (sizeof(modes) / sizeof(modes[0]))
+
+/* Which attach points load and attach here, each forced on its own. */
+static bool works[MODE_COUNT];
 
 /* What one drain saw: the "all" series and one named group. */
 struct seen {
@@ -34,7 +45,8 @@ static int on_group(const char *group, const struct hist *delta, void *arg)
 {
 	struct seen *s = arg;
 
-	assert(hist_count(delta) > 0);
+	CHECK(hist_count(delta) > 0, "group %s reported with no samples",
+	      group);
 	if (!strcmp(group, "all")) {
 		s->all_count = hist_count(delta);
 		s->all_p50_us = hist_quantile(delta, 0.5);
@@ -47,20 +59,43 @@ static int on_group(const char *group, const struct hist *delta, void *arg)
 	return 0;
 }
 
+/* The first attach point that works with @o forced to it, in the order of
+ * the automatic mode; MODE_COUNT when none does. */
+static size_t first_working_mode(const struct collector_opts *o)
+{
+	struct collector_opts forced = *o;
+	struct rttq_error err = { 0 };
+	struct collector *c;
+	size_t m;
+
+	for (m = 0; m < MODE_COUNT; m++) {
+		forced.attach = modes[m];
+		c = NULL;
+		if (!collector_open(&forced, &c, &err)) {
+			collector_close(c);
+			return m;
+		}
+	}
+	return MODE_COUNT;
+}
+
+/* Open @o; in automatic mode it must land on the first attach point that
+ * works with these very settings. */
 static struct collector *open_or_die(const struct collector_opts *o)
 {
 	struct rttq_error err = { 0 };
 	struct collector *c = NULL;
+	size_t want;
 
-	if (collector_open(o, &c, &err)) {
-		fprintf(stderr, "collector_open: %s\n", err.msg);
-		exit(1);
-	}
-	/* Auto mode must land on tp_btf here, whatever the settings. */
-	if (!o->attach && strcmp(collector_attach_mode(c), "tp_btf")) {
-		fprintf(stderr, "auto mode attached %s, not tp_btf\n",
-			collector_attach_mode(c));
-		exit(1);
+	REQUIRE(collector_open(o, &c, &err) == 0, "collector_open: %s",
+		err.msg);
+	if (!o->attach) {
+		want = first_working_mode(o);
+		CHECK(want < MODE_COUNT &&
+		      !strcmp(collector_attach_mode(c), modes[want]),
+		      "automatic mode attached %s; forced one by one, the "
+		      "first that works is %s", collector_attach_mode(c),
+		      want < MODE_COUNT ? modes[want] : "none");
 	}
 	return c;
 }
@@ -69,30 +104,68 @@ static void drain_or_die(struct collector *c, struct seen *s)
 {
 	struct rttq_error err = { 0 };
 
-	if (collector_drain(c, on_group, s, &err)) {
-		fprintf(stderr, "collector_drain: %s\n", err.msg);
-		exit(1);
-	}
+	REQUIRE(collector_drain(c, on_group, s, &err) == 0,
+		"collector_drain: %s", err.msg);
 }
 
 static void traffic_or_die(int family, struct traffic_result *t)
 {
-	assert(traffic_run(family, EXCHANGES, t) == 0);
-	assert(t->exchanges == EXCHANGES);
+	REQUIRE_CMP(traffic_run(family, EXCHANGES, t), ==, 0);
+	REQUIRE_CMP(t->exchanges, ==, EXCHANGES);
 }
 
-/* Auto mode attaches tp_btf here (fentry EPERM, no kprobes) and counts. */
+/* Try each attach point on its own; at least one must work. */
+static void probe_modes(void)
+{
+	struct rttq_error err = { 0 };
+	struct collector *c;
+	size_t m, n = 0;
+
+	check_section("each attach point forced on its own");
+	for (m = 0; m < MODE_COUNT; m++) {
+		struct collector_opts o = { .attach = modes[m] };
+		int rc;
+
+		c = NULL;
+		rc = collector_open(&o, &c, &err);
+		works[m] = rc == 0;
+		n += works[m];
+		if (works[m]) {
+			printf("%s: attaches\n", modes[m]);
+			CHECK_STR(collector_attach_mode(c), modes[m]);
+			collector_close(c);
+		} else {
+			/* A forced mode that cannot work fails naming it
+			 * and the step: "fentry: load: ...". */
+			char needle[32];
+
+			snprintf(needle, sizeof(needle), "%s: ", modes[m]);
+			printf("%s: %s\n", modes[m], err.msg);
+			CHECK(rc < 0 && !c, "%s: rc %d, collector %p", modes[m],
+			      rc, (void *)c);
+			CHECK_CONTAINS(err.msg, needle);
+		}
+	}
+	REQUIRE(n > 0, "no attach point works on this kernel");
+}
+
+/*
+ * The automatic mode takes the first attach point that works (checked in
+ * open_or_die) and counts loopback RTTs with it.
+ */
 static void test_auto_counts_loopback(void)
 {
 	struct collector_opts o = { .include_loopback = true,
 				    .group_by = COLLECTOR_BY_RADDR };
 	struct traffic_result t;
-	struct collector *c = open_or_die(&o);
+	struct collector *c;
 	struct seen s = { .want = "raddr:127.0.0.1" };
 
+	check_section("automatic mode: the first attach point that works, "
+		      "counting loopback RTTs");
+	c = open_or_die(&o);
 	printf("auto mode attached %s\n", collector_attach_mode(c));
-	assert(!strcmp(collector_attach_mode(c), "tp_btf"));
-	assert(collector_prog_fd(c) >= 0);
+	CHECK_CMP(collector_prog_fd(c), >=, 0);
 	drain_or_die(c, &s);       /* forget whatever came before */
 	memset(&s, 0, sizeof(s));
 	s.want = "raddr:127.0.0.1";
@@ -102,11 +175,13 @@ static void test_auto_counts_loopback(void)
 	       (unsigned long long)s.all_count, s.all_p50_us, s.all_max_us,
 	       s.want, (unsigned long long)s.want_count);
 	/* Both ends receive every message: at least one event per exchange. */
-	assert(s.all_count >= EXCHANGES);
-	assert(s.want_count >= EXCHANGES);
-	assert(s.all_p50_us > 0 && s.all_p50_us < 1e6);
-	assert(s.all_max_us > 0 && s.all_max_us < 1e6);
-	assert(collector_overflow(c) == 0);
+	CHECK_CMP(s.all_count, >=, EXCHANGES);
+	CHECK_CMP(s.want_count, >=, EXCHANGES);
+	CHECK(s.all_p50_us > 0 && s.all_p50_us < 1e6, "p50 %.1f us",
+	      s.all_p50_us);
+	CHECK(s.all_max_us > 0 && s.all_max_us < 1e6, "max %.1f us",
+	      s.all_max_us);
+	CHECK_CMP(collector_overflow(c), ==, 0);
 
 	/* New sockets of the same peer land in the same group. */
 	memset(&s, 0, sizeof(s));
@@ -114,13 +189,105 @@ static void test_auto_counts_loopback(void)
 	traffic_or_die(AF_INET, &t);
 	traffic_or_die(AF_INET, &t);
 	drain_or_die(c, &s);
-	assert(s.want_count >= 2 * EXCHANGES);
+	CHECK_CMP(s.want_count, >=, 2 * EXCHANGES);
 
-	/* Deltas, not totals: a drain with no traffic of ours adds little. */
+	/* Deltas, not totals: right after a drain that counted at least
+	 * 2 * EXCHANGES, a drain with no traffic of ours adds little. */
 	memset(&s, 0, sizeof(s));
 	s.want = "raddr:127.0.0.1";
 	drain_or_die(c, &s);
-	assert(s.want_count < EXCHANGES);
+	CHECK_CMP(s.want_count, <, EXCHANGES);
+	collector_close(c);
+}
+
+/* Every attach point that works here counts, through its own code path
+ * (direct loads for fentry and tp_btf, BPF_CORE_READ for raw_tp and
+ * kprobe), with groups and a finer g. */
+static void test_every_working_mode_counts(void)
+{
+	size_t m;
+
+	check_section("every attach point that works counts loopback RTTs");
+	for (m = 0; m < MODE_COUNT; m++) {
+		struct collector_opts o = {
+			.include_loopback = true,
+			.group_by = COLLECTOR_BY_RADDR | COLLECTOR_BY_LPORT,
+			.attach = modes[m], .sub_bits = 7,
+		};
+		struct traffic_result t;
+		struct collector *c;
+		struct seen s = { 0 };
+		char want[64];
+
+		if (!works[m])
+			continue;
+		c = open_or_die(&o);
+		traffic_or_die(AF_INET, &t);
+		snprintf(want, sizeof(want), "raddr:127.0.0.1,lport:%u",
+			 t.server_port);
+		s.want = want;
+		drain_or_die(c, &s);
+		printf("%s: all %llu events, p50 %.1f us; %s: %llu\n", modes[m],
+		       (unsigned long long)s.all_count, s.all_p50_us, want,
+		       (unsigned long long)s.want_count);
+		CHECK(s.all_count >= EXCHANGES, "%s: %llu events", modes[m],
+		      (unsigned long long)s.all_count);
+		CHECK(s.want_count >= EXCHANGES / 2, "%s: %llu in %s",
+		      modes[m], (unsigned long long)s.want_count, want);
+		CHECK(s.all_p50_us > 0 && s.all_p50_us < 1e6, "%s: p50 %.1f us",
+		      modes[m], s.all_p50_us);
+		collector_close(c);
+	}
+}
+
+/* @group's count in @s: "all" or the group it looked for. */
+static uint64_t count_of(const struct seen *s, const char *group)
+{
+	return strcmp(group, "all") ? s->want_count : s->all_count;
+}
+
+/*
+ * A filter must count none of our traffic.  So that "none" says something
+ * about the filter, not about a collector that counts nothing at all, a
+ * control collector without the filter is attached at the same time and
+ * must count at least @control_min of the same traffic.
+ * @group_name: the group to count; "lport:" is completed with the server port.
+ * @port: the port the server listens on (0: any).
+ */
+static void filtered_out(const char *what, const struct collector_opts *o,
+			 const struct collector_opts *control,
+			 const char *group_name, uint64_t control_min,
+			 uint16_t port)
+{
+	struct traffic_result t;
+	struct collector *c, *ctl;
+	struct seen s = { 0 }, sc = { 0 };
+	char group[64];
+
+	c = open_or_die(o);
+	ctl = open_or_die(control);
+	drain_or_die(c, &s);       /* forget whatever came before */
+	drain_or_die(ctl, &sc);
+	REQUIRE_CMP(traffic_run_port(AF_INET, EXCHANGES, port, &t), ==, 0);
+	if (!strcmp(group_name, "lport:"))
+		snprintf(group, sizeof(group), "lport:%u", t.server_port);
+	else
+		snprintf(group, sizeof(group), "%s", group_name);
+	memset(&s, 0, sizeof(s));
+	memset(&sc, 0, sizeof(sc));
+	s.want = sc.want = group;
+	drain_or_die(c, &s);
+	drain_or_die(ctl, &sc);
+	printf("%s: %s %llu, control %llu\n", what, group,
+	       (unsigned long long)count_of(&s, group),
+	       (unsigned long long)count_of(&sc, group));
+	CHECK(count_of(&sc, group) >= control_min,
+	      "%s: the control counted %llu in %s, not %llu or more", what,
+	      (unsigned long long)count_of(&sc, group), group,
+	      (unsigned long long)control_min);
+	CHECK(count_of(&s, group) == 0, "%s: %llu counted in %s", what,
+	      (unsigned long long)count_of(&s, group), group);
+	collector_close(ctl);
 	collector_close(c);
 }
 
@@ -129,42 +296,31 @@ static void test_unused_port_counts_nothing(void)
 {
 	struct collector_opts o = { .include_loopback = true, .rport = 9,
 				    .lport = 9 };
-	struct traffic_result t;
-	struct collector *c = open_or_die(&o);
-	struct seen s = { 0 };
+	struct collector_opts control = { .include_loopback = true };
 
-	traffic_or_die(AF_INET, &t);
-	drain_or_die(c, &s);
-	assert(s.all_count == 0);
-	collector_close(c);
+	check_section("a port filter on an unused port counts nothing");
+	filtered_out("rport 9, lport 9", &o, &control, "all", EXCHANGES, 0);
 }
 
 /* Loopback is excluded by default; an lport filter isolates our server. */
 static void test_loopback_excluded_by_default(void)
 {
-	struct collector_opts o = { 0 };
+	struct collector_opts o = { 0 }, control = { .include_loopback = true };
 	struct traffic_result t;
-	struct collector *c;
-	struct seen s = { 0 };
 
-	/* The port is only known after a run: filter on a finished one. */
+	check_section("loopback is excluded by default");
+	/* The port is only known after a run: filter on it, then run on it
+	 * again. */
 	traffic_or_die(AF_INET, &t);
-	o.lport = t.server_port;
-	c = open_or_die(&o);
-	drain_or_die(c, &s);
-	assert(s.all_count == 0);
-	collector_close(c);
+	o.lport = control.lport = t.server_port;
+	filtered_out("default, lport filter", &o, &control, "all",
+		     EXCHANGES / 2, t.server_port);
 
 	/* Same with groups, where the verdict is remembered per socket. */
-	o.lport = 0;
-	o.group_by = COLLECTOR_BY_RADDR;
-	c = open_or_die(&o);
-	traffic_or_die(AF_INET, &t);
-	memset(&s, 0, sizeof(s));
-	s.want = "raddr:127.0.0.1";
-	drain_or_die(c, &s);
-	assert(s.want_count == 0);
-	collector_close(c);
+	o.lport = control.lport = 0;
+	o.group_by = control.group_by = COLLECTOR_BY_RADDR;
+	filtered_out("default, by raddr", &o, &control, "raddr:127.0.0.1",
+		     EXCHANGES, 0);
 }
 
 /* laddr CIDR filters: 127.0.0.0/8 matches our traffic, 10.0.0.0/8 not. */
@@ -172,42 +328,34 @@ static void test_cidr_filters(void)
 {
 	struct collector_opts o = { .include_loopback = true,
 				    .group_by = COLLECTOR_BY_LPORT };
+	struct collector_opts control = o;
 	struct rttq_error err = { 0 };
 	struct traffic_result t;
 	struct collector *c;
 	struct seen s = { 0 };
 	char want[32];
 
-	assert(collector_parse_addr("127.0.0.0/8", &o.laddr, &err) == 0);
+	check_section("laddr and raddr CIDR filters");
+	REQUIRE_CMP(collector_parse_addr("127.0.0.0/8", &o.laddr, &err), ==,
+		    0);
 	c = open_or_die(&o);
 	traffic_or_die(AF_INET, &t);
 	snprintf(want, sizeof(want), "lport:%u", t.server_port);
 	s.want = want;
 	drain_or_die(c, &s);
-	assert(s.want_count >= EXCHANGES / 2);
+	CHECK_CMP(s.want_count, >=, EXCHANGES / 2);
 	collector_close(c);
 
-	assert(collector_parse_addr("10.0.0.0/8", &o.laddr, &err) == 0);
-	c = open_or_die(&o);
-	memset(&s, 0, sizeof(s));
-	s.want = want;
-	traffic_or_die(AF_INET, &t);
-	snprintf(want, sizeof(want), "lport:%u", t.server_port);
-	drain_or_die(c, &s);
-	assert(s.want_count == 0);
-	collector_close(c);
+	REQUIRE_CMP(collector_parse_addr("10.0.0.0/8", &o.laddr, &err), ==,
+		    0);
+	filtered_out("laddr 10.0.0.0/8", &o, &control, "lport:",
+		     EXCHANGES / 2, 0);
 
 	/* An IPv6 prefix outside ::ffff:0:0/96 never matches IPv4 peers. */
 	o.laddr.family = 0;
-	assert(collector_parse_addr("fe80::/10", &o.raddr, &err) == 0);
-	c = open_or_die(&o);
-	memset(&s, 0, sizeof(s));
-	traffic_or_die(AF_INET, &t);
-	snprintf(want, sizeof(want), "lport:%u", t.server_port);
-	s.want = want;
-	drain_or_die(c, &s);
-	assert(s.want_count == 0);
-	collector_close(c);
+	REQUIRE_CMP(collector_parse_addr("fe80::/10", &o.raddr, &err), ==, 0);
+	filtered_out("raddr fe80::/10", &o, &control, "lport:",
+		     EXCHANGES / 2, 0);
 }
 
 /* IPv6 ::1 is grouped and named in IPv6 notation, with ports. */
@@ -218,10 +366,12 @@ static void test_ipv6_group_names(void)
 		.group_by = COLLECTOR_BY_RADDR | COLLECTOR_BY_RPORT,
 	};
 	struct traffic_result t;
-	struct collector *c = open_or_die(&o);
+	struct collector *c;
 	struct seen s = { 0 };
 	char want[64];
 
+	check_section("IPv6 groups are named in IPv6 notation");
+	c = open_or_die(&o);
 	if (traffic_run(AF_INET6, EXCHANGES, &t)) {
 		printf("no IPv6 loopback here; IPv6 naming not checked\n");
 		collector_close(c);
@@ -232,52 +382,8 @@ static void test_ipv6_group_names(void)
 	s.want = want;
 	drain_or_die(c, &s);
 	printf("%s: %llu events\n", want, (unsigned long long)s.want_count);
-	assert(s.want_count >= EXCHANGES / 2);
+	CHECK_CMP(s.want_count, >=, EXCHANGES / 2);
 	collector_close(c);
-}
-
-/* --attach raw_tp works on its own (BPF_CORE_READ path). */
-static void test_forced_raw_tp(void)
-{
-	struct collector_opts o = { .include_loopback = true,
-				    .group_by = COLLECTOR_BY_RADDR |
-						COLLECTOR_BY_LPORT,
-				    .attach = "raw_tp", .sub_bits = 7 };
-	struct traffic_result t;
-	struct collector *c = open_or_die(&o);
-	struct seen s = { 0 };
-	char want[64];
-
-	assert(!strcmp(collector_attach_mode(c), "raw_tp"));
-	traffic_or_die(AF_INET, &t);
-	snprintf(want, sizeof(want), "raddr:127.0.0.1,lport:%u", t.server_port);
-	s.want = want;
-	drain_or_die(c, &s);
-	printf("raw_tp: all %llu events, p50 %.1f us; %s: %llu\n",
-	       (unsigned long long)s.all_count, s.all_p50_us, want,
-	       (unsigned long long)s.want_count);
-	assert(s.all_count >= EXCHANGES);
-	assert(s.want_count >= EXCHANGES / 2);
-	assert(s.all_p50_us > 0 && s.all_p50_us < 1e6);
-	collector_close(c);
-}
-
-/* A forced mode that cannot work fails with a message naming it. */
-static void test_forced_fentry_fails_clearly(void)
-{
-	struct collector_opts o = { .attach = "fentry" };
-	struct rttq_error err = { 0 };
-	struct collector *c = NULL;
-	int ret = collector_open(&o, &c, &err);
-
-	if (!ret) {
-		printf("fentry attaches on this kernel\n");
-		collector_close(c);
-		return;
-	}
-	printf("fentry: %s\n", err.msg);
-	assert(ret < 0 && !c);
-	assert(strstr(err.msg, "fentry: load:"));
 }
 
 /* A group map of one entry: the second group overflows, and says so. */
@@ -287,32 +393,37 @@ static void test_overflow_counted(void)
 				    .group_by = COLLECTOR_BY_LPORT,
 				    .max_groups = 1 };
 	struct traffic_result t;
-	struct collector *c = open_or_die(&o);
+	struct collector *c;
 	struct seen s = { 0 };
 
+	check_section("a group past max_groups is counted as overflow");
+	c = open_or_die(&o);
 	traffic_or_die(AF_INET, &t);   /* server and client lport differ */
 	drain_or_die(c, &s);
 	printf("max_groups 1: %u group(s), overflow %llu\n", s.groups,
 	       (unsigned long long)collector_overflow(c));
-	assert(s.groups == 1);
-	assert(collector_overflow(c) > 0);
+	CHECK_CMP(s.groups, ==, 1);
+	CHECK_CMP(collector_overflow(c), >, 0);
 	collector_close(c);
 }
 
 /*
- * Every combination of settings passes the verifier in both code paths
- * (direct loads for tp_btf, probe reads for raw_tp): rodata constants
- * prune different branches, and clang lays each variant out differently.
+ * Every combination of settings passes the verifier with every attach
+ * point that works here: rodata constants prune different branches, and
+ * clang lays each variant out differently.
  */
 static void test_every_setting_loads(void)
 {
-	static const char *const modes[] = { "tp_btf", "raw_tp" };
 	struct rttq_error err = { 0 };
 	struct collector_opts o;
 	struct collector *c;
-	unsigned int by, bits, m;
+	unsigned int by, bits;
+	size_t m;
 
-	for (m = 0; m < 2; m++)
+	check_section("every combination of settings loads");
+	for (m = 0; m < MODE_COUNT; m++) {
+		if (!works[m])
+			continue;
 		for (by = 0; by < 16; by++)
 			for (bits = 0; bits < 8; bits++) {
 				memset(&o, 0, sizeof(o));
@@ -332,28 +443,27 @@ static void test_every_setting_loads(void)
 				}
 				o.sub_bits = 3 + (by + bits) % 5;
 				c = NULL;
-				if (collector_open(&o, &c, &err)) {
-					fprintf(stderr, "%s group_by %u bits %u:"
-						" %s\n", modes[m], by, bits,
-						err.msg);
-					exit(1);
-				}
+				CHECK(collector_open(&o, &c, &err) == 0,
+				      "%s group_by %u bits %u: %s", modes[m],
+				      by, bits, err.msg);
 				collector_close(c);
 			}
+	}
 }
 
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	require_root("loading BPF");
+	skip_unless_kernel(KERNEL_BPF);
+	probe_modes();
 	test_auto_counts_loopback();
+	test_every_working_mode_counts();
 	test_unused_port_counts_nothing();
 	test_loopback_excluded_by_default();
 	test_cidr_filters();
 	test_ipv6_group_names();
-	test_forced_raw_tp();
-	test_forced_fentry_fails_clearly();
 	test_overflow_counted();
 	test_every_setting_loads();
-	printf("all collector tests passed\n");
-	return 0;
+	return check_report();
 }

@@ -91,13 +91,8 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-int traffic_run(int family, unsigned int exchanges, struct traffic_result *out)
-{
-	return traffic_run_on(family, exchanges, -1, out);
-}
-
-int traffic_run_on(int family, unsigned int exchanges, int server_cpu,
-		   struct traffic_result *out)
+static int run(int family, unsigned int exchanges, int server_cpu,
+	       uint16_t port, struct traffic_result *out)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -117,15 +112,23 @@ int traffic_run_on(int family, unsigned int exchanges, int server_cpu,
 
 		a->sin_family = AF_INET;
 		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a->sin_port = htons(port);
 		len = sizeof(*a);
 	} else {
 		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
 
 		a->sin6_family = AF_INET6;
 		a->sin6_addr = in6addr_loopback;
+		a->sin6_port = htons(port);
 		len = sizeof(*a);
 	}
 	srv.listen_fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* A port an earlier run used may still have connections in
+	 * TIME_WAIT; they do not stop a new listener if both runs set
+	 * SO_REUSEADDR (the accepted sockets inherit it). */
+	if (srv.listen_fd >= 0)
+		setsockopt(srv.listen_fd, SOL_SOCKET, SO_REUSEADDR, &one,
+			   sizeof(one));
 	if (srv.listen_fd < 0 || bind(srv.listen_fd, (struct sockaddr *)&ss, len) ||
 	    listen(srv.listen_fd, 1) ||
 	    getsockname(srv.listen_fd, (struct sockaddr *)&ss, &len)) {
@@ -178,4 +181,21 @@ cleanup:
 	if (srv.listen_fd >= 0)
 		close(srv.listen_fd);
 	return err;
+}
+
+int traffic_run(int family, unsigned int exchanges, struct traffic_result *out)
+{
+	return run(family, exchanges, -1, 0, out);
+}
+
+int traffic_run_on(int family, unsigned int exchanges, int server_cpu,
+		   struct traffic_result *out)
+{
+	return run(family, exchanges, server_cpu, 0, out);
+}
+
+int traffic_run_port(int family, unsigned int exchanges, uint16_t port,
+		     struct traffic_result *out)
+{
+	return run(family, exchanges, -1, port, out);
 }

@@ -36,4 +36,15 @@ int traffic_run(int family, unsigned int exchanges, struct traffic_result *out);
 int traffic_run_on(int family, unsigned int exchanges, int server_cpu,
 		   struct traffic_result *out);
 
+/**
+ * traffic_run_port() - traffic_run() with the server listening on @port
+ * (0: any free port), so that a filter on the port can be set up before
+ * the traffic starts; the port may be one an earlier run just used.
+ *
+ * @return 0 or a negative errno (with a message on stderr; -EADDRINUSE
+ * when @port is taken).
+ */
+int traffic_run_port(int family, unsigned int exchanges, uint16_t port,
+		     struct traffic_result *out);
+
 #endif /* RTTQ_TEST_TRAFFIC_H */

@@ -13,52 +13,29 @@ set -u
 api=$1
 fill=$2
 artifacts=$3
-tmp=$(mktemp -d /tmp/rttq-dash-test.XXXXXX)
+# shellcheck source=../support/harness.sh
+. "$(dirname "$0")/../support/harness.sh"
+harness_start dash-test
 store="sqlite:$tmp/dash.db"
-pids=
-failures=0
 
-cleanup() {
-	for pid in $pids; do
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	if [ "$failures" -eq 0 ]; then
-		rm -rf "$tmp"
-	else
-		echo "kept $tmp for inspection"
-	fi
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
-
-chromium=$(command -v chromium || command -v chromium-browser)
-if [ -z "$chromium" ]; then
-	echo "chromium not found: install the Debian packages chromium and" \
-	     "chromium-driver (tools/bootstrap.sh)"
-	exit 1
-fi
+chromium=$(command -v chromium || command -v chromium-browser) ||
+	die "chromium not found: install the Debian packages chromium and" \
+	    "chromium-driver (tools/bootstrap.sh)"
 
 # 2023-11-15T00:00:00Z, 60 s periods, 20 samples a period in "all" (a
 # third of them also in raddr:10.0.0.2): web1 and web2 from 01:00 the day
 # before... to 01:00 the day after, so every step of the day has samples.
 d1=1700006400
 "$fill" "$store" web1 60 $((d1 - 3600)) $((d1 + 86400 + 3600)) 20 7 \
-	raddr:10.0.0.2 >/dev/null || { echo "fill web1 failed"; exit 1; }
+	raddr:10.0.0.2 >/dev/null || die "fill web1 failed"
 "$fill" "$store" web2 60 $((d1 - 3600)) $((d1 + 86400 + 3600)) 20 8 \
-	>/dev/null || { echo "fill web2 failed"; exit 1; }
+	>/dev/null || die "fill web2 failed"
 
 # start_dash_api NAME [ARGS...]: rttq-api on a free port; sets $port.
-. "$(dirname "$0")/../api/start-api.sh"
 start_dash_api() {
 	name=$1
 	shift
 	start_api "$tmp/$name" "$api" --store "$store" --max-range 30d "$@"
-	pids="$pids $server_pid"
 }
 
 start_dash_api api
@@ -106,9 +83,7 @@ browse() {
 	# rather than wait out every remaining timeout.
 	if [ ! -s "$2" ] && ! curl -s -o /dev/null --max-time 3 \
 		"${1%%/\?*}/healthz"; then
-		echo "FAIL: rttq-api stopped answering (GET /healthz)"
-		failures=$((failures + 1))
-		exit 1
+		die "rttq-api stopped answering (GET /healthz)"
 	fi
 	if [ -n "$3" ]; then
 		timeout 15 "$chromium" --headless --no-sandbox --disable-gpu \
@@ -233,5 +208,4 @@ else
 	fail "no PNG screenshot at $artifacts/dashboard.png"
 fi
 
-[ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
-echo "all dashboard checks passed"
+harness_finish

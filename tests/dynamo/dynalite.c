@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "dynalite.h"
+#include "net.h"
 
 extern char **environ;
 
@@ -105,27 +106,34 @@ int dynalite_install(const char *dir)
 
 static int can_connect(int port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+	int fd = net_connect_loopback(port);
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
 }
 
 int dynalite_start(struct dynalite *d, const char *dir, const char *path,
 		   char *const *extra)
 {
+	int port = free_port();
+
+	if (port < 0) {
+		memset(d, 0, sizeof(*d));
+		return -1;
+	}
+	return dynalite_start_on(d, dir, path, port, extra);
+}
+
+int dynalite_start_on(struct dynalite *d, const char *dir, const char *path,
+		      int tcp_port, char *const *extra)
+{
 	const struct timespec pause = { .tv_nsec = 50 * 1000 * 1000 };
 	char cli[4096], port[16];
 
 	memset(d, 0, sizeof(*d));
-	d->port = free_port();
-	if (d->port < 0)
-		return -1;
+	d->port = tcp_port;
 	snprintf(port, sizeof(port), "%d", d->port);
 	snprintf(cli, sizeof(cli), "%s/node_modules/dynalite/cli.js", dir);
 	snprintf(d->endpoint, sizeof(d->endpoint), "http://127.0.0.1:%d", d->port);

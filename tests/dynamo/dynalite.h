@@ -28,6 +28,11 @@ int dynalite_install(const char *dir);
 int dynalite_start(struct dynalite *d, const char *dir, const char *path,
 		   char *const *extra);
 
+/* dynalite_start() on @tcp_port: to restart a stopped server where its
+ * clients expect it (the same endpoint, and with @path the same data). */
+int dynalite_start_on(struct dynalite *d, const char *dir, const char *path,
+		      int tcp_port, char *const *extra);
+
 /* SIGTERM and reap; a no-op when not running. */
 void dynalite_stop(struct dynalite *d);
 

@@ -20,9 +20,11 @@ end=1700012400   # 2023-11-15T01:40:00Z
 from=1700006400  # 2023-11-15T00:00:00Z: one whole hour of 60 s periods
 to=$((from + 3600 - 60))
 
-command -v aws >/dev/null || { echo "aws (AWS CLI) not installed"; exit 1; }
-dir=$(mktemp -d /tmp/rttq-awscli-XXXXXX)
-trap 'rm -rf "$dir"' EXIT
+# shellcheck source=../support/harness.sh
+. "$(dirname "$0")/../support/harness.sh"
+require_command aws "the Debian package awscli"
+harness_start awscli
+dir=$tmp
 # No user config, no pager: only the test keys with-dynalite exported.
 : >"$dir/config"
 : >"$dir/credentials"
@@ -32,7 +34,8 @@ export AWS_PAGER="" AWS_DEFAULT_OUTPUT=json
 aws --version
 
 "$rttq" synth --store "$store" --hosts 2 --days 1 --groups 1 --period 60 \
-	--end "$end" 2>"$dir/synth.log" || { cat "$dir/synth.log"; exit 1; }
+	--end "$end" 2>"$dir/synth.log" ||
+	{ cat "$dir/synth.log"; die "rttq synth failed"; }
 
 ddb() {
 	aws dynamodb "$@" --endpoint-url "$endpoint" --region us-east-1 \
@@ -54,7 +57,8 @@ query_pk H "$dir/hosts.json"
 query_pk 'h#all#60' "$dir/series-hosts.json"
 query_pk 'g#host-1' "$dir/host-series.json"
 "$rttq" query --store "$store" --from "$from" --to "$to" --host host-1 \
-	>"$dir/rttq.json" 2>"$dir/query.log" || { cat "$dir/query.log"; exit 1; }
+	>"$dir/rttq.json" 2>"$dir/query.log" ||
+	{ cat "$dir/query.log"; die "rttq query failed"; }
 
 python3 - "$dir" "$from" "$to" <<'EOF'
 import base64, json, sys

@@ -8,7 +8,6 @@
  * A deadline bounds the retries against an endpoint that refuses.
  * Usage: test-dynamo-faults DYNALITE_DIR
  */
-#undef NDEBUG
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -24,19 +23,11 @@
 #include <unistd.h>
 
 #include "aws_config.h"
+#include "check.h"
 #include "dynalite.h"
 #include "dynamodb.h"
+#include "net.h"
 #include "store.h"
-
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                      \
-			fputc('\n', stderr);                               \
-			exit(1);                                           \
-		}                                                          \
-	} while (0)
 
 #define N_RECORDS 300
 #define DIGEST_LEN 4000 /* 300 x 4 KB: the query needs two pages */
@@ -108,20 +99,6 @@ static ssize_t read_message(int fd, char *buf, size_t cap, size_t *body_off)
 	}
 }
 
-static int upstream_connect(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)server.port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
-
 static int reply_json(int fd, int status, const char *reason, const char *body)
 {
 	char head[256];
@@ -154,7 +131,7 @@ static int forward(int fd, const char *req, size_t len, char *buf, size_t cap)
 {
 	size_t body_off;
 	ssize_t n;
-	int up = upstream_connect();
+	int up = net_connect_loopback(server.port);
 
 	if (up < 0)
 		return -1;
@@ -232,19 +209,13 @@ static void *accept_loop(void *arg)
 
 static void proxy_start(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
 	pthread_t t;
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	proxy.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-	CHECK(proxy.listen_fd >= 0 &&
-	      bind(proxy.listen_fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	      listen(proxy.listen_fd, 64) == 0 &&
-	      getsockname(proxy.listen_fd, (struct sockaddr *)&a, &len) == 0,
-	      "proxy socket: %s", strerror(errno));
-	proxy.port = ntohs(a.sin_port);
-	CHECK(pthread_create(&t, NULL, accept_loop, NULL) == 0, "proxy thread");
+	proxy.listen_fd = net_listen_loopback(64, &proxy.port);
+	REQUIRE(proxy.listen_fd >= 0, "proxy socket: %s",
+		strerror(-proxy.listen_fd));
+	REQUIRE(pthread_create(&t, NULL, accept_loop, NULL) == 0,
+		"proxy thread");
 	pthread_detach(t);
 }
 
@@ -262,11 +233,11 @@ static int check_record(const struct store_record *r, void *arg)
 	struct check *c = arg;
 	const struct store_record *w = &c->want[c->n];
 
-	CHECK(c->n < N_RECORDS, "more records than written");
-	CHECK(r->start_s == w->start_s && r->count == w->count &&
-	      r->sum_us == w->sum_us && r->digest_len == w->digest_len &&
-	      memcmp(r->digest, w->digest, w->digest_len) == 0,
-	      "record %zu differs from what was written", c->n);
+	REQUIRE(c->n < N_RECORDS, "more records than written");
+	REQUIRE(r->start_s == w->start_s && r->count == w->count &&
+		r->sum_us == w->sum_us && r->digest_len == w->digest_len &&
+		memcmp(r->digest, w->digest, w->digest_len) == 0,
+		"record %zu differs from what was written", c->n);
 	c->n++;
 	return 0;
 }
@@ -284,11 +255,11 @@ static void read_back(const char *endpoint, const struct store_record *want)
 	snprintf(url, sizeof(url), "dynamodb:faults?region=us-east-1&endpoint=%s",
 		 endpoint);
 	ret = store_open(url, &st, &err);
-	CHECK(ret == 0, "open %s: %s", url, err.msg);
+	REQUIRE(ret == 0, "open %s: %s", url, err.msg);
 	ret = store_query(st, &q, check_record, &c, &err);
-	CHECK(ret == 0, "query via %s: %s", endpoint, err.msg);
-	CHECK(c.n == N_RECORDS, "%zu of %d records via %s", c.n, N_RECORDS,
-	      endpoint);
+	REQUIRE(ret == 0, "query via %s: %s", endpoint, err.msg);
+	REQUIRE(c.n == N_RECORDS, "%zu of %d records via %s", c.n, N_RECORDS,
+		endpoint);
 	store_close(st);
 }
 
@@ -312,9 +283,9 @@ static void test_deadline(void)
 	/* Free a moment ago: nobody listens there, connections are refused. */
 	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d",
 		 free_port());
-	CHECK(aws_config_load("dynamodb", "us-east-1", endpoint, &cfg, &err) == 0,
-	      "%s", err.msg);
-	CHECK(ddb_new(&cfg, &ddb, &err) == 0, "%s", err.msg);
+	REQUIRE(aws_config_load("dynamodb", "us-east-1", endpoint, &cfg,
+				&err) == 0, "%s", err.msg);
+	REQUIRE(ddb_new(&cfg, &ddb, &err) == 0, "%s", err.msg);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ddb_set_deadline(ddb, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
 				      400);
@@ -323,18 +294,18 @@ static void test_deadline(void)
 	printf("dead endpoint, 400 ms deadline: %d \"%s\"; %" PRIu64
 	       " attempts, %" PRIu64 " ms backing off\n", ret, err.msg,
 	       s->attempts, s->backoff_ms);
-	CHECK(ret == -ECONNREFUSED && strstr(err.msg, "deadline reached"),
-	      "call to a dead endpoint: %d %s", ret, err.msg);
-	CHECK(s->attempts < DDB_MAX_ATTEMPTS && s->backoff_ms <= 400,
-	      "%" PRIu64 " attempts, %" PRIu64 " ms of backoff within a 400 ms deadline",
-	      s->attempts, s->backoff_ms);
+	REQUIRE(ret == -ECONNREFUSED && strstr(err.msg, "deadline reached"),
+		"call to a dead endpoint: %d %s", ret, err.msg);
+	REQUIRE(s->attempts < DDB_MAX_ATTEMPTS && s->backoff_ms <= 400,
+		"%" PRIu64 " attempts, %" PRIu64 " ms of backoff within a 400 ms deadline",
+		s->attempts, s->backoff_ms);
 	/* Past the deadline nothing is sent. */
 	attempts = s->attempts;
 	ddb_set_deadline(ddb, 1);
 	ret = ddb_call(ddb, "DescribeTable", body, strlen(body), NULL, &err);
-	CHECK(ret == -ETIMEDOUT && s->attempts == attempts &&
-	      strstr(err.msg, "deadline"), "call after the deadline: %d %s", ret,
-	      err.msg);
+	REQUIRE(ret == -ETIMEDOUT && s->attempts == attempts &&
+		strstr(err.msg, "deadline"), "call after the deadline: %d %s", ret,
+		err.msg);
 	ddb_free(ddb);
 	aws_config_release(&cfg);
 }
@@ -351,12 +322,12 @@ int main(int argc, char **argv)
 	struct ddb *ddb = NULL;
 	int ret;
 
-	CHECK(argc == 2, "usage: %s DYNALITE_DIR", argv[0]);
-	CHECK(mkdtemp(tmpdir), "mkdtemp");
+	REQUIRE(argc == 2, "usage: %s DYNALITE_DIR", argv[0]);
+	REQUIRE(mkdtemp(tmpdir), "mkdtemp");
 	dynalite_env(tmpdir);
 	test_deadline();
-	CHECK(dynalite_install(argv[1]) == 0, "dynalite not installed");
-	CHECK(dynalite_start(&server, argv[1], NULL, NULL) == 0, "dynalite did not start");
+	REQUIRE(dynalite_install(argv[1]) == 0, "dynalite not installed");
+	REQUIRE(dynalite_start(&server, argv[1], NULL, NULL) == 0, "dynalite did not start");
 	proxy_start();
 	snprintf(proxied, sizeof(proxied), "http://127.0.0.1:%d", proxy.port);
 
@@ -383,10 +354,10 @@ int main(int argc, char **argv)
 	snprintf(url, sizeof(url), "dynamodb:faults?region=us-east-1&endpoint=%s",
 		 proxied);
 	ret = store_open(url, &st, &err);
-	CHECK(ret == 0, "open through the proxy: %s", err.msg);
+	REQUIRE(ret == 0, "open through the proxy: %s", err.msg);
 	for (int i = 0; i < N_RECORDS; i += 50) {
 		ret = store_put(st, &recs[i], 50, &err);
-		CHECK(ret == 0, "put through the proxy: %s", err.msg);
+		REQUIRE(ret == 0, "put through the proxy: %s", err.msg);
 	}
 	store_close(st);
 
@@ -395,15 +366,15 @@ int main(int argc, char **argv)
 
 	/* The retry loop's own account of what it did. */
 	ret = aws_config_load("dynamodb", "us-east-1", proxied, &cfg, &err);
-	CHECK(ret == 0, "%s", err.msg);
+	REQUIRE(ret == 0, "%s", err.msg);
 	ret = ddb_new(&cfg, &ddb, &err);
-	CHECK(ret == 0, "%s", err.msg);
+	REQUIRE(ret == 0, "%s", err.msg);
 	for (int i = 0; i < 24; i++) {
 		const char *body = "{\"TableName\":\"faults\"}";
 
 		ret = ddb_call(ddb, "DescribeTable", body, strlen(body), NULL,
 			       &err);
-		CHECK(ret == 0, "DescribeTable through the proxy: %s", err.msg);
+		REQUIRE(ret == 0, "DescribeTable through the proxy: %s", err.msg);
 	}
 	const struct ddb_stats *s = ddb_stats(ddb);
 	printf("proxy: %u requests, %u forwarded, %u throttled, %u 500, %u dropped, %u unprocessed\n",
@@ -413,15 +384,15 @@ int main(int argc, char **argv)
 	       " throttled, %" PRIu64 " 5xx, %" PRIu64 " transport errors, %" PRIu64
 	       " ms backing off\n", s->calls, s->attempts, s->throttled,
 	       s->server_errors, s->transport_errors, s->backoff_ms);
-	CHECK(s->throttled > 0 && s->server_errors > 0 && s->backoff_ms > 0 &&
-	      s->attempts > s->calls, "no retries seen");
-	CHECK(proxy.throttled > 0 && proxy.server_errors > 0 &&
-	      proxy.dropped > 0 && proxy.unprocessed > 0,
-	      "not every fault was injected");
+	REQUIRE(s->throttled > 0 && s->server_errors > 0 && s->backoff_ms > 0 &&
+		s->attempts > s->calls, "no retries seen");
+	REQUIRE(proxy.throttled > 0 && proxy.server_errors > 0 &&
+		proxy.dropped > 0 && proxy.unprocessed > 0,
+		"not every fault was injected");
 	ddb_free(ddb);
 	aws_config_release(&cfg);
 	dynalite_stop(&server);
 	rmdir(tmpdir);
 	printf("ok faults: %d records intact\n", N_RECORDS);
-	return 0;
+	return check_report();
 }

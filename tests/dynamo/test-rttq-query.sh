@@ -9,8 +9,10 @@
 set -euo pipefail
 
 rttq=$1
-dir=$(mktemp -d /tmp/rttq-query-XXXXXX)
-trap 'rm -rf "$dir"' EXIT
+# shellcheck source=../support/harness.sh
+. "$(dirname "$0")/../support/harness.sh"
+harness_start query
+dir=$tmp
 lite="sqlite:$dir/ref.db"
 dyn="dynamodb:rttq-query-$$"
 end=1700012400 # 2023-11-15T01:40:00Z: a day boundary + 1 h 40 min
@@ -18,19 +20,17 @@ end=1700012400 # 2023-11-15T01:40:00Z: a day boundary + 1 h 40 min
 for store in "$lite" "$dyn"; do
 	"$rttq" synth --store "$store" --hosts 3 --days 2 --groups 1 \
 		--seed 7 --samples 200 --end "$end" --jobs 3 2>"$dir/synth.log" ||
-		{ cat "$dir/synth.log"; exit 1; }
+		{ cat "$dir/synth.log"; die "rttq synth --store $store failed"; }
 done
 
-fail=0
 check() {
 	local a b
 	a=$("$rttq" query --store "$lite" "$@")
 	b=$("$rttq" query --store "$dyn" "$@")
 	if [ "$a" != "$b" ]; then
-		echo "not ok: rttq query $*"
+		fail "rttq query $*"
 		echo "  SQLite:   $a"
 		echo "  DynamoDB: $b"
-		fail=1
 	else
 		echo "ok: rttq query $* -> $b"
 	fi
@@ -43,4 +43,4 @@ check --from $((day - 7200)) --to $((day + 3599)) --host host-2  # one host
 check --from $((day - 7200 + 120)) --to $((day + 600)) --group raddr:10.0.0.1
 check --from $((day - 172800)) --to $((end))                     # everything
 check --from 0 --to 60                                           # nothing
-exit $fail
+harness_finish

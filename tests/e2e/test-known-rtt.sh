@@ -22,29 +22,19 @@ HOST=e2e
 RATE_PER_S=50
 TOLERANCE=0.05
 
-if [[ $EUID -ne 0 ]]; then
-	echo "SKIP: BPF, network namespaces and TUN devices need root"
-	exit 77
-fi
-if [[ ! -c /dev/net/tun ]]; then
-	echo "SKIP: /dev/net/tun missing (kernel without CONFIG_TUN)"
-	exit 77
-fi
-
-dir=$(mktemp -d /tmp/rttq-e2e.XXXXXX)
+# shellcheck source=../support/harness.sh
+. "$(dirname "$0")/../support/harness.sh"
+require_root "BPF, network namespaces and TUN devices"
+require_kernel bpf tun
+harness_start e2e
+dir=$tmp
 agent_pids=()
 other_pids=()
-failed=0
 started_s=$(date +%s)
 
-fail() {
-	echo "FAIL: $*"
-	failed=1
-}
-
-# shellcheck disable=SC2317  # runs as the EXIT trap
-on_exit() {
-	local status=$? pid
+# shellcheck disable=SC2317  # run by the harness at exit
+on_cleanup() {
+	local pid f
 	for pid in "${agent_pids[@]}" "${other_pids[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
@@ -52,17 +42,14 @@ on_exit() {
 		wait "$pid" 2>/dev/null || true
 	done
 	bash "$NETNS_SETUP" down "$dir/ns" >/dev/null 2>&1 || true
-	if [[ $status -ne 0 ]]; then
+	if [[ $harness_status -ne 0 || $failures -ne 0 ]]; then
 		for f in "$dir"/agent-*.err "$dir/ns/relay.err"; do
 			[[ -s $f ]] || continue
 			echo "--- $f"
 			tail -n 20 "$f"
 		done
 	fi
-	rm -rf "$dir"
-	exit "$status"
 }
-trap on_exit EXIT
 
 within() {
 	awk -v got="$1" -v want="$2" -v tol="$TOLERANCE" \
@@ -85,14 +72,17 @@ start_agent() {
 		--metrics 127.0.0.1:0 "$@" \
 		> "$dir/agent-$name.out" 2> "$dir/agent-$name.err" < /dev/null &
 	agent_pids+=($!)
-	for _ in $(seq 100); do
-		grep -q 'attached via' "$dir/agent-$name.err" && return 0
-		kill -0 "${agent_pids[-1]}" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_until 10 "rttq-agent ($name) attaching" agent_attached "$name" &&
+		return 0
 	cat "$dir/agent-$name.err"
-	echo "rttq-agent ($name) did not attach"
 	exit 1
+}
+
+# The agent NAME said it attached, or is gone (then it never will).
+agent_attached() {
+	grep -q 'attached via' "$dir/agent-$1.err" && return 0
+	kill -0 "${agent_pids[-1]}" 2>/dev/null || die "rttq-agent ($1) exited"
+	return 1
 }
 
 # SIGTERM every agent; each must exit 0 after writing its partial period.
@@ -139,11 +129,8 @@ start_agent unused --rport "$UNUSED_PORT"
 
 ip netns exec "$NS_SERVER" "$TCP_PINGPONG" server -p "$PORT" --realtime > "$dir/server.out" 2>&1 &
 other_pids+=($!)
-for _ in $(seq 50); do
-	grep -qx listening "$dir/server.out" && break
-	sleep 0.1
-done
-grep -qx listening "$dir/server.out" || { cat "$dir/server.out"; exit 1; }
+wait_until 5 "the tcp-pingpong server listening" \
+	grep -qx listening "$dir/server.out" || { cat "$dir/server.out"; exit 1; }
 
 # Only periods that start after the flows do are asked about: earlier ones
 # hold the relay's calibration flows, run before its holds were trimmed.
@@ -161,11 +148,14 @@ for flow in "${FLOWS[@]}"; do
 	client_pids+=($!)
 done
 other_pids+=("${client_pids[@]}")
+# SIGTERM at a set point in a period is the subject: wait for the clock.
 sleep_until_s "$term_s"
 stop_agents
 to_s=$term_s
 for pid in "${client_pids[@]}"; do
-	wait "$pid" || fail "client $pid exited with $?"
+	status=0
+	wait "$pid" || status=$?
+	[[ $status -eq 0 ]] || fail "client $pid exited with $status"
 done
 
 # --- The main agent: each flow's group, then the mixture -------------------
@@ -260,4 +250,4 @@ if ip netns list | awk '{ print $1 }' | grep -q "^$NS_PREFIX-"; then
 	fail "namespaces left after down: $(ip netns list | grep "^$NS_PREFIX-" | tr '\n' ' ')"
 fi
 echo "ran $(($(date +%s) - started_s)) s"
-exit $failed
+harness_finish

@@ -12,20 +12,27 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "check.h"
 #include "codec.h"
 #include "fuzz.h"
 #include "tdigest.h"
 
-/* Print the input that broke an invariant, then crash for the fuzzer. */
-static void fail(const char *why, const uint8_t *data, size_t size)
+/*
+ * The input that broke an invariant, in hex for the failure message (32
+ * bytes a line; the buffer is not freed, REQUIRE() ends the run, and
+ * libFuzzer keeps the input of a run that ends).
+ */
+static const char *hex(const uint8_t *data, size_t size)
 {
+	char *out = malloc(size * 2 + size / 32 * 3 + 64), *p = out;
 	size_t i;
 
-	fprintf(stderr, "fuzz-codec: %s; input (%zu bytes):", why, size);
+	if (!out)
+		return "(no memory to show it)";
+	p += sprintf(p, "(%zu bytes)", size);
 	for (i = 0; i < size; i++)
-		fprintf(stderr, "%s%02x", i % 32 ? "" : "\n  ", data[i]);
-	fputc('\n', stderr);
-	abort();
+		p += sprintf(p, "%s%02x", i % 32 ? "" : "\n  ", data[i]);
+	return out;
 }
 
 static int same(double a, double b)
@@ -43,16 +50,18 @@ static void exercise(struct tdigest *td, const uint8_t *data, size_t size)
 	for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
 		double v = tdigest_quantile(td, qs[i]);
 
-		if (tdigest_count(td) && !(v >= min && v <= max))
-			fail("quantile outside [min, max]", data, size);
-		if (!tdigest_count(td) && !isnan(v))
-			fail("quantile of an empty digest", data, size);
+		REQUIRE(!tdigest_count(td) || (v >= min && v <= max),
+			"quantile(%g) %g outside [%g, %g]; input %s", qs[i], v,
+			min, max, hex(data, size));
+		REQUIRE(tdigest_count(td) || isnan(v),
+			"quantile(%g) of an empty digest is %g; input %s",
+			qs[i], v, hex(data, size));
 	}
 	if (tdigest_count(td)) {
 		double c = tdigest_cdf(td, (min + max) / 2);
 
-		if (!(c >= 0 && c <= 1))
-			fail("cdf outside [0, 1]", data, size);
+		REQUIRE(c >= 0 && c <= 1, "cdf %g outside [0, 1]; input %s", c,
+			hex(data, size));
 	}
 }
 
@@ -65,25 +74,29 @@ static void round_trip(struct tdigest *td, const uint8_t *data, size_t size)
 
 	if (codec_encode(td, &buf, &len))
 		return; /* -ENOMEM only */
-	if (codec_decode(buf, len, &back, NULL))
-		fail("re-encoding of an accepted digest is refused", data, size);
-	if (tdigest_count(back) != tdigest_count(td) ||
-	    !same(tdigest_min(back), tdigest_min(td)) ||
-	    !same(tdigest_max(back), tdigest_max(td)) ||
-	    !(tdigest_sum(back) == tdigest_sum(td) || !tdigest_count(td)) ||
-	    tdigest_compression(back) != tdigest_compression(td))
-		fail("summary changed by encode + decode", data, size);
+	REQUIRE(codec_decode(buf, len, &back, NULL) == 0,
+		"re-encoding of an accepted digest is refused; input %s",
+		hex(data, size));
+	REQUIRE(tdigest_count(back) == tdigest_count(td) &&
+			same(tdigest_min(back), tdigest_min(td)) &&
+			same(tdigest_max(back), tdigest_max(td)) &&
+			(tdigest_sum(back) == tdigest_sum(td) ||
+			 !tdigest_count(td)) &&
+			tdigest_compression(back) == tdigest_compression(td),
+		"summary changed by encode + decode; input %s",
+		hex(data, size));
 	na = tdigest_centroids(td, &a);
 	nb = tdigest_centroids(back, &b);
-	if (na != nb)
-		fail("centroid count changed by encode + decode", data, size);
+	REQUIRE(na == nb, "%zu centroids became %zu by encode + decode; "
+		"input %s", na, nb, hex(data, size));
 	for (i = 0; i < na; i++) {
 		double ma = tdigest_unscaled(a[i].mean);
 		double mb = tdigest_unscaled(b[i].mean);
 
-		if (a[i].weight != b[i].weight ||
-		    !(fabs(ma - mb) <= ldexp(fmax(ma, mb), -10)))
-			fail("centroid changed by encode + decode", data, size);
+		REQUIRE(a[i].weight == b[i].weight &&
+				fabs(ma - mb) <= ldexp(fmax(ma, mb), -10),
+			"centroid %zu changed by encode + decode; input %s", i,
+			hex(data, size));
 	}
 	tdigest_free(back);
 	free(buf);
@@ -94,8 +107,8 @@ static void try_decode(const uint8_t *data, size_t size)
 	struct tdigest *td = NULL;
 
 	if (codec_decode(data, size, &td, NULL)) {
-		if (td)
-			fail("refused but returned a digest", data, size);
+		REQUIRE(!td, "refused but returned a digest; input %s",
+			hex(data, size));
 		return;
 	}
 	exercise(td, data, size);

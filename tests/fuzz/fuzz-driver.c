@@ -13,24 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "fuzz.h"
+#include "rng.h"
 
 #define INPUT_MAX 4096
 
-static uint64_t next_random(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
-
 static size_t pick(uint64_t *state, size_t n)
 {
-	return n ? (size_t)(next_random(state) % n) : 0;
+	return n ? (size_t)(rng_xorshift64star(state) % n) : 0;
 }
 
 /* One to four random edits of @buf (@len bytes, room for INPUT_MAX). */
@@ -48,7 +39,7 @@ static size_t mutate(uint8_t *buf, size_t len, uint64_t *state)
 			break;
 		case 1:
 			if (len)
-				buf[at] = (uint8_t)next_random(state);
+				buf[at] = (uint8_t)rng_xorshift64star(state);
 			break;
 		case 2:
 			len = at;
@@ -56,7 +47,7 @@ static size_t mutate(uint8_t *buf, size_t len, uint64_t *state)
 		case 3:
 			if (len < INPUT_MAX) {
 				memmove(buf + at + 1, buf + at, len - at);
-				buf[at] = (uint8_t)next_random(state);
+				buf[at] = (uint8_t)rng_xorshift64star(state);
 				len++;
 			}
 			break;
@@ -140,9 +131,8 @@ int main(int argc, char **argv)
 	}
 	printf("fuzz-driver: %lu files, %lu inputs, no invariant broken\n",
 	       files, runs);
-	err = files == 0;
-	if (err)
-		fprintf(stderr, "fuzz-driver: no input files in %s\n", argv[1]);
+	CHECK(files > 0, "no input files in %s", argv[1]);
+	err = check_report();
 cleanup:
 	if (dir)
 		closedir(dir);

@@ -14,25 +14,22 @@
 #include <event2/keyvalq_struct.h>
 
 #include "answer_json.h"
+#include "check.h"
 #include "fuzz.h"
 #include "params.h"
 #include "timeparse.h"
 
 #define INPUT_MAX 8192
 
-static void fail(const char *why, const char *text)
-{
-	fprintf(stderr, "fuzz-params: %s; input: '%.200s'\n", why, text);
-	abort();
-}
-
+/* A refusal: a negative code and a message.  On failure REQUIRE() ends
+ * the run, which libFuzzer takes as a crash and keeps the input of. */
 static void check_refusal(int rc, const struct rttq_error *err,
 			  const char *text)
 {
-	if (rc >= 0)
-		fail("negative code expected", text);
-	if (!err->msg[0])
-		fail("refused without a message", text);
+	REQUIRE(rc < 0, "code %d, negative expected; input '%.200s'", rc,
+		text);
+	REQUIRE(err->msg[0], "refused without a message; input '%.200s'",
+		text);
 }
 
 /* An accepted time lies in [0, TIMEPARSE_MAX_S] and formats back to
@@ -49,13 +46,15 @@ static void check_time(const char *text)
 		check_refusal(rc, &err, text);
 		return;
 	}
-	if (s < 0 || s > TIMEPARSE_MAX_S || ns < 0 || ns > 999999999)
-		fail("accepted time out of range", text);
-	if (timeparse_format(s, buf, sizeof(buf)))
-		fail("accepted time does not format", text);
-	if (timeparse_time(buf, &back, &back_ns, NULL) || back != s ||
-	    back_ns != 0)
-		fail("format + parse changed the time", text);
+	REQUIRE(s >= 0 && s <= TIMEPARSE_MAX_S && ns >= 0 && ns <= 999999999,
+		"accepted time %lld.%09ld out of range; input '%.200s'",
+		(long long)s, ns, text);
+	REQUIRE(timeparse_format(s, buf, sizeof(buf)) == 0,
+		"accepted time does not format; input '%.200s'", text);
+	REQUIRE(timeparse_time(buf, &back, &back_ns, NULL) == 0 && back == s &&
+			back_ns == 0,
+		"format + parse changed the time to %s; input '%.200s'", buf,
+		text);
 }
 
 static void check_duration(const char *text)
@@ -68,8 +67,9 @@ static void check_duration(const char *text)
 		check_refusal(rc, &err, text);
 		return;
 	}
-	if (s <= 0 || s > TIMEPARSE_MAX_S)
-		fail("accepted duration out of range", text);
+	REQUIRE(s > 0 && s <= TIMEPARSE_MAX_S,
+		"accepted duration %lld s out of range; input '%.200s'",
+		(long long)s, text);
 }
 
 static void check_query(const char *text)
@@ -93,20 +93,26 @@ static void check_query(const char *text)
 	rc = params_time(&q, "from", true, 0, &from_s, &err);
 	if (rc)
 		check_refusal(rc, &err, text);
-	else if (from_s < 0 || from_s > TIMEPARSE_MAX_S + 1)
-		fail("'from' out of range", text);
+	else
+		REQUIRE(from_s >= 0 && from_s <= TIMEPARSE_MAX_S + 1,
+			"'from' %lld out of range; input '%.200s'",
+			(long long)from_s, text);
 	memset(&err, 0, sizeof(err));
 	rc = params_time(&q, "to", false, -1, &to_s, &err);
 	if (rc)
 		check_refusal(rc, &err, text);
-	else if (to_s < 0 || to_s > TIMEPARSE_MAX_S)
-		fail("'to' out of range", text);
+	else
+		REQUIRE(to_s >= 0 && to_s <= TIMEPARSE_MAX_S,
+			"'to' %lld out of range; input '%.200s'",
+			(long long)to_s, text);
 	memset(&err, 0, sizeof(err));
 	rc = params_text(&q, "host", 255, &v, &err);
 	if (rc)
 		check_refusal(rc, &err, text);
-	else if (v && (!*v || strlen(v) > 255))
-		fail("'host' accepted empty or too long", text);
+	else
+		REQUIRE(!v || (*v && strlen(v) <= 255),
+			"'host' accepted empty or too long; input '%.200s'",
+			text);
 	v = evhttp_find_header(&q, "q");
 	memset(&err, 0, sizeof(err));
 	rc = answer_quantiles_parse(v, &qs, &err);
@@ -114,8 +120,9 @@ static void check_query(const char *text)
 		check_refusal(rc, &err, text);
 	else
 		for (i = 0; i < qs.n; i++)
-			if (!(qs.q[i] >= 0 && qs.q[i] <= 1) || !qs.name[i][0])
-				fail("accepted quantile out of 0..1", text);
+			REQUIRE(qs.q[i] >= 0 && qs.q[i] <= 1 && qs.name[i][0],
+				"accepted quantile %g out of 0..1; input "
+				"'%.200s'", qs.q[i], text);
 	v = evhttp_find_header(&q, "step");
 	if (v)
 		check_duration(v);

@@ -21,35 +21,21 @@ TOLERANCE=0.05
 # in absolute terms (the end-to-end test in tests/e2e keeps to 5 %).
 FLOOR_MS=0.15
 
-if [[ $EUID -ne 0 ]]; then
-	echo "SKIP: network namespaces and TUN devices need root"
-	exit 77
-fi
-if [[ ! -c /dev/net/tun ]]; then
-	echo "SKIP: /dev/net/tun missing (kernel without CONFIG_TUN)"
-	exit 77
-fi
+# shellcheck source=../support/harness.sh
+. "$(dirname "$0")/../support/harness.sh"
+require_root "network namespaces and TUN devices"
+require_kernel tun
+harness_start netns-test
+dir=$tmp
 
-dir=$(mktemp -d /tmp/rttq-netns-test.XXXXXX)
-failed=0
-
-fail() {
-	echo "FAIL: $*"
-	failed=1
-}
-
-# shellcheck disable=SC2317  # runs as the EXIT trap
-on_exit() {
-	local status=$?
+# shellcheck disable=SC2317  # run by the harness at exit
+on_cleanup() {
 	bash "$NETNS_SETUP" down "$dir" >/dev/null 2>&1 || true
-	if [[ $status -ne 0 ]]; then
+	if [[ $harness_status -ne 0 || $failures -ne 0 ]]; then
 		echo "--- relay stderr"
 		cat "$dir/relay.err" 2>/dev/null || true
 	fi
-	rm -rf "$dir"
-	exit "$status"
 }
-trap on_exit EXIT
 
 within() {
 	awk -v got="$1" -v want="$2" -v tol="$TOLERANCE" -v floor="$FLOOR_MS" \
@@ -73,11 +59,9 @@ bash "$NETNS_SETUP" up "$dir" "${FLOWS[@]}"
 echo "relay trims ${TRIM_US} us of measured overhead from each round trip"
 
 ip netns exec "$NS_SERVER" "$TCP_PINGPONG" server -p "$PORT" --realtime > "$dir/server.out" 2>&1 &
-for _ in $(seq 50); do
-	grep -qx listening "$dir/server.out" && break
-	sleep 0.1
-done
-grep -qx listening "$dir/server.out" || { cat "$dir/server.out"; exit 1; }
+track_pid $!
+wait_until 5 "the tcp-pingpong server listening" \
+	grep -qx listening "$dir/server.out" || { cat "$dir/server.out"; exit 1; }
 
 client_pids=()
 for flow in "${FLOWS[@]}"; do
@@ -86,11 +70,30 @@ for flow in "${FLOWS[@]}"; do
 		-d "$DURATION_S" -r "$RATE_PER_S" --realtime > "$dir/client-$addr.out" 2>&1 &
 	client_pids+=($!)
 done
-# The kernel's own view while the flows run: what rttq-agent will see.
-sleep $((DURATION_S - 2))
-ip netns exec "$NS_CLIENT" ss -tin > "$dir/ss.txt"
+# The kernel's own view while the flows run (what rttq-agent will see),
+# taken once every flow's connection has made 20 exchanges, after which
+# its smoothed RTT (an EWMA of gain 1/8) has forgotten 93 % of its start.
+flows_settled() {
+	local flow addr
+	ip netns exec "$NS_CLIENT" ss -tin > "$dir/ss.txt" || return 1
+	for flow in "${FLOWS[@]}"; do
+		addr=${flow%%=*}
+		[[ $addr == *:* ]] && addr="[$addr]"
+		awk -v peer="$addr:$PORT" -v min=20 '
+			$1 == "ESTAB" { hit = ($5 == peer); next }
+			hit && match($0, /data_segs_out:[0-9]+/) {
+				found = substr($0, RSTART + 14, RLENGTH - 14) + 0 >= min
+				exit
+			}
+			END { exit !found }' "$dir/ss.txt" || return 1
+	done
+}
+wait_until "$DURATION_S" "20 exchanges on every flow (ss -tin)" \
+	flows_settled
 for pid in "${client_pids[@]}"; do
-	wait "$pid" || fail "client $pid exited with $?"
+	status=0
+	wait "$pid" || status=$?
+	[[ $status -eq 0 ]] || fail "client $pid exited with $status"
 done
 
 for flow in "${FLOWS[@]}"; do
@@ -113,4 +116,4 @@ fi
 if left=$(pgrep -f -- "--netns-a $NS_CLIENT "); then
 	fail "tun-relay still running after down: pid $left"
 fi
-exit $failed
+harness_finish

@@ -16,9 +16,9 @@ agent=$2
 api=$3
 rttq=$4
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-status=0
+# shellcheck source=../support/harness.sh
+. "$(dirname "$0")/../support/harness.sh"
+harness_start help-man
 
 long_options() {
 	grep -o -e '--[a-z][a-z0-9-]*' | sort -u
@@ -34,12 +34,10 @@ compare() {
 	comm -23 "$2" "$3" >"$tmp/only-help"
 	comm -13 "$2" "$3" >"$tmp/only-man"
 	if [ -s "$tmp/only-help" ]; then
-		echo "FAIL: $1: in --help but not in the man page:" $(cat "$tmp/only-help")
-		status=1
+		fail "$1: in --help but not in the man page:" $(cat "$tmp/only-help")
 	fi
 	if [ -s "$tmp/only-man" ]; then
-		echo "FAIL: $1: in the man page but not in --help:" $(cat "$tmp/only-man")
-		status=1
+		fail "$1: in the man page but not in --help:" $(cat "$tmp/only-man")
 	fi
 	if [ ! -s "$tmp/only-help" ] && [ ! -s "$tmp/only-man" ]; then
 		echo "ok: $1: $(wc -l <"$2") long options match"
@@ -51,21 +49,16 @@ help_of() {
 	out=$1
 	shift
 	if ! "$@" --help >"$tmp/help-text" 2>&1; then
-		echo "FAIL: $* --help did not exit 0"
-		status=1
+		fail "$* --help did not exit 0"
 	fi
 	long_options <"$tmp/help-text" >"$out"
 }
 
 for page in rttq-agent.8 rttq-api.8 rttq.1; do
-	if ! [ -f "$doc/$page" ]; then
-		echo "FAIL: $doc/$page is missing"
-		exit 1
-	fi
+	[ -f "$doc/$page" ] || die "$doc/$page is missing"
 	warnings=$(groff -man -ww -z "$doc/$page" 2>&1)
 	if [ -n "$warnings" ]; then
-		echo "FAIL: groff warns about $page: $warnings"
-		status=1
+		fail "groff warns about $page: $warnings"
 	fi
 done
 
@@ -88,9 +81,10 @@ compare rttq "$tmp/rttq-help" "$tmp/rttq-man"
 sed -n 's/^\.SS "\{0,1\}rttq \([a-z]*\)"\{0,1\}$/\1/p' "$doc/rttq.1" | sort \
 	>"$tmp/man-commands"
 if [ ! -s "$tmp/commands" ]; then
-	echo "FAIL: no commands found in 'rttq --help'"
-	status=1
+	fail "no commands found in 'rttq --help'"
 fi
+# (A pipeline's loop runs in a subshell: its fail calls are not counted
+# here, the cmp after it is.)
 comm -23 "$tmp/commands" "$tmp/man-commands" | while read -r c; do
 	echo "FAIL: rttq $c has no '.SS rttq $c' section in rttq.1"
 done
@@ -98,7 +92,7 @@ comm -13 "$tmp/commands" "$tmp/man-commands" | while read -r c; do
 	echo "FAIL: rttq.1 documents 'rttq $c', which 'rttq --help' does not list"
 done
 if ! cmp -s "$tmp/commands" "$tmp/man-commands"; then
-	status=1
+	fail "the commands of 'rttq --help' and rttq.1 differ (above)"
 fi
 
 for c in $(cat "$tmp/commands"); do
@@ -110,4 +104,4 @@ for c in $(cat "$tmp/commands"); do
 	help_of "$tmp/cmd-help" "$rttq" "$c"
 	compare "rttq $c" "$tmp/cmd-help" "$tmp/cmd-man"
 done
-exit $status
+harness_finish

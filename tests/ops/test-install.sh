@@ -14,23 +14,16 @@ unitdir=$4
 mandir=$5
 confdir=$6
 
-dest=$(mktemp -d)
-trap 'rm -rf "$dest"' EXIT
-status=0
-
-fail() {
-	echo "FAIL: $*"
-	status=1
-}
+# shellcheck source=../support/harness.sh
+. "$(dirname "$0")/../support/harness.sh"
+harness_start install-test
+dest=$tmp/dest
 
 if ! "$meson" install -C "$build" --destdir "$dest" --no-rebuild --quiet \
-		>"$dest.log" 2>&1; then
-	cat "$dest.log"
-	rm -f "$dest.log"
-	echo "FAIL: meson install failed"
-	exit 1
+		>"$tmp/install.log" 2>&1; then
+	cat "$tmp/install.log"
+	die "meson install failed"
 fi
-rm -f "$dest.log"
 
 echo "installed:"
 (cd "$dest" && find . -type f | sort | sed 's/^\./  /')
@@ -57,5 +50,6 @@ for page in man8/rttq-agent.8 man8/rttq-api.8 man1/rttq.1; do
 done
 [ -f "$dest$confdir/rttq.conf" ] || fail "$confdir/rttq.conf is not installed"
 
-[ $status -eq 0 ] && echo "ok: programs, units, man pages and rttq.conf installed"
-exit $status
+[ "$failures" -eq 0 ] &&
+	echo "ok: programs, units, man pages and rttq.conf installed"
+harness_finish

@@ -15,7 +15,6 @@
  *
  * Usage: test-privileges drain | agent RTTQ_AGENT | agent-as-unit RTTQ_AGENT
  */
-#undef NDEBUG
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -33,8 +32,10 @@
 #include <linux/capability.h>
 #include <sqlite3.h>
 
+#include "check.h"
 #include "collector.h"
 #include "hist.h"
+#include "kernel.h"
 #include "privileges.h"
 #include "traffic.h"
 
@@ -49,17 +50,6 @@
 #define HOST "rttq-privileges-test"
 #define EXCHANGES 300
 #define AGENT_RUN_S "6"
-
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__,       \
-				__LINE__, #cond);                          \
-			fprintf(stderr, __VA_ARGS__);                      \
-			fputc('\n', stderr);                               \
-			exit(1);                                           \
-		}                                                          \
-	} while (0)
 
 /* collector_group_fn: samples in "all". */
 static int count_all(const char *group, const struct hist *delta, void *arg)
@@ -94,31 +84,31 @@ static void drain_child(enum drop_how how, uint64_t expect_kept)
 	int rc;
 
 	rc = collector_open(&opts, &c, &err);
-	CHECK(rc == 0, "collector_open: %s", err.msg);
+	REQUIRE(rc == 0, "collector_open: %s", err.msg);
 	if (how == KEEP_AS_AGENT) {
 		rc = privileges_drop_for_drain(collector_prog_fd(c), line,
 					       sizeof(line), &err);
-		CHECK(rc == 0, "privileges_drop_for_drain: %s", err.msg);
-		CHECK(status_hex(getpid(), "CapEff") == expect_kept &&
-			      status_hex(getpid(), "CapPrm") == expect_kept,
-		      "kept %016" PRIx64 ", the kernel needs %016" PRIx64
-		      " (%s)", status_hex(getpid(), "CapPrm"), expect_kept,
-		      line);
+		REQUIRE(rc == 0, "privileges_drop_for_drain: %s", err.msg);
+		REQUIRE(status_hex(getpid(), "CapEff") == expect_kept &&
+				status_hex(getpid(), "CapPrm") == expect_kept,
+			"kept %016" PRIx64 ", the kernel needs %016" PRIx64
+			" (%s)", status_hex(getpid(), "CapPrm"), expect_kept,
+			line);
 		printf("ok: %s\n", line);
 	} else {
 		rc = privileges_keep_only(how == KEEP_BPF ?
 						  PRIVILEGES_BIT(CAP_BPF) : 0,
 					  NULL, &err);
-		CHECK(rc == 0, "privileges_keep_only: %s", err.msg);
+		REQUIRE(rc == 0, "privileges_keep_only: %s", err.msg);
 	}
-	CHECK(traffic_run(AF_INET, EXCHANGES, &tr) == 0, "traffic");
+	REQUIRE(traffic_run(AF_INET, EXCHANGES, &tr) == 0, "traffic");
 	rc = collector_drain(c, count_all, &n, &err);
 	fflush(stdout);
 	if (rc == -EPERM && how == KEEP_NOTHING)
 		exit(EXIT_DRAIN_EPERM);
-	CHECK(rc == 0, "drain: %d %s", rc, err.msg);
-	CHECK(n >= EXCHANGES, "drained %" PRIu64 " samples, want >= %d", n,
-	      EXCHANGES);
+	REQUIRE(rc == 0, "drain: %d %s", rc, err.msg);
+	REQUIRE(n >= EXCHANGES, "drained %" PRIu64 " samples, want >= %d", n,
+		EXCHANGES);
 	collector_close(c);
 	exit(0);
 }
@@ -131,11 +121,11 @@ static int run_child(enum drop_how how, uint64_t expect_kept)
 	fflush(stdout); /* or the child prints it again */
 	pid = fork();
 
-	CHECK(pid >= 0, "fork: %s", strerror(errno));
+	REQUIRE(pid >= 0, "fork: %s", strerror(errno));
 	if (pid == 0)
 		drain_child(how, expect_kept);
-	CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
-	CHECK(WIFEXITED(status), "child status 0x%x", status);
+	REQUIRE(waitpid(pid, &status, 0) == pid, "waitpid");
+	REQUIRE(WIFEXITED(status), "child status 0x%x", status);
 	return WEXITSTATUS(status);
 }
 
@@ -144,7 +134,7 @@ static uint64_t drain_needs(void)
 {
 	int rc = run_child(KEEP_NOTHING, 0);
 
-	CHECK(rc == 0 || rc == EXIT_DRAIN_EPERM, "drain child exited %d", rc);
+	REQUIRE(rc == 0 || rc == EXIT_DRAIN_EPERM, "drain child exited %d", rc);
 	printf("ok: with no capability the drain %s\n",
 	       rc == 0 ? "works (fd-based bpf() is unprivileged here)" :
 			 "fails with EPERM: CAP_BPF must stay");
@@ -155,10 +145,10 @@ static void test_drain(void)
 {
 	uint64_t need = drain_needs();
 
-	CHECK(run_child(KEEP_BPF, 0) == 0, "drain with only CAP_BPF failed");
+	REQUIRE(run_child(KEEP_BPF, 0) == 0, "drain with only CAP_BPF failed");
 	printf("ok: with only CAP_BPF the drain works\n");
-	CHECK(run_child(KEEP_AS_AGENT, need) == 0,
-	      "drain after privileges_drop_for_drain failed");
+	REQUIRE(run_child(KEEP_AS_AGENT, need) == 0,
+		"drain after privileges_drop_for_drain failed");
 	printf("ok: after privileges_drop_for_drain the drain works\n");
 }
 
@@ -173,7 +163,7 @@ static uint64_t status_hex(pid_t pid, const char *field)
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	f = fopen(path, "re");
-	CHECK(f, "%s: %s", path, strerror(errno));
+	REQUIRE(f, "%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), f)) {
 		if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
 			char *end = NULL;
@@ -185,7 +175,7 @@ static uint64_t status_hex(pid_t pid, const char *field)
 		}
 	}
 	fclose(f);
-	CHECK(found, "%s: no %s line", path, field);
+	REQUIRE(found, "%s: no %s line", path, field);
 	return v;
 }
 
@@ -203,9 +193,9 @@ static void wait_for_drop(FILE *err_stream, char *line, size_t len,
 			*port = (unsigned int)strtoul(at + 28, NULL, 10);
 		if (strstr(line, "privileges:"))
 			return;
-		CHECK(!strstr(line, "cannot"), "agent failed: %s", line);
+		REQUIRE(!strstr(line, "cannot"), "agent failed: %s", line);
 	}
-	CHECK(0, "agent ended before dropping privileges");
+	REQUIRE(0, "agent ended before dropping privileges");
 }
 
 /* GET /metrics once the agent has dropped its capabilities: 200 and the
@@ -222,20 +212,20 @@ static void check_metrics(unsigned int port)
 	sa.sin_port = htons((uint16_t)port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
-	CHECK(fd >= 0, "socket");
-	CHECK(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
-	      "connect to metrics port %u: %s", port, strerror(errno));
-	CHECK(write(fd, req, sizeof(req) - 1) == (ssize_t)(sizeof(req) - 1),
-	      "write");
+	REQUIRE(fd >= 0, "socket");
+	REQUIRE(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
+		"connect to metrics port %u: %s", port, strerror(errno));
+	REQUIRE(write(fd, req, sizeof(req) - 1) == (ssize_t)(sizeof(req) - 1),
+		"write");
 	while (used + 1 < sizeof(buf) &&
 	       (got = read(fd, buf + used, sizeof(buf) - 1 - used)) > 0)
 		used += (size_t)got;
 	buf[used] = '\0';
 	close(fd);
-	CHECK(strncmp(buf, "HTTP/1.0 200", 12) == 0 ||
-		      strncmp(buf, "HTTP/1.1 200", 12) == 0,
-	      "metrics answer: %.80s", buf);
-	CHECK(strstr(buf, "rttq_"), "no rttq_ series in /metrics");
+	REQUIRE(strncmp(buf, "HTTP/1.0 200", 12) == 0 ||
+			strncmp(buf, "HTTP/1.1 200", 12) == 0,
+		"metrics answer: %.80s", buf);
+	REQUIRE(strstr(buf, "rttq_"), "no rttq_ series in /metrics");
 	printf("ok: /metrics answers 200 after the drop\n");
 }
 
@@ -245,17 +235,17 @@ static uint64_t stored_count(const char *db_path)
 	sqlite3_stmt *st = NULL;
 	uint64_t n = 0;
 
-	CHECK(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) ==
-		      SQLITE_OK,
-	      "open %s", db_path);
-	CHECK(sqlite3_prepare_v2(db,
-				 "SELECT COALESCE(SUM(count), 0) FROM records"
-				 " WHERE host = ?1 AND grp = 'all'"
-				 " AND period_s = 5",
-				 -1, &st, NULL) == SQLITE_OK,
-	      "prepare: %s", sqlite3_errmsg(db));
+	REQUIRE(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) ==
+			SQLITE_OK,
+		"open %s", db_path);
+	REQUIRE(sqlite3_prepare_v2(db,
+				   "SELECT COALESCE(SUM(count), 0) FROM records"
+				   " WHERE host = ?1 AND grp = 'all'"
+				   " AND period_s = 5",
+				   -1, &st, NULL) == SQLITE_OK,
+		"prepare: %s", sqlite3_errmsg(db));
 	sqlite3_bind_text(st, 1, HOST, -1, SQLITE_STATIC);
-	CHECK(sqlite3_step(st) == SQLITE_ROW, "step: %s", sqlite3_errmsg(db));
+	REQUIRE(sqlite3_step(st) == SQLITE_ROW, "step: %s", sqlite3_errmsg(db));
 	n = (uint64_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
@@ -280,16 +270,16 @@ static void test_agent(const char *agent, bool as_unit)
 	FILE *err_stream;
 	pid_t pid;
 
-	CHECK(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	REQUIRE(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
 	if (as_unit)
-		CHECK(chown(dir, 65534, 65534) == 0, "chown %s: %s", dir,
-		      strerror(errno));
+		REQUIRE(chown(dir, 65534, 65534) == 0, "chown %s: %s", dir,
+			strerror(errno));
 	snprintf(db_path, sizeof(db_path), "%s/rttq.db", dir);
 	snprintf(store, sizeof(store), "sqlite:%s", db_path);
-	CHECK(pipe(fds) == 0, "pipe");
+	REQUIRE(pipe(fds) == 0, "pipe");
 	fflush(stdout);
 	pid = fork();
-	CHECK(pid >= 0, "fork");
+	REQUIRE(pid >= 0, "fork");
 	if (pid == 0) {
 		dup2(fds[1], STDERR_FILENO);
 		close(fds[0]);
@@ -314,7 +304,7 @@ static void test_agent(const char *agent, bool as_unit)
 	}
 	close(fds[1]);
 	err_stream = fdopen(fds[0], "r");
-	CHECK(err_stream, "fdopen");
+	REQUIRE(err_stream, "fdopen");
 	wait_for_drop(err_stream, line, sizeof(line), &metrics_port);
 
 	eff = status_hex(pid, "CapEff");
@@ -324,30 +314,30 @@ static void test_agent(const char *agent, bool as_unit)
 	amb = status_hex(pid, "CapAmb");
 	nnp = status_hex(pid, "NoNewPrivs");
 	/* Without CAP_SETPCAP the bounding set cannot shrink further. */
-	CHECK(eff == need && prm == need &&
-		      bnd == (as_unit ? PRIVILEGES_BIT(CAP_BPF) |
-						PRIVILEGES_BIT(CAP_PERFMON) :
-					need),
-	      "CapEff %016" PRIx64 " CapPrm %016" PRIx64 " CapBnd %016" PRIx64
-	      ", want %016" PRIx64, eff, prm, bnd, need);
-	CHECK(inh == 0 && amb == 0, "CapInh %016" PRIx64 " CapAmb %016" PRIx64,
-	      inh, amb);
-	CHECK(nnp == 1, "NoNewPrivs %" PRIu64, nnp);
-	CHECK(strstr(line, need ? "kept CAP_BPF " : "kept none "),
-	      "log line does not say what was kept: %s", line);
-	CHECK(metrics_port > 0, "no \"metrics at\" line before the drop");
+	REQUIRE(eff == need && prm == need &&
+			bnd == (as_unit ? PRIVILEGES_BIT(CAP_BPF) |
+						  PRIVILEGES_BIT(CAP_PERFMON) :
+					  need),
+		"CapEff %016" PRIx64 " CapPrm %016" PRIx64 " CapBnd %016" PRIx64
+		", want %016" PRIx64, eff, prm, bnd, need);
+	REQUIRE(inh == 0 && amb == 0,
+		"CapInh %016" PRIx64 " CapAmb %016" PRIx64, inh, amb);
+	REQUIRE(nnp == 1, "NoNewPrivs %" PRIu64, nnp);
+	REQUIRE(strstr(line, need ? "kept CAP_BPF " : "kept none "),
+		"log line does not say what was kept: %s", line);
+	REQUIRE(metrics_port > 0, "no \"metrics at\" line before the drop");
 	check_metrics(metrics_port);
 
-	CHECK(traffic_run(AF_INET, EXCHANGES, &tr) == 0, "traffic");
+	REQUIRE(traffic_run(AF_INET, EXCHANGES, &tr) == 0, "traffic");
 	while (fgets(line, sizeof(line), err_stream))
 		fputs(line, stderr);
 	fclose(err_stream);
-	CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	      "agent status 0x%x", status);
+	REQUIRE(waitpid(pid, &status, 0) == pid, "waitpid");
+	REQUIRE(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		"agent status 0x%x", status);
 	n = stored_count(db_path);
-	CHECK(n >= EXCHANGES, "stored %" PRIu64 " samples, want >= %d", n,
-	      EXCHANGES);
+	REQUIRE(n >= EXCHANGES, "stored %" PRIu64 " samples, want >= %d", n,
+		EXCHANGES);
 	printf("ok: agent holds eff/prm %016" PRIx64 ", bnd %016" PRIx64
 	       ", inh/amb 0, no_new_privs; served /metrics and stored %" PRIu64
 	       " samples\n", eff, bnd, n);
@@ -361,7 +351,8 @@ static void test_agent(const char *agent, bool as_unit)
 
 int main(int argc, char **argv)
 {
-	CHECK(geteuid() == 0, "the bpf suite runs as root (BPF, /proc of the agent)");
+	require_root("loading BPF and reading the agent's /proc");
+	skip_unless_kernel(KERNEL_BPF);
 	if (argc == 2 && strcmp(argv[1], "drain") == 0)
 		test_drain();
 	else if (argc == 3 && strcmp(argv[1], "agent") == 0)
@@ -372,5 +363,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s drain | agent RTTQ_AGENT | agent-as-unit RTTQ_AGENT\n", argv[0]);
 		return 2;
 	}
-	return 0;
+	return check_report();
 }

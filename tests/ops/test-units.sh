@@ -13,22 +13,21 @@ analyze=$1
 doc=$2
 shift 2
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=../support/harness.sh
+. "$(dirname "$0")/../support/harness.sh"
+harness_start units
 mkdir -p "$tmp/man/man1" "$tmp/man/man8"
 ln -s "$doc/rttq.1" "$tmp/man/man1/rttq.1"
 ln -s "$doc/rttq-agent.8" "$tmp/man/man8/rttq-agent.8"
 ln -s "$doc/rttq-api.8" "$tmp/man/man8/rttq-api.8"
 
-status=0
 for unit in "$@"; do
 	if ! MANPATH="$tmp/man" "$analyze" verify "$unit" >"$tmp/out" 2>&1 ||
 	    [ -s "$tmp/out" ]; then
-		echo "FAIL: systemd-analyze verify $unit:"
+		fail "systemd-analyze verify $unit:"
 		cat "$tmp/out"
-		status=1
 	else
 		echo "ok: $(basename "$unit") verifies cleanly"
 	fi
 done
-exit $status
+harness_finish

@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests of the agent's /metrics exposition (agent/agent_metrics.h),
- * fetched over real HTTP on loopback: samples on either side of each
- * exported bound land in the right cumulative bucket for every sub-bits g,
- * label values are escaped, --max-groups is respected, and a closed
- * period's record shows up as last-period quantiles.
+ * Unit tests of the agent's /metrics exposition (agent/agent_metrics.h), fetched
+ * over real HTTP on loopback: samples on either side of each exported bound
+ * land in the right cumulative bucket for every sub-bits g, label values
+ * are escaped, --max-groups is respected, and a closed period's record
+ * shows up as last-period quantiles.
  */
-#undef NDEBUG
-#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +15,11 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "check.h"
 #include "codec.h"
 #include "hist.h"
 #include "agent_metrics.h"
+#include "netaddr.h"
 #include "store.h"
 #include "tdigest.h"
 
@@ -35,12 +35,12 @@ static void on_response(struct evhttp_request *req, void *arg)
 	struct evbuffer *in;
 	size_t len;
 
-	assert(req);
+	REQUIRE(req, "no response (connection failed)");
 	f->status = evhttp_request_get_response_code(req);
 	in = evhttp_request_get_input_buffer(req);
 	len = evbuffer_get_length(in);
 	f->body = malloc(len + 1);
-	assert(f->body);
+	REQUIRE(f->body, "out of memory");
 	evbuffer_remove(in, f->body, len);
 	f->body[len] = '\0';
 	event_base_loopbreak(f->base);
@@ -55,10 +55,11 @@ static char *fetch(struct event_base *base, uint16_t port, const char *path,
 	struct evhttp_request *req;
 
 	conn = evhttp_connection_base_new(base, NULL, "127.0.0.1", port);
-	assert(conn);
+	REQUIRE(conn, "evhttp_connection_base_new failed");
 	req = evhttp_request_new(on_response, &f);
-	assert(req);
-	assert(evhttp_make_request(conn, req, EVHTTP_REQ_GET, path) == 0);
+	REQUIRE(req, "evhttp_request_new failed");
+	REQUIRE_CMP(evhttp_make_request(conn, req, EVHTTP_REQ_GET, path), ==,
+		    0);
 	event_base_dispatch(base);
 	evhttp_connection_free(conn);
 	*status = f.status;
@@ -66,7 +67,7 @@ static char *fetch(struct event_base *base, uint16_t port, const char *path,
 }
 
 static struct agent_metrics *start(struct event_base *base, unsigned int g,
-				   uint32_t max_groups)
+			     uint32_t max_groups)
 {
 	struct agent_metrics_config cfg = {
 		.sub_bits = g,
@@ -77,11 +78,10 @@ static struct agent_metrics *start(struct event_base *base, unsigned int g,
 	struct rttq_error err = { 0 };
 	struct agent_metrics *m = NULL;
 
-	assert(netaddr_parse_listen("127.0.0.1:0", &cfg.listen, &err) == 0);
-	if (agent_metrics_new(base, &cfg, &m, &err) != 0) {
-		fprintf(stderr, "agent_metrics_new: %s\n", err.msg);
-		abort();
-	}
+	REQUIRE_CMP(netaddr_parse_listen("127.0.0.1:0", &cfg.listen, &err), ==,
+		    0);
+	REQUIRE(agent_metrics_new(base, &cfg, &m, &err) == 0, "agent_metrics_new: %s",
+		err.msg);
 	return m;
 }
 
@@ -89,10 +89,8 @@ static void expect_line(const char *body, const char *line)
 {
 	const char *p = strstr(body, line);
 
-	if (!p || (p != body && p[-1] != '\n') || p[strlen(line)] != '\n') {
-		fprintf(stderr, "missing line: %s\n--- body ---\n%s", line, body);
-		abort();
-	}
+	REQUIRE(p && (p == body || p[-1] == '\n') && p[strlen(line)] == '\n',
+		"missing line: %s\n--- body ---\n%s", line, body);
 }
 
 /* One value on each side of the lowest and highest bound, two around the
@@ -108,16 +106,16 @@ static void test_bounds_are_exact(unsigned int g)
 	size_t i;
 	int status;
 
-	assert(base);
+	REQUIRE(base, "event_base_new failed");
 	m = start(base, g, 8);
-	assert(hist_new(g, &h) == 0);
+	REQUIRE_CMP(hist_new(g, &h), ==, 0);
 	for (i = 0; i < sizeof(values_us) / sizeof(values_us[0]); i++)
 		hist_record(h, values_us[i], 1);
-	assert(agent_metrics_add_delta(m, "all", h) == 0);
-	assert(agent_metrics_add_delta(m, "all", h) == 0);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "all", h), ==, 0);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "all", h), ==, 0);
 
 	body = fetch(base, agent_metrics_port(m), "/metrics", &status);
-	assert(status == 200);
+	REQUIRE_CMP(status, ==, 200);
 	expect_line(body, "rttq_rtt_seconds_bucket{group=\"all\",le=\"0.000016\"} 2");
 	expect_line(body, "rttq_rtt_seconds_bucket{group=\"all\",le=\"0.000032\"} 6");
 	expect_line(body, "rttq_rtt_seconds_bucket{group=\"all\",le=\"0.000064\"} 8");
@@ -142,26 +140,27 @@ static void test_labels_escaped_and_groups_bounded(void)
 	char *body;
 	int status;
 
-	assert(base);
+	REQUIRE(base, "event_base_new failed");
 	m = start(base, 5, 2);
-	assert(hist_new(5, &h) == 0);
+	REQUIRE_CMP(hist_new(5, &h), ==, 0);
 	hist_record(h, 100, 3);
-	assert(agent_metrics_add_delta(m, "all", h) == 0);
-	assert(agent_metrics_add_delta(m, "a\"b\\c\nd", h) == 0);
-	assert(agent_metrics_add_delta(m, "rport:443", h) == 0);
-	assert(agent_metrics_add_delta(m, "rport:80", h) == -ENOSPC);
-	assert(agent_metrics_add_delta(m, "rport:443", h) == 0);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "all", h), ==, 0);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "a\"b\\c\nd", h), ==, 0);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "rport:443", h), ==, 0);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "rport:80", h), ==, -ENOSPC);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "rport:443", h), ==, 0);
 
 	body = fetch(base, agent_metrics_port(m), "/metrics", &status);
-	assert(status == 200);
+	REQUIRE_CMP(status, ==, 200);
 	expect_line(body, "rttq_rtt_seconds_count{group=\"a\\\"b\\\\c\\nd\"} 3");
 	expect_line(body, "rttq_rtt_seconds_count{group=\"rport:443\"} 6");
-	assert(!strstr(body, "rport:80"));
+	REQUIRE(!strstr(body, "rport:80"),
+		"a group past --max-groups was exported");
 	expect_line(body, "rttq_agent_metrics_dropped_samples_total 3");
 	free(body);
 
 	body = fetch(base, agent_metrics_port(m), "/other", &status);
-	assert(status == 404);
+	REQUIRE_CMP(status, ==, 404);
 	free(body);
 
 	hist_free(h);
@@ -183,13 +182,14 @@ static void test_last_period_quantiles(void)
 	char *body;
 	int status;
 
-	assert(base);
+	REQUIRE(base, "event_base_new failed");
 	m = start(base, 5, 8);
-	assert(hist_new(5, &h) == 0);
+	REQUIRE_CMP(hist_new(5, &h), ==, 0);
 	hist_record(h, 1000, 100); /* 1 ms */
-	assert(agent_metrics_add_delta(m, "all", h) == 0);
-	assert(tdigest_from_hist(h, TDIGEST_COMPRESSION_DEFAULT, &td) == 0);
-	assert(codec_encode(td, &digest, &len) == 0);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "all", h), ==, 0);
+	REQUIRE_CMP(tdigest_from_hist(h, TDIGEST_COMPRESSION_DEFAULT, &td), ==,
+		    0);
+	REQUIRE_CMP(codec_encode(td, &digest, &len), ==, 0);
 	memset(recs, 0, sizeof(recs));
 	recs[0] = (struct store_record){ .host = "h", .group = "all",
 					 .period_s = 5, .start_s = 1700006400,
@@ -202,11 +202,12 @@ static void test_last_period_quantiles(void)
 	agent_metrics_note_records(m, recs, 2);
 
 	body = fetch(base, agent_metrics_port(m), "/metrics", &status);
-	assert(status == 200);
+	REQUIRE_CMP(status, ==, 200);
 	expect_line(body, "rttq_rtt_last_period_seconds{group=\"all\",quantile=\"0.5\"} 0.001");
 	expect_line(body, "rttq_rtt_last_period_seconds{group=\"all\",quantile=\"0.99\"} 0.001");
 	expect_line(body, "rttq_rtt_last_period_start_timestamp_seconds 1700006400");
-	assert(!strstr(body, "hourly-only"));
+	REQUIRE(!strstr(body, "hourly-only"),
+		"an hourly record counted as the last period");
 	free(body);
 
 	free(digest);
@@ -220,16 +221,20 @@ static void test_parse_listen(void)
 {
 	struct netaddr_listen l;
 
-	assert(netaddr_parse_listen("127.0.0.1:9477", &l, NULL) == 0);
-	assert(strcmp(l.addr, "127.0.0.1") == 0 && l.port == 9477);
-	assert(netaddr_parse_listen("[::1]:0", &l, NULL) == 0);
-	assert(strcmp(l.addr, "::1") == 0 && l.port == 0);
-	assert(netaddr_parse_listen("::1:80", &l, NULL) == -EINVAL);
-	assert(netaddr_parse_listen("localhost:80", &l, NULL) == -EINVAL);
-	assert(netaddr_parse_listen("1.2.3.4:65536", &l, NULL) == -EINVAL);
-	assert(netaddr_parse_listen("1.2.3.4:-1", &l, NULL) == -EINVAL);
-	assert(netaddr_parse_listen("1.2.3.4:", &l, NULL) == -EINVAL);
-	assert(netaddr_parse_listen("9477", &l, NULL) == -EINVAL);
+	REQUIRE_CMP(netaddr_parse_listen("127.0.0.1:9477", &l, NULL), ==, 0);
+	REQUIRE_STR(l.addr, "127.0.0.1");
+	REQUIRE_CMP(l.port, ==, 9477);
+	REQUIRE_CMP(netaddr_parse_listen("[::1]:0", &l, NULL), ==, 0);
+	REQUIRE_STR(l.addr, "::1");
+	REQUIRE_CMP(l.port, ==, 0);
+	REQUIRE_CMP(netaddr_parse_listen("::1:80", &l, NULL), ==, -EINVAL);
+	REQUIRE_CMP(netaddr_parse_listen("localhost:80", &l, NULL), ==,
+		    -EINVAL);
+	REQUIRE_CMP(netaddr_parse_listen("1.2.3.4:65536", &l, NULL), ==,
+		    -EINVAL);
+	REQUIRE_CMP(netaddr_parse_listen("1.2.3.4:-1", &l, NULL), ==, -EINVAL);
+	REQUIRE_CMP(netaddr_parse_listen("1.2.3.4:", &l, NULL), ==, -EINVAL);
+	REQUIRE_CMP(netaddr_parse_listen("9477", &l, NULL), ==, -EINVAL);
 	agent_metrics_free(NULL);
 }
 
@@ -241,6 +246,5 @@ int main(void)
 	test_bounds_are_exact(7);
 	test_labels_escaped_and_groups_bounded();
 	test_last_period_quantiles();
-	printf("metrics: all tests passed\n");
-	return 0;
+	return check_report();
 }

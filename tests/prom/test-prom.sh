@@ -17,51 +17,30 @@ MAX_GROUPS=3
 CONNECTIONS=8
 EXCHANGES=200
 
-tmp=$(mktemp -d /tmp/rttq-prom-test.XXXXXX)
+# shellcheck source=../support/harness.sh
+. "$(dirname "$0")/../support/harness.sh"
+harness_start prom-test
 agent_pid=
 api_pid=
 prom_pid=
 bpf_stats_was=
-failures=0
 
-stop() {
-	if [ -n "$1" ]; then
-		kill "$1" 2>/dev/null
-		wait "$1" 2>/dev/null
-	fi
-}
-
-cleanup() {
-	stop "$prom_pid"
-	stop "$api_pid"
-	stop "$agent_pid"
-	[ -n "$bpf_stats_was" ] &&
+# shellcheck disable=SC2317  # run by the harness at exit
+on_cleanup() {
+	stop_pid "$prom_pid"
+	stop_pid "$api_pid"
+	stop_pid "$agent_pid"
+	if [ -n "$bpf_stats_was" ]; then
 		echo "$bpf_stats_was" >/proc/sys/kernel/bpf_stats_enabled
-	if [ "$failures" -eq 0 ]; then
-		rm -rf "$tmp"
-	else
-		echo "kept $tmp for inspection"
 	fi
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
-
-die() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-	exit 1
-}
-
-for tool in promtool prometheus curl ss; do
-	command -v "$tool" >/dev/null ||
-		die "$tool not found (apt-get install prometheus curl iproute2; see tools/bootstrap.sh)"
-done
-[ "$(id -u)" -eq 0 ] || die "needs root (loads BPF)"
+require_command promtool "the Debian package prometheus"
+require_command prometheus "the Debian package prometheus"
+require_command curl "the Debian package curl"
+require_command ss "the Debian package iproute2"
+require_root "the agent (loads BPF)"
+require_kernel bpf
 
 # BPF run time is only counted with kernel.bpf_stats_enabled = 1: switch it
 # on for the test (restored on exit) so those counters are checked too.
@@ -70,36 +49,6 @@ if [ -n "$bpf_stats_was" ]; then
 	echo 1 >/proc/sys/kernel/bpf_stats_enabled ||
 		die "cannot set kernel.bpf_stats_enabled"
 fi
-
-# A TCP port no socket uses, below the ephemeral range so no outgoing
-# connection takes it meanwhile (Prometheus cannot listen on port 0).
-free_port() {
-	local p low
-	low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
-	[ "${low:-0}" -gt 12000 ] || low=32768
-	for _ in $(seq 100); do
-		p=$((10000 + RANDOM % (low - 10000)))
-		if [ -z "$(ss -Htan "sport = :$p")" ]; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
-
-# wait_for FILE SED-EXPR: print the first match of SED-EXPR in FILE (10 s).
-wait_for() {
-	local v
-	for _ in $(seq 100); do
-		v=$(sed -n "$2" "$1" | head -n 1)
-		if [ -n "$v" ]; then
-			echo "$v"
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
 
 # ---------------------------------------------------------------------------
 # The agent and its traffic
@@ -110,7 +59,7 @@ wait_for() {
 	--max-groups $MAX_GROUPS --duration 90 \
 	>"$tmp/agent.out" 2>"$tmp/agent.err" &
 agent_pid=$!
-port=$(wait_for "$tmp/agent.err" \
+port=$(wait_for_match 10 "$tmp/agent.err" \
 	's|.*metrics at http://127\.0\.0\.1:\([0-9]*\)/metrics.*|\1|p') || {
 	cat "$tmp/agent.err"
 	die "the agent did not start its metrics endpoint"
@@ -123,13 +72,14 @@ echo "agent metrics at $metrics_url"
 # A base period (5 s) must close for the last-period summary, and its
 # records reach the store just after, from the agent's writer thread: wait
 # for both.
-for _ in $(seq 120); do
-	curl -s --max-time 5 -o "$tmp/metrics.txt" "$metrics_url"
-	grep -q '^rttq_rtt_last_period_seconds{group="all",quantile="0.99"}' \
-		"$tmp/metrics.txt" &&
-		grep -q '^rttq_store_writes_total [1-9]' "$tmp/metrics.txt" && break
-	sleep 0.1
-done
+period_written() {
+	curl -s --max-time 5 -o "$tmp/metrics.txt" "$metrics_url" &&
+		grep -q '^rttq_rtt_last_period_seconds{group="all",quantile="0.99"}' \
+			"$tmp/metrics.txt" &&
+		grep -q '^rttq_store_writes_total [1-9]' "$tmp/metrics.txt"
+}
+wait_until 30 "a closed period in /metrics and written to the store" \
+	period_written
 
 # ---------------------------------------------------------------------------
 # The exposition itself
@@ -229,7 +179,7 @@ targets_api=
 "$api" --store "sqlite:$tmp/rttq.db" --listen 127.0.0.1:0 --period 5s \
 	>"$tmp/api.out" 2>"$tmp/api.err" &
 api_pid=$!
-api_port=$(wait_for "$tmp/api.out" \
+api_port=$(wait_for_match 10 "$tmp/api.out" \
 	's/^rttq-api: listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p')
 api_code=
 [ -n "$api_port" ] &&
@@ -246,7 +196,7 @@ if [ "$api_code" = 200 ]; then
 else
 	echo "note: rttq-api did not serve /metrics (port '$api_port', HTTP '$api_code'); Prometheus scrapes only the agent"
 	sed 's/^/  rttq-api: /' "$tmp/api.err" | head -n 5
-	stop "$api_pid"
+	stop_pid "$api_pid"
 	api_pid=
 fi
 
@@ -281,12 +231,14 @@ for _ in 1 2 3; do
 		--log.level=warn >"$tmp/prometheus.log" 2>&1 &
 	prom_pid=$!
 	prom="http://127.0.0.1:$prom_port"
-	for _ in $(seq 100); do
+	# Ready, or gone (a port taken meanwhile): either ends the wait.
+	wait_for_prometheus() {
 		[ "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' \
-			"$prom/-/ready")" = 200 ] && break
-		kill -0 "$prom_pid" 2>/dev/null || break
-		sleep 0.1
-	done
+			"$prom/-/ready")" = 200 ] ||
+			! kill -0 "$prom_pid" 2>/dev/null
+	}
+	wait_until 10 "Prometheus ready or exited" wait_for_prometheus ||
+		exit 1
 	kill -0 "$prom_pid" 2>/dev/null && break
 	wait "$prom_pid" 2>/dev/null
 	prom_pid=
@@ -302,22 +254,17 @@ query() {
 }
 
 # Each target up == 1 (within 20 s: start-up plus a few 1 s scrapes).
+job_up() {
+	kill -0 "$prom_pid" 2>/dev/null || die "Prometheus exited"
+	query "up{job=\"$1\"}" >"$tmp/up.json" 2>/dev/null &&
+		grep -q '"value":\[[0-9.]*,"1"\]' "$tmp/up.json"
+}
 want_jobs="rttq-agent${targets_api:+ rttq-api}"
 for job in $want_jobs; do
-	ok=
-	for _ in $(seq 200); do
-		if query "up{job=\"$job\"}" >"$tmp/up.json" 2>/dev/null &&
-			grep -q '"value":\[[0-9.]*,"1"\]' "$tmp/up.json"; then
-			ok=1
-			break
-		fi
-		kill -0 "$prom_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if [ -n "$ok" ]; then
+	if wait_until 20 "Prometheus: up{job=\"$job\"} == 1" job_up "$job"; then
 		echo "Prometheus: up{job=\"$job\"} == 1"
 	else
-		fail "Prometheus: up{job=\"$job\"} is not 1: $(cat "$tmp/up.json" 2>/dev/null)"
+		echo "last answer: $(cat "$tmp/up.json" 2>/dev/null)"
 		tail -n 20 "$tmp/prometheus.log"
 	fi
 done
@@ -345,5 +292,4 @@ else
 	fail "histogram_quantile(0.5) of all: $(cat "$tmp/median.json")"
 fi
 
-[ "$failures" -eq 0 ] || exit 1
-echo "all checks passed"
+harness_finish

@@ -8,7 +8,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,37 +15,20 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "check.h"
 #include "sigv4.h"
 
 #define MAX_HEADERS 32
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-
-static int n_failed;
-static int n_passed;
-
-static void fail(const char *what, const char *fmt, ...) RTTQ_PRINTF(2, 3);
-
-static void fail(const char *what, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "FAIL %s: ", what);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* Compare and, on a mismatch, show both sides so the differing step is
  * obvious from the log. */
 static bool same(const char *what, const char *field, const char *want,
 		 const char *got)
 {
-	if (got && !strcmp(want, got))
-		return true;
-	fail(what, "%s differs\n--- want\n%s\n--- got\n%s\n---", field, want,
-	     got ? got : "(null)");
-	return false;
+	return CHECK(got && !strcmp(want, got),
+		     "%s: %s differs\n--- want\n%s\n--- got\n%s\n---", what,
+		     field, want, got ? got : "(null)");
 }
 
 static char *read_text(const char *dir, const char *name)
@@ -209,31 +191,25 @@ static void run_vector(const char *root, const char *name)
 	struct sigv4_credentials creds;
 	struct sigv4_params p;
 	yajl_val ctx = NULL;
-	bool ok = true;
 	int ret;
 
+	check_section(name);
 	snprintf(dir, sizeof(dir), "%s/%s", root, name);
 	req_txt = read_text(dir, "request.txt");
 	ctx_txt = read_text(dir, "context.json");
 	want_creq = read_text(dir, "header-canonical-request.txt");
 	want_sts = read_text(dir, "header-string-to-sign.txt");
 	want_sig = read_text(dir, "header-signature.txt");
-	if (!req_txt || !ctx_txt || !want_creq || !want_sts || !want_sig) {
-		fail(name, "a vector file is missing or unreadable in %s", dir);
-		ok = false;
+	if (!CHECK(req_txt && ctx_txt && want_creq && want_sts && want_sig,
+		   "%s: a vector file is missing or unreadable in %s", name,
+		   dir))
 		goto cleanup;
-	}
-	if (parse_request(req_txt, &v) < 0) {
-		fail(name, "request.txt does not parse");
-		ok = false;
+	if (!CHECK(parse_request(req_txt, &v) == 0,
+		   "%s: request.txt does not parse", name))
 		goto cleanup;
-	}
 	ctx = yajl_tree_parse(ctx_txt, errbuf, sizeof(errbuf));
-	if (!ctx) {
-		fail(name, "context.json: %s", errbuf);
-		ok = false;
+	if (!CHECK(ctx, "%s: context.json: %s", name, errbuf))
 		goto cleanup;
-	}
 	creds = (struct sigv4_credentials){
 		.access_key_id = json_string(ctx, "credentials", "access_key_id"),
 		.secret_access_key =
@@ -246,12 +222,11 @@ static void run_vector(const char *root, const char *name)
 		.service = json_string(ctx, "service", NULL),
 		.timestamp = ts,
 	};
-	if (!json_string(ctx, "timestamp", NULL) ||
-	    compact_timestamp(json_string(ctx, "timestamp", NULL), ts) < 0) {
-		fail(name, "context.json: bad timestamp");
-		ok = false;
+	if (!CHECK(json_string(ctx, "timestamp", NULL) &&
+		   compact_timestamp(json_string(ctx, "timestamp", NULL),
+				     ts) == 0,
+		   "%s: context.json: bad timestamp", name))
 		goto cleanup;
-	}
 	if (!json_true(ctx, "normalize"))
 		p.flags |= SIGV4_NO_NORMALIZE_PATH;
 	if (json_true(ctx, "sign_body"))
@@ -260,37 +235,33 @@ static void run_vector(const char *root, const char *name)
 		p.flags |= SIGV4_TOKEN_UNSIGNED;
 
 	ret = sigv4_sign(&v.req, &p, &s, &err);
-	if (ret < 0) {
-		fail(name, "sigv4_sign: %d %s", ret, err.msg);
-		ok = false;
+	if (!CHECK(ret == 0, "%s: sigv4_sign: %d %s", name, ret, err.msg))
 		goto cleanup;
-	}
-	ok &= same(name, "canonical request", want_creq, s.canonical_request);
-	ok &= same(name, "string to sign", want_sts, s.string_to_sign);
-	ok &= same(name, "signature", want_sig, s.signature);
+	same(name, "canonical request", want_creq, s.canonical_request);
+	same(name, "string to sign", want_sts, s.string_to_sign);
+	same(name, "signature", want_sig, s.signature);
 	want_auth = expected_authorization(want_creq, creds.access_key_id, ts,
 					   p.region, p.service, want_sig);
-	ok &= want_auth && same(name, "Authorization", want_auth,
-				s.authorization);
+	if (CHECK(want_auth, "%s: no Authorization from the canonical request",
+		  name))
+		same(name, "Authorization", want_auth, s.authorization);
 
 	/* The step functions, chained by hand, agree with sigv4_sign(). */
-	ok &= sigv4_canonical_request(&v.req, &p, &creq, &err) == 0 &&
-	      same(name, "sigv4_canonical_request", want_creq, creq);
-	ok &= creq && sigv4_string_to_sign(&p, creq, &sts, &err) == 0 &&
-	      same(name, "sigv4_string_to_sign", want_sts, sts);
-	ok &= sts && sigv4_signature(&p, sts, sig, &err) == 0 &&
-	      same(name, "sigv4_signature", want_sig, sig);
-	ok &= sigv4_authorization(&p, s.signed_headers, sig, &auth, &err) == 0 &&
-	      want_auth && same(name, "sigv4_authorization", want_auth, auth);
+	if (CHECK(sigv4_canonical_request(&v.req, &p, &creq, &err) == 0,
+		  "%s: sigv4_canonical_request: %s", name, err.msg))
+		same(name, "sigv4_canonical_request", want_creq, creq);
+	if (creq && CHECK(sigv4_string_to_sign(&p, creq, &sts, &err) == 0,
+			  "%s: sigv4_string_to_sign: %s", name, err.msg))
+		same(name, "sigv4_string_to_sign", want_sts, sts);
+	if (sts && CHECK(sigv4_signature(&p, sts, sig, &err) == 0,
+			 "%s: sigv4_signature: %s", name, err.msg))
+		same(name, "sigv4_signature", want_sig, sig);
+	if (CHECK(sigv4_authorization(&p, s.signed_headers, sig, &auth,
+				      &err) == 0,
+		  "%s: sigv4_authorization: %s", name, err.msg) && want_auth)
+		same(name, "sigv4_authorization", want_auth, auth);
 
 cleanup:
-	if (ok) {
-		n_passed++;
-		printf("ok %s\n", name);
-	} else {
-		n_failed++;
-		printf("not ok %s\n", name);
-	}
 	sigv4_signed_release(&s);
 	yajl_tree_free(ctx);
 	free(req_txt);
@@ -318,10 +289,8 @@ static int run_vectors(const char *root)
 	DIR *d;
 
 	d = opendir(root);
-	if (!d) {
-		fail("vectors", "cannot open %s: %s", root, strerror(errno));
+	if (!CHECK(d, "vectors: cannot open %s: %s", root, strerror(errno)))
 		return -errno;
-	}
 	while ((de = readdir(d))) {
 		char **grown;
 
@@ -368,26 +337,18 @@ static void check_example(const char *what, const struct sigv4_request *req,
 	};
 	struct sigv4_signed s;
 	struct rttq_error err = { 0 };
-	bool ok;
 	int ret;
 
+	check_section(what);
 	ret = sigv4_sign(req, &p, &s, &err);
-	ok = ret == 0;
-	if (!ok)
-		fail(what, "sigv4_sign: %d %s", ret, err.msg);
-	ok = ok && same(what, "signature", want_sig, s.signature);
-	ok = ok && same(what, "signed headers", want_signed_headers,
-			s.signed_headers);
-	/* x-amz-date was in the request already: nothing to add */
-	if (ok && s.n_add != 0) {
-		fail(what, "signer added %zu headers, want 0", s.n_add);
-		ok = false;
+	if (CHECK(ret == 0, "%s: sigv4_sign: %d %s", what, ret, err.msg)) {
+		same(what, "signature", want_sig, s.signature);
+		same(what, "signed headers", want_signed_headers,
+		     s.signed_headers);
+		/* x-amz-date was in the request already: nothing to add */
+		CHECK(s.n_add == 0, "%s: signer added %zu headers, want 0",
+		      what, s.n_add);
 	}
-	printf("%s %s\n", ok ? "ok" : "not ok", what);
-	if (ok)
-		n_passed++;
-	else
-		n_failed++;
 	sigv4_signed_release(&s);
 }
 
@@ -444,24 +405,19 @@ static void expect_invalid(const char *what, const struct sigv4_request *req,
 {
 	struct sigv4_signed s;
 	struct rttq_error err = { 0 };
-	int ret = sigv4_sign(req, p, &s, &err);
-	bool ok = true;
+	int ret;
 
-	if (ret != -EINVAL) {
-		fail(what, "sigv4_sign returned %d, want -EINVAL", ret);
-		ok = false;
-	} else if (!strstr(err.msg, want_in_msg)) {
-		fail(what, "message \"%s\" lacks \"%s\"", err.msg, want_in_msg);
-		ok = false;
-	} else if (strstr(err.msg, SECRET) || strstr(err.msg, "SECRETTOKEN")) {
-		fail(what, "message quotes a secret");
-		ok = false;
+	check_section(what);
+	ret = sigv4_sign(req, p, &s, &err);
+	if (CHECK(ret == -EINVAL, "%s: sigv4_sign returned %d, want -EINVAL",
+		  what, ret)) {
+		CHECK(strstr(err.msg, want_in_msg),
+		      "%s: message \"%s\" lacks \"%s\"", what, err.msg,
+		      want_in_msg);
+		CHECK(!strstr(err.msg, SECRET) &&
+		      !strstr(err.msg, "SECRETTOKEN"),
+		      "%s: message quotes a secret", what);
 	}
-	printf("%s %s\n", ok ? "ok" : "not ok", what);
-	if (ok)
-		n_passed++;
-	else
-		n_failed++;
 	sigv4_signed_release(&s);
 }
 
@@ -525,15 +481,6 @@ static void check_invalid_inputs(void)
 		       "session token");
 }
 
-static void count(const char *what, bool ok)
-{
-	printf("%s %s\n", ok ? "ok" : "not ok", what);
-	if (ok)
-		n_passed++;
-	else
-		n_failed++;
-}
-
 /* The line of @creq after @n newlines, compared with @want. */
 static bool line_is(const char *creq, int n, const char *want)
 {
@@ -575,19 +522,24 @@ static void check_flags(void)
 	char *creq = NULL;
 	bool ok;
 
+	check_section("path encoded again, normalised; query decoded and "
+		      "re-encoded");
 	ok = sigv4_canonical_request(&req, &p, &creq, NULL) == 0 &&
 	     line_is(creq, 1, "/a%2520b/c") &&
 	     line_is(creq, 2, "a=x%2By&b=~&c=");
-	count("path encoded again, normalised; query decoded and re-encoded", ok);
+	CHECK(ok, "canonical request:\n%s", creq ? creq : "(none)");
 	free(creq);
 	creq = NULL;
 
+	check_section("SIGV4_PATH_ENCODED | SIGV4_NO_NORMALIZE_PATH keep the "
+		      "path");
 	p.flags = SIGV4_PATH_ENCODED | SIGV4_NO_NORMALIZE_PATH;
 	ok = sigv4_canonical_request(&req, &p, &creq, NULL) == 0 &&
 	     line_is(creq, 1, "/a%20b/./c");
-	count("SIGV4_PATH_ENCODED | SIGV4_NO_NORMALIZE_PATH keep the path", ok);
+	CHECK(ok, "canonical request:\n%s", creq ? creq : "(none)");
 	free(creq);
 
+	check_section("added headers: date, unsigned token, content hash");
 	p.flags = SIGV4_TOKEN_UNSIGNED | SIGV4_SIGN_CONTENT_SHA256;
 	ok = sigv4_sign(&req, &p, &s, NULL) == 0 && s.n_add == 3 &&
 	     !strcmp(s.add[0].name, "X-Amz-Date") &&
@@ -597,22 +549,20 @@ static void check_flags(void)
 	     !strcmp(s.add[2].name, "X-Amz-Content-Sha256") &&
 	     !strcmp(s.add[2].value, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") &&
 	     !strcmp(s.signed_headers, "host;x-amz-content-sha256;x-amz-date");
-	count("added headers: date, unsigned token, content hash", ok);
+	CHECK(ok, "%zu headers added, signed headers %s", s.n_add,
+	      s.signed_headers ? s.signed_headers : "(none)");
 	sigv4_signed_release(&s);
 }
 
 static void check_helpers(void)
 {
-	char ts[SIGV4_TIMESTAMP_LEN + 1];
-	bool ok;
+	char ts[SIGV4_TIMESTAMP_LEN + 1] = "";
 
-	ok = sigv4_timestamp(1440938160, ts) == 0 &&
-	     !strcmp(ts, "20150830T123600Z");
-	printf("%s sigv4_timestamp formats UTC\n", ok ? "ok" : "not ok");
-	if (!ok)
-		fail("sigv4_timestamp", "got %s", ts);
-	ok ? n_passed++ : n_failed++;
-	sigv4_signed_release(NULL);
+	check_section("sigv4_timestamp formats UTC");
+	CHECK_CMP(sigv4_timestamp(1440938160, ts), ==, 0);
+	CHECK_STR(ts, "20150830T123600Z");
+	check_section("sigv4_signed_release(NULL) does nothing");
+	CHECK_SURVIVES(sigv4_signed_release(NULL));
 }
 
 int main(int argc, char **argv)
@@ -624,15 +574,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	n = run_vectors(argv[1]);
-	if (n < 38) {
-		fail("vectors", "found %d cases in %s, want 38", n, argv[1]);
-		n_failed++;
-	}
+	check_section("the AWS test suite is all there");
+	CHECK(n >= 38, "found %d cases in %s, want 38", n, argv[1]);
 	check_iam_list_users();
 	check_dynamodb_put_item();
 	check_invalid_inputs();
 	check_flags();
 	check_helpers();
-	printf("%d passed, %d failed\n", n_passed, n_failed);
-	return n_failed ? 1 : 0;
+	return check_report();
 }

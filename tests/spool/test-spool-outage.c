@@ -10,10 +10,8 @@
  *
  * Usage: test-spool-outage RTTQ_AGENT DYNALITE_DIR
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -21,118 +19,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "dynalite.h"
+#include "kernel.h"
 #include "store.h"
 #include "traffic.h"
+#include "wait.h"
 
 #define HOST "spool-outage"
 #define PERIOD_S 5
 #define OUTAGE_S 30
 #define STOP_DEADLINE_S 5 /* rttq-agent's STOP_FLUSH_MS */
-
-static int failures;
-
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "FAIL %s: ", #cond);                 \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-			failures++;                                          \
-		}                                                            \
-	} while (0)
+/* Deadlines for what must happen: generous, they only bound a failure. */
+#define WAIT_S 60
 
 static atomic_bool traffic_stop;
 
-static double wall_s(void)
-{
-	struct timespec ts;
+/* Written by the traffic thread, read by main while it runs. */
+static atomic_uint connections;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s)
-{
-	struct timespec ts = { .tv_sec = (time_t)s,
-			       .tv_nsec = (long)((s - (double)(time_t)s) * 1e9) };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static int can_connect(int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-
-	if (fd < 0)
-		return 0;
-	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	close(fd);
-	return ok;
-}
-
-/* dynalite on a given port (the agent's endpoint must stay the same across
- * the restart; dynalite_start() picks a fresh port each time). */
-static int start_on_port(struct dynalite *d, const char *dir, const char *path,
-			 int port)
-{
-	char cli[4096], port_s[16];
-
-	memset(d, 0, sizeof(*d));
-	d->port = port;
-	snprintf(port_s, sizeof(port_s), "%d", port);
-	snprintf(cli, sizeof(cli), "%s/node_modules/dynalite/cli.js", dir);
-	snprintf(d->endpoint, sizeof(d->endpoint), "http://127.0.0.1:%d", port);
-	d->pid = fork();
-	if (d->pid < 0) {
-		d->pid = 0;
-		return -1;
-	}
-	if (d->pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (null >= 0)
-			dup2(null, 1);
-		execlp("node", "node", cli, "--host", "127.0.0.1", "--port",
-		       port_s, "--createTableMs", "50", "--path", path,
-		       (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 300; i++) {
-		if (can_connect(port))
-			return 0;
-		if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
-			d->pid = 0;
-			fprintf(stderr, "dynalite exited at start\n");
-			return -1;
-		}
-		sleep_s(0.05);
-	}
-	dynalite_stop(d);
-	return -1;
-}
-
+/* Loopback traffic until traffic_stop: 50 exchanges on a new connection
+ * every 50 ms (the pace of the traffic, not a wait for anything). */
 static void *make_traffic(void *arg)
 {
-	unsigned int *connections = arg;
-
 	while (!atomic_load(&traffic_stop)) {
 		struct traffic_result tr;
 
 		if (traffic_run(AF_INET, 50, &tr) == 0)
-			(*connections)++;
+			atomic_fetch_add(&connections, 1);
 		sleep_s(0.05);
 	}
 	return NULL;
@@ -184,9 +103,10 @@ static int wait_agent(pid_t pid)
 		       WEXITSTATUS(status) : -1;
 }
 
-/* Records of group "all" in [from_s, to_s]. */
-static int query_all(const char *url, int64_t from_s, int64_t to_s,
-		     struct collected *got)
+/* Records of group "all" in [from_s, to_s]; a failure is printed when
+ * @report. */
+static int query_all_of(const char *url, int64_t from_s, int64_t to_s,
+			struct collected *got, bool report)
 {
 	struct store_query q = { .host = HOST, .group = "all",
 				 .period_s = PERIOD_S, .from_s = from_s,
@@ -199,24 +119,48 @@ static int query_all(const char *url, int64_t from_s, int64_t to_s,
 	rc = store_open(url, &st, &err);
 	if (!rc)
 		rc = store_query(st, &q, collect, got, &err);
-	if (rc)
+	if (rc && report)
 		fprintf(stderr, "query %s: %s\n", url, err.msg);
 	store_close(st);
 	return rc;
 }
 
-static char *read_file(const char *path)
+static int query_all(const char *url, int64_t from_s, int64_t to_s,
+		     struct collected *got)
+{
+	return query_all_of(url, from_s, to_s, got, true);
+}
+
+/* The log @path, in a buffer shared by every call. */
+static char *read_log(const char *path)
 {
 	static char buf[1 << 20];
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
 
-	if (f) {
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
+	read_text(path, buf, sizeof(buf));
 	return buf;
+}
+
+/* For wait_until(): the agent wrote a record of "all" to the store. */
+struct first_record {
+	const char *url;
+	struct collected *got;
+};
+
+static bool store_has_record(void *arg)
+{
+	struct first_record *f = arg;
+
+	/* Quiet: the table may not exist yet. */
+	return query_all_of(f->url, 0, INT64_MAX / 2, f->got, false) == 0 &&
+	       f->got->n > 0;
+}
+
+/* For wait_until(): the spool file @arg is gone or empty. */
+static bool spool_empty(void *arg)
+{
+	struct stat sb;
+
+	return stat(arg, &sb) != 0 || sb.st_size == 0;
 }
 
 int main(int argc, char **argv)
@@ -225,9 +169,9 @@ int main(int argc, char **argv)
 	char home[600], db[600], spool[600], spool_file[700], log_path[600];
 	char url[800], cmd[700];
 	static struct collected got;
+	struct first_record first = { .url = url, .got = &got };
 	struct dynalite d = { 0 };
 	struct stat sb;
-	unsigned int connections = 0;
 	unsigned long long agent_records = 0, agent_samples = 0;
 	uint64_t sum = 0;
 	double down_at, up_at, stop_at, stop_took;
@@ -242,14 +186,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s RTTQ_AGENT DYNALITE_DIR\n", argv[0]);
 		return 2;
 	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "needs root to load BPF (run the bpf suite as root)\n");
-		return 1;
-	}
-	if (!mkdtemp(root) || dynalite_install(argv[2]) != 0) {
-		fprintf(stderr, "cannot prepare %s or install dynalite\n", root);
-		return 1;
-	}
+	require_root("rttq-agent (loads BPF)");
+	skip_unless_kernel(KERNEL_BPF);
+	REQUIRE(mkdtemp(root) && dynalite_install(argv[2]) == 0,
+		"cannot prepare %s or install dynalite", root);
 	snprintf(home, sizeof(home), "%s/home", root);
 	snprintf(db, sizeof(db), "%s/leveldb", root);
 	snprintf(spool, sizeof(spool), "%s/spool", root);
@@ -258,38 +198,43 @@ int main(int argc, char **argv)
 	mkdir(home, 0700);
 	dynalite_env(home);
 	port = free_port();
-	if (port < 0 || start_on_port(&d, argv[2], db, port) != 0) {
-		fprintf(stderr, "cannot start dynalite\n");
-		return 1;
-	}
+	REQUIRE(port >= 0 &&
+			dynalite_start_on(&d, argv[2], db, port, NULL) == 0,
+		"cannot start dynalite");
 	snprintf(url, sizeof(url),
 		 "dynamodb:spooltest?region=us-east-1&endpoint=%s", d.endpoint);
 
 	agent = spawn_agent(argv[1], url, spool, log_path, NULL);
-	pthread_create(&traffic, NULL, make_traffic, &connections);
+	pthread_create(&traffic, NULL, make_traffic, NULL);
 
-	sleep_s(10);
+	/* The outage starts once the agent writes to the store. */
+	REQUIRE(wait_until(store_has_record, &first, WAIT_S),
+		"no record reached the store within %d s", WAIT_S);
 	down_at = wall_s();
 	dynalite_stop(&d);
-	printf("dynalite stopped at +%.0f s for %d s\n", 10.0, OUTAGE_S);
-	sleep_s(OUTAGE_S);
+	printf("dynalite stopped after the first record, for %d s\n",
+	       OUTAGE_S);
+	sleep_s(OUTAGE_S); /* the outage itself: its length is the subject */
 	CHECK(stat(spool_file, &sb) == 0 && sb.st_size > 0,
 	      "nothing spooled during the outage (%s)", spool_file);
 	printf("spool during the outage: %lld bytes\n", (long long)sb.st_size);
-	if (start_on_port(&d, argv[2], db, port) != 0) {
-		fprintf(stderr, "cannot restart dynalite on port %d\n", port);
+	if (dynalite_start_on(&d, argv[2], db, port, NULL) != 0) {
 		kill(agent, SIGKILL);
-		return 1;
+		REQUIRE(0, "cannot restart dynalite on port %d", port);
 	}
 	up_at = wall_s();
 	printf("dynalite restarted on the same port and LevelDB\n");
-	sleep_s(20);
+	/* SIGTERM once the spool has gone to the store. */
+	CHECK(wait_for_text(log_path, "replayed", agent, WAIT_S) &&
+	      wait_until(spool_empty, spool_file, WAIT_S),
+	      "the spool was not replayed within %d s of the restart", WAIT_S);
 	kill(agent, SIGTERM);
 	rc = wait_agent(agent);
 
-	log = read_file(log_path);
+	log = read_log(log_path);
 	fputs(log, stdout);
-	printf("agent exit %d, %u loopback connections\n", rc, connections);
+	printf("agent exit %d, %u loopback connections\n", rc,
+	       atomic_load(&connections));
 	CHECK(rc == 0, "agent exited %d", rc);
 	CHECK(strstr(log, "store write failed"), "the outage was not noticed");
 	CHECK(strstr(log, "replayed"), "the spool was not replayed");
@@ -325,17 +270,20 @@ int main(int argc, char **argv)
 	CHECK(gaps == 0, "%zu gaps between consecutive base records", gaps);
 
 	/* Second outage: SIGTERM while the store is down spools the rest;
-	 * the next agent replays it at its start. */
+	 * the next agent replays it at its start.  The store goes down once
+	 * the agent runs, and SIGTERM comes once a write has failed. */
 	agent = spawn_agent(argv[1], url, spool, log_path, NULL);
-	sleep_s(4);
+	REQUIRE(wait_for_text(log_path, "attached via", agent, WAIT_S),
+		"the second agent did not attach within %d s", WAIT_S);
 	down_at = wall_s();
 	dynalite_stop(&d);
-	sleep_s(8);
+	CHECK(wait_for_text(log_path, "store write failed", agent, WAIT_S),
+	      "no write failed within %d s of the second outage", WAIT_S);
 	stop_at = wall_s();
 	kill(agent, SIGTERM);
 	rc = wait_agent(agent);
 	stop_took = wall_s() - stop_at;
-	log = read_file(log_path);
+	log = read_log(log_path);
 	fputs(log, stdout);
 	printf("stop during the outage took %.1f s (deadline %d s)\n", stop_took,
 	       STOP_DEADLINE_S);
@@ -351,15 +299,13 @@ int main(int argc, char **argv)
 	CHECK(stat(spool_file, &sb) == 0 && sb.st_size > 0,
 	      "spool empty after a stop during an outage");
 	up_at = wall_s();
-	if (start_on_port(&d, argv[2], db, port) != 0) {
-		fprintf(stderr, "cannot restart dynalite on port %d\n", port);
-		return 1;
-	}
+	REQUIRE(dynalite_start_on(&d, argv[2], db, port, NULL) == 0,
+		"cannot restart dynalite on port %d", port);
 	agent = spawn_agent(argv[1], url, spool, log_path, "3");
 	rc = wait_agent(agent);
 	atomic_store(&traffic_stop, true);
 	pthread_join(traffic, NULL);
-	log = read_file(log_path);
+	log = read_log(log_path);
 	fputs(log, stdout);
 	CHECK(rc == 0, "agent after the outage exited %d", rc);
 	CHECK(strstr(log, "records from an earlier run") && strstr(log, "replayed"),
@@ -376,13 +322,10 @@ int main(int argc, char **argv)
 	CHECK(in_outage >= 1, "the spooled records of the stop are missing");
 
 	dynalite_stop(&d);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", root);
-	if (failures) {
-		fprintf(stderr, "%d checks failed\n", failures);
-		return 1;
+	if (!check_failures()) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", root);
 	}
-	printf("outage survived: every record written once\n");
-	return 0;
+	return check_report();
 }

@@ -7,28 +7,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "spool.h"
 #include "store.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__,        \
-				__LINE__, #cond);                            \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-			failures++;                                          \
-		}                                                            \
-	} while (0)
 
 /* Record @i of a deterministic sequence; @buf holds its digest and group. */
 struct rec_buf {
@@ -143,10 +130,7 @@ static void expect_ids(const struct seen *s, const unsigned int *want,
 
 static void make_dir(char *tmpl)
 {
-	if (!mkdtemp(tmpl)) {
-		perror("mkdtemp");
-		exit(1);
-	}
+	REQUIRE(mkdtemp(tmpl), "mkdtemp %s: %s", tmpl, strerror(errno));
 }
 
 static void remove_dir(const char *dir)
@@ -439,10 +423,5 @@ int main(void)
 	test_bound(root);
 	test_bad_dir(root);
 	remove_dir(root);
-	if (failures) {
-		fprintf(stderr, "%d checks failed\n", failures);
-		return 1;
-	}
-	printf("all spool checks passed\n");
-	return 0;
+	return check_report();
 }

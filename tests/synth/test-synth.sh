@@ -10,23 +10,10 @@
 set -u
 
 rttq=$1
-tmp=$(mktemp -d /tmp/rttq-synth-test.XXXXXX)
+# shellcheck source=../support/harness.sh
+. "$(dirname "$0")/../support/harness.sh"
+harness_start synth-test
 store="sqlite:$tmp/synth.db"
-failures=0
-
-cleanup() {
-	if [ "$failures" -eq 0 ]; then
-		rm -rf "$tmp"
-	else
-		echo "kept $tmp for inspection"
-	fi
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
 
 expect_eq() { # what got want
 	[ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
@@ -38,8 +25,7 @@ start=$((end - 2 * 86400))
 "$rttq" synth --store "$store" --hosts 2 --days 2 --groups 2 --seed 7 \
 	--end "$end" 2>"$tmp/synth.err" || {
 	cat "$tmp/synth.err"
-	echo "rttq synth failed"
-	exit 1
+	die "rttq synth failed"
 }
 cat "$tmp/synth.err"
 summary=$(tail -n 1 "$tmp/synth.err")
@@ -48,10 +34,8 @@ base=$(echo "$summary" | sed -n 's/.*(\([0-9]*\) base.*/\1/p')
 rollups=$(echo "$summary" | sed -n 's/.* \([0-9]*\) rollups.*/\1/p')
 samples=$(echo "$summary" | sed -n 's/.*), \([0-9]*\) samples in "all".*/\1/p')
 peer_samples=$(echo "$summary" | sed -n 's/.* \([0-9]*\) in peer groups.*/\1/p')
-[ -n "$samples" ] && [ "$samples" -gt 0 ] || {
-	echo "no sample count in: $summary"
-	exit 1
-}
+[ -n "$samples" ] && [ "$samples" -gt 0 ] ||
+	die "no sample count in: $summary"
 # Every group has samples in every minute: 2 x 2 x 1440 x 3 base records;
 # 576 five-minute spans + 48 hours + 2 days of rollups per host and group.
 expect_eq "base records" "$base" $((2 * 2 * 1440 * 3))
@@ -157,8 +141,5 @@ expect_usage --jobs $s --hosts 1 --days 1 --jobs 0
 expect_usage --bogus $s --hosts 1 --days 1 --bogus
 [ -e "$tmp/bad.db" ] && fail "a refused synth created its store"
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures check(s) failed"
-	exit 1
-fi
-echo "ok: $records records, $samples samples"
+echo "$records records, $samples samples"
+harness_finish

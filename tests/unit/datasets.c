@@ -7,20 +7,12 @@
 #include <stdlib.h>
 
 #include "datasets.h"
-
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
+#include "rng.h"
 
 /* Uniform in (0, 1): never 0, so log() is safe. */
 static double unit(uint64_t *s)
 {
-	return ((double)(splitmix64(s) >> 11) + 0.5) / 9007199254740992.0;
+	return rng_to_unit(rng_splitmix64(s));
 }
 
 static double normal(uint64_t *s)

@@ -17,29 +17,15 @@
 
 #include "codec.h"
 #include "hist.h"
+#include "rng.h"
 #include "tdigest.h"
 
 static const double golden_q[] = { 0.5, 0.9, 0.99, 0.999 };
 
-static uint64_t next_random(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
-
 /* Whole microseconds, lognormal: median 5 ms, sigma 0.8. */
 static uint32_t lognormal_us(uint64_t *state)
 {
-	double u = ((double)(next_random(state) >> 11) + 0.5) / 0x1p53;
-	double v = ((double)(next_random(state) >> 11) + 0.5) / 0x1p53;
-
-	return (uint32_t)(5000 * exp(0.8 * sqrt(-2 * log(u)) *
-				     cos(2 * M_PI * v)));
+	return (uint32_t)rng_lognormal(state, 5000, 0.8);
 }
 
 static int write_file(const char *dir, const char *name, const uint8_t *buf,

@@ -10,18 +10,7 @@
 
 #include "buckets.h"
 #include "check.h"
-
-/* Deterministic xorshift64*: the same samples on every run. */
-static uint64_t next_random(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
+#include "rng.h"
 
 /* The value lies in its bucket, and the index is in range. */
 static int check_value_in_bucket(uint32_t v, uint32_t g)
@@ -198,8 +187,8 @@ static void test_monotone(void)
 
 	check_section("index monotone over random pairs up to UINT32_MAX");
 	for (n = 0; n < 1000000; n++) {
-		uint32_t x = (uint32_t)(next_random(&state) >> 32);
-		uint32_t y = (uint32_t)(next_random(&state) >> 32);
+		uint32_t x = (uint32_t)(rng_xorshift64star(&state) >> 32);
+		uint32_t y = (uint32_t)(rng_xorshift64star(&state) >> 32);
 		uint32_t lo = x < y ? x : y, hi = x < y ? y : x;
 
 		g = BUCKET_SUB_BITS_MIN +

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -15,26 +16,13 @@
 #include "check.h"
 #include "codec.h"
 #include "hist.h"
+#include "rng.h"
 #include "tdigest.h"
-
-static uint64_t next_random(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
 
 /* Lognormal RTT in microseconds: median 5 ms, sigma 0.8 (Box-Muller). */
 static double lognormal_us(uint64_t *state)
 {
-	double u = ((double)(next_random(state) >> 11) + 0.5) / 0x1p53;
-	double v = ((double)(next_random(state) >> 11) + 0.5) / 0x1p53;
-
-	return 5000 * exp(0.8 * sqrt(-2 * log(u)) * cos(2 * M_PI * v));
+	return rng_lognormal(state, 5000, 0.8);
 }
 
 static struct tdigest *lognormal_digest(size_t n, uint64_t seed)

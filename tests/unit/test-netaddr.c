@@ -5,6 +5,7 @@
  * IPv4 in brackets, ports out of range), the socket address and port of a
  * bound socket, and the text written back.
  */
+#include <stdio.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

@@ -5,7 +5,8 @@
 # batches, custom quantiles, and errors that name the bad line or flag.
 set -u
 rttq=$1
-failures=0
+# shellcheck source=../support/harness.sh
+. "$(dirname "$0")/../support/harness.sh"
 
 check() { # DESCRIPTION COMMAND...
 	local what=$1
@@ -13,8 +14,7 @@ check() { # DESCRIPTION COMMAND...
 	if "$@"; then
 		echo "ok: $what"
 	else
-		echo "FAIL: $what"
-		failures=$((failures + 1))
+		fail "$what"
 	fi
 }
 
@@ -51,5 +51,4 @@ check "bad --compression exits 2" [ $? = 2 ]
 err=$("$rttq" sketch --q 50,101 </dev/null 2>&1)
 check "bad --q: $err" grep -q -- "--q" <<<"$err"
 
-echo "$failures failed"
-[ "$failures" = 0 ]
+harness_finish

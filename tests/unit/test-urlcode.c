@@ -5,6 +5,7 @@
  * the '+' and stray-'%' flags, escapes cut off by the length given, and
  * every byte value surviving an encode/decode round trip.
  */
+#include <stdio.h>
 #include <errno.h>
 #include <string.h>
 

@@ -5,8 +5,6 @@
  * `-d 2 -i 1 --include-loopback` prints a histogram with quantiles while
  * loopback traffic flows.
  */
-#undef NDEBUG
-#include <assert.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check.h"
+#include "kernel.h"
 #include "traffic.h"
 
 #define OUT_MAX (256 * 1024)
@@ -30,9 +30,9 @@ static int run(char *const argv[], bool traffic, char *out, size_t out_size)
 	pid_t pid;
 	ssize_t n;
 
-	assert(pipe2(pipefd, O_CLOEXEC) == 0);
+	REQUIRE_CMP(pipe2(pipefd, O_CLOEXEC), ==, 0);
 	pid = fork();
-	assert(pid >= 0);
+	REQUIRE_CMP(pid, >=, 0);
 	if (pid == 0) {
 		dup2(pipefd[1], STDOUT_FILENO);
 		execv(argv[0], argv);
@@ -43,7 +43,7 @@ static int run(char *const argv[], bool traffic, char *out, size_t out_size)
 	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
 	for (;;) {
 		if (traffic)
-			assert(traffic_run(AF_INET, 200, &t) == 0);
+			REQUIRE_CMP(traffic_run(AF_INET, 200, &t), ==, 0);
 		else
 			usleep(10000);
 		while (got + 1 < out_size &&
@@ -72,12 +72,9 @@ static void test_help_lists_options(const char *rttq, char *out)
 	char *argv[] = { (char *)rttq, "hist", "--help", NULL };
 	size_t i;
 
-	assert(run(argv, false, out, OUT_MAX) == 0);
-	for (i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
-		if (!strstr(out, options[i]))
-			fprintf(stderr, "--help lacks %s\n", options[i]);
-		assert(strstr(out, options[i]));
-	}
+	REQUIRE_CMP(run(argv, false, out, OUT_MAX), ==, 0);
+	for (i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		CHECK_CONTAINS(out, options[i]);
 }
 
 static void test_bad_options_are_usage_errors(const char *rttq,
@@ -93,33 +90,52 @@ static void test_bad_options_are_usage_errors(const char *rttq,
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert(run(bad[i], false, out, OUT_MAX) == 2);
+		CHECK(run(bad[i], false, out, OUT_MAX) == 2,
+		      "%s %s: not a usage error (exit 2)", bad[i][2],
+		      bad[i][3] ? bad[i][3] : "");
+}
+
+/* One of the attach points collector.h names. */
+static bool is_attach_mode(const char *mode)
+{
+	return !strcmp(mode, "fentry") || !strcmp(mode, "tp_btf") ||
+	       !strcmp(mode, "raw_tp") || !strcmp(mode, "kprobe");
 }
 
 static void test_live_histogram(const char *rttq, char *out)
 {
 	char *argv[] = { (char *)rttq, "hist", "-d", "2", "-i", "1",
 			 "--include-loopback", NULL };
+	const char *line;
+	char mode[16] = "";
 
-	assert(run(argv, true, out, OUT_MAX) == 0);
+	REQUIRE_CMP(run(argv, true, out, OUT_MAX), ==, 0);
 	fputs(out, stdout);
-	assert(strstr(out, "Tracing TCP RTT via tp_btf for 2 s."));
-	assert(strstr(out, "all: "));
-	assert(strstr(out, " events, p50 "));
-	assert(strstr(out, "p99 "));
-	assert(strstr(out, "usecs : count"));
-	assert(strstr(out, "|*"));
+	/* Whichever attach point the automatic fallback chose. */
+	line = strstr(out, "Tracing TCP RTT via ");
+	CHECK(line && sscanf(line, "Tracing TCP RTT via %15s", mode) == 1 &&
+	      is_attach_mode(mode) && !strncmp(line + 20 + strlen(mode),
+					       " for 2 s.", 9),
+	      "no line 'Tracing TCP RTT via MODE for 2 s.' naming fentry, "
+	      "tp_btf, raw_tp or kprobe");
+	REQUIRE_CONTAINS(out, "all: ");
+	REQUIRE_CONTAINS(out, " events, p50 ");
+	REQUIRE_CONTAINS(out, "p99 ");
+	REQUIRE_CONTAINS(out, "usecs : count");
+	REQUIRE_CONTAINS(out, "|*");
 }
 
 int main(int argc, char **argv)
 {
 	char *out = malloc(OUT_MAX);
 
-	assert(argc == 2 && out);
+	REQUIRE(argc == 2, "usage: test-rttq-hist RTTQ");
+	REQUIRE(out, "out of memory");
+	require_root("rttq hist (loads BPF)");
+	skip_unless_kernel(KERNEL_BPF);
 	test_help_lists_options(argv[1], out);
 	test_bad_options_are_usage_errors(argv[1], out);
 	test_live_histogram(argv[1], out);
 	free(out);
-	printf("all rttq hist tests passed\n");
-	return 0;
+	return check_report();
 }
