@@ -5,10 +5,10 @@
  * IPv4 in brackets, ports out of range), the socket address and port of a
  * bound socket, and the text written back.
  */
-#include <stdio.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>

@@ -4,8 +4,8 @@
  * HELP/TYPE lines, escaped label values and HELP text, special values and
  * a whole histogram series, rendered through prom_text_render().
  */
-#include <stdio.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

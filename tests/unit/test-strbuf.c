@@ -5,8 +5,8 @@
  * the sticky out-of-memory flag (a size that cannot be had sets it) and who
  * owns the bytes after strbuf_detach() and strbuf_release().
  */
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

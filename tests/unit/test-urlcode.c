@@ -5,8 +5,8 @@
  * the '+' and stray-'%' flags, escapes cut off by the length given, and
  * every byte value surviving an encode/decode round trip.
  */
-#include <stdio.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "check.h"
