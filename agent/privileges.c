@@ -17,13 +17,6 @@
 
 #include "privileges.h"
 
-/* Kernel headers older than 5.8 lack these; the numbers are ABI. */
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 #define CAP_NUMBERS_KNOWN 41 /* 0..CAP_CHECKPOINT_RESTORE (40) */
 
 static const char *const cap_names[CAP_NUMBERS_KNOWN] = {

@@ -12,7 +12,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/capability.h>
+
 #include "error.h"
+
+/* Kernel headers older than 5.8 lack these; the numbers are ABI. */
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
 
 /* A capability number as a bit of a set (CAP_BPF is 39, so 64 bits). */
 #define PRIVILEGES_BIT(cap) (1ull << (cap))

@@ -180,6 +180,22 @@ static bool request_ok(struct api_call *c)
 	return true;
 }
 
+/* For endpoints that take none: any query parameter is answered 400. */
+static bool no_params(struct api_call *c)
+{
+	static const char *const allowed[] = { NULL };
+	struct rttq_error err = { 0 };
+	struct evkeyvalq q;
+	int rc;
+
+	TAILQ_INIT(&q);
+	rc = params_parse(c->req, allowed, &q, &err);
+	evhttp_clear_headers(&q);
+	if (rc)
+		reply_error(c, HTTP_BADREQUEST, err.msg);
+	return rc == 0;
+}
+
 /* -------------------------------------------------------------------------
  * Store work on the query pool
  * ------------------------------------------------------------------------- */
@@ -503,59 +519,38 @@ static void groups_cb(struct api_call *c)
 /* GET /healthz: 200 when the store answers, 503 otherwise. */
 static void healthz_cb(struct api_call *c)
 {
-	static const char *const allowed[] = { NULL };
 	static const char ok[] = "{\"status\":\"ok\"}\n";
 	struct rttq_error err = { 0 };
-	struct evkeyvalq q;
-	int rc;
 
-	TAILQ_INIT(&q);
-	if (!request_ok(c))
-		goto done;
-	if (params_parse(c->req, allowed, &q, &err)) {
-		reply_error(c, HTTP_BADREQUEST, err.msg);
-		goto done;
-	}
-	rc = store_ping(c->ctx->st, &err);
-	if (rc) {
+	if (!request_ok(c) || !no_params(c))
+		return;
+	if (store_ping(c->ctx->st, &err)) {
 		c->ctx->metrics.store_errors++;
 		reply_error(c, 503, err.msg[0] ? err.msg : "store error");
-		goto done;
+		return;
 	}
 	reply(c, HTTP_OK, ok, sizeof(ok) - 1);
-done:
-	evhttp_clear_headers(&q);
 }
 
 /* GET /metrics: Prometheus text format 0.0.4. */
 static void metrics_cb(struct api_call *c)
 {
-	static const char *const allowed[] = { NULL };
-	struct rttq_error err = { 0 };
-	struct evkeyvalq q;
 	char *text = NULL;
 	size_t len = 0;
 
-	TAILQ_INIT(&q);
-	if (!request_ok(c))
-		goto done;
-	if (params_parse(c->req, allowed, &q, &err)) {
-		reply_error(c, HTTP_BADREQUEST, err.msg);
-		goto done;
-	}
+	if (!request_ok(c) || !no_params(c))
+		return;
 	if (c->ctx->conns) {
 		c->ctx->metrics.connections = c->ctx->conns->open;
 		c->ctx->metrics.connections_total = c->ctx->conns->accepted;
 	}
 	if (api_metrics_render(&c->ctx->metrics, &text, &len)) {
 		reply_error(c, HTTP_INTERNAL, "out of memory");
-		goto done;
+		return;
 	}
 	reply_typed(c, HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
 		    text, len);
-done:
 	free(text);
-	evhttp_clear_headers(&q);
 }
 
 /* Anything else. */

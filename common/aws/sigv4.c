@@ -153,6 +153,19 @@ const char *sigv4_session_token(const struct sigv4_params *p)
  * Public API
  * ------------------------------------------------------------------------ */
 
+/* The credential scope DATE/REGION/SERVICE/aws4_request (SigV4, "Create a
+ * string to sign", step 3), as both the string to sign and the
+ * Authorization header carry it. */
+static void add_scope(struct strbuf *b, const struct sigv4_params *params)
+{
+	strbuf_add(b, params->timestamp, 8);
+	strbuf_addc(b, '/');
+	strbuf_adds(b, params->region);
+	strbuf_addc(b, '/');
+	strbuf_adds(b, params->service);
+	strbuf_adds(b, "/" SCOPE_TERMINATOR);
+}
+
 int sigv4_timestamp(time_t t, char out[SIGV4_TIMESTAMP_LEN + 1])
 {
 	struct tm tm;
@@ -187,12 +200,8 @@ int sigv4_string_to_sign(const struct sigv4_params *params,
 	strbuf_adds(&b, SIGV4_ALGORITHM "\n");
 	strbuf_adds(&b, params->timestamp);
 	strbuf_addc(&b, '\n');
-	strbuf_add(&b, params->timestamp, 8);
-	strbuf_addc(&b, '/');
-	strbuf_adds(&b, params->region);
-	strbuf_addc(&b, '/');
-	strbuf_adds(&b, params->service);
-	strbuf_adds(&b, "/" SCOPE_TERMINATOR "\n");
+	add_scope(&b, params);
+	strbuf_addc(&b, '\n');
 	strbuf_adds(&b, hash);
 	return sigv4_finish_string(&b, out, err, "string to sign");
 }
@@ -271,12 +280,8 @@ int sigv4_authorization(const struct sigv4_params *params,
 	strbuf_adds(&b, SIGV4_ALGORITHM " Credential=");
 	strbuf_adds(&b, params->creds->access_key_id);
 	strbuf_addc(&b, '/');
-	strbuf_add(&b, params->timestamp, 8);
-	strbuf_addc(&b, '/');
-	strbuf_adds(&b, params->region);
-	strbuf_addc(&b, '/');
-	strbuf_adds(&b, params->service);
-	strbuf_adds(&b, "/" SCOPE_TERMINATOR ", SignedHeaders=");
+	add_scope(&b, params);
+	strbuf_adds(&b, ", SignedHeaders=");
 	strbuf_adds(&b, signed_headers);
 	strbuf_adds(&b, ", Signature=");
 	strbuf_adds(&b, signature);

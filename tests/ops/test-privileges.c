@@ -39,12 +39,6 @@
 #include "privileges.h"
 #include "traffic.h"
 
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 #define SETPRIV "/usr/bin/setpriv" /* util-linux */
 
 #define HOST "rttq-privileges-test"
