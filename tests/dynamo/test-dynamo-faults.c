@@ -8,215 +8,41 @@
  * A deadline bounds the retries against an endpoint that refuses.
  * Usage: test-dynamo-faults DYNALITE_DIR
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "aws_config.h"
 #include "check.h"
+#include "ddb-proxy.h"
 #include "dynalite.h"
 #include "dynamodb.h"
-#include "net.h"
 #include "store.h"
 
 #define N_RECORDS 300
 #define DIGEST_LEN 4000 /* 300 x 4 KB: the query needs two pages */
-#define REQ_MAX (4u << 20)
 
 static struct dynalite server;
 
-struct proxy {
-	int listen_fd;
-	int port;
-	atomic_uint requests;
-	atomic_uint throttled, server_errors, dropped, unprocessed, forwarded;
-};
+static struct ddb_proxy proxy;
 
-static struct proxy proxy;
-
-/* ---------------------------------------------------------------------
- * A minimal HTTP/1.1 proxy: one thread per client connection, one
- * upstream connection per forwarded request.
- * ------------------------------------------------------------------- */
-
-static int write_all(int fd, const char *p, size_t n)
+/* Every other request fails, cycling through the faults. */
+static enum ddb_proxy_action faults(const char *op, unsigned int k, void *arg)
 {
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Reads one message (headers + Content-Length body) into @buf; returns its
- * length, 0 at EOF before any byte, -1 on error.  @have bytes are already
- * in @buf; surplus bytes are not expected (no pipelining). */
-static ssize_t read_message(int fd, char *buf, size_t cap, size_t *body_off)
-{
-	size_t len = 0;
-	char *end = NULL;
-
-	for (;;) {
-		ssize_t r;
-
-		if (!end) {
-			buf[len] = '\0';
-			end = strstr(buf, "\r\n\r\n");
-		}
-		if (end) {
-			const char *cl = strcasestr(buf, "\r\nContent-Length:");
-			size_t body = cl ? strtoul(cl + 17, NULL, 10) : 0;
-			size_t total = (size_t)(end + 4 - buf) + body;
-
-			*body_off = (size_t)(end + 4 - buf);
-			if (total >= cap)
-				return -1;
-			if (len >= total)
-				return (ssize_t)total;
-		}
-		if (len + 1 >= cap)
-			return -1;
-		r = read(fd, buf + len, cap - len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return len == 0 && r == 0 ? 0 : -1;
-		len += (size_t)r;
-	}
-}
-
-static int reply_json(int fd, int status, const char *reason, const char *body)
-{
-	char head[256];
-
-	snprintf(head, sizeof(head),
-		 "HTTP/1.1 %d %s\r\nContent-Type: application/x-amz-json-1.0\r\n"
-		 "Content-Length: %zu\r\n\r\n", status, reason, strlen(body));
-	if (write_all(fd, head, strlen(head)))
-		return -1;
-	return write_all(fd, body, strlen(body));
-}
-
-/* BatchWriteItem refused as a whole: every item comes back unprocessed. */
-static int reply_unprocessed(int fd, const char *req_body)
-{
-	const char *items = strstr(req_body, "\"RequestItems\"");
-	char *body;
-	int ret;
-
-	if (!items)
-		return -1;
-	if (asprintf(&body, "{\"UnprocessedItems\"%s", items + 14) < 0)
-		return -1;
-	ret = reply_json(fd, 200, "OK", body);
-	free(body);
-	return ret;
-}
-
-static int forward(int fd, const char *req, size_t len, char *buf, size_t cap)
-{
-	size_t body_off;
-	ssize_t n;
-	int up = net_connect_loopback(server.port);
-
-	if (up < 0)
-		return -1;
-	if (write_all(up, req, len)) {
-		close(up);
-		return -1;
-	}
-	n = read_message(up, buf, cap, &body_off);
-	close(up);
-	if (n <= 0)
-		return -1;
-	return write_all(fd, buf, (size_t)n);
-}
-
-static void *serve(void *arg)
-{
-	int fd = (int)(intptr_t)arg;
-	char *req = malloc(REQ_MAX), *resp = malloc(REQ_MAX);
-
-	while (req && resp) {
-		size_t body_off;
-		ssize_t n = read_message(fd, req, REQ_MAX, &body_off);
-		unsigned int k;
-		int ret;
-
-		if (n <= 0)
-			break;
-		req[n] = '\0';
-		k = atomic_fetch_add(&proxy.requests, 1);
-		/* Every other request fails, cycling through the faults. */
-		if (k % 2 == 0) {
-			atomic_fetch_add(&proxy.forwarded, 1);
-			ret = forward(fd, req, (size_t)n, resp, REQ_MAX);
-		} else if (k % 8 == 1) {
-			atomic_fetch_add(&proxy.throttled, 1);
-			ret = reply_json(fd, 400, "Bad Request",
-					 "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException\","
-					 "\"message\":\"The level of configured provisioned throughput for the table was exceeded.\"}");
-		} else if (k % 8 == 3) {
-			atomic_fetch_add(&proxy.server_errors, 1);
-			ret = reply_json(fd, 500, "Internal Server Error",
-					 "{\"__type\":\"com.amazonaws.dynamodb.v20120810#InternalServerError\","
-					 "\"message\":\"Internal server error\"}");
-		} else if (k % 8 == 5 && strstr(req, "BatchWriteItem")) {
-			atomic_fetch_add(&proxy.unprocessed, 1);
-			ret = reply_unprocessed(fd, req + body_off);
-		} else {
-			atomic_fetch_add(&proxy.dropped, 1);
-			ret = -1; /* close without a reply */
-		}
-		if (ret)
-			break;
-	}
-	free(req);
-	free(resp);
-	close(fd);
-	return NULL;
-}
-
-static void *accept_loop(void *arg)
-{
-	for (;;) {
-		int fd = accept(proxy.listen_fd, NULL, NULL);
-		pthread_t t;
-
-		if (fd < 0)
-			continue;
-		if (pthread_create(&t, NULL, serve, (void *)(intptr_t)fd) == 0)
-			pthread_detach(t);
-		else
-			close(fd);
-	}
-	return NULL;
-}
-
-static void proxy_start(void)
-{
-	pthread_t t;
-
-	proxy.listen_fd = net_listen_loopback(64, &proxy.port);
-	REQUIRE(proxy.listen_fd >= 0, "proxy socket: %s",
-		strerror(-proxy.listen_fd));
-	REQUIRE(pthread_create(&t, NULL, accept_loop, NULL) == 0,
-		"proxy thread");
-	pthread_detach(t);
+	if (k % 2 == 0)
+		return PROXY_FORWARD;
+	if (k % 8 == 1)
+		return PROXY_THROTTLE;
+	if (k % 8 == 3)
+		return PROXY_SERVER_ERROR;
+	if (k % 8 == 5 && !strcmp(op, "BatchWriteItem"))
+		return PROXY_UNPROCESSED;
+	return PROXY_DROP;
 }
 
 /* ---------------------------------------------------------------------
@@ -328,7 +154,7 @@ int main(int argc, char **argv)
 	test_deadline();
 	REQUIRE(dynalite_install(argv[1]) == 0, "dynalite not installed");
 	REQUIRE(dynalite_start(&server, argv[1], NULL, NULL) == 0, "dynalite did not start");
-	proxy_start();
+	ddb_proxy_start(&proxy, server.port, faults, NULL);
 	snprintf(proxied, sizeof(proxied), "http://127.0.0.1:%d", proxy.port);
 
 	for (int i = 0; i < N_RECORDS; i++) {
@@ -378,16 +204,18 @@ int main(int argc, char **argv)
 	}
 	const struct ddb_stats *s = ddb_stats(ddb);
 	printf("proxy: %u requests, %u forwarded, %u throttled, %u 500, %u dropped, %u unprocessed\n",
-	       proxy.requests, proxy.forwarded, proxy.throttled,
-	       proxy.server_errors, proxy.dropped, proxy.unprocessed);
+	       proxy.requests, proxy.done[PROXY_FORWARD],
+	       proxy.done[PROXY_THROTTLE], proxy.done[PROXY_SERVER_ERROR],
+	       proxy.done[PROXY_DROP], proxy.done[PROXY_UNPROCESSED]);
 	printf("client: %" PRIu64 " calls, %" PRIu64 " attempts, %" PRIu64
 	       " throttled, %" PRIu64 " 5xx, %" PRIu64 " transport errors, %" PRIu64
 	       " ms backing off\n", s->calls, s->attempts, s->throttled,
 	       s->server_errors, s->transport_errors, s->backoff_ms);
 	REQUIRE(s->throttled > 0 && s->server_errors > 0 && s->backoff_ms > 0 &&
 		s->attempts > s->calls, "no retries seen");
-	REQUIRE(proxy.throttled > 0 && proxy.server_errors > 0 &&
-		proxy.dropped > 0 && proxy.unprocessed > 0,
+	REQUIRE(proxy.done[PROXY_THROTTLE] > 0 &&
+		proxy.done[PROXY_SERVER_ERROR] > 0 &&
+		proxy.done[PROXY_DROP] > 0 && proxy.done[PROXY_UNPROCESSED] > 0,
 		"not every fault was injected");
 	ddb_free(ddb);
 	aws_config_release(&cfg);
