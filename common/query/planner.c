@@ -23,7 +23,7 @@
  * its own store handle (store_sibling(): opened once, kept by the store for
  * the next query); the caller's thread is one of them.  Each host's decoded
  * digests and totals are kept apart and merged once at the end in host
- * order, so the answer (and the error, if any: the first failing host in
+ * order (planner_merge.c), so the answer (and the error, if any: the first failing host in
  * host order) does not depend on which thread ran what.
  */
 #include <errno.h>
@@ -37,16 +37,11 @@
 
 #include "codec.h"
 #include "planner.h"
+#include "planner_private.h"
 #include "series.h"
 #include "store.h"
 #include "tdigest.h"
 #include "timeparse.h"
-
-#define MERGE_COMPRESSION_FACTOR 1.0
-/* Threads planning a fleet query, the caller's included.  SQLite reads
- * are CPU bound and DynamoDB ones wait on the network; four keeps a small
- * machine busy without opening many handles per query. */
-#define PLANNER_WORKERS 4
 
 /* Rollup level r of series.h is planner level r + 1. */
 _Static_assert(PLANNER_LEVELS == SERIES_ROLLUPS + 1,
@@ -61,41 +56,6 @@ struct host_list {
 	char **v;
 	size_t n, cap;
 	const char *group; /* only hosts with a series of this group */
-};
-
-/* What one host contributes to one answer (one point of a series). */
-struct part {
-	struct tdigest **digests; /* decoded, in the order read */
-	size_t n, cap;
-	double compression;       /* largest among the digests */
-	uint64_t count;
-	double sum_us, min_us, max_us;
-	size_t records[PLANNER_LEVELS];
-};
-
-/* What one host contributes to every answer; filled by one worker. */
-struct host_share {
-	struct part *parts;       /* one per answer: job->n_points */
-	size_t records_read;
-	int rc;                   /* 0, or why this host failed */
-	struct rttq_error err;
-};
-
-/* The work every worker takes hosts from.  Only next and failed change
- * once workers run, under mu. */
-struct plan_job {
-	const struct planner_request *req;
-	const char *group;
-	int64_t a, b;             /* the span of base periods to cover */
-	int64_t step_s;           /* a series' step; 0: one answer */
-	int64_t first_s;          /* start of the first step */
-	size_t n_points;          /* answers: 1, or the steps meeting [a, b) */
-	char *const *hosts;
-	size_t n_hosts;
-	struct host_share *shares; /* one per host */
-	pthread_mutex_t mu;
-	size_t next;              /* first host no worker has taken */
-	bool failed;              /* a host failed: take no more */
 };
 
 struct plan_worker {
@@ -223,11 +183,6 @@ static void part_add(struct part *pt, const struct store_record *rec,
 	pt->records[level]++;
 }
 
-static bool cancelled(const struct plan_job *job)
-{
-	return job->req->cancel && atomic_load(job->req->cancel);
-}
-
 /* The answer a record counts in: the step holding its start.  Records
  * never straddle steps: only levels no longer than the step are read, and
  * every level's length divides every longer step. */
@@ -257,7 +212,7 @@ static int take_record(const struct store_record *rec, void *arg)
 	int rc;
 
 	sh->records_read++;
-	if (cancelled(w->job))
+	if (planner_cancelled(w->job))
 		return rttq_fail(&sh->err, -ECANCELED, "query cancelled");
 	/* A rollup missing base periods would silently drop samples. */
 	if (!pt || (w->level != PLANNER_LEVEL_BASE &&
@@ -399,7 +354,7 @@ static bool take_host(struct plan_job *job, size_t *i)
 	bool got;
 
 	pthread_mutex_lock(&job->mu);
-	got = !job->failed && !cancelled(job) && job->next < job->n_hosts;
+	got = !job->failed && !planner_cancelled(job) && job->next < job->n_hosts;
 	if (got)
 		*i = job->next++;
 	pthread_mutex_unlock(&job->mu);
@@ -464,155 +419,6 @@ static int run_workers(struct store *st, struct plan_job *job,
 			pthread_join(w[i].thread, NULL);
 		free(w[i].cover);
 	}
-	return rc;
-}
-
-/* -------------------------------------------------------------------------
- * The answer: shares merged in host order.
- * ------------------------------------------------------------------------- */
-
-static int merge_digests(const struct plan_job *job, size_t p,
-			 double compression, size_t n,
-			 struct planner_answer *out, struct rttq_error *err)
-{
-	struct tdigest **all;
-	size_t i, k = 0;
-	int rc;
-
-	all = malloc(n * sizeof(*all));
-	if (!all)
-		return rttq_fail(err, -ENOMEM, "out of memory");
-	for (i = 0; i < job->n_hosts; i++) {
-		const struct part *pt = &job->shares[i].parts[p];
-
-		if (!pt->n) /* memcpy(.., NULL, 0) is undefined */
-			continue;
-		memcpy(all + k, pt->digests, pt->n * sizeof(*all));
-		k += pt->n;
-	}
-	/* The merged digest keeps the largest compression among its sources,
-	 * not more: rollup digests are spread from histogram buckets (up to
-	 * 3.2 % wide), and a merge with more centroids keeps that bucket
-	 * structure where this one averages it out.  Measured on the planner
-	 * test's data over 8 seeds: twice the compression took the worst
-	 * fleet error against the exact samples from 0.68 % to 1.4 %. */
-	rc = tdigest_new(fmin(compression * MERGE_COMPRESSION_FACTOR,
-			      TDIGEST_COMPRESSION_MAX), &out->digest);
-	if (rc == 0)
-		rc = tdigest_merge(out->digest, all, n);
-	free(all);
-	if (rc)
-		return rttq_fail(err, rc, "merging %zu digests: %s", n,
-				 strerror(-rc));
-	return 0;
-}
-
-/* The first failure in host order, as a sequential plan would have met
- * it; also the records read, failed or not. */
-static int first_failure(const struct plan_job *job, size_t *records_read,
-			 struct rttq_error *err)
-{
-	size_t i;
-
-	for (i = 0; i < job->n_hosts; i++)
-		*records_read += job->shares[i].records_read;
-	for (i = 0; i < job->n_hosts; i++) {
-		const struct host_share *sh = &job->shares[i];
-
-		if (sh->rc) {
-			if (err)
-				*err = sh->err;
-			return sh->rc;
-		}
-	}
-	return 0;
-}
-
-/* Answer @p: every host's part of it summed, in host order, into @out. */
-static int merge_parts(const struct plan_job *job, size_t p,
-		       struct planner_answer *out, struct rttq_error *err)
-{
-	double compression = TDIGEST_COMPRESSION_MIN;
-	size_t i, n = 0;
-	int l;
-
-	for (i = 0; i < job->n_hosts; i++) {
-		const struct part *pt = &job->shares[i].parts[p];
-
-		if (pt->count > 0) {
-			if (out->count == 0 || pt->min_us < out->min_us)
-				out->min_us = pt->min_us;
-			if (out->count == 0 || pt->max_us > out->max_us)
-				out->max_us = pt->max_us;
-		}
-		out->count += pt->count;
-		out->sum_us += pt->sum_us;
-		for (l = 0; l < PLANNER_LEVELS; l++)
-			out->records[l] += pt->records[l];
-		if (pt->n)
-			out->hosts++;
-		if (pt->compression > compression)
-			compression = pt->compression;
-		n += pt->n;
-	}
-	return n ? merge_digests(job, p, compression, n, out, err) : 0;
-}
-
-/* Answers merged by the threads of merge_all(), taken in order. */
-struct merge_work {
-	const struct plan_job *job;
-	struct planner_answer *ans;
-	int *rc;                  /* one per answer */
-	struct rttq_error *errs;  /* one per answer */
-	atomic_size_t next;
-};
-
-static void *merge_some(void *arg)
-{
-	struct merge_work *m = arg;
-	size_t p;
-
-	while ((p = atomic_fetch_add(&m->next, 1)) < m->job->n_points)
-		m->rc[p] = merge_parts(m->job, p, &m->ans[p], &m->errs[p]);
-	return NULL;
-}
-
-/*
- * Every answer of @job into @ans.  A series has many answers, each a merge
- * of its own: they are shared among up to PLANNER_WORKERS threads.  The
- * error is that of the first failing answer, whatever the timing.
- */
-static int merge_all(const struct plan_job *job, struct planner_answer *ans,
-		     struct rttq_error *err)
-{
-	struct merge_work m = { .job = job, .ans = ans };
-	pthread_t threads[PLANNER_WORKERS - 1];
-	size_t n = job->n_points, started = 0, i;
-	int rc = 0;
-
-	if (n == 1)
-		return merge_parts(job, 0, &ans[0], err);
-	m.rc = calloc(n, sizeof(*m.rc));
-	m.errs = calloc(n, sizeof(*m.errs));
-	if (!m.rc || !m.errs) {
-		free(m.rc);
-		free(m.errs);
-		return rttq_fail(err, -ENOMEM, "out of memory");
-	}
-	atomic_init(&m.next, 0);
-	for (i = 0; i < PLANNER_WORKERS - 1 && i + 1 < n; i++)
-		if (pthread_create(&threads[started], NULL, merge_some, &m) == 0)
-			started++;
-	merge_some(&m);
-	for (i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	for (i = 0; i < n && !rc; i++) {
-		rc = m.rc[i];
-		if (rc && err)
-			*err = m.errs[i];
-	}
-	free(m.rc);
-	free(m.errs);
 	return rc;
 }
 
@@ -753,12 +559,12 @@ static int run(struct store *st, const struct planner_request *req,
 	if (rc == 0 && hl.n)
 		rc = run_workers(st, &job, err);
 	if (rc == 0 && hl.n)
-		rc = first_failure(&job, records_read, err);
+		rc = planner_first_failure(&job, records_read, err);
 	/* Hosts left untaken leave no error of their own. */
-	if (rc == 0 && cancelled(&job))
+	if (rc == 0 && planner_cancelled(&job))
 		rc = rttq_fail(err, -ECANCELED, "query cancelled");
 	if (rc == 0 && hl.n)
-		rc = merge_all(&job, ans, err);
+		rc = planner_merge_all(&job, ans, err);
 
 	for (i = 0; job.shares && i < job.n_hosts; i++)
 		share_release(&job.shares[i], job.n_points);

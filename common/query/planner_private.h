@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Private to common/query: what the planner's two halves share.  planner.c
+ * plans and reads each host on worker threads into its host_share;
+ * planner_merge.c sums the shares into the answers.
+ */
+#ifndef RTTQ_PLANNER_PRIVATE_H
+#define RTTQ_PLANNER_PRIVATE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "planner.h"
+
+/* Threads planning a fleet query, the caller's included.  SQLite reads
+ * are CPU bound and DynamoDB ones wait on the network; four keeps a small
+ * machine busy without opening many handles per query. */
+#define PLANNER_WORKERS 4
+
+struct tdigest;
+
+/* What one host contributes to one answer (one point of a series). */
+struct part {
+	struct tdigest **digests; /* decoded, in the order read */
+	size_t n, cap;
+	double compression;       /* largest among the digests */
+	uint64_t count;
+	double sum_us, min_us, max_us;
+	size_t records[PLANNER_LEVELS];
+};
+
+/* What one host contributes to every answer; filled by one worker. */
+struct host_share {
+	struct part *parts;       /* one per answer: job->n_points */
+	size_t records_read;
+	int rc;                   /* 0, or why this host failed */
+	struct rttq_error err;
+};
+
+/* The work every worker takes hosts from.  Only next and failed change
+ * once workers run, under mu. */
+struct plan_job {
+	const struct planner_request *req;
+	const char *group;
+	int64_t a, b;             /* the span of base periods to cover */
+	int64_t step_s;           /* a series' step; 0: one answer */
+	int64_t first_s;          /* start of the first step */
+	size_t n_points;          /* answers: 1, or the steps meeting [a, b) */
+	char *const *hosts;
+	size_t n_hosts;
+	struct host_share *shares; /* one per host */
+	pthread_mutex_t mu;
+	size_t next;              /* first host no worker has taken */
+	bool failed;              /* a host failed: take no more */
+};
+
+/* Whether the caller asked @job's work to stop (planner_request.cancel). */
+static inline bool planner_cancelled(const struct plan_job *job)
+{
+	return job->req->cancel && atomic_load(job->req->cancel);
+}
+
+/**
+ * planner_first_failure() - the error of the first failing host, in host
+ * order, whatever the timing.
+ * @job: planned by every worker.
+ * @records_read: the records every host read are added here.
+ * @err: receives the host's message; may be NULL.
+ *
+ * @return 0 or that host's error.
+ */
+int planner_first_failure(const struct plan_job *job, size_t *records_read,
+			  struct rttq_error *err);
+
+/**
+ * planner_merge_all() - every answer of @job into @ans (job->n_points of
+ * them, initialised), each the merge of every host's part of it in host
+ * order; a series' answers are merged on up to PLANNER_WORKERS threads.
+ * @err: the error of the first failing answer; may be NULL.
+ *
+ * @return 0, -ENOMEM, or tdigest_merge()'s error.
+ */
+int planner_merge_all(const struct plan_job *job, struct planner_answer *ans,
+		      struct rttq_error *err);
+
+#endif /* RTTQ_PLANNER_PRIVATE_H */
