@@ -64,6 +64,9 @@ run_service() {
 	local agent_pid="" api_pid=""
 	setup_build build
 	mkdir -p "$(dirname "$store_path")"
+	# The API only reads: the store must exist before it starts, not
+	# whenever the agent gets to it.
+	"$top/build/tools/rttq" store init "sqlite:$store_path"
 	trap 'kill $agent_pid $api_pid 2>/dev/null; wait 2>/dev/null; exit 0' INT TERM
 	"$top/build/agent/rttq-agent" --store "sqlite:$store_path" &
 	agent_pid=$!
