@@ -36,6 +36,7 @@
 #include "handlers.h"
 #include "api_metrics.h"
 #include "params.h"
+#include "series.h"
 #include "planner.h"
 #include "query_pool.h"
 #include "store.h"
@@ -362,17 +363,24 @@ static int parse_range(const struct evkeyvalq *q, const struct api_ctx *ctx,
 	return 0;
 }
 
-/* Everything /quantiles and /series share: range, host, group, q. */
+/* Everything /quantiles and /series share: range, host, group, q, and
+ * period (a filter: the planner reads each host's base periods from the
+ * store). */
 static int parse_selection(const struct evkeyvalq *q,
 			   const struct api_ctx *ctx,
 			   struct planner_request *preq,
 			   struct answer_quantiles *qs, struct rttq_error *err)
 {
-	const char *qtext = NULL;
+	const char *qtext = NULL, *period = NULL;
 	int rc;
 
 	preq->period_s = ctx->period_s;
 	rc = parse_range(q, ctx, -1, -1, &preq->from_s, &preq->to_s, err);
+	if (rc == 0)
+		rc = params_text(q, "period", 16, &period, err);
+	if (rc == 0 && period && series_parse_period(period, &preq->period_s,
+						     err))
+		rc = rttq_error_prefix(err, "parameter 'period'");
 	if (rc == 0)
 		rc = params_text(q, "host", STORE_HOST_MAX - 1, &preq->host,
 				 err);
@@ -390,7 +398,7 @@ static int parse_selection(const struct evkeyvalq *q,
 static void quantiles_cb(struct api_call *c)
 {
 	static const char *const allowed[] = { "from", "to", "host", "group",
-					       "q", NULL };
+					       "q", "period", NULL };
 	struct api_job *job;
 	int rc;
 
@@ -408,7 +416,9 @@ static void quantiles_cb(struct api_call *c)
 	job_submit(c, job);
 }
 
-static int parse_step(const struct evkeyvalq *q, const struct api_ctx *ctx,
+/* step, a multiple of @period_s when the request names a base period
+ * (else the planner checks each host's). */
+static int parse_step(const struct evkeyvalq *q, uint32_t period_s,
 		      int64_t *step_s, const char **label,
 		      struct rttq_error *err)
 {
@@ -429,10 +439,10 @@ static int parse_step(const struct evkeyvalq *q, const struct api_ctx *ctx,
 	if (i == sizeof(steps) / sizeof(steps[0]))
 		return rttq_fail(err, -EINVAL, "parameter 'step': unknown "
 				 "step '%.16s' (1m, 5m, 1h or 1d)", v);
-	if (steps[i].s % ctx->period_s)
+	if (period_s && steps[i].s % period_s)
 		return rttq_fail(err, -EINVAL, "parameter 'step': %s is not "
 				 "a multiple of the %u s base period", v,
-				 ctx->period_s);
+				 period_s);
 	*step_s = steps[i].s;
 	*label = steps[i].label;
 	return 0;
@@ -442,7 +452,7 @@ static int parse_step(const struct evkeyvalq *q, const struct api_ctx *ctx,
 static void series_cb(struct api_call *c)
 {
 	static const char *const allowed[] = { "from", "to", "step", "host",
-					       "group", "q", NULL };
+					       "group", "q", "period", NULL };
 	struct api_ctx *ctx = c->ctx;
 	struct api_job *job;
 	int64_t points;
@@ -455,7 +465,7 @@ static void series_cb(struct api_call *c)
 		rc = parse_selection(&job->params, ctx, &job->preq, &job->qs,
 				     &job->err);
 	if (rc == 0)
-		rc = parse_step(&job->params, ctx, &job->step_s,
+		rc = parse_step(&job->params, job->preq.period_s, &job->step_s,
 				&job->step_label, &job->err);
 	if (rc == 0) {
 		points = job->preq.to_s / job->step_s -

@@ -35,7 +35,7 @@ struct api_ctx {
 	int64_t timeout_s;    /* --timeout: longest query run; 0: none */
 	const struct auth *auth; /* NULL: no token needed */
 	const struct conn_limit *conns; /* NULL until listening */
-	uint32_t period_s;    /* the agents' base period */
+	uint32_t period_s;    /* --period: only this base period; 0: any */
 	int64_t max_range_s;  /* longest from..to accepted */
 	int64_t max_points;   /* most points one /series answer holds */
 	struct api_metrics metrics; /* served at /metrics */

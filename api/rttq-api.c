@@ -69,7 +69,9 @@ static const char usage_text[] =
 	"  --listen ADDR:PORT address (default " LISTEN_DEFAULT
 	"; [::1]:8080 for IPv6;\n"
 	"                     port 0 picks a free one, printed at start)\n"
-	"  --period SEC       the agents' base period (default 60; 5s, 1m)\n"
+	"  --period SEC       answer only from hosts with this base period\n"
+	"                     (default: every host, each at the base periods\n"
+	"                     the store lists for it; also ?period= per query)\n"
 	"  --max-range DUR    longest from..to accepted (default "
 	MAX_RANGE_DEFAULT ")\n"
 	"  --timeout SEC      per-connection read/write timeout, and the longest\n"
@@ -188,7 +190,7 @@ int main(int argc, char **argv)
 	struct api_env env = {
 		.store_url = STORE_URL_DEFAULT,
 		.max_range = MAX_RANGE_DEFAULT,
-		.period_s = SERIES_PERIOD_DEFAULT_S,
+		.period_s = 0, /* each host's, from the store */
 		.timeout_s = TIMEOUT_DEFAULT_S,
 		.max_connections = MAX_CONNECTIONS_DEFAULT,
 		.workers = WORKERS_DEFAULT,
@@ -203,6 +205,7 @@ int main(int argc, char **argv)
 	struct event *sigint = NULL, *sigterm = NULL;
 	struct rttq_error err = { 0 };
 	char where[NETADDR_TEXT_MAX];
+	char period[24]; /* "5 s" */
 	int ret = 1, rc, port;
 
 	rc = parse_args(argc, argv, &env);
@@ -281,10 +284,12 @@ int main(int argc, char **argv)
 	}
 	/* The port actually bound: --listen ...:0 asks the kernel for one. */
 	port = netaddr_local_port(evhttp_bound_socket_get_fd(sock));
-	printf("rttq-api: listening on %s (store %s, base period %u s%s)\n",
+	snprintf(period, sizeof(period), "%u s", env.period_s);
+	printf("rttq-api: listening on %s (store %s%s%s%s)\n",
 	       netaddr_format(env.listen.addr, port < 0 ? 0 : (uint16_t)port,
 			      where, sizeof(where)),
-	       env.store_url, env.period_s,
+	       env.store_url, env.period_s ? ", only base period " : "",
+	       env.period_s ? period : "",
 	       ctx.auth ? ", bearer token required" : "");
 	fflush(stdout);
 

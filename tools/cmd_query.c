@@ -41,7 +41,8 @@ static const char usage_text[] =
 	"  --host H        one host (default: the whole fleet)\n"
 	"  --group G       group (default: all), e.g. raddr:10.0.0.2\n"
 	"  --q LIST        percentiles (default " ANSWER_QUANTILES_DEFAULT ")\n"
-	"  --period SEC    the agents' base period (default 60; 5s, 1m ...)\n"
+	"  --period SEC    only hosts and records of this base period (default:\n"
+	"                  each host's, as the store lists them; 5s, 1m ...)\n"
 	"  -h, --help      this text\n"
 	"\n"
 	"Exit status: 0 answered (also with no data), 1 store error, 2 usage.\n";
@@ -145,7 +146,7 @@ int cmd_query(int argc, char **argv)
 {
 	struct query_env env = {
 		.store_url = STORE_URL_DEFAULT,
-		.req.period_s = SERIES_PERIOD_DEFAULT_S,
+		.req.period_s = 0, /* each host's, from the store */
 	};
 	struct planner_answer ans = { 0 };
 	struct rttq_error err = { 0 };

@@ -242,14 +242,34 @@ static int gen_records(yajl_gen g, const struct planner_answer *a,
 	return rc;
 }
 
+uint32_t answer_agg_period(uint32_t planned,
+			   const struct planner_request *req)
+{
+	if (planned)
+		return planned;
+	return req->period_s ? req->period_s : SERIES_PERIOD_DEFAULT_S;
+}
+
+int answer_gen_no_data(yajl_gen g, enum planner_no_data why)
+{
+	const char *name = planner_no_data_name(why);
+	int rc;
+
+	if (!name)
+		return 0;
+	rc = answer_gen_key(g, "no_data");
+	return rc ? rc : answer_gen_string(g, name);
+}
+
 int answer_gen_quantiles(yajl_gen g, const struct planner_answer *a,
 			 const struct planner_request *req,
 			 const struct answer_quantiles *qs)
 {
+	uint32_t period_s = answer_agg_period(a->base_period_s, req);
 	char level[16];
 	int rc;
 
-	if (planner_level_label(req->period_s, level, sizeof(level)))
+	if (planner_level_label(period_s, level, sizeof(level)))
 		return -EINVAL;
 	rc = gen_rc(yajl_gen_map_open(g));
 	if (rc == 0)
@@ -295,7 +315,9 @@ int answer_gen_quantiles(yajl_gen g, const struct planner_answer *a,
 			rc = gen_ms(g, a->sum_us / (double)a->count);
 	}
 	if (rc == 0)
-		rc = gen_records(g, a, req->period_s);
+		rc = answer_gen_no_data(g, a->no_data);
+	if (rc == 0)
+		rc = gen_records(g, a, period_s);
 	if (rc == 0)
 		rc = answer_gen_key(g, "records_read");
 	if (rc == 0)

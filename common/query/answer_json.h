@@ -101,6 +101,24 @@ RTTQ_API int answer_gen_key(yajl_gen g, const char *key);
 RTTQ_API int answer_gen_time(yajl_gen g, const char *key, int64_t t);
 
 /**
+ * answer_agg_period() - the base period an answer is labelled with
+ * ("agg_level"): the finest base period planned, else the one asked for,
+ * else the default (an empty answer keeps the seed's "1m").
+ * @planned: planner_answer.base_period_s (0: no host planned).
+ * @req: the request.
+ */
+RTTQ_API uint32_t answer_agg_period(uint32_t planned,
+				    const struct planner_request *req);
+
+/**
+ * answer_gen_no_data() - write "no_data": "REASON" into @g when @why names
+ * one (planner_no_data_name()); nothing otherwise.
+ *
+ * @return 0, -ENOMEM.
+ */
+RTTQ_API int answer_gen_no_data(yajl_gen g, enum planner_no_data why);
+
+/**
  * answer_gen_finish() - copy @g's text plus a newline into a malloc'd,
  * NUL-terminated buffer.
  * @g: generator holding a complete JSON value.

@@ -18,12 +18,15 @@ struct name_list {
 	bool want_hosts; /* collect hosts, else groups */
 };
 
-static int collect_name(const char *host, const char *group, void *arg)
+static int collect_name(const char *host, const char *group,
+			uint32_t period_s, void *arg)
 {
 	struct name_list *nl = arg;
 	const char *name = nl->want_hosts ? host : group;
 
-	/* Series arrive sorted by host: consecutive duplicates only. */
+	(void)period_s;
+	/* Series arrive sorted by host, then group: consecutive duplicates
+	 * only. */
 	if (nl->n && !strcmp(nl->v[nl->n - 1], name))
 		return 0;
 	if (nl->n == nl->cap) {
@@ -81,7 +84,8 @@ int answer_names_json(struct store *st, enum answer_names_kind kind,
 	size_t i;
 	int rc;
 
-	rc = store_series(st, host, from_s, to_s, collect_name, &nl, err);
+	rc = store_series(st, host, NULL, from_s, to_s, collect_name, &nl,
+			  err);
 	if (rc == -ENOMEM)
 		rttq_fail(err, rc, "out of memory");
 	/* Groups of several hosts interleave: sort, gen_names dedups. */

@@ -46,7 +46,8 @@ static int gen_series(yajl_gen g, const struct planner_request *req,
 	int64_t t, i;
 	int rc;
 
-	if (planner_level_label(req->period_s, level, sizeof(level)))
+	if (planner_level_label(answer_agg_period(ps->base_period_s, req),
+				level, sizeof(level)))
 		return -EINVAL;
 	rc = yajl_gen_map_open(g) == yajl_gen_status_ok ? 0 : -ENOMEM;
 	if (rc == 0)
@@ -61,6 +62,8 @@ static int gen_series(yajl_gen g, const struct planner_request *req,
 		rc = answer_gen_time(g, "from", req->from_s);
 	if (rc == 0)
 		rc = answer_gen_time(g, "to", req->to_s);
+	if (rc == 0)
+		rc = answer_gen_no_data(g, ps->no_data);
 	if (rc == 0)
 		rc = answer_gen_key(g, "points");
 	if (rc == 0 && yajl_gen_array_open(g) != yajl_gen_status_ok)
@@ -96,7 +99,8 @@ int answer_series_json(struct store *st, const struct planner_request *req,
 	if (rc == 0)
 		rc = answer_gen_finish(g, out, len);
 	if (rc == -EINVAL)
-		rttq_fail(err, rc, "bad base period %u s", req->period_s);
+		rttq_fail(err, rc, "bad base period %u s",
+			  answer_agg_period(ps.base_period_s, req));
 	else if (rc)
 		rttq_fail(err, rc, "out of memory");
 	if (g)

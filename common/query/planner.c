@@ -11,7 +11,10 @@
  *   4. everything still uncovered: base records, whatever their coverage.
  *
  * Each step only reads the gaps the previous steps left, so a 30-day range
- * costs ~30 day records plus the edges, not 43,200 base records.
+ * costs ~30 day records plus the edges, not 43,200 base records.  A host's
+ * base periods and rollup levels are those its registry lists
+ * (planner_hosts.c); a host with two base periods (it changed) has both
+ * read in step 4.
  *
  * A series (planner_run_series()) is planned the same way, once for its
  * whole range, reading only the levels whose records fit its steps whole;
@@ -50,12 +53,6 @@ _Static_assert(PLANNER_LEVELS == SERIES_ROLLUPS + 1,
 struct span {
 	int64_t start_s; /* inclusive */
 	int64_t end_s;   /* exclusive */
-};
-
-struct host_list {
-	char **v;
-	size_t n, cap;
-	const char *group; /* only hosts with a series of this group */
 };
 
 struct plan_worker {
@@ -269,13 +266,18 @@ static int span_cmp(const void *a, const void *b)
 
 /*
  * Query @level (records @period_s long) over the parts of [@a, @b) that
- * the rollups read so far left uncovered.  Every edge is a multiple of
- * @period_s, so a gap [g0, g1) holds the starts g0 .. g1 - period_s.
+ * the rollups read so far left uncovered: a gap [g0, g1) holds the starts
+ * g0 .. g1 - 1.  The range's own edges are the request's from and to, so
+ * that a second base period, whose periods need not align with the first
+ * one's [a, b), loses no start in [from, to].
  */
 static int query_gaps(struct plan_worker *w, const char *host,
 		      enum planner_level level, uint32_t period_s, int64_t a,
 		      int64_t b)
 {
+	const struct planner_request *req = w->job->req;
+	int64_t first = level == PLANNER_LEVEL_BASE ? req->from_s : a;
+	int64_t last = level == PLANNER_LEVEL_BASE ? req->to_s : b - 1;
 	size_t ncover = w->ncover, i;
 	int64_t cur = a;
 	int rc;
@@ -297,30 +299,48 @@ static int query_gaps(struct plan_worker *w, const char *host,
 		if (cover[i].start_s > cur) {
 			int64_t end = cover[i].start_s < b ? cover[i].start_s : b;
 
-			rc = query_level(w, host, level, period_s, cur,
-					 end - period_s);
+			rc = query_level(w, host, level, period_s,
+					 cur == a ? first : cur, end - 1);
 			if (rc)
 				goto cleanup;
 		}
 		cur = cover[i].end_s;
 	}
-	rc = cur < b ? query_level(w, host, level, period_s, cur,
-				   b - period_s) : 0;
+	rc = cur < b ? query_level(w, host, level, period_s,
+				   cur == a ? first : cur, last) : 0;
 cleanup:
 	free(cover);
 	return rc;
 }
 
+/* A series' steps must hold a host's periods whole. */
+static int check_step(const struct plan_job *job, const struct plan_host *h,
+		      struct host_share *sh)
+{
+	size_t i;
+
+	for (i = 0; job->step_s && i < h->n_periods; i++)
+		if (h->bases & (1ull << i) && job->step_s % h->periods[i])
+			return rttq_fail(&sh->err, -EINVAL, "step %lld s is not "
+					 "a multiple of host '%s''s %u s base "
+					 "period", (long long)job->step_s,
+					 h->name, h->periods[i]);
+	return 0;
+}
+
 /* Steps 1-4 of the file comment for one host into @sh. */
-static int plan_host(struct plan_worker *w, const char *host,
+static int plan_host(struct plan_worker *w, const struct plan_host *h,
 		     struct host_share *sh)
 {
 	const struct plan_job *job = w->job;
 	const struct planner_request *req = job->req;
 	bool rollups = !(req->flags & PLANNER_BASE_ONLY);
-	int64_t a = job->a, b = job->b;
-	size_t p;
-	int r, rc = 0;
+	uint32_t base = planner_host_min_base(h);
+	/* The span of this host's base periods starting in [from, to]. */
+	int64_t a = ceil_to(req->from_s, base);
+	int64_t b = floor_to(req->to_s, base) + base;
+	size_t i, p;
+	int r, rc;
 
 	w->share = sh;
 	w->ncover = 0;
@@ -329,6 +349,7 @@ static int plan_host(struct plan_worker *w, const char *host,
 		return rttq_fail(&sh->err, -ENOMEM, "out of memory");
 	for (p = 0; p < job->n_points; p++)
 		sh->parts[p].compression = TDIGEST_COMPRESSION_MIN;
+	rc = check_step(job, h, sh);
 	for (r = SERIES_ROLLUPS - 1; rollups && rc == 0 && r >= 0; r--) {
 		uint32_t len = series_rollup_length(r);
 		int64_t first = ceil_to(a, len), end = floor_to(b, len);
@@ -336,12 +357,13 @@ static int plan_host(struct plan_worker *w, const char *host,
 		/* A series reads only records that fit its steps whole. */
 		if (job->step_s && job->step_s % len)
 			continue;
-		if (series_rollup_built(req->period_s, r) && first < end)
-			rc = query_gaps(w, host, r + 1, len, first, end);
+		if (h->rollups[r] && first < end)
+			rc = query_gaps(w, h->name, r + 1, len, first, end);
 	}
-	if (rc == 0)
-		rc = query_gaps(w, host, PLANNER_LEVEL_BASE, req->period_s, a,
-				b);
+	for (i = 0; rc == 0 && i < h->n_periods; i++)
+		if (h->bases & (1ull << i))
+			rc = query_gaps(w, h->name, PLANNER_LEVEL_BASE,
+					h->periods[i], a, b);
 	return rc;
 }
 
@@ -370,7 +392,7 @@ static void *work(void *arg)
 	while (take_host(job, &i)) {
 		struct host_share *sh = &job->shares[i];
 
-		sh->rc = plan_host(w, job->hosts[i], sh);
+		sh->rc = plan_host(w, &job->hosts[i], sh);
 		if (sh->rc) {
 			pthread_mutex_lock(&job->mu);
 			job->failed = true;
@@ -426,45 +448,10 @@ static int run_workers(struct store *st, struct plan_job *job,
  * Entry point
  * ------------------------------------------------------------------------- */
 
-/* store_series() callback: collect each host once (they arrive sorted). */
-static int collect_host(const char *host, const char *group, void *arg)
-{
-	struct host_list *hl = arg;
-	char *copy;
-
-	if (strcmp(group, hl->group))
-		return 0;
-	if (hl->n && !strcmp(hl->v[hl->n - 1], host))
-		return 0;
-	if (hl->n == hl->cap) {
-		size_t cap = hl->cap ? 2 * hl->cap : 16;
-		char **v = realloc(hl->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		hl->v = v;
-		hl->cap = cap;
-	}
-	copy = strdup(host);
-	if (!copy)
-		return -ENOMEM;
-	hl->v[hl->n++] = copy;
-	return 0;
-}
-
-static void host_list_free(struct host_list *hl)
-{
-	size_t i;
-
-	for (i = 0; i < hl->n; i++)
-		free(hl->v[i]);
-	free(hl->v);
-}
-
 static int check_request(const struct planner_request *req,
 			 struct rttq_error *err)
 {
-	if (!series_period_valid(req->period_s))
+	if (req->period_s && !series_period_valid(req->period_s))
 		return rttq_fail(err, -EINVAL, "base period %u s does not "
 				 "divide an hour", req->period_s);
 	if (req->host && !*req->host)
@@ -479,29 +466,6 @@ static int check_request(const struct planner_request *req,
 	return 0;
 }
 
-/* The hosts to plan: the one asked for, or every host with a series of
- * the group starting in [a, b). */
-static int list_hosts(struct store *st, const struct planner_request *req,
-		      int64_t a, int64_t b, struct host_list *hl,
-		      struct rttq_error *err)
-{
-	int rc;
-
-	if (req->host) {
-		hl->v = malloc(sizeof(*hl->v));
-		if (hl->v)
-			hl->v[0] = strdup(req->host);
-		if (!hl->v || !hl->v[0])
-			return rttq_fail(err, -ENOMEM, "out of memory");
-		hl->n = hl->cap = 1;
-		return 0;
-	}
-	rc = store_series(st, NULL, a, b - 1, collect_host, hl, err);
-	if (rc == -ENOMEM)
-		rttq_fail(err, rc, "out of memory listing hosts");
-	return rc;
-}
-
 static void answer_init(struct planner_answer *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -509,71 +473,87 @@ static void answer_init(struct planner_answer *a)
 	a->max_us = NAN;
 }
 
+/* What run() found beside the answers. */
+struct run_info {
+	size_t records_read;          /* records the store returned */
+	uint32_t base_period_s;       /* smallest base period planned */
+	enum planner_no_data no_data; /* why no host was planned */
+	int64_t first_s;              /* a series' first step */
+};
+
 /*
  * Plan, read and merge @req into @job->n_points answers at @out (step_s 0:
- * one).  @records_read receives what the store returned.
+ * one); none when no host has data in range, and then @info says why.
  */
 static int run(struct store *st, const struct planner_request *req,
 	       int64_t step_s, struct planner_answer **out, size_t *n_out,
-	       size_t *records_read, struct rttq_error *err)
+	       struct run_info *info, struct rttq_error *err)
 {
-	struct host_list hl = { .group = req->group ? req->group : "all" };
 	struct plan_job job = {
 		.req = req,
-		.group = hl.group,
+		.group = req->group ? req->group : "all",
 		.step_s = step_s,
 		.n_points = 1,
 		.mu = PTHREAD_MUTEX_INITIALIZER,
 	};
+	struct plan_host *hosts = NULL;
 	struct planner_answer *ans = NULL;
-	size_t i;
+	size_t i, n_hosts = 0;
+	uint32_t base = 0;
 	int rc;
 
 	*out = NULL;
 	*n_out = 0;
 	rc = check_request(req, err);
-	if (rc)
+	if (rc || req->from_s > req->to_s)
 		return rc;
-	/* The span of the base periods whose start lies in [from, to]. */
-	job.a = ceil_to(req->from_s, req->period_s);
-	job.b = floor_to(req->to_s, req->period_s) + req->period_s;
-	if (job.a >= job.b)
-		return 0;
+	rc = planner_list_hosts(st, req, job.group, &hosts, &n_hosts, err);
+	if (rc == 0 && n_hosts == 0)
+		rc = planner_why_empty(st, req, job.group, &info->no_data, err);
+	for (i = 0; i < n_hosts; i++)
+		if (!base || planner_host_min_base(&hosts[i]) < base)
+			base = planner_host_min_base(&hosts[i]);
+	info->base_period_s = base;
+	if (rc || n_hosts == 0)
+		goto out;
+	/* Steps meeting the span of the finest base periods starting in
+	 * [from, to]; coarser ones start no earlier and end no later. */
+	job.a = ceil_to(req->from_s, base);
+	job.b = floor_to(req->to_s, base) + base;
 	if (step_s) {
 		job.first_s = floor_to(job.a, step_s);
 		job.n_points = (size_t)((job.b - 1 - job.first_s) / step_s + 1);
+		info->first_s = job.first_s;
 	}
 	ans = calloc(job.n_points, sizeof(*ans));
-	if (!ans)
-		return rttq_fail(err, -ENOMEM, "out of memory");
+	job.hosts = hosts;
+	job.n_hosts = n_hosts;
+	job.shares = calloc(n_hosts, sizeof(*job.shares));
+	if (!ans || !job.shares) {
+		rc = rttq_fail(err, -ENOMEM, "out of memory");
+		goto out;
+	}
 	for (i = 0; i < job.n_points; i++)
 		answer_init(&ans[i]);
-
-	rc = list_hosts(st, req, job.a, job.b, &hl, err);
-	if (rc == 0 && hl.n) {
-		job.hosts = hl.v;
-		job.n_hosts = hl.n;
-		job.shares = calloc(hl.n, sizeof(*job.shares));
-		rc = job.shares ? 0 : rttq_fail(err, -ENOMEM, "out of memory");
-	}
-	if (rc == 0 && hl.n)
-		rc = run_workers(st, &job, err);
-	if (rc == 0 && hl.n)
-		rc = planner_first_failure(&job, records_read, err);
+	rc = run_workers(st, &job, err);
+	if (rc == 0)
+		rc = planner_first_failure(&job, &info->records_read, err);
 	/* Hosts left untaken leave no error of their own. */
 	if (rc == 0 && planner_cancelled(&job))
 		rc = rttq_fail(err, -ECANCELED, "query cancelled");
-	if (rc == 0 && hl.n)
+	if (rc == 0)
 		rc = planner_merge_all(&job, ans, err);
-
+out:
 	for (i = 0; job.shares && i < job.n_hosts; i++)
 		share_release(&job.shares[i], job.n_points);
 	free(job.shares);
 	pthread_mutex_destroy(&job.mu);
-	host_list_free(&hl);
-	if (rc) {
+	planner_hosts_free(hosts, n_hosts);
+	if (rc && ans) {
 		for (i = 0; i < job.n_points; i++)
 			planner_answer_clear(&ans[i]);
+	}
+	if (rc || !n_hosts) {
 		free(ans);
 		return rc;
 	}
@@ -586,14 +566,17 @@ int planner_run(struct store *st, const struct planner_request *req,
 		struct planner_answer *out, struct rttq_error *err)
 {
 	struct planner_answer *ans = NULL;
-	size_t n = 0, records_read = 0;
+	struct run_info info = { 0 };
+	size_t n = 0;
 	int rc;
 
 	answer_init(out);
-	rc = run(st, req, 0, &ans, &n, &records_read, err);
+	rc = run(st, req, 0, &ans, &n, &info, err);
 	if (rc == 0 && n)
 		*out = ans[0];
-	out->records_read = records_read;
+	out->records_read = info.records_read;
+	out->base_period_s = info.base_period_s;
+	out->no_data = info.no_data;
 	free(ans);
 	return rc;
 }
@@ -602,6 +585,7 @@ int planner_run_series(struct store *st, const struct planner_request *req,
 		       int64_t step_s, struct planner_series *out,
 		       struct rttq_error *err)
 {
+	struct run_info info = { 0 };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -609,11 +593,12 @@ int planner_run_series(struct store *st, const struct planner_request *req,
 		return rttq_fail(err, -EINVAL, "step %lld s is not a multiple "
 				 "of the %u s base period", (long long)step_s,
 				 req->period_s);
-	rc = run(st, req, step_s, &out->points, &out->n, &out->records_read,
-		 err);
+	rc = run(st, req, step_s, &out->points, &out->n, &info, err);
+	out->records_read = info.records_read;
+	out->base_period_s = info.base_period_s;
+	out->no_data = info.no_data;
 	if (rc == 0 && out->n)
-		out->first_s = floor_to(ceil_to(req->from_s, req->period_s),
-					step_s);
+		out->first_s = info.first_s;
 	return rc;
 }
 

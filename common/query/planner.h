@@ -5,7 +5,8 @@
  * complete records (whole UTC days from 1d rollups, whole hours from 1h
  * rollups, whole 5-minute spans from 5m rollups, base periods for the rest)
  * and merging their digests in one k-way pass; the hosts of a fleet query
- * are read on a few threads.  rttq-api and `rttq query` both call it, so
+ * are read on a few threads.  Each host's base periods come from the
+ * store's registry, so hosts with different base periods answer together.  rttq-api and `rttq query` both call it, so
  * they agree.
  */
 #ifndef RTTQ_PLANNER_H
@@ -34,6 +35,16 @@ enum planner_level {
 	PLANNER_LEVELS,
 };
 
+/* Why an answer holds no data, when the store can tell. */
+enum planner_no_data {
+	PLANNER_DATA,           /* data, or no reason to give */
+	PLANNER_NO_SUCH_HOST,   /* the host has no series at all */
+	PLANNER_NO_SUCH_GROUP,  /* no series of the group (on the host) */
+	PLANNER_NO_SUCH_PERIOD, /* the group is there at other base periods
+				 * than the one asked for */
+	PLANNER_OUT_OF_RANGE,   /* the group has records, none in range */
+};
+
 enum planner_flags {
 	PLANNER_BASE_ONLY = 1 << 0, /* ignore rollups (reference answers) */
 };
@@ -41,7 +52,9 @@ enum planner_flags {
 struct planner_request {
 	const char *host;   /* NULL: every host (the fleet) */
 	const char *group;  /* NULL: "all" */
-	uint32_t period_s;  /* base period the agents wrote; divides 3600 */
+	uint32_t period_s;  /* 0: each host's base periods, as its registry
+			     * lists them; else only hosts and records of
+			     * this base period (a divisor of 3600) */
 	int64_t from_s;     /* periods whose start lies in [from_s, to_s], */
 	int64_t to_s;       /* UTC epoch seconds */
 	unsigned int flags; /* enum planner_flags */
@@ -58,6 +71,9 @@ struct planner_answer {
 	size_t records[PLANNER_LEVELS];  /* records merged, per level */
 	size_t records_read;             /* records the store returned */
 	size_t hosts;                    /* hosts with a merged record */
+	uint32_t base_period_s;          /* smallest base period planned;
+					  * 0 when no host was */
+	enum planner_no_data no_data;    /* why count is 0, when known */
 };
 
 /**
@@ -78,6 +94,9 @@ struct planner_answer {
  * planner_run() at a time may use @st.  Per-host results are merged in host
  * order, so the answer does not depend on thread timing; on failure the
  * error is that of the first failing host in host order.
+ *
+ * When no host has a series of the group in range, @out->no_data says
+ * why (a few more registry reads, only then).
  *
  * @return 0; -ECANCELED when @req->cancel was set before the work was
  *         done; -EINVAL for a period not dividing 3600, an empty host or
@@ -100,6 +119,8 @@ struct planner_series {
 	int64_t first_s;               /* start of points[0], a multiple of
 					* the step */
 	size_t records_read;           /* records the store returned */
+	uint32_t base_period_s;        /* as in planner_answer */
+	enum planner_no_data no_data;  /* as in planner_answer */
 };
 
 /**
@@ -112,13 +133,14 @@ struct planner_series {
  * accuracy (the same records are merged, in another order).
  * @st: the store (as for planner_run()).
  * @req: the whole range, host (NULL: fleet), group, base period.
- * @step_s: seconds, a multiple of @req->period_s.
+ * @step_s: seconds, a multiple of every base period planned.
  * @out: receives the points; release with planner_series_clear().  Empty
  *       on failure.
  * @err: receives a message; may be NULL.
  *
- * @return 0, -EINVAL for a step that is not a positive multiple of the
- *         base period, and the errors of planner_run().
+ * @return 0, -EINVAL for a step that is not a positive multiple of a
+ *         host's base period (the message names the host), and the errors
+ *         of planner_run().
  */
 RTTQ_API int planner_run_series(struct store *st,
 				const struct planner_request *req,
@@ -127,6 +149,13 @@ RTTQ_API int planner_run_series(struct store *st,
 
 /** planner_series_clear() - free @s's points and zero it; NULL is fine. */
 RTTQ_API void planner_series_clear(struct planner_series *s);
+
+/**
+ * planner_no_data_name() - the name users see for @why: "no_such_host",
+ * "no_such_group", "no_such_period", "out_of_range"; NULL for
+ * PLANNER_DATA.
+ */
+RTTQ_API const char *planner_no_data_name(enum planner_no_data why);
 
 /** planner_answer_clear() - free @a's digest and zero it; NULL is fine. */
 RTTQ_API void planner_answer_clear(struct planner_answer *a);

@@ -15,12 +15,14 @@
 
 #include "error.h"
 #include "planner.h"
+#include "series.h"
 
 /* Threads planning a fleet query, the caller's included.  SQLite reads
  * are CPU bound and DynamoDB ones wait on the network; four keeps a small
  * machine busy without opening many handles per query. */
 #define PLANNER_WORKERS 4
 
+struct store;
 struct tdigest;
 
 /* What one host contributes to one answer (one point of a series). */
@@ -41,16 +43,57 @@ struct host_share {
 	struct rttq_error err;
 };
 
+/* A host to plan and its resolutions of the group (planner_hosts.c). */
+struct plan_host {
+	char *name;
+	uint32_t *periods;              /* every resolution, ascending */
+	size_t n_periods, cap_periods;
+	uint64_t bases;                 /* bit i: periods[i] is a base period */
+	bool rollups[SERIES_ROLLUPS];   /* rollup levels stored */
+};
+
+/**
+ * planner_list_hosts() - the hosts @req plans: the one asked for, or
+ * every host, with a series of @group starting in [from_s, to_s], each
+ * with its base periods (only @req->period_s, when given; hosts without
+ * it are left out) and rollup levels, in host order.
+ * @out: receives the hosts; free with planner_hosts_free().
+ * @n_out: receives how many; 0 is no data.
+ *
+ * @return 0, store_series()'s errors, -ENOMEM.
+ */
+int planner_list_hosts(struct store *st, const struct planner_request *req,
+		       const char *group, struct plan_host **out,
+		       size_t *n_out, struct rttq_error *err);
+
+/** planner_hosts_free() - free @n hosts at @v. */
+void planner_hosts_free(struct plan_host *v, size_t n);
+
+/** planner_host_min_base() - @h's smallest base period; 0 if none. */
+uint32_t planner_host_min_base(const struct plan_host *h);
+
+/**
+ * planner_why_empty() - why planner_list_hosts() found no host for @req,
+ * from a few registry reads.
+ * @why: receives the reason.
+ *
+ * @return 0, store_series()'s errors.
+ */
+int planner_why_empty(struct store *st, const struct planner_request *req,
+		      const char *group, enum planner_no_data *why,
+		      struct rttq_error *err);
+
 /* The work every worker takes hosts from.  Only next and failed change
  * once workers run, under mu. */
 struct plan_job {
 	const struct planner_request *req;
 	const char *group;
-	int64_t a, b;             /* the span of base periods to cover */
+	int64_t a, b;             /* the span of the smallest base period's
+				   * periods to cover: sets the steps */
 	int64_t step_s;           /* a series' step; 0: one answer */
 	int64_t first_s;          /* start of the first step */
 	size_t n_points;          /* answers: 1, or the steps meeting [a, b) */
-	char *const *hosts;
+	const struct plan_host *hosts;
 	size_t n_hosts;
 	struct host_share *shares; /* one per host */
 	pthread_mutex_t mu;

@@ -248,8 +248,8 @@ int store_query(struct store *st, const struct store_query *q,
 	return st->ops->query(st, &checked, fn, arg, err);
 }
 
-int store_series(struct store *st, const char *host, int64_t from_s,
-		 int64_t to_s, store_series_fn fn, void *arg,
+int store_series(struct store *st, const char *host, const char *group,
+		 int64_t from_s, int64_t to_s, store_series_fn fn, void *arg,
 		 struct rttq_error *err)
 {
 	int ret;
@@ -259,7 +259,12 @@ int store_series(struct store *st, const char *host, int64_t from_s,
 		if (ret)
 			return ret;
 	}
-	return st->ops->series(st, host, from_s, to_s, fn, arg, err);
+	if (group) {
+		ret = check_name(st, "group", group, STORE_GROUP_MAX, err);
+		if (ret)
+			return ret;
+	}
+	return st->ops->series(st, host, group, from_s, to_s, fn, arg, err);
 }
 
 int store_ping(struct store *st, struct rttq_error *err)

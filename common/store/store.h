@@ -59,9 +59,10 @@ struct store_query {
  * same URL is fine. */
 typedef int (*store_record_fn)(const struct store_record *rec, void *arg);
 
-/* Called once per distinct (host, group) series; same rules as above. */
+/* Called once per resolution of a (host, group) series (its base period
+ * and its rollups, smallest first); same rules as above. */
 typedef int (*store_series_fn)(const char *host, const char *group,
-			       void *arg);
+			       uint32_t period_s, void *arg);
 
 /**
  * store_open() - open (creating when needed) the store named by @url.
@@ -190,10 +191,14 @@ RTTQ_API int store_query(struct store *st, const struct store_query *q,
 			 store_record_fn fn, void *arg, struct rttq_error *err);
 
 /**
- * store_series() - call @fn for every (host, group) with a record of any
- * resolution starting in [from_s, to_s], ordered by host then group.
+ * store_series() - call @fn for every resolution stored for each (host,
+ * group) with a record of any resolution starting in [from_s, to_s],
+ * ordered by host, group, then resolution.  The registry knows each
+ * series' resolutions, so the query side learns the agents' base periods
+ * here instead of assuming them.
  * @st: the store.
  * @host: only this host; NULL lists every host.
+ * @group: only this group; NULL lists every group.
  * @from_s: first start, UTC epoch seconds, inclusive.
  * @to_s: last start, inclusive.
  * @fn: called per series.
@@ -201,10 +206,12 @@ RTTQ_API int store_query(struct store *st, const struct store_query *q,
  * @err: receives a message; may be NULL.
  *
  * @return 0, the first non-zero value returned by @fn, -EINVAL for an empty
- *         host, -EIO, -EBUSY.
+ *         host or group, -EIO, -EBUSY, and for DynamoDB the errors of
+ *         store_query().
  */
-RTTQ_API int store_series(struct store *st, const char *host, int64_t from_s,
-			  int64_t to_s, store_series_fn fn, void *arg,
+RTTQ_API int store_series(struct store *st, const char *host,
+			  const char *group, int64_t from_s, int64_t to_s,
+			  store_series_fn fn, void *arg,
 			  struct rttq_error *err);
 
 /**

@@ -29,9 +29,9 @@ struct store_ops {
 		   struct rttq_error *err);
 	int (*query)(struct store *st, const struct store_query *q,
 		     store_record_fn fn, void *arg, struct rttq_error *err);
-	int (*series)(struct store *st, const char *host, int64_t from_s,
-		      int64_t to_s, store_series_fn fn, void *arg,
-		      struct rttq_error *err);
+	int (*series)(struct store *st, const char *host, const char *group,
+		      int64_t from_s, int64_t to_s, store_series_fn fn,
+		      void *arg, struct rttq_error *err);
 	int (*ping)(struct store *st, struct rttq_error *err);
 	/* store_set_deadline(): any thread, during any other call. */
 	void (*set_deadline)(struct store *st, int64_t deadline_ms);

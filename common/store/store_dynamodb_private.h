@@ -308,8 +308,8 @@ int dynamo_query(struct store *st, const struct store_query *q,
 
 /** dynamo_series() - the ops table's series: the registry, then Limit-1
  * Query probes for a record in the range. */
-int dynamo_series(struct store *st, const char *host, int64_t from_s,
-		  int64_t to_s, store_series_fn fn, void *arg,
+int dynamo_series(struct store *st, const char *host, const char *group,
+		  int64_t from_s, int64_t to_s, store_series_fn fn, void *arg,
 		  struct rttq_error *err);
 
 #endif /* RTTQ_STORE_DYNAMODB_PRIVATE_H */

@@ -315,8 +315,8 @@ static int cmp_group_period(const void *a, const void *b)
 }
 
 static int series_of_host(struct dynamo_store *s, const char *host,
-			  int64_t from_s, int64_t to_s, store_series_fn fn,
-			  void *arg, struct rttq_error *err)
+			  const char *group, int64_t from_s, int64_t to_s,
+			  store_series_fn fn, void *arg, struct rttq_error *err)
 {
 	struct group_period *gp = NULL;
 	struct names groups;
@@ -334,30 +334,35 @@ static int series_of_host(struct dynamo_store *s, const char *host,
 		names_free(&groups);
 		return store_fail(&s->base, err, -ENOMEM, "out of memory");
 	}
+	size_t n = 0;
+
 	for (size_t i = 0; i < groups.n; i++)
-		gp[i] = (struct group_period){ groups.v[i], groups.period_s[i] };
-	qsort(gp, groups.n, sizeof(*gp), cmp_group_period);
-	for (size_t i = 0; !ret && i < groups.n; i++) {
+		if (!group || strcmp(groups.v[i], group) == 0)
+			gp[n++] = (struct group_period){ groups.v[i],
+							 groups.period_s[i] };
+	qsort(gp, n, sizeof(*gp), cmp_group_period);
+	for (size_t i = 0, end; !ret && i < n; i = end) {
 		bool found = false;
 
-		if (i > 0 && strcmp(gp[i].group, gp[i - 1].group) == 0)
-			continue;
+		for (end = i; end < n && strcmp(gp[end].group, gp[i].group) == 0;
+		     end++)
+			;
 		/* Any resolution of this group with a record in range. */
-		for (size_t k = i; !ret && !found && k < groups.n &&
-		     strcmp(gp[k].group, gp[i].group) == 0; k++)
+		for (size_t k = i; !ret && !found && k < end; k++)
 			ret = series_has_record(s, host, gp[k].group,
 						gp[k].period_s, from_s, to_s,
 						&found, err);
-		if (!ret && found)
-			ret = fn(host, gp[i].group, arg);
+		/* g#HOST holds one item per (group, period_s). */
+		for (size_t k = i; !ret && found && k < end; k++)
+			ret = fn(host, gp[k].group, gp[k].period_s, arg);
 	}
 	free(gp);
 	names_free(&groups);
 	return ret;
 }
 
-int dynamo_series(struct store *st, const char *host, int64_t from_s,
-		  int64_t to_s, store_series_fn fn, void *arg,
+int dynamo_series(struct store *st, const char *host, const char *group,
+		  int64_t from_s, int64_t to_s, store_series_fn fn, void *arg,
 		  struct rttq_error *err)
 {
 	struct dynamo_store *s = to_dynamo(st);
@@ -367,13 +372,15 @@ int dynamo_series(struct store *st, const char *host, int64_t from_s,
 	if (from_s > to_s)
 		return 0;
 	if (host)
-		return series_of_host(s, host, from_s, to_s, fn, arg, err);
+		return series_of_host(s, host, group, from_s, to_s, fn, arg,
+				      err);
 	ret = list_names(s, "H", host_item, &hosts, err);
 	if (ret)
 		return ret;
 	qsort(hosts.v, hosts.n, sizeof(*hosts.v), cmp_str);
 	for (size_t i = 0; !ret && i < hosts.n; i++)
-		ret = series_of_host(s, hosts.v[i], from_s, to_s, fn, arg, err);
+		ret = series_of_host(s, hosts.v[i], group, from_s, to_s, fn,
+				     arg, err);
 	names_free(&hosts);
 	return ret;
 }

@@ -25,8 +25,7 @@ enum stmt_id {
 	STMT_PUT_SERIES,
 	STMT_QUERY_HOST,
 	STMT_QUERY_ALL,
-	STMT_SERIES_HOST,
-	STMT_SERIES_ALL,
+	STMT_SERIES,
 	STMT_PING,
 	STMT_COUNT
 };
@@ -121,8 +120,8 @@ int sqlite_query(struct store *st, const struct store_query *qr,
 		 store_record_fn fn, void *arg, struct rttq_error *err);
 
 /** sqlite_series() - the ops table's series, from the registry. */
-int sqlite_series(struct store *st, const char *host, int64_t from_s,
-		  int64_t to_s, store_series_fn fn, void *arg,
+int sqlite_series(struct store *st, const char *host, const char *group,
+		  int64_t from_s, int64_t to_s, store_series_fn fn, void *arg,
 		  struct rttq_error *err);
 
 /** sqlite_ping() - the ops table's ping: one read of the records table. */

@@ -18,13 +18,22 @@
 	"host, grp, period_s, start_s, periods, periods_total, count," \
 	" sum_us, min_us, max_us, digest"
 
-/* Registry row s has a record starting in [?2, ?3]. */
+/* Registry row t has a record starting in [?2, ?3]. */
 #define SERIES_IN_RANGE \
-	"first_start_s <= ?3 AND last_start_s >= ?2" \
-	" AND (first_start_s >= ?2 OR last_start_s <= ?3" \
-	" OR EXISTS (SELECT 1 FROM records r WHERE r.host = s.host" \
-	" AND r.grp = s.grp AND r.period_s = s.period_s" \
+	"t.first_start_s <= ?3 AND t.last_start_s >= ?2" \
+	" AND (t.first_start_s >= ?2 OR t.last_start_s <= ?3" \
+	" OR EXISTS (SELECT 1 FROM records r WHERE r.host = t.host" \
+	" AND r.grp = t.grp AND r.period_s = t.period_s" \
 	" AND r.start_s BETWEEN ?2 AND ?3))"
+
+/* Every resolution of the series (host, group) of registry row s with a
+ * record of any resolution in range; ?1 host and ?4 group, NULL: any. */
+#define SERIES_LIST \
+	"SELECT host, grp, period_s FROM series s" \
+	" WHERE (?1 IS NULL OR host = ?1) AND (?4 IS NULL OR grp = ?4)" \
+	" AND EXISTS (SELECT 1 FROM series t WHERE t.host = s.host" \
+	" AND t.grp = s.grp AND " SERIES_IN_RANGE ")" \
+	" ORDER BY host, grp, period_s"
 
 static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -56,12 +65,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		" last_start_s = max(last_start_s, excluded.last_start_s)"
 		" WHERE excluded.first_start_s < first_start_s"
 		" OR excluded.last_start_s > last_start_s",
-	[STMT_SERIES_HOST] =
-		"SELECT DISTINCT host, grp FROM series s"
-		" WHERE host = ?1 AND " SERIES_IN_RANGE " ORDER BY host, grp",
-	[STMT_SERIES_ALL] =
-		"SELECT DISTINCT host, grp FROM series s"
-		" WHERE " SERIES_IN_RANGE " ORDER BY host, grp",
+	[STMT_SERIES] = SERIES_LIST,
 	[STMT_PING] = "SELECT 1 FROM records LIMIT 1",
 };
 
@@ -356,25 +360,33 @@ static int series_row(struct sqlite_store *s, sqlite3_stmt *q, void *ctx,
 	struct series_cb *cb = ctx;
 	const char *host = (const char *)sqlite3_column_text(q, 0);
 	const char *group = (const char *)sqlite3_column_text(q, 1);
+	int64_t period_s = sqlite3_column_int64(q, 2);
 
 	if (!host || !group || !*host || !*group)
 		return store_fail(&s->base, err, -EBADMSG,
-				  "damaged record: empty host or group");
-	return cb->fn(host, group, cb->arg);
+				  "damaged registry: empty host or group");
+	if (period_s <= 0 || period_s > UINT32_MAX)
+		return store_fail(&s->base, err, -EBADMSG,
+				  "damaged registry: series host '%s' group "
+				  "'%s' has period_s %lld", host, group,
+				  (long long)period_s);
+	return cb->fn(host, group, (uint32_t)period_s, cb->arg);
 }
 
-int sqlite_series(struct store *st, const char *host, int64_t from_s,
-		  int64_t to_s, store_series_fn fn, void *arg,
+int sqlite_series(struct store *st, const char *host, const char *group,
+		  int64_t from_s, int64_t to_s, store_series_fn fn, void *arg,
 		  struct rttq_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
 	struct series_cb cb = { .fn = fn, .arg = arg };
-	sqlite3_stmt *q;
-	int rc = SQLITE_OK;
+	sqlite3_stmt *q = s->stmt[STMT_SERIES];
+	int rc;
 
-	q = s->stmt[host ? STMT_SERIES_HOST : STMT_SERIES_ALL];
-	if (host)
-		rc = sqlite3_bind_text(q, 1, host, -1, SQLITE_STATIC);
+	/* Unbound parameters are NULL (each_row() clears the bindings after
+	 * every use): no host or group filter. */
+	rc = host ? sqlite3_bind_text(q, 1, host, -1, SQLITE_STATIC) : 0;
+	if (!rc && group)
+		rc = sqlite3_bind_text(q, 4, group, -1, SQLITE_STATIC);
 	if (!rc)
 		rc = sqlite3_bind_int64(q, 2, from_s);
 	if (!rc)

@@ -148,12 +148,13 @@ struct series_list {
 	size_t len;
 };
 
-static int collect_series(const char *host, const char *group, void *arg)
+static int collect_series(const char *host, const char *group,
+			  uint32_t period_s, void *arg)
 {
 	struct series_list *l = arg;
 
 	l->len += (size_t)snprintf(l->buf + l->len, sizeof(l->buf) - l->len,
-				   "%s|%s\n", host, group);
+				   "%s|%s|%u\n", host, group, period_s);
 	REQUIRE(l->len < sizeof(l->buf), "more series than %zu bytes hold",
 		sizeof(l->buf));
 	return 0;
@@ -166,9 +167,11 @@ void dynamo_series_both(struct store *lite, struct store *dyn,
 	struct rttq_error err = { 0 };
 	int ret;
 
-	ret = store_series(lite, host, from_s, to_s, collect_series, &a, &err);
+	ret = store_series(lite, host, NULL, from_s, to_s, collect_series, &a,
+			   &err);
 	REQUIRE(ret == 0, "series on SQLite: %s", err.msg);
-	ret = store_series(dyn, host, from_s, to_s, collect_series, &b, &err);
+	ret = store_series(dyn, host, NULL, from_s, to_s, collect_series, &b,
+			   &err);
 	REQUIRE(ret == 0, "series on DynamoDB: %s", err.msg);
 	a.buf[a.len] = b.buf[b.len] = '\0';
 	REQUIRE(strcmp(a.buf, b.buf) == 0,

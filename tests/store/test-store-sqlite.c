@@ -147,15 +147,28 @@ static void test_range_is_inclusive(void)
 struct series_seen {
 	int n;
 	char key[16][96];
+	char periods[16][64]; /* "60,3600" */
 };
 
-static int collect_series(const char *host, const char *group, void *arg)
+static int collect_series(const char *host, const char *group,
+			  uint32_t period_s, void *arg)
 {
 	struct series_seen *s = arg;
+	char key[sizeof(s->key[0])];
 
-	if (s->n < 16)
-		snprintf(s->key[s->n], sizeof(s->key[0]), "%s/%s", host, group);
-	s->n++;
+	/* One entry per (host, group), its resolutions in periods[]. */
+	snprintf(key, sizeof(key), "%s/%s", host, group);
+	if (s->n && s->n <= 16 && !strcmp(s->key[s->n - 1], key)) {
+		strcat(s->periods[s->n - 1], ",");
+	} else {
+		if (s->n < 16)
+			snprintf(s->key[s->n], sizeof(s->key[0]), "%s", key);
+		s->n++;
+	}
+	if (s->n <= 16)
+		snprintf(s->periods[s->n - 1] + strlen(s->periods[s->n - 1]),
+			 sizeof(s->periods[0]) - strlen(s->periods[s->n - 1]),
+			 "%u", period_s);
 	return 0;
 }
 
@@ -170,23 +183,35 @@ static void test_series(void)
 	struct series_seen s = { 0 };
 
 	put_ok(st, recs, sizeof(recs) / sizeof(recs[0]));
-	CHECK_CMP(store_series(st, NULL, 0, 120, collect_series, &s, NULL), ==,
-		  0);
+	CHECK_CMP(store_series(st, NULL, NULL, 0, 120, collect_series, &s,
+			       NULL), ==, 0);
 	CHECK_CMP(s.n, ==, 3);
 	CHECK_STR(s.key[0], "a/all");
+	CHECK_STR(s.periods[0], "60,3600"); /* every resolution, smallest first */
 	CHECK_STR(s.key[1], "a/rport:443");
+	CHECK_STR(s.periods[1], "60");
 	CHECK_STR(s.key[2], "b/all");
 
+	/* A resolution without a record in range is still listed: the
+	 * series has one. */
 	memset(&s, 0, sizeof(s));
-	CHECK_CMP(store_series(st, "a", 60, 6000, collect_series, &s, NULL), ==,
-		  0);
+	CHECK_CMP(store_series(st, "a", NULL, 60, 6000, collect_series, &s,
+			       NULL), ==, 0);
 	CHECK_CMP(s.n, ==, 2);
 	CHECK_STR(s.key[0], "a/all");
+	CHECK_STR(s.periods[0], "60,3600");
 	CHECK_STR(s.key[1], "a/rport:443");
 
 	memset(&s, 0, sizeof(s));
-	CHECK_CMP(store_series(st, NULL, 6000, 6000, collect_series, &s, NULL),
-		  ==, 0);
+	CHECK_CMP(store_series(st, NULL, "all", 0, 120, collect_series, &s,
+			       NULL), ==, 0);
+	CHECK_CMP(s.n, ==, 2);
+	CHECK_STR(s.key[0], "a/all");
+	CHECK_STR(s.key[1], "b/all");
+
+	memset(&s, 0, sizeof(s));
+	CHECK_CMP(store_series(st, NULL, NULL, 6000, 6000, collect_series, &s,
+			       NULL), ==, 0);
 	CHECK_CMP(s.n, ==, 1);
 	CHECK_STR(s.key[0], "c/all");
 	store_close(st);
@@ -199,8 +224,8 @@ static const char *series_list(struct store *st, const char *host,
 	struct series_seen s = { 0 };
 	size_t len = 0;
 
-	CHECK_CMP(store_series(st, host, from_s, to_s, collect_series, &s,
-			       NULL), ==, 0);
+	CHECK_CMP(store_series(st, host, NULL, from_s, to_s, collect_series,
+			       &s, NULL), ==, 0);
 	buf[0] = '\0';
 	for (int i = 0; i < s.n && i < 16; i++)
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
