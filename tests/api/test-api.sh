@@ -24,7 +24,8 @@ d1=1700006400
 "$fill" "$store" b 5 $((d1 - 1800)) $((d1 + 86400 + 1800)) 8 3 \
 	>/dev/null || die "fill b failed"
 
-start_api "$tmp/api" "$api" --store "$store" --period 5s --max-range 30d
+# No --period: the API reads the agents' 5 s base period from the store.
+start_api "$tmp/api" "$api" --store "$store" --max-range 30d
 echo "rttq-api on port $port"
 
 # same QUERYSTRING RTTQ-ARGS...: /quantiles body == rttq query stdout.
@@ -33,7 +34,7 @@ same() {
 	shift
 	got=$(http_status "/quantiles?$qs")
 	[ "$got" = 200 ] || { fail "/quantiles?$qs -> $got"; return; }
-	"$rttq" query --store "$store" --period 5s "$@" >"$tmp/cli" ||
+	"$rttq" query --store "$store" "$@" >"$tmp/cli" ||
 		{ fail "rttq query $* failed"; return; }
 	if cmp -s "$tmp/body" "$tmp/cli"; then
 		echo "same: /quantiles?$qs"
@@ -59,6 +60,26 @@ same "from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z" \
 	--from 2020-01-01T00:00:00Z --to 2020-01-02T00:00:00Z
 grep -q '"sample_count":0,"quantiles":{}' "$tmp/body" ||
 	fail "no-data answer: $(cat "$tmp/body")"
+# ... and says why.
+grep -q '"no_data":"out_of_range"' "$tmp/body" ||
+	fail "no-data reason: $(cat "$tmp/body")"
+same "from=1700006400&to=1700092799&host=c" \
+	--from 1700006400 --to 1700092799 --host c
+grep -q '"no_data":"no_such_host"' "$tmp/body" ||
+	fail "no such host: $(cat "$tmp/body")"
+same "from=1700006400&to=1700092799&host=b&group=raddr:10.0.0.2" \
+	--from 1700006400 --to 1700092799 --host b --group raddr:10.0.0.2
+grep -q '"no_data":"no_such_group"' "$tmp/body" ||
+	fail "no such group: $(cat "$tmp/body")"
+# period is a filter: the agents wrote 5 s periods, none of 1 minute.
+same "from=1700006400&to=1700092799&period=1m" \
+	--from 1700006400 --to 1700092799 --period 1m
+grep -q '"sample_count":0,.*"no_data":"no_such_period"' "$tmp/body" ||
+	fail "period filter: $(cat "$tmp/body")"
+same "from=1700006400&to=1700092799&period=5s" \
+	--from 1700006400 --to 1700092799 --period 5s
+grep -q '"agg_level":"5s","sample_count":[1-9]' "$tmp/body" ||
+	fail "period=5s: $(cat "$tmp/body")"
 # An unencoded '+' in an offset arrives as a space and still parses.
 http_expect 200 "/quantiles?from=2023-11-15T01:00:00+01:00&to=2023-11-15T01:00:00Z"
 grep -q '"from":"2023-11-15T00:00:00Z"' "$tmp/body" ||
@@ -113,6 +134,8 @@ http_expect 400 "$q?from=1700006400&to=1700092800&q=100.5"
 http_expect 400 "$q?from=1700006400&to=1700092800&q=50,50"
 http_expect 400 "$q?from=1700006400&to=1700092800&q="
 http_expect 400 "$q?from=1700006400&to=1700092800&host="
+http_expect 400 "$q?from=1700006400&to=1700092800&period=7"
+grep -q "'period'" "$tmp/body" || fail "bad period not named"
 http_expect 400 "$q?from=1700006400&to=1700092800&frm=1"
 http_expect 400 "$q?from=1700006400&from=1700006400&to=1700092800"
 http_expect 400 "$q?from=1700006400&to=1700092800&junk"

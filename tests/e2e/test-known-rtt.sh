@@ -99,10 +99,11 @@ stop_agents() {
 	agent_pids=()
 }
 
+# No --period: the query finds the agent's 5 s base period in the store.
 query() {
 	local store=$1 group=$2
 	"$RTTQ" query --store "sqlite:$dir/$store.db" --host "$HOST" \
-		--from "$from_s" --to "$to_s" --period "$PERIOD_S" --group "$group"
+		--from "$from_s" --to "$to_s" --group "$group"
 }
 
 now_ms() {
