@@ -232,6 +232,13 @@ static int check_summary(double compression, double min, double max,
 		return rttq_fail(err, -EBADMSG,
 				 "digest: min %g and max %g are inconsistent",
 				 min, max);
+	/* No digest takes such values (tdigest_add()); their mean keys
+	 * would not survive another encode. */
+	if ((min > 0 && min < TDIGEST_VALUE_MIN) ||
+	    (max > 0 && max < TDIGEST_VALUE_MIN))
+		return rttq_fail(err, -EBADMSG,
+				 "digest: min %g or max %g is below the "
+				 "smallest value a digest holds", min, max);
 	if (count && (sum < min * (double)count * (1 - 1e-9) ||
 		      sum > max * (double)count * (1 + 1e-9)))
 		return rttq_fail(err, -EBADMSG,

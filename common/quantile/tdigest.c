@@ -240,7 +240,8 @@ int tdigest_add(struct tdigest *td, double value, uint64_t weight)
 {
 	int err;
 
-	if (!(value >= 0 && value <= TDIGEST_VALUE_MAX) || !weight)
+	if (!(value >= 0 && value <= TDIGEST_VALUE_MAX) || !weight ||
+	    (value > 0 && value < TDIGEST_VALUE_MIN))
 		return -EINVAL;
 	if (td->nbuf == td->bufcap) {
 		err = reserve(&td->buf, &td->bufcap,

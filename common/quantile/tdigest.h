@@ -30,6 +30,10 @@ extern "C" {
 #define TDIGEST_COMPRESSION_MAX 1000.0
 /* Largest value a digest takes (the codec stores means as floats). */
 #define TDIGEST_VALUE_MAX 1e30
+/* Smallest non-zero value a digest takes: a float's smallest normal
+ * (FLT_MIN), as below it the codec's mean keys lose every bit and a
+ * stored digest would not decode to what was encoded. */
+#define TDIGEST_VALUE_MIN 1.17549435e-38
 
 struct hist;
 struct tdigest;
@@ -66,8 +70,8 @@ RTTQ_API void tdigest_free(struct tdigest *td);
 /**
  * tdigest_add() - add @weight occurrences of @value.
  *
- * @return 0, -EINVAL for a value outside [0, TDIGEST_VALUE_MAX] or a zero
- *         weight, -ENOMEM.
+ * @return 0, -EINVAL for a value outside [0, TDIGEST_VALUE_MAX], one
+ *         between 0 and TDIGEST_VALUE_MIN, or a zero weight, -ENOMEM.
  */
 RTTQ_API int tdigest_add(struct tdigest *td, double value, uint64_t weight);
 

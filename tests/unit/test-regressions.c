@@ -4,6 +4,7 @@
  * the codec fuzzer: exact extremes, sorted centroids at float rounding
  * edges, cdf between nearly equal values, and the codec's value range.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -67,7 +68,8 @@ static void check_encodable(double v)
 		return;
 	/* Either the digest refuses the value up front ... */
 	if (tdigest_add(td, v, 1)) {
-		CHECK(!(v >= 0 && v <= TDIGEST_VALUE_MAX), "add %g refused", v);
+		CHECK(!(v >= 0 && v <= TDIGEST_VALUE_MAX) ||
+		      (v > 0 && v < TDIGEST_VALUE_MIN), "add %g refused", v);
 		tdigest_free(td);
 		return;
 	}
@@ -91,6 +93,33 @@ static void test_codec_value_range(void)
 	check_encodable(1e39);   /* above FLT_MAX: the mean key is +inf */
 	check_encodable(3.4028234e38);
 	check_encodable(1e-42);  /* subnormal float: key rounds to 0 */
+	check_encodable(1e-300); /* a normal double, far below FLT_MIN */
+	check_encodable(TDIGEST_VALUE_MIN);
+}
+
+/*
+ * Found by the codec fuzzer: a digest whose min and max lie below FLT_MIN
+ * decoded, but its centroid means (float keys) all collapsed to 0 and came
+ * back as min after another encode.  No digest can hold such values now,
+ * and the decoder says so.
+ */
+static void test_codec_tiny_extremes(void)
+{
+	static const uint8_t input[] = {
+		0x54, 0x44, 0x01, 0x00, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x5a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x2c,
+		0xff, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x61, 0x00,
+		0x01, 0x01, 0x08, 0x01, 0x23, 0x42, 0x8b, 0x3e,
+	};
+	struct rttq_error err = { 0 };
+	struct tdigest *td = NULL;
+	int rc;
+
+	check_section("a digest with extremes below FLT_MIN is refused");
+	rc = codec_decode(input, sizeof(input), &td, &err);
+	CHECK(rc == -EBADMSG, "decode gave %d (%s)", rc, err.msg);
+	CHECK(td == NULL, "a refused digest was returned");
+	tdigest_free(td);
 }
 
 /* Centroids of identical values come back unsorted by an ulp or two. */
@@ -166,5 +195,6 @@ int main(void)
 	test_hist_extremes();
 	test_tdigest_extremes();
 	test_codec_value_range();
+	test_codec_tiny_extremes();
 	return check_report();
 }
