@@ -3,7 +3,13 @@
  * BPF cost per event of the collector's program, from the kernel's own
  * accounting (BPF_ENABLE_STATS: run_time_ns / run_cnt per program), next
  * to an empty program and a bcc-tcprtt-style one on the same hook
- * (ref.bpf.o, argv[1]).  Same loopback traffic for each; prints ns/event.
+ * (ref.bpf.o, argv[1]).  Two kinds of traffic: back-to-back ping-pong on
+ * one or two connections (everything stays in cache: the hot loop), and
+ * spaced traffic (traffic_spaced.h: many connections from many addresses,
+ * milliseconds apart, as a real host sees them: the socket's and the
+ * maps' lines are cold at each event).  In the spaced case each program
+ * runs attached alone, then all at once in both orders (the first program
+ * on a tracepoint pays for the socket's cold lines).  Prints ns/event.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -22,11 +28,16 @@
 #include "collector.h"
 #include "kernel.h"
 #include "traffic.h"
+#include "traffic_spaced.h"
 
 #define ROUNDS 30
 #define EXCHANGES 2000
 
 #define NPROGS 7
+
+/* The spaced case: SPACED_ROUNDS runs of SPACED_MS per measurement. */
+#define SPACED_ROUNDS 3
+#define SPACED_MS 2000
 
 static const char *const names[NPROGS] = {
 	"empty tp_btf program",
@@ -186,6 +197,148 @@ static void report(const char *what, const double *best,
 			names[i], best[i]);
 }
 
+/* -------------------------------------------------------------------------
+ * Spaced traffic: programs attached alone, then together in both orders
+ * ------------------------------------------------------------------------- */
+
+/* A program of the spaced case: a reference one or a collector. */
+struct spaced_prog {
+	const char *name;
+	const char *ref;       /* program in ref.bpf.o, or NULL: collector */
+	unsigned int group_by; /* the collector's COLLECTOR_BY_* */
+	struct bpf_link *link;
+	struct collector *c;
+	int fd;
+};
+
+static struct spaced_prog spaced_progs[] = {
+	{ .name = "empty tp_btf program", .ref = "ref_empty" },
+	{ .name = "bcc-tcprtt-style, by raddr", .ref = "ref_tcprtt" },
+	{ .name = "rttq tp_btf, group-by none" },
+	{ .name = "rttq tp_btf, group-by raddr",
+	  .group_by = COLLECTOR_BY_RADDR },
+	{ .name = "rttq tp_btf, raddr,rport",
+	  .group_by = COLLECTOR_BY_RADDR | COLLECTOR_BY_RPORT },
+};
+
+#define NSPACED (sizeof(spaced_progs) / sizeof(spaced_progs[0]))
+
+static void spaced_attach(struct bpf_object *obj, struct spaced_prog *p)
+{
+	if (p->ref) {
+		p->link = attach_ref(obj, p->ref, &p->fd);
+	} else {
+		p->c = open_collector("tp_btf", p->group_by);
+		p->fd = collector_prog_fd(p->c);
+	}
+}
+
+static void spaced_detach(struct spaced_prog *p)
+{
+	if (p->link)
+		bpf_link__destroy(p->link);
+	collector_close(p->c);
+	p->link = NULL;
+	p->c = NULL;
+	p->fd = -1;
+}
+
+/* ns/event of every attached program (fd >= 0) over one run, into ns[];
+ * the median of SPACED_ROUNDS runs. */
+static void spaced_measure(const struct spaced_opts *o, double *ns,
+			   unsigned long long *exchanges)
+{
+	double runs[NSPACED][SPACED_ROUNDS];
+	struct cost a[NSPACED], b[NSPACED];
+	struct spaced_result res;
+	size_t i;
+	int r;
+
+	*exchanges = 0;
+	for (r = 0; r < SPACED_ROUNDS; r++) {
+		for (i = 0; i < NSPACED; i++)
+			if (spaced_progs[i].fd >= 0)
+				prog_stats(spaced_progs[i].fd, &a[i]);
+		REQUIRE_CMP(traffic_spaced(o, &res), ==, 0);
+		*exchanges += res.exchanges;
+		for (i = 0; i < NSPACED; i++) {
+			if (spaced_progs[i].fd < 0)
+				continue;
+			prog_stats(spaced_progs[i].fd, &b[i]);
+			REQUIRE_CMP(b[i].runs, >, a[i].runs);
+			runs[i][r] = (double)(b[i].run_ns - a[i].run_ns) /
+				     (double)(b[i].runs - a[i].runs);
+		}
+	}
+	for (i = 0; i < NSPACED; i++) {
+		if (spaced_progs[i].fd < 0)
+			continue;
+		qsort(runs[i], SPACED_ROUNDS, sizeof(double), by_value);
+		ns[i] = runs[i][SPACED_ROUNDS / 2];
+	}
+}
+
+static void spaced_report(const char *what, const double *ns,
+			  unsigned long long exchanges)
+{
+	size_t i;
+
+	printf("%s (median of %d runs, %llu exchanges in all):\n", what,
+	       SPACED_ROUNDS, exchanges);
+	for (i = 0; i < NSPACED; i++)
+		printf("  %-28s %7.1f  %.2fx empty  %.2fx tcprtt-style\n",
+		       spaced_progs[i].name, ns[i], ns[i] / ns[0],
+		       ns[i] / ns[1]);
+	for (i = 0; i < NSPACED; i++)
+		REQUIRE(ns[i] > 0 && ns[i] < 100000, "%s: %.1f ns per event",
+			spaced_progs[i].name, ns[i]);
+}
+
+static void run_spaced(struct bpf_object *obj)
+{
+	const struct spaced_opts o = {
+		.conns = 256,
+		.peers = 64,
+		.gap_us = 5000,
+		.duration_ms = SPACED_MS,
+	};
+	double ns[NSPACED];
+	unsigned long long exchanges, total;
+	size_t i, k;
+	char what[160];
+
+	for (i = 0; i < NSPACED; i++)
+		spaced_progs[i].fd = -1;
+	printf("\nSpaced traffic: %u connections from %u addresses, one "
+	       "64-byte exchange every %u ms on each:\n", o.conns, o.peers,
+	       o.gap_us / 1000);
+	/* Alone: nothing else on the hook warms the socket's lines. */
+	total = 0;
+	for (i = 0; i < NSPACED; i++) {
+		double alone[NSPACED];
+
+		spaced_attach(obj, &spaced_progs[i]);
+		spaced_measure(&o, alone, &exchanges);
+		ns[i] = alone[i];
+		total += exchanges;
+		spaced_detach(&spaced_progs[i]);
+	}
+	spaced_report("BPF ns per event, each program attached alone", ns,
+		      total);
+	/* Together, references first, then rttq first. */
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < NSPACED; i++)
+			spaced_attach(obj, &spaced_progs[k ? NSPACED - 1 - i :
+							   i]);
+		spaced_measure(&o, ns, &exchanges);
+		snprintf(what, sizeof(what), "BPF ns per event, all attached, "
+			 "%s first", k ? "rttq" : "the references");
+		spaced_report(what, ns, exchanges);
+		for (i = 0; i < NSPACED; i++)
+			spaced_detach(&spaced_progs[i]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct collector *c[5];
@@ -239,6 +392,7 @@ int main(int argc, char **argv)
 		collector_close(c[i]);
 	bpf_link__destroy(links[0]);
 	bpf_link__destroy(links[1]);
+	run_spaced(obj);
 	bpf_object__close(obj);
 	close(stats_fd);
 	return 0;
