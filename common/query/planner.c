@@ -47,26 +47,10 @@
 _Static_assert(PLANNER_LEVELS == SERIES_ROLLUPS + 1,
 	       "one planner level per rollup level, plus the base");
 
-struct span {
-	int64_t start_s; /* inclusive */
-	int64_t end_s;   /* exclusive */
-};
-
 struct host_list {
 	char **v;
 	size_t n, cap;
 	const char *group; /* only hosts with a series of this group */
-};
-
-struct plan_worker {
-	struct plan_job *job;
-	struct store *st;         /* the caller's (worker 0) or a sibling */
-	struct host_share *share; /* of the host being planned */
-	struct span *cover;       /* spans of this host read from rollups */
-	size_t ncover, cap_cover;
-	enum planner_level level; /* of the query running now */
-	pthread_t thread;
-	bool started;
 };
 
 static const char *const level_names[PLANNER_LEVELS] = {
@@ -155,7 +139,7 @@ static int push_digest(struct part *pt, struct tdigest *td)
 	return 0;
 }
 
-static void share_release(struct host_share *sh, size_t n_points)
+void planner_share_release(struct host_share *sh, size_t n_points)
 {
 	size_t i, p;
 
@@ -181,6 +165,12 @@ static void part_add(struct part *pt, const struct store_record *rec,
 	pt->count += rec->count;
 	pt->sum_us += rec->sum_us;
 	pt->records[level]++;
+	/* A fleet record's periods_total is 1 + the hosts it merged. */
+	if (store_host_reserved(rec->host)) {
+		pt->fleet_records++;
+		if (rec->periods_total - 1 > pt->fleet_hosts)
+			pt->fleet_hosts = rec->periods_total - 1;
+	}
 }
 
 /* The answer a record counts in: the step holding its start.  Records
@@ -218,6 +208,13 @@ static int take_record(const struct store_record *rec, void *arg)
 	if (!pt || (w->level != PLANNER_LEVEL_BASE &&
 		    rec->periods != rec->periods_total))
 		return 0;
+	/* An empty fleet span has nothing to merge; it still covers. */
+	if (rec->count == 0 && store_host_reserved(rec->host)) {
+		if (push_span(w, rec->start_s, rec->start_s + rec->period_s))
+			return rttq_fail(&sh->err, -ENOMEM, "out of memory");
+		part_add(pt, rec, w->level);
+		return 0;
+	}
 	rc = codec_decode(rec->digest, rec->digest_len, &td, &derr);
 	if (rc) {
 		if (timeparse_format(rec->start_s, start, sizeof(start)))
@@ -312,8 +309,8 @@ cleanup:
 }
 
 /* Steps 1-4 of the file comment for one host into @sh. */
-static int plan_host(struct plan_worker *w, const char *host,
-		     struct host_share *sh)
+int planner_plan_host(struct plan_worker *w, const char *host,
+		      struct host_share *sh)
 {
 	const struct plan_job *job = w->job;
 	const struct planner_request *req = job->req;
@@ -329,6 +326,11 @@ static int plan_host(struct plan_worker *w, const char *host,
 		return rttq_fail(&sh->err, -ENOMEM, "out of memory");
 	for (p = 0; p < job->n_points; p++)
 		sh->parts[p].compression = TDIGEST_COMPRESSION_MIN;
+	for (p = 0; rc == 0 && p < job->n_fleet_cover; p++)
+		rc = push_span(w, job->fleet_cover[p].start_s,
+			       job->fleet_cover[p].end_s);
+	if (rc)
+		return rttq_fail(&sh->err, rc, "out of memory");
 	for (r = SERIES_ROLLUPS - 1; rollups && rc == 0 && r >= 0; r--) {
 		uint32_t len = series_rollup_length(r);
 		int64_t first = ceil_to(a, len), end = floor_to(b, len);
@@ -339,7 +341,8 @@ static int plan_host(struct plan_worker *w, const char *host,
 		if (series_rollup_built(req->period_s, r) && first < end)
 			rc = query_gaps(w, host, r + 1, len, first, end);
 	}
-	if (rc == 0)
+	/* The fleet has no base records: planner_fleet_pass(). */
+	if (rc == 0 && !store_host_reserved(host))
 		rc = query_gaps(w, host, PLANNER_LEVEL_BASE, req->period_s, a,
 				b);
 	return rc;
@@ -370,7 +373,7 @@ static void *work(void *arg)
 	while (take_host(job, &i)) {
 		struct host_share *sh = &job->shares[i];
 
-		sh->rc = plan_host(w, job->hosts[i], sh);
+		sh->rc = planner_plan_host(w, job->hosts[i], sh);
 		if (sh->rc) {
 			pthread_mutex_lock(&job->mu);
 			job->failed = true;
@@ -526,6 +529,7 @@ static int run(struct store *st, const struct planner_request *req,
 		.mu = PTHREAD_MUTEX_INITIALIZER,
 	};
 	struct planner_answer *ans = NULL;
+	int64_t ga, gb;
 	size_t i;
 	int rc;
 
@@ -549,7 +553,9 @@ static int run(struct store *st, const struct planner_request *req,
 	for (i = 0; i < job.n_points; i++)
 		answer_init(&ans[i]);
 
-	rc = list_hosts(st, req, job.a, job.b, &hl, err);
+	rc = planner_fleet_pass(st, &job, &ga, &gb, err);
+	if (rc == 0 && ga < gb)
+		rc = list_hosts(st, req, ga, gb, &hl, err);
 	if (rc == 0 && hl.n) {
 		job.hosts = hl.v;
 		job.n_hosts = hl.n;
@@ -563,12 +569,18 @@ static int run(struct store *st, const struct planner_request *req,
 	/* Hosts left untaken leave no error of their own. */
 	if (rc == 0 && planner_cancelled(&job))
 		rc = rttq_fail(err, -ECANCELED, "query cancelled");
-	if (rc == 0 && hl.n)
+	if (job.fleet)
+		*records_read += job.fleet->records_read;
+	if (rc == 0 && (hl.n || job.fleet))
 		rc = planner_merge_all(&job, ans, err);
 
 	for (i = 0; job.shares && i < job.n_hosts; i++)
-		share_release(&job.shares[i], job.n_points);
+		planner_share_release(&job.shares[i], job.n_points);
 	free(job.shares);
+	if (job.fleet)
+		planner_share_release(job.fleet, job.n_points);
+	free(job.fleet);
+	free(job.fleet_cover);
 	pthread_mutex_destroy(&job.mu);
 	host_list_free(&hl);
 	if (rc) {

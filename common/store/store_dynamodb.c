@@ -217,6 +217,7 @@ const struct store_ops store_dynamodb_ops = {
 	.sibling = dynamo_sibling,
 	.close = dynamo_close,
 	.put = dynamo_put,
+	.put_if = dynamo_put_if,
 	.query = dynamo_query,
 	.series = dynamo_series,
 	.ping = dynamo_ping,

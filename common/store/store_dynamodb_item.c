@@ -142,8 +142,8 @@ static void j_attr_double(struct json *j, const char *name, double v)
 	}
 }
 
-static void j_attr_binary(struct json *j, const char *name,
-			  const uint8_t *data, size_t len)
+void dynamo_attr_binary(struct json *j, const char *name,
+			const uint8_t *data, size_t len)
 {
 	size_t out_len = 4 * ((len + 2) / 3) + 1;
 	unsigned char *b64;
@@ -223,7 +223,7 @@ void dynamo_gen_item(struct json *j, const struct unit *u, int64_t now)
 		j_attr_double(j, "sum_us", r->sum_us);
 		j_attr_double(j, "min_us", r->min_us);
 		j_attr_double(j, "max_us", r->max_us);
-		j_attr_binary(j, "d", r->digest, r->digest_len);
+		dynamo_attr_binary(j, "d", r->digest, r->digest_len);
 		j_attr_int(j, TTL_ATTRIBUTE, r->start_s + (int64_t)r->period_s + keep);
 		break;
 	case UNIT_GROUPS:

@@ -233,6 +233,16 @@ char *dynamo_groups_pk(const char *host);
 void dynamo_gen_item(struct json *j, const struct unit *u, int64_t now);
 
 /**
+ * dynamo_attr_binary() - "name": {"B": base64 of @data}.
+ * @j: the generator; its bad flag reports a failure.
+ * @name: the attribute name (or ":value" placeholder).
+ * @data: the bytes.
+ * @len: their length.
+ */
+void dynamo_attr_binary(struct json *j, const char *name,
+			const uint8_t *data, size_t len);
+
+/**
  * dynamo_bad_item() - fail naming a damaged item by its pk and ts.
  * @s: the store, for the message's URL.
  * @item: the item read.
@@ -301,6 +311,13 @@ int dynamo_ping(struct store *st, struct rttq_error *err);
 /** dynamo_put() - the ops table's put: BatchWriteItem, registry first. */
 int dynamo_put(struct store *st, const struct store_record *recs, size_t n,
 	       struct rttq_error *err);
+
+/** dynamo_put_if() - the ops table's put_if: PutItem of the record item
+ * alone, with a condition on the stored item (no registry items: fleet
+ * records are read by name). */
+int dynamo_put_if(struct store *st, const struct store_record *rec,
+		  const uint8_t *expect, size_t expect_len,
+		  struct rttq_error *err);
 
 /** dynamo_query() - the ops table's query: paginated Query per host. */
 int dynamo_query(struct store *st, const struct store_query *q,

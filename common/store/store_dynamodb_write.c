@@ -325,3 +325,55 @@ int dynamo_put(struct store *st, const struct store_record *recs,
 	free(u);
 	return ret;
 }
+
+int dynamo_put_if(struct store *st, const struct store_record *rec,
+		  const uint8_t *expect, size_t expect_len,
+		  struct rttq_error *err)
+{
+	struct dynamo_store *s = to_dynamo(st);
+	struct unit u = { .kind = UNIT_RECORD, .r = rec };
+	struct json j = { 0 };
+	yajl_val reply = NULL;
+	const char *body;
+	size_t len;
+	int ret;
+
+	u.pk = dynamo_record_pk(rec->host, rec->group, rec->period_s);
+	snprintf(u.ts, sizeof(u.ts), "%" PRId64, rec->start_s);
+	ret = u.pk ? json_begin(&j) : -ENOMEM;
+	if (ret) {
+		free(u.pk);
+		return store_fail(st, err, ret, "out of memory");
+	}
+	j_str(&j, "TableName");
+	j_str(&j, s->table);
+	j_str(&j, "Item");
+	dynamo_gen_item(&j, &u, time(NULL));
+	j_str(&j, "ConditionExpression");
+	j_str(&j, expect ? "d = :d" : "attribute_not_exists(pk)");
+	if (expect) {
+		j_str(&j, "ExpressionAttributeValues");
+		j_open(&j);
+		dynamo_attr_binary(&j, ":d", expect, expect_len);
+		j_close(&j);
+	}
+	ret = json_finish(&j, &body, &len);
+	if (ret == 0)
+		ret = ddb_call(s->ddb, "PutItem", body, len, &reply, err);
+	else
+		store_fail(st, err, ret, "out of memory");
+	json_free(&j);
+	yajl_tree_free(reply);
+	free(u.pk);
+	/* ddb_call()'s -EEXIST: ConditionalCheckFailedException. */
+	if (ret == -EEXIST)
+		return store_fail(st, err, -ESTALE, "fleet record %s %u s at "
+				  "%lld changed while it was built",
+				  rec->group, rec->period_s,
+				  (long long)rec->start_s);
+	if (ret && ret != -ENOMEM)
+		rttq_error_prefix(err, "store %s: cannot write fleet record "
+				  "%s %u s at %lld", s->base.url, rec->group,
+				  rec->period_s, (long long)rec->start_s);
+	return ret;
+}

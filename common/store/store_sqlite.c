@@ -274,6 +274,7 @@ const struct store_ops store_sqlite_ops = {
 	.sibling = sqlite_sibling,
 	.close = sqlite_close,
 	.put = sqlite_put,
+	.put_if = sqlite_put_if,
 	.query = sqlite_query,
 	.series = sqlite_series,
 	.ping = sqlite_ping,

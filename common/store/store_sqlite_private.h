@@ -23,6 +23,7 @@ enum stmt_id {
 	STMT_ROLLBACK,
 	STMT_PUT,
 	STMT_PUT_SERIES,
+	STMT_GET_DIGEST,
 	STMT_QUERY_HOST,
 	STMT_QUERY_ALL,
 	STMT_SERIES_HOST,
@@ -115,6 +116,12 @@ int sqlite_prepare_statements(struct sqlite_store *s, const char *url,
 /** sqlite_put() - the ops table's put: one transaction, registry too. */
 int sqlite_put(struct store *st, const struct store_record *recs, size_t n,
 	       struct rttq_error *err);
+
+/** sqlite_put_if() - the ops table's put_if: read the stored digest,
+ * compare and write in one transaction. */
+int sqlite_put_if(struct store *st, const struct store_record *rec,
+		  const uint8_t *expect, size_t expect_len,
+		  struct rttq_error *err);
 
 /** sqlite_query() - the ops table's query. */
 int sqlite_query(struct store *st, const struct store_query *qr,
