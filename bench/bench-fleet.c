@@ -35,15 +35,6 @@ static struct ddb_proxy proxy;
 static struct dynalite server;
 static unsigned int n_requests = 20;
 
-static enum ddb_proxy_action forward(const char *op, unsigned int k,
-				     void *arg)
-{
-	(void)op;
-	(void)k;
-	(void)arg;
-	return PROXY_FORWARD;
-}
-
 static int cmp_dbl(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -191,7 +182,7 @@ int main(int argc, char **argv)
 	REQUIRE(dynalite_install(argv[1]) == 0 &&
 		dynalite_start(&server, argv[1], NULL, NULL) == 0,
 		"cannot start dynalite");
-	ddb_proxy_start(&proxy, server.port, forward, NULL);
+	ddb_proxy_start(&proxy, server.port, ddb_proxy_forward, NULL);
 	printf("dynalite behind a proxy adding %u ms per request; %u "
 	       "queries per figure, ranges moving by 5 minutes; fleet "
 	       "queries timed in-process (the planner calls of rttq-api's "

@@ -205,21 +205,14 @@ static int build_chunk(struct store *st, const struct fleet_rollup_opts *o,
 	rc = planner_run_series(st, &req, ls->len, &s, err);
 	if (rc)
 		return rc;
-	for (size_t i = i0; rc == 0 && i < i1; i++) {
+	/* planner_run_series() answers one point per span, from i0 on. */
+	for (size_t i = i0; rc == 0 && i < i1 && i - i0 < s.n; i++) {
 		const struct span_info *si = &ls->spans[i];
-		size_t p = i - i0;
 
-		if (si->state == SPAN_FRESH)
-			continue;
-		/* planner_run_series() answers each step from first_s on. */
-		if (p >= s.n) {
-			rc = rttq_fail(err, -EPROTO, "the planner answered %zu "
-				       "spans, not %zu", s.n, i1 - i0);
-			break;
-		}
-		rc = write_span(st, group, ls->len, ls->first_s +
-				(int64_t)i * ls->len, &s.points[p], si, stats,
-				err);
+		if (si->state != SPAN_FRESH)
+			rc = write_span(st, group, ls->len, ls->first_s +
+					(int64_t)i * ls->len,
+					&s.points[i - i0], si, stats, err);
 	}
 	planner_series_clear(&s);
 	return rc;

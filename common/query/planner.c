@@ -472,6 +472,10 @@ static int check_request(const struct planner_request *req,
 				 "divide an hour", req->period_s);
 	if (req->host && !*req->host)
 		return rttq_fail(err, -EINVAL, "host is empty");
+	if (req->host && store_host_reserved(req->host))
+		return rttq_fail(err, -EINVAL, "host '%s' is reserved for the "
+				 "fleet's records: leave the host out to ask "
+				 "for the fleet", req->host);
 	if (req->group && !*req->group)
 		return rttq_fail(err, -EINVAL, "group is empty");
 	if (req->from_s < 0 || req->from_s > TIMEPARSE_MAX_S ||

@@ -93,8 +93,8 @@ struct planner_answer {
  * error is that of the first failing host in host order.
  *
  * @return 0; -ECANCELED when @req->cancel was set before the work was
- *         done; -EINVAL for a period not dividing 3600, an empty host or
- *         group, or times outside 0..TIMEPARSE_MAX_S; -EBADMSG
+ *         done; -EINVAL for a period not dividing 3600, an empty or
+ *         reserved (STORE_FLEET_HOST) host, an empty group, or times outside 0..TIMEPARSE_MAX_S; -EBADMSG
  *         for a record whose digest does not decode, -ENOTSUP for one of
  *         a newer format (the message names host, group, resolution and
  *         start); the store's error (-EIO,

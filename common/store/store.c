@@ -298,7 +298,13 @@ int store_put_fleet(struct store *st, const struct store_record *rec,
 				  STORE_FLEET_HOST);
 	if (expect && expect_len == 0)
 		return store_fail(st, err, -EINVAL, "empty expected digest");
-	return st->ops->put_if(st, rec, expect, expect_len, err);
+	ret = st->ops->put_if(st, rec, expect, expect_len, err);
+	if (ret == -ESTALE)
+		store_fail(st, err, ret, "fleet record %s %u s at %lld changed "
+			   "since it was read (marked stale again, or written "
+			   "by another run)", rec->group, rec->period_s,
+			   (long long)rec->start_s);
+	return ret;
 }
 
 /* Leaves reserved hosts out of listings of every host. */

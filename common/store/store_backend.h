@@ -28,7 +28,8 @@ struct store_ops {
 	int (*put)(struct store *st, const struct store_record *recs, size_t n,
 		   struct rttq_error *err);
 	/* store_put_fleet(): write @rec if the stored record is absent
-	 * (@expect NULL) or has digest @expect; else -ESTALE. */
+	 * (@expect NULL) or has digest @expect; else -ESTALE, without a
+	 * message (store.c writes it). */
 	int (*put_if)(struct store *st, const struct store_record *rec,
 		      const uint8_t *expect, size_t expect_len,
 		      struct rttq_error *err);

@@ -365,12 +365,10 @@ int dynamo_put_if(struct store *st, const struct store_record *rec,
 	json_free(&j);
 	yajl_tree_free(reply);
 	free(u.pk);
-	/* ddb_call()'s -EEXIST: ConditionalCheckFailedException. */
+	/* ddb_call()'s -EEXIST: ConditionalCheckFailedException;
+	 * store_put_fleet() says what. */
 	if (ret == -EEXIST)
-		return store_fail(st, err, -ESTALE, "fleet record %s %u s at "
-				  "%lld changed while it was built",
-				  rec->group, rec->period_s,
-				  (long long)rec->start_s);
+		return -ESTALE;
 	if (ret && ret != -ENOMEM)
 		rttq_error_prefix(err, "store %s: cannot write fleet record "
 				  "%s %u s at %lld", s->base.url, rec->group,

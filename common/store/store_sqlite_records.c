@@ -250,10 +250,7 @@ int sqlite_put_if(struct store *st, const struct store_record *rec,
 	}
 	if (!same) {
 		run(s->stmt[STMT_ROLLBACK]);
-		return store_fail(st, err, -ESTALE, "fleet record %s %u s at "
-				  "%lld changed while it was built",
-				  rec->group, rec->period_s,
-				  (long long)rec->start_s);
+		return -ESTALE; /* store_put_fleet() says what */
 	}
 	return put_in_transaction(s, rec, 1, err);
 }

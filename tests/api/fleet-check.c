@@ -34,24 +34,6 @@ static const double qs[] = { 0.5, 0.9, 0.99 };
 
 static struct fill_truth truth; /* "all" over the whole range */
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double exact_quantile(double q)
-{
-	double pos = q * (double)(truth.n - 1);
-	size_t i = (size_t)pos;
-	double f = pos - (double)i;
-
-	if (i + 1 >= truth.n)
-		return truth.values[truth.n - 1];
-	return truth.values[i] * (1 - f) + truth.values[i + 1] * f;
-}
-
 void fleet_fill(const char *url, unsigned int hosts, uint32_t period_s,
 		unsigned int days)
 {
@@ -75,7 +57,7 @@ void fleet_fill(const char *url, unsigned int hosts, uint32_t period_s,
 		snprintf(host, sizeof(host), "host-%02u", i);
 		REQUIRE(fill_store(&spec, &n) == 0, "filling %s", host);
 	}
-	qsort(truth.values, truth.n, sizeof(*truth.values), cmp_u32);
+	fill_truth_sort(&truth);
 }
 
 void fleet_rollup(struct store *st, uint32_t period_s, unsigned int days,
@@ -116,12 +98,12 @@ static void expect_same(const char *what, const struct planner_answer *got,
 		if (!exact)
 			continue;
 		/* Where the exact samples are known, both must be close. */
-		CHECK(fabs(g - exact_quantile(qs[i])) <= TOLERANCE *
-		      exact_quantile(qs[i]), "%s: q%.2f %.1f us, exact %.1f",
-		      what, qs[i], g, exact_quantile(qs[i]));
-		CHECK(fabs(w - exact_quantile(qs[i])) <= TOLERANCE *
-		      exact_quantile(qs[i]), "%s: per host q%.2f %.1f us, "
-		      "exact %.1f", what, qs[i], w, exact_quantile(qs[i]));
+		CHECK(fabs(g - fill_truth_quantile(&truth, qs[i])) <= TOLERANCE *
+		      fill_truth_quantile(&truth, qs[i]), "%s: q%.2f %.1f us, exact %.1f",
+		      what, qs[i], g, fill_truth_quantile(&truth, qs[i]));
+		CHECK(fabs(w - fill_truth_quantile(&truth, qs[i])) <= TOLERANCE *
+		      fill_truth_quantile(&truth, qs[i]), "%s: per host q%.2f %.1f us, "
+		      "exact %.1f", what, qs[i], w, fill_truth_quantile(&truth, qs[i]));
 	}
 }
 
@@ -366,6 +348,20 @@ void fleet_check_all(const char *url)
 			     list_host, &listed, &err) == 0, "%s", err.msg);
 	CHECK(listed == 6, "%zu series listed, expected 3 hosts x 2 groups",
 	      listed);
+
+	{
+		struct planner_request req = {
+			.host = STORE_FLEET_HOST,
+			.period_s = 60,
+			.from_s = FLEET_T0,
+			.to_s = FLEET_T0 + DAY_S,
+		};
+		struct planner_answer a = { 0 };
+
+		CHECK(planner_run(st, &req, &a, &err) == -EINVAL,
+		      "a query of host '*' must be refused");
+		CHECK_CONTAINS(err.msg, "reserved");
+	}
 
 	check_section("a second run builds nothing and changes nothing");
 	before = fleet_records(st, 300);

@@ -240,6 +240,15 @@ static void *accept_loop(void *arg)
 	return NULL;
 }
 
+enum ddb_proxy_action ddb_proxy_forward(const char *op, unsigned int k,
+					void *arg)
+{
+	(void)op;
+	(void)k;
+	(void)arg;
+	return PROXY_FORWARD;
+}
+
 void ddb_proxy_start(struct ddb_proxy *p, int upstream_port,
 		     ddb_proxy_policy policy, void *arg)
 {

@@ -43,6 +43,10 @@ struct ddb_proxy {
 	void *arg;
 };
 
+/** ddb_proxy_forward() - a policy forwarding every request. */
+enum ddb_proxy_action ddb_proxy_forward(const char *op, unsigned int k,
+					void *arg);
+
 /**
  * ddb_proxy_start() - listen on a free loopback port and serve in the
  * background; REQUIREs success.

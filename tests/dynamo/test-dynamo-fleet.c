@@ -26,15 +26,6 @@
 
 static struct ddb_proxy proxy;
 
-static enum ddb_proxy_action forward(const char *op, unsigned int k,
-				     void *arg)
-{
-	(void)op;
-	(void)k;
-	(void)arg;
-	return PROXY_FORWARD;
-}
-
 static void case_rollup(const char *dir)
 {
 	(void)dir;
@@ -157,7 +148,8 @@ static void case_requests(const char *dir)
 	struct fleet_costs ten, fifty;
 
 	(void)dir;
-	ddb_proxy_start(&proxy, dynamo_server()->port, forward, NULL);
+	ddb_proxy_start(&proxy, dynamo_server()->port, ddb_proxy_forward,
+			NULL);
 	ten = measure(10);
 	fifty = measure(50);
 	check_section("requests per fleet query do not grow with hosts");
