@@ -141,21 +141,6 @@ static int write_span(struct store *st, const char *group, uint32_t len,
 		      const struct span_info *si,
 		      struct fleet_rollup_stats *stats, struct rttq_error *err)
 {
-	struct tdigest *empty = NULL;
-	uint8_t *bytes = NULL;
-	size_t n = 0;
-	int rc;
-
-	if (a->digest) {
-		rc = codec_encode(a->digest, &bytes, &n);
-	} else {
-		rc = tdigest_new(TDIGEST_COMPRESSION_MIN, &empty);
-		if (rc == 0)
-			rc = codec_encode(empty, &bytes, &n);
-		tdigest_free(empty);
-	}
-	if (rc)
-		return rttq_fail(err, rc, "out of memory");
 	struct store_record rec = {
 		.host = STORE_FLEET_HOST,
 		.group = group,
@@ -167,9 +152,23 @@ static int write_span(struct store *st, const char *group, uint32_t len,
 		.sum_us = a->sum_us,
 		.min_us = a->count ? a->min_us : 0,
 		.max_us = a->count ? a->max_us : 0,
-		.digest = bytes,
-		.digest_len = n,
 	};
+	struct tdigest *empty = NULL;
+	uint8_t *bytes = NULL;
+	int rc;
+
+	/* An empty span still gets its record: it covers the span. */
+	if (a->digest) {
+		rc = codec_encode(a->digest, &bytes, &rec.digest_len);
+	} else {
+		rc = tdigest_new(TDIGEST_COMPRESSION_MIN, &empty);
+		if (rc == 0)
+			rc = codec_encode(empty, &bytes, &rec.digest_len);
+		tdigest_free(empty);
+	}
+	if (rc)
+		return rttq_fail(err, rc, "out of memory");
+	rec.digest = bytes;
 	rc = store_put_fleet(st, &rec, si->state == SPAN_ABSENT ? NULL :
 				       si->digest, si->digest_len, err);
 	free(bytes);
@@ -177,12 +176,10 @@ static int write_span(struct store *st, const char *group, uint32_t len,
 		stats->raced++;
 		return 0;
 	}
-	if (rc == 0) {
-		if (si->state == SPAN_ABSENT)
-			stats->built++;
-		else
-			stats->rebuilt++;
-	}
+	if (rc == 0 && si->state == SPAN_ABSENT)
+		stats->built++;
+	else if (rc == 0)
+		stats->rebuilt++;
 	return rc;
 }
 

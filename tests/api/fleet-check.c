@@ -213,7 +213,7 @@ static struct fleet_sum fleet_records(struct store *st, uint32_t len)
 }
 
 /* A late record, as a spool replay writes it: one more base period of
- * samples for host-01 at T0 + 1 day + 2 h 7 min. */
+ * samples at @at_s, from a host the rollup has not seen. */
 static void write_late(struct store *st, int64_t at_s)
 {
 	struct planner_request req = {
@@ -223,16 +223,6 @@ static void write_late(struct store *st, int64_t at_s)
 		.to_s = at_s,
 		.flags = PLANNER_BASE_ONLY,
 	};
-	struct planner_answer a = { 0 };
-	struct rttq_error err = { 0 };
-	uint8_t *bytes = NULL;
-	size_t len = 0;
-	struct tdigest *td = NULL;
-
-	/* A new host's record: the same samples again, under another name. */
-	REQUIRE(planner_run(st, &req, &a, &err) == 0 && a.digest, "%s",
-		err.msg);
-	REQUIRE(codec_encode(a.digest, &bytes, &len) == 0, "encode");
 	struct store_record rec = {
 		.host = "host-late",
 		.group = "all",
@@ -240,16 +230,23 @@ static void write_late(struct store *st, int64_t at_s)
 		.start_s = at_s,
 		.periods = 1,
 		.periods_total = 1,
-		.count = a.count,
-		.sum_us = a.sum_us,
-		.min_us = a.min_us,
-		.max_us = a.max_us,
-		.digest = bytes,
-		.digest_len = len,
 	};
+	struct planner_answer a = { 0 };
+	struct rttq_error err = { 0 };
+	uint8_t *bytes = NULL;
+
+	/* A new host's record: host-01's samples again, under another name. */
+	REQUIRE(planner_run(st, &req, &a, &err) == 0 && a.digest, "%s",
+		err.msg);
+	REQUIRE(codec_encode(a.digest, &bytes, &rec.digest_len) == 0,
+		"encode");
+	rec.digest = bytes;
+	rec.count = a.count;
+	rec.sum_us = a.sum_us;
+	rec.min_us = a.min_us;
+	rec.max_us = a.max_us;
 	REQUIRE(store_put(st, &rec, 1, &err) == 0, "late put: %s", err.msg);
 	free(bytes);
-	tdigest_free(td);
 	planner_answer_clear(&a);
 }
 
