@@ -30,9 +30,10 @@ extern "C" {
  * Fleet records (`rttq rollup`, planner_fleet.c): host STORE_FLEET_HOST
  * holds, per group, the merge of every host's records for a whole 5-minute,
  * hour or day span (period_s 300, 3600, 86400).  Host names starting with
- * STORE_RESERVED_PREFIX are the store's own: store_put() refuses them and
- * store_series() / store_query() without a host never list them, so a
- * fleet record is never counted as a host.
+ * STORE_RESERVED_PREFIX are the store's own: store_put() refuses them, the
+ * registry of series never holds them, and store_series() / store_query()
+ * without a host never list them, so a fleet record is never counted as a
+ * host (ask for them by name).
  *
  * A built fleet record is complete: periods == periods_total == 1 + the
  * hosts merged into it.  A stale mark is a fleet record with periods 0 and

@@ -169,6 +169,9 @@ static int plan_units(struct dynamo_store *s, const struct store_record *recs,
 		return -ENOMEM;
 	for (size_t i = 0; !ret && i < n; i++) {
 		ret = add_unit(u, &nu, UNIT_RECORD, &recs[i], i);
+		/* The fleet's records are read by name, never listed. */
+		if (store_host_reserved(recs[i].host))
+			continue;
 		for (int k = UNIT_ALL_HOSTS; !ret && k <= UNIT_HOSTS; k++) {
 			ret = add_unit(u, &nu, k, &recs[i], i);
 			if (!ret && seen_recently(s, u[nu - 1].seen_key, now))

@@ -166,7 +166,8 @@ static int put_in_transaction(struct sqlite_store *s,
 		if (rc == SQLITE_OK)
 			rc = run(put);
 		sqlite3_clear_bindings(put);
-		if (rc == SQLITE_OK)
+		/* The fleet's records are read by name, never listed. */
+		if (rc == SQLITE_OK && !store_host_reserved(recs[i].host))
 			rc = put_series(s->stmt[STMT_PUT_SERIES], &recs[i]);
 		if (rc != SQLITE_OK) {
 			/* Record the message first: ROLLBACK replaces it. */
