@@ -19,6 +19,11 @@
  * host, not once per step: a 6-day 5-minute series is one plan per host,
  * not 1,729.
  *
+ * A fleet query first reads the fleet records `rttq rollup` built
+ * (planner_fleet.c: host STORE_FLEET_HOST, planned by planner_plan_host() like a
+ * host without base records); the spans they cover count as covered for
+ * every host, and the hosts are listed only over what is left.
+ *
  * A fleet query plans its hosts on up to PLANNER_WORKERS threads, each with
  * its own store handle (store_sibling(): opened once, kept by the store for
  * the next query); the caller's thread is one of them.  Each host's decoded
