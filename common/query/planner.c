@@ -20,16 +20,17 @@
  * not 1,729.
  *
  * A fleet query first reads the fleet records `rttq rollup` built
- * (planner_fleet.c: host STORE_FLEET_HOST, planned by planner_plan_host() like a
- * host without base records); the spans they cover count as covered for
- * every host, and the hosts are listed only over what is left.
+ * (planner_fleet.c: host STORE_FLEET_HOST, planned by planner_plan_host()
+ * like a host without base records); the spans they cover count as
+ * covered for every host, and the hosts are listed only over what is left.
  *
  * A fleet query plans its hosts on up to PLANNER_WORKERS threads, each with
  * its own store handle (store_sibling(): opened once, kept by the store for
  * the next query); the caller's thread is one of them.  Each host's decoded
  * digests and totals are kept apart and merged once at the end in host
- * order (planner_merge.c), so the answer (and the error, if any: the first failing host in
- * host order) does not depend on which thread ran what.
+ * order (planner_merge.c; the fleet records first), so the answer (and the
+ * error, if any: the first failing host in host order) does not depend on
+ * which thread ran what.
  */
 #include <errno.h>
 #include <math.h>
