@@ -120,8 +120,13 @@ static void measure_all(struct store *st, int64_t rolled_end_s)
 
 static int run(const char *cmd)
 {
-	double t0 = now_ms();
-	int rc = system(cmd);
+	double t0;
+	int rc;
+
+	/* The command's output after ours, in order. */
+	fflush(stdout);
+	t0 = now_ms();
+	rc = system(cmd);
 
 	printf("  %s: %.1f s%s\n", cmd, (now_ms() - t0) / 1e3,
 	       rc ? " (FAILED)" : "");
