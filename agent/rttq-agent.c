@@ -228,6 +228,14 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 					sizeof(o->host) - 1);
 				return CLI_EXIT_USAGE;
 			}
+			/* The fleet's records would count this host twice. */
+			if (store_host_reserved(optarg)) {
+				agent_log("--host: '%s' is reserved: names "
+					  "starting with '%c' are the store's "
+					  "own (fleet records)", optarg,
+					  STORE_RESERVED_PREFIX);
+				return CLI_EXIT_USAGE;
+			}
 			snprintf(o->host, sizeof(o->host), "%s", optarg);
 			break;
 		case OPT_INTERVAL:

@@ -22,12 +22,18 @@
  * host, not once per step: a 6-day 5-minute series is one plan per host,
  * not 1,729.
  *
+ * A fleet query first reads the fleet records `rttq rollup` built
+ * (planner_fleet.c: host STORE_FLEET_HOST, planned by planner_plan_host()
+ * like a host without base records); the spans they cover count as
+ * covered for every host, and the hosts are listed only over what is left.
+ *
  * A fleet query plans its hosts on up to PLANNER_WORKERS threads, each with
  * its own store handle (store_sibling(): opened once, kept by the store for
  * the next query); the caller's thread is one of them.  Each host's decoded
  * digests and totals are kept apart and merged once at the end in host
- * order (planner_merge.c), so the answer (and the error, if any: the first failing host in
- * host order) does not depend on which thread ran what.
+ * order (planner_merge.c; the fleet records first), so the answer (and the
+ * error, if any: the first failing host in host order) does not depend on
+ * which thread ran what.
  */
 #include <errno.h>
 #include <math.h>
@@ -49,22 +55,6 @@
 /* Rollup level r of series.h is planner level r + 1. */
 _Static_assert(PLANNER_LEVELS == SERIES_ROLLUPS + 1,
 	       "one planner level per rollup level, plus the base");
-
-struct span {
-	int64_t start_s; /* inclusive */
-	int64_t end_s;   /* exclusive */
-};
-
-struct plan_worker {
-	struct plan_job *job;
-	struct store *st;         /* the caller's (worker 0) or a sibling */
-	struct host_share *share; /* of the host being planned */
-	struct span *cover;       /* spans of this host read from rollups */
-	size_t ncover, cap_cover;
-	enum planner_level level; /* of the query running now */
-	pthread_t thread;
-	bool started;
-};
 
 static const char *const level_names[PLANNER_LEVELS] = {
 	[PLANNER_LEVEL_BASE] = "base",
@@ -152,7 +142,7 @@ static int push_digest(struct part *pt, struct tdigest *td)
 	return 0;
 }
 
-static void share_release(struct host_share *sh, size_t n_points)
+void planner_share_release(struct host_share *sh, size_t n_points)
 {
 	size_t i, p;
 
@@ -178,6 +168,12 @@ static void part_add(struct part *pt, const struct store_record *rec,
 	pt->count += rec->count;
 	pt->sum_us += rec->sum_us;
 	pt->records[level]++;
+	/* A fleet record's periods_total is 1 + the hosts it merged. */
+	if (store_host_reserved(rec->host)) {
+		pt->fleet_records++;
+		if (rec->periods_total - 1 > pt->fleet_hosts)
+			pt->fleet_hosts = rec->periods_total - 1;
+	}
 }
 
 /* The answer a record counts in: the step holding its start.  Records
@@ -215,6 +211,13 @@ static int take_record(const struct store_record *rec, void *arg)
 	if (!pt || (w->level != PLANNER_LEVEL_BASE &&
 		    rec->periods != rec->periods_total))
 		return 0;
+	/* An empty fleet span has nothing to merge; it still covers. */
+	if (rec->count == 0 && store_host_reserved(rec->host)) {
+		if (push_span(w, rec->start_s, rec->start_s + rec->period_s))
+			return rttq_fail(&sh->err, -ENOMEM, "out of memory");
+		part_add(pt, rec, w->level);
+		return 0;
+	}
 	rc = codec_decode(rec->digest, rec->digest_len, &td, &derr);
 	if (rc) {
 		if (timeparse_format(rec->start_s, start, sizeof(start)))
@@ -313,14 +316,26 @@ cleanup:
 	return rc;
 }
 
-/* A series' steps must hold a host's periods whole. */
+/* Whether a series' steps hold base period i of @h whole. */
+static bool fits_step(const struct plan_job *job, const struct plan_host *h,
+		      size_t i)
+{
+	return !job->step_s || job->step_s % h->periods[i] == 0;
+}
+
+/*
+ * A series' steps must hold a host's base periods whole.  A rollup length
+ * read as a base period (a host whose finer records expired) that does
+ * not fit is left out, as a rollup level would be.
+ */
 static int check_step(const struct plan_job *job, const struct plan_host *h,
 		      struct host_share *sh)
 {
 	size_t i;
 
-	for (i = 0; job->step_s && i < h->n_periods; i++)
-		if (h->bases & (1ull << i) && job->step_s % h->periods[i])
+	for (i = 0; i < h->n_periods; i++)
+		if (h->bases & (1ull << i) && !fits_step(job, h, i) &&
+		    !planner_rollup_length(h->periods[i]))
 			return rttq_fail(&sh->err, -EINVAL, "step %lld s is not "
 					 "a multiple of host '%s''s %u s base "
 					 "period", (long long)job->step_s,
@@ -329,18 +344,19 @@ static int check_step(const struct plan_job *job, const struct plan_host *h,
 }
 
 /* Steps 1-4 of the file comment for one host into @sh. */
-static int plan_host(struct plan_worker *w, const struct plan_host *h,
-		     struct host_share *sh)
+int planner_plan_host(struct plan_worker *w, const struct plan_host *h,
+		      struct host_share *sh)
 {
 	const struct plan_job *job = w->job;
 	const struct planner_request *req = job->req;
 	bool rollups = !(req->flags & PLANNER_BASE_ONLY);
 	uint32_t base = planner_host_min_base(h);
-	/* The span of this host's base periods starting in [from, to]. */
-	int64_t a = ceil_to(req->from_s, base);
-	int64_t b = floor_to(req->to_s, base) + base;
+	/* The span of this host's base periods starting in [from, to]; the
+	 * fleet (no base period) takes the job's. */
+	int64_t a = base ? ceil_to(req->from_s, base) : job->a;
+	int64_t b = base ? floor_to(req->to_s, base) + base : job->b;
 	size_t i, p;
-	int r, rc;
+	int r, rc = 0;
 
 	w->share = sh;
 	w->ncover = 0;
@@ -349,6 +365,11 @@ static int plan_host(struct plan_worker *w, const struct plan_host *h,
 		return rttq_fail(&sh->err, -ENOMEM, "out of memory");
 	for (p = 0; p < job->n_points; p++)
 		sh->parts[p].compression = TDIGEST_COMPRESSION_MIN;
+	for (p = 0; rc == 0 && p < job->n_fleet_cover; p++)
+		rc = push_span(w, job->fleet_cover[p].start_s,
+			       job->fleet_cover[p].end_s);
+	if (rc)
+		return rttq_fail(&sh->err, rc, "out of memory");
 	rc = check_step(job, h, sh);
 	for (r = SERIES_ROLLUPS - 1; rollups && rc == 0 && r >= 0; r--) {
 		uint32_t len = series_rollup_length(r);
@@ -360,8 +381,9 @@ static int plan_host(struct plan_worker *w, const struct plan_host *h,
 		if (h->rollups[r] && first < end)
 			rc = query_gaps(w, h->name, r + 1, len, first, end);
 	}
+	/* The fleet has no base periods: planner_fleet_pass(). */
 	for (i = 0; rc == 0 && i < h->n_periods; i++)
-		if (h->bases & (1ull << i))
+		if (h->bases & (1ull << i) && fits_step(job, h, i))
 			rc = query_gaps(w, h->name, PLANNER_LEVEL_BASE,
 					h->periods[i], a, b);
 	return rc;
@@ -392,7 +414,7 @@ static void *work(void *arg)
 	while (take_host(job, &i)) {
 		struct host_share *sh = &job->shares[i];
 
-		sh->rc = plan_host(w, &job->hosts[i], sh);
+		sh->rc = planner_plan_host(w, &job->hosts[i], sh);
 		if (sh->rc) {
 			pthread_mutex_lock(&job->mu);
 			job->failed = true;
@@ -456,6 +478,10 @@ static int check_request(const struct planner_request *req,
 				 "divide an hour", req->period_s);
 	if (req->host && !*req->host)
 		return rttq_fail(err, -EINVAL, "host is empty");
+	if (req->host && store_host_reserved(req->host))
+		return rttq_fail(err, -EINVAL, "host '%s' is reserved for the "
+				 "fleet's records: leave the host out to ask "
+				 "for the fleet", req->host);
 	if (req->group && !*req->group)
 		return rttq_fail(err, -EINVAL, "group is empty");
 	if (req->from_s < 0 || req->from_s > TIMEPARSE_MAX_S ||
@@ -481,9 +507,23 @@ struct run_info {
 	int64_t first_s;              /* a series' first step */
 };
 
+/* The fleet pass used a fleet record (even one of an empty span); stale
+ * marks and incomplete ones do not count. */
+static bool fleet_read(const struct plan_job *job)
+{
+	size_t p;
+	int l;
+
+	for (p = 0; job->fleet && job->fleet->parts && p < job->n_points; p++)
+		for (l = 0; l < PLANNER_LEVELS; l++)
+			if (job->fleet->parts[p].records[l])
+				return true;
+	return false;
+}
+
 /*
  * Plan, read and merge @req into @job->n_points answers at @out (step_s 0:
- * one); none when no host has data in range, and then @info says why.
+ * one); none when nothing is stored in range, and then @info says why.
  */
 static int run(struct store *st, const struct planner_request *req,
 	       int64_t step_s, struct planner_answer **out, size_t *n_out,
@@ -499,7 +539,9 @@ static int run(struct store *st, const struct planner_request *req,
 	struct plan_host *hosts = NULL;
 	struct planner_answer *ans = NULL;
 	size_t i, n_hosts = 0;
-	uint32_t base = 0;
+	uint32_t base = 0, span = req->period_s;
+	int64_t ga, gb;
+	bool any;
 	int rc;
 
 	*out = NULL;
@@ -507,53 +549,74 @@ static int run(struct store *st, const struct planner_request *req,
 	rc = check_request(req, err);
 	if (rc || req->from_s > req->to_s)
 		return rc;
-	rc = planner_list_hosts(st, req, job.group, &hosts, &n_hosts, err);
-	if (rc == 0 && n_hosts == 0)
-		rc = planner_why_empty(st, req, job.group, &info->no_data, err);
-	for (i = 0; i < n_hosts; i++)
-		if (!base || planner_host_min_base(&hosts[i]) < base)
-			base = planner_host_min_base(&hosts[i]);
-	info->base_period_s = base;
-	if (rc || n_hosts == 0)
-		goto out;
-	/* Steps meeting the span of the finest base periods starting in
-	 * [from, to]; coarser ones start no earlier and end no later. */
-	job.a = ceil_to(req->from_s, base);
-	job.b = floor_to(req->to_s, base) + base;
+	/*
+	 * The span the steps and the fleet records must fit: the periods
+	 * starting in [from, to] of the base period asked for or, for the
+	 * fleet, of the finest base period any host of the group has (a
+	 * fleet record counts only when that host's last period in it
+	 * starts by to); else every second of [from, to].  Each host plans
+	 * its own span (planner_plan_host()).
+	 */
+	if (!span && !req->host &&
+	    !(req->flags & (PLANNER_BASE_ONLY | PLANNER_NO_FLEET)))
+		rc = store_finest_period(st, job.group, &span, err);
+	if (rc)
+		return rc;
+	job.a = span ? ceil_to(req->from_s, span) : req->from_s;
+	job.b = span ? floor_to(req->to_s, span) + span : req->to_s + 1;
 	if (step_s) {
 		job.first_s = floor_to(job.a, step_s);
 		job.n_points = (size_t)((job.b - 1 - job.first_s) / step_s + 1);
 		info->first_s = job.first_s;
 	}
 	ans = calloc(job.n_points, sizeof(*ans));
-	job.hosts = hosts;
-	job.n_hosts = n_hosts;
-	job.shares = calloc(n_hosts, sizeof(*job.shares));
-	if (!ans || !job.shares) {
-		rc = rttq_fail(err, -ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!ans)
+		return rttq_fail(err, -ENOMEM, "out of memory");
 	for (i = 0; i < job.n_points; i++)
 		answer_init(&ans[i]);
-	rc = run_workers(st, &job, err);
-	if (rc == 0)
+
+	/* Fleet records first; the hosts only for what they leave. */
+	rc = planner_fleet_pass(st, &job, &ga, &gb, err);
+	if (rc == 0 && ga < gb)
+		rc = planner_list_hosts(st, req, job.group, ga, gb - 1, &hosts,
+					&n_hosts, err);
+	for (i = 0; i < n_hosts; i++)
+		if (!base || planner_host_min_base(&hosts[i]) < base)
+			base = planner_host_min_base(&hosts[i]);
+	info->base_period_s = base;
+	if (rc == 0 && n_hosts) {
+		job.hosts = hosts;
+		job.n_hosts = n_hosts;
+		job.shares = calloc(n_hosts, sizeof(*job.shares));
+		rc = job.shares ? 0 : rttq_fail(err, -ENOMEM, "out of memory");
+	}
+	if (rc == 0 && n_hosts)
+		rc = run_workers(st, &job, err);
+	if (rc == 0 && n_hosts)
 		rc = planner_first_failure(&job, &info->records_read, err);
 	/* Hosts left untaken leave no error of their own. */
 	if (rc == 0 && planner_cancelled(&job))
 		rc = rttq_fail(err, -ECANCELED, "query cancelled");
-	if (rc == 0)
+	if (job.fleet)
+		info->records_read += job.fleet->records_read;
+	any = n_hosts || fleet_read(&job);
+	if (rc == 0 && any)
 		rc = planner_merge_all(&job, ans, err);
-out:
+	if (rc == 0 && !any)
+		rc = planner_why_empty(st, req, job.group, &info->no_data, err);
+
 	for (i = 0; job.shares && i < job.n_hosts; i++)
-		share_release(&job.shares[i], job.n_points);
+		planner_share_release(&job.shares[i], job.n_points);
 	free(job.shares);
+	if (job.fleet)
+		planner_share_release(job.fleet, job.n_points);
+	free(job.fleet);
+	free(job.fleet_cover);
 	pthread_mutex_destroy(&job.mu);
 	planner_hosts_free(hosts, n_hosts);
-	if (rc && ans) {
+	if (rc || !any) {
 		for (i = 0; i < job.n_points; i++)
 			planner_answer_clear(&ans[i]);
-	}
-	if (rc || !n_hosts) {
 		free(ans);
 		return rc;
 	}

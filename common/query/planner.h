@@ -47,6 +47,9 @@ enum planner_no_data {
 
 enum planner_flags {
 	PLANNER_BASE_ONLY = 1 << 0, /* ignore rollups (reference answers) */
+	PLANNER_NO_FLEET = 1 << 1,  /* ignore fleet records (`rttq rollup`
+				     * builds from the hosts'; reference
+				     * answers) */
 };
 
 struct planner_request {
@@ -70,7 +73,10 @@ struct planner_answer {
 	double max_us;                   /* NAN when count is 0 */
 	size_t records[PLANNER_LEVELS];  /* records merged, per level */
 	size_t records_read;             /* records the store returned */
-	size_t hosts;                    /* hosts with a merged record */
+	size_t hosts;                    /* hosts with a merged record; with
+					  * fleet records, at least the most
+					  * hosts one of them merged */
+	size_t fleet_records;            /* of records[], fleet records */
 	uint32_t base_period_s;          /* smallest base period planned;
 					  * 0 when no host was */
 	enum planner_no_data no_data;    /* why count is 0, when known */
@@ -88,7 +94,14 @@ struct planner_answer {
  * holds real samples); a rollup only when periods == periods_total, and
  * then none of the finer records it covers are read.
  *
- * A fleet query (no host) plans up to four hosts at a time on threads,
+ * A fleet query (no host) first reads the fleet records `rttq rollup`
+ * built (planner_fleet.c): complete, fresh ones cover their spans, coarsest
+ * first, and the hosts are listed and read only for what is left (the
+ * edges of the range, spans not built yet or marked stale), so a range of
+ * rolled-up spans costs a few requests whatever the number of hosts.
+ * PLANNER_NO_FLEET (or PLANNER_BASE_ONLY) reads the hosts only.
+ *
+ * The hosts of a fleet query are planned up to four at a time on threads,
  * each reading through its own handle from store_sibling() (@st itself
  * serves the calling thread; the siblings stay open with @st).  Only one
  * planner_run() at a time may use @st.  Per-host results are merged in host
@@ -99,8 +112,8 @@ struct planner_answer {
  * why (a few more registry reads, only then).
  *
  * @return 0; -ECANCELED when @req->cancel was set before the work was
- *         done; -EINVAL for a period not dividing 3600, an empty host or
- *         group, or times outside 0..TIMEPARSE_MAX_S; -EBADMSG
+ *         done; -EINVAL for a period not dividing 3600, an empty or
+ *         reserved (STORE_FLEET_HOST) host, an empty group, or times outside 0..TIMEPARSE_MAX_S; -EBADMSG
  *         for a record whose digest does not decode, -ENOTSUP for one of
  *         a newer format (the message names host, group, resolution and
  *         start); the store's error (-EIO,

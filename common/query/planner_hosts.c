@@ -94,11 +94,16 @@ static bool rollup_of(const struct plan_host *h, size_t upto,
  * Sort the host's resolutions into base periods and rollups: walking them
  * smallest first, a period is a rollup when a base period already found
  * builds it (60 s builds 300, 3600 and 86400), else a base period of its
- * own (a host that moved from 60 s to 10 s has both).  With a @filter, the
- * host keeps only that base period, and none when it has not got it.
+ * own (a host that moved from 60 s to 10 s has both; one whose base
+ * records have expired reads its rollups as its finest data).  With a
+ * @filter, the host keeps only that base period and the rollups it
+ * builds; a host with another base period of its own (not a rollup length
+ * left after its base records expired) is left out.
+ * @return whether the host has anything to read.
  */
-static void sort_periods(struct plan_host *h, uint32_t filter)
+static bool sort_periods(struct plan_host *h, uint32_t filter)
 {
+	bool any, other = false;
 	size_t i;
 	int r;
 
@@ -110,11 +115,19 @@ static void sort_periods(struct plan_host *h, uint32_t filter)
 	if (filter) {
 		uint64_t keep = 0;
 
-		for (i = 0; i < h->n_periods; i++)
-			if (h->bases & (1ull << i) && h->periods[i] == filter)
+		for (i = 0; i < h->n_periods; i++) {
+			if (!(h->bases & (1ull << i)))
+				continue;
+			if (h->periods[i] == filter)
 				keep = 1ull << i;
+			else if (!planner_rollup_length(h->periods[i]))
+				other = true;
+		}
+		if (other && !keep)
+			return false;
 		h->bases = keep;
 	}
+	any = h->bases != 0;
 	for (r = 0; r < SERIES_ROLLUPS; r++) {
 		h->rollups[r] = false;
 		for (i = 0; i < h->n_periods; i++)
@@ -122,7 +135,19 @@ static void sort_periods(struct plan_host *h, uint32_t filter)
 			    h->periods[i] == series_rollup_length(r) &&
 			    (!filter || series_rollup_built(filter, r)))
 				h->rollups[r] = true;
+		any = any || h->rollups[r];
 	}
+	return any;
+}
+
+bool planner_rollup_length(uint32_t period_s)
+{
+	int r;
+
+	for (r = 0; r < SERIES_ROLLUPS; r++)
+		if (series_rollup_length(r) == period_s)
+			return true;
+	return false;
 }
 
 uint32_t planner_host_min_base(const struct plan_host *h)
@@ -147,8 +172,9 @@ void planner_hosts_free(struct plan_host *v, size_t n)
 }
 
 int planner_list_hosts(struct store *st, const struct planner_request *req,
-		       const char *group, struct plan_host **out,
-		       size_t *n_out, struct rttq_error *err)
+		       const char *group, int64_t from_s, int64_t to_s,
+		       struct plan_host **out, size_t *n_out,
+		       struct rttq_error *err)
 {
 	struct host_list hl = { 0 };
 	size_t i, kept = 0;
@@ -156,18 +182,17 @@ int planner_list_hosts(struct store *st, const struct planner_request *req,
 
 	*out = NULL;
 	*n_out = 0;
-	rc = store_series(st, req->host, group, req->from_s, req->to_s,
-			  collect_host, &hl, err);
+	rc = store_series(st, req->host, group, from_s, to_s, collect_host,
+			  &hl, err);
 	if (rc == -ENOMEM)
 		rttq_fail(err, rc, "out of memory listing hosts");
 	if (rc) {
 		planner_hosts_free(hl.v, hl.n);
 		return rc;
 	}
-	/* Hosts without a base period left (another --period) drop out. */
+	/* Hosts with nothing of the --period asked for drop out. */
 	for (i = 0; i < hl.n; i++) {
-		sort_periods(&hl.v[i], req->period_s);
-		if (hl.v[i].bases) {
+		if (sort_periods(&hl.v[i], req->period_s)) {
 			hl.v[kept++] = hl.v[i];
 		} else {
 			free(hl.v[i].name);

@@ -17,6 +17,18 @@
 
 #define MERGE_COMPRESSION_FACTOR 1.0
 
+/* Share @i of answer @p: 0 is the fleet records' (an empty part when
+ * there are none), 1 .. n_hosts the hosts' in host order. */
+static const struct part *part_of_share(const struct plan_job *job, size_t i,
+					size_t p)
+{
+	static const struct part none;
+
+	if (i == 0)
+		return job->fleet ? &job->fleet->parts[p] : &none;
+	return &job->shares[i - 1].parts[p];
+}
+
 static int merge_digests(const struct plan_job *job, size_t p,
 			 double compression, size_t n,
 			 struct planner_answer *out, struct rttq_error *err)
@@ -28,8 +40,9 @@ static int merge_digests(const struct plan_job *job, size_t p,
 	all = malloc(n * sizeof(*all));
 	if (!all)
 		return rttq_fail(err, -ENOMEM, "out of memory");
-	for (i = 0; i < job->n_hosts; i++) {
-		const struct part *pt = &job->shares[i].parts[p];
+	/* The fleet's records first ("*" sorts before every host). */
+	for (i = 0; i <= job->n_hosts; i++) {
+		const struct part *pt = part_of_share(job, i, p);
 
 		if (!pt->n) /* memcpy(.., NULL, 0) is undefined */
 			continue;
@@ -82,8 +95,8 @@ static int merge_parts(const struct plan_job *job, size_t p,
 	size_t i, n = 0;
 	int l;
 
-	for (i = 0; i < job->n_hosts; i++) {
-		const struct part *pt = &job->shares[i].parts[p];
+	for (i = 0; i <= job->n_hosts; i++) {
+		const struct part *pt = part_of_share(job, i, p);
 
 		if (pt->count > 0) {
 			if (out->count == 0 || pt->min_us < out->min_us)
@@ -95,12 +108,15 @@ static int merge_parts(const struct plan_job *job, size_t p,
 		out->sum_us += pt->sum_us;
 		for (l = 0; l < PLANNER_LEVELS; l++)
 			out->records[l] += pt->records[l];
-		if (pt->n)
+		if (pt->n && i > 0)
 			out->hosts++;
+		out->fleet_records += pt->fleet_records;
 		if (pt->compression > compression)
 			compression = pt->compression;
 		n += pt->n;
 	}
+	if (job->fleet && job->fleet->parts[p].fleet_hosts > out->hosts)
+		out->hosts = job->fleet->parts[p].fleet_hosts;
 	return n ? merge_digests(job, p, compression, n, out, err) : 0;
 }
 

@@ -25,6 +25,11 @@
 struct store;
 struct tdigest;
 
+struct span {
+	int64_t start_s; /* inclusive */
+	int64_t end_s;   /* exclusive */
+};
+
 /* What one host contributes to one answer (one point of a series). */
 struct part {
 	struct tdigest **digests; /* decoded, in the order read */
@@ -33,6 +38,8 @@ struct part {
 	uint64_t count;
 	double sum_us, min_us, max_us;
 	size_t records[PLANNER_LEVELS];
+	size_t fleet_records;     /* fleet records among records[] */
+	size_t fleet_hosts;       /* the most hosts one of them merged */
 };
 
 /* What one host contributes to every answer; filled by one worker. */
@@ -54,7 +61,8 @@ struct plan_host {
 
 /**
  * planner_list_hosts() - the hosts @req plans: the one asked for, or
- * every host, with a series of @group starting in [from_s, to_s], each
+ * every host, with a series of @group starting in [@from_s, @to_s] (the
+ * part of the request the fleet records left), each
  * with its base periods (only @req->period_s, when given; hosts without
  * it are left out) and rollup levels, in host order.
  * @out: receives the hosts; free with planner_hosts_free().
@@ -63,11 +71,16 @@ struct plan_host {
  * @return 0, store_series()'s errors, -ENOMEM.
  */
 int planner_list_hosts(struct store *st, const struct planner_request *req,
-		       const char *group, struct plan_host **out,
-		       size_t *n_out, struct rttq_error *err);
+		       const char *group, int64_t from_s, int64_t to_s,
+		       struct plan_host **out, size_t *n_out,
+		       struct rttq_error *err);
 
 /** planner_hosts_free() - free @n hosts at @v. */
 void planner_hosts_free(struct plan_host *v, size_t n);
+
+/** planner_rollup_length() - whether @period_s is a rollup level's
+ * length (300, 3600, 86400). */
+bool planner_rollup_length(uint32_t period_s);
 
 /** planner_host_min_base() - @h's smallest base period; 0 if none. */
 uint32_t planner_host_min_base(const struct plan_host *h);
@@ -96,10 +109,59 @@ struct plan_job {
 	const struct plan_host *hosts;
 	size_t n_hosts;
 	struct host_share *shares; /* one per host */
+	struct host_share *fleet; /* the fleet records' share, or NULL */
+	struct span *fleet_cover; /* spans the fleet records cover */
+	size_t n_fleet_cover;
 	pthread_mutex_t mu;
 	size_t next;              /* first host no worker has taken */
 	bool failed;              /* a host failed: take no more */
 };
+
+/* One thread planning hosts (planner.c). */
+struct plan_worker {
+	struct plan_job *job;
+	struct store *st;         /* the caller's (worker 0) or a sibling */
+	struct host_share *share; /* of the host being planned */
+	struct span *cover;       /* spans of this host read from rollups */
+	size_t ncover, cap_cover;
+	enum planner_level level; /* of the query running now */
+	pthread_t thread;
+	bool started;
+};
+
+/**
+ * planner_plan_host() - plan, read and decode @h's records for @job
+ * into @sh: rollups coarsest first, then base records for what is left.
+ * Spans in @job->fleet_cover count as covered.  A host's own span is
+ * that of its finest base period; a host without base periods (the fleet,
+ * STORE_FLEET_HOST) takes @job's, reads its rollup levels only, and leaves
+ * the spans they cover in @w->cover.
+ * @w: the worker; its cover list is reset.
+ * @h: the host, its base periods and rollup levels.
+ * @sh: receives the host's parts (job->n_points) and error.
+ *
+ * @return 0, or the error also kept in @sh->err.
+ */
+int planner_plan_host(struct plan_worker *w, const struct plan_host *h,
+		      struct host_share *sh);
+
+/**
+ * planner_fleet_pass() - read @job's fleet records (planner_fleet.c) into
+ * @job->fleet and @job->fleet_cover, unless the request is for one host
+ * or asks for no fleet records.
+ * @st: the caller's store handle.
+ * @job: planned; its span [a, b) set.
+ * @ga: receives the start of what is left for the hosts to cover.
+ * @gb: receives its end; @ga >= @gb when nothing is left.
+ * @err: receives a message; may be NULL.
+ *
+ * @return 0, -ENOMEM, or the errors of reading and decoding records.
+ */
+int planner_fleet_pass(struct store *st, struct plan_job *job, int64_t *ga,
+		       int64_t *gb, struct rttq_error *err);
+
+/** planner_share_release() - free @sh's parts (of @n_points answers). */
+void planner_share_release(struct host_share *sh, size_t n_points);
 
 /* Whether the caller asked @job's work to stop (planner_request.cancel). */
 static inline bool planner_cancelled(const struct plan_job *job)

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "store_backend.h"
 
@@ -211,6 +213,52 @@ static int check_record(const struct store *st, const struct store_record *r,
 	return 0;
 }
 
+/* Random bytes for stale marks: each put's marks must differ from every
+ * earlier one, so a rollup can tell a mark written during its rebuild. */
+static int mark_token(uint8_t *token)
+{
+	size_t got = 0;
+
+	while (got < STORE_MARK_TOKEN_LEN) {
+		ssize_t r = getrandom(token + got, STORE_MARK_TOKEN_LEN - got, 0);
+
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r > 0)
+			got += (size_t)r;
+	}
+	return 0;
+}
+
+/* Records first, marks after: a rollup that reads a mark's token before
+ * rebuilding then also reads the late records. */
+static int put_marks(struct store *st, const struct store_record *recs,
+		     size_t n, struct rttq_error *err)
+{
+	uint8_t token[STORE_MARK_TOKEN_LEN];
+	struct store_record *marks = NULL;
+	size_t nm = 0;
+	int ret;
+
+	ret = store_fleet_marks(recs, n, time(NULL), token, &marks, &nm);
+	if (ret)
+		return store_fail(st, err, ret, "out of memory");
+	if (nm) {
+		ret = mark_token(token);
+		if (ret)
+			ret = store_fail(st, err, ret, "no random bytes for "
+					 "stale marks: %s", strerror(-ret));
+	}
+	if (nm && !ret) {
+		ret = st->ops->put(st, marks, nm, err);
+		if (ret)
+			rttq_error_prefix(err, "records written, but not the "
+					  "stale marks of their fleet spans");
+	}
+	free(marks);
+	return ret;
+}
+
 int store_put(struct store *st, const struct store_record *recs, size_t n,
 	      struct rttq_error *err)
 {
@@ -221,16 +269,72 @@ int store_put(struct store *st, const struct store_record *recs, size_t n,
 		ret = check_record(st, &recs[i], err);
 		if (ret)
 			return ret;
+		if (store_host_reserved(recs[i].host))
+			return store_fail(st, err, -EINVAL, "host '%s' is "
+					  "reserved: names starting with '%c' "
+					  "are the store's own (fleet records)",
+					  recs[i].host, STORE_RESERVED_PREFIX);
 	}
 	if (n == 0)
 		return 0;
-	return st->ops->put(st, recs, n, err);
+	ret = st->ops->put(st, recs, n, err);
+	return ret ? ret : put_marks(st, recs, n, err);
+}
+
+int store_put_fleet(struct store *st, const struct store_record *rec,
+		    const uint8_t *expect, size_t expect_len,
+		    struct rttq_error *err)
+{
+	int ret = check_record(st, rec, err);
+
+	if (ret)
+		return ret;
+	if (strcmp(rec->host, STORE_FLEET_HOST) ||
+	    (rec->period_s != 300 && rec->period_s != 3600 &&
+	     rec->period_s != 86400))
+		return store_fail(st, err, -EINVAL, "%s/%s: a fleet record "
+				  "has host '%s' and period 300, 3600 or "
+				  "86400 s", rec->host, rec->group,
+				  STORE_FLEET_HOST);
+	if (expect && expect_len == 0)
+		return store_fail(st, err, -EINVAL, "empty expected digest");
+	ret = st->ops->put_if(st, rec, expect, expect_len, err);
+	if (ret == -ESTALE)
+		store_fail(st, err, ret, "fleet record %s %u s at %lld changed "
+			   "since it was read (marked stale again, or written "
+			   "by another run)", rec->group, rec->period_s,
+			   (long long)rec->start_s);
+	return ret;
+}
+
+/* Leaves reserved hosts out of listings of every host. */
+struct hosts_only {
+	store_record_fn record_fn;
+	store_series_fn series_fn;
+	void *arg;
+};
+
+static int record_of_host(const struct store_record *rec, void *arg)
+{
+	const struct hosts_only *h = arg;
+
+	return store_host_reserved(rec->host) ? 0 : h->record_fn(rec, h->arg);
+}
+
+static int series_of_host(const char *host, const char *group,
+			  uint32_t period_s, void *arg)
+{
+	const struct hosts_only *h = arg;
+
+	return store_host_reserved(host) ? 0 :
+		h->series_fn(host, group, period_s, h->arg);
 }
 
 int store_query(struct store *st, const struct store_query *q,
 		store_record_fn fn, void *arg, struct rttq_error *err)
 {
 	struct store_query checked = *q;
+	struct hosts_only h = { .record_fn = fn, .arg = arg };
 	int ret;
 
 	if (!checked.group)
@@ -245,26 +349,42 @@ int store_query(struct store *st, const struct store_query *q,
 		return ret;
 	if (checked.period_s == 0)
 		return store_fail(st, err, -EINVAL, "query period_s is 0");
-	return st->ops->query(st, &checked, fn, arg, err);
+	if (checked.host)
+		return st->ops->query(st, &checked, fn, arg, err);
+	return st->ops->query(st, &checked, record_of_host, &h, err);
 }
 
 int store_series(struct store *st, const char *host, const char *group,
 		 int64_t from_s, int64_t to_s, store_series_fn fn, void *arg,
 		 struct rttq_error *err)
 {
+	struct hosts_only h = { .series_fn = fn, .arg = arg };
 	int ret;
 
-	if (host) {
-		ret = check_name(st, "host", host, STORE_HOST_MAX, err);
-		if (ret)
-			return ret;
-	}
 	if (group) {
 		ret = check_name(st, "group", group, STORE_GROUP_MAX, err);
 		if (ret)
 			return ret;
 	}
-	return st->ops->series(st, host, group, from_s, to_s, fn, arg, err);
+	if (host) {
+		ret = check_name(st, "host", host, STORE_HOST_MAX, err);
+		if (ret)
+			return ret;
+		return st->ops->series(st, host, group, from_s, to_s, fn, arg,
+				       err);
+	}
+	return st->ops->series(st, NULL, group, from_s, to_s, series_of_host,
+			       &h, err);
+}
+
+int store_finest_period(struct store *st, const char *group, uint32_t *out,
+			struct rttq_error *err)
+{
+	int ret;
+
+	*out = 0;
+	ret = check_name(st, "group", group, STORE_GROUP_MAX, err);
+	return ret ? ret : st->ops->finest_period(st, group, out, err);
 }
 
 int store_ping(struct store *st, struct rttq_error *err)

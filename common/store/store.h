@@ -26,6 +26,34 @@ extern "C" {
 #define STORE_HOST_MAX 256  /* bytes, with the NUL */
 #define STORE_GROUP_MAX 512 /* bytes, with the NUL */
 
+/*
+ * Fleet records (`rttq rollup`, planner_fleet.c): host STORE_FLEET_HOST
+ * holds, per group, the merge of every host's records for a whole 5-minute,
+ * hour or day span (period_s 300, 3600, 86400).  Host names starting with
+ * STORE_RESERVED_PREFIX are the store's own: store_put() refuses them, the
+ * registry of series never holds them, and store_series() / store_query()
+ * without a host never list them, so a fleet record is never counted as a
+ * host (ask for them by name).
+ *
+ * A built fleet record is complete: periods == periods_total == 1 + the
+ * hosts merged into it.  A stale mark is a fleet record with periods 0 and
+ * a random token as its digest: store_put() writes one over every fleet
+ * span a late record falls in (one that ended STORE_LATE_S or more before
+ * the wall clock, so `rttq rollup` may have built it already), and the
+ * planner reads hosts' records for the span until the next rollup rebuilds
+ * it.
+ */
+#define STORE_FLEET_HOST "*"
+#define STORE_RESERVED_PREFIX '*'
+#define STORE_LATE_S 60
+#define STORE_MARK_TOKEN_LEN 16 /* bytes of a stale mark's digest */
+
+/** store_host_reserved() - whether @host is the store's own (fleet). */
+static inline int store_host_reserved(const char *host)
+{
+	return host[0] == STORE_RESERVED_PREFIX;
+}
+
 struct store;
 
 struct store_record {
@@ -163,18 +191,48 @@ RTTQ_API void store_close(struct store *st);
  * Every record is checked before anything is written: non-empty host and
  * group within STORE_HOST_MAX / STORE_GROUP_MAX, period_s > 0, start_s a
  * multiple of period_s, 0 < periods_total, periods <= periods_total,
- * count <= INT64_MAX, no NaN in sum/min/max, a non-empty digest.
+ * count <= INT64_MAX, no NaN in sum/min/max, a non-empty digest, a host
+ * not starting with STORE_RESERVED_PREFIX.
+ *
+ * Records of a span that ended STORE_LATE_S or more ago are late: after
+ * they are written, a second write marks the fleet spans they fall in
+ * stale (see STORE_FLEET_HOST).  A failure of either write is returned,
+ * so a caller that retries the whole put (the agent's spool) never leaves
+ * a late record unmarked.
  *
  * @return 0, -EINVAL for a record failing those checks (nothing written),
  *         -EBUSY when the store stayed locked, -ENOSPC, -EIO when the
- *         backend refused the write.
+ *         backend refused the write, and for DynamoDB the errors of
+ *         ddb_call().
  */
 RTTQ_API int store_put(struct store *st, const struct store_record *recs,
 		       size_t n, struct rttq_error *err);
 
 /**
+ * store_put_fleet() - write one fleet record if the stored one is still
+ * what the caller read before building it: absent, or the stale mark with
+ * digest @expect.  A span marked again while it was being rebuilt thus
+ * stays marked.
+ * @st: the store.
+ * @rec: the record; host STORE_FLEET_HOST, period_s 300, 3600 or 86400,
+ *       otherwise checked as by store_put().
+ * @expect: digest bytes of the stale mark read; NULL: no record was there.
+ * @expect_len: their length.
+ * @err: receives a message; may be NULL.
+ *
+ * @return 0; -ESTALE when the stored record is not the one expected (the
+ *         span was marked again, or another run wrote it first): nothing
+ *         written; -EINVAL for a record failing the checks; the write
+ *         errors of store_put().
+ */
+RTTQ_API int store_put_fleet(struct store *st, const struct store_record *rec,
+			     const uint8_t *expect, size_t expect_len,
+			     struct rttq_error *err);
+
+/**
  * store_query() - call @fn for every record matching @q, ordered by host
- * (bytewise) then start time.
+ * (bytewise) then start time.  Without a host, records of reserved hosts
+ * (STORE_FLEET_HOST) are left out; ask for them by name.
  * @st: the store.
  * @q: what to read; an empty range (from_s > to_s) matches nothing.
  * @fn: called per record.
@@ -195,7 +253,8 @@ RTTQ_API int store_query(struct store *st, const struct store_query *q,
  * group) with a record of any resolution starting in [from_s, to_s],
  * ordered by host, group, then resolution.  The registry knows each
  * series' resolutions, so the query side learns the agents' base periods
- * here instead of assuming them.
+ * here instead of assuming them.  Without @host, reserved hosts
+ * (STORE_FLEET_HOST) are not listed.
  * @st: the store.
  * @host: only this host; NULL lists every host.
  * @group: only this group; NULL lists every group.
@@ -213,6 +272,22 @@ RTTQ_API int store_series(struct store *st, const char *host,
 			  const char *group, int64_t from_s, int64_t to_s,
 			  store_series_fn fn, void *arg,
 			  struct rttq_error *err);
+
+/**
+ * store_finest_period() - the smallest resolution any host has stored for
+ * @group, from the registry: the finest base period among the hosts, so
+ * a fleet-wide reader knows how far its last period reaches without
+ * listing every host.
+ * @st: the store.
+ * @group: the group.
+ * @out: receives seconds; 0 when the registry cannot say (no series of
+ *       the group, or a DynamoDB table written before it kept this).
+ * @err: receives a message; may be NULL.
+ *
+ * @return 0, -EINVAL for an empty group, the errors of store_series().
+ */
+RTTQ_API int store_finest_period(struct store *st, const char *group,
+				 uint32_t *out, struct rttq_error *err);
 
 /**
  * store_ping() - check that the store answers (reads its records table).

@@ -27,11 +27,19 @@ struct store_ops {
 	/* Records and queries arrive already validated by store.c. */
 	int (*put)(struct store *st, const struct store_record *recs, size_t n,
 		   struct rttq_error *err);
+	/* store_put_fleet(): write @rec if the stored record is absent
+	 * (@expect NULL) or has digest @expect; else -ESTALE, without a
+	 * message (store.c writes it). */
+	int (*put_if)(struct store *st, const struct store_record *rec,
+		      const uint8_t *expect, size_t expect_len,
+		      struct rttq_error *err);
 	int (*query)(struct store *st, const struct store_query *q,
 		     store_record_fn fn, void *arg, struct rttq_error *err);
 	int (*series)(struct store *st, const char *host, const char *group,
 		      int64_t from_s, int64_t to_s, store_series_fn fn,
 		      void *arg, struct rttq_error *err);
+	int (*finest_period)(struct store *st, const char *group,
+			     uint32_t *out, struct rttq_error *err);
 	int (*ping)(struct store *st, struct rttq_error *err);
 	/* store_set_deadline(): any thread, during any other call. */
 	void (*set_deadline)(struct store *st, int64_t deadline_ms);
@@ -46,6 +54,24 @@ struct store {
 
 extern const struct store_ops store_sqlite_ops;
 extern const struct store_ops store_dynamodb_ops;
+
+/**
+ * store_fleet_marks() - the stale marks of the late records among @recs
+ * (store_fleet.c): one per (group, resolution, span start), each a fleet
+ * record with periods 0 and @token as its digest.
+ * @recs: records about to be written (checked).
+ * @n: how many.
+ * @now_s: the wall clock, UTC epoch seconds.
+ * @token: STORE_MARK_TOKEN_LEN random bytes, shared by every mark.
+ * @out: receives the malloc()ed marks (group pointers into @recs), NULL
+ *       when there are none.
+ * @n_out: receives how many.
+ *
+ * @return 0, -ENOMEM.
+ */
+int store_fleet_marks(const struct store_record *recs, size_t n,
+		      int64_t now_s, const uint8_t *token,
+		      struct store_record **out, size_t *n_out);
 
 /* rttq_fail() with "store URL: " in front of the message. */
 int store_fail(const struct store *st, struct rttq_error *err, int code,

@@ -217,8 +217,10 @@ const struct store_ops store_dynamodb_ops = {
 	.sibling = dynamo_sibling,
 	.close = dynamo_close,
 	.put = dynamo_put,
+	.put_if = dynamo_put_if,
 	.query = dynamo_query,
 	.series = dynamo_series,
+	.finest_period = dynamo_finest_period,
 	.ping = dynamo_ping,
 	.set_deadline = dynamo_set_deadline,
 };

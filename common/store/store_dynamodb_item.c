@@ -25,6 +25,8 @@
  *   pk "h#GROUP#PERIOD_S", ts H(host)             host S      hosts of a series kind
  *   pk "g#HOST",           ts H(group#period_s)   grp S, period_s N  series of a host
  *   pk "H",                ts H(host)             host S      every host
+ *   pk "p#GROUP",          ts PERIOD_S            grp S       resolutions of a
+ *                                                             group, any host
  * H() is the first 63 bits of SHA-256 as an integer (name_hash() in
  * store_dynamodb_write.c): distinct names map to distinct sort keys unless
  * SHA-256 collides in 63 bits (chance ~n^2/2^64).
@@ -99,6 +101,15 @@ char *dynamo_hosts_pk(const char *group, uint32_t period_s)
 	return strbuf_detach(&b, NULL);
 }
 
+char *dynamo_periods_pk(const char *group)
+{
+	struct strbuf b = STRBUF_INIT;
+
+	strbuf_adds(&b, "p#");
+	add_escaped(&b, group);
+	return strbuf_detach(&b, NULL);
+}
+
 char *dynamo_groups_pk(const char *host)
 {
 	struct strbuf b = STRBUF_INIT;
@@ -142,8 +153,8 @@ static void j_attr_double(struct json *j, const char *name, double v)
 	}
 }
 
-static void j_attr_binary(struct json *j, const char *name,
-			  const uint8_t *data, size_t len)
+void dynamo_attr_binary(struct json *j, const char *name,
+			const uint8_t *data, size_t len)
 {
 	size_t out_len = 4 * ((len + 2) / 3) + 1;
 	unsigned char *b64;
@@ -223,7 +234,7 @@ void dynamo_gen_item(struct json *j, const struct unit *u, int64_t now)
 		j_attr_double(j, "sum_us", r->sum_us);
 		j_attr_double(j, "min_us", r->min_us);
 		j_attr_double(j, "max_us", r->max_us);
-		j_attr_binary(j, "d", r->digest, r->digest_len);
+		dynamo_attr_binary(j, "d", r->digest, r->digest_len);
 		j_attr_int(j, TTL_ATTRIBUTE, r->start_s + (int64_t)r->period_s + keep);
 		break;
 	case UNIT_GROUPS:
@@ -234,6 +245,10 @@ void dynamo_gen_item(struct json *j, const struct unit *u, int64_t now)
 		break;
 	case UNIT_HOSTS:
 		j_attr(j, "host", "S", r->host);
+		j_attr_int(j, TTL_ATTRIBUTE, now + keep);
+		break;
+	case UNIT_PERIODS:
+		j_attr(j, "grp", "S", r->group);
 		j_attr_int(j, TTL_ATTRIBUTE, now + keep);
 		break;
 	case UNIT_ALL_HOSTS:

@@ -180,6 +180,7 @@ enum unit_kind {
 	UNIT_ALL_HOSTS, /* registry first: a record is never unlisted */
 	UNIT_GROUPS,
 	UNIT_HOSTS,
+	UNIT_PERIODS,
 	UNIT_RECORD,
 };
 
@@ -204,6 +205,16 @@ struct unit {
  * @return the malloc()ed key, or NULL when out of memory.
  */
 char *dynamo_record_pk(const char *host, const char *group, uint32_t period_s);
+
+/**
+ * dynamo_periods_pk() - pk of the registry of a group's resolutions over
+ * every host, "p#GROUP" (ts: the period), whose first item is the finest
+ * base period any host of the group has.
+ * @group: the group.
+ *
+ * @return the malloc()ed key, or NULL when out of memory.
+ */
+char *dynamo_periods_pk(const char *group);
 
 /**
  * dynamo_hosts_pk() - pk of the registry of hosts of a series kind,
@@ -231,6 +242,16 @@ char *dynamo_groups_pk(const char *host);
  * @now: the time registry items' TTL counts from, UTC epoch s.
  */
 void dynamo_gen_item(struct json *j, const struct unit *u, int64_t now);
+
+/**
+ * dynamo_attr_binary() - "name": {"B": base64 of @data}.
+ * @j: the generator; its bad flag reports a failure.
+ * @name: the attribute name (or ":value" placeholder).
+ * @data: the bytes.
+ * @len: their length.
+ */
+void dynamo_attr_binary(struct json *j, const char *name,
+			const uint8_t *data, size_t len);
 
 /**
  * dynamo_bad_item() - fail naming a damaged item by its pk and ts.
@@ -302,12 +323,24 @@ int dynamo_ping(struct store *st, struct rttq_error *err);
 int dynamo_put(struct store *st, const struct store_record *recs, size_t n,
 	       struct rttq_error *err);
 
+/** dynamo_put_if() - the ops table's put_if: PutItem of the record item
+ * alone, with a condition on the stored item (no registry items: fleet
+ * records are read by name). */
+int dynamo_put_if(struct store *st, const struct store_record *rec,
+		  const uint8_t *expect, size_t expect_len,
+		  struct rttq_error *err);
+
 /** dynamo_query() - the ops table's query: paginated Query per host. */
 int dynamo_query(struct store *st, const struct store_query *q,
 		 store_record_fn fn, void *arg, struct rttq_error *err);
 
 /** dynamo_series() - the ops table's series: the registry, then Limit-1
  * Query probes for a record in the range. */
+/** dynamo_finest_period() - the ops table's finest_period: the first
+ * item of p#GROUP. */
+int dynamo_finest_period(struct store *st, const char *group,
+			 uint32_t *out, struct rttq_error *err);
+
 int dynamo_series(struct store *st, const char *host, const char *group,
 		  int64_t from_s, int64_t to_s, store_series_fn fn, void *arg,
 		  struct rttq_error *err);

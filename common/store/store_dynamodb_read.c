@@ -361,6 +361,33 @@ static int series_of_host(struct dynamo_store *s, const char *host,
 	return ret;
 }
 
+static int period_item(struct dynamo_store *s, yajl_val item, void *ctx,
+		       struct rttq_error *err)
+{
+	int64_t period_s;
+
+	if (parse_int(attr_get(item, "ts", "N"), 1, UINT32_MAX, &period_s))
+		return dynamo_bad_item(s, item, "ts", err);
+	*(uint32_t *)ctx = (uint32_t)period_s;
+	return 0;
+}
+
+int dynamo_finest_period(struct store *st, const char *group, uint32_t *out,
+			 struct rttq_error *err)
+{
+	struct dynamo_store *s = to_dynamo(st);
+	char *pk = dynamo_periods_pk(group);
+	int ret;
+
+	*out = 0;
+	if (!pk)
+		return store_fail(&s->base, err, -ENOMEM, "out of memory");
+	/* ts is the period: the first item is the smallest. */
+	ret = query_partition(s, pk, false, 0, 0, 1, period_item, out, err);
+	free(pk);
+	return ret;
+}
+
 int dynamo_series(struct store *st, const char *host, const char *group,
 		  int64_t from_s, int64_t to_s, store_series_fn fn, void *arg,
 		  struct rttq_error *err)

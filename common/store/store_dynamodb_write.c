@@ -142,6 +142,10 @@ static int add_unit(struct unit *u, size_t *n, enum unit_kind kind,
 		snprintf(sub, sizeof(sub), "%s#%" PRIu32, r->group, r->period_s);
 		snprintf(x->ts, sizeof(x->ts), "%" PRIu64, name_hash(sub));
 		break;
+	case UNIT_PERIODS:
+		x->pk = dynamo_periods_pk(r->group);
+		snprintf(x->ts, sizeof(x->ts), "%" PRIu32, r->period_s);
+		break;
 	case UNIT_ALL_HOSTS:
 		x->pk = strdup("H");
 		snprintf(x->ts, sizeof(x->ts), "%" PRIu64, name_hash(r->host));
@@ -164,12 +168,15 @@ static int plan_units(struct dynamo_store *s, const struct store_record *recs,
 	size_t nu = 0, kept = 0;
 	int ret = 0;
 
-	u = calloc(4 * n, sizeof(*u));
+	u = calloc(5 * n, sizeof(*u)); /* a record and its registry items */
 	if (!u)
 		return -ENOMEM;
 	for (size_t i = 0; !ret && i < n; i++) {
 		ret = add_unit(u, &nu, UNIT_RECORD, &recs[i], i);
-		for (int k = UNIT_ALL_HOSTS; !ret && k <= UNIT_HOSTS; k++) {
+		/* The fleet's records are read by name, never listed. */
+		if (store_host_reserved(recs[i].host))
+			continue;
+		for (int k = UNIT_ALL_HOSTS; !ret && k <= UNIT_PERIODS; k++) {
 			ret = add_unit(u, &nu, k, &recs[i], i);
 			if (!ret && seen_recently(s, u[nu - 1].seen_key, now))
 				free(u[--nu].pk);
@@ -323,5 +330,55 @@ int dynamo_put(struct store *st, const struct store_record *recs,
 		free(u[i].pk);
 	}
 	free(u);
+	return ret;
+}
+
+int dynamo_put_if(struct store *st, const struct store_record *rec,
+		  const uint8_t *expect, size_t expect_len,
+		  struct rttq_error *err)
+{
+	struct dynamo_store *s = to_dynamo(st);
+	struct unit u = { .kind = UNIT_RECORD, .r = rec };
+	struct json j = { 0 };
+	yajl_val reply = NULL;
+	const char *body;
+	size_t len;
+	int ret;
+
+	u.pk = dynamo_record_pk(rec->host, rec->group, rec->period_s);
+	snprintf(u.ts, sizeof(u.ts), "%" PRId64, rec->start_s);
+	ret = u.pk ? json_begin(&j) : -ENOMEM;
+	if (ret) {
+		free(u.pk);
+		return store_fail(st, err, ret, "out of memory");
+	}
+	j_str(&j, "TableName");
+	j_str(&j, s->table);
+	j_str(&j, "Item");
+	dynamo_gen_item(&j, &u, time(NULL));
+	j_str(&j, "ConditionExpression");
+	j_str(&j, expect ? "d = :d" : "attribute_not_exists(pk)");
+	if (expect) {
+		j_str(&j, "ExpressionAttributeValues");
+		j_open(&j);
+		dynamo_attr_binary(&j, ":d", expect, expect_len);
+		j_close(&j);
+	}
+	ret = json_finish(&j, &body, &len);
+	if (ret == 0)
+		ret = ddb_call(s->ddb, "PutItem", body, len, &reply, err);
+	else
+		store_fail(st, err, ret, "out of memory");
+	json_free(&j);
+	yajl_tree_free(reply);
+	free(u.pk);
+	/* ddb_call()'s -EEXIST: ConditionalCheckFailedException;
+	 * store_put_fleet() says what. */
+	if (ret == -EEXIST)
+		return -ESTALE;
+	if (ret && ret != -ENOMEM)
+		rttq_error_prefix(err, "store %s: cannot write fleet record "
+				  "%s %u s at %lld", s->base.url, rec->group,
+				  rec->period_s, (long long)rec->start_s);
 	return ret;
 }

@@ -274,8 +274,10 @@ const struct store_ops store_sqlite_ops = {
 	.sibling = sqlite_sibling,
 	.close = sqlite_close,
 	.put = sqlite_put,
+	.put_if = sqlite_put_if,
 	.query = sqlite_query,
 	.series = sqlite_series,
+	.finest_period = sqlite_finest_period,
 	.ping = sqlite_ping,
 	.set_deadline = sqlite_set_deadline,
 };

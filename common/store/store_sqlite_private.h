@@ -23,9 +23,11 @@ enum stmt_id {
 	STMT_ROLLBACK,
 	STMT_PUT,
 	STMT_PUT_SERIES,
+	STMT_GET_DIGEST,
 	STMT_QUERY_HOST,
 	STMT_QUERY_ALL,
 	STMT_SERIES,
+	STMT_FINEST_PERIOD,
 	STMT_PING,
 	STMT_COUNT
 };
@@ -115,6 +117,12 @@ int sqlite_prepare_statements(struct sqlite_store *s, const char *url,
 int sqlite_put(struct store *st, const struct store_record *recs, size_t n,
 	       struct rttq_error *err);
 
+/** sqlite_put_if() - the ops table's put_if: read the stored digest,
+ * compare and write in one transaction. */
+int sqlite_put_if(struct store *st, const struct store_record *rec,
+		  const uint8_t *expect, size_t expect_len,
+		  struct rttq_error *err);
+
 /** sqlite_query() - the ops table's query. */
 int sqlite_query(struct store *st, const struct store_query *qr,
 		 store_record_fn fn, void *arg, struct rttq_error *err);
@@ -123,6 +131,11 @@ int sqlite_query(struct store *st, const struct store_query *qr,
 int sqlite_series(struct store *st, const char *host, const char *group,
 		  int64_t from_s, int64_t to_s, store_series_fn fn, void *arg,
 		  struct rttq_error *err);
+
+/** sqlite_finest_period() - the ops table's finest_period, from the
+ * registry. */
+int sqlite_finest_period(struct store *st, const char *group, uint32_t *out,
+			 struct rttq_error *err);
 
 /** sqlite_ping() - the ops table's ping: one read of the records table. */
 int sqlite_ping(struct store *st, struct rttq_error *err);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,6 +49,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		" count = excluded.count, sum_us = excluded.sum_us,"
 		" min_us = excluded.min_us, max_us = excluded.max_us,"
 		" digest = excluded.digest",
+	[STMT_GET_DIGEST] =
+		"SELECT digest FROM records WHERE host = ?1 AND grp = ?2"
+		" AND period_s = ?3 AND start_s = ?4",
 	[STMT_QUERY_HOST] =
 		"SELECT " RECORD_COLUMNS " FROM records"
 		" WHERE host = ?1 AND grp = ?2 AND period_s = ?3"
@@ -66,6 +70,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		" WHERE excluded.first_start_s < first_start_s"
 		" OR excluded.last_start_s > last_start_s",
 	[STMT_SERIES] = SERIES_LIST,
+	[STMT_FINEST_PERIOD] =
+		"SELECT MIN(period_s) FROM series WHERE grp = ?1",
 	[STMT_PING] = "SELECT 1 FROM records LIMIT 1",
 };
 
@@ -152,26 +158,27 @@ static int put_series(sqlite3_stmt *q, const struct store_record *r)
 	return rc;
 }
 
-int sqlite_put(struct store *st, const struct store_record *recs,
-	       size_t n, struct rttq_error *err)
+/* Write @recs inside the open transaction; on failure roll back and
+ * return the error. */
+static int put_in_transaction(struct sqlite_store *s,
+			      const struct store_record *recs, size_t n,
+			      struct rttq_error *err)
 {
-	struct sqlite_store *s = to_sqlite(st);
 	sqlite3_stmt *put = s->stmt[STMT_PUT];
 	int rc;
 
-	rc = run(s->stmt[STMT_BEGIN]);
-	if (rc != SQLITE_OK)
-		return stmt_fail(s, rc, "cannot begin write", err);
 	for (size_t i = 0; i < n; i++) {
 		rc = bind_record(put, &recs[i]);
 		if (rc == SQLITE_OK)
 			rc = run(put);
 		sqlite3_clear_bindings(put);
-		if (rc == SQLITE_OK)
+		/* The fleet's records are read by name, never listed. */
+		if (rc == SQLITE_OK && !store_host_reserved(recs[i].host))
 			rc = put_series(s->stmt[STMT_PUT_SERIES], &recs[i]);
 		if (rc != SQLITE_OK) {
 			/* Record the message first: ROLLBACK replaces it. */
-			int ret = store_fail(st, err, sqlite_db_errno(s->db, rc),
+			int ret = store_fail(&s->base, err,
+					     sqlite_db_errno(s->db, rc),
 					     "cannot write record %s/%s start_s %lld: %s",
 					     recs[i].host, recs[i].group,
 					     (long long)recs[i].start_s,
@@ -190,6 +197,69 @@ int sqlite_put(struct store *st, const struct store_record *recs,
 		return ret;
 	}
 	return 0;
+}
+
+int sqlite_put(struct store *st, const struct store_record *recs,
+	       size_t n, struct rttq_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	int rc;
+
+	rc = run(s->stmt[STMT_BEGIN]);
+	if (rc != SQLITE_OK)
+		return stmt_fail(s, rc, "cannot begin write", err);
+	return put_in_transaction(s, recs, n, err);
+}
+
+/* Whether the stored record of @rec's key is the one expected: absent
+ * for a NULL @expect, else holding digest @expect. */
+static int stored_is(struct sqlite_store *s, const struct store_record *rec,
+		     const uint8_t *expect, size_t expect_len, bool *same)
+{
+	sqlite3_stmt *q = s->stmt[STMT_GET_DIGEST];
+	int rc = bind_key(q, rec);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		*same = !expect;
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_ROW) {
+		const void *d = sqlite3_column_blob(q, 0);
+		int len = sqlite3_column_bytes(q, 0);
+
+		*same = expect && d && (size_t)len == expect_len &&
+			memcmp(d, expect, expect_len) == 0;
+		rc = SQLITE_OK;
+	}
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return rc;
+}
+
+int sqlite_put_if(struct store *st, const struct store_record *rec,
+		  const uint8_t *expect, size_t expect_len,
+		  struct rttq_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	bool same = false;
+	int rc;
+
+	rc = run(s->stmt[STMT_BEGIN]);
+	if (rc != SQLITE_OK)
+		return stmt_fail(s, rc, "cannot begin write", err);
+	rc = stored_is(s, rec, expect, expect_len, &same);
+	if (rc != SQLITE_OK) {
+		int ret = stmt_fail(s, rc, "cannot read fleet record", err);
+
+		run(s->stmt[STMT_ROLLBACK]);
+		return ret;
+	}
+	if (!same) {
+		run(s->stmt[STMT_ROLLBACK]);
+		return -ESTALE; /* store_put_fleet() says what */
+	}
+	return put_in_transaction(s, rec, 1, err);
 }
 
 /* ---------------------------------------------------------------------------
@@ -396,6 +466,34 @@ int sqlite_series(struct store *st, const char *host, const char *group,
 		return stmt_fail(s, rc, "cannot bind query", err);
 	}
 	return each_row(s, q, series_row, &cb, "cannot list series", err);
+}
+
+static int period_row(struct sqlite_store *s, sqlite3_stmt *q, void *ctx,
+		      struct rttq_error *err)
+{
+	int64_t period_s = sqlite3_column_int64(q, 0);
+
+	/* MIN() over no rows is NULL, read as 0: nothing to say. */
+	if (period_s < 0 || period_s > UINT32_MAX)
+		return store_fail(&s->base, err, -EBADMSG,
+				  "damaged registry: period_s %lld",
+				  (long long)period_s);
+	*(uint32_t *)ctx = (uint32_t)period_s;
+	return 0;
+}
+
+int sqlite_finest_period(struct store *st, const char *group, uint32_t *out,
+			 struct rttq_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = s->stmt[STMT_FINEST_PERIOD];
+	int rc = sqlite3_bind_text(q, 1, group, -1, SQLITE_STATIC);
+
+	*out = 0;
+	if (rc)
+		return stmt_fail(s, rc, "cannot bind query", err);
+	return each_row(s, q, period_row, out, "cannot read the registry",
+			err);
 }
 
 static int ping_row(struct sqlite_store *s, sqlite3_stmt *q, void *ctx,

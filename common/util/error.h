@@ -36,6 +36,10 @@
  *   -ENOSPC, -EFBIG  no room left (disk, a bounded file or table)
  *   -ECANCELED     the caller gave up on the work (rttq-api's --timeout)
  *   -EAGAIN        no room now (a full queue); try again shortly
+ *   -ESTALE        a conditional write found the stored record changed
+ *                  since it was read (store_put_fleet(): a fleet span
+ *                  marked stale again while it was rebuilt); nothing was
+ *                  written, the next run redoes it
  */
 #ifndef RTTQ_ERROR_H
 #define RTTQ_ERROR_H

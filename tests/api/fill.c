@@ -151,3 +151,27 @@ cleanup:
 	store_close(st);
 	return rc;
 }
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+void fill_truth_sort(struct fill_truth *tr)
+{
+	if (tr->n)
+		qsort(tr->values, tr->n, sizeof(*tr->values), cmp_u32);
+}
+
+double fill_truth_quantile(const struct fill_truth *tr, double q)
+{
+	double pos = q * (double)(tr->n - 1);
+	size_t i = (size_t)pos;
+	double f = pos - (double)i;
+
+	if (i + 1 >= tr->n)
+		return tr->values[tr->n - 1];
+	return tr->values[i] * (1 - f) + tr->values[i + 1] * f;
+}

@@ -41,4 +41,13 @@ struct fill_truth {
  */
 int fill_store(const struct fill_spec *spec, uint64_t *samples_out);
 
+/** fill_truth_sort() - sort @tr's values, before fill_truth_quantile(). */
+void fill_truth_sort(struct fill_truth *tr);
+
+/**
+ * fill_truth_quantile() - the exact quantile @q of @tr's sorted values,
+ * interpolated between neighbours.
+ */
+double fill_truth_quantile(const struct fill_truth *tr, double q);
+
 #endif /* RTTQ_TEST_FILL_H */

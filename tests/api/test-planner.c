@@ -52,24 +52,7 @@
 static char tmpdir[64];
 static struct fill_truth month_truth, month_group_truth, fleet_truth;
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
-	return (x > y) - (x < y);
-}
-
-/* Exact quantile of sorted values, interpolated between neighbours. */
-static double exact_quantile(const struct fill_truth *tr, double q)
-{
-	double pos = q * (double)(tr->n - 1);
-	size_t i = (size_t)pos;
-	double f = pos - (double)i;
-
-	if (i + 1 >= tr->n)
-		return tr->values[tr->n - 1];
-	return tr->values[i] * (1 - f) + tr->values[i + 1] * f;
-}
 static char month_url[128];
 static char fleet_url[128];
 static char many_url[128];
@@ -141,7 +124,7 @@ static void compare_with_base(struct store *st, const char *what,
 		printf("  %s p%g: rollups %.1f us, base %.1f us (%.3f %%)",
 		       what, qs[i] * 100, p, b, rel * 100);
 		if (truth) {
-			double t = exact_quantile(truth, qs[i]);
+			double t = fill_truth_quantile(truth, qs[i]);
 
 			printf(", exact %.1f us (rollups %+.3f %%, base "
 			       "%+.3f %%)", t, (p - t) / t * 100,
@@ -181,9 +164,8 @@ static void fill_month(void)
 	month_group_truth.from_s = month_truth.from_s;
 	month_group_truth.to_s = month_truth.to_s;
 	REQUIRE_CMP(fill_store(&spec, &fed), ==, 0);
-	qsort(month_truth.values, month_truth.n, sizeof(uint32_t), cmp_u32);
-	qsort(month_group_truth.values, month_group_truth.n, sizeof(uint32_t),
-	      cmp_u32);
+	fill_truth_sort(&month_truth);
+	fill_truth_sort(&month_group_truth);
 }
 
 static void fill_fleet(void)
@@ -210,7 +192,7 @@ static void fill_fleet(void)
 	fleet_truth.to_s = D1 + DAY_S + HOUR_S;
 	REQUIRE_CMP(fill_store(&a, &fed), ==, 0);
 	REQUIRE_CMP(fill_store(&b, &fed), ==, 0);
-	qsort(fleet_truth.values, fleet_truth.n, sizeof(uint32_t), cmp_u32);
+	fill_truth_sort(&fleet_truth);
 }
 
 /* A month of one host, edges not aligned: exact level counts. */

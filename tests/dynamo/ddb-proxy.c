@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -167,6 +168,16 @@ static void *serve(void *arg)
 		atomic_fetch_add(&c.p->done[act], 1);
 		switch (act) {
 		case PROXY_FORWARD:
+			if (c.p->delay_ms) {
+				struct timespec d = {
+					.tv_sec = c.p->delay_ms / 1000,
+					.tv_nsec = (long)(c.p->delay_ms % 1000) *
+						   1000000L,
+				};
+
+				while (nanosleep(&d, &d) && errno == EINTR)
+					;
+			}
 			ret = forward(c.p, c.fd, req, (size_t)n, resp, REQ_MAX);
 			break;
 		case PROXY_THROTTLE:
@@ -227,6 +238,15 @@ static void *accept_loop(void *arg)
 		}
 	}
 	return NULL;
+}
+
+enum ddb_proxy_action ddb_proxy_forward(const char *op, unsigned int k,
+					void *arg)
+{
+	(void)op;
+	(void)k;
+	(void)arg;
+	return PROXY_FORWARD;
 }
 
 void ddb_proxy_start(struct ddb_proxy *p, int upstream_port,

@@ -4,7 +4,8 @@
  * request and by the DynamoDB operation it names (X-Amz-Target), whether
  * to forward it or to answer as a faulty network or a stricter server
  * would: throttled, 500, dropped, unprocessed items, access denied, or a
- * garbled reply.  One thread per client connection, one upstream
+ * garbled reply; it can also delay every forwarded request as a real
+ * endpoint's latency would (bench/bench-fleet.c).  One thread per client connection, one upstream
  * connection per forwarded request; it runs until the test exits.
  */
 #ifndef RTTQ_TEST_DDB_PROXY_H
@@ -32,12 +33,19 @@ struct ddb_proxy {
 	int port;                        /* where it listens, 127.0.0.1 */
 	atomic_uint requests;            /* seen */
 	atomic_uint done[PROXY_ACTIONS]; /* by action taken */
+	unsigned int delay_ms;           /* added before each forward (set
+					  * before ddb_proxy_start()): a
+					  * real DynamoDB's latency */
 	/* private */
 	int listen_fd;
 	int upstream_port;
 	ddb_proxy_policy policy;
 	void *arg;
 };
+
+/** ddb_proxy_forward() - a policy forwarding every request. */
+enum ddb_proxy_action ddb_proxy_forward(const char *op, unsigned int k,
+					void *arg);
 
 /**
  * ddb_proxy_start() - listen on a free loopback port and serve in the

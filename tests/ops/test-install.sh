@@ -25,13 +25,16 @@ if ! "$meson" install -C "$build" --destdir "$dest" --no-rebuild --quiet \
 	die "meson install failed"
 fi
 
+[ -f "$dest$unitdir/rttq-rollup.timer" ] ||
+	fail "$unitdir/rttq-rollup.timer is not installed"
+
 echo "installed:"
 (cd "$dest" && find . -type f | sort | sed 's/^\./  /')
 
 for prog in rttq-agent rttq-api rttq; do
 	[ -x "$dest$bindir/$prog" ] || fail "$bindir/$prog is not installed"
 done
-for unit in rttq-agent.service rttq-api.service; do
+for unit in rttq-agent.service rttq-api.service rttq-rollup.service; do
 	f="$dest$unitdir/$unit"
 	if ! [ -f "$f" ]; then
 		fail "$unitdir/$unit is not installed"

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Test helper: the fleet rollup scenario both backends must pass (SQLite
+ * in test-fleet.c, dynalite in tests/dynamo/test-dynamo-fleet.c): fleet
+ * answers with rollups equal the per-host answers, late records make spans
+ * stale until the next `rttq rollup` run, runs are idempotent, the fleet
+ * host is never listed as a host.
+ */
+#ifndef RTTQ_TEST_FLEET_CHECK_H
+#define RTTQ_TEST_FLEET_CHECK_H
+
+#include <stdint.h>
+
+#include "fleet_rollup.h"
+#include "store.h"
+
+/* 2026-01-05T00:00:00Z: a Monday, long before any test runs. */
+#define FLEET_T0 INT64_C(1767571200)
+
+/**
+ * fleet_fill() - @hosts hosts ("host-01" ...) as agents with base period
+ * @period_s write them, groups "all" and "raddr:10.0.0.9", over
+ * [FLEET_T0, FLEET_T0 + @days days); ends the test on failure.
+ */
+void fleet_fill(const char *url, unsigned int hosts, uint32_t period_s,
+		unsigned int days);
+
+/**
+ * fleet_rollup() - fleet_rollup_run() over the filled days with the real
+ * clock; ends the test on failure.
+ */
+void fleet_rollup(struct store *st, uint32_t period_s, unsigned int days,
+		  struct fleet_rollup_stats *stats);
+
+/**
+ * fleet_check_all() - the whole scenario on the store at @url (3 hosts,
+ * 2 days, 60 s periods), opened through @url as given.
+ */
+void fleet_check_all(const char *url);
+
+#endif /* RTTQ_TEST_FLEET_CHECK_H */

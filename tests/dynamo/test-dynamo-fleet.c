@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Fleet rollups on dynalite:
+ *  - rollup: the scenario of tests/api/fleet-check.c (answers equal the
+ *    per-host ones, stale spans rebuilt, idempotent, fleet host never
+ *    listed, damaged record) on the DynamoDB backend;
+ *  - requests: a fleet query over a rolled-up 2-day range makes the same
+ *    number of requests (counted at a proxy) with 10 and 50 hosts.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "codec.h"
+#include "ddb-proxy.h"
+#include "dynamo-test.h"
+#include "fleet-check.h"
+#include "planner.h"
+#include "tdigest.h"
+
+#define DAY_S 86400
+#define HOUR_S 3600
+#define MAX_FLEET_REQUESTS 10
+
+static struct ddb_proxy proxy;
+
+static void case_rollup(const char *dir)
+{
+	(void)dir;
+	fleet_check_all(dynamo_url("fleet"));
+}
+
+/* @hosts hosts with complete hour and day records of group "all" over
+ * two days (what their agents' rollups hold), in one put per host. */
+static void put_hosts(struct store *st, unsigned int hosts)
+{
+	for (unsigned int h = 0; h < hosts; h++) {
+		struct store_record recs[50];
+		struct tdigest *td = NULL;
+		struct rttq_error err = { 0 };
+		uint8_t *bytes = NULL;
+		size_t len = 0, n = 0;
+		char host[32];
+
+		snprintf(host, sizeof(host), "host-%03u", h);
+		REQUIRE(tdigest_new(100, &td) == 0, "tdigest");
+		for (unsigned int i = 0; i < 500; i++)
+			tdigest_add(td, 1000 + (h * 37 + i * 101) % 9000, 1);
+		REQUIRE(codec_encode(td, &bytes, &len) == 0, "encode");
+		for (int64_t t = 0; t < 2 * DAY_S; t += HOUR_S)
+			recs[n++] = (struct store_record){
+				.host = host, .group = "all", .period_s = HOUR_S,
+				.start_s = FLEET_T0 + t, .periods = 60,
+				.periods_total = 60, .count = 500,
+				.sum_us = tdigest_sum(td), .min_us = 1000,
+				.max_us = 9999, .digest = bytes, .digest_len = len,
+			};
+		for (int64_t t = 0; t < 2 * DAY_S; t += DAY_S)
+			recs[n++] = (struct store_record){
+				.host = host, .group = "all", .period_s = DAY_S,
+				.start_s = FLEET_T0 + t, .periods = 1440,
+				.periods_total = 1440, .count = 12000,
+				.sum_us = 24 * tdigest_sum(td), .min_us = 1000,
+				.max_us = 9999, .digest = bytes, .digest_len = len,
+			};
+		REQUIRE(store_put(st, recs, n, &err) == 0, "%s", err.msg);
+		free(bytes);
+		tdigest_free(td);
+	}
+}
+
+/* Requests one fleet query over [from, to] makes (series when @step_s). */
+static unsigned int requests(struct store *st, int64_t from_s, int64_t to_s,
+			     int64_t step_s, uint64_t *count)
+{
+	struct planner_request req = {
+		.period_s = 60,
+		.from_s = from_s,
+		.to_s = to_s,
+	};
+	struct rttq_error err = { 0 };
+	unsigned int before = atomic_load(&proxy.requests);
+
+	if (step_s) {
+		struct planner_series s = { 0 };
+
+		REQUIRE(planner_run_series(st, &req, step_s, &s, &err) == 0,
+			"%s", err.msg);
+		*count = 0;
+		for (size_t i = 0; i < s.n; i++)
+			*count += s.points[i].count;
+		planner_series_clear(&s);
+	} else {
+		struct planner_answer a = { 0 };
+
+		REQUIRE(planner_run(st, &req, &a, &err) == 0, "%s", err.msg);
+		*count = a.count;
+		planner_answer_clear(&a);
+	}
+	return atomic_load(&proxy.requests) - before;
+}
+
+struct fleet_costs {
+	unsigned int before, after, series, edge;
+};
+
+static struct fleet_costs measure(unsigned int hosts)
+{
+	/* Hour-aligned at the start, 5-minute-aligned at the end: the fleet
+	 * records cover it whole once built. */
+	int64_t from = FLEET_T0 + HOUR_S + 600;
+	int64_t to = FLEET_T0 + 2 * DAY_S - 1200 - 60;
+	struct fleet_rollup_stats stats = { 0 };
+	struct fleet_costs c = { 0 };
+	struct store *direct = NULL, *st = NULL;
+	struct rttq_error err = { 0 };
+	char table[32], url[256];
+	uint64_t n1 = 0, n2 = 0;
+
+	snprintf(table, sizeof(table), "fleet%u", hosts);
+	dynamo_open_store(dynamo_url(table), &direct);
+	put_hosts(direct, hosts);
+	snprintf(url, sizeof(url), "dynamodb:%s?region=us-east-1&endpoint="
+		 "http://127.0.0.1:%d", table, proxy.port);
+	REQUIRE(store_open_read(url, &st, &err) == 0, "%s", err.msg);
+	c.before = requests(st, from, to, 0, &n1);
+	fleet_rollup(direct, 60, 2, &stats);
+	c.after = requests(st, from, to, 0, &n2);
+	CHECK(n1 == n2, "%u hosts: count %llu before rollups, %llu after",
+	      hosts, (unsigned long long)n1, (unsigned long long)n2);
+	c.series = requests(st, FLEET_T0 + HOUR_S,
+			    FLEET_T0 + 2 * DAY_S - HOUR_S - 60, HOUR_S, &n1);
+	/* An edge no fleet record covers (as the minutes before now): every
+	 * host is listed and read again. */
+	c.edge = requests(st, from, to + 60, 0, &n1);
+	printf("%u hosts: fleet query requests %u before rollups, %u after "
+	       "(1-hour series %u; with a 1-minute edge not rolled up %u)\n",
+	       hosts, c.before, c.after, c.series, c.edge);
+	store_close(st);
+	store_close(direct);
+	return c;
+}
+
+static void case_requests(const char *dir)
+{
+	struct fleet_costs ten, fifty;
+
+	(void)dir;
+	ddb_proxy_start(&proxy, dynamo_server()->port, ddb_proxy_forward,
+			NULL);
+	ten = measure(10);
+	fifty = measure(50);
+	check_section("requests per fleet query do not grow with hosts");
+	CHECK_CMP(ten.after, ==, fifty.after);
+	CHECK_CMP(fifty.after, <=, MAX_FLEET_REQUESTS);
+	CHECK_CMP(ten.series, ==, fifty.series);
+	CHECK_CMP(fifty.series, <=, MAX_FLEET_REQUESTS);
+	CHECK_CMP(fifty.before, >, fifty.after);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct dynamo_case cases[] = {
+		{ "rollup", case_rollup },
+		{ "requests", case_requests },
+		{ NULL, NULL },
+	};
+
+	return dynamo_test_main(argc, argv, cases);
+}
