@@ -36,6 +36,7 @@ struct worker {
 	struct store *st;         /* this worker's own handle */
 	pthread_t thread;
 	bool started;
+	bool background;          /* at WORKER_NICE */
 };
 
 struct query_pool {
@@ -74,8 +75,9 @@ static void *work(void *arg)
 	struct query_job *job;
 
 	/* Per thread on Linux; failure leaves it at the loop's priority. */
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
-			  WORKER_NICE);
+	if (w->background)
+		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
+				  WORKER_NICE);
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
 		while (!p->head && !p->stopping)
@@ -121,7 +123,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 }
 
 int query_pool_new(struct event_base *base, struct store *st,
-		   unsigned int workers, size_t queue_max,
+		   unsigned int workers, size_t queue_max, bool background,
 		   struct query_pool **out, struct rttq_error *err)
 {
 	struct query_pool *p;
@@ -168,6 +170,7 @@ int query_pool_new(struct event_base *base, struct store *st,
 		if (rc)
 			goto fail;
 		w->pool = p;
+		w->background = background;
 		p->n_workers++;
 		rc = pthread_create(&w->thread, NULL, work, w);
 		if (rc) {
