@@ -10,8 +10,10 @@
  * Endpoints that read the store (/quantiles, /series, /hosts, /groups)
  * validate on the loop, then hand the reading to the query pool as an
  * api_job and reply when it comes back; /healthz hands its ping to the
- * health thread the same way.  The loop itself never calls the store.  A job that runs past --timeout is answered 504 by its
- * timer and cancelled; a full queue is answered 503 with Retry-After.
+ * health thread the same way.  The loop itself never calls the store.  A
+ * job that runs past --timeout is answered 504 by its timer (a ping, 503:
+ * the store is not serving) and cancelled; a full queue is answered 503
+ * with Retry-After.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -318,10 +320,19 @@ static void job_timeout(evutil_socket_t fd, short what, void *arg)
 
 	atomic_store(&job->cancel, true);
 	job->replied = true;
-	snprintf(msg, sizeof(msg), "query took longer than the server's "
-		 "--timeout of %lld s and was cancelled; ask for a shorter "
-		 "range or a larger step", (long long)job->call.ctx->timeout_s);
-	reply_error(&job->call, 504, msg);
+	if (job->call.ep == EP_HEALTHZ) {
+		job->call.ctx->metrics.store_errors++;
+		snprintf(msg, sizeof(msg), "store did not answer a ping within "
+			 "the server's --timeout of %lld s",
+			 (long long)job->call.ctx->timeout_s);
+		reply_error(&job->call, 503, msg);
+	} else {
+		snprintf(msg, sizeof(msg), "query took longer than the "
+			 "server's --timeout of %lld s and was cancelled; ask "
+			 "for a shorter range or a larger step",
+			 (long long)job->call.ctx->timeout_s);
+		reply_error(&job->call, 504, msg);
+	}
 	call_observe(&job->call);
 }
 

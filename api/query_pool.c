@@ -27,7 +27,12 @@
  * answers -- then wait for CPU.  Measured on 2 cores with eight clients
  * asking a 6-day fleet /series back to back (bench/bench-api-loaded.sh),
  * /healthz p50/p99 were 13.9/40.8 ms at equal priority, 0.4-0.5/12.6-13.6
- * ms at nice 10 (nice 19: no better).
+ * ms at nice 10 (nice 19: no better).  SCHED_IDLE was tried too: it did
+ * not lower the p99 reliably, and with other work on the machine it cut
+ * the queries' throughput by 15-60 % (they get only the CPU left over).
+ * Nice 10 is safe only because the loop shares no lock with the workers
+ * that they hold for long: malloc arenas and SQLite's global mutex are
+ * kept apart (rttq-api.c, store_sqlite.c).
  */
 #define WORKER_NICE 10
 
