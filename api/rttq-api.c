@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * rttq-api: the HTTP query server.  Parses options, opens the store, starts
- * the query workers (query_pool.c), binds an evhttp server with bounded
+ * the query workers and the /healthz thread (query_pool.c), binds an
+ * evhttp server with bounded
  * headers, body, time per connection and number of connections
  * (conn_limit.c), registers the handlers (handlers.c) and runs the event
  * loop until SIGINT/SIGTERM.  Setup and teardown follow libevent's
