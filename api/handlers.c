@@ -9,9 +9,11 @@
  *
  * Endpoints that read the store (/quantiles, /series, /hosts, /groups)
  * validate on the loop, then hand the reading to the query pool as an
- * api_job and reply when it comes back, so the loop itself never waits
- * for the store.  A job that runs past --timeout is answered 504 by its
- * timer and cancelled; a full queue is answered 503 with Retry-After.
+ * api_job and reply when it comes back; /healthz hands its ping to the
+ * health thread the same way.  The loop itself never calls the store.  A
+ * job that runs past --timeout is answered 504 by its timer (a ping, 503:
+ * the store is not serving) and cancelled; a full queue is answered 503
+ * with Retry-After.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -265,6 +267,9 @@ static void job_work(struct query_job *q, struct store *st)
 					     &job->records_read, &job->json,
 					     &job->len, &job->err);
 		break;
+	case EP_HEALTHZ:
+		job->rc = store_ping(st, &job->err);
+		break;
 	default: /* EP_HOSTS, EP_GROUPS */
 		job->rc = answer_names_json(st, job->call.ep == EP_HOSTS ?
 					    ANSWER_HOSTS : ANSWER_GROUPS,
@@ -273,6 +278,16 @@ static void job_work(struct query_job *q, struct store *st)
 					    &job->len, &job->err);
 		break;
 	}
+}
+
+static const char health_ok[] = "{\"status\":\"ok\"}\n";
+
+/* /healthz: whatever the ping's error, the store is not serving. */
+static void health_failed(struct api_call *c, int rc,
+			  const struct rttq_error *err)
+{
+	c->ctx->metrics.store_errors++;
+	reply_error(c, 503, err->msg[0] ? err->msg : strerror(-rc));
 }
 
 /* On the loop: the one reply, unless the timer sent it already. */
@@ -285,6 +300,10 @@ static void job_done(struct query_job *q)
 	if (!job->replied) {
 		if (!q->ran)
 			reply_error(c, 503, "server stopping; query not run");
+		else if (job->rc && c->ep == EP_HEALTHZ)
+			health_failed(c, job->rc, &job->err);
+		else if (job->rc == 0 && c->ep == EP_HEALTHZ)
+			reply(c, HTTP_OK, health_ok, sizeof(health_ok) - 1);
 		else if (job->rc)
 			reply_store_error(c, job->rc, &job->err);
 		else
@@ -302,15 +321,26 @@ static void job_timeout(evutil_socket_t fd, short what, void *arg)
 
 	atomic_store(&job->cancel, true);
 	job->replied = true;
-	snprintf(msg, sizeof(msg), "query took longer than the server's "
-		 "--timeout of %lld s and was cancelled; ask for a shorter "
-		 "range or a larger step", (long long)job->call.ctx->timeout_s);
-	reply_error(&job->call, 504, msg);
+	if (job->call.ep == EP_HEALTHZ) {
+		job->call.ctx->metrics.store_errors++;
+		snprintf(msg, sizeof(msg), "store did not answer a ping within "
+			 "the server's --timeout of %lld s",
+			 (long long)job->call.ctx->timeout_s);
+		reply_error(&job->call, 503, msg);
+	} else {
+		snprintf(msg, sizeof(msg), "query took longer than the "
+			 "server's --timeout of %lld s and was cancelled; ask "
+			 "for a shorter range or a larger step",
+			 (long long)job->call.ctx->timeout_s);
+		reply_error(&job->call, 504, msg);
+	}
 	call_observe(&job->call);
 }
 
-/* Queue @job (made by job_new(@c)); a full queue is answered 503. */
-static void job_submit(struct api_call *c, struct api_job *job)
+/* Queue @job (made by job_new(@c)) on @pool; a full queue is answered
+ * 503. */
+static void job_submit(struct api_call *c, struct query_pool *pool,
+		       struct api_job *job)
 {
 	struct api_ctx *ctx = c->ctx;
 	struct timeval tv = { .tv_sec = ctx->timeout_s };
@@ -328,11 +358,11 @@ static void job_submit(struct api_call *c, struct api_job *job)
 	}
 	/* From here the job replies and counts (inline pools at once). */
 	c->deferred = true;
-	if (query_pool_submit(ctx->pool, &job->q) == 0)
+	if (query_pool_submit(pool, &job->q) == 0)
 		return;
 	c->deferred = false;
 	snprintf(msg, sizeof(msg), "server busy: %zu queries are waiting; "
-		 "retry in a moment", query_pool_waiting(ctx->pool));
+		 "retry in a moment", query_pool_waiting(pool));
 	evhttp_add_header(evhttp_request_get_output_headers(c->req),
 			  "Retry-After", RETRY_AFTER_S);
 	reply_error(c, 503, msg);
@@ -413,7 +443,7 @@ static void quantiles_cb(struct api_call *c)
 		job_free(job);
 		return;
 	}
-	job_submit(c, job);
+	job_submit(c, c->ctx->pool, job);
 }
 
 /* step, a multiple of @period_s when the request names a base period
@@ -481,7 +511,7 @@ static void series_cb(struct api_call *c)
 		job_free(job);
 		return;
 	}
-	job_submit(c, job);
+	job_submit(c, c->ctx->pool, job);
 }
 
 /* /hosts and /groups: names with records in [from, to] (last 24 h). */
@@ -511,7 +541,7 @@ static void names_reply(struct api_call *c, bool want_hosts)
 		job_free(job);
 		return;
 	}
-	job_submit(c, job);
+	job_submit(c, c->ctx->pool, job);
 }
 
 /* GET /hosts[?from&to] */
@@ -526,20 +556,19 @@ static void groups_cb(struct api_call *c)
 	names_reply(c, false);
 }
 
-/* GET /healthz: 200 when the store answers, 503 otherwise. */
+/*
+ * GET /healthz: 200 when the store answers, 503 otherwise.  The ping runs
+ * on the health thread, never on the loop (on DynamoDB it is a network
+ * round trip) and never behind the queries' queue (a probe must not wait
+ * for a month of the fleet).
+ */
 static void healthz_cb(struct api_call *c)
 {
-	static const char ok[] = "{\"status\":\"ok\"}\n";
-	struct rttq_error err = { 0 };
+	struct api_job *job;
 
-	if (!request_ok(c) || !no_params(c))
+	if (!request_ok(c) || !no_params(c) || !(job = job_new(c)))
 		return;
-	if (store_ping(c->ctx->st, &err)) {
-		c->ctx->metrics.store_errors++;
-		reply_error(c, 503, err.msg[0] ? err.msg : "store error");
-		return;
-	}
-	reply(c, HTTP_OK, ok, sizeof(ok) - 1);
+	job_submit(c, c->ctx->health, job);
 }
 
 /* GET /metrics: Prometheus text format 0.0.4. */

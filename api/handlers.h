@@ -30,8 +30,10 @@ struct api_route {
 
 struct api_ctx {
 	struct event_base *base; /* the loop every reply is sent from */
-	struct store *st;     /* opened by main; /healthz pings it */
-	struct query_pool *pool; /* reads the store for the other endpoints */
+	struct store *st;     /* opened by main; the pools' handles come
+				 from it, the loop never reads it */
+	struct query_pool *pool; /* reads the store for queries */
+	struct query_pool *health; /* pings it for /healthz */
 	int64_t timeout_s;    /* --timeout: longest query run; 0: none */
 	const struct auth *auth; /* NULL: no token needed */
 	const struct conn_limit *conns; /* NULL until listening */

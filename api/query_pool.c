@@ -27,7 +27,12 @@
  * answers -- then wait for CPU.  Measured on 2 cores with eight clients
  * asking a 6-day fleet /series back to back (bench/bench-api-loaded.sh),
  * /healthz p50/p99 were 13.9/40.8 ms at equal priority, 0.4-0.5/12.6-13.6
- * ms at nice 10 (nice 19: no better).
+ * ms at nice 10 (nice 19: no better).  SCHED_IDLE was tried too: it did
+ * not lower the p99 reliably, and with other work on the machine it cut
+ * the queries' throughput by 15-60 % (they get only the CPU left over).
+ * Nice 10 is safe only because the loop shares no lock with the workers
+ * that they hold for long: malloc arenas and SQLite's global mutex are
+ * kept apart (rttq-api.c, store_sqlite.c).
  */
 #define WORKER_NICE 10
 
@@ -36,6 +41,7 @@ struct worker {
 	struct store *st;         /* this worker's own handle */
 	pthread_t thread;
 	bool started;
+	bool background;          /* at WORKER_NICE */
 };
 
 struct query_pool {
@@ -74,8 +80,9 @@ static void *work(void *arg)
 	struct query_job *job;
 
 	/* Per thread on Linux; failure leaves it at the loop's priority. */
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
-			  WORKER_NICE);
+	if (w->background)
+		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
+				  WORKER_NICE);
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
 		while (!p->head && !p->stopping)
@@ -121,7 +128,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 }
 
 int query_pool_new(struct event_base *base, struct store *st,
-		   unsigned int workers, size_t queue_max,
+		   unsigned int workers, size_t queue_max, bool background,
 		   struct query_pool **out, struct rttq_error *err)
 {
 	struct query_pool *p;
@@ -168,6 +175,7 @@ int query_pool_new(struct event_base *base, struct store *st,
 		if (rc)
 			goto fail;
 		w->pool = p;
+		w->background = background;
 		p->n_workers++;
 		rc = pthread_create(&w->thread, NULL, work, w);
 		if (rc) {

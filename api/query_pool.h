@@ -38,6 +38,9 @@ struct query_job {
  *      job inline when it is submitted.
  * @workers: threads, 1 or more.
  * @queue_max: jobs waiting beyond those running, 1 or more.
+ * @background: the threads (and those they start) run at a lower
+ *      priority than the event loop (query_pool.c says why); false: at
+ *      the loop's.
  * @out: receives the pool.
  * @err: receives a message; may be NULL.
  *
@@ -46,7 +49,7 @@ struct query_job {
  *         of a thread or pipe that could not be made.
  */
 int query_pool_new(struct event_base *base, struct store *st,
-		   unsigned int workers, size_t queue_max,
+		   unsigned int workers, size_t queue_max, bool background,
 		   struct query_pool **out, struct rttq_error *err);
 
 /**

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * rttq-api: the HTTP query server.  Parses options, opens the store, starts
- * the query workers (query_pool.c), binds an evhttp server with bounded
+ * the query workers and the /healthz thread (query_pool.c), binds an
+ * evhttp server with bounded
  * headers, body, time per connection and number of connections
  * (conn_limit.c), registers the handlers (handlers.c) and runs the event
  * loop until SIGINT/SIGTERM.  Setup and teardown follow libevent's
@@ -9,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,18 @@
  * workers already keep a small machine busy; more mostly queue on CPU. */
 #define WORKERS_DEFAULT 4
 #define MAX_QUEUE_DEFAULT 64
+#define HEALTH_QUEUE 64 /* /healthz pings waiting; more are answered 503 */
+#define CONN_TIMEOUT_EXTRA_S 1
+/*
+ * glibc gives threads at most 8 malloc arenas per core and makes the rest
+ * share, the loop's main arena included; a worker preempted inside malloc
+ * then holds the loop up for as long as it waits for the CPU (measured:
+ * 13-260 ms waits on the main arena's lock under eight fleet queries on 2
+ * cores).  Room for one arena per thread: each worker, the planning and
+ * merging threads it starts, the loop and the health thread.
+ */
+#define ARENAS_PER_WORKER 8
+#define ARENAS_EXTRA 4
 
 struct api_env {
 	const char *store_url;
@@ -74,9 +88,9 @@ static const char usage_text[] =
 	"                     the store lists for it; also ?period= per query)\n"
 	"  --max-range DUR    longest from..to accepted (default "
 	MAX_RANGE_DEFAULT ")\n"
-	"  --timeout SEC      per-connection read/write timeout, and the longest\n"
-	"                     a query may run before it is answered 504 and\n"
-	"                     cancelled (default 30)\n"
+	"  --timeout SEC      the longest a query may run before it is answered\n"
+	"                     504 and cancelled; connections idle one second\n"
+	"                     longer are closed (default 30)\n"
 	"  --workers N        threads reading the store for queries (default 4)\n"
 	"  --max-queue N      queries waiting for a worker; more are answered\n"
 	"                     503 with Retry-After (default 64)\n"
@@ -211,6 +225,11 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &env);
 	if (rc != CLI_CONTINUE)
 		return rc;
+#ifdef M_ARENA_MAX
+	/* Before any thread starts; failure only leaves glibc's default. */
+	(void)mallopt(M_ARENA_MAX, (int)env.workers * ARENAS_PER_WORKER +
+				   ARENAS_EXTRA);
+#endif
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
 		perror("rttq-api: ignoring SIGPIPE");
 		return 1;
@@ -241,7 +260,10 @@ int main(int argc, char **argv)
 	}
 	ctx.base = base;
 	rc = query_pool_new(base, ctx.st, (unsigned int)env.workers,
-			    env.max_queue, &ctx.pool, &err);
+			    env.max_queue, true, &ctx.pool, &err);
+	if (rc == 0)
+		rc = query_pool_new(base, ctx.st, 1, HEALTH_QUEUE, false,
+				    &ctx.health, &err);
 	if (rc) {
 		fprintf(stderr, "rttq-api: %s\n", err.msg);
 		goto cleanup;
@@ -253,7 +275,9 @@ int main(int argc, char **argv)
 	}
 	evhttp_set_max_headers_size(http, MAX_HEADERS_BYTES);
 	evhttp_set_max_body_size(http, MAX_BODY_BYTES);
-	evhttp_set_timeout(http, (int)env.timeout_s);
+	/* A second longer than a query may run: the job's timer answers 504
+	 * before the connection's own timeout could close it silently. */
+	evhttp_set_timeout(http, (int)env.timeout_s + CONN_TIMEOUT_EXTRA_S);
 	/* Let every method reach the handlers, which answer 405 in JSON. */
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 				   EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
@@ -305,6 +329,7 @@ cleanup:
 		event_free(sigterm);
 	/* Before the server: pending jobs still reply to their requests. */
 	query_pool_free(ctx.pool);
+	query_pool_free(ctx.health);
 	if (http)
 		evhttp_free(http);
 	if (base)

@@ -5,7 +5,9 @@
 # /series (the last 6 days at 5-minute steps, 1,729 points) back to back,
 # /healthz and /metrics are timed REQUESTS times each (a fresh connection
 # per request, as a load balancer's probe and a scraper make them), and
-# the /series answers' own latency is printed.  The store is `rttq synth
+# the /series answers' own latency and throughput (answers a second,
+# from the first query sent to the last answer) are printed.  The store
+# is `rttq synth
 # --hosts HOSTS --days 7` (kept in BENCH_DIR).  Numbers only; nothing is
 # asserted.
 #
@@ -53,8 +55,8 @@ echo "rttq-api, store of $hosts hosts x 7 days; /series: 1,729 points over the f
 probe /healthz "$tmp/idle"
 echo "/healthz idle:                $(summary "$tmp/idle")"
 
-: >"$tmp/stop"
 rm -f "$tmp/stop"
+load_start=$(date +%s.%N)
 loads=
 for i in $(seq "$heavy"); do
 	(while [ ! -e "$tmp/stop" ]; do
@@ -69,9 +71,13 @@ probe /metrics "$tmp/metrics"
 touch "$tmp/stop"
 # shellcheck disable=SC2086 # one pid a word
 wait $loads
+load_s=$(echo "$(date +%s.%N) - $load_start" | bc)
 cat "$tmp"/heavy* >"$tmp/heavy-all"
 awk '$1 == 200 { print $2 }' "$tmp/heavy-all" >"$tmp/heavy-ok"
 echo "/healthz under $heavy heavy:   $(summary "$tmp/healthz")"
 echo "/metrics under $heavy heavy:   $(summary "$tmp/metrics")"
 echo "/series (the heavy ones):     $(summary "$tmp/heavy-ok"); statuses: $(cut -d' ' -f1 "$tmp/heavy-all" | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
+printf '/series throughput:           %.2f answers/s (%d in %.1f s)\n' \
+	"$(echo "$(wc -l <"$tmp/heavy-ok") / $load_s" | bc -l)" \
+	"$(wc -l <"$tmp/heavy-ok")" "$load_s"
 harness_finish

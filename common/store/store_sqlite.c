@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -198,12 +199,27 @@ enum connect_how {
 	CONNECT_SIBLING, /* another handle: the first one checked the file */
 };
 
+/*
+ * SQLite's memory statistics take one process-wide mutex on every
+ * allocation; with a dozen query threads that mutex is the hottest lock
+ * in rttq-api, and a thread preempted while holding it stalls every other
+ * connection.  rttq reads none of those statistics.  Must run before
+ * SQLite initialises itself (the first open); later calls change nothing.
+ */
+static void no_memstatus(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int connect_store(const char *url, const char *path,
 			 enum connect_how how, struct store **out,
 			 struct rttq_error *err)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct sqlite_store *s;
 	int rc, ret = 0;
+
+	pthread_once(&once, no_memstatus);
 
 	s = calloc(1, sizeof(*s));
 	if (s)

@@ -5,8 +5,12 @@
 # while heavy fleet /series queries keep the one worker (--workers 1)
 # busy, /healthz and /metrics still answer 200; a full queue
 # (--max-queue 1) answers 503 with Retry-After and a JSON error, the
-# queries that got in answer 200, and the server stays up.  Latencies are
-# printed, not asserted (bench/ measures them).
+# queries that got in answer 200, and the server stays up.  With
+# --timeout 1 and far more than a second of queued work, the queries past
+# it are answered 504 with a JSON error (never a closed connection), the
+# metrics count them, and their work is cancelled: the worker is free for
+# the next query at once.  Latencies are printed, not asserted (bench/
+# measures them).
 #
 # Usage: test-api-workers.sh RTTQ_API RTTQ
 set -u
@@ -79,5 +83,46 @@ http_expect 200 "/series?from=$((now - 31 * 3600))&to=$now&step=1m" \
 curl -s "$base/metrics" >"$tmp/metrics"
 grep -q 'rttq_api_requests_total{path="/series",code="503"}' \
 	"$tmp/metrics" || fail "/metrics does not count the 503s"
+stop_pid "$server_pid"
+
+# --- --timeout: 504, and the work stops ---------------------------------------
+# Sixteen heavy queries on one worker: several seconds of work if each ran
+# to the end, queued behind each other, against a one-second limit.
+start_api "$tmp/api2" "$api" --store "sqlite:$tmp/s.db" --workers 1 \
+	--max-queue 32 --timeout 1
+heavy="$base/series?from=$((now - 31 * 3600))&to=$now&step=1m"
+query_pids=
+for i in $(seq 16); do
+	curl -s -o "$tmp/t$i.body" -w '%{http_code}\n' --max-time 60 \
+		"$heavy" >"$tmp/t$i.code" &
+	query_pids="$query_pids $!"
+done
+# shellcheck disable=SC2086 # one pid a word
+wait $query_pids
+ok=0
+late=0
+for i in $(seq 16); do
+	code=$(cat "$tmp/t$i.code")
+	case "$code" in
+	200) ok=$((ok + 1)) ;;
+	504)
+		late=$((late + 1))
+		grep -q '^{"error":"query took longer than the server.s --timeout of 1 s and was cancelled' \
+			"$tmp/t$i.body" || fail "query $i: 504 body $(cat "$tmp/t$i.body")"
+		;;
+	000) fail "query $i: connection closed without an answer" ;;
+	*) fail "query $i: status $code, expected 200 or 504" ;;
+	esac
+done
+echo "sixteen heavy queries on one worker with --timeout 1: $ok answered, $late answered 504"
+[ "$late" -ge 1 ] || fail "no query was answered 504"
+# Cancelled work ends at once: the worker takes the next query straight
+# away and answers it within the same one-second limit, where the
+# abandoned queries' remaining work would take seconds.
+http_expect 200 "/series?from=$((now - 31 * 3600))&to=$now&step=1m" \
+	--max-time 60
+curl -s "$base/metrics" >"$tmp/metrics"
+grep -qxF "rttq_api_requests_total{path=\"/series\",code=\"504\"} $late" \
+	"$tmp/metrics" || fail "/metrics does not count $late 504s: $(grep 'code="504"' "$tmp/metrics")"
 
 harness_finish
