@@ -14,23 +14,60 @@
 static void test_group_by(void)
 {
 	struct rttq_error err = { 0 };
-	unsigned int bits = 99;
+	struct collector_opts o = { .group_by = 99 };
 
-	CHECK_CMP(collector_parse_group_by("none", &bits, &err), ==, 0);
-	CHECK_CMP(bits, ==, 0);
-	CHECK_CMP(collector_parse_group_by("raddr", &bits, &err), ==, 0);
-	CHECK_CMP(bits, ==, COLLECTOR_BY_RADDR);
-	CHECK_CMP(collector_parse_group_by("laddr,raddr,lport,rport", &bits,
+	CHECK_CMP(collector_parse_group_by("none", &o, &err), ==, 0);
+	CHECK_CMP(o.group_by, ==, 0);
+	CHECK_CMP(collector_parse_group_by("raddr", &o, &err), ==, 0);
+	CHECK_CMP(o.group_by, ==, COLLECTOR_BY_RADDR);
+	CHECK_CMP(o.raddr_prefix4, ==, 0);
+	CHECK_CMP(collector_parse_group_by("laddr,raddr,lport,rport", &o,
 					   &err), ==, 0);
-	CHECK_CMP(bits, ==, 0xf);
-	CHECK_CMP(collector_parse_group_by("rport,rport", &bits, &err), ==, 0);
-	CHECK_CMP(bits, ==, COLLECTOR_BY_RPORT);
-	CHECK_CMP(collector_parse_group_by("raddr,peer", &bits, &err), ==,
+	CHECK_CMP(o.group_by, ==, 0xf);
+	CHECK_CMP(collector_parse_group_by("rport,rport", &o, &err), ==, 0);
+	CHECK_CMP(o.group_by, ==, COLLECTOR_BY_RPORT);
+	CHECK_CMP(collector_parse_group_by("peer,port,cgroup", &o, &err), ==,
+		  0);
+	CHECK_CMP(o.group_by, ==,
+		  COLLECTOR_BY_PEER | COLLECTOR_BY_PORT | COLLECTOR_BY_CGROUP);
+
+	/* One length: IPv4 gets at most 32 of it, IPv6 all of it. */
+	CHECK_CMP(collector_parse_group_by("raddr/24,port", &o, &err), ==, 0);
+	CHECK_CMP(o.group_by, ==, COLLECTOR_BY_RADDR | COLLECTOR_BY_PORT);
+	CHECK_CMP(o.raddr_prefix4, ==, 24);
+	CHECK_CMP(o.raddr_prefix6, ==, 24);
+	CHECK_CMP(collector_parse_group_by("raddr/64", &o, &err), ==, 0);
+	CHECK_CMP(o.raddr_prefix4, ==, 32);
+	CHECK_CMP(o.raddr_prefix6, ==, 64);
+	/* Two lengths: IPv4, then IPv6; laddr apart from raddr. */
+	CHECK_CMP(collector_parse_group_by("laddr/16/48,raddr", &o, &err), ==,
+		  0);
+	CHECK_CMP(o.laddr_prefix4, ==, 16);
+	CHECK_CMP(o.laddr_prefix6, ==, 48);
+	CHECK_CMP(o.raddr_prefix4, ==, 0);
+	CHECK_CMP(o.raddr_prefix6, ==, 0);
+
+	CHECK_CMP(collector_parse_group_by("raddr,bogus", &o, &err), ==,
 		  -EINVAL);
-	CHECK_CONTAINS(err.msg, "'peer'");
-	CHECK_CMP(collector_parse_group_by("", &bits, &err), ==, -EINVAL);
-	CHECK_CMP(collector_parse_group_by("raddr,", &bits, &err), ==, -EINVAL);
-	CHECK_CMP(collector_parse_group_by("raddrx", &bits, &err), ==, -EINVAL);
+	CHECK_CONTAINS(err.msg, "'bogus'");
+	CHECK_CMP(collector_parse_group_by("raddr/0", &o, &err), ==, -EINVAL);
+	CHECK_CONTAINS(err.msg, "1..128");
+	CHECK_CMP(collector_parse_group_by("raddr/129", &o, &err), ==,
+		  -EINVAL);
+	CHECK_CMP(collector_parse_group_by("raddr/33/64", &o, &err), ==,
+		  -EINVAL);
+	CHECK_CONTAINS(err.msg, "IPv4 length must be 1..32");
+	CHECK_CMP(collector_parse_group_by("raddr/24/", &o, &err), ==,
+		  -EINVAL);
+	CHECK_CMP(collector_parse_group_by("raddr/24/64/8", &o, &err), ==,
+		  -EINVAL);
+	CHECK_CMP(collector_parse_group_by("port/24", &o, &err), ==, -EINVAL);
+	CHECK_CONTAINS(err.msg, "only raddr and laddr");
+	CHECK_CMP(collector_parse_group_by("", &o, &err), ==, -EINVAL);
+	CHECK_CMP(collector_parse_group_by("raddr,", &o, &err), ==, -EINVAL);
+	CHECK_CMP(collector_parse_group_by("raddrx", &o, &err), ==, -EINVAL);
+	/* A failure leaves the settings as they were. */
+	CHECK_CMP(o.group_by, ==, COLLECTOR_BY_LADDR | COLLECTOR_BY_RADDR);
 }
 
 static void test_addr(void)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Loopback TCP ping-pong for the bpf tests (traffic.h): one accept()ing
- * server thread that echoes, one client in the caller's thread.
+ * TCP ping-pong for the bpf tests (traffic.h): one accept()ing server
+ * thread that echoes, one client in the caller's thread, over loopback or
+ * between two addresses the caller chose.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -91,11 +92,39 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-static int run(int family, unsigned int exchanges, int server_cpu,
-	       uint16_t port, struct traffic_result *out)
+/* @text (numeric; NULL: loopback of @family) and @port into @ss. */
+static int make_addr(int family, const char *text, uint16_t port,
+		     struct sockaddr_storage *ss, socklen_t *len)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		a->sin_family = AF_INET;
+		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (text && inet_pton(AF_INET, text, &a->sin_addr) != 1)
+			return -EINVAL;
+		a->sin_port = htons(port);
+		*len = sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = in6addr_loopback;
+		if (text && inet_pton(AF_INET6, text, &a->sin6_addr) != 1)
+			return -EINVAL;
+		a->sin6_port = htons(port);
+		*len = sizeof(*a);
+	}
+	return 0;
+}
+
+static int run(int family, unsigned int exchanges, int server_cpu,
+	       const char *server, uint16_t port, const char *client,
+	       struct traffic_result *out)
+{
+	struct sockaddr_storage ss, cs;
+	socklen_t len, clen;
 	struct server srv = { .listen_fd = -1, .exchanges = exchanges,
 			      .cpu = server_cpu };
 	pthread_t tid;
@@ -105,22 +134,12 @@ static int run(int family, unsigned int exchanges, int server_cpu,
 	unsigned int i;
 
 	memset(out, 0, sizeof(*out));
-	memset(&ss, 0, sizeof(ss));
 	memset(buf, 'x', sizeof(buf));
-	if (family == AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		a->sin_port = htons(port);
-		len = sizeof(*a);
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_addr = in6addr_loopback;
-		a->sin6_port = htons(port);
-		len = sizeof(*a);
+	if (make_addr(family, server, port, &ss, &len) ||
+	    make_addr(family, client, 0, &cs, &clen)) {
+		fprintf(stderr, "traffic: bad address %s or %s\n",
+			server ? server : "-", client ? client : "-");
+		return -EINVAL;
 	}
 	srv.listen_fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	/* A port an earlier run used may still have connections in
@@ -144,6 +163,12 @@ static int run(int family, unsigned int exchanges, int server_cpu,
 		goto cleanup;
 	started = true;
 	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && client && bind(fd, (struct sockaddr *)&cs, clen)) {
+		err = -errno;
+		fprintf(stderr, "traffic: bind %s: %s\n", client,
+			strerror(errno));
+		goto cleanup;
+	}
 	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len)) {
 		err = -errno;
 		fprintf(stderr, "traffic: connect: %s\n", strerror(errno));
@@ -185,17 +210,24 @@ cleanup:
 
 int traffic_run(int family, unsigned int exchanges, struct traffic_result *out)
 {
-	return run(family, exchanges, -1, 0, out);
+	return run(family, exchanges, -1, NULL, 0, NULL, out);
 }
 
 int traffic_run_on(int family, unsigned int exchanges, int server_cpu,
 		   struct traffic_result *out)
 {
-	return run(family, exchanges, server_cpu, 0, out);
+	return run(family, exchanges, server_cpu, NULL, 0, NULL, out);
 }
 
 int traffic_run_port(int family, unsigned int exchanges, uint16_t port,
 		     struct traffic_result *out)
 {
-	return run(family, exchanges, -1, port, out);
+	return run(family, exchanges, -1, NULL, port, NULL, out);
+}
+
+int traffic_run_between(const char *server, uint16_t port, const char *client,
+			unsigned int exchanges, struct traffic_result *out)
+{
+	return run(strchr(server, ':') ? AF_INET6 : AF_INET, exchanges, -1,
+		   server, port, client, out);
 }

@@ -47,4 +47,19 @@ int traffic_run_on(int family, unsigned int exchanges, int server_cpu,
 int traffic_run_port(int family, unsigned int exchanges, uint16_t port,
 		     struct traffic_result *out);
 
+/**
+ * traffic_run_between() - traffic_run() between two addresses of this
+ * host's network namespace: the server listens on @server, @port, the
+ * client binds @client (an ephemeral port) and connects to it.
+ * @server: numeric IPv4 or IPv6 address (the family of both).
+ * @port: 0: any free port.
+ * @client: numeric address of the same family; NULL: the kernel picks.
+ * @exchanges: number of round trips.
+ * @out: ports used and round trips done.
+ *
+ * @return 0 or a negative errno (with a message on stderr).
+ */
+int traffic_run_between(const char *server, uint16_t port, const char *client,
+			unsigned int exchanges, struct traffic_result *out);
+
 #endif /* RTTQ_TEST_TRAFFIC_H */
