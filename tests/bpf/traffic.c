@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * TCP ping-pong for the bpf tests (traffic.h): one accept()ing server
- * thread that echoes, one client in the caller's thread, over loopback or
- * between two addresses the caller chose.
+ * TCP ping-pong for the bpf tests (traffic.h): over loopback, one
+ * accept()ing server thread that echoes and one client in the caller's
+ * thread; between chosen addresses, both ends in the caller's thread.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -92,39 +92,11 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-/* @text (numeric; NULL: loopback of @family) and @port into @ss. */
-static int make_addr(int family, const char *text, uint16_t port,
-		     struct sockaddr_storage *ss, socklen_t *len)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)ss;
-
-		a->sin_family = AF_INET;
-		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		if (text && inet_pton(AF_INET, text, &a->sin_addr) != 1)
-			return -EINVAL;
-		a->sin_port = htons(port);
-		*len = sizeof(*a);
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_addr = in6addr_loopback;
-		if (text && inet_pton(AF_INET6, text, &a->sin6_addr) != 1)
-			return -EINVAL;
-		a->sin6_port = htons(port);
-		*len = sizeof(*a);
-	}
-	return 0;
-}
-
 static int run(int family, unsigned int exchanges, int server_cpu,
-	       const char *server, uint16_t port, const char *client,
-	       struct traffic_result *out)
+	       uint16_t port, struct traffic_result *out)
 {
-	struct sockaddr_storage ss, cs;
-	socklen_t len, clen;
+	struct sockaddr_storage ss;
+	socklen_t len;
 	struct server srv = { .listen_fd = -1, .exchanges = exchanges,
 			      .cpu = server_cpu };
 	pthread_t tid;
@@ -134,12 +106,22 @@ static int run(int family, unsigned int exchanges, int server_cpu,
 	unsigned int i;
 
 	memset(out, 0, sizeof(*out));
+	memset(&ss, 0, sizeof(ss));
 	memset(buf, 'x', sizeof(buf));
-	if (make_addr(family, server, port, &ss, &len) ||
-	    make_addr(family, client, 0, &cs, &clen)) {
-		fprintf(stderr, "traffic: bad address %s or %s\n",
-			server ? server : "-", client ? client : "-");
-		return -EINVAL;
+	if (family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a->sin_port = htons(port);
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = in6addr_loopback;
+		a->sin6_port = htons(port);
+		len = sizeof(*a);
 	}
 	srv.listen_fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	/* A port an earlier run used may still have connections in
@@ -163,12 +145,6 @@ static int run(int family, unsigned int exchanges, int server_cpu,
 		goto cleanup;
 	started = true;
 	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && client && bind(fd, (struct sockaddr *)&cs, clen)) {
-		err = -errno;
-		fprintf(stderr, "traffic: bind %s: %s\n", client,
-			strerror(errno));
-		goto cleanup;
-	}
 	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len)) {
 		err = -errno;
 		fprintf(stderr, "traffic: connect: %s\n", strerror(errno));
@@ -210,24 +186,139 @@ cleanup:
 
 int traffic_run(int family, unsigned int exchanges, struct traffic_result *out)
 {
-	return run(family, exchanges, -1, NULL, 0, NULL, out);
+	return run(family, exchanges, -1, 0, out);
 }
 
 int traffic_run_on(int family, unsigned int exchanges, int server_cpu,
 		   struct traffic_result *out)
 {
-	return run(family, exchanges, server_cpu, NULL, 0, NULL, out);
+	return run(family, exchanges, server_cpu, 0, out);
 }
 
 int traffic_run_port(int family, unsigned int exchanges, uint16_t port,
 		     struct traffic_result *out)
 {
-	return run(family, exchanges, -1, NULL, port, NULL, out);
+	return run(family, exchanges, -1, port, out);
 }
 
-int traffic_run_between(const char *server, uint16_t port, const char *client,
-			unsigned int exchanges, struct traffic_result *out)
+/* @text (numeric) and @port into @ss. */
+static int make_addr(const char *text, uint16_t port,
+		     struct sockaddr_storage *ss, socklen_t *len)
 {
-	return run(strchr(server, ':') ? AF_INET6 : AF_INET, exchanges, -1,
-		   server, port, client, out);
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, text, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(port);
+		*len = sizeof(*a4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+		*len = sizeof(*a6);
+		return 0;
+	}
+	fprintf(stderr, "traffic: '%s' is not a numeric address\n", text);
+	return -EINVAL;
+}
+
+static uint16_t port_of(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return 0;
+	return ntohs(ss.ss_family == AF_INET
+		     ? ((struct sockaddr_in *)&ss)->sin_port
+		     : ((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+int traffic_conn_open(const char *server, uint16_t port, const char *client,
+		      struct traffic_conn *out)
+{
+	struct sockaddr_storage ss, cs;
+	socklen_t len, clen;
+	int one = 1, err;
+
+	out->listen_fd = out->server_fd = out->client_fd = -1;
+	err = make_addr(server, port, &ss, &len);
+	if (!err && client)
+		err = make_addr(client, 0, &cs, &clen);
+	if (err)
+		return err;
+	out->listen_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (out->listen_fd >= 0)
+		setsockopt(out->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one,
+			   sizeof(one));
+	if (out->listen_fd < 0 ||
+	    bind(out->listen_fd, (struct sockaddr *)&ss, len) ||
+	    listen(out->listen_fd, 4) ||
+	    getsockname(out->listen_fd, (struct sockaddr *)&ss, &len))
+		goto fail;
+	out->server_port = port_of(out->listen_fd);
+	out->client_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (out->client_fd < 0 ||
+	    (client && bind(out->client_fd, (struct sockaddr *)&cs, clen)) ||
+	    connect(out->client_fd, (struct sockaddr *)&ss, len))
+		goto fail;
+	out->server_fd = accept4(out->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (out->server_fd < 0)
+		goto fail;
+	/* One segment per message, so every message is a receive event. */
+	setsockopt(out->client_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(out->server_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	out->client_port = port_of(out->client_fd);
+	return 0;
+
+fail:
+	err = -errno;
+	fprintf(stderr, "traffic: %s -> %s: %s\n", client ? client : "-",
+		server, strerror(errno));
+	traffic_conn_close(out);
+	return err;
+}
+
+int traffic_conn_exchange(struct traffic_conn *c, unsigned int n)
+{
+	char buf[MSG_BYTES];
+	unsigned int i;
+	int err = 0;
+
+	memset(buf, 'x', sizeof(buf));
+	for (i = 0; i < n && !err; i++) {
+		err = write_full(c->client_fd, buf, sizeof(buf));
+		if (!err)
+			err = read_full(c->server_fd, buf, sizeof(buf));
+		if (!err)
+			err = write_full(c->server_fd, buf, sizeof(buf));
+		if (!err)
+			err = read_full(c->client_fd, buf, sizeof(buf));
+	}
+	return err;
+}
+
+void traffic_conn_close(struct traffic_conn *c)
+{
+	if (c->client_fd >= 0)
+		close(c->client_fd);
+	if (c->server_fd >= 0)
+		close(c->server_fd);
+	if (c->listen_fd >= 0)
+		close(c->listen_fd);
+	c->listen_fd = c->server_fd = c->client_fd = -1;
+}
+
+int traffic_between(const char *server, uint16_t port, const char *client,
+		    unsigned int n, struct traffic_conn *out)
+{
+	int err = traffic_conn_open(server, port, client, out);
+
+	if (!err)
+		err = traffic_conn_exchange(out, n);
+	traffic_conn_close(out);
+	return err;
 }
