@@ -10,7 +10,6 @@
  * that groups the same sockets by whole address or by both ports.
  */
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,77 +18,10 @@
 #include "check.h"
 #include "collector_opts.h"
 #include "kernel.h"
-#include "tally.h"
+#include "group_lab.h"
 #include "traffic.h"
 
-#define EXCHANGES 200
-
-/* The lab: servers in 10.77.1.0/24 and fd77:1::/64, clients in
- * 10.77.2.0/24 and fd77:2::/64, and 10.99.0.0/16 for no label. */
-static const char *const lab_addrs[] = {
-	"10.77.1.1", "10.77.1.2", "10.77.2.1", "10.77.2.2", "10.99.0.1",
-	"10.99.0.2", "fd77:1::1", "fd77:1::2", "fd77:2::1",
-};
-
-static void lab_up(void)
-{
-	char cmd[128];
-	size_t i;
-
-	REQUIRE(unshare(CLONE_NEWNET) == 0, "unshare(CLONE_NEWNET): %s",
-		strerror(errno));
-	REQUIRE(system("ip link set lo up") == 0, "ip link set lo up");
-	for (i = 0; i < sizeof(lab_addrs) / sizeof(lab_addrs[0]); i++) {
-		snprintf(cmd, sizeof(cmd), "ip addr add %s dev lo%s",
-			 lab_addrs[i],
-			 strchr(lab_addrs[i], ':') ? " nodad" : "");
-		REQUIRE(system(cmd) == 0, "%s", cmd);
-	}
-}
-
-static struct collector *open_or_die(const struct collector_opts *o)
-{
-	struct rttq_error err = { 0 };
-	struct collector *c = NULL;
-
-	REQUIRE(collector_open(o, &c, &err) == 0, "collector_open: %s",
-		err.msg);
-	return c;
-}
-
-static void flow(const char *server, uint16_t port, const char *client,
-		 struct traffic_conn *t)
-{
-	REQUIRE_CMP(traffic_between(server, port, client, EXCHANGES, t), ==,
-		    0);
-}
-
-/*
- * Both drained once the traffic is quiet, so both saw the same events: a
- * delayed ACK (TCP_DELACK_MAX, 200 ms) is the last event an exchange
- * leaves behind.
- */
-static void drain_pair(struct collector *a, struct tally *ta,
-		       struct collector *b, struct tally *tb)
-{
-	usleep(250000);
-	tally_drain(a, ta);
-	tally_drain(b, tb);
-}
-
-/* @group of @t holds exactly @want events, and some. */
-static void check_group(const struct tally *t, const char *group,
-			uint64_t want)
-{
-	uint64_t got = tally_get(t, group);
-
-	printf("  %s: %llu (control %llu)\n", group, (unsigned long long)got,
-	       (unsigned long long)want);
-	CHECK(got == want, "%s: %llu events, the control counted %llu", group,
-	      (unsigned long long)got, (unsigned long long)want);
-	CHECK(want >= EXCHANGES, "%s: only %llu events for %d exchanges",
-	      group, (unsigned long long)want, EXCHANGES);
-}
+#define EXCHANGES GROUP_LAB_EXCHANGES
 
 static void test_prefixes(void)
 {
@@ -105,35 +37,35 @@ static void test_prefixes(void)
 	REQUIRE(t, "calloc");
 	REQUIRE_CMP(collector_parse_group_by("raddr/24/64", &r24, &err), ==, 0);
 	REQUIRE_CMP(collector_parse_group_by("laddr/16", &l16, &err), ==, 0);
-	c_r24 = open_or_die(&r24);
-	c_l16 = open_or_die(&l16);
-	c_raddr = open_or_die(&raddr);
-	c_laddr = open_or_die(&laddr);
-	drain_pair(c_r24, &t[0], c_raddr, &t[2]);
-	drain_pair(c_l16, &t[1], c_laddr, &t[3]);
+	c_r24 = group_lab_open(&r24);
+	c_l16 = group_lab_open(&l16);
+	c_raddr = group_lab_open(&raddr);
+	c_laddr = group_lab_open(&laddr);
+	group_lab_drain(c_r24, &t[0], c_raddr, &t[2]);
+	group_lab_drain(c_l16, &t[1], c_laddr, &t[3]);
 
-	flow("10.77.1.1", 0, "10.77.2.1", &x);
-	flow("10.77.1.2", 0, "10.77.2.2", &x);
-	flow("fd77:1::1", 0, "fd77:2::1", &x);
-	flow("fd77:1::2", 0, "fd77:2::1", &x);
-	drain_pair(c_r24, &t[0], c_raddr, &t[2]);
-	drain_pair(c_l16, &t[1], c_laddr, &t[3]);
+	group_lab_flow("10.77.1.1", 0, "10.77.2.1", &x);
+	group_lab_flow("10.77.1.2", 0, "10.77.2.2", &x);
+	group_lab_flow("fd77:1::1", 0, "fd77:2::1", &x);
+	group_lab_flow("fd77:1::2", 0, "fd77:2::1", &x);
+	group_lab_drain(c_r24, &t[0], c_raddr, &t[2]);
+	group_lab_drain(c_l16, &t[1], c_laddr, &t[3]);
 
-	check_group(&t[0], "raddr:10.77.1.0/24",
+	group_lab_check(&t[0], "raddr:10.77.1.0/24",
 		    tally_sum(&t[2], "raddr:10.77.1."));
-	check_group(&t[0], "raddr:10.77.2.0/24",
+	group_lab_check(&t[0], "raddr:10.77.2.0/24",
 		    tally_sum(&t[2], "raddr:10.77.2."));
-	check_group(&t[0], "raddr:fd77:1::/64",
+	group_lab_check(&t[0], "raddr:fd77:1::/64",
 		    tally_sum(&t[2], "raddr:fd77:1::"));
-	check_group(&t[0], "raddr:fd77:2::/64",
+	group_lab_check(&t[0], "raddr:fd77:2::/64",
 		    tally_sum(&t[2], "raddr:fd77:2::"));
 	/* Only prefixes: no whole address of ours is a group. */
 	CHECK_CMP(tally_sum(&t[0], "raddr:10.77.1.1"), ==, 0);
 	CHECK_CMP(tally_sum(&t[0], "raddr:fd77:1::1"), ==, 0);
 	/* One length: IPv6 is cut to 16 bits as well. */
-	check_group(&t[1], "laddr:10.77.0.0/16",
+	group_lab_check(&t[1], "laddr:10.77.0.0/16",
 		    tally_sum(&t[3], "laddr:10.77."));
-	check_group(&t[1], "laddr:fd77::/16", tally_sum(&t[3], "laddr:fd77:"));
+	group_lab_check(&t[1], "laddr:fd77::/16", tally_sum(&t[3], "laddr:fd77:"));
 	collector_close(c_laddr);
 	collector_close(c_raddr);
 	collector_close(c_l16);
@@ -172,28 +104,28 @@ static void test_peer_map(const char *path)
 	check_section("peer map: longest prefix, IPv4 and IPv6");
 	REQUIRE(t, "calloc");
 	write_file(path, first_map);
-	c_peer = open_or_die(&peer);
-	c_raddr = open_or_die(&raddr);
-	drain_pair(c_peer, &t[0], c_raddr, &t[1]);
+	c_peer = group_lab_open(&peer);
+	c_raddr = group_lab_open(&raddr);
+	group_lab_drain(c_peer, &t[0], c_raddr, &t[1]);
 	/* Opened now, talks after the reload below. */
 	REQUIRE_CMP(traffic_conn_open("10.77.1.2", 0, "10.77.2.1", &old), ==,
 		    0);
 
-	flow("10.77.1.1", 0, "10.77.2.1", &x);
-	flow("10.77.1.2", 0, "10.77.2.2", &x);
-	flow("fd77:1::1", 0, "fd77:2::1", &x);
-	flow("10.99.0.1", 0, "10.99.0.2", &x);
+	group_lab_flow("10.77.1.1", 0, "10.77.2.1", &x);
+	group_lab_flow("10.77.1.2", 0, "10.77.2.2", &x);
+	group_lab_flow("fd77:1::1", 0, "fd77:2::1", &x);
+	group_lab_flow("10.99.0.1", 0, "10.99.0.2", &x);
 	REQUIRE_CMP(traffic_conn_exchange(&old, EXCHANGES), ==, 0);
-	drain_pair(c_peer, &t[0], c_raddr, &t[1]);
+	group_lab_drain(c_peer, &t[0], c_raddr, &t[1]);
 	/* Server sides see the clients (10.77.2.x: lab), client sides the
 	 * servers; 10.77.1.2 is its own /32. */
-	check_group(&t[0], "peer:db-primary",
+	group_lab_check(&t[0], "peer:db-primary",
 		    tally_get(&t[1], "raddr:10.77.1.2"));
-	check_group(&t[0], "peer:lab",
+	group_lab_check(&t[0], "peer:lab",
 		    tally_get(&t[1], "raddr:10.77.1.1") +
 		    tally_sum(&t[1], "raddr:10.77.2."));
-	check_group(&t[0], "peer:v6-host", tally_get(&t[1], "raddr:fd77:1::1"));
-	check_group(&t[0], "peer:lab6", tally_get(&t[1], "raddr:fd77:2::1"));
+	group_lab_check(&t[0], "peer:v6-host", tally_get(&t[1], "raddr:fd77:1::1"));
+	group_lab_check(&t[0], "peer:lab6", tally_get(&t[1], "raddr:fd77:2::1"));
 	/* The rest of the host's traffic is "other" too: at least ours. */
 	CHECK_CMP(tally_get(&t[0], "peer:other"), >=,
 		  tally_sum(&t[1], "raddr:10.99.0."));
@@ -208,23 +140,23 @@ static void test_peer_map(const char *path)
 		"reload: %s", err.msg);
 	/* Counters are cumulative and untouched by a reload: nothing of
 	 * ours since the last drain. */
-	drain_pair(c_peer, &t[0], c_raddr, &t[1]);
+	group_lab_drain(c_peer, &t[0], c_raddr, &t[1]);
 	CHECK_CMP(tally_sum(&t[0], "peer:l") + tally_sum(&t[0], "peer:d") +
 		  tally_sum(&t[0], "peer:v") + tally_sum(&t[0], "peer:s"), ==,
 		  0);
-	flow("10.77.1.2", 0, "10.77.2.2", &x);
-	flow("10.99.0.1", 0, "10.99.0.2", &x);
-	flow("fd77:1::1", 0, "fd77:2::1", &x);
-	drain_pair(c_peer, &t[0], c_raddr, &t[1]);
-	check_group(&t[0], "peer:db-replica",
+	group_lab_flow("10.77.1.2", 0, "10.77.2.2", &x);
+	group_lab_flow("10.99.0.1", 0, "10.99.0.2", &x);
+	group_lab_flow("fd77:1::1", 0, "fd77:2::1", &x);
+	group_lab_drain(c_peer, &t[0], c_raddr, &t[1]);
+	group_lab_check(&t[0], "peer:db-replica",
 		    tally_get(&t[1], "raddr:10.77.1.2"));
-	check_group(&t[0], "peer:spare", tally_sum(&t[1], "raddr:10.99.0."));
-	check_group(&t[0], "peer:lab6", tally_sum(&t[1], "raddr:fd77:"));
+	group_lab_check(&t[0], "peer:spare", tally_sum(&t[1], "raddr:10.99.0."));
+	group_lab_check(&t[0], "peer:lab6", tally_sum(&t[1], "raddr:fd77:"));
 	CHECK_CMP(tally_get(&t[0], "peer:v6-host"), ==, 0);
 	/* A socket resolved before the reload keeps its label. */
 	REQUIRE_CMP(traffic_conn_exchange(&old, EXCHANGES), ==, 0);
-	drain_pair(c_peer, &t[0], c_raddr, &t[1]);
-	check_group(&t[0], "peer:db-primary",
+	group_lab_drain(c_peer, &t[0], c_raddr, &t[1]);
+	group_lab_check(&t[0], "peer:db-primary",
 		    tally_get(&t[1], "raddr:10.77.1.2"));
 	CHECK_CMP(tally_get(&t[0], "peer:db-replica"), ==, 0);
 	traffic_conn_close(&old);
@@ -237,9 +169,9 @@ static void test_peer_map(const char *path)
 	snprintf(where, sizeof(where), "%s:3: ", path);
 	CHECK_CONTAINS(err.msg, where);
 	printf("  bad reload: %s\n", err.msg);
-	flow("10.77.1.2", 0, "10.77.2.2", &x);
-	drain_pair(c_peer, &t[0], c_raddr, &t[1]);
-	check_group(&t[0], "peer:db-replica",
+	group_lab_flow("10.77.1.2", 0, "10.77.2.2", &x);
+	group_lab_drain(c_peer, &t[0], c_raddr, &t[1]);
+	group_lab_check(&t[0], "peer:db-replica",
 		    tally_get(&t[1], "raddr:10.77.1.2"));
 	CHECK_CMP(tally_sum(&t[0], "peer:db-moved"), ==, 0);
 	collector_close(c_raddr);
@@ -251,12 +183,12 @@ static void test_peer_map(const char *path)
 		    ==, 0);
 	peer.raddr = raddr.raddr;
 	write_file(path, first_map);
-	c_peer = open_or_die(&peer);
-	c_raddr = open_or_die(&raddr);
-	drain_pair(c_peer, &t[0], c_raddr, &t[1]);
-	flow("10.99.0.1", 0, "10.99.0.2", &x);
-	drain_pair(c_peer, &t[0], c_raddr, &t[1]);
-	check_group(&t[0], "peer:other", tally_sum(&t[1], "raddr:10.99.0."));
+	c_peer = group_lab_open(&peer);
+	c_raddr = group_lab_open(&raddr);
+	group_lab_drain(c_peer, &t[0], c_raddr, &t[1]);
+	group_lab_flow("10.99.0.1", 0, "10.99.0.2", &x);
+	group_lab_drain(c_peer, &t[0], c_raddr, &t[1]);
+	group_lab_check(&t[0], "peer:other", tally_sum(&t[1], "raddr:10.99.0."));
 	collector_close(c_raddr);
 	collector_close(c_peer);
 
@@ -288,7 +220,7 @@ static void check_ports(const struct tally *tp, const struct tally *tc,
 		 x->server_port);
 	CHECK_CMP(tally_get(tc, server), >=, EXCHANGES);
 	CHECK_CMP(tally_get(tc, client), >=, EXCHANGES);
-	check_group(tp, group, tally_get(tc, server) + tally_get(tc, client));
+	group_lab_check(tp, group, tally_get(tc, server) + tally_get(tc, client));
 	snprintf(group, sizeof(group), "port:%u", x->client_port);
 	CHECK(tally_get(tp, group) == 0, "client port %u became a group",
 	      x->client_port);
@@ -310,23 +242,23 @@ static void test_service_port(void)
 		    0);
 	REQUIRE_CMP(traffic_conn_open("fd77:1::1", 0, "fd77:2::1", &old6), ==,
 		    0);
-	c_port = open_or_die(&port);
-	c_ports = open_or_die(&ports);
+	c_port = group_lab_open(&port);
+	c_ports = group_lab_open(&ports);
 	printf("attached via %s\n", collector_attach_mode(c_port));
 
 	check_section("port: accepted and opened connections by service port");
-	drain_pair(c_port, &t[0], c_ports, &t[1]);
-	flow("10.77.1.2", 0, "10.77.2.2", &x);
-	drain_pair(c_port, &t[0], c_ports, &t[1]);
+	group_lab_drain(c_port, &t[0], c_ports, &t[1]);
+	group_lab_flow("10.77.1.2", 0, "10.77.2.2", &x);
+	group_lab_drain(c_port, &t[0], c_ports, &t[1]);
 	check_ports(&t[0], &t[1], &x);
-	flow("fd77:1::2", 0, "fd77:2::1", &x);
-	drain_pair(c_port, &t[0], c_ports, &t[1]);
+	group_lab_flow("fd77:1::2", 0, "fd77:2::1", &x);
+	group_lab_drain(c_port, &t[0], c_ports, &t[1]);
 	check_ports(&t[0], &t[1], &x);
 
 	check_section("port: connections older than the collector");
 	REQUIRE_CMP(traffic_conn_exchange(&old, EXCHANGES), ==, 0);
 	REQUIRE_CMP(traffic_conn_exchange(&old6, EXCHANGES), ==, 0);
-	drain_pair(c_port, &t[0], c_ports, &t[1]);
+	group_lab_drain(c_port, &t[0], c_ports, &t[1]);
 	check_ports(&t[0], &t[1], &old);
 	check_ports(&t[0], &t[1], &old6);
 	traffic_conn_close(&old6);
@@ -351,16 +283,16 @@ static void test_peer_port(const char *path)
 	check_section("peer,port: both fields, in that order");
 	REQUIRE(t, "calloc");
 	write_file(path, first_map);
-	c_both = open_or_die(&both);
-	c_raddr = open_or_die(&raddr);
-	drain_pair(c_both, &t[0], c_raddr, &t[1]);
-	flow("10.77.1.2", 0, "10.77.2.1", &x);
-	drain_pair(c_both, &t[0], c_raddr, &t[1]);
+	c_both = group_lab_open(&both);
+	c_raddr = group_lab_open(&raddr);
+	group_lab_drain(c_both, &t[0], c_raddr, &t[1]);
+	group_lab_flow("10.77.1.2", 0, "10.77.2.1", &x);
+	group_lab_drain(c_both, &t[0], c_raddr, &t[1]);
 	snprintf(group, sizeof(group), "peer:db-primary,port:%u",
 		 x.server_port);
-	check_group(&t[0], group, tally_get(&t[1], "raddr:10.77.1.2"));
+	group_lab_check(&t[0], group, tally_get(&t[1], "raddr:10.77.1.2"));
 	snprintf(group, sizeof(group), "peer:lab,port:%u", x.server_port);
-	check_group(&t[0], group, tally_get(&t[1], "raddr:10.77.2.1"));
+	group_lab_check(&t[0], group, tally_get(&t[1], "raddr:10.77.2.1"));
 	collector_close(c_raddr);
 	collector_close(c_both);
 	free(t);
@@ -374,7 +306,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	require_root("loading BPF and a network namespace");
 	skip_unless_kernel(KERNEL_BPF);
-	lab_up();
+	group_lab_up();
 	fd = mkstemp(path);
 	REQUIRE(fd >= 0, "mkstemp");
 	close(fd);
