@@ -307,6 +307,10 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		agent_log("unexpected argument \"%s\"", argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
+	if (collector_opts_check(&o->collector, &err)) {
+		agent_log("%s", err.msg);
+		return CLI_EXIT_USAGE;
+	}
 	if (o->interval_s > o->period_s) {
 		agent_log("--interval: %u s is longer than --period (%u s)",
 			o->interval_s, o->period_s);

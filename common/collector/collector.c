@@ -473,12 +473,9 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 	if (opts->group_by & ~COLLECTOR_BY_MASK)
 		return rttq_fail(err, -EINVAL, "group-by bits 0x%x: unknown",
 				 opts->group_by);
-	if ((opts->group_by & COLLECTOR_BY_PEER) && !opts->peer_map)
-		return rttq_fail(err, -EINVAL, "--group-by peer needs "
-				 "--peer-map FILE (\"CIDR LABEL\" lines)");
-	if (opts->peer_map && !(opts->group_by & COLLECTOR_BY_PEER))
-		return rttq_fail(err, -EINVAL, "--peer-map is only read with "
-				 "--group-by peer");
+	ret = collector_opts_check(opts, err);
+	if (ret)
+		return ret;
 	if (opts->attach) {
 		m = find_mode(opts->attach);
 		if (m == MODE_COUNT)

@@ -322,6 +322,18 @@ int collector_opts_parse(struct collector_opts *o, int opt, const char *value,
 	return -ENOENT;
 }
 
+int collector_opts_check(const struct collector_opts *o,
+			 struct rttq_error *err)
+{
+	if ((o->group_by & COLLECTOR_BY_PEER) && !o->peer_map)
+		return rttq_fail(err, -EINVAL, "--group-by peer needs "
+				 "--peer-map FILE (\"CIDR LABEL\" lines)");
+	if (o->peer_map && !(o->group_by & COLLECTOR_BY_PEER))
+		return rttq_fail(err, -EINVAL, "--peer-map is only read with "
+				 "--group-by peer");
+	return 0;
+}
+
 void collector_opts_usage(FILE *out, int indent, int column)
 {
 	size_t i;

@@ -64,6 +64,18 @@ int collector_opts_parse(struct collector_opts *o, int opt, const char *value,
 			 struct rttq_error *err);
 
 /**
+ * collector_opts_check() - the checks that need every option at once, run
+ * after the last collector_opts_parse(): --group-by peer needs --peer-map,
+ * and --peer-map is only read with --group-by peer.
+ * @o: the settings.
+ * @err: names the options; may be NULL.
+ *
+ * @return 0, -EINVAL.
+ */
+int collector_opts_check(const struct collector_opts *o,
+			 struct rttq_error *err);
+
+/**
  * collector_opts_usage() - the --help lines of the collector's options.
  * @out: where to print them.
  * @indent: spaces before each flag.
