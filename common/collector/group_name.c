@@ -29,6 +29,20 @@ static void format_addr(const uint8_t a[16], unsigned int prefix4,
 		snprintf(buf + n, size - n, "/%u", prefix);
 }
 
+/* @path, or its tail after "..." from a '/' when it is too long. */
+static const char *cgroup_tail(const char *path, char *buf, size_t size)
+{
+	size_t len = strlen(path);
+	const char *tail, *slash;
+
+	if (len <= GROUP_NAME_CGROUP_MAX)
+		return path;
+	tail = path + len - (GROUP_NAME_CGROUP_MAX - 3);
+	slash = strchr(tail, '/');
+	snprintf(buf, size, "...%s", slash ? slash : tail);
+	return buf;
+}
+
 /* Appends "[,]NAME:VALUE" to @buf (NUL-terminated, @size bytes). */
 static void append_field(char *buf, size_t size, const char *field,
 			 const char *value)
@@ -43,7 +57,7 @@ static void append_field(char *buf, size_t size, const char *field,
 void group_name_format(struct group_naming *n, const struct rttq_key *k,
 		       char *buf, size_t size)
 {
-	char text[INET6_ADDRSTRLEN + 8];
+	char text[INET6_ADDRSTRLEN + 8], cut[GROUP_NAME_CGROUP_MAX + 1];
 	const char *path;
 
 	buf[0] = '\0';
@@ -80,7 +94,8 @@ void group_name_format(struct group_naming *n, const struct rttq_key *k,
 				 (unsigned long long)k->cgroup);
 			path = text;
 		}
-		append_field(buf, size, "cgroup", path);
+		append_field(buf, size, "cgroup",
+			     cgroup_tail(path, cut, sizeof(cut)));
 	}
 }
 

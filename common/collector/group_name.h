@@ -19,6 +19,13 @@
  * a label and a cgroup path. */
 #define GROUP_NAME_MAX (2 * 56 + 3 * 12 + PEER_MAP_LABEL_MAX + PATH_MAX + 64)
 
+/*
+ * Longest cgroup path a name holds, in bytes: stores keep group names
+ * under 512 bytes (STORE_GROUP_MAX), and a Kubernetes container path is
+ * about 200.  A longer path keeps its last components after "...".
+ */
+#define GROUP_NAME_CGROUP_MAX 320
+
 /* What naming a key needs besides the key. */
 struct group_naming {
 	unsigned int group_by;             /* COLLECTOR_BY_* bits */
@@ -32,7 +39,8 @@ struct group_naming {
  * group_name_format() - the name of @k: the fields of @n->group_by in the
  * order laddr, raddr, lport, rport, peer, port, cgroup, joined by ','.
  * Addresses grouped by a prefix carry "/N"; a cgroup whose path is not
- * known (removed before it was seen) is "cgroup:id-ID".
+ * known (removed before it was seen) is "cgroup:id-ID", one longer than
+ * GROUP_NAME_CGROUP_MAX is cut to ".../last/components".
  * @n: the naming settings (walks the cgroup tree again on a miss).
  * @k: the key.
  * @buf: receives the name, NUL-terminated (cut at @size).

@@ -97,7 +97,7 @@ static int label_id(struct peer_map *m, const char *label, uint32_t *id)
 	if (!name_table_find(&m->by_name, label, id))
 		return 0;
 	if (m->nlabels >= LABELS_MAX)
-		return -E2BIG;
+		return -ENOSPC;
 	if (m->nlabels == m->cap_labels) {
 		uint32_t cap = m->cap_labels ? 2 * m->cap_labels : 16;
 
@@ -193,7 +193,7 @@ static int parse_line(struct peer_map *m, char *text, unsigned int line,
 				 "%s:%u: label '" PEER_MAP_OTHER "' is kept "
 				 "for peers no prefix holds", m->path, line);
 	rc = label_id(m, label, &e->label);
-	if (rc == -E2BIG)
+	if (rc == -ENOSPC)
 		return rttq_fail(err, rc, "%s:%u: more than %u labels",
 				 m->path, line, LABELS_MAX);
 	if (rc)
@@ -230,7 +230,7 @@ static int read_file(struct peer_map *m, struct entry **out, uint32_t *n,
 		if (buf[strspn(buf, " \t\r\n")] == '\0')
 			continue;
 		if (count == PEER_MAP_MAX_PREFIXES) {
-			rc = rttq_fail(err, -E2BIG, "%s:%u: more than %d "
+			rc = rttq_fail(err, -EFBIG, "%s:%u: more than %d "
 				       "prefixes", m->path, line,
 				       PEER_MAP_MAX_PREFIXES);
 			goto out;

@@ -50,11 +50,12 @@ void peer_map_free(struct peer_map *m);
  * @err: "FILE:LINE: what is wrong" for a bad line; may be NULL.
  *
  * @return 0; -EINVAL (a bad line: not two fields, a bad CIDR, bits set past
- *         the prefix, a bad or reserved label, a prefix given twice),
- *         -E2BIG (more than PEER_MAP_MAX_PREFIXES lines or more than
- *         65535 labels), -ENOENT, -EACCES or another errno from opening or
- *         reading the file, -ENOMEM; or an errno of a trie update (the
- *         trie may then hold part of the new file).
+ *         the prefix, a bad or reserved label, a prefix given twice, a
+ *         line over 510 bytes), -EFBIG (more than PEER_MAP_MAX_PREFIXES
+ *         prefixes), -ENOSPC (more than 65535 labels since start),
+ *         -ENOENT, -EACCES or another errno from opening the file, -EIO
+ *         (reading it), -ENOMEM; or an errno of a trie update (the trie
+ *         may then hold part of the new file).
  */
 int peer_map_load(struct peer_map *m, int trie_fd, struct rttq_error *err);
 
