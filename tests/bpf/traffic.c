@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "net.h"
 #include "traffic.h"
 
 #define MSG_BYTES 64
@@ -205,24 +206,12 @@ int traffic_run_port(int family, unsigned int exchanges, uint16_t port,
 static int make_addr(const char *text, uint16_t port,
 		     struct sockaddr_storage *ss, socklen_t *len)
 {
-	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, text, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons(port);
-		*len = sizeof(*a4);
-		return 0;
+	if (net_sockaddr(text, port, ss, len)) {
+		fprintf(stderr, "traffic: '%s' is not a numeric address\n",
+			text);
+		return -EINVAL;
 	}
-	if (inet_pton(AF_INET6, text, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons(port);
-		*len = sizeof(*a6);
-		return 0;
-	}
-	fprintf(stderr, "traffic: '%s' is not a numeric address\n", text);
-	return -EINVAL;
+	return 0;
 }
 
 static uint16_t port_of(int fd)
