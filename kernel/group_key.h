@@ -69,6 +69,15 @@ static __always_inline void mask_addr(__u32 a[4], const volatile __u32 m[4])
 	a[3] &= m[3];
 }
 
+/*
+ * Whether @a is ::ffff:a.b.c.d: an IPv4 peer, also on an IPv6 socket (a
+ * dual-stack listener's IPv4 clients), so it takes the IPv4 prefix.
+ */
+static __always_inline bool addr_is_v4(const __u32 a[4])
+{
+	return !a[0] && !a[1] && a[2] == bpf_htonl(0xffff);
+}
+
 /* The --peer-map label id of @raddr (v4-mapped), 0 when no prefix holds it. */
 static __always_inline __u32 peer_label(const __u32 raddr[4])
 {
@@ -143,19 +152,19 @@ static __always_inline bool sk_cgroup_in(const struct sock *sk)
  */
 static __always_inline void group_key_fill(struct rttq_key *key,
 					   const struct sock *sk,
-					   const bool direct, __u16 family,
+					   const bool direct,
 					   __u32 raddr[4], __u32 laddr[4])
 {
 	/* The label looks at the whole address, before any prefix cut. */
 	if (targ_group_by & RTTQ_BY_PEER)
 		key->peer = peer_label(raddr);
 	if (targ_group_by & RTTQ_BY_RADDR) {
-		mask_addr(raddr, family == AF_INET ? targ_raddr_gmask4
+		mask_addr(raddr, addr_is_v4(raddr) ? targ_raddr_gmask4
 						   : targ_raddr_gmask6);
 		__builtin_memcpy(key->raddr, raddr, sizeof(key->raddr));
 	}
 	if (targ_group_by & RTTQ_BY_LADDR) {
-		mask_addr(laddr, family == AF_INET ? targ_laddr_gmask4
+		mask_addr(laddr, addr_is_v4(laddr) ? targ_laddr_gmask4
 						   : targ_laddr_gmask6);
 		__builtin_memcpy(key->laddr, laddr, sizeof(key->laddr));
 	}

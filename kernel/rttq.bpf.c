@@ -257,7 +257,7 @@ static __always_inline __u32 classify(const struct sock *sk, const bool direct,
 		return RTTQ_VERDICT_ALL;
 
 	__builtin_memset(&key, 0, sizeof(key));
-	group_key_fill(&key, sk, direct, family, raddr, laddr);
+	group_key_fill(&key, sk, direct, raddr, laddr);
 	return group_of(&key, final);
 }
 

@@ -48,6 +48,9 @@ static void test_prefixes(void)
 	group_lab_flow("10.77.1.2", 0, "10.77.2.2", &x);
 	group_lab_flow("fd77:1::1", 0, "fd77:2::1", &x);
 	group_lab_flow("fd77:1::2", 0, "fd77:2::1", &x);
+	/* IPv4 on IPv6 sockets (a dual-stack server's IPv4 clients) takes the
+	 * IPv4 length. */
+	group_lab_flow("::ffff:10.77.1.1", 0, "::ffff:10.77.2.2", &x);
 	group_lab_drain(c_r24, &t[0], c_raddr, &t[2]);
 	group_lab_drain(c_l16, &t[1], c_laddr, &t[3]);
 
