@@ -50,9 +50,10 @@ struct {
 } sk_dirs SEC(".maps");
 
 /*
- * One bit per local port that was listening when the agent started
- * (bit p % 8 of byte p / 8): a socket without an sk_dirs entry whose local
- * port listens was accepted.
+ * One bit per local port listening in the loader's network namespace (bit
+ * p % 8 of byte p / 8), written at load and, where rttq_state cannot run
+ * (raw_tp, kprobe), again at every drain: a socket without an sk_dirs
+ * entry whose local port listens was accepted.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
