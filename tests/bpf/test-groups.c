@@ -3,8 +3,8 @@
  * The group kinds beyond whole addresses and ports, on the running kernel:
  * prefixes (raddr/24/64, laddr/16), --peer-map labels (longest match over
  * IPv4 and IPv6, "peer:other", SIGHUP-style reloads good and bad), service
- * ports (accepted and opened connections, and connections older than the
- * collector), and the combination peer,port.  The test runs in its own
+ * ports (accepted and opened connections, connections older than the
+ * collector, and under raw_tp), and the combination peer,port.  The test runs in its own
  * network namespace with addresses on lo, and each grouping is checked
  * event for event against a control collector attached at the same time
  * that groups the same sockets by whole address or by both ports.
@@ -271,6 +271,39 @@ static void test_service_port(void)
 	free(t);
 }
 
+/* raw_tp keeps nothing per socket: the listening ports decide each event. */
+static void test_service_port_raw_tp(void)
+{
+	struct collector_opts port = { .group_by = COLLECTOR_BY_PORT,
+				       .attach = "raw_tp" };
+	struct collector_opts ports = { .group_by = COLLECTOR_BY_LPORT |
+						    COLLECTOR_BY_RPORT };
+	struct collector *c_port = NULL, *c_ports;
+	struct tally *t = calloc(2, sizeof(*t));
+	struct rttq_error err = { 0 };
+	struct traffic_conn x;
+
+	check_section("port under raw_tp: the listening ports decide");
+	REQUIRE(t, "calloc");
+	REQUIRE_CMP(traffic_conn_open("10.77.1.2", 0, "10.77.2.2", &x), ==, 0);
+	if (collector_open(&port, &c_port, &err)) {
+		printf("  raw_tp does not attach here (%s): not checked\n",
+		       err.msg);
+		traffic_conn_close(&x);
+		free(t);
+		return;
+	}
+	c_ports = group_lab_open(&ports);
+	group_lab_drain(c_port, &t[0], c_ports, &t[1]);
+	REQUIRE_CMP(traffic_conn_exchange(&x, EXCHANGES), ==, 0);
+	group_lab_drain(c_port, &t[0], c_ports, &t[1]);
+	check_ports(&t[0], &t[1], &x);
+	traffic_conn_close(&x);
+	collector_close(c_ports);
+	collector_close(c_port);
+	free(t);
+}
+
 static void test_peer_port(const char *path)
 {
 	struct collector_opts both = {
@@ -316,6 +349,7 @@ int main(void)
 	test_prefixes();
 	test_peer_map(path);
 	test_service_port();
+	test_service_port_raw_tp();
 	test_peer_port(path);
 	unlink(path);
 	return check_report();
