@@ -19,7 +19,7 @@
 /* Label ids are trie values; the agent's names stay short this way. */
 #define LABELS_MAX 65535u
 
-struct entry {
+struct peer_entry {
 	struct rttq_peer_prefix key;
 	uint32_t label;        /* id, from 1 */
 	unsigned int line;     /* in the file, for messages */
@@ -32,7 +32,7 @@ struct peer_map {
 	uint32_t nlabels;
 	uint32_t cap_labels;
 	struct name_table by_name; /* label -> id */
-	struct entry *cur;     /* what the trie holds, sorted by key */
+	struct peer_entry *cur;     /* what the trie holds, sorted by key */
 	uint32_t ncur;
 };
 
@@ -137,7 +137,7 @@ static void drop_labels_from(struct peer_map *m, uint32_t first)
 
 static int cmp_entry(const void *a, const void *b)
 {
-	const struct entry *x = a, *y = b;
+	const struct peer_entry *x = a, *y = b;
 
 	if (x->key.prefixlen != y->key.prefixlen)
 		return x->key.prefixlen < y->key.prefixlen ? -1 : 1;
@@ -146,7 +146,7 @@ static int cmp_entry(const void *a, const void *b)
 
 /* One line (comment already cut) into @e; fields split in place. */
 static int parse_line(struct peer_map *m, char *text, unsigned int line,
-		      struct entry *e, struct rttq_error *err)
+		      struct peer_entry *e, struct rttq_error *err)
 {
 	static const char space[] = " \t\r\n";
 	struct rttq_error why = { 0 };
@@ -202,10 +202,10 @@ static int parse_line(struct peer_map *m, char *text, unsigned int line,
 }
 
 /* Reads the whole file into @out (sorted, no prefix twice). */
-static int read_file(struct peer_map *m, struct entry **out, uint32_t *n,
+static int read_file(struct peer_map *m, struct peer_entry **out, uint32_t *n,
 		     struct rttq_error *err)
 {
-	struct entry *v = NULL, *grown;
+	struct peer_entry *v = NULL, *grown;
 	uint32_t cap = 0, count = 0, i;
 	unsigned int line = 0;
 	char buf[512], *hash;
@@ -281,7 +281,7 @@ out:
 int peer_map_load(struct peer_map *m, int trie_fd, struct rttq_error *err)
 {
 	uint32_t first_new = m->nlabels + 1, n = 0, i, j;
-	struct entry *next = NULL;
+	struct peer_entry *next = NULL;
 	int rc;
 
 	rc = read_file(m, &next, &n, err);
