@@ -10,7 +10,7 @@
  * unreachable store never delays a drain.  With --spool DIR, records the
  * store refuses overflow the in-memory queue into a checksummed file
  * (agent/spool.h), replayed oldest first once the store answers, and
- * whatever a stop cannot write waits there.
+ * whatever a stop cannot write waits there.  SIGHUP rereads --peer-map.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -315,6 +315,10 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		agent_log("unexpected argument \"%s\"", argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
+	if (collector_opts_check(&o->collector, &err)) {
+		agent_log("%s", err.msg);
+		return CLI_EXIT_USAGE;
+	}
 	if (o->interval_s > o->period_s) {
 		agent_log("--interval: %u s is longer than --period (%u s)",
 			o->interval_s, o->period_s);
@@ -539,6 +543,24 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(a->base);
 }
 
+/* SIGHUP: reread --peer-map; a bad file keeps the old map (the
+ * collector changes nothing unless the whole file is valid). */
+static void on_reload(evutil_socket_t fd, short what, void *arg)
+{
+	struct agent *a = arg;
+	struct rttq_error err = { 0 };
+
+	if (!a->opts->collector.peer_map) {
+		agent_log("SIGHUP: nothing to reload (no --peer-map)");
+		return;
+	}
+	if (collector_reload_peer_map(a->collector, &err))
+		agent_log("SIGHUP: keeping the previous peer map: %s", err.msg);
+	else
+		agent_log("SIGHUP: peer map %s reloaded",
+			  a->opts->collector.peer_map);
+}
+
 /* Last drain, partial period and rollups; tries until STOP_FLUSH_MS, then
  * spools what could not be written (or, without --spool, reports it). */
 static int shut_down(struct agent *a)
@@ -585,6 +607,7 @@ int main(int argc, char **argv)
 	};
 	struct agent a = { .opts = &opts, .exit_code = 1 };
 	struct event *sigterm_ev = NULL, *sigint_ev = NULL, *stop_ev = NULL;
+	struct event *sighup_ev = NULL;
 	struct rttq_error err = { 0 };
 	struct series_config scfg;
 	int rc;
@@ -643,8 +666,10 @@ int main(int argc, char **argv)
 	a.tick_ev = evtimer_new(a.base, on_tick, &a);
 	sigterm_ev = evsignal_new(a.base, SIGTERM, on_stop, &a);
 	sigint_ev = evsignal_new(a.base, SIGINT, on_stop, &a);
-	if (!a.tick_ev || !sigterm_ev || !sigint_ev ||
-	    event_add(sigterm_ev, NULL) || event_add(sigint_ev, NULL)) {
+	sighup_ev = evsignal_new(a.base, SIGHUP, on_reload, &a);
+	if (!a.tick_ev || !sigterm_ev || !sigint_ev || !sighup_ev ||
+	    event_add(sigterm_ev, NULL) || event_add(sigint_ev, NULL) ||
+	    event_add(sighup_ev, NULL)) {
 		agent_log("cannot register the timer and signal events");
 		goto cleanup;
 	}
@@ -709,6 +734,8 @@ int main(int argc, char **argv)
 cleanup:
 	if (stop_ev)
 		event_free(stop_ev);
+	if (sighup_ev)
+		event_free(sighup_ev);
 	if (sigint_ev)
 		event_free(sigint_ev);
 	if (sigterm_ev)

@@ -210,6 +210,9 @@ static __always_inline __u32 group_of(const struct rttq_key *key,
 	return RTTQ_VERDICT_OVERFLOW;
 }
 
+/* Prefixes, peer labels, service ports, cgroups: uses RD() and sk_addr(). */
+#include "group_key.h"
+
 /* Filters and group of @sk: an RTTQ_VERDICT_* or gid + 1. */
 static __always_inline __u32 classify(const struct sock *sk, const bool direct,
 				      bool *final)
@@ -234,7 +237,7 @@ static __always_inline __u32 classify(const struct sock *sk, const bool direct,
 
 	/* Addresses in the v4-mapped form, read only if something uses them. */
 	if (!targ_include_loopback || targ_raddr_on ||
-	    (targ_group_by & RTTQ_BY_RADDR)) {
+	    (targ_group_by & (RTTQ_BY_RADDR | RTTQ_BY_PEER))) {
 		sk_addr(sk, direct, true, family, raddr);
 		if (!targ_include_loopback && addr_is_loopback(raddr))
 			return RTTQ_VERDICT_SKIP;
@@ -248,18 +251,13 @@ static __always_inline __u32 classify(const struct sock *sk, const bool direct,
 		    !addr_match(laddr, targ_laddr_net, targ_laddr_mask))
 			return RTTQ_VERDICT_SKIP;
 	}
+	if (targ_cgroup_on && !sk_cgroup_in(sk))
+		return RTTQ_VERDICT_SKIP;
 	if (!targ_group_by)
 		return RTTQ_VERDICT_ALL;
 
 	__builtin_memset(&key, 0, sizeof(key));
-	if (targ_group_by & RTTQ_BY_RADDR)
-		__builtin_memcpy(key.raddr, raddr, sizeof(key.raddr));
-	if (targ_group_by & RTTQ_BY_LADDR)
-		__builtin_memcpy(key.laddr, laddr, sizeof(key.laddr));
-	if (targ_group_by & RTTQ_BY_RPORT)
-		key.rport = RD(direct, sk, __sk_common.skc_dport);
-	if (targ_group_by & RTTQ_BY_LPORT)
-		key.lport = RD(direct, sk, __sk_common.skc_num);
+	group_key_fill(&key, sk, direct, raddr, laddr);
 	return group_of(&key, final);
 }
 
@@ -285,10 +283,11 @@ static __always_inline int handle(const struct sock *sk, const bool direct)
 		return 0;
 
 	/*
-	 * Without --group-by the filters are a few loads, cheaper than the
-	 * sk storage lookup that would remember their outcome.
+	 * Without --group-by (or --cgroup, a chain of pointers) the filters
+	 * are a few loads, cheaper than the sk storage lookup that would
+	 * remember their outcome.
 	 */
-	if (direct && targ_group_by) {
+	if (direct && (targ_group_by || targ_cgroup_on)) {
 		cached = bpf_sk_storage_get(&sk_verdicts, (void *)sk, 0,
 					    BPF_SK_STORAGE_GET_F_CREATE);
 		verdict = cached ? *cached : RTTQ_VERDICT_UNKNOWN;
@@ -336,6 +335,14 @@ SEC("kprobe/tcp_rcv_established")
 int BPF_KPROBE(rttq_kprobe, struct sock *sk)
 {
 	return handle(sk, false);
+}
+
+/* Who opened each connection, for --group-by port (group_key.h). */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(rttq_state, struct sock *sk, int oldstate, int newstate)
+{
+	group_key_note_state(sk, oldstate, newstate);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -13,29 +13,56 @@
 /*
  * Key of the "group_ids" map (group key -> group id).  Addresses are 16
  * bytes in network order, IPv4 written v4-mapped (::ffff:a.b.c.d) so one
- * comparison and one formatter serve both families.  Fields a --group-by
- * does not name stay zero.
+ * comparison and one formatter serve both families; with a prefix
+ * (--group-by raddr/24) the bits past it are zero.  Fields a --group-by
+ * does not name stay zero (kernel/group_key.h fills them).
  *
  * The fields are ordered so that the common choices hash few bytes: the
  * loader sets the map's key size to the shortest prefix holding every
- * chosen field (raddr: 16, any port: 20, laddr: 36 bytes).
+ * chosen field (raddr: 16, any port: 20, laddr: 36 bytes, peer, port or
+ * cgroup: all 56).
  */
 struct rttq_key {
 	__u8 raddr[16];  /* remote address, network order */
 	__u16 rport;     /* remote port, network order (as in skc_dport) */
 	__u16 lport;     /* local port, host order (as in skc_num) */
 	__u8 laddr[16];  /* local address, network order */
+	__u32 peer;      /* --peer-map label id, 0: no prefix matched */
+	__u16 port;      /* service port, host order */
+	__u16 pad16;     /* zero */
+	__u32 pad32;     /* zero */
+	__u64 cgroup;    /* cgroup v2 id of the socket */
 };
 
 #define RTTQ_KEY_SIZE_RADDR 16u  /* offsetof(struct rttq_key, rport) */
 #define RTTQ_KEY_SIZE_PORTS 20u  /* offsetof(struct rttq_key, laddr) */
-#define RTTQ_KEY_SIZE_ALL 36u    /* sizeof(struct rttq_key) */
+#define RTTQ_KEY_SIZE_ADDRS 36u  /* offsetof(struct rttq_key, peer) */
+#define RTTQ_KEY_SIZE_ALL 56u    /* sizeof(struct rttq_key) */
 
 /* Bits of targ_group_by; the same values as COLLECTOR_BY_* (collector.h). */
 #define RTTQ_BY_LADDR (1u << 0)
 #define RTTQ_BY_RADDR (1u << 1)
 #define RTTQ_BY_LPORT (1u << 2)
 #define RTTQ_BY_RPORT (1u << 3)
+#define RTTQ_BY_PEER (1u << 4)   /* label of the longest --peer-map prefix */
+#define RTTQ_BY_PORT (1u << 5)   /* service port: lport if accepted, else rport */
+#define RTTQ_BY_CGROUP (1u << 6) /* the socket's cgroup v2 */
+
+/*
+ * Key of the "peer_prefixes" LPM trie: prefixlen counts bits of @addr,
+ * IPv4 v4-mapped (a /24 is a /120), so one trie serves both families.
+ */
+struct rttq_peer_prefix {
+	__u32 prefixlen;
+	__u8 addr[16];   /* network order */
+};
+
+/* Bytes of the "listen_ports" bitmap: one bit per port. */
+#define RTTQ_LISTEN_BYTES 8192u
+
+/* Values of "sk_dirs": who opened the connection (kernel/group_key.h). */
+#define RTTQ_DIR_OPENED 1u    /* connect(): SYN_SENT */
+#define RTTQ_DIR_ACCEPTED 2u  /* a listener's child: SYN_RECV */
 
 /*
  * Values of each "group_counts" entry: BUCKET_SLOTS(g) cumulative __u32
@@ -48,8 +75,9 @@ struct rttq_key {
  *
  * (3,584 bytes per group per CPU at the default g = 5, 13,312 at g = 7;
  * 3.5 MiB per CPU for 1,024 groups).  Per socket seen, sk storage holds a
- * __u32 verdict (group_counts index + 1, or skip/overflow), freed with
- * the socket.
+ * __u32 verdict (group_counts index + 1, or skip/overflow), and with
+ * --group-by port a __u32 direction (sk_dirs), both freed with the
+ * socket.
  */
 #define RTTQ_VALUE_SIZE(slots) ((slots) * 4u)
 

@@ -31,8 +31,30 @@ struct sock_common {
 	struct in6_addr skc_v6_rcv_saddr;
 };
 
+/* cgroup v2 of a socket (group_key.h): sk->sk_cgrp_data.cgroup->kn->id. */
+struct kernfs_node {
+	__u64 id;                      /* the cgroup id name_to_handle_at gives */
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+	int level;                     /* depth below the root, which is 0 */
+	struct cgroup *ancestors[];    /* [level] is the cgroup itself (6.2+) */
+};
+
+/* Before Linux 6.2 cgroups listed their ancestors' ids instead. */
+struct cgroup___old {
+	int level;
+	__u64 ancestor_ids[];
+};
+
+struct sock_cgroup_data {
+	struct cgroup *cgroup;         /* the default (v2) hierarchy's */
+};
+
 struct sock {
 	struct sock_common __sk_common;
+	struct sock_cgroup_data sk_cgrp_data;
 };
 
 struct tcp_sock {
@@ -49,5 +71,9 @@ struct sk_buff {
 /* Copied from include/linux/socket.h: not in any header BPF can include. */
 #define AF_INET 2
 #define AF_INET6 10
+
+/* From include/net/tcp_states.h (uapi-stable numbers). */
+#define TCP_SYN_SENT 2
+#define TCP_SYN_RECV 3
 
 #endif /* RTTQ_TCP_CORE_H */

@@ -147,6 +147,10 @@ static int parse_args(int argc, char **argv, struct env *env)
 			argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
+	if (collector_opts_check(&env->copts, &err)) {
+		fprintf(stderr, "rttq hist: %s\n", err.msg);
+		return CLI_EXIT_USAGE;
+	}
 	return CLI_CONTINUE;
 }
 

@@ -18,8 +18,12 @@
 #include <bpf/libbpf.h>
 
 #include "buckets.h"
+#include "cgroup_names.h"
 #include "collector.h"
+#include "collector_opts.h"
+#include "group_name.h"
 #include "hist.h"
+#include "peer_map.h"
 #include "rttq.h"
 #include "rttq.skel.h"
 
@@ -33,7 +37,10 @@
 _Static_assert(COLLECTOR_BY_LADDR == RTTQ_BY_LADDR &&
 		       COLLECTOR_BY_RADDR == RTTQ_BY_RADDR &&
 		       COLLECTOR_BY_LPORT == RTTQ_BY_LPORT &&
-		       COLLECTOR_BY_RPORT == RTTQ_BY_RPORT,
+		       COLLECTOR_BY_RPORT == RTTQ_BY_RPORT &&
+		       COLLECTOR_BY_PEER == RTTQ_BY_PEER &&
+		       COLLECTOR_BY_PORT == RTTQ_BY_PORT &&
+		       COLLECTOR_BY_CGROUP == RTTQ_BY_CGROUP,
 	       "collector.h and rttq.h group-by bits differ");
 
 enum attach_mode {
@@ -73,6 +80,7 @@ struct collector {
 	struct rttq_bpf *skel;
 	struct bpf_link *link;
 	struct bpf_program *prog;
+	struct bpf_link *state_link; /* rttq_state, with --group-by port */
 	enum attach_mode mode;
 	unsigned int sub_bits;
 	unsigned int group_by;
@@ -87,6 +95,9 @@ struct collector {
 	uint32_t *prev_all;    /* slots: previous sum of "all" */
 	uint32_t **prev;       /* max_groups + 1: previous sums by index */
 	struct hist *scratch;  /* the delta handed to the callback */
+	struct group_naming naming;  /* owns the peer map, cgroup index */
+	uint64_t cgroup_id;          /* --cgroup's */
+	unsigned int cgroup_level;
 };
 
 /*
@@ -97,75 +108,55 @@ struct collector {
 static void filter_to_words(const struct addr_filter *f, uint32_t net[4],
 			    uint32_t mask[4])
 {
-	uint8_t addr[16] = { 0 };
-	unsigned int prefix = f->prefix, i, bits;
+	uint8_t addr[16];
+	unsigned int bits, i;
 
-	if (f->family == AF_INET) {
-		addr[10] = 0xff;
-		addr[11] = 0xff;
-		memcpy(addr + 12, f->addr, 4);
-		prefix += 96;
-	} else {
-		memcpy(addr, f->addr, 16);
-	}
+	collector_addr_mapped(f, addr, &bits);
+	collector_prefix_mask(bits, mask);
 	for (i = 0; i < 4; i++) {
-		bits = prefix > 32 * i ? prefix - 32 * i : 0;
-		if (bits > 32)
-			bits = 32;
-		/* The top @bits bits set: ~0 << (32 - bits), without << 32. */
-		mask[i] = htonl(bits ? ~0u << (32 - bits) : 0);
 		memcpy(&net[i], addr + 4 * i, 4);
 		net[i] &= mask[i];
 	}
 }
 
-/* ---------------------------------------------------------------------- */
-/* Group names                                                            */
-/* ---------------------------------------------------------------------- */
-
-static void format_addr(const uint8_t a[16], char *buf, size_t size)
+/* The group-by mask of a v4-mapped IPv4 (@v6 false) or IPv6 address cut to
+ * @prefix bits of its own family (0: whole). */
+static void group_mask(unsigned int prefix, bool v6, uint32_t mask[4])
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-					    0xff, 0xff };
-
-	if (!memcmp(a, mapped, sizeof(mapped)))
-		inet_ntop(AF_INET, a + 12, buf, size);
-	else
-		inet_ntop(AF_INET6, a, buf, size);
+	if (!prefix)
+		prefix = v6 ? 128 : 32;
+	collector_prefix_mask(v6 ? prefix : 96 + prefix, mask);
 }
 
-/* Appends "[,]NAME:VALUE" to @buf (NUL-terminated, @size bytes). */
-static void append_field(char *buf, size_t size, const char *field,
-			 const char *value)
+/* ---------------------------------------------------------------------- */
+/* Listening ports                                                        */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Local ports listening now (/proc/net/tcp and tcp6 of the agent's network
+ * namespace), one bit each in @bits: the fallback for sockets that were
+ * opened before rttq_state was attached, whose direction is unknown.
+ */
+static void read_listening(uint8_t *bits)
 {
-	size_t n = strlen(buf);
+	static const char *const files[] = { "/proc/net/tcp",
+					     "/proc/net/tcp6" };
+	unsigned int port, state;
+	char line[512];
+	size_t i;
+	FILE *f;
 
-	snprintf(buf + n, size - n, "%s%s:%s", n ? "," : "", field, value);
-}
-
-/* "laddr:A,raddr:B,lport:N,rport:M", the fields of @group_by only. */
-static void format_group(const struct rttq_key *k, unsigned int group_by,
-			 char *buf, size_t size)
-{
-	char text[INET6_ADDRSTRLEN];
-
-	buf[0] = '\0';
-	if (group_by & COLLECTOR_BY_LADDR) {
-		format_addr(k->laddr, text, sizeof(text));
-		append_field(buf, size, "laddr", text);
-	}
-	if (group_by & COLLECTOR_BY_RADDR) {
-		format_addr(k->raddr, text, sizeof(text));
-		append_field(buf, size, "raddr", text);
-	}
-	if (group_by & COLLECTOR_BY_LPORT) {
-		snprintf(text, sizeof(text), "%u", (unsigned int)k->lport);
-		append_field(buf, size, "lport", text);
-	}
-	if (group_by & COLLECTOR_BY_RPORT) {
-		snprintf(text, sizeof(text), "%u",
-			 (unsigned int)ntohs(k->rport));
-		append_field(buf, size, "rport", text);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		f = fopen(files[i], "re");
+		if (!f)
+			continue;
+		/* "sl local_address:PORT rem_address:PORT st ...", hex. */
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x",
+				   &port, &state) == 2 &&
+			    state == 0x0a && port < 65536)
+				bits[port >> 3] |= (uint8_t)(1u << (port & 7));
+		fclose(f);
 	}
 }
 
@@ -239,6 +230,9 @@ static struct bpf_program *mode_prog(struct rttq_bpf *skel,
 
 static uint32_t key_size_for(unsigned int group_by)
 {
+	if (group_by & (COLLECTOR_BY_PEER | COLLECTOR_BY_PORT |
+			COLLECTOR_BY_CGROUP))
+		return RTTQ_KEY_SIZE_ALL;
 	if (group_by & COLLECTOR_BY_LADDR)
 		return RTTQ_KEY_SIZE_ALL;
 	if (group_by & (COLLECTOR_BY_LPORT | COLLECTOR_BY_RPORT))
@@ -271,6 +265,17 @@ static int configure(struct collector *c, const struct collector_opts *o,
 		filter_to_words(&o->raddr, (uint32_t *)skel->rodata->targ_raddr_net,
 				(uint32_t *)skel->rodata->targ_raddr_mask);
 	}
+	group_mask(c->naming.raddr_prefix4, false,
+		   (uint32_t *)skel->rodata->targ_raddr_gmask4);
+	group_mask(c->naming.raddr_prefix6, true,
+		   (uint32_t *)skel->rodata->targ_raddr_gmask6);
+	group_mask(c->naming.laddr_prefix4, false,
+		   (uint32_t *)skel->rodata->targ_laddr_gmask4);
+	group_mask(c->naming.laddr_prefix6, true,
+		   (uint32_t *)skel->rodata->targ_laddr_gmask6);
+	skel->rodata->targ_cgroup_on = o->cgroup != NULL;
+	skel->rodata->targ_cgroup_id = c->cgroup_id;
+	skel->rodata->targ_cgroup_level = c->cgroup_level;
 
 	err = bpf_map__set_value_size(skel->maps.group_counts, value_size);
 	if (!err)
@@ -283,17 +288,66 @@ static int configure(struct collector *c, const struct collector_opts *o,
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.group_counts,
 					       c->group_by ? c->max_groups + 1 : 1);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.peer_prefixes,
+					       c->naming.peers ? PEER_MAP_TRIE_ENTRIES
+							: 1);
 	for (m = 0; !err && m < MODE_COUNT; m++)
 		err = bpf_program__set_autoload(mode_prog(skel, m), m == mode);
+	/* Directions need sk storage, so BTF-typed pointers; raw_tp and
+	 * kprobe rely on the listening ports alone. */
+	if (!err)
+		err = bpf_program__set_autoload(
+			skel->progs.rttq_state,
+			(c->group_by & COLLECTOR_BY_PORT) &&
+				(mode == MODE_FENTRY || mode == MODE_TP_BTF));
 	return err;
 }
 
+/* The listening ports into the kernel's bitmap (--group-by port). */
+static int write_listening(struct collector *c, struct rttq_error *err)
+{
+	uint8_t bits[RTTQ_LISTEN_BYTES] = { 0 };
+	uint32_t zero = 0;
+
+	read_listening(bits);
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.listen_ports),
+				&zero, bits, BPF_ANY))
+		return rttq_fail(err, -errno, "writing map listen_ports: %s",
+				 strerror(errno));
+	return 0;
+}
+
 /*
- * One attempt: open, configure for @mode, load, attach.  On failure the
- * skeleton is destroyed and the message appended to @why.
+ * What the kernel must know before the first event: the peer prefixes
+ * (a socket classified without them would stay "peer:other") and the
+ * ports listening now.
+ */
+static int prime_maps(struct collector *c, struct rttq_error *err)
+{
+	int rc;
+
+	if (c->naming.peers) {
+		rc = peer_map_load(c->naming.peers,
+				   bpf_map__fd(c->skel->maps.peer_prefixes),
+				   err);
+		if (rc)
+			return rc;
+	}
+	if (c->group_by & COLLECTOR_BY_PORT)
+		return write_listening(c, err);
+	return 0;
+}
+
+/*
+ * One attempt: open, configure for @mode, load, prime the maps, attach.
+ * On failure the skeleton is destroyed and the message appended to @why;
+ * except when priming fails (a bad --peer-map is not the attach point's
+ * fault): then *@stop is set and @err says what is wrong.
  */
 static int try_mode(struct collector *c, const struct collector_opts *o,
-		    enum attach_mode mode, char *why, size_t why_size)
+		    enum attach_mode mode, char *why, size_t why_size,
+		    bool *stop, struct rttq_error *rerr)
 {
 	const char *step;
 	size_t n = strlen(why);
@@ -313,6 +367,22 @@ static int try_mode(struct collector *c, const struct collector_opts *o,
 	step = "load";
 	if (err)
 		goto fail;
+	err = prime_maps(c, rerr);
+	if (err) {
+		*stop = true;
+		rttq_bpf__destroy(c->skel);
+		c->skel = NULL;
+		return err;
+	}
+	/* Directions first, so no connection of ours starts unnoted. */
+	if (bpf_program__autoload(c->skel->progs.rttq_state)) {
+		c->state_link = bpf_program__attach(c->skel->progs.rttq_state);
+		if (!c->state_link) {
+			err = -errno;
+			step = "attach inet_sock_set_state";
+			goto fail;
+		}
+	}
 	c->prog = mode_prog(c->skel, mode);
 	c->link = bpf_program__attach(c->prog);
 	if (!c->link) {
@@ -331,6 +401,8 @@ fail:
 		 mode_names[mode], step, strerror(-err),
 		 err == -ENOENT && c->skel && !strcmp(step, "attach")
 		 ? " (hook not in this kernel)" : "");
+	bpf_link__destroy(c->state_link);
+	c->state_link = NULL;
 	rttq_bpf__destroy(c->skel);
 	c->skel = NULL;
 	c->prog = NULL;
@@ -357,12 +429,38 @@ static int alloc_buffers(struct collector *c)
 	return err;
 }
 
+/* The peer map and the cgroup index, before the kernel needs them. */
+static int open_names(struct collector *c, const struct collector_opts *o,
+		      struct rttq_error *err)
+{
+	int rc;
+
+	if (o->peer_map && peer_map_new(o->peer_map, &c->naming.peers))
+		return rttq_fail(err, -ENOMEM, "collector: out of memory");
+	if (!o->cgroup && !(c->group_by & COLLECTOR_BY_CGROUP))
+		return 0;
+	rc = cgroup_names_new(&c->naming.cgroups, err);
+	if (rc) {
+		rttq_error_prefix(err, "%s", o->cgroup ? "--cgroup" :
+						       "--group-by cgroup");
+		return rc;
+	}
+	if (o->cgroup) {
+		rc = cgroup_names_resolve(c->naming.cgroups, o->cgroup, &c->cgroup_id,
+					  &c->cgroup_level, err);
+		if (rc)
+			rttq_error_prefix(err, "--cgroup");
+	}
+	return rc;
+}
+
 int collector_open(const struct collector_opts *opts, struct collector **out,
 		   struct rttq_error *err)
 {
 	char why[RTTQ_ERROR_MSG_MAX - 64] = "";
 	struct collector *c;
 	enum attach_mode m, first = 0, last = MODE_COUNT - 1;
+	bool stop = false;
 	int ret = -EINVAL;
 
 	*out = NULL;
@@ -372,9 +470,12 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 		return rttq_fail(err, -EINVAL, "sub-bits %u: must be %d..%d",
 				 opts->sub_bits, BUCKET_SUB_BITS_MIN,
 				 BUCKET_SUB_BITS_MAX);
-	if (opts->group_by & ~0xfu)
+	if (opts->group_by & ~COLLECTOR_BY_MASK)
 		return rttq_fail(err, -EINVAL, "group-by bits 0x%x: unknown",
 				 opts->group_by);
+	ret = collector_opts_check(opts, err);
+	if (ret)
+		return ret;
 	if (opts->attach) {
 		m = find_mode(opts->attach);
 		if (m == MODE_COUNT)
@@ -401,20 +502,32 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 	c->key_size = key_size_for(c->group_by);
 	c->max_groups = opts->max_groups ? opts->max_groups
 					 : COLLECTOR_MAX_GROUPS_DEFAULT;
+	c->naming.group_by = c->group_by;
+	c->naming.raddr_prefix4 = opts->raddr_prefix4;
+	c->naming.raddr_prefix6 = opts->raddr_prefix6;
+	c->naming.laddr_prefix4 = opts->laddr_prefix4;
+	c->naming.laddr_prefix6 = opts->laddr_prefix6;
 	ret = alloc_buffers(c);
 	if (ret) {
 		collector_close(c);
 		return rttq_fail(err, ret, "collector: %s", strerror(-ret));
 	}
+	ret = open_names(c, opts, err);
+	if (ret) {
+		collector_close(c);
+		return ret;
+	}
 
 	libbpf_set_print(opts->verbose ? print_verbose : print_quiet);
 	for (m = first; m <= last; m++) {
-		ret = try_mode(c, opts, m, why, sizeof(why));
-		if (!ret)
+		ret = try_mode(c, opts, m, why, sizeof(why), &stop, err);
+		if (!ret || stop)
 			break;
 	}
 	if (ret) {
 		collector_close(c);
+		if (stop)
+			return ret;
 		return rttq_fail(err, ret, "no attach point worked (%s)", why);
 	}
 	*out = c;
@@ -428,7 +541,10 @@ void collector_close(struct collector *c)
 	if (!c)
 		return;
 	bpf_link__destroy(c->link);
+	bpf_link__destroy(c->state_link);
 	rttq_bpf__destroy(c->skel);
+	peer_map_free(c->naming.peers);
+	cgroup_names_free(c->naming.cgroups);
 	for (i = 0; c->prev && i <= c->max_groups; i++)
 		free(c->prev[i]);
 	free(c->prev);
@@ -438,6 +554,14 @@ void collector_close(struct collector *c)
 	free(c->cur);
 	free(c->percpu);
 	free(c);
+}
+
+int collector_reload_peer_map(struct collector *c, struct rttq_error *err)
+{
+	if (!c->naming.peers)
+		return rttq_fail(err, -ENOENT, "no --peer-map to reload");
+	return peer_map_load(c->naming.peers, bpf_map__fd(c->skel->maps.peer_prefixes),
+			     err);
 }
 
 const char *collector_attach_mode(const struct collector *c)
@@ -520,11 +644,19 @@ int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 		    struct rttq_error *err)
 {
 	struct rttq_key key, next;
-	char name[2 * INET6_ADDRSTRLEN + 64];
+	char name[GROUP_NAME_MAX];
 	uint32_t gid, *prev;
 	void *prev_key = NULL;
 	int fd, ids_fd, ret;
 
+	/* Without rttq_state (raw_tp, kprobe) the listening ports are all
+	 * the kernel has to tell accepted from opened, and it looks each
+	 * event up again: keep them current. */
+	if ((c->group_by & COLLECTOR_BY_PORT) && !c->state_link) {
+		ret = write_listening(c, err);
+		if (ret)
+			return ret;
+	}
 	/* "all" is the sum of every index: the events of no group at 0,
 	 * then each group, all cumulative, so their sum is too. */
 	memset(c->all_cur, 0, c->slots * sizeof(*c->all_cur));
@@ -556,7 +688,7 @@ int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 					 "collector: no memory for a group");
 		if (!take_delta(c, prev))
 			continue;
-		format_group(&key, c->group_by, name, sizeof(name));
+		group_name_format(&c->naming, &key, name, sizeof(name));
 		ret = fn(name, c->scratch, arg);
 		if (ret)
 			return ret;

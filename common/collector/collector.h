@@ -20,6 +20,10 @@
 #define COLLECTOR_BY_RADDR (1u << 1)
 #define COLLECTOR_BY_LPORT (1u << 2)
 #define COLLECTOR_BY_RPORT (1u << 3)
+#define COLLECTOR_BY_PEER (1u << 4)   /* --peer-map label, "peer:LABEL" */
+#define COLLECTOR_BY_PORT (1u << 5)   /* service port, "port:443" */
+#define COLLECTOR_BY_CGROUP (1u << 6) /* cgroup v2 path, "cgroup:/a/b" */
+#define COLLECTOR_BY_MASK 0x7fu
 
 /* Group counters are reserved in full at load: max_groups * BUCKET_SLOTS(g)
  * * 4 bytes per CPU (3.5 KiB per group per CPU at g = 5), so the default
@@ -47,6 +51,12 @@ struct collector_opts {
 	uint16_t rport;          /* remote port filter, 0: off */
 	struct addr_filter laddr;
 	struct addr_filter raddr;
+	/* Group-by prefix lengths (--group-by raddr/24, raddr/24/64), per
+	 * family; 0: the whole address (and no "/N" in the name). */
+	unsigned int raddr_prefix4, raddr_prefix6;
+	unsigned int laddr_prefix4, laddr_prefix6;
+	const char *peer_map;    /* --peer-map FILE (kept as is); NULL: none */
+	const char *cgroup;      /* --cgroup PATH (kept as is); NULL: any */
 	bool include_loopback;   /* count 127.0.0.0/8 and ::1 peers too
 				  * (v4-mapped 127/8 as well) */
 	const char *attach;      /* NULL: first that works; else one of
@@ -65,7 +75,9 @@ struct collector_opts {
  * the groups in no particular order, then "all" (the sum of every event,
  * grouped or not) last.
  * @group: "all" or a key such as "raddr:10.0.0.2,rport:443" (fields in
- *         the order laddr, raddr, lport, rport; IPv6 as "raddr:fe80::1").
+ *         the order laddr, raddr, lport, rport, peer, port, cgroup; IPv6
+ *         as "raddr:fe80::1"; a prefix as "raddr:10.0.1.0/24"; a cgroup
+ *         removed before it was seen as "cgroup:id-ID").
  * @delta: the new counts (valid only during the call).
  * Return non-zero to stop the drain (collector_drain returns it).
  */
@@ -87,10 +99,26 @@ bool collector_attach_known(const char *mode);
  * @err: says which step failed and what the user can do (not root, no BTF,
  *       no attach mode works, ...).
  *
- * @return 0, -EPERM, -ENOENT, -EINVAL, -ENOMEM or another negative errno.
+ * @return 0, -EPERM, -ENOENT, -EINVAL, -ENOMEM or another negative errno;
+ *         the errors of peer_map_load() for a bad --peer-map file ("FILE:LINE:
+ *         ..."), of cgroup_names_new() (-ENOENT: cgroup v2 not mounted) and
+ *         cgroup_names_resolve() for --group-by cgroup and --cgroup.
  */
 int collector_open(const struct collector_opts *opts, struct collector **out,
 		   struct rttq_error *err);
+
+/**
+ * collector_reload_peer_map() - read the --peer-map file again (SIGHUP).
+ * Labels keep their ids, so their groups keep counting; sockets already
+ * classified keep the label they got, new ones see the new file.  A bad
+ * file changes nothing.
+ * @c: the collector.
+ * @err: as peer_map_load(): "FILE:LINE: ..." for a bad line.
+ *
+ * @return 0, -ENOENT (no --peer-map given, or the file is gone), or the
+ *         errors of peer_map_load().
+ */
+int collector_reload_peer_map(struct collector *c, struct rttq_error *err);
 
 /** collector_close() - detach and free; NULL does nothing. */
 void collector_close(struct collector *c);

@@ -32,8 +32,14 @@ struct help {
 
 static const struct help help[] = {
 	{ "--group-by LIST",
-	  { "also record per-key groups: comma-separated laddr,",
-	    "raddr, lport, rport (default: only \"all\")" } },
+	  { "also record per-key groups: comma-separated laddr[/N],",
+	    "raddr[/N[/M]], lport, rport, peer, port, cgroup" } },
+	{ "--peer-map FILE",
+	  { "names for peers: \"CIDR LABEL\" lines, for --group-by",
+	    "peer; reread on SIGHUP (rttq-agent)" } },
+	{ "--cgroup PATH",
+	  { "only sockets of this cgroup v2 and below it (default:",
+	    "any)" } },
 	{ "--lport PORT",
 	  { "only connections with this local port (default: any)" } },
 	{ "--rport PORT",
@@ -56,7 +62,53 @@ static const struct help help[] = {
 	    ")" } },
 };
 
-int collector_parse_group_by(const char *text, unsigned int *out,
+/*
+ * "/N" or "/N/M" after raddr or laddr at @p (@len bytes): IPv4 and IPv6
+ * lengths into @v4 and @v6.
+ */
+static int parse_prefix(const char *text, const char *word, const char *p,
+			size_t len, unsigned int *v4, unsigned int *v6,
+			struct rttq_error *err)
+{
+	unsigned long n[2];
+	unsigned int count = 0;
+	const char *end = p + len;
+	char *stop;
+
+	while (p < end && count < 2) {
+		if (*p != '/' || p + 1 >= end || p[1] < '0' || p[1] > '9')
+			break;
+		errno = 0;
+		n[count] = strtoul(p + 1, &stop, 10);
+		if (errno || stop > end)
+			break;
+		p = stop;
+		count++;
+	}
+	if (p != end || !count)
+		return rttq_fail(err, -EINVAL,
+				 "group-by '%s': '%s' takes /N or /N/M "
+				 "(prefix lengths)", text, word);
+	if (count == 1) {
+		if (n[0] < 1 || n[0] > 128)
+			return rttq_fail(err, -EINVAL,
+					 "group-by '%s': %s/%lu: the length "
+					 "must be 1..128", text, word, n[0]);
+		*v4 = n[0] < 32 ? (unsigned int)n[0] : 32;
+		*v6 = (unsigned int)n[0];
+		return 0;
+	}
+	if (n[0] < 1 || n[0] > 32 || n[1] < 1 || n[1] > 128)
+		return rttq_fail(err, -EINVAL,
+				 "group-by '%s': %s/%lu/%lu: the IPv4 length "
+				 "must be 1..32, the IPv6 one 1..128", text,
+				 word, n[0], n[1]);
+	*v4 = (unsigned int)n[0];
+	*v6 = (unsigned int)n[1];
+	return 0;
+}
+
+int collector_parse_group_by(const char *text, struct collector_opts *o,
 			     struct rttq_error *err)
 {
 	static const struct {
@@ -67,34 +119,91 @@ int collector_parse_group_by(const char *text, unsigned int *out,
 		{ "raddr", COLLECTOR_BY_RADDR },
 		{ "lport", COLLECTOR_BY_LPORT },
 		{ "rport", COLLECTOR_BY_RPORT },
+		{ "peer", COLLECTOR_BY_PEER },
+		{ "port", COLLECTOR_BY_PORT },
+		{ "cgroup", COLLECTOR_BY_CGROUP },
 	};
-	unsigned int bits = 0;
+	unsigned int bits = 0, pre[4] = { 0 }; /* raddr v4, v6, laddr v4, v6 */
 	const char *p = text, *end;
-	size_t len, i;
+	size_t len, wlen, i;
+	int rc;
 
 	if (!strcmp(text, "none")) {
-		*out = 0;
+		o->group_by = 0;
+		o->raddr_prefix4 = o->raddr_prefix6 = 0;
+		o->laddr_prefix4 = o->laddr_prefix6 = 0;
 		return 0;
 	}
 	for (;;) {
 		end = strchr(p, ',');
 		len = end ? (size_t)(end - p) : strlen(p);
+		wlen = strcspn(p, "/,");
 		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-			if (strlen(words[i].word) == len &&
-			    !strncmp(p, words[i].word, len))
+			if (strlen(words[i].word) == wlen &&
+			    !strncmp(p, words[i].word, wlen))
 				break;
 		if (i == sizeof(words) / sizeof(words[0]))
 			return rttq_fail(err, -EINVAL,
 					 "group-by '%s': unknown word '%.*s' "
-					 "(use laddr, raddr, lport, rport or none)",
+					 "(use laddr, raddr, lport, rport, "
+					 "peer, port, cgroup or none)",
 					 text, (int)len, p);
+		if (wlen < len) {
+			if (words[i].bit != COLLECTOR_BY_RADDR &&
+			    words[i].bit != COLLECTOR_BY_LADDR)
+				return rttq_fail(err, -EINVAL,
+						 "group-by '%s': only raddr "
+						 "and laddr take a prefix "
+						 "length", text);
+			rc = parse_prefix(text, words[i].word, p + wlen,
+					  len - wlen,
+					  &pre[words[i].bit ==
+					       COLLECTOR_BY_LADDR ? 2 : 0],
+					  &pre[words[i].bit ==
+					       COLLECTOR_BY_LADDR ? 3 : 1],
+					  err);
+			if (rc)
+				return rc;
+		}
 		bits |= words[i].bit;
 		if (!end)
 			break;
 		p = end + 1;
 	}
-	*out = bits;
+	o->group_by = bits;
+	o->raddr_prefix4 = pre[0];
+	o->raddr_prefix6 = pre[1];
+	o->laddr_prefix4 = pre[2];
+	o->laddr_prefix6 = pre[3];
 	return 0;
+}
+
+void collector_addr_mapped(const struct addr_filter *f, uint8_t addr[16],
+			   unsigned int *bits)
+{
+	memset(addr, 0, 16);
+	if (f->family == AF_INET) {
+		addr[10] = 0xff;
+		addr[11] = 0xff;
+		memcpy(addr + 12, f->addr, 4);
+		*bits = f->prefix + 96;
+	} else {
+		memcpy(addr, f->addr, 16);
+		*bits = f->prefix;
+	}
+}
+
+void collector_prefix_mask(unsigned int bits, uint32_t mask[4])
+{
+	unsigned int i, b;
+
+	for (i = 0; i < 4; i++) {
+		b = bits > 32 * i ? bits - 32 * i : 0;
+		if (b > 32)
+			b = 32;
+		/* The top @b bits set: ~0 << (32 - b), without << 32. */
+		mask[i] = htonl(b ? ~0u << (32 - b) : 0);
+	}
 }
 
 int collector_parse_addr(const char *text, struct addr_filter *out,
@@ -156,7 +265,7 @@ int collector_opts_parse(struct collector_opts *o, int opt, const char *value,
 
 	switch (opt) {
 	case COLLECTOR_OPT_GROUP_BY:
-		rc = collector_parse_group_by(value, &o->group_by, err);
+		rc = collector_parse_group_by(value, o, err);
 		if (rc)
 			rttq_error_prefix(err, "--group-by");
 		return rc;
@@ -196,8 +305,33 @@ int collector_opts_parse(struct collector_opts *o, int opt, const char *value,
 		if (rc == 0)
 			o->sub_bits = (unsigned int)v;
 		return rc;
+	case COLLECTOR_OPT_PEER_MAP:
+		if (!value[0])
+			return rttq_fail(err, -EINVAL, "--peer-map: empty file "
+					 "name");
+		o->peer_map = value;
+		return 0;
+	case COLLECTOR_OPT_CGROUP:
+		if (value[0] != '/')
+			return rttq_fail(err, -EINVAL, "--cgroup '%s': give "
+					 "the path from the cgroup v2 root, "
+					 "starting with '/'", value);
+		o->cgroup = value;
+		return 0;
 	}
 	return -ENOENT;
+}
+
+int collector_opts_check(const struct collector_opts *o,
+			 struct rttq_error *err)
+{
+	if ((o->group_by & COLLECTOR_BY_PEER) && !o->peer_map)
+		return rttq_fail(err, -EINVAL, "--group-by peer needs "
+				 "--peer-map FILE (\"CIDR LABEL\" lines)");
+	if (o->peer_map && !(o->group_by & COLLECTOR_BY_PEER))
+		return rttq_fail(err, -EINVAL, "--peer-map is only read with "
+				 "--group-by peer");
+	return 0;
 }
 
 void collector_opts_usage(FILE *out, int indent, int column)

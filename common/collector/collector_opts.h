@@ -2,7 +2,7 @@
 /*
  * The collector's command-line options (--group-by, --lport, --rport,
  * --laddr, --raddr, --include-loopback, --attach, --max-groups,
- * --sub-bits), parsed into struct collector_opts and described in --help
+ * --sub-bits, --peer-map, --cgroup), parsed into struct collector_opts and described in --help
  * the same way by every program that loads the collector: rttq-agent and
  * `rttq hist`.
  */
@@ -10,6 +10,7 @@
 #define RTTQ_COLLECTOR_OPTS_H
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "collector.h"
@@ -27,6 +28,8 @@ enum collector_opt {
 	COLLECTOR_OPT_ATTACH,
 	COLLECTOR_OPT_MAX_GROUPS,
 	COLLECTOR_OPT_SUB_BITS,
+	COLLECTOR_OPT_PEER_MAP,
+	COLLECTOR_OPT_CGROUP,
 	COLLECTOR_OPT_END,
 };
 
@@ -42,20 +45,34 @@ enum collector_opt {
 	  COLLECTOR_OPT_INCLUDE_LOOPBACK },                                   \
 	{ "attach", required_argument, NULL, COLLECTOR_OPT_ATTACH },          \
 	{ "max-groups", required_argument, NULL, COLLECTOR_OPT_MAX_GROUPS },  \
-	{ "sub-bits", required_argument, NULL, COLLECTOR_OPT_SUB_BITS }
+	{ "sub-bits", required_argument, NULL, COLLECTOR_OPT_SUB_BITS },      \
+	{ "peer-map", required_argument, NULL, COLLECTOR_OPT_PEER_MAP },      \
+	{ "cgroup", required_argument, NULL, COLLECTOR_OPT_CGROUP }
 
 /**
  * collector_opts_parse() - apply one option getopt_long() returned.
  * @o: the settings to fill.
  * @opt: the option's value, COLLECTOR_OPT_*.
- * @value: its argument (optarg; kept as is for --attach, so it must
- *         outlive @o); NULL for --include-loopback.
+ * @value: its argument (optarg; kept as is for --attach, --peer-map and
+ *         --cgroup, so it must outlive @o); NULL for --include-loopback.
  * @err: receives a message naming the flag and the bad text; may be NULL.
  *
  * @return 0, -EINVAL (bad value), -ENOENT (@opt is not a collector option:
  *         @o and @err are untouched).
  */
 int collector_opts_parse(struct collector_opts *o, int opt, const char *value,
+			 struct rttq_error *err);
+
+/**
+ * collector_opts_check() - the checks that need every option at once, run
+ * after the last collector_opts_parse(): --group-by peer needs --peer-map,
+ * and --peer-map is only read with --group-by peer.
+ * @o: the settings.
+ * @err: names the options; may be NULL.
+ *
+ * @return 0, -EINVAL.
+ */
+int collector_opts_check(const struct collector_opts *o,
 			 struct rttq_error *err);
 
 /**
@@ -67,15 +84,19 @@ int collector_opts_parse(struct collector_opts *o, int opt, const char *value,
 void collector_opts_usage(FILE *out, int indent, int column);
 
 /**
- * collector_parse_group_by() - parse "raddr,rport" into COLLECTOR_BY_* bits
- * ("none" gives 0).
+ * collector_parse_group_by() - parse "raddr,rport" or "raddr/24/64,port"
+ * into @o->group_by (COLLECTOR_BY_* bits; "none" gives 0) and the prefix
+ * lengths of raddr and laddr.  "raddr/N" cuts IPv4 peers to min(N, 32)
+ * bits and IPv6 peers to N; "raddr/N/M" cuts IPv4 to N (1..32) and IPv6
+ * to M (1..128).
  * @text: the option value.
- * @out: receives the bits.
- * @err: names the unknown word; may be NULL.
+ * @o: receives group_by and raddr_prefix4/6, laddr_prefix4/6 (all set,
+ *     0 for a whole address); untouched on failure.
+ * @err: names the unknown word or bad length; may be NULL.
  *
  * @return 0, -EINVAL.
  */
-int collector_parse_group_by(const char *text, unsigned int *out,
+int collector_parse_group_by(const char *text, struct collector_opts *o,
 			     struct rttq_error *err);
 
 /**
@@ -88,5 +109,24 @@ int collector_parse_group_by(const char *text, unsigned int *out,
  */
 int collector_parse_addr(const char *text, struct addr_filter *out,
 			 struct rttq_error *err);
+
+/**
+ * collector_addr_mapped() - @f's address as the kernel compares it: 16
+ * bytes, IPv4 v4-mapped (::ffff:a.b.c.d), and its prefix length counted
+ * over those 128 bits (an IPv4 /24 is a /120).
+ * @f: a parsed address (family AF_INET or AF_INET6).
+ * @addr: receives the 16 bytes, network order.
+ * @bits: receives the prefix length, 0..128.
+ */
+void collector_addr_mapped(const struct addr_filter *f, uint8_t addr[16],
+			   unsigned int *bits);
+
+/**
+ * collector_prefix_mask() - the top @bits bits of 128 as four
+ * network-order words.
+ * @bits: 0..128.
+ * @mask: receives the words.
+ */
+void collector_prefix_mask(unsigned int bits, uint32_t mask[4]);
 
 #endif /* RTTQ_COLLECTOR_OPTS_H */

@@ -13,7 +13,12 @@
  * A restart within a period: the second run's partial record of that
  * period must hold the samples of both runs, not replace the first's.
  *
- * Usage: test-agent-run RTTQ_AGENT duration|sigterm|storefail|restart|errors
+ * --peer-map: a malformed file stops the start naming FILE:LINE; SIGHUP
+ * rereads a good file (new connections get its label) and keeps the old
+ * map when the new file is bad, logging FILE:LINE.
+ *
+ * Usage: test-agent-run RTTQ_AGENT
+ *        duration|sigterm|storefail|restart|errors|peermap
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -487,10 +492,109 @@ static void test_restart(const char *agent)
 	REQUIRE(rmdir(dir) == 0, "rmdir %s: %s", dir, strerror(errno));
 }
 
+static int sum_samples(const struct store_record *r, void *arg)
+{
+	*(uint64_t *)arg += r->count;
+	return 0;
+}
+
+/* Samples in base records of @group. */
+static uint64_t group_samples(const char *url, const char *group)
+{
+	struct store_query q = { .host = HOST, .group = group, .period_s = 5,
+				 .from_s = 0, .to_s = INT64_MAX / 2 };
+	struct rttq_error err = { 0 };
+	struct store *st = NULL;
+	uint64_t n = 0;
+
+	REQUIRE(store_open(url, &st, &err) == 0, "%s", err.msg);
+	REQUIRE(store_query(st, &q, sum_samples, &n, &err) == 0, "query: %s",
+		err.msg);
+	store_close(st);
+	return n;
+}
+
+static void write_peers(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	REQUIRE(f && fputs(text, f) >= 0 && fclose(f) == 0, "%s: %s", path,
+		strerror(errno));
+}
+
+static void test_peer_map(const char *agent)
+{
+	char dir[] = "/tmp/rttq-agent-peers.XXXXXX";
+	char url[PATH_MAX + 16], peers[PATH_MAX], bad[PATH_MAX];
+	char log_path[PATH_MAX], log[16384], want[PATH_MAX + 64];
+	const char *bad_args[] = { "--store", url, "--group-by", "peer",
+				   "--peer-map", bad, NULL };
+	char *argv[] = { (char *)agent, "--store", url, "--host", HOST,
+			 "--period", "5", "--interval", "1",
+			 "--include-loopback", "--metrics", "off",
+			 "--group-by", "peer", "--peer-map", peers,
+			 "--duration=9", NULL };
+	uint64_t a, b, c;
+	double started;
+	int rc, status = 0;
+	bool done;
+	pid_t pid;
+
+	REQUIRE(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	snprintf(url, sizeof(url), "sqlite:%s/x.db", dir);
+	snprintf(peers, sizeof(peers), "%s/peers", dir);
+	snprintf(bad, sizeof(bad), "%s/bad", dir);
+	snprintf(log_path, sizeof(log_path), "%s/agent.log", dir);
+
+	write_peers(bad, "127.0.0.0/8 loop\n127.0.0.1/40 typo\n");
+	rc = run_capture(agent, bad_args, log, sizeof(log));
+	snprintf(want, sizeof(want), "%s:2: ", bad);
+	CHECK(rc == 1 && strstr(log, want),
+	      "a bad --peer-map at start: exit %d, log: %s", rc, log);
+
+	write_peers(peers, "127.0.0.0/8 loop-a\n");
+	started = wall_s();
+	pid = spawn(argv, log_path);
+	make_traffic(pid, started + 3, &status, &done);
+	REQUIRE(!done, "the agent exited early");
+	write_peers(peers, "# renamed\n127.0.0.0/8 loop-b\n");
+	REQUIRE(kill(pid, SIGHUP) == 0, "kill: %s", strerror(errno));
+	make_traffic(pid, started + 5.5, &status, &done);
+	REQUIRE(!done, "the agent exited early");
+	write_peers(peers, "127.0.0.0/8 loop-c\n127.0.0.0/33 bad\n");
+	REQUIRE(kill(pid, SIGHUP) == 0, "kill: %s", strerror(errno));
+	make_traffic(pid, 0, &status, &done);
+	rc = exit_status(pid, status, done);
+	read_text(log_path, log, sizeof(log));
+	fputs(log, stdout);
+	REQUIRE(rc == 0, "agent exited %d", rc);
+	snprintf(want, sizeof(want), "SIGHUP: peer map %s reloaded", peers);
+	CHECK(strstr(log, want), "no line '%s'", want);
+	snprintf(want, sizeof(want),
+		 "SIGHUP: keeping the previous peer map: %s:2: ", peers);
+	CHECK(strstr(log, want), "no line '%s'", want);
+
+	a = group_samples(url, "peer:loop-a");
+	b = group_samples(url, "peer:loop-b");
+	c = group_samples(url, "peer:loop-c");
+	printf("peer:loop-a %llu, peer:loop-b %llu, peer:loop-c %llu samples\n",
+	       (unsigned long long)a, (unsigned long long)b,
+	       (unsigned long long)c);
+	CHECK(a > 0 && b > 0, "each label before and after the reload counts");
+	CHECK(c == 0, "the bad file's label counted");
+
+	for (const char *f = "x.db\0x.db-wal\0x.db-shm\0agent.log\0peers\0bad\0";
+	     *f; f += strlen(f) + 1) {
+		snprintf(want, sizeof(want), "%s/%s", dir, f);
+		unlink(want);
+	}
+	REQUIRE(rmdir(dir) == 0, "rmdir %s: %s", dir, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s RTTQ_AGENT duration|sigterm|storefail|restart|errors\n",
+		fprintf(stderr, "usage: %s RTTQ_AGENT duration|sigterm|storefail|restart|errors|peermap\n",
 			argv[0]);
 		return 2;
 	}
@@ -508,6 +612,8 @@ int main(int argc, char **argv)
 		test_run(argv[1], RUN_STOREFAIL);
 	else if (strcmp(argv[2], "restart") == 0)
 		test_restart(argv[1]);
+	else if (strcmp(argv[2], "peermap") == 0)
+		test_peer_map(argv[1]);
 	else
 		return 2;
 	return check_report();

@@ -1,36 +1,79 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * The collector's text parsers (no kernel needed): --group-by words and
- * --laddr/--raddr addresses with CIDR prefixes, at their edges.
+ * The collector's text parsers (no kernel needed): --group-by words with
+ * prefix lengths, --laddr/--raddr addresses with CIDR prefixes, and
+ * --peer-map files (the errors a user sees at start or on SIGHUP), at
+ * their edges.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "check.h"
 #include "collector_opts.h"
+#include "peer_map.h"
 
 static void test_group_by(void)
 {
 	struct rttq_error err = { 0 };
-	unsigned int bits = 99;
+	struct collector_opts o = { .group_by = 99 };
 
-	CHECK_CMP(collector_parse_group_by("none", &bits, &err), ==, 0);
-	CHECK_CMP(bits, ==, 0);
-	CHECK_CMP(collector_parse_group_by("raddr", &bits, &err), ==, 0);
-	CHECK_CMP(bits, ==, COLLECTOR_BY_RADDR);
-	CHECK_CMP(collector_parse_group_by("laddr,raddr,lport,rport", &bits,
+	CHECK_CMP(collector_parse_group_by("none", &o, &err), ==, 0);
+	CHECK_CMP(o.group_by, ==, 0);
+	CHECK_CMP(collector_parse_group_by("raddr", &o, &err), ==, 0);
+	CHECK_CMP(o.group_by, ==, COLLECTOR_BY_RADDR);
+	CHECK_CMP(o.raddr_prefix4, ==, 0);
+	CHECK_CMP(collector_parse_group_by("laddr,raddr,lport,rport", &o,
 					   &err), ==, 0);
-	CHECK_CMP(bits, ==, 0xf);
-	CHECK_CMP(collector_parse_group_by("rport,rport", &bits, &err), ==, 0);
-	CHECK_CMP(bits, ==, COLLECTOR_BY_RPORT);
-	CHECK_CMP(collector_parse_group_by("raddr,peer", &bits, &err), ==,
+	CHECK_CMP(o.group_by, ==, 0xf);
+	CHECK_CMP(collector_parse_group_by("rport,rport", &o, &err), ==, 0);
+	CHECK_CMP(o.group_by, ==, COLLECTOR_BY_RPORT);
+	CHECK_CMP(collector_parse_group_by("peer,port,cgroup", &o, &err), ==,
+		  0);
+	CHECK_CMP(o.group_by, ==,
+		  COLLECTOR_BY_PEER | COLLECTOR_BY_PORT | COLLECTOR_BY_CGROUP);
+
+	/* One length: IPv4 gets at most 32 of it, IPv6 all of it. */
+	CHECK_CMP(collector_parse_group_by("raddr/24,port", &o, &err), ==, 0);
+	CHECK_CMP(o.group_by, ==, COLLECTOR_BY_RADDR | COLLECTOR_BY_PORT);
+	CHECK_CMP(o.raddr_prefix4, ==, 24);
+	CHECK_CMP(o.raddr_prefix6, ==, 24);
+	CHECK_CMP(collector_parse_group_by("raddr/64", &o, &err), ==, 0);
+	CHECK_CMP(o.raddr_prefix4, ==, 32);
+	CHECK_CMP(o.raddr_prefix6, ==, 64);
+	/* Two lengths: IPv4, then IPv6; laddr apart from raddr. */
+	CHECK_CMP(collector_parse_group_by("laddr/16/48,raddr", &o, &err), ==,
+		  0);
+	CHECK_CMP(o.laddr_prefix4, ==, 16);
+	CHECK_CMP(o.laddr_prefix6, ==, 48);
+	CHECK_CMP(o.raddr_prefix4, ==, 0);
+	CHECK_CMP(o.raddr_prefix6, ==, 0);
+
+	CHECK_CMP(collector_parse_group_by("raddr,bogus", &o, &err), ==,
 		  -EINVAL);
-	CHECK_CONTAINS(err.msg, "'peer'");
-	CHECK_CMP(collector_parse_group_by("", &bits, &err), ==, -EINVAL);
-	CHECK_CMP(collector_parse_group_by("raddr,", &bits, &err), ==, -EINVAL);
-	CHECK_CMP(collector_parse_group_by("raddrx", &bits, &err), ==, -EINVAL);
+	CHECK_CONTAINS(err.msg, "'bogus'");
+	CHECK_CMP(collector_parse_group_by("raddr/0", &o, &err), ==, -EINVAL);
+	CHECK_CONTAINS(err.msg, "1..128");
+	CHECK_CMP(collector_parse_group_by("raddr/129", &o, &err), ==,
+		  -EINVAL);
+	CHECK_CMP(collector_parse_group_by("raddr/33/64", &o, &err), ==,
+		  -EINVAL);
+	CHECK_CONTAINS(err.msg, "IPv4 length must be 1..32");
+	CHECK_CMP(collector_parse_group_by("raddr/24/", &o, &err), ==,
+		  -EINVAL);
+	CHECK_CMP(collector_parse_group_by("raddr/24/64/8", &o, &err), ==,
+		  -EINVAL);
+	CHECK_CMP(collector_parse_group_by("port/24", &o, &err), ==, -EINVAL);
+	CHECK_CONTAINS(err.msg, "only raddr and laddr");
+	CHECK_CMP(collector_parse_group_by("", &o, &err), ==, -EINVAL);
+	CHECK_CMP(collector_parse_group_by("raddr,", &o, &err), ==, -EINVAL);
+	CHECK_CMP(collector_parse_group_by("raddrx", &o, &err), ==, -EINVAL);
+	/* A failure leaves the settings as they were. */
+	CHECK_CMP(o.group_by, ==, COLLECTOR_BY_LADDR | COLLECTOR_BY_RADDR);
 }
 
 static void test_addr(void)
@@ -70,9 +113,75 @@ static void test_addr(void)
 	CHECK_CMP(collector_parse_addr("/8", &f, &err), ==, -EINVAL);
 }
 
+/* Writes @text to a fresh temporary file; its path into @path. */
+static void write_temp(char *path, size_t size, const char *text)
+{
+	int fd;
+
+	snprintf(path, size, "/tmp/rttq-peers.XXXXXX");
+	fd = mkstemp(path);
+	REQUIRE(fd >= 0, "mkstemp");
+	REQUIRE_CMP(write(fd, text, strlen(text)), ==, (ssize_t)strlen(text));
+	close(fd);
+}
+
+/*
+ * A file whose line @line is bad: refused with "FILE:LINE:" and @what,
+ * before any map is touched (fd -1 would fail any write), and its new
+ * labels forgotten.
+ */
+static void bad_map(const char *text, int code, unsigned int line,
+		    const char *what)
+{
+	struct rttq_error err = { 0 };
+	struct peer_map *m = NULL;
+	char path[64], where[96];
+
+	write_temp(path, sizeof(path), text);
+	REQUIRE_CMP(peer_map_new(path, &m), ==, 0);
+	CHECK_CMP(peer_map_load(m, -1, &err), ==, code);
+	snprintf(where, sizeof(where), "%s:%u: ", path, line);
+	CHECK_CONTAINS(err.msg, where);
+	CHECK_CONTAINS(err.msg, what);
+	CHECK_STR(peer_map_label(m, 1), PEER_MAP_OTHER);
+	CHECK_CMP(peer_map_prefixes(m), ==, 0);
+	peer_map_free(m);
+	unlink(path);
+}
+
+static void test_peer_map_errors(void)
+{
+	struct rttq_error err = { 0 };
+	struct peer_map *m = NULL;
+	char path[64];
+
+	bad_map("10.0.0.0/8 a\n10.1.2.3/16 b\n", -EINVAL, 2,
+		"bits set past its prefix length");
+	bad_map("# peers\n\n10.0.0.0/8   # no label\n", -EINVAL, 3,
+		"one field");
+	bad_map("10.0.0.0/8 a b\n", -EINVAL, 1, "more than two fields");
+	bad_map("10.0.0.0/8 a\n\t10.0.0.0/8 b\n", -EINVAL, 2,
+		"the same prefix as line 1");
+	bad_map("fd00::/8 other\n", -EINVAL, 1, "kept for peers no prefix");
+	bad_map("10.0.0.0/8 fresh\n10.0.0.0/33 x\n", -EINVAL, 2, "0..32");
+	bad_map("10.0.0.0/8 a,b\n", -EINVAL, 1, "letters, digits");
+	bad_map("db.example/32 a\n", -EINVAL, 1, "not an IPv4 or IPv6");
+
+	/* Comments and blank lines only: valid, and no prefix. */
+	write_temp(path, sizeof(path), "# nothing yet\n\n   \n");
+	REQUIRE_CMP(peer_map_new(path, &m), ==, 0);
+	CHECK_CMP(peer_map_load(m, -1, &err), ==, 0);
+	CHECK_CMP(peer_map_prefixes(m), ==, 0);
+	unlink(path);
+	CHECK_CMP(peer_map_load(m, -1, &err), ==, -ENOENT);
+	CHECK_CONTAINS(err.msg, path);
+	peer_map_free(m);
+}
+
 int main(void)
 {
 	test_group_by();
 	test_addr();
+	test_peer_map_errors();
 	return check_report();
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "collector_opts.h"
@@ -451,6 +452,59 @@ static void test_every_setting_loads(void)
 	}
 }
 
+/*
+ * The group kinds of kernel/group_key.h load with every attach point that
+ * works here, alone and all together, with prefixes and the --cgroup
+ * filter (the root cgroup: every socket), and with rttq_state where it
+ * applies.
+ */
+static void test_every_group_kind_loads(void)
+{
+	static const unsigned int kinds[] = {
+		COLLECTOR_BY_PEER, COLLECTOR_BY_PORT, COLLECTOR_BY_CGROUP,
+		COLLECTOR_BY_PEER | COLLECTOR_BY_PORT, COLLECTOR_BY_MASK,
+	};
+	char path[] = "/tmp/rttq-test-collector.XXXXXX";
+	struct rttq_error err = { 0 };
+	struct collector_opts o;
+	struct collector *c;
+	size_t m, k;
+	int fd, filter;
+
+	check_section("every group kind loads, with and without --cgroup");
+	fd = mkstemp(path);
+	REQUIRE(fd >= 0, "mkstemp");
+	REQUIRE(write(fd, "10.0.0.0/8 ten\nfd00::/8 ula\n", 28) == 28,
+		"write");
+	close(fd);
+	for (m = 0; m < MODE_COUNT; m++) {
+		if (!works[m])
+			continue;
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+			for (filter = 0; filter < 2; filter++) {
+				memset(&o, 0, sizeof(o));
+				o.attach = modes[m];
+				o.group_by = kinds[k];
+				o.max_groups = 16;
+				if (kinds[k] & COLLECTOR_BY_PEER)
+					o.peer_map = path;
+				if (kinds[k] & COLLECTOR_BY_RADDR)
+					REQUIRE_CMP(collector_parse_group_by(
+						"raddr/24/64,laddr/16,lport,"
+						"rport,peer,port,cgroup", &o,
+						&err), ==, 0);
+				if (filter)
+					o.cgroup = "/";
+				c = NULL;
+				CHECK(collector_open(&o, &c, &err) == 0,
+				      "%s group_by 0x%x cgroup %d: %s",
+				      modes[m], kinds[k], filter, err.msg);
+				collector_close(c);
+			}
+	}
+	unlink(path);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -465,5 +519,6 @@ int main(void)
 	test_ipv6_group_names();
 	test_overflow_counted();
 	test_every_setting_loads();
+	test_every_group_kind_loads();
 	return check_report();
 }

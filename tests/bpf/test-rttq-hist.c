@@ -3,7 +3,7 @@
  * Drives `rttq hist` (argv[1]: the rttq binary) as a user would: --help
  * lists every option, a bad option is a usage error, and
  * `-d 2 -i 1 --include-loopback` prints a histogram with quantiles while
- * loopback traffic flows.
+ * loopback traffic flows, also per prefix and service port.
  */
 #include <stdbool.h>
 #include <errno.h>
@@ -67,7 +67,7 @@ static void test_help_lists_options(const char *rttq, char *out)
 		"--interval", "--duration", "--timestamp", "--milliseconds",
 		"--extended", "--lport", "--rport", "--laddr", "--raddr",
 		"--include-loopback", "--group-by", "--attach", "--sub-bits",
-		"--max-groups", "--verbose", "--help",
+		"--max-groups", "--verbose", "--help", "--peer-map", "--cgroup",
 	};
 	char *argv[] = { (char *)rttq, "hist", "--help", NULL };
 	size_t i;
@@ -83,7 +83,11 @@ static void test_bad_options_are_usage_errors(const char *rttq,
 	char *bad[][5] = {
 		{ (char *)rttq, "hist", "--interval", "0", NULL },
 		{ (char *)rttq, "hist", "--rport", "70000", NULL },
-		{ (char *)rttq, "hist", "--group-by", "raddr,peer", NULL },
+		{ (char *)rttq, "hist", "--group-by", "raddr,bogus", NULL },
+		{ (char *)rttq, "hist", "--group-by", "raddr/0", NULL },
+		{ (char *)rttq, "hist", "--group-by", "peer", NULL },
+		{ (char *)rttq, "hist", "--peer-map", "/dev/null", NULL },
+		{ (char *)rttq, "hist", "--cgroup", "relative/path", NULL },
 		{ (char *)rttq, "hist", "--laddr", "10.0.0.0/33", NULL },
 		{ (char *)rttq, "hist", "--no-such-option", NULL, NULL },
 	};
@@ -125,6 +129,23 @@ static void test_live_histogram(const char *rttq, char *out)
 	REQUIRE_CONTAINS(out, "|*");
 }
 
+/* The new group kinds as a user reads them: "raddr:127.0.0.0/8,port:P". */
+static void test_prefix_and_port_groups(const char *rttq, char *out)
+{
+	char *argv[] = { (char *)rttq, "hist", "-d", "2", "--include-loopback",
+			 "--group-by", "raddr/8,port", NULL };
+	const char *line;
+	unsigned int port;
+
+	REQUIRE_CMP(run(argv, true, out, OUT_MAX), ==, 0);
+	line = strstr(out, "\nraddr:127.0.0.0/8,port:");
+	REQUIRE(line, "no group 'raddr:127.0.0.0/8,port:P' in:\n%s", out);
+	CHECK(sscanf(line, "\nraddr:127.0.0.0/8,port:%u: ", &port) == 1 &&
+	      port > 0 && port < 65536, "%.60s", line + 1);
+	CHECK(!strstr(out, "\nraddr:127.0.0.1"),
+	      "a whole address despite raddr/8");
+}
+
 int main(int argc, char **argv)
 {
 	char *out = malloc(OUT_MAX);
@@ -136,6 +157,7 @@ int main(int argc, char **argv)
 	test_help_lists_options(argv[1], out);
 	test_bad_options_are_usage_errors(argv[1], out);
 	test_live_histogram(argv[1], out);
+	test_prefix_and_port_groups(argv[1], out);
 	free(out);
 	return check_report();
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Loopback TCP ping-pong for the bpf tests (traffic.h): one accept()ing
- * server thread that echoes, one client in the caller's thread.
+ * TCP ping-pong for the bpf tests (traffic.h): over loopback, one
+ * accept()ing server thread that echoes and one client in the caller's
+ * thread; between chosen addresses, both ends in the caller's thread.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "net.h"
 #include "traffic.h"
 
 #define MSG_BYTES 64
@@ -198,4 +200,114 @@ int traffic_run_port(int family, unsigned int exchanges, uint16_t port,
 		     struct traffic_result *out)
 {
 	return run(family, exchanges, -1, port, out);
+}
+
+/* @text (numeric) and @port into @ss. */
+static int make_addr(const char *text, uint16_t port,
+		     struct sockaddr_storage *ss, socklen_t *len)
+{
+	if (net_sockaddr(text, port, ss, len)) {
+		fprintf(stderr, "traffic: '%s' is not a numeric address\n",
+			text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static uint16_t port_of(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return 0;
+	return ntohs(ss.ss_family == AF_INET
+		     ? ((struct sockaddr_in *)&ss)->sin_port
+		     : ((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+int traffic_conn_open(const char *server, uint16_t port, const char *client,
+		      struct traffic_conn *out)
+{
+	struct sockaddr_storage ss, cs;
+	socklen_t len, clen;
+	int one = 1, err;
+
+	out->listen_fd = out->server_fd = out->client_fd = -1;
+	err = make_addr(server, port, &ss, &len);
+	if (!err && client)
+		err = make_addr(client, 0, &cs, &clen);
+	if (err)
+		return err;
+	out->listen_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (out->listen_fd >= 0)
+		setsockopt(out->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one,
+			   sizeof(one));
+	if (out->listen_fd < 0 ||
+	    bind(out->listen_fd, (struct sockaddr *)&ss, len) ||
+	    listen(out->listen_fd, 4) ||
+	    getsockname(out->listen_fd, (struct sockaddr *)&ss, &len))
+		goto fail;
+	out->server_port = port_of(out->listen_fd);
+	out->client_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (out->client_fd < 0 ||
+	    (client && bind(out->client_fd, (struct sockaddr *)&cs, clen)) ||
+	    connect(out->client_fd, (struct sockaddr *)&ss, len))
+		goto fail;
+	out->server_fd = accept4(out->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (out->server_fd < 0)
+		goto fail;
+	/* One segment per message, so every message is a receive event. */
+	setsockopt(out->client_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(out->server_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	out->client_port = port_of(out->client_fd);
+	return 0;
+
+fail:
+	err = -errno;
+	fprintf(stderr, "traffic: %s -> %s: %s\n", client ? client : "-",
+		server, strerror(errno));
+	traffic_conn_close(out);
+	return err;
+}
+
+int traffic_conn_exchange(struct traffic_conn *c, unsigned int n)
+{
+	char buf[MSG_BYTES];
+	unsigned int i;
+	int err = 0;
+
+	memset(buf, 'x', sizeof(buf));
+	for (i = 0; i < n && !err; i++) {
+		err = write_full(c->client_fd, buf, sizeof(buf));
+		if (!err)
+			err = read_full(c->server_fd, buf, sizeof(buf));
+		if (!err)
+			err = write_full(c->server_fd, buf, sizeof(buf));
+		if (!err)
+			err = read_full(c->client_fd, buf, sizeof(buf));
+	}
+	return err;
+}
+
+void traffic_conn_close(struct traffic_conn *c)
+{
+	if (c->client_fd >= 0)
+		close(c->client_fd);
+	if (c->server_fd >= 0)
+		close(c->server_fd);
+	if (c->listen_fd >= 0)
+		close(c->listen_fd);
+	c->listen_fd = c->server_fd = c->client_fd = -1;
+}
+
+int traffic_between(const char *server, uint16_t port, const char *client,
+		    unsigned int n, struct traffic_conn *out)
+{
+	int err = traffic_conn_open(server, port, client, out);
+
+	if (!err)
+		err = traffic_conn_exchange(out, n);
+	traffic_conn_close(out);
+	return err;
 }

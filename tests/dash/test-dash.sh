@@ -4,8 +4,9 @@
 # The dashboard page (GET /) in headless Chromium against rttq-api over a
 # SQLite store filled with known data: the chart has one point per step
 # that holds samples, the headline numbers are /quantiles', an empty range
-# says so, an API error is shown, and the page loads nothing from
-# elsewhere.  Leaves a screenshot, dashboard.png, in ARTIFACT_DIR.
+# says so, an API error is shown, a group name of every kind (IPv6 prefix,
+# peer label, service port, cgroup path) round-trips through /groups and
+# the page's own requests, and the page loads nothing from elsewhere.  Leaves a screenshot, dashboard.png, in ARTIFACT_DIR.
 #
 # Usage: test-dash.sh RTTQ_API FILL_STORE ARTIFACT_DIR
 set -u
@@ -30,6 +31,10 @@ d1=1700006400
 	raddr:10.0.0.2 >/dev/null || die "fill web1 failed"
 "$fill" "$store" web2 60 $((d1 - 3600)) $((d1 + 86400 + 3600)) 20 8 \
 	>/dev/null || die "fill web2 failed"
+# web3: two hours, with a group of every kind --group-by makes.
+kinds="raddr:2001:db8::/64,peer:db-primary,port:443,cgroup:/system.slice/nginx.service"
+"$fill" "$store" web3 60 "$d1" $((d1 + 7200)) 20 9 "$kinds" >/dev/null ||
+	die "fill web3 failed"
 
 # start_dash_api NAME [ARGS...]: rttq-api on a free port; sets $port.
 start_dash_api() {
@@ -160,6 +165,14 @@ check_view hour "host=web1&group=raddr:10.0.0.2&from=$((d1 + 3600))&to=$((d1 + 7
 	1m 60
 got=$(grep -o '<circle' "$tmp/hour.html" | wc -l)
 [ "$got" -eq 180 ] || fail "hour: $got point markers, expected 3 x 60"
+# The group of every kind: listed by /groups as it is, and the page asks
+# for it (URL-encoded by the page) and draws it.
+curl -s -o "$tmp/groups.json" --max-time 10 \
+	"$base/groups?host=web3&from=$d1&to=$((d1 + 7199))"
+grep -qF "\"$kinds\"" "$tmp/groups.json" ||
+	fail "/groups does not list $kinds: $(cat "$tmp/groups.json")"
+check_view kinds "host=web3&group=$kinds&from=$((d1 + 3600))&to=$((d1 + 7199))" \
+	1m 60
 # A week of the fleet (both hosts) at 1 h: the filled day touches 26 hours.
 check_view week "group=all&from=$((d1 - 3 * 86400))&to=$((d1 + 4 * 86400 - 1))" \
 	1h 26

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "net.h"
 
 #define MSG_MAX_BYTES 65536
 #define MAX_EVENTS 64
@@ -90,23 +91,9 @@ static int parse_ulong(const char *s, unsigned long lo, unsigned long hi,
 static int make_sockaddr(const char *addr, uint16_t port, struct sockaddr_storage *sa,
 			 socklen_t *len, struct rttq_error *err)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)sa;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
-
-	memset(sa, 0, sizeof(*sa));
-	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		*len = sizeof(*sin);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		*len = sizeof(*sin6);
-		return 0;
-	}
-	return rttq_fail(err, -EINVAL, "address '%s': not an IPv4 or IPv6 address", addr);
+	if (net_sockaddr(addr, port, sa, len))
+		return rttq_fail(err, -EINVAL, "address '%s': not an IPv4 or IPv6 address", addr);
+	return 0;
 }
 
 static int set_int_opt(int fd, int level, int name, int value)

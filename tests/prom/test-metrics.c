@@ -132,6 +132,35 @@ static void test_bounds_are_exact(unsigned int g)
 	event_base_free(base);
 }
 
+/* The group kinds of --group-by raddr/N, peer, port and cgroup are label
+ * values as they are: ':', '/', ',' and '.' need no escaping. */
+static void test_new_group_kinds_verbatim(void)
+{
+	static const char name[] = "raddr:2001:db8::/64,peer:db-primary,"
+				   "port:443,cgroup:/system.slice/nginx.service";
+	struct event_base *base = event_base_new();
+	struct hist *h = NULL;
+	struct agent_metrics *m;
+	char *body, line[256];
+	int status;
+
+	REQUIRE(base, "event_base_new failed");
+	m = start(base, 5, 4);
+	REQUIRE_CMP(hist_new(5, &h), ==, 0);
+	hist_record(h, 100, 2);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "all", h), ==, 0);
+	REQUIRE_CMP(agent_metrics_add_delta(m, name, h), ==, 0);
+	body = fetch(base, agent_metrics_port(m), "/metrics", &status);
+	REQUIRE_CMP(status, ==, 200);
+	snprintf(line, sizeof(line), "rttq_rtt_seconds_count{group=\"%s\"} 2",
+		 name);
+	expect_line(body, line);
+	free(body);
+	hist_free(h);
+	agent_metrics_free(m);
+	event_base_free(base);
+}
+
 static void test_labels_escaped_and_groups_bounded(void)
 {
 	struct event_base *base = event_base_new();
@@ -245,6 +274,7 @@ int main(void)
 	test_bounds_are_exact(5);
 	test_bounds_are_exact(7);
 	test_labels_escaped_and_groups_bounded();
+	test_new_group_kinds_verbatim();
 	test_last_period_quantiles();
 	return check_report();
 }
