@@ -202,6 +202,23 @@ void agent_metrics_note_records(struct agent_metrics *m,
 	}
 }
 
+void agent_metrics_forget(struct agent_metrics *m, const char *group)
+{
+	uint32_t pos;
+	size_t i;
+
+	if (!m || name_table_find(&m->names, group, &pos))
+		return;
+	free(m->groups[pos].name);
+	/* Keep the order of first sight; the index follows the array. */
+	memmove(&m->groups[pos], &m->groups[pos + 1],
+		(m->n - pos - 1) * sizeof(*m->groups));
+	m->n--;
+	name_table_clear(&m->names);
+	for (i = 0; i < m->n; i++)
+		name_table_add(&m->names, m->groups[i].name, (uint32_t)i);
+}
+
 void agent_metrics_note_drain(struct agent_metrics *m, int rc)
 {
 	if (!m)
@@ -365,8 +382,11 @@ static void put_health(FILE *f, const struct agent_metrics *m)
 		{ "rttq_agent_overflow_samples_total", "counter",
 		  "Samples whose group found no slot in the kernel map (counted in all only; raise --max-groups).",
 		  h.overflow },
+		{ "rttq_agent_groups_recycled_total", "counter",
+		  "Kernel group ids given back by groups idle for --group-idle.",
+		  h.groups_recycled },
 		{ "rttq_agent_series_dropped_samples_total", "counter",
-		  "Samples refused because more than --max-groups groups were active.",
+		  "Samples refused because --max-day-groups groups were held (seen since 00:00 UTC).",
 		  h.series_dropped },
 		{ "rttq_agent_metrics_dropped_samples_total", "counter",
 		  "Samples of groups beyond --max-groups left out of rttq_rtt_seconds.",

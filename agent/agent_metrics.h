@@ -42,6 +42,7 @@ struct agent_metrics_health {
 	const char *attach;        /* "tp_btf", ...; NULL before attach */
 	size_t groups;             /* groups held in the open period */
 	uint64_t overflow;         /* samples with no kernel group slot */
+	uint64_t groups_recycled;  /* kernel group ids given back (idle) */
 	uint64_t series_dropped;   /* samples refused by the series table */
 	size_t pending_records;    /* records waiting for the store */
 	size_t pending_bytes;      /* their digest and group bytes */
@@ -106,6 +107,14 @@ int agent_metrics_add_delta(struct agent_metrics *m, const char *group,
  */
 void agent_metrics_note_records(struct agent_metrics *m,
 				const struct store_record *recs, size_t n);
+
+/**
+ * agent_metrics_forget() - stop exporting @group (its id was recycled and
+ * its last period written): its series leave /metrics, and should the key
+ * count again it starts from zero, as a counter reset.  NULL @m or an
+ * unknown @group does nothing.
+ */
+void agent_metrics_forget(struct agent_metrics *m, const char *group);
 
 /** agent_metrics_note_drain() - count a drain; @rc < 0 counts it as failed. */
 void agent_metrics_note_drain(struct agent_metrics *m, int rc);

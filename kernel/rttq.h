@@ -48,8 +48,8 @@ struct rttq_key {
  *
  * (3,584 bytes per group per CPU at the default g = 5, 13,312 at g = 7;
  * 3.5 MiB per CPU for 1,024 groups).  Per socket seen, sk storage holds a
- * __u32 verdict (group_counts index + 1, or skip/overflow), freed with
- * the socket.
+ * verdict (group_counts index + 1, or skip/overflow) and the id's
+ * generation, 8 bytes freed with the socket (kernel/group_ids.h).
  */
 #define RTTQ_VALUE_SIZE(slots) ((slots) * 4u)
 

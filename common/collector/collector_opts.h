@@ -2,7 +2,7 @@
 /*
  * The collector's command-line options (--group-by, --lport, --rport,
  * --laddr, --raddr, --include-loopback, --attach, --max-groups,
- * --sub-bits), parsed into struct collector_opts and described in --help
+ * --group-idle, --sub-bits), parsed into struct collector_opts and described in --help
  * the same way by every program that loads the collector: rttq-agent and
  * `rttq hist`.
  */
@@ -27,6 +27,7 @@ enum collector_opt {
 	COLLECTOR_OPT_ATTACH,
 	COLLECTOR_OPT_MAX_GROUPS,
 	COLLECTOR_OPT_SUB_BITS,
+	COLLECTOR_OPT_GROUP_IDLE,
 	COLLECTOR_OPT_END,
 };
 
@@ -42,7 +43,8 @@ enum collector_opt {
 	  COLLECTOR_OPT_INCLUDE_LOOPBACK },                                   \
 	{ "attach", required_argument, NULL, COLLECTOR_OPT_ATTACH },          \
 	{ "max-groups", required_argument, NULL, COLLECTOR_OPT_MAX_GROUPS },  \
-	{ "sub-bits", required_argument, NULL, COLLECTOR_OPT_SUB_BITS }
+	{ "sub-bits", required_argument, NULL, COLLECTOR_OPT_SUB_BITS },      \
+	{ "group-idle", required_argument, NULL, COLLECTOR_OPT_GROUP_IDLE }
 
 /**
  * collector_opts_parse() - apply one option getopt_long() returned.

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * The collector's text parsers (no kernel needed): --group-by words and
- * --laddr/--raddr addresses with CIDR prefixes, at their edges.
+ * The collector's text parsers (no kernel needed): --group-by words,
+ * --laddr/--raddr addresses with CIDR prefixes and --group-idle
+ * durations, at their edges.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -70,9 +71,31 @@ static void test_addr(void)
 	CHECK_CMP(collector_parse_addr("/8", &f, &err), ==, -EINVAL);
 }
 
+static void test_group_idle(void)
+{
+	struct collector_opts o = { 0 };
+	struct rttq_error err = { 0 };
+
+	CHECK_CMP(collector_opts_parse(&o, COLLECTOR_OPT_GROUP_IDLE, "10m",
+				       &err), ==, 0);
+	CHECK_CMP(o.group_idle_ms, ==, 600000);
+	CHECK_CMP(collector_opts_parse(&o, COLLECTOR_OPT_GROUP_IDLE, "250ms",
+				       &err), ==, 0);
+	CHECK_CMP(o.group_idle_ms, ==, 250);
+	CHECK_CMP(collector_opts_parse(&o, COLLECTOR_OPT_GROUP_IDLE, "0",
+				       &err), ==, -EINVAL);
+	CHECK(strstr(err.msg, "--group-idle") != NULL, "%s", err.msg);
+	CHECK_CMP(collector_opts_parse(&o, COLLECTOR_OPT_GROUP_IDLE, "ten",
+				       &err), ==, -EINVAL);
+	CHECK(strstr(err.msg, "'ten'") != NULL, "%s", err.msg);
+	/* A bad value leaves the last good one. */
+	CHECK_CMP(o.group_idle_ms, ==, 250);
+}
+
 int main(void)
 {
 	test_group_by();
 	test_addr();
+	test_group_idle();
 	return check_report();
 }
