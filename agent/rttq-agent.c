@@ -755,7 +755,11 @@ int main(int argc, char **argv)
 			.spool = a.spool,
 			.host = opts.host,
 			.queue_max = opts.queue_max,
-			.retry_ms = (uint32_t)opts.interval_ms,
+			/* A failing store is tried at most once a
+			 * second, however short the drain interval. */
+			.retry_ms = opts.interval_ms < 1000
+					    ? 1000
+					    : (uint32_t)opts.interval_ms,
 			.first_start_s = series_table_open_start(a.series),
 			.verbose = a.verbose,
 		};

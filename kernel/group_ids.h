@@ -115,7 +115,8 @@ static __always_inline void gid_release(__u32 gid)
  * read the id, then the generation, then check the key still has that id.
  * A recycle deletes the key before it bumps the generation, so a
  * generation read while the key still held the id is the one a later
- * recycle changes.  @return the id, 0 when @key has none.
+ * recycle changes.  @gen NULL: the caller remembers nothing (no sk
+ * storage), one lookup is enough.  @return the id, 0 when @key has none.
  */
 static __always_inline __u32 gid_lookup(const struct rttq_key *key, __u32 *gen)
 {
@@ -125,6 +126,8 @@ static __always_inline __u32 gid_lookup(const struct rttq_key *key, __u32 *gen)
 	if (!idp)
 		return 0;
 	gid = *idp;
+	if (!gen)
+		return gid;
 	*gen = gid_gen(gid);
 	idp = bpf_map_lookup_elem(&group_ids, key);
 	return idp && *idp == gid ? gid : 0;
@@ -132,8 +135,9 @@ static __always_inline __u32 gid_lookup(const struct rttq_key *key, __u32 *gen)
 
 /*
  * The id of @key (1 .. @max), allocated on first sight, and its
- * generation.  @return the id; 0 when no id is left (@final false when
- * the failure may be transient and must not be remembered).
+ * generation (when @gen is not NULL).  @return the id; 0 when no id is
+ * left (@final false when the failure may be transient and must not be
+ * remembered).
  */
 static __always_inline __u32 gid_of(const struct rttq_key *key, __u32 max,
 				    __u32 *gen, bool *final)
@@ -148,7 +152,8 @@ static __always_inline __u32 gid_of(const struct rttq_key *key, __u32 max,
 	if (!gid)
 		return 0;
 	/* Nobody bumps an id that no key holds: this generation stays. */
-	*gen = gid_gen(gid);
+	if (gen)
+		*gen = gid_gen(gid);
 	if (!bpf_map_update_elem(&group_ids, key, &gid, BPF_NOEXIST))
 		return gid;
 	/* Another CPU inserted the key first: its id wins, ours goes back. */

@@ -167,8 +167,8 @@ static __always_inline void count_overflow(void)
 }
 
 /*
- * The group of @key as a verdict: gid + 1 (with its generation in @gen),
- * or RTTQ_VERDICT_OVERFLOW when no id is left (@final false when the
+ * The group of @key as a verdict: gid + 1 (with its generation in @gen,
+ * unless NULL), or RTTQ_VERDICT_OVERFLOW when no id is left (@final false when the
  * failure may be transient and must not be remembered).
  */
 static __always_inline __u32 group_of(const struct rttq_key *key, __u32 *gen,
@@ -179,7 +179,8 @@ static __always_inline __u32 group_of(const struct rttq_key *key, __u32 *gen,
 	return gid ? gid + 1 : RTTQ_VERDICT_OVERFLOW;
 }
 
-/* Filters and group of @sk: an RTTQ_VERDICT_* or gid + 1. */
+/* Filters and group of @sk: an RTTQ_VERDICT_* or gid + 1, and the id's
+ * generation in @gen when it is to be remembered (else NULL). */
 static __always_inline __u32 classify(const struct sock *sk, const bool direct,
 				      __u32 *gen, bool *final)
 {
@@ -271,7 +272,7 @@ static __always_inline int handle(const struct sock *sk, const bool direct)
 			verdict = RTTQ_VERDICT_UNKNOWN;
 	}
 	if (verdict == RTTQ_VERDICT_UNKNOWN) {
-		verdict = classify(sk, direct, &gen, &final);
+		verdict = classify(sk, direct, cached ? &gen : NULL, &final);
 		if (cached && final) {
 			cached->gen = gen;
 			cached->verdict = verdict;
