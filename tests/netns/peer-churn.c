@@ -7,15 +7,16 @@
  *
  *   peer-churn serve ADDR PORT
  *       accept, read until EOF, close; until SIGTERM.
- *   peer-churn churn SERVER PORT FIRST COUNT WINDOW_MS AT_ONCE RETURNING
- *                    QUIET_MS EXPECTED
+ *   peer-churn churn SERVER PORT FIRST COUNT AT_ONCE RETURNING QUIET_MS
+ *                    AGENT_LOG EXPECTED
  *       peer i (0 .. COUNT-1) connects from FIRST + i and sends 1 + i % 3
  *       one-byte segments, each once the previous one is acknowledged (so
  *       none coalesce), then closes: the server's socket sees each
  *       segment and the FIN in state ESTABLISHED, 2 + i % 3 tcp_probe
- *       events.  Peer i starts no earlier than WINDOW_MS after peer
- *       i - AT_ONCE did, so at most AT_ONCE peers talked within any
- *       WINDOW_MS.  Before the churn a connection from RETURNING sends 2
+ *       events.  Peer i starts once the agent logged (-v, in AGENT_LOG)
+ *       that the group of peer i - AT_ONCE was recycled, so at most
+ *       AT_ONCE peers hold a group id at any time, however slow the
+ *       agent runs.  Before the churn a connection from RETURNING sends 2
  *       segments and stays open; once it has been quiet for QUIET_MS and
  *       the churn is half done it sends 3 more, then closes at the end
  *       (6 events).  EXPECTED receives "raddr:ADDR EVENTS" per peer.
@@ -26,6 +27,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
@@ -49,6 +51,8 @@
 
 #define MAX_EVENTS 64
 #define ACK_WAIT_MS 2000
+#define RECYCLE_WAIT_MS 30000 /* for a peer's group to be recycled */
+#define LOG_LINE_MAX 1024
 #define RETURNING_FIRST 2 /* segments before the quiet time */
 #define RETURNING_AGAIN 3 /* and after it */
 
@@ -193,32 +197,94 @@ static void put_expected(FILE *out, struct in_addr a, int events)
 	fprintf(out, "raddr:%s %d\n", text, events);
 }
 
-static int churn(char **argv)
+/* What the agent logged so far: which peers' groups were recycled. */
+struct agent_log {
+	int fd;
+	char buf[LOG_LINE_MAX];
+	size_t len;          /* bytes of an unfinished line in buf */
+	uint32_t first;      /* host order: peer 0's address */
+	long count;
+	bool *recycled;      /* by peer index */
+};
+
+/* One line of the agent's log: marks "group raddr:A: no events ..." */
+static void log_line(struct agent_log *l, const char *line)
 {
-	struct sockaddr_in server, first, returning;
-	long count, window_ms, at_once, quiet_ms, i;
-	int64_t *started, quiet_since;
+	static const char tag[] = "rttq-agent: group raddr:";
+	char text[INET_ADDRSTRLEN], *colon;
+	struct in_addr a;
+	uint32_t i;
+
+	if (strncmp(line, tag, sizeof(tag) - 1) || !strstr(line, ": no events"))
+		return;
+	snprintf(text, sizeof(text), "%s", line + sizeof(tag) - 1);
+	colon = strchr(text, ':');
+	if (colon)
+		*colon = '\0';
+	if (inet_pton(AF_INET, text, &a) != 1)
+		return;
+	i = ntohl(a.s_addr) - l->first;
+	if (i < (uint32_t)l->count)
+		l->recycled[i] = true;
+}
+
+/* Reads what the agent appended since the last call. */
+static void log_follow(struct agent_log *l)
+{
+	char *nl, *line;
+	ssize_t got;
+
+	for (;;) {
+		got = read(l->fd, l->buf + l->len, sizeof(l->buf) - 1 - l->len);
+		if (got <= 0)
+			return;
+		l->len += (size_t)got;
+		l->buf[l->len] = '\0';
+		line = l->buf;
+		while ((nl = strchr(line, '\n'))) {
+			*nl = '\0';
+			log_line(l, line);
+			line = nl + 1;
+		}
+		l->len -= (size_t)(line - l->buf);
+		memmove(l->buf, line, l->len);
+		if (l->len == sizeof(l->buf) - 1)
+			l->len = 0; /* a line too long to be ours */
+	}
+}
+
+/* Waits until the agent logged peer @i's group as recycled. */
+static int wait_recycled(struct agent_log *l, long i)
+{
+	int64_t until = monoclock_ms() + RECYCLE_WAIT_MS;
+
+	for (;;) {
+		log_follow(l);
+		if (l->recycled[i])
+			return 0;
+		if (monoclock_ms() > until || stopping) {
+			fprintf(stderr, "peer-churn: peer %ld's group was not recycled within %d ms\n",
+				i, RECYCLE_WAIT_MS);
+			return -1;
+		}
+		monoclock_sleep_ms(2);
+	}
+}
+
+/* The churn itself; churn() owns what it allocates. */
+static int run_churn(const struct sockaddr_in *server,
+		     const struct sockaddr_in *first,
+		     const struct sockaddr_in *returning, long count,
+		     long at_once, long quiet_ms, struct agent_log *log,
+		     FILE *out)
+{
+	int64_t quiet_since;
 	struct in_addr src;
 	bool returned = false;
-	FILE *out;
 	int fd, rfd;
+	long i;
 
-	if (parse_addr(argv[0], (uint16_t)parse_num("port", argv[1], 1, 65535),
-		       &server) ||
-	    parse_addr(argv[2], 0, &first) || parse_addr(argv[6], 0, &returning))
-		return 2;
-	count = parse_num("count", argv[3], 1, 1 << 20);
-	window_ms = parse_num("window", argv[4], 0, 60000);
-	at_once = parse_num("at-once", argv[5], 1, 1 << 20);
-	quiet_ms = parse_num("quiet", argv[7], 0, 600000);
-	started = calloc((size_t)count, sizeof(*started));
-	out = fopen(argv[8], "we");
-	if (!started || !out) {
-		perror("peer-churn");
-		return 1;
-	}
-
-	rfd = open_from(returning.sin_addr, &server);
+	rfd = open_from(returning->sin_addr, server);
 	if (rfd < 0 || send_segments(rfd, RETURNING_FIRST)) {
 		perror("peer-churn: returning connection");
 		return 1;
@@ -226,12 +292,10 @@ static int churn(char **argv)
 	quiet_since = monoclock_ms();
 
 	for (i = 0; i < count && !stopping; i++) {
-		if (i >= at_once)
-			monoclock_sleep_ms(started[i - at_once] + window_ms -
-					   monoclock_ms());
-		started[i] = monoclock_ms();
-		src.s_addr = htonl(ntohl(first.sin_addr.s_addr) + (uint32_t)i);
-		fd = open_from(src, &server);
+		if (i >= at_once && wait_recycled(log, i - at_once))
+			return 1;
+		src.s_addr = htonl(ntohl(first->sin_addr.s_addr) + (uint32_t)i);
+		fd = open_from(src, server);
 		if (fd < 0 || send_segments(fd, 1 + (int)(i % 3))) {
 			perror("peer-churn: peer");
 			return 1;
@@ -249,18 +313,55 @@ static int churn(char **argv)
 			       monoclock_ms() - quiet_since);
 		}
 	}
+	close(rfd);
 	if (!returned) {
 		fprintf(stderr, "peer-churn: the churn ended before the returning connection was quiet for %ld ms\n",
 			quiet_ms);
 		return 1;
 	}
-	close(rfd);
-	put_expected(out, returning.sin_addr,
+	put_expected(out, returning->sin_addr,
 		     RETURNING_FIRST + RETURNING_AGAIN + 1);
-	if (fclose(out))
-		return 1;
 	printf("%ld peers\n", count);
 	return 0;
+}
+
+static int churn(char **argv)
+{
+	struct sockaddr_in server, first, returning;
+	struct agent_log log = { .fd = -1 };
+	long count, at_once, quiet_ms;
+	FILE *out;
+	int rc;
+
+	if (parse_addr(argv[0], (uint16_t)parse_num("port", argv[1], 1, 65535),
+		       &server) ||
+	    parse_addr(argv[2], 0, &first) || parse_addr(argv[5], 0, &returning))
+		return 2;
+	count = parse_num("count", argv[3], 1, 1 << 20);
+	at_once = parse_num("at-once", argv[4], 1, 1 << 20);
+	quiet_ms = parse_num("quiet", argv[6], 0, 600000);
+	log.first = ntohl(first.sin_addr.s_addr);
+	log.count = count;
+	log.recycled = calloc((size_t)count, sizeof(*log.recycled));
+	log.fd = open(argv[7], O_RDONLY | O_CLOEXEC);
+	out = fopen(argv[8], "we");
+	if (!log.recycled || log.fd < 0 || !out) {
+		perror("peer-churn");
+		free(log.recycled);
+		if (log.fd >= 0)
+			close(log.fd);
+		if (out)
+			fclose(out);
+		return 1;
+	}
+
+	rc = run_churn(&server, &first, &returning, count, at_once, quiet_ms,
+		       &log, out);
+	free(log.recycled);
+	close(log.fd);
+	if (fclose(out))
+		rc = 1;
+	return rc;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -310,11 +411,49 @@ static int add_record(const struct store_record *r, void *arg)
 	return 0;
 }
 
+static void tally_free(struct tally *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		free(t->names[i]);
+	free(t->names);
+	free(t->counts);
+	name_table_release(&t->index);
+}
+
+/* Every group's base-period samples in @t; 0 or 1 (said on stderr). */
+static int read_store(const char *url, const char *host, struct tally *t)
+{
+	struct rttq_error err = { 0 };
+	struct store *st = NULL;
+	size_t i;
+	int rc;
+
+	rc = store_open_read(url, &st, &err);
+	if (!rc)
+		rc = store_series(st, host, 0, INT32_MAX, add_series, t, &err);
+	for (i = 0; !rc && i < t->n; i++) {
+		struct store_query q = { .host = host, .group = t->names[i],
+					 .period_s = t->period_s, .from_s = 0,
+					 .to_s = INT32_MAX };
+
+		rc = store_query(st, &q, add_record, &t->counts[i], &err);
+		if (strcmp(t->names[i], "all"))
+			t->sum += t->counts[i];
+		else
+			t->all = t->counts[i];
+	}
+	store_close(st);
+	if (rc)
+		fprintf(stderr, "peer-churn: %s\n",
+			err.msg[0] ? err.msg : strerror(-rc));
+	return rc ? 1 : 0;
+}
+
 static int check(char **argv)
 {
 	struct tally t = { 0 };
-	struct store *st = NULL;
-	struct rttq_error err = { 0 };
 	char group[STORE_GROUP_MAX];
 	unsigned long long want;
 	uint32_t pos;
@@ -322,28 +461,14 @@ static int check(char **argv)
 	FILE *in;
 
 	t.period_s = (uint32_t)parse_num("period", argv[2], 1, 3600);
-	if (store_open_read(argv[0], &st, &err) ||
-	    store_series(st, argv[1], 0, INT32_MAX, add_series, &t, &err)) {
-		fprintf(stderr, "peer-churn: %s\n", err.msg);
+	if (read_store(argv[0], argv[1], &t)) {
+		tally_free(&t);
 		return 1;
-	}
-	for (i = 0; i < t.n; i++) {
-		struct store_query q = { .host = argv[1], .group = t.names[i],
-					 .period_s = t.period_s, .from_s = 0,
-					 .to_s = INT32_MAX };
-
-		if (store_query(st, &q, add_record, &t.counts[i], &err)) {
-			fprintf(stderr, "peer-churn: %s\n", err.msg);
-			return 1;
-		}
-		if (strcmp(t.names[i], "all"))
-			t.sum += t.counts[i];
-		else
-			t.all = t.counts[i];
 	}
 	in = fopen(argv[3], "re");
 	if (!in) {
 		perror("peer-churn: expected");
+		tally_free(&t);
 		return 1;
 	}
 	while (fscanf(in, "%511s %llu", group, &want) == 2) {
@@ -372,7 +497,7 @@ static int check(char **argv)
 	}
 	printf("%zu peers expected, %zu groups stored, %" PRIu64 " samples, %zu mismatches\n",
 	       expected, t.n, t.all, bad);
-	store_close(st);
+	tally_free(&t);
 	return bad || !expected ? 1 : 0;
 }
 
@@ -389,7 +514,7 @@ int main(int argc, char **argv)
 	if (argc == 6 && !strcmp(argv[1], "check"))
 		return check(argv + 2);
 	fprintf(stderr, "usage: peer-churn serve ADDR PORT\n"
-			"       peer-churn churn SERVER PORT FIRST COUNT WINDOW_MS AT_ONCE RETURNING QUIET_MS EXPECTED\n"
+			"       peer-churn churn SERVER PORT FIRST COUNT AT_ONCE RETURNING QUIET_MS AGENT_LOG EXPECTED\n"
 			"       peer-churn check STORE HOST PERIOD EXPECTED\n");
 	return 2;
 }
