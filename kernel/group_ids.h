@@ -7,13 +7,16 @@
  * another key.  Kept apart from the program so its group keys can change
  * without touching how ids live and die.
  *
- * A recycle, in user space: delete the key from group_ids, bump the id's
- * generation in gid_gens, wait for every running program to finish (an
- * update of rcu_sync, a map-in-map, returns only after synchronize_rcu()),
- * read the id's last counts, zero them, push the id on gid_free.  A socket
- * caches (id, generation) and compares the generation on every event, so
- * an event counts in the old group (before the bump: drained before the
- * zeroing) or re-resolves its key (after it), never in another key's.
+ * A recycle, in user space: delete the key from group_ids, wait for every
+ * running program to finish (an update of rcu_sync, a map-in-map, returns
+ * only after synchronize_rcu()), bump the id's generation in gid_gens,
+ * wait again, read the id's last counts, zero them, push the id on
+ * gid_free.  A socket caches (id, generation) and compares the generation
+ * on every event, so an event counts in the old group (it saw the old
+ * generation: drained before the zeroing) or re-resolves its key (it saw
+ * the new one), never in another key's.  The first wait makes the
+ * generation a program caches with an id the one of that id's current
+ * key: a program that found the key ends before the generation moves.
  */
 #ifndef RTTQ_GROUP_IDS_H
 #define RTTQ_GROUP_IDS_H
@@ -111,12 +114,10 @@ static __always_inline void gid_release(__u32 gid)
 }
 
 /*
- * The id @key has now, with its generation read while the key held it:
- * read the id, then the generation, then check the key still has that id.
- * A recycle deletes the key before it bumps the generation, so a
- * generation read while the key still held the id is the one a later
- * recycle changes.  @gen NULL: the caller remembers nothing (no sk
- * storage), one lookup is enough.  @return the id, 0 when @key has none.
+ * The id @key has now and (@gen not NULL) its generation.  Had a recycle
+ * deleted the key after the lookup, it waits for this program to end
+ * before it bumps the generation: the one read here is the one it changes.
+ * @return the id, 0 when @key has none.
  */
 static __always_inline __u32 gid_lookup(const struct rttq_key *key, __u32 *gen)
 {
@@ -126,11 +127,9 @@ static __always_inline __u32 gid_lookup(const struct rttq_key *key, __u32 *gen)
 	if (!idp)
 		return 0;
 	gid = *idp;
-	if (!gen)
-		return gid;
-	*gen = gid_gen(gid);
-	idp = bpf_map_lookup_elem(&group_ids, key);
-	return idp && *idp == gid ? gid : 0;
+	if (gen)
+		*gen = gid_gen(gid);
+	return gid;
 }
 
 /*

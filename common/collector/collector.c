@@ -546,7 +546,7 @@ static int read_index(struct collector *c, int fd, uint32_t gid,
  * Recycle the ids of the groups idle since @now_ms - group_idle_ms
  * (group_recycle.h): once no program can count into them, hand each one's
  * last delta to @fn, add it to "all" (c->all_cur holds the sums the walk
- * read), and zero it.  c->retired_all gathers the zeroed sums, which
+ * read), and give the id back (zeroed).  c->retired_all gathers the zeroed sums, which
  * leave "all" from the next drain on.  Goes through every id whatever
  * @fn says, so none is read twice.
  * @return 0, the first non-zero value of @fn, or a negative errno.
@@ -560,7 +560,8 @@ static int drain_retired(struct collector *c, int fd, int64_t now_ms,
 	uint32_t n, i, s, gid, *prev;
 	int ret, first = 0;
 
-	first = group_recycle_unlink(c->recycle, c->skel, now_ms, &n, err);
+	first = group_recycle_unlink(c->recycle, c->skel, now_ms, c->zeros, &n,
+				     err);
 	for (i = 0; i < n; i++) {
 		gid = group_recycle_unlinked(c->recycle, i, &key);
 		/* The walk read this id just now: prev_of() has its sums. */
@@ -588,11 +589,14 @@ static int drain_retired(struct collector *c, int fd, int64_t now_ms,
 			first = first ? first : ret;
 		}
 		memset(prev, 0, c->slots * sizeof(*prev));
+		/* Told once the id is really back (tests pace on it). */
+		ret = group_recycle_release(c->recycle, c->skel, i, c->zeros,
+					    err);
+		first = first ? first : ret;
 		if (c->retire_fn)
 			c->retire_fn(name, c->retire_arg);
 	}
-	ret = group_recycle_release(c->recycle, c->skel, c->zeros, err);
-	return first ? first : ret;
+	return first;
 }
 
 int collector_drain(struct collector *c, collector_group_fn fn, void *arg,

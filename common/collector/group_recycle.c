@@ -17,13 +17,17 @@
 
 #define NOT_SEEN INT64_MIN /* active_ms of an id no drain has seen */
 #define RCU_FALLBACK_MS 20 /* see wait_for_programs() */
+/* In unlinked[]: an id whose generation could not be bumped.  A socket
+ * may still hold it, so it is read one last time but never reused. */
+#define RETIRED_FOR_GOOD 0x80000000u
 
 struct group_recycle {
 	uint32_t max_groups;
 	int64_t idle_ms;
 	int64_t *active_ms;    /* max_groups + 1: last drain with counts */
 	struct rttq_key *keys; /* max_groups + 1: key holding each id */
-	uint32_t *unlinked;    /* max_groups: unlinked, not yet released */
+	uint32_t *unlinked;    /* max_groups: unlinked, not yet released
+				* (0: released) */
 	uint32_t nunlinked;
 	uint32_t first_new;    /* unlinked[first_new..]: the last unlink's */
 	uint64_t recycled;
@@ -110,87 +114,104 @@ static void wait_for_programs(struct rttq_bpf *skel)
 		monoclock_sleep_ms(RCU_FALLBACK_MS);
 }
 
-/* Take @gid from its key: the key first, then the generation (see
- * gid_lookup() in kernel/group_ids.h). */
-static int unlink_one(struct group_recycle *r, int ids_fd, int gens_fd,
-		      uint32_t gid, struct rttq_error *err)
+/* Zero @gid's counters, then queue it: a new key starts from 0. */
+static int release_one(struct group_recycle *r, struct rttq_bpf *skel,
+		       uint32_t gid, const void *zeros, struct rttq_error *err)
 {
-	int rc;
-
-	if (bpf_map_delete_elem(ids_fd, &r->keys[gid]) && errno != ENOENT)
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.group_counts), &gid,
+				zeros, BPF_ANY))
 		return rttq_fail(err, -errno,
-				 "recycling group id %u: deleting its key from map group_ids: %s",
+				 "recycling group id %u: zeroing map group_counts: %s",
 				 gid, strerror(errno));
-	rc = bump_generation(gens_fd, gid);
-	if (rc)
-		return rttq_fail(err, rc,
-				 "recycling group id %u: map gid_gens: %s",
-				 gid, strerror(-rc));
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.gid_free), NULL, &gid,
+				BPF_ANY))
+		return rttq_fail(err, -errno,
+				 "recycling group id %u: queueing it in map gid_free: %s",
+				 gid, strerror(errno));
+	r->recycled++;
 	return 0;
 }
 
 int group_recycle_unlink(struct group_recycle *r, struct rttq_bpf *skel,
-			 int64_t now_ms, uint32_t *count,
+			 int64_t now_ms, const void *zeros, uint32_t *count,
 			 struct rttq_error *err)
 {
 	int ids_fd = bpf_map__fd(skel->maps.group_ids);
 	int gens_fd = bpf_map__fd(skel->maps.gid_gens);
-	uint32_t gid;
+	uint32_t gid, i, n;
 	int rc, first_rc = 0;
 
+	/* Ids whose release failed before, counts read already: retry. */
+	for (i = 0, n = 0; i < r->nunlinked; i++) {
+		gid = r->unlinked[i];
+		if (gid && !(gid & RETIRED_FOR_GOOD) &&
+		    release_one(r, skel, gid, zeros, NULL))
+			r->unlinked[n++] = gid;
+	}
+	r->nunlinked = n;
+
+	/* The keys first: new sockets of those keys get new ids. */
 	r->first_new = r->nunlinked;
 	for (gid = 1; gid <= r->max_groups; gid++) {
 		if (r->active_ms[gid] == NOT_SEEN ||
 		    now_ms - r->active_ms[gid] < r->idle_ms)
 			continue;
-		/* A failed id stays as it is, tried again next drain. */
-		rc = unlink_one(r, ids_fd, gens_fd, gid,
-				first_rc ? NULL : err);
-		if (rc) {
+		if (bpf_map_delete_elem(ids_fd, &r->keys[gid]) &&
+		    errno != ENOENT) {
+			/* Left as it is, tried again next drain. */
 			if (!first_rc)
-				first_rc = rc;
+				first_rc = rttq_fail(err, -errno,
+						     "recycling group id %u: deleting its key from map group_ids: %s",
+						     gid, strerror(errno));
 			continue;
 		}
 		r->active_ms[gid] = NOT_SEEN;
 		r->unlinked[r->nunlinked++] = gid;
 	}
 	*count = r->nunlinked - r->first_new;
-	if (*count)
-		wait_for_programs(skel);
+	if (!*count)
+		return first_rc;
+	/*
+	 * Then, once no program that found those keys still runs, the
+	 * generations: a socket that cached one of these ids re-resolves
+	 * its key from its next event on.  Once programs that saw the old
+	 * generation have ended too, nothing counts into these ids.
+	 */
+	wait_for_programs(skel);
+	for (i = r->first_new; i < r->nunlinked; i++) {
+		rc = bump_generation(gens_fd, r->unlinked[i]);
+		if (!rc)
+			continue;
+		if (!first_rc)
+			first_rc = rttq_fail(err, rc,
+					     "recycling group id %u: map gid_gens: %s; the id is not used again",
+					     r->unlinked[i], strerror(-rc));
+		r->unlinked[i] |= RETIRED_FOR_GOOD;
+	}
+	wait_for_programs(skel);
 	return first_rc;
 }
 
 uint32_t group_recycle_unlinked(const struct group_recycle *r, uint32_t i,
 				const struct rttq_key **key)
 {
-	uint32_t gid = r->unlinked[r->first_new + i];
+	uint32_t gid = r->unlinked[r->first_new + i] & ~RETIRED_FOR_GOOD;
 
 	*key = &r->keys[gid];
 	return gid;
 }
 
 int group_recycle_release(struct group_recycle *r, struct rttq_bpf *skel,
-			  const void *zeros, struct rttq_error *err)
+			  uint32_t i, const void *zeros, struct rttq_error *err)
 {
-	int counts_fd = bpf_map__fd(skel->maps.group_counts);
-	int free_fd = bpf_map__fd(skel->maps.gid_free);
-	uint32_t gid;
+	uint32_t *gid = &r->unlinked[r->first_new + i];
+	int rc = 0;
 
-	while (r->nunlinked) {
-		gid = r->unlinked[r->nunlinked - 1];
-		/* Zeroed before it is queued: a new key starts from 0. */
-		if (bpf_map_update_elem(counts_fd, &gid, zeros, BPF_ANY))
-			return rttq_fail(err, -errno,
-					 "recycling group id %u: zeroing map group_counts: %s",
-					 gid, strerror(errno));
-		if (bpf_map_update_elem(free_fd, NULL, &gid, BPF_ANY))
-			return rttq_fail(err, -errno,
-					 "recycling group id %u: queueing it in map gid_free: %s",
-					 gid, strerror(errno));
-		r->nunlinked--;
-		r->recycled++;
-	}
-	return 0;
+	if (!(*gid & RETIRED_FOR_GOOD))
+		rc = release_one(r, skel, *gid, zeros, err);
+	if (!rc)
+		*gid = 0; /* done: dropped from the list by the next unlink */
+	return rc;
 }
 
 uint64_t group_recycle_count(const struct group_recycle *r)
