@@ -45,6 +45,7 @@ struct mgroup {
 				* only known to their fine bucket */
 	double last_q_s[NQUANTILES];
 	int64_t last_start_s;  /* period the quantiles describe; -1: none */
+	bool retired;          /* id recycled: dropped at the next forget */
 };
 
 struct agent_metrics {
@@ -202,21 +203,34 @@ void agent_metrics_note_records(struct agent_metrics *m,
 	}
 }
 
-void agent_metrics_forget(struct agent_metrics *m, const char *group)
+void agent_metrics_retire(struct agent_metrics *m, const char *group)
 {
-	uint32_t pos;
-	size_t i;
+	struct mgroup *g = m ? group_find(m, group) : NULL;
 
-	if (!m || name_table_find(&m->names, group, &pos))
+	if (g)
+		g->retired = true;
+}
+
+void agent_metrics_forget_retired(struct agent_metrics *m)
+{
+	size_t r, w = 0;
+
+	if (!m)
 		return;
-	free(m->groups[pos].name);
 	/* Keep the order of first sight; the index follows the array. */
-	memmove(&m->groups[pos], &m->groups[pos + 1],
-		(m->n - pos - 1) * sizeof(*m->groups));
-	m->n--;
+	for (r = 0; r < m->n; r++) {
+		if (m->groups[r].retired) {
+			free(m->groups[r].name);
+			continue;
+		}
+		m->groups[w++] = m->groups[r];
+	}
+	if (w == m->n)
+		return;
+	m->n = w;
 	name_table_clear(&m->names);
-	for (i = 0; i < m->n; i++)
-		name_table_add(&m->names, m->groups[i].name, (uint32_t)i);
+	for (r = 0; r < m->n; r++)
+		name_table_add(&m->names, m->groups[r].name, (uint32_t)r);
 }
 
 void agent_metrics_note_drain(struct agent_metrics *m, int rc)

@@ -109,12 +109,19 @@ void agent_metrics_note_records(struct agent_metrics *m,
 				const struct store_record *recs, size_t n);
 
 /**
- * agent_metrics_forget() - stop exporting @group (its id was recycled and
- * its last period written): its series leave /metrics, and should the key
+ * agent_metrics_retire() - @group's kernel id was recycled: it leaves
+ * /metrics at the next agent_metrics_forget_retired(), and should its key
  * count again it starts from zero, as a counter reset.  NULL @m or an
  * unknown @group does nothing.
  */
-void agent_metrics_forget(struct agent_metrics *m, const char *group);
+void agent_metrics_retire(struct agent_metrics *m, const char *group);
+
+/**
+ * agent_metrics_forget_retired() - drop the groups retired since the last
+ * call; the agent calls it once the period close after the drain that
+ * retired them has written their last period.  NULL @m does nothing.
+ */
+void agent_metrics_forget_retired(struct agent_metrics *m);
 
 /** agent_metrics_note_drain() - count a drain; @rc < 0 counts it as failed. */
 void agent_metrics_note_drain(struct agent_metrics *m, int rc);

@@ -88,9 +88,6 @@ struct agent {
 	uint64_t overflow_seen;  /* collector_overflow() last reported */
 	uint64_t dropped_seen;   /* series_table_dropped() last reported */
 	int64_t last_loss_report_ms;
-	char **retired;          /* groups recycled by the last drain, */
-	size_t nretired;         /* forgotten by /metrics after the close */
-	size_t retired_cap;
 	bool verbose;            /* -v: log every write */
 	struct spool *spool;     /* NULL without --spool */
 	struct writer *writer;   /* owns store and spool once started */
@@ -449,34 +446,11 @@ static void report_losses(struct agent *a, int64_t at_ms, bool final)
 static void note_retired(const char *group, void *arg)
 {
 	struct agent *a = arg;
-	char *copy, **grown;
-	size_t cap;
 
 	if (a->verbose)
 		agent_log("group %s: no events for --group-idle, its kernel id is recycled",
 			  group);
-	if (a->nretired == a->retired_cap) {
-		cap = a->retired_cap ? 2 * a->retired_cap : 16;
-		grown = realloc(a->retired, cap * sizeof(*grown));
-		if (!grown)
-			return; /* kept in /metrics: only its series lingers */
-		a->retired = grown;
-		a->retired_cap = cap;
-	}
-	copy = strdup(group);
-	if (copy)
-		a->retired[a->nretired++] = copy;
-}
-
-static void forget_retired(struct agent *a)
-{
-	size_t i;
-
-	for (i = 0; i < a->nretired; i++) {
-		agent_metrics_forget(a->metrics, a->retired[i]);
-		free(a->retired[i]);
-	}
-	a->nretired = 0;
+	agent_metrics_retire(a->metrics, group);
 }
 
 /*
@@ -505,7 +479,7 @@ static void drain_and_close(struct agent *a, int64_t at_ms)
 	if (rc)
 		agent_log("closing period failed: %s (retrying next tick)",
 			strerror(-rc));
-	forget_retired(a);
+	agent_metrics_forget_retired(a->metrics);
 
 	report_losses(a, at_ms, false);
 }
@@ -795,7 +769,5 @@ cleanup:
 	store_close(a.store);
 	series_table_free(a.series);
 	spool_close(a.spool);
-	forget_retired(&a);
-	free(a.retired);
 	return a.exit_code;
 }
