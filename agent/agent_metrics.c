@@ -45,6 +45,7 @@ struct mgroup {
 				* only known to their fine bucket */
 	double last_q_s[NQUANTILES];
 	int64_t last_start_s;  /* period the quantiles describe; -1: none */
+	bool retired;          /* id recycled: dropped at the next forget */
 };
 
 struct agent_metrics {
@@ -200,6 +201,36 @@ void agent_metrics_note_records(struct agent_metrics *m,
 		g->last_start_s = r->start_s;
 		m->last_start_s = r->start_s;
 	}
+}
+
+void agent_metrics_retire(struct agent_metrics *m, const char *group)
+{
+	struct mgroup *g = m ? group_find(m, group) : NULL;
+
+	if (g)
+		g->retired = true;
+}
+
+void agent_metrics_forget_retired(struct agent_metrics *m)
+{
+	size_t r, w = 0;
+
+	if (!m)
+		return;
+	/* Keep the order of first sight; the index follows the array. */
+	for (r = 0; r < m->n; r++) {
+		if (m->groups[r].retired) {
+			free(m->groups[r].name);
+			continue;
+		}
+		m->groups[w++] = m->groups[r];
+	}
+	if (w == m->n)
+		return;
+	m->n = w;
+	name_table_clear(&m->names);
+	for (r = 0; r < m->n; r++)
+		name_table_add(&m->names, m->groups[r].name, (uint32_t)r);
 }
 
 void agent_metrics_note_drain(struct agent_metrics *m, int rc)
@@ -365,8 +396,11 @@ static void put_health(FILE *f, const struct agent_metrics *m)
 		{ "rttq_agent_overflow_samples_total", "counter",
 		  "Samples whose group found no slot in the kernel map (counted in all only; raise --max-groups).",
 		  h.overflow },
+		{ "rttq_agent_groups_recycled_total", "counter",
+		  "Kernel group ids given back by groups idle for --group-idle.",
+		  h.groups_recycled },
 		{ "rttq_agent_series_dropped_samples_total", "counter",
-		  "Samples refused because more than --max-groups groups were active.",
+		  "Samples refused because --max-day-groups groups were held (seen since 00:00 UTC).",
 		  h.series_dropped },
 		{ "rttq_agent_metrics_dropped_samples_total", "counter",
 		  "Samples of groups beyond --max-groups left out of rttq_rtt_seconds.",

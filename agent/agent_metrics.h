@@ -42,6 +42,7 @@ struct agent_metrics_health {
 	const char *attach;        /* "tp_btf", ...; NULL before attach */
 	size_t groups;             /* groups held in the open period */
 	uint64_t overflow;         /* samples with no kernel group slot */
+	uint64_t groups_recycled;  /* kernel group ids given back (idle) */
 	uint64_t series_dropped;   /* samples refused by the series table */
 	size_t pending_records;    /* records waiting for the store */
 	size_t pending_bytes;      /* their digest and group bytes */
@@ -106,6 +107,21 @@ int agent_metrics_add_delta(struct agent_metrics *m, const char *group,
  */
 void agent_metrics_note_records(struct agent_metrics *m,
 				const struct store_record *recs, size_t n);
+
+/**
+ * agent_metrics_retire() - @group's kernel id was recycled: it leaves
+ * /metrics at the next agent_metrics_forget_retired(), and should its key
+ * count again it starts from zero, as a counter reset.  NULL @m or an
+ * unknown @group does nothing.
+ */
+void agent_metrics_retire(struct agent_metrics *m, const char *group);
+
+/**
+ * agent_metrics_forget_retired() - drop the groups retired since the last
+ * call; the agent calls it once the period close after the drain that
+ * retired them has written their last period.  NULL @m does nothing.
+ */
+void agent_metrics_forget_retired(struct agent_metrics *m);
 
 /** agent_metrics_note_drain() - count a drain; @rc < 0 counts it as failed. */
 void agent_metrics_note_drain(struct agent_metrics *m, int rc);

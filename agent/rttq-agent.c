@@ -39,9 +39,14 @@
 #include "spool.h"
 #include "store.h"
 #include "tdigest.h"
+#include "timeparse.h"
 #include "writer.h"
 
-#define INTERVAL_DEFAULT_S 5
+#define INTERVAL_DEFAULT_MS 5000
+#define INTERVAL_MIN_MS 10
+/* Groups the series table holds per kernel group id by default: a group
+ * stays there until its day rollup is written, after its id was recycled. */
+#define DAY_GROUPS_PER_ID 4
 /* SIGTERM: keep trying the store this long, then spool the rest. */
 #define STOP_FLUSH_MS 5000
 /* Ticks fire this long after each multiple of --interval, so a drain right
@@ -55,9 +60,11 @@
 struct agent_opts {
 	const char *store_url;
 	char host[STORE_HOST_MAX];
-	uint32_t interval_s;
+	int64_t interval_ms;
 	uint32_t period_s;
 	uint32_t duration_s; /* 0: until a signal */
+	uint32_t day_groups; /* series table bound; 0: DAY_GROUPS_PER_ID per
+			      * kernel group id */
 	const char *spool_dir; /* NULL: no spool */
 	uint32_t queue_max;    /* records in memory; 0: bytes bound only */
 	uint32_t spool_max_mib; /* spool file bound */
@@ -118,6 +125,7 @@ enum {
 	OPT_SPOOL,
 	OPT_QUEUE_MAX,
 	OPT_SPOOL_MAX,
+	OPT_DAY_GROUPS,
 };
 
 static const struct option long_options[] = {
@@ -132,6 +140,7 @@ static const struct option long_options[] = {
 	{ "spool", required_argument, NULL, OPT_SPOOL },
 	{ "queue-max", required_argument, NULL, OPT_QUEUE_MAX },
 	{ "spool-max", required_argument, NULL, OPT_SPOOL_MAX },
+	{ "max-day-groups", required_argument, NULL, OPT_DAY_GROUPS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -147,11 +156,18 @@ static void usage(FILE *out)
 "                       dynamodb:TABLE[?region=R&endpoint=URL]\n"
 "                       (default %s)\n"
 "  --host NAME          host name written into records (default: gethostname)\n"
-"  --interval SEC       drain the kernel counters every SEC s, 1..period\n"
-"                       (default %d)\n"
+"  --interval DURATION  drain the kernel counters this often (5s, 250ms),\n"
+"                       %dms..period (default %ds)\n"
 "  --period SEC         base period in s; must divide 3600 (default %d)\n",
-		STORE_URL_DEFAULT, INTERVAL_DEFAULT_S, SERIES_PERIOD_DEFAULT_S);
+		STORE_URL_DEFAULT, INTERVAL_MIN_MS, INTERVAL_DEFAULT_MS / 1000,
+		SERIES_PERIOD_DEFAULT_S);
 	collector_opts_usage(out, 2, 23);
+	fprintf(out,
+"  --max-day-groups N   groups held in memory until their day rollup is\n"
+"                       written: every group seen since 00:00 UTC, ~28 KiB\n"
+"                       each at sub-bits 5; beyond it a new group's samples\n"
+"                       are dropped and counted (default %d x --max-groups)\n",
+		DAY_GROUPS_PER_ID);
 	fprintf(out,
 "  --compression C      t-digest compression, %g..%g (default %g)\n"
 "  --duration SEC       exit after SEC s, writing the partial period\n"
@@ -239,9 +255,17 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 			snprintf(o->host, sizeof(o->host), "%s", optarg);
 			break;
 		case OPT_INTERVAL:
-			if (parse_u32("--interval", optarg, 1, 3600,
-				      &o->interval_s))
+			if (timeparse_duration_ms(optarg, &o->interval_ms,
+						  &err)) {
+				agent_log("--interval: %s", err.msg);
 				return CLI_EXIT_USAGE;
+			}
+			if (o->interval_ms < INTERVAL_MIN_MS) {
+				agent_log("--interval: %lld ms is below %d ms",
+					  (long long)o->interval_ms,
+					  INTERVAL_MIN_MS);
+				return CLI_EXIT_USAGE;
+			}
 			break;
 		case OPT_PERIOD:
 			if (parse_u32("--period", optarg, 1, 3600, &v))
@@ -286,6 +310,11 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 				      &o->queue_max))
 				return CLI_EXIT_USAGE;
 			break;
+		case OPT_DAY_GROUPS:
+			if (parse_u32("--max-day-groups", optarg, 1, 1u << 20,
+				      &o->day_groups))
+				return CLI_EXIT_USAGE;
+			break;
 		case OPT_SPOOL_MAX:
 			if (parse_u32("--spool-max", optarg, 1,
 				      SPOOL_MAX_MIB_LIMIT, &o->spool_max_mib))
@@ -319,10 +348,16 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		agent_log("%s", err.msg);
 		return CLI_EXIT_USAGE;
 	}
-	if (o->interval_s > o->period_s) {
-		agent_log("--interval: %u s is longer than --period (%u s)",
-			o->interval_s, o->period_s);
+	if (o->interval_ms > (int64_t)o->period_s * 1000) {
+		agent_log("--interval: %lld ms is longer than --period (%u s)",
+			(long long)o->interval_ms, o->period_s);
 		return CLI_EXIT_USAGE;
+	}
+	if (!o->day_groups) {
+		uint64_t n = (uint64_t)DAY_GROUPS_PER_ID *
+			     o->collector.max_groups;
+
+		o->day_groups = n > (1u << 20) ? 1u << 20 : (uint32_t)n;
 	}
 	if (!o->host[0]) {
 		if (gethostname(o->host, sizeof(o->host)) != 0 || !o->host[0]) {
@@ -411,11 +446,23 @@ static void report_losses(struct agent *a, int64_t at_ms, bool final)
 			(unsigned long long)(overflow - a->overflow_seen),
 			a->opts->collector.max_groups);
 	if (dropped > a->dropped_seen)
-		agent_log("%llu RTT samples refused: more than %u groups active (--max-groups)",
+		agent_log("%llu RTT samples refused: more than %u groups held since the day began (--max-day-groups)",
 			(unsigned long long)(dropped - a->dropped_seen),
-			a->opts->collector.max_groups);
+			a->opts->day_groups);
 	a->overflow_seen = overflow;
 	a->dropped_seen = dropped;
+}
+
+/* collector_retire_fn: the group's id went back to the kernel; /metrics
+ * forgets it once the close after this drain has written its period. */
+static void note_retired(const char *group, void *arg)
+{
+	struct agent *a = arg;
+
+	if (a->verbose)
+		agent_log("group %s: no events for --group-idle, its kernel id is recycled",
+			  group);
+	agent_metrics_retire(a->metrics, group);
 }
 
 /*
@@ -444,6 +491,7 @@ static void drain_and_close(struct agent *a, int64_t at_ms)
 	if (rc)
 		agent_log("closing period failed: %s (retrying next tick)",
 			strerror(-rc));
+	agent_metrics_forget_retired(a->metrics);
 
 	report_losses(a, at_ms, false);
 }
@@ -451,7 +499,7 @@ static void drain_and_close(struct agent *a, int64_t at_ms)
 /* Arm the tick for the next multiple of the interval (plus a margin). */
 static void schedule_tick(struct agent *a)
 {
-	int64_t interval_ms = (int64_t)a->opts->interval_s * 1000;
+	int64_t interval_ms = a->opts->interval_ms;
 	int64_t now = now_ms();
 	int64_t next = (now / interval_ms + 1) * interval_ms + TICK_MARGIN_MS;
 	struct timeval tv;
@@ -472,6 +520,7 @@ static void fill_health(struct agent_metrics_health *h, void *arg)
 	h->attach = collector_attach_mode(a->collector);
 	h->groups = series_table_groups(a->series);
 	h->overflow = collector_overflow(a->collector);
+	h->groups_recycled = collector_recycled(a->collector);
 	h->series_dropped = series_table_dropped(a->series);
 	if (a->writer)
 		writer_get_stats(a->writer, &ws);
@@ -596,7 +645,7 @@ int main(int argc, char **argv)
 {
 	struct agent_opts opts = {
 		.store_url = STORE_URL_DEFAULT,
-		.interval_s = INTERVAL_DEFAULT_S,
+		.interval_ms = INTERVAL_DEFAULT_MS,
 		.period_s = SERIES_PERIOD_DEFAULT_S,
 		.compression = TDIGEST_COMPRESSION_DEFAULT,
 		.spool_max_mib = SPOOL_MAX_MIB_DEFAULT,
@@ -625,7 +674,7 @@ int main(int argc, char **argv)
 		.period_s = opts.period_s,
 		.sub_bits = opts.collector.sub_bits,
 		.compression = opts.compression,
-		.max_groups = opts.collector.max_groups,
+		.max_groups = opts.day_groups,
 		.emit = submit_records,
 		.emit_arg = &a,
 	};
@@ -654,9 +703,10 @@ int main(int argc, char **argv)
 		agent_log("%s", err.msg);
 		goto cleanup;
 	}
-	agent_log("attached via %s; host %s, period %u s, drain every %u s, writing to %s",
+	collector_on_retire(a.collector, note_retired, &a);
+	agent_log("attached via %s; host %s, period %u s, drain every %lld ms, writing to %s",
 		collector_attach_mode(a.collector), opts.host, opts.period_s,
-		opts.interval_s, opts.store_url);
+		(long long)opts.interval_ms, opts.store_url);
 
 	a.base = event_base_new();
 	if (!a.base) {
@@ -712,7 +762,11 @@ int main(int argc, char **argv)
 			.spool = a.spool,
 			.host = opts.host,
 			.queue_max = opts.queue_max,
-			.retry_ms = opts.interval_s * 1000,
+			/* A failing store is tried at most once a
+			 * second, however short the drain interval. */
+			.retry_ms = opts.interval_ms < 1000
+					    ? 1000
+					    : (uint32_t)opts.interval_ms,
 			.first_start_s = series_table_open_start(a.series),
 			.verbose = a.verbose,
 		};

@@ -7,7 +7,8 @@
  * space (common/collector/collector.c) reads the counters, takes
  * differences and sums every index into "all".  Which group (or none, if
  * filtered out) is worked out once per socket and kept in sk storage, so a
- * segment usually costs one per-CPU array update.
+ * segment usually costs one per-CPU array update.  Group ids are recycled
+ * by user space when a group goes idle (kernel/group_ids.h).
  */
 #include <stdbool.h>
 #include <linux/types.h>
@@ -21,6 +22,7 @@
 #include "tcp_core.h"
 #include "buckets.h"
 #include "rttq.h"
+#include "group_ids.h"
 
 /* Load-time settings (zero: off), written by the loader before load. */
 const volatile __u32 targ_sub_bits = BUCKET_SUB_BITS_DEFAULT;
@@ -44,18 +46,6 @@ const volatile __u32 targ_raddr_mask[4];
  * The defaults here are only what the object carries before that.
  */
 /*
- * Group key -> group id (index into group_counts, from 1), one entry per
- * group ever seen.  Ids come from gid_next and are never reused.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1024);
-	__uint(key_size, sizeof(struct rttq_key));
-	__uint(value_size, sizeof(__u32));
-} group_ids SEC(".maps");
-
-/*
  * The counters of group id i at index i; index 0 counts the events of no
  * group (no --group-by, or no room left).  max_entries = max_groups + 1.
  */
@@ -71,16 +61,15 @@ struct {
  * only: sk storage needs a BTF socket pointer).  A socket's addresses and
  * ports never change once established, so filters and group key are
  * worked out once per socket instead of once per segment, and the
- * per-event cost is two array lookups instead of a hash lookup.
+ * per-event cost is array lookups (the id's generation, its counters)
+ * instead of a hash lookup.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, __u32);              /* an RTTQ_VERDICT_* or gid + 1 */
+	__type(value, struct sk_verdict);  /* group_ids.h */
 } sk_verdicts SEC(".maps");
-
-__u32 gid_next;                            /* next free group id */
 
 /* Events whose group found the map full (or any insert failure). */
 struct {
@@ -178,44 +167,25 @@ static __always_inline void count_overflow(void)
 }
 
 /*
- * The group id of @key (1 .. max_groups), allocated on first sight.
- * @return gid + 1, or RTTQ_VERDICT_OVERFLOW when no id is left (@final
- * false when the failure may be transient and must not be remembered).
+ * The group of @key as a verdict: gid + 1 (with its generation in @gen,
+ * unless NULL), or RTTQ_VERDICT_OVERFLOW when no id is left (@final false when the
+ * failure may be transient and must not be remembered).
  */
-static __always_inline __u32 group_of(const struct rttq_key *key,
+static __always_inline __u32 group_of(const struct rttq_key *key, __u32 *gen,
 				      bool *final)
 {
-	__u32 *idp, gid;
+	__u32 gid = gid_of(key, targ_max_groups, gen, final);
 
-	*final = true;
-	idp = bpf_map_lookup_elem(&group_ids, key);
-	if (idp)
-		return *idp + 1;
-	/* Checked before the add so failed attempts cannot wrap gid_next. */
-	if (gid_next >= targ_max_groups)
-		return RTTQ_VERDICT_OVERFLOW;
-	gid = __sync_fetch_and_add(&gid_next, 1);
-	if (gid >= targ_max_groups)
-		return RTTQ_VERDICT_OVERFLOW;
-	gid += 1; /* index 0 is the events of no group */
-	/*
-	 * On -EEXIST another CPU inserted the key first and its id wins;
-	 * ours stays unused (and empty), which only costs one slot.
-	 */
-	bpf_map_update_elem(&group_ids, key, &gid, BPF_NOEXIST);
-	idp = bpf_map_lookup_elem(&group_ids, key);
-	if (idp)
-		return *idp + 1;
-	*final = false;
-	return RTTQ_VERDICT_OVERFLOW;
+	return gid ? gid + 1 : RTTQ_VERDICT_OVERFLOW;
 }
 
 /* Prefixes, peer labels, service ports, cgroups: uses RD() and sk_addr(). */
 #include "group_key.h"
 
-/* Filters and group of @sk: an RTTQ_VERDICT_* or gid + 1. */
+/* Filters and group of @sk: an RTTQ_VERDICT_* or gid + 1, and the id's
+ * generation in @gen when it is to be remembered (else NULL). */
 static __always_inline __u32 classify(const struct sock *sk, const bool direct,
-				      bool *final)
+				      __u32 *gen, bool *final)
 {
 	/*
 	 * Zeroed although only read when set: otherwise clang may spill
@@ -258,13 +228,14 @@ static __always_inline __u32 classify(const struct sock *sk, const bool direct,
 
 	__builtin_memset(&key, 0, sizeof(key));
 	group_key_fill(&key, sk, direct, raddr, laddr);
-	return group_of(&key, final);
+	return group_of(&key, gen, final);
 }
 
 static __always_inline int handle(const struct sock *sk, const bool direct)
 {
 	const struct tcp_sock *tp;
-	__u32 srtt_us, *counts, *cached = NULL, verdict;
+	struct sk_verdict *cached = NULL;
+	__u32 srtt_us, *counts, verdict, gen = 0;
 	bool final;
 
 	if (!sk)
@@ -287,17 +258,24 @@ static __always_inline int handle(const struct sock *sk, const bool direct)
 	 * are a few loads, cheaper than the sk storage lookup that would
 	 * remember their outcome.
 	 */
+	verdict = RTTQ_VERDICT_UNKNOWN;
 	if (direct && (targ_group_by || targ_cgroup_on)) {
 		cached = bpf_sk_storage_get(&sk_verdicts, (void *)sk, 0,
 					    BPF_SK_STORAGE_GET_F_CREATE);
-		verdict = cached ? *cached : RTTQ_VERDICT_UNKNOWN;
-	} else {
-		verdict = RTTQ_VERDICT_UNKNOWN;
+		if (cached)
+			verdict = cached->verdict;
+		/* A recycled id: the socket's key may have another id now. */
+		if (verdict > RTTQ_VERDICT_ALL &&
+		    verdict < RTTQ_VERDICT_OVERFLOW &&
+		    !gid_current(verdict - 1, cached->gen))
+			verdict = RTTQ_VERDICT_UNKNOWN;
 	}
 	if (verdict == RTTQ_VERDICT_UNKNOWN) {
-		verdict = classify(sk, direct, &final);
-		if (cached && final)
-			*cached = verdict;
+		verdict = classify(sk, direct, cached ? &gen : NULL, &final);
+		if (cached && final) {
+			cached->gen = gen;
+			cached->verdict = verdict;
+		}
 	}
 	if (verdict == RTTQ_VERDICT_SKIP)
 		return 0;

@@ -75,9 +75,9 @@ struct rttq_peer_prefix {
  *
  * (3,584 bytes per group per CPU at the default g = 5, 13,312 at g = 7;
  * 3.5 MiB per CPU for 1,024 groups).  Per socket seen, sk storage holds a
- * __u32 verdict (group_counts index + 1, or skip/overflow), and with
- * --group-by port a __u32 direction (sk_dirs), both freed with the
- * socket.
+ * verdict (group_counts index + 1, or skip/overflow) and the id's
+ * generation, 8 bytes (kernel/group_ids.h), and with --group-by port a
+ * __u32 direction (sk_dirs), all freed with the socket.
  */
 #define RTTQ_VALUE_SIZE(slots) ((slots) * 4u)
 

@@ -22,7 +22,9 @@
 #include "collector.h"
 #include "collector_opts.h"
 #include "group_name.h"
+#include "group_recycle.h"
 #include "hist.h"
+#include "monoclock.h"
 #include "peer_map.h"
 #include "rttq.h"
 #include "rttq.skel.h"
@@ -87,6 +89,7 @@ struct collector {
 	uint32_t slots;        /* BUCKET_SLOTS(sub_bits) */
 	uint32_t key_size;     /* bytes of struct rttq_key the map hashes */
 	uint32_t max_groups;
+	int64_t group_idle_ms;
 	int ncpus;             /* possible CPUs: per-CPU values come this many */
 	size_t stride;         /* bytes per CPU in a per-CPU value */
 	void *percpu;          /* ncpus * stride, one lookup's worth */
@@ -98,6 +101,11 @@ struct collector {
 	struct group_naming naming;  /* owns the peer map, cgroup index */
 	uint64_t cgroup_id;          /* --cgroup's */
 	unsigned int cgroup_level;
+	struct group_recycle *recycle; /* NULL without --group-by */
+	uint32_t *retired_all; /* slots: sums of ids zeroed this drain */
+	void *zeros;           /* ncpus * stride zero bytes */
+	collector_retire_fn retire_fn;
+	void *retire_arg;
 };
 
 /*
@@ -292,6 +300,12 @@ static int configure(struct collector *c, const struct collector_opts *o,
 		err = bpf_map__set_max_entries(skel->maps.peer_prefixes,
 					       c->naming.peers ? PEER_MAP_TRIE_ENTRIES
 							: 1);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.gid_gens,
+					       c->group_by ? c->max_groups + 1 : 1);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.gid_free,
+					       c->group_by ? c->max_groups : 1);
 	for (m = 0; !err && m < MODE_COUNT; m++)
 		err = bpf_program__set_autoload(mode_prog(skel, m), m == mode);
 	/* Directions need sk storage, so BTF-typed pointers; raw_tp and
@@ -423,9 +437,15 @@ static int alloc_buffers(struct collector *c)
 	c->all_cur = calloc(c->slots, sizeof(*c->all_cur));
 	c->prev_all = calloc(c->slots, sizeof(*c->prev_all));
 	c->prev = calloc((size_t)c->max_groups + 1, sizeof(*c->prev));
-	if (!c->percpu || !c->cur || !c->all_cur || !c->prev_all || !c->prev)
+	c->retired_all = calloc(c->slots, sizeof(*c->retired_all));
+	c->zeros = calloc((size_t)c->ncpus, c->stride);
+	if (!c->percpu || !c->cur || !c->all_cur || !c->prev_all || !c->prev ||
+	    !c->retired_all || !c->zeros)
 		return -ENOMEM;
 	err = hist_new(c->sub_bits, &c->scratch);
+	if (!err && c->group_by)
+		err = group_recycle_new(c->max_groups, c->group_idle_ms,
+					&c->recycle);
 	return err;
 }
 
@@ -507,6 +527,9 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 	c->naming.raddr_prefix6 = opts->raddr_prefix6;
 	c->naming.laddr_prefix4 = opts->laddr_prefix4;
 	c->naming.laddr_prefix6 = opts->laddr_prefix6;
+	c->group_idle_ms = opts->group_idle_ms > 0
+				   ? opts->group_idle_ms
+				   : COLLECTOR_GROUP_IDLE_DEFAULT_MS;
 	ret = alloc_buffers(c);
 	if (ret) {
 		collector_close(c);
@@ -548,6 +571,9 @@ void collector_close(struct collector *c)
 	for (i = 0; c->prev && i <= c->max_groups; i++)
 		free(c->prev[i]);
 	free(c->prev);
+	group_recycle_free(c->recycle);
+	free(c->zeros);
+	free(c->retired_all);
 	hist_free(c->scratch);
 	free(c->prev_all);
 	free(c->all_cur);
@@ -640,14 +666,73 @@ static int read_index(struct collector *c, int fd, uint32_t gid,
 	return 0;
 }
 
+/*
+ * Recycle the ids of the groups idle since @now_ms - group_idle_ms
+ * (group_recycle.h): once no program can count into them, hand each one's
+ * last delta to @fn, add it to "all" (c->all_cur holds the sums the walk
+ * read), and give the id back (zeroed).  c->retired_all gathers the zeroed sums, which
+ * leave "all" from the next drain on.  Goes through every id whatever
+ * @fn says, so none is read twice.
+ * @return 0, the first non-zero value of @fn, or a negative errno.
+ */
+static int drain_retired(struct collector *c, int fd, int64_t now_ms,
+			 collector_group_fn fn, void *arg,
+			 struct rttq_error *err)
+{
+	char name[GROUP_NAME_MAX];
+	const struct rttq_key *key;
+	uint32_t n, i, s, gid, *prev;
+	int ret, first = 0;
+
+	first = group_recycle_unlink(c->recycle, c->skel, now_ms, c->zeros, &n,
+				     err);
+	for (i = 0; i < n; i++) {
+		gid = group_recycle_unlinked(c->recycle, i, &key);
+		/* The walk read this id just now: prev_of() has its sums. */
+		prev = prev_of(c, gid);
+		if (!prev)
+			continue;
+		if (bpf_map_lookup_elem(fd, &gid, c->percpu)) {
+			/* Its last delta is lost; "all" stays consistent. */
+			ret = rttq_fail(err, -errno,
+					"reading map group_counts: %s",
+					strerror(errno));
+			first = first ? first : ret;
+			memcpy(c->cur, prev, c->slots * sizeof(*c->cur));
+		} else {
+			sum_cpus(c);
+		}
+		/* The walk added prev to "all"; the last counts replace it. */
+		for (s = 0; s < c->slots; s++) {
+			c->all_cur[s] += c->cur[s] - prev[s];
+			c->retired_all[s] += c->cur[s];
+		}
+		group_name_format(&c->naming, key, name, sizeof(name));
+		if (take_delta(c, prev)) {
+			ret = fn(name, c->scratch, arg);
+			first = first ? first : ret;
+		}
+		memset(prev, 0, c->slots * sizeof(*prev));
+		/* Told once the id is really back (tests pace on it). */
+		ret = group_recycle_release(c->recycle, c->skel, i, c->zeros,
+					    err);
+		first = first ? first : ret;
+		if (c->retire_fn)
+			c->retire_fn(name, c->retire_arg);
+	}
+	return first;
+}
+
 int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 		    struct rttq_error *err)
 {
 	struct rttq_key key, next;
 	char name[GROUP_NAME_MAX];
-	uint32_t gid, *prev;
+	int64_t now_ms = monoclock_ms();
+	uint32_t gid, *prev, i;
 	void *prev_key = NULL;
 	int fd, ids_fd, ret;
+	bool any;
 
 	/* Without rttq_state (raw_tp, kprobe) the listening ports are all
 	 * the kernel has to tell accepted from opened, and it looks each
@@ -666,9 +751,9 @@ int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 		return ret;
 
 	/*
-	 * The kernel only adds keys, never deletes them, so walking with
-	 * get_next_key sees every key that existed when the walk began.
-	 * A group id is in group_ids only once it is final.
+	 * Only drain_retired() deletes keys, after this walk, so walking
+	 * with get_next_key sees every key that existed when the walk
+	 * began.  A group id is in group_ids only once it is final.
 	 */
 	ids_fd = bpf_map__fd(c->skel->maps.group_ids);
 	memset(&key, 0, sizeof(key));
@@ -686,7 +771,9 @@ int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 		if (!prev)
 			return rttq_fail(err, -ENOMEM,
 					 "collector: no memory for a group");
-		if (!take_delta(c, prev))
+		any = take_delta(c, prev);
+		group_recycle_note(c->recycle, gid, &key, any, now_ms);
+		if (!any)
 			continue;
 		group_name_format(&c->naming, &key, name, sizeof(name));
 		ret = fn(name, c->scratch, arg);
@@ -696,10 +783,28 @@ int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 	if (c->group_by && errno != ENOENT)
 		return rttq_fail(err, -errno, "walking map group_ids: %s",
 				 strerror(errno));
+	ret = c->recycle ? drain_retired(c, fd, now_ms, fn, arg, err) : 0;
 	memcpy(c->cur, c->all_cur, c->slots * sizeof(*c->cur));
-	if (take_delta(c, c->prev_all))
+	any = take_delta(c, c->prev_all);
+	/* Zeroed ids no longer add to the kernel's sum: nor to ours. */
+	for (i = 0; i < c->slots; i++)
+		c->prev_all[i] -= c->retired_all[i];
+	memset(c->retired_all, 0, c->slots * sizeof(*c->retired_all));
+	if (any && !ret)
 		return fn("all", c->scratch, arg);
-	return 0;
+	return ret;
+}
+
+void collector_on_retire(struct collector *c, collector_retire_fn fn,
+			 void *arg)
+{
+	c->retire_fn = fn;
+	c->retire_arg = arg;
+}
+
+uint64_t collector_recycled(const struct collector *c)
+{
+	return group_recycle_count(c->recycle);
 }
 
 uint64_t collector_overflow(const struct collector *c)

@@ -30,6 +30,9 @@
  * stays at 0.9 MiB per CPU; --max-groups raises it where peers are many. */
 #define COLLECTOR_MAX_GROUPS_DEFAULT 256
 
+/* A group that counts nothing this long gives its id back (--group-idle). */
+#define COLLECTOR_GROUP_IDLE_DEFAULT_MS (10 * 60 * 1000)
+
 struct hist;
 struct collector;
 
@@ -65,6 +68,9 @@ struct collector_opts {
 				  * Reserved at load: max_groups *
 				  * BUCKET_SLOTS(g) * 4 bytes per CPU
 				  * (3.5 KiB per group per CPU at g = 5) */
+	int64_t group_idle_ms;   /* a group that counted nothing this long
+				  * gives its id and counters back, after a
+				  * last drain; 0: default */
 	bool verbose;            /* libbpf debug output on stderr (sets
 				  * libbpf's process-wide print callback;
 				  * quiet otherwise) */
@@ -83,6 +89,14 @@ struct collector_opts {
  */
 typedef int (*collector_group_fn)(const char *group, const struct hist *delta,
 				  void *arg);
+
+/*
+ * Called by collector_drain() once per group whose id it recycled, after
+ * the group's last delta went to the collector_group_fn: the group has no
+ * id any more, and its key gets a new one (a new group of the same name)
+ * if it counts again.
+ */
+typedef void (*collector_retire_fn)(const char *group, void *arg);
 
 /**
  * collector_attach_known() - whether @mode names an attach mode.
@@ -128,12 +142,24 @@ const char *collector_attach_mode(const struct collector *c);
 
 /**
  * collector_drain() - read the cumulative counters, take wrap-safe
- * differences against the previous drain, and call @fn per group.
+ * differences against the previous drain, and call @fn per group.  Then
+ * recycle the ids of groups idle for group_idle_ms: their last delta goes
+ * to @fn before the collector_retire_fn hears of them.
  *
  * @return 0, the first non-zero value of @fn, or a negative errno.
  */
 int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 		    struct rttq_error *err);
+
+/**
+ * collector_on_retire() - have @fn called with @arg for every group
+ * recycled by later drains (NULL: nobody is told).
+ */
+void collector_on_retire(struct collector *c, collector_retire_fn fn,
+			 void *arg);
+
+/** collector_recycled() - group ids recycled since open. */
+uint64_t collector_recycled(const struct collector *c);
 
 /**
  * collector_overflow() - events whose group found no room, in total since

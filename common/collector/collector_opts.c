@@ -15,6 +15,7 @@
 #include "collector_opts.h"
 #include "netaddr.h"
 #include "numparse.h"
+#include "timeparse.h"
 
 /* --max-groups' bound, spelled out in the help text below. */
 #define GROUPS_LIMIT 1048576
@@ -56,6 +57,9 @@ static const struct help help[] = {
 	{ "--max-groups N",
 	  { "bound on distinct group keys, 1.." STR(GROUPS_LIMIT)
 	    " (default " STR(COLLECTOR_MAX_GROUPS_DEFAULT) ")" } },
+	{ "--group-idle DURATION",
+	  { "a group with no events this long (250ms, 30s, 10m, ...)",
+	    "gives its id back for new keys (default 10m)" } },
 	{ "--sub-bits G",
 	  { "histogram sub-bucket bits, " STR(BUCKET_SUB_BITS_MIN) ".."
 	    STR(BUCKET_SUB_BITS_MAX) " (default " STR(BUCKET_SUB_BITS_DEFAULT)
@@ -298,6 +302,11 @@ int collector_opts_parse(struct collector_opts *o, int opt, const char *value,
 				   err);
 		if (rc == 0)
 			o->max_groups = (uint32_t)v;
+		return rc;
+	case COLLECTOR_OPT_GROUP_IDLE:
+		rc = timeparse_duration_ms(value, &o->group_idle_ms, err);
+		if (rc)
+			rttq_error_prefix(err, "--group-idle");
 		return rc;
 	case COLLECTOR_OPT_SUB_BITS:
 		rc = numparse_uint("--sub-bits", value, BUCKET_SUB_BITS_MIN,

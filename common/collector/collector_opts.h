@@ -2,7 +2,8 @@
 /*
  * The collector's command-line options (--group-by, --lport, --rport,
  * --laddr, --raddr, --include-loopback, --attach, --max-groups,
- * --sub-bits, --peer-map, --cgroup), parsed into struct collector_opts and described in --help
+ * --group-idle, --sub-bits, --peer-map, --cgroup), parsed into struct
+ * collector_opts and described in --help
  * the same way by every program that loads the collector: rttq-agent and
  * `rttq hist`.
  */
@@ -30,6 +31,7 @@ enum collector_opt {
 	COLLECTOR_OPT_SUB_BITS,
 	COLLECTOR_OPT_PEER_MAP,
 	COLLECTOR_OPT_CGROUP,
+	COLLECTOR_OPT_GROUP_IDLE,
 	COLLECTOR_OPT_END,
 };
 
@@ -47,7 +49,8 @@ enum collector_opt {
 	{ "max-groups", required_argument, NULL, COLLECTOR_OPT_MAX_GROUPS },  \
 	{ "sub-bits", required_argument, NULL, COLLECTOR_OPT_SUB_BITS },      \
 	{ "peer-map", required_argument, NULL, COLLECTOR_OPT_PEER_MAP },      \
-	{ "cgroup", required_argument, NULL, COLLECTOR_OPT_CGROUP }
+	{ "cgroup", required_argument, NULL, COLLECTOR_OPT_CGROUP },          \
+	{ "group-idle", required_argument, NULL, COLLECTOR_OPT_GROUP_IDLE }
 
 /**
  * collector_opts_parse() - apply one option getopt_long() returned.

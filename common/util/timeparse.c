@@ -217,10 +217,16 @@ malformed:
 			 "seconds", text);
 }
 
-int timeparse_duration(const char *text, int64_t *sec_out,
-		       struct rttq_error *err)
+/*
+ * The one duration parser: digits, then a unit (seconds when absent), into
+ * milliseconds.  "ms" is accepted only when @allow_ms, so a flag in whole
+ * seconds never takes a value it would have to round.
+ */
+static int parse_duration_ms(const char *text, bool allow_ms, int64_t *ms_out,
+			     struct rttq_error *err)
 {
-	int64_t v = 0, unit = 1;
+	const char *units = allow_ms ? "ms, s, m, h or d" : "s, m, h or d";
+	int64_t v = 0, unit_ms = 1000;
 	const char *p = text;
 
 	if (!text || !*text)
@@ -233,28 +239,33 @@ int timeparse_duration(const char *text, int64_t *sec_out,
 	}
 	if (p == text)
 		return rttq_fail(err, -EINVAL, "duration '%s': needs digits, "
-				 "then s, m, h or d", text);
-	switch (*p) {
-	case '\0':
-		break;
-	case 's':
-		p++;
-		break;
-	case 'm':
-		unit = 60;
-		p++;
-		break;
-	case 'h':
-		unit = 3600;
-		p++;
-		break;
-	case 'd':
-		unit = DAY_S;
-		p++;
-		break;
-	default:
-		return rttq_fail(err, -EINVAL, "duration '%s': unknown unit "
-				 "'%s' (s, m, h or d)", text, p);
+				 "then %s", text, units);
+	if (allow_ms && p[0] == 'm' && p[1] == 's') {
+		unit_ms = 1;
+		p += 2;
+	} else {
+		switch (*p) {
+		case '\0':
+			break;
+		case 's':
+			p++;
+			break;
+		case 'm':
+			unit_ms = 60 * 1000;
+			p++;
+			break;
+		case 'h':
+			unit_ms = 3600 * 1000;
+			p++;
+			break;
+		case 'd':
+			unit_ms = DAY_S * 1000;
+			p++;
+			break;
+		default:
+			return rttq_fail(err, -EINVAL, "duration '%s': unknown "
+					 "unit '%s' (%s)", text, p, units);
+		}
 	}
 	if (*p)
 		return rttq_fail(err, -EINVAL, "duration '%s': unexpected '%s' "
@@ -262,10 +273,28 @@ int timeparse_duration(const char *text, int64_t *sec_out,
 	if (v == 0)
 		return rttq_fail(err, -EINVAL, "duration '%s': must be above "
 				 "zero", text);
-	if (v > TIMEPARSE_MAX_S / unit)
+	if (v > TIMEPARSE_MAX_S * 1000 / unit_ms)
 		return rttq_fail(err, -ERANGE, "duration '%s': too long", text);
-	*sec_out = v * unit;
+	*ms_out = v * unit_ms;
 	return 0;
+}
+
+int timeparse_duration(const char *text, int64_t *sec_out,
+		       struct rttq_error *err)
+{
+	int64_t ms;
+	int rc;
+
+	rc = parse_duration_ms(text, false, &ms, err);
+	if (rc == 0)
+		*sec_out = ms / 1000;
+	return rc;
+}
+
+int timeparse_duration_ms(const char *text, int64_t *ms_out,
+			  struct rttq_error *err)
+{
+	return parse_duration_ms(text, true, ms_out, err);
 }
 
 int timeparse_format(int64_t sec, char *buf, size_t len)

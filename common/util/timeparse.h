@@ -55,6 +55,20 @@ RTTQ_API int timeparse_duration(const char *text, int64_t *sec_out,
 				struct rttq_error *err);
 
 /**
+ * timeparse_duration_ms() - parse a duration that may be shorter than a
+ * second: digits, then optionally one of ms, s, m, h, d (seconds when
+ * absent, as timeparse_duration()).
+ * @text: e.g. "250ms", "10m", "5".
+ * @ms_out: receives milliseconds, > 0.
+ * @err: receives a message quoting @text; may be NULL.
+ *
+ * @return 0, -EINVAL (empty, zero, unknown unit, trailing text), -ERANGE
+ *         (more than TIMEPARSE_MAX_S seconds).
+ */
+RTTQ_API int timeparse_duration_ms(const char *text, int64_t *ms_out,
+				   struct rttq_error *err);
+
+/**
  * timeparse_format() - write @sec as "YYYY-MM-DDTHH:MM:SSZ".
  * @sec: UTC epoch seconds, 0..TIMEPARSE_MAX_S.
  * @buf: at least TIMEPARSE_RFC3339_LEN bytes.

@@ -112,6 +112,25 @@ static void test_durations(void)
 	REQUIRE_CMP(timeparse_duration("d", &s, &err), ==, -EINVAL);
 	REQUIRE_CMP(timeparse_duration("", &s, &err), ==, -EINVAL);
 	REQUIRE_CMP(timeparse_duration("999999999999d", &s, &err), ==, -ERANGE);
+	/* Whole seconds only: "ms" would have to be rounded. */
+	REQUIRE_CMP(timeparse_duration("500ms", &s, &err), ==, -EINVAL);
+	REQUIRE_CONTAINS(err.msg, "'500ms'");
+
+	/* --interval and --group-idle: milliseconds too, same units else. */
+	REQUIRE_CMP(timeparse_duration_ms("250ms", &s, &err), ==, 0);
+	REQUIRE_CMP(s, ==, 250);
+	REQUIRE_CMP(timeparse_duration_ms("10m", &s, &err), ==, 0);
+	REQUIRE_CMP(s, ==, 600000);
+	REQUIRE_CMP(timeparse_duration_ms("5", &s, &err), ==, 0);
+	REQUIRE_CMP(s, ==, 5000);
+	REQUIRE_CMP(timeparse_duration_ms("1d", &s, &err), ==, 0);
+	REQUIRE_CMP(s, ==, 86400000);
+	REQUIRE_CMP(timeparse_duration_ms("0ms", &s, &err), ==, -EINVAL);
+	REQUIRE_CMP(timeparse_duration_ms("5mss", &s, &err), ==, -EINVAL);
+	REQUIRE_CMP(timeparse_duration_ms("5us", &s, &err), ==, -EINVAL);
+	REQUIRE_CONTAINS(err.msg, "ms, s, m, h or d");
+	REQUIRE_CMP(timeparse_duration_ms("999999999999d", &s, &err), ==,
+		    -ERANGE);
 }
 
 static void test_quantile_lists(void)

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * The collector's text parsers (no kernel needed): --group-by words with
- * prefix lengths, --laddr/--raddr addresses with CIDR prefixes, and
- * --peer-map files (the errors a user sees at start or on SIGHUP), at
- * their edges.
+ * prefix lengths, --laddr/--raddr addresses with CIDR prefixes,
+ * --group-idle durations, and --peer-map files (the errors a user sees at
+ * start or on SIGHUP), at their edges.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -178,10 +178,32 @@ static void test_peer_map_errors(void)
 	peer_map_free(m);
 }
 
+static void test_group_idle(void)
+{
+	struct collector_opts o = { 0 };
+	struct rttq_error err = { 0 };
+
+	CHECK_CMP(collector_opts_parse(&o, COLLECTOR_OPT_GROUP_IDLE, "10m",
+				       &err), ==, 0);
+	CHECK_CMP(o.group_idle_ms, ==, 600000);
+	CHECK_CMP(collector_opts_parse(&o, COLLECTOR_OPT_GROUP_IDLE, "250ms",
+				       &err), ==, 0);
+	CHECK_CMP(o.group_idle_ms, ==, 250);
+	CHECK_CMP(collector_opts_parse(&o, COLLECTOR_OPT_GROUP_IDLE, "0",
+				       &err), ==, -EINVAL);
+	CHECK(strstr(err.msg, "--group-idle") != NULL, "%s", err.msg);
+	CHECK_CMP(collector_opts_parse(&o, COLLECTOR_OPT_GROUP_IDLE, "ten",
+				       &err), ==, -EINVAL);
+	CHECK(strstr(err.msg, "'ten'") != NULL, "%s", err.msg);
+	/* A bad value leaves the last good one. */
+	CHECK_CMP(o.group_idle_ms, ==, 250);
+}
+
 int main(void)
 {
 	test_group_by();
 	test_addr();
 	test_peer_map_errors();
+	test_group_idle();
 	return check_report();
 }

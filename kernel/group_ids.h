@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Group ids that come back (included by kernel/rttq.bpf.c only): the maps
+ * and helpers that hand out ids 1..targ_max_groups, take back the ones
+ * user space recycled (common/collector/group_recycle.c), and keep a
+ * socket that remembered an id from counting into it once that id serves
+ * another key.  Kept apart from the program so its group keys can change
+ * without touching how ids live and die.
+ *
+ * A recycle, in user space: delete the key from group_ids, wait for every
+ * running program to finish (an update of rcu_sync, a map-in-map, returns
+ * only after synchronize_rcu()), bump the id's generation in gid_gens,
+ * wait again, read the id's last counts, zero them, push the id on
+ * gid_free.  A socket caches (id, generation) and compares the generation
+ * on every event, so an event counts in the old group (it saw the old
+ * generation: drained before the zeroing) or re-resolves its key (it saw
+ * the new one), never in another key's.  The first wait makes the
+ * generation a program caches with an id the one of that id's current
+ * key: a program that found the key ends before the generation moves.
+ */
+#ifndef RTTQ_GROUP_IDS_H
+#define RTTQ_GROUP_IDS_H
+
+/*
+ * Group key -> group id (index into group_counts, from 1), one entry per
+ * live group; user space deletes the entry when it recycles the id.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1024);
+	__uint(key_size, sizeof(struct rttq_key));
+	__uint(value_size, sizeof(__u32));
+} group_ids SEC(".maps");
+
+/* Generation of each id, bumped by user space on every recycle. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1025);
+	__type(key, __u32);
+	__type(value, __u32);
+} gid_gens SEC(".maps");
+
+/* Recycled ids, ready for new keys; ids never used come from gid_next. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, 1024);
+	__uint(key_size, 0);
+	__uint(value_size, sizeof(__u32));
+} gid_free SEC(".maps");
+
+/*
+ * Never read by a program: user space updates its one slot to wait for
+ * running programs (the kernel calls synchronize_rcu() after an update of
+ * a map-in-map, so that user space knows no program still sees the old
+ * inner map).  rcu_sync_inner is the inner map put there.
+ */
+struct rcu_sync_inner_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} rcu_sync_inner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct rcu_sync_inner_map);
+} rcu_sync SEC(".maps");
+
+__u32 gid_next = 1; /* next never-used group id */
+
+/* What a socket's events go to, as kept in its sk storage. */
+struct sk_verdict {
+	__u32 verdict; /* an RTTQ_VERDICT_* or gid + 1 */
+	__u32 gen;     /* gid_gens[gid] when the gid was looked up */
+};
+
+static __always_inline __u32 gid_gen(__u32 gid)
+{
+	__u32 *gen = bpf_map_lookup_elem(&gid_gens, &gid);
+
+	return gen ? *gen : 0;
+}
+
+/* Whether the id a socket cached still belongs to the key it cached it
+ * for (the generation has not moved since). */
+static __always_inline bool gid_current(__u32 gid, __u32 gen)
+{
+	__u32 *now = bpf_map_lookup_elem(&gid_gens, &gid);
+
+	return now && *now == gen;
+}
+
+/* A free id (1 .. @max), recycled ones first; 0 when none is left. */
+static __always_inline __u32 gid_alloc(__u32 max)
+{
+	__u32 gid;
+
+	if (!bpf_map_pop_elem(&gid_free, &gid))
+		return gid;
+	/* Checked before the add so failed attempts cannot wrap gid_next. */
+	if (gid_next > max)
+		return 0;
+	gid = __sync_fetch_and_add(&gid_next, 1);
+	return gid <= max ? gid : 0;
+}
+
+/* Give back an id that found no key (another CPU inserted it first). */
+static __always_inline void gid_release(__u32 gid)
+{
+	bpf_map_push_elem(&gid_free, &gid, 0);
+}
+
+/*
+ * The id @key has now and (@gen not NULL) its generation.  Had a recycle
+ * deleted the key after the lookup, it waits for this program to end
+ * before it bumps the generation: the one read here is the one it changes.
+ * @return the id, 0 when @key has none.
+ */
+static __always_inline __u32 gid_lookup(const struct rttq_key *key, __u32 *gen)
+{
+	__u32 *idp, gid;
+
+	idp = bpf_map_lookup_elem(&group_ids, key);
+	if (!idp)
+		return 0;
+	gid = *idp;
+	if (gen)
+		*gen = gid_gen(gid);
+	return gid;
+}
+
+/*
+ * The id of @key (1 .. @max), allocated on first sight, and its
+ * generation (when @gen is not NULL).  @return the id; 0 when no id is
+ * left (@final false when the failure may be transient and must not be
+ * remembered).
+ */
+static __always_inline __u32 gid_of(const struct rttq_key *key, __u32 max,
+				    __u32 *gen, bool *final)
+{
+	__u32 gid;
+
+	*final = true;
+	gid = gid_lookup(key, gen);
+	if (gid)
+		return gid;
+	gid = gid_alloc(max);
+	if (!gid)
+		return 0;
+	/* Nobody bumps an id that no key holds: this generation stays. */
+	if (gen)
+		*gen = gid_gen(gid);
+	if (!bpf_map_update_elem(&group_ids, key, &gid, BPF_NOEXIST))
+		return gid;
+	/* Another CPU inserted the key first: its id wins, ours goes back. */
+	gid_release(gid);
+	gid = gid_lookup(key, gen);
+	if (!gid)
+		*final = false;
+	return gid;
+}
+
+#endif /* RTTQ_GROUP_IDS_H */
