@@ -9,8 +9,8 @@
  *
  * Endpoints that read the store (/quantiles, /series, /hosts, /groups)
  * validate on the loop, then hand the reading to the query pool as an
- * api_job and reply when it comes back; /healthz hands its ping to the
- * health thread the same way.  The loop itself never calls the store.  A
+ * api_job and reply when it comes back; /healthz reads what the store's
+ * last ping said (store_health.c).  The loop itself never calls the store.  A
  * job that runs past --timeout is answered 504 by its timer (a ping, 503:
  * the store is not serving) and cancelled; a full queue is answered 503
  * with Retry-After.
@@ -38,6 +38,7 @@
 #include "handlers.h"
 #include "api_metrics.h"
 #include "params.h"
+#include "store_health.h"
 #include "series.h"
 #include "planner.h"
 #include "query_pool.h"
@@ -267,9 +268,6 @@ static void job_work(struct query_job *q, struct store *st)
 					     &job->records_read, &job->json,
 					     &job->len, &job->err);
 		break;
-	case EP_HEALTHZ:
-		job->rc = store_ping(st, &job->err);
-		break;
 	default: /* EP_HOSTS, EP_GROUPS */
 		job->rc = answer_names_json(st, job->call.ep == EP_HOSTS ?
 					    ANSWER_HOSTS : ANSWER_GROUPS,
@@ -278,16 +276,6 @@ static void job_work(struct query_job *q, struct store *st)
 					    &job->len, &job->err);
 		break;
 	}
-}
-
-static const char health_ok[] = "{\"status\":\"ok\"}\n";
-
-/* /healthz: whatever the ping's error, the store is not serving. */
-static void health_failed(struct api_call *c, int rc,
-			  const struct rttq_error *err)
-{
-	c->ctx->metrics.store_errors++;
-	reply_error(c, 503, err->msg[0] ? err->msg : strerror(-rc));
 }
 
 /* On the loop: the one reply, unless the timer sent it already. */
@@ -300,10 +288,6 @@ static void job_done(struct query_job *q)
 	if (!job->replied) {
 		if (!q->ran)
 			reply_error(c, 503, "server stopping; query not run");
-		else if (job->rc && c->ep == EP_HEALTHZ)
-			health_failed(c, job->rc, &job->err);
-		else if (job->rc == 0 && c->ep == EP_HEALTHZ)
-			reply(c, HTTP_OK, health_ok, sizeof(health_ok) - 1);
 		else if (job->rc)
 			reply_store_error(c, job->rc, &job->err);
 		else
@@ -321,19 +305,11 @@ static void job_timeout(evutil_socket_t fd, short what, void *arg)
 
 	atomic_store(&job->cancel, true);
 	job->replied = true;
-	if (job->call.ep == EP_HEALTHZ) {
-		job->call.ctx->metrics.store_errors++;
-		snprintf(msg, sizeof(msg), "store did not answer a ping within "
-			 "the server's --timeout of %lld s",
-			 (long long)job->call.ctx->timeout_s);
-		reply_error(&job->call, 503, msg);
-	} else {
-		snprintf(msg, sizeof(msg), "query took longer than the "
-			 "server's --timeout of %lld s and was cancelled; ask "
-			 "for a shorter range or a larger step",
-			 (long long)job->call.ctx->timeout_s);
-		reply_error(&job->call, 504, msg);
-	}
+	snprintf(msg, sizeof(msg), "query took longer than the server's "
+		 "--timeout of %lld s and was cancelled; ask for a shorter "
+		 "range or a larger step",
+		 (long long)job->call.ctx->timeout_s);
+	reply_error(&job->call, 504, msg);
 	call_observe(&job->call);
 }
 
@@ -557,18 +533,27 @@ static void groups_cb(struct api_call *c)
 }
 
 /*
- * GET /healthz: 200 when the store answers, 503 otherwise.  The ping runs
- * on the health thread, never on the loop (on DynamoDB it is a network
- * round trip) and never behind the queries' queue (a probe must not wait
- * for a month of the fleet).
+ * GET /healthz: 200 when the store answered its last ping, 503 otherwise.
+ * The pings run on their own thread every second (store_health.c), never
+ * on the loop (on DynamoDB a ping is a network round trip) and never
+ * behind the queries' queue; a probe only reads their outcome, so it
+ * answers as fast as the loop does however busy the workers are.
  */
 static void healthz_cb(struct api_call *c)
 {
-	struct api_job *job;
+	static const char ok[] = "{\"status\":\"ok\"}\n";
+	struct rttq_error err = { 0 };
+	int rc;
 
-	if (!request_ok(c) || !no_params(c) || !(job = job_new(c)))
+	if (!request_ok(c) || !no_params(c))
 		return;
-	job_submit(c, c->ctx->health, job);
+	rc = store_health_get(c->ctx->health, &err);
+	if (rc) {
+		c->ctx->metrics.store_errors++;
+		reply_error(c, 503, err.msg[0] ? err.msg : strerror(-rc));
+	} else {
+		reply(c, HTTP_OK, ok, sizeof(ok) - 1);
+	}
 }
 
 /* GET /metrics: Prometheus text format 0.0.4. */

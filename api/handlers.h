@@ -21,6 +21,7 @@ struct event_base;
 struct query_pool;
 struct store;
 struct api_ctx;
+struct store_health;
 
 /* What evhttp hands each endpoint's callback. */
 struct api_route {
@@ -33,7 +34,7 @@ struct api_ctx {
 	struct store *st;     /* opened by main; the pools' handles come
 				 from it, the loop never reads it */
 	struct query_pool *pool; /* reads the store for queries */
-	struct query_pool *health; /* pings it for /healthz */
+	struct store_health *health; /* the store's, for /healthz */
 	int64_t timeout_s;    /* --timeout: longest query run; 0: none */
 	const struct auth *auth; /* NULL: no token needed */
 	const struct conn_limit *conns; /* NULL until listening */

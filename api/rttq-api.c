@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * rttq-api: the HTTP query server.  Parses options, opens the store, starts
- * the query workers and the /healthz thread (query_pool.c), binds an
+ * the query workers (query_pool.c) and the store's health pings
+ * (store_health.c), binds an
  * evhttp server with bounded
  * headers, body, time per connection and number of connections
  * (conn_limit.c), registers the handlers (handlers.c) and runs the event
@@ -11,10 +12,15 @@
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -27,6 +33,7 @@
 #include "netaddr.h"
 #include "numparse.h"
 #include "query_pool.h"
+#include "store_health.h"
 #include "series.h"
 #include "store.h"
 #include "timeparse.h"
@@ -42,7 +49,7 @@
  * workers already keep a small machine busy; more mostly queue on CPU. */
 #define WORKERS_DEFAULT 4
 #define MAX_QUEUE_DEFAULT 64
-#define HEALTH_QUEUE 64 /* /healthz pings waiting; more are answered 503 */
+#define HEALTH_QUEUE 1 /* the one ping of store_health.c */
 #define CONN_TIMEOUT_EXTRA_S 1
 /*
  * glibc gives threads at most 8 malloc arenas per core and makes the rest
@@ -50,10 +57,39 @@
  * then holds the loop up for as long as it waits for the CPU (measured:
  * 13-260 ms waits on the main arena's lock under eight fleet queries on 2
  * cores).  Room for one arena per thread: each worker, the planning and
- * merging threads it starts, the loop and the health thread.
+ * merging threads it starts, the loop and the health-ping thread.
  */
 #define ARENAS_PER_WORKER 8
 #define ARENAS_EXTRA 4
+
+/*
+ * The loop asks the scheduler for a short slice (EEVDF's latency hint,
+ * Linux 6.12 and later): a task with a short slice gets an early deadline
+ * and preempts the query workers as soon as a request wakes it, instead
+ * of waiting for their slice to end.  Older kernels refuse the call and
+ * the loop keeps the default; nothing else changes.
+ */
+#define LOOP_SLICE_NS 100000 /* the smallest slice the kernel takes */
+
+struct loop_sched_attr {
+	uint32_t size, policy;
+	uint64_t flags;
+	int32_t nice;
+	uint32_t priority;
+	uint64_t runtime, deadline, period;
+};
+
+static void loop_short_slice(void)
+{
+	struct loop_sched_attr a = {
+		.size = sizeof(a),
+		.policy = SCHED_OTHER,
+		.runtime = LOOP_SLICE_NS,
+	};
+
+	a.nice = getpriority(PRIO_PROCESS, 0);
+	(void)syscall(SYS_sched_setattr, 0, &a, 0);
+}
 
 struct api_env {
 	const char *store_url;
@@ -213,6 +249,7 @@ int main(int argc, char **argv)
 	struct conn_limit conns = { 0 };
 	struct auth auth;
 	struct api_ctx ctx = { .max_points = MAX_POINTS };
+	struct query_pool *pinger = NULL; /* the store's health pings */
 	struct event_base *base = NULL;
 	struct evhttp *http = NULL;
 	struct evhttp_bound_socket *sock = NULL;
@@ -263,7 +300,10 @@ int main(int argc, char **argv)
 			    env.max_queue, true, &ctx.pool, &err);
 	if (rc == 0)
 		rc = query_pool_new(base, ctx.st, 1, HEALTH_QUEUE, false,
-				    &ctx.health, &err);
+				    &pinger, &err);
+	if (rc == 0)
+		rc = store_health_start(base, pinger, env.timeout_s,
+					&ctx.health, &err);
 	if (rc) {
 		fprintf(stderr, "rttq-api: %s\n", err.msg);
 		goto cleanup;
@@ -317,6 +357,8 @@ int main(int argc, char **argv)
 	       ctx.auth ? ", bearer token required" : "");
 	fflush(stdout);
 
+	/* After the pools: their threads must not inherit the short slice. */
+	loop_short_slice();
 	if (event_base_dispatch(base) < 0) {
 		fprintf(stderr, "rttq-api: event loop failed\n");
 		goto cleanup;
@@ -329,7 +371,8 @@ cleanup:
 		event_free(sigterm);
 	/* Before the server: pending jobs still reply to their requests. */
 	query_pool_free(ctx.pool);
-	query_pool_free(ctx.health);
+	query_pool_free(pinger);
+	store_health_free(ctx.health); /* after its pool: done() uses it */
 	if (http)
 		evhttp_free(http);
 	if (base)
