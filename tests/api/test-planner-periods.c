@@ -314,6 +314,15 @@ int main(void)
 	     &t_moved10);
 
 	REQUIRE(store_open(url, &st, NULL) == 0, "open %s", url);
+	check_section("the registry's finest base period");
+	{
+		uint32_t p = 1;
+
+		CHECK(store_finest_period(st, "all", &p, NULL) == 0 && p == 10,
+		      "finest period of 'all': %u", p);
+		CHECK(store_finest_period(st, "raddr:10.9.9.9", &p, NULL) == 0 &&
+		      p == 0, "finest period of an unknown group: %u", p);
+	}
 	test_mixed_fleet(st);
 	test_series_steps(st);
 	test_why_empty(st);

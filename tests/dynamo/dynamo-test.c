@@ -178,6 +178,17 @@ void dynamo_series_both(struct store *lite, struct store *dyn,
 		"series host=%s [%lld, %lld] differ:\nSQLite:\n%sDynamoDB:\n%s",
 		host ? host : "(all)", (long long)from_s, (long long)to_s,
 		a.buf, b.buf);
+	/* The finest period of "all" over every host: the registry's. */
+	{
+		uint32_t pa = 0, pb = 0;
+
+		REQUIRE(store_finest_period(lite, "all", &pa, &err) == 0,
+			"finest period on SQLite: %s", err.msg);
+		REQUIRE(store_finest_period(dyn, "all", &pb, &err) == 0,
+			"finest period on DynamoDB: %s", err.msg);
+		REQUIRE(pa == pb, "finest period of 'all': SQLite %u s, "
+			"DynamoDB %u s", pa, pb);
+	}
 }
 
 /* ---------------------------------------------------------------------
