@@ -41,8 +41,12 @@ static uint64_t mem_alloc_class(uint64_t n)
 #define HTAB_BUCKET 16u
 /* struct lpm_trie_node before its data (lpm_trie.c). */
 #define TRIE_NODE_HEAD 40u
-/* Map headers, rcu_sync and its inner map, gid_next: a page covers them. */
-#define MAP_HEADERS 4096u
+/*
+ * The rest, whatever the groups: .rodata and .data (a page each, as
+ * fdinfo shows), the two sk storage maps, rcu_sync and its inner map,
+ * the map headers; five pages cover them.
+ */
+#define MAP_HEADERS 20480u
 
 int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t slots,
 		       uint32_t key_size, bool peers, uint32_t max_groups,
@@ -63,10 +67,10 @@ int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t slots,
 	out->fixed = (uint64_t)ncpus * (value + 8) + RTTQ_LISTEN_BYTES +
 		     MAP_HEADERS;
 	if (peers)
+		/* A node holds the address (the key past prefixlen) and the
+		 * label id. */
 		out->fixed += (uint64_t)PEER_MAP_TRIE_ENTRIES *
-			      mem_alloc_class(TRIE_NODE_HEAD +
-					      sizeof(struct rttq_peer_prefix) -
-					      4 + 4);
+			      mem_alloc_class(TRIE_NODE_HEAD + 16 + 4);
 	/*
 	 * group_counts (shared by all CPUs), gid_gens, gid_free, and the
 	 * group_ids entry with its share of the buckets (at most two per
