@@ -30,6 +30,7 @@
 #include "buckets.h"
 #include "cli.h"
 #include "collector_opts.h"
+#include "kernel_budget.h"
 #include "hist.h"
 #include "log.h"
 #include "agent_metrics.h"
@@ -659,6 +660,7 @@ int main(int argc, char **argv)
 	struct event *sighup_ev = NULL;
 	struct rttq_error err = { 0 };
 	struct series_config scfg;
+	const struct kernel_budget *budget;
 	int rc;
 
 	opts.metrics_on = netaddr_parse_listen(AGENT_METRICS_LISTEN_DEFAULT,
@@ -707,6 +709,13 @@ int main(int argc, char **argv)
 	agent_log("attached via %s; host %s, period %u s, drain every %lld ms, writing to %s",
 		collector_attach_mode(a.collector), opts.host, opts.period_s,
 		(long long)opts.interval_ms, opts.store_url);
+	budget = collector_budget(a.collector);
+	agent_log("kernel memory: %llu KiB reserved of %llu MiB on %d CPUs (%llu KiB whatever the groups, %llu bytes per group); %u groups reserved, %u fit",
+		(unsigned long long)(budget->reserved + 1023) >> 10,
+		(unsigned long long)budget->budget >> 20, budget->ncpus,
+		(unsigned long long)(budget->fixed + 1023) >> 10,
+		(unsigned long long)budget->per_group,
+		opts.collector.group_by ? budget->groups : 0, budget->fit);
 
 	a.base = event_base_new();
 	if (!a.base) {

@@ -2,13 +2,13 @@
 /*
  * Kernel side of rttq: on every established-state TCP segment received,
  * count the socket's smoothed RTT (srtt_us >> 3, microseconds) in a
- * log-linear bucket (common/quantile/buckets.h) of per-CPU cumulative
- * counters: the socket's group's, or index 0 for events in no group.  User
- * space (common/collector/collector.c) reads the counters, takes
- * differences and sums every index into "all".  Which group (or none, if
- * filtered out) is worked out once per socket and kept in sk storage, so a
- * segment usually costs one per-CPU array update.  Group ids are recycled
- * by user space when a group goes idle (kernel/group_ids.h).
+ * log-linear bucket (common/quantile/buckets.h) of cumulative counters:
+ * the socket's group's (shared by all CPUs), or the per-CPU ones of events
+ * in no group.  User space (common/collector/collector.c) reads the
+ * counters, takes differences and sums them all into "all".  Which group
+ * (or none, if filtered out) is worked out once per socket and kept in sk
+ * storage, so a segment usually costs one array update.  Group ids are
+ * recycled by user space when a group goes idle (kernel/group_ids.h).
  */
 #include <stdbool.h>
 #include <linux/types.h>
@@ -46,15 +46,32 @@ const volatile __u32 targ_raddr_mask[4];
  * The defaults here are only what the object carries before that.
  */
 /*
- * The counters of group id i at index i; index 0 counts the events of no
- * group (no --group-by, or no room left).  max_entries = max_groups + 1.
+ * The counters of group id i at index i (1 .. max_groups), one copy shared
+ * by every CPU, added to atomically: a group costs BUCKET_SLOTS(g) * 4
+ * bytes whatever the CPU count, which is what lets --kernel-memory hold
+ * a thousand groups on a large host.  An event a few milliseconds after
+ * the last one on its socket finds the line cold either way, so the
+ * atomic add costs little more than a per-CPU one.  Index 0 is not used
+ * (ungrouped_counts); max_entries = max_groups + 1.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1025);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, RTTQ_VALUE_SIZE(BUCKET_SLOTS(BUCKET_SUB_BITS_DEFAULT)));
 } group_counts SEC(".maps");
+
+/*
+ * The events of no group (no --group-by, or no room left), per CPU: every
+ * event of a host without --group-by lands here, so it stays free of
+ * atomics and of lines shared between CPUs.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, RTTQ_VALUE_SIZE(BUCKET_SLOTS(BUCKET_SUB_BITS_DEFAULT)));
+} ungrouped_counts SEC(".maps");
 
 /*
  * What a socket's events go to, remembered per socket (tp_btf and fentry
@@ -79,10 +96,10 @@ struct {
 	__type(value, __u64);
 } overflow SEC(".maps");
 
-/* Verdicts for a socket; anything else is the group_counts index + 1. */
+/* Verdicts for a socket; anything else is the group id + 1. */
 #define RTTQ_VERDICT_UNKNOWN 0u            /* not worked out yet */
-#define RTTQ_VERDICT_ALL 1u                /* index 0: in "all" only */
-#define RTTQ_VERDICT_OVERFLOW 0xfffffffeu  /* index 0 + overflow: no room */
+#define RTTQ_VERDICT_ALL 1u                /* ungrouped_counts: "all" only */
+#define RTTQ_VERDICT_OVERFLOW 0xfffffffeu  /* ungrouped + overflow: no room */
 #define RTTQ_VERDICT_SKIP 0xffffffffu      /* filtered out */
 
 /*
@@ -142,7 +159,10 @@ static __always_inline bool addr_is_loopback(const __u32 a[4])
 	return !a[2] && a[3] == bpf_htonl(1);
 }
 
-static __always_inline void count(__u32 *counts, __u32 srtt_us)
+/* Counts @srtt_us in @counts; @shared (a constant in each inlined copy)
+ * when other CPUs add to the same value (group_counts). */
+static __always_inline void count(__u32 *counts, __u32 srtt_us,
+				  const bool shared)
 {
 	/*
 	 * 64-bit, so clang compares and indexes the same register: with a
@@ -153,8 +173,10 @@ static __always_inline void count(__u32 *counts, __u32 srtt_us)
 
 	if (slot >= targ_slots)
 		slot = targ_slots - 1;
-	/* Per-CPU copy, never shared: no atomic needed. */
-	counts[slot]++;
+	if (shared)
+		__sync_fetch_and_add(&counts[slot], 1);
+	else
+		counts[slot]++;
 }
 
 static __always_inline void count_overflow(void)
@@ -285,9 +307,15 @@ static __always_inline int handle(const struct sock *sk, const bool direct)
 		verdict = RTTQ_VERDICT_ALL;
 	}
 	verdict -= 1;
+	if (!verdict) {
+		counts = bpf_map_lookup_elem(&ungrouped_counts, &verdict);
+		if (counts)
+			count(counts, srtt_us, false);
+		return 0;
+	}
 	counts = bpf_map_lookup_elem(&group_counts, &verdict);
 	if (counts)
-		count(counts, srtt_us);
+		count(counts, srtt_us, true);
 	return 0;
 }
 

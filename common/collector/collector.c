@@ -24,6 +24,7 @@
 #include "group_name.h"
 #include "group_recycle.h"
 #include "hist.h"
+#include "kernel_budget.h"
 #include "monoclock.h"
 #include "peer_map.h"
 #include "rttq.h"
@@ -104,6 +105,7 @@ struct collector {
 	struct group_recycle *recycle; /* NULL without --group-by */
 	uint32_t *retired_all; /* slots: sums of ids zeroed this drain */
 	void *zeros;           /* ncpus * stride zero bytes */
+	struct kernel_budget budget; /* --kernel-memory and what it holds */
 	collector_retire_fn retire_fn;
 	void *retire_arg;
 };
@@ -287,12 +289,15 @@ static int configure(struct collector *c, const struct collector_opts *o,
 
 	err = bpf_map__set_value_size(skel->maps.group_counts, value_size);
 	if (!err)
+		err = bpf_map__set_value_size(skel->maps.ungrouped_counts,
+					      value_size);
+	if (!err)
 		err = bpf_map__set_key_size(skel->maps.group_ids, c->key_size);
 	/* Without --group-by the group maps are never touched: minimal. */
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.group_ids,
 					       c->group_by ? c->max_groups : 1);
-	/* Index 0 holds the events of no group. */
+	/* Index 0 is unused: ungrouped_counts has the events of no group. */
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.group_counts,
 					       c->group_by ? c->max_groups + 1 : 1);
@@ -522,6 +527,17 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 	c->key_size = key_size_for(c->group_by);
 	c->max_groups = opts->max_groups ? opts->max_groups
 					 : COLLECTOR_MAX_GROUPS_DEFAULT;
+	ret = kernel_budget_plan(opts->kernel_memory_mib,
+				 libbpf_num_possible_cpus(), c->slots,
+				 c->key_size, opts->peer_map != NULL,
+				 c->group_by ? c->max_groups : 0,
+				 opts->max_groups != 0, &c->budget, err);
+	if (ret) {
+		collector_close(c);
+		return ret;
+	}
+	if (c->group_by)
+		c->max_groups = c->budget.groups;
 	c->naming.group_by = c->group_by;
 	c->naming.raddr_prefix4 = opts->raddr_prefix4;
 	c->naming.raddr_prefix6 = opts->raddr_prefix6;
@@ -651,16 +667,40 @@ static bool take_delta(struct collector *c, uint32_t *prev)
 	return any;
 }
 
-/* Reads index @gid of group_counts into c->cur and adds it to c->all_cur. */
-static int read_index(struct collector *c, int fd, uint32_t gid,
+/*
+ * The counts of group id @gid (0: the events of no group) into c->cur.
+ * Groups share one copy (group_counts); the rest is per CPU.
+ */
+static int read_counts(struct collector *c, uint32_t gid,
+		       struct rttq_error *err)
+{
+	uint32_t zero = 0;
+
+	if (gid) {
+		if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.group_counts),
+					&gid, c->cur))
+			return rttq_fail(err, -errno,
+					 "reading map group_counts: %s",
+					 strerror(errno));
+		return 0;
+	}
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.ungrouped_counts),
+				&zero, c->percpu))
+		return rttq_fail(err, -errno, "reading map ungrouped_counts: %s",
+				 strerror(errno));
+	sum_cpus(c);
+	return 0;
+}
+
+/* Reads the counts of @gid into c->cur and adds them to c->all_cur. */
+static int read_index(struct collector *c, uint32_t gid,
 		      struct rttq_error *err)
 {
 	uint32_t i;
+	int ret = read_counts(c, gid, err);
 
-	if (bpf_map_lookup_elem(fd, &gid, c->percpu))
-		return rttq_fail(err, -errno, "reading map group_counts: %s",
-				 strerror(errno));
-	sum_cpus(c);
+	if (ret)
+		return ret;
 	for (i = 0; i < c->slots; i++)
 		c->all_cur[i] += c->cur[i];
 	return 0;
@@ -675,7 +715,7 @@ static int read_index(struct collector *c, int fd, uint32_t gid,
  * @fn says, so none is read twice.
  * @return 0, the first non-zero value of @fn, or a negative errno.
  */
-static int drain_retired(struct collector *c, int fd, int64_t now_ms,
+static int drain_retired(struct collector *c, int64_t now_ms,
 			 collector_group_fn fn, void *arg,
 			 struct rttq_error *err)
 {
@@ -692,15 +732,11 @@ static int drain_retired(struct collector *c, int fd, int64_t now_ms,
 		prev = prev_of(c, gid);
 		if (!prev)
 			continue;
-		if (bpf_map_lookup_elem(fd, &gid, c->percpu)) {
+		ret = read_counts(c, gid, err);
+		if (ret) {
 			/* Its last delta is lost; "all" stays consistent. */
-			ret = rttq_fail(err, -errno,
-					"reading map group_counts: %s",
-					strerror(errno));
 			first = first ? first : ret;
 			memcpy(c->cur, prev, c->slots * sizeof(*c->cur));
-		} else {
-			sum_cpus(c);
 		}
 		/* The walk added prev to "all"; the last counts replace it. */
 		for (s = 0; s < c->slots; s++) {
@@ -731,7 +767,7 @@ int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 	int64_t now_ms = monoclock_ms();
 	uint32_t gid, *prev, i;
 	void *prev_key = NULL;
-	int fd, ids_fd, ret;
+	int ids_fd, ret;
 	bool any;
 
 	/* Without rttq_state (raw_tp, kprobe) the listening ports are all
@@ -745,8 +781,7 @@ int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 	/* "all" is the sum of every index: the events of no group at 0,
 	 * then each group, all cumulative, so their sum is too. */
 	memset(c->all_cur, 0, c->slots * sizeof(*c->all_cur));
-	fd = bpf_map__fd(c->skel->maps.group_counts);
-	ret = read_index(c, fd, 0, err);
+	ret = read_index(c, 0, err);
 	if (ret)
 		return ret;
 
@@ -764,7 +799,7 @@ int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 		if (bpf_map_lookup_elem(ids_fd, &key, &gid) || !gid ||
 		    gid > c->max_groups)
 			continue;
-		ret = read_index(c, fd, gid, err);
+		ret = read_index(c, gid, err);
 		if (ret)
 			return ret;
 		prev = prev_of(c, gid);
@@ -783,7 +818,7 @@ int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 	if (c->group_by && errno != ENOENT)
 		return rttq_fail(err, -errno, "walking map group_ids: %s",
 				 strerror(errno));
-	ret = c->recycle ? drain_retired(c, fd, now_ms, fn, arg, err) : 0;
+	ret = c->recycle ? drain_retired(c, now_ms, fn, arg, err) : 0;
 	memcpy(c->cur, c->all_cur, c->slots * sizeof(*c->cur));
 	any = take_delta(c, c->prev_all);
 	/* Zeroed ids no longer add to the kernel's sum: nor to ours. */
@@ -793,6 +828,11 @@ int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 	if (any && !ret)
 		return fn("all", c->scratch, arg);
 	return ret;
+}
+
+const struct kernel_budget *collector_budget(const struct collector *c)
+{
+	return &c->budget;
 }
 
 void collector_on_retire(struct collector *c, collector_retire_fn fn,

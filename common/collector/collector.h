@@ -25,9 +25,10 @@
 #define COLLECTOR_BY_CGROUP (1u << 6) /* cgroup v2 path, "cgroup:/a/b" */
 #define COLLECTOR_BY_MASK 0x7fu
 
-/* Group counters are reserved in full at load: max_groups * BUCKET_SLOTS(g)
- * * 4 bytes per CPU (3.5 KiB per group per CPU at g = 5), so the default
- * stays at 0.9 MiB per CPU; --max-groups raises it where peers are many. */
+/* Group counters are reserved in full at load, one copy shared by every
+ * CPU: 3,756 bytes per group at g = 5 with every map's share
+ * (kernel_budget.c), so the default takes under 1 MiB; --max-groups
+ * raises it where peers are many, within --kernel-memory. */
 #define COLLECTOR_MAX_GROUPS_DEFAULT 256
 
 /* A group that counts nothing this long gives its id back (--group-idle). */
@@ -35,6 +36,7 @@
 
 struct hist;
 struct collector;
+struct kernel_budget;
 
 /*
  * An address filter: IPv4 (family AF_INET) or IPv6, with a CIDR prefix.
@@ -64,10 +66,12 @@ struct collector_opts {
 				  * (v4-mapped 127/8 as well) */
 	const char *attach;      /* NULL: first that works; else one of
 				  * "fentry", "tp_btf", "raw_tp", "kprobe" */
-	uint32_t max_groups;     /* bound on distinct group keys; 0: default.
-				  * Reserved at load: max_groups *
-				  * BUCKET_SLOTS(g) * 4 bytes per CPU
-				  * (3.5 KiB per group per CPU at g = 5) */
+	uint32_t max_groups;     /* bound on distinct group keys; 0: default
+				  * (capped to what fits in
+				  * kernel_memory_mib).  Reserved at load
+				  * (kernel_budget.h) */
+	unsigned int kernel_memory_mib; /* --kernel-memory: bound on what
+				  * the maps take, MiB; 0: default (64) */
 	int64_t group_idle_ms;   /* a group that counted nothing this long
 				  * gives its id and counters back, after a
 				  * last drain; 0: default */
@@ -160,6 +164,13 @@ void collector_on_retire(struct collector *c, collector_retire_fn fn,
 
 /** collector_recycled() - group ids recycled since open. */
 uint64_t collector_recycled(const struct collector *c);
+
+/**
+ * collector_budget() - what the maps reserve under --kernel-memory, how
+ * many groups fit and how many were reserved (kernel_budget.h); the
+ * agent prints it at start.  Valid while @c is open.
+ */
+const struct kernel_budget *collector_budget(const struct collector *c);
 
 /**
  * collector_overflow() - events whose group found no room, in total since

@@ -13,6 +13,7 @@
 
 #include "buckets.h"
 #include "collector_opts.h"
+#include "kernel_budget.h"
 #include "netaddr.h"
 #include "numparse.h"
 #include "timeparse.h"
@@ -57,6 +58,10 @@ static const struct help help[] = {
 	{ "--max-groups N",
 	  { "bound on distinct group keys, 1.." STR(GROUPS_LIMIT)
 	    " (default " STR(COLLECTOR_MAX_GROUPS_DEFAULT) ")" } },
+	{ "--kernel-memory MIB",
+	  { "bound on the kernel maps, 1.." STR(KERNEL_BUDGET_MAX_MIB)
+	    " MiB (default " STR(KERNEL_BUDGET_DEFAULT_MIB) ");",
+	    "--max-groups beyond what fits is refused" } },
 	{ "--group-idle DURATION",
 	  { "a group with no events this long (250ms, 30s, 10m, ...)",
 	    "gives its id back for new keys (default 10m)" } },
@@ -302,6 +307,12 @@ int collector_opts_parse(struct collector_opts *o, int opt, const char *value,
 				   err);
 		if (rc == 0)
 			o->max_groups = (uint32_t)v;
+		return rc;
+	case COLLECTOR_OPT_KERNEL_MEMORY:
+		rc = numparse_uint("--kernel-memory", value, 1,
+				   KERNEL_BUDGET_MAX_MIB, &v, err);
+		if (rc == 0)
+			o->kernel_memory_mib = (unsigned int)v;
 		return rc;
 	case COLLECTOR_OPT_GROUP_IDLE:
 		rc = timeparse_duration_ms(value, &o->group_idle_ms, err);

@@ -2,9 +2,8 @@
 /*
  * The collector's command-line options (--group-by, --lport, --rport,
  * --laddr, --raddr, --include-loopback, --attach, --max-groups,
- * --group-idle, --sub-bits, --peer-map, --cgroup), parsed into struct
- * collector_opts and described in --help
- * the same way by every program that loads the collector: rttq-agent and
+ * --kernel-memory, --group-idle, --sub-bits, --peer-map, --cgroup), parsed
+ * into struct collector_opts and described in --help the same way by every program that loads the collector: rttq-agent and
  * `rttq hist`.
  */
 #ifndef RTTQ_COLLECTOR_OPTS_H
@@ -32,6 +31,7 @@ enum collector_opt {
 	COLLECTOR_OPT_PEER_MAP,
 	COLLECTOR_OPT_CGROUP,
 	COLLECTOR_OPT_GROUP_IDLE,
+	COLLECTOR_OPT_KERNEL_MEMORY,
 	COLLECTOR_OPT_END,
 };
 
@@ -50,7 +50,9 @@ enum collector_opt {
 	{ "sub-bits", required_argument, NULL, COLLECTOR_OPT_SUB_BITS },      \
 	{ "peer-map", required_argument, NULL, COLLECTOR_OPT_PEER_MAP },      \
 	{ "cgroup", required_argument, NULL, COLLECTOR_OPT_CGROUP },          \
-	{ "group-idle", required_argument, NULL, COLLECTOR_OPT_GROUP_IDLE }
+	{ "group-idle", required_argument, NULL, COLLECTOR_OPT_GROUP_IDLE },  \
+	{ "kernel-memory", required_argument, NULL,                           \
+	  COLLECTOR_OPT_KERNEL_MEMORY }
 
 /**
  * collector_opts_parse() - apply one option getopt_long() returned.

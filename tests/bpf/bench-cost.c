@@ -33,7 +33,7 @@
 #define ROUNDS 30
 #define EXCHANGES 2000
 
-#define NPROGS 8
+#define NPROGS 9
 
 /* The spaced case: SPACED_ROUNDS runs of SPACED_MS per measurement. */
 #define SPACED_ROUNDS 3
@@ -48,7 +48,11 @@ static const char *const names[NPROGS] = {
 	"rttq raw_tp, group-by none",
 	"rttq raw_tp, group-by raddr",
 	"rttq tp_btf, raddr,port,cgroup",
+	"rttq tp_btf, peer,port",
 };
+
+/* --peer-map for the peer,port rows: written by write_peer_map(). */
+static char peer_map_path[] = "/tmp/rttq-bench-cost.XXXXXX";
 
 struct cost {
 	unsigned long long run_ns, runs;
@@ -70,12 +74,36 @@ static struct collector *open_collector(const char *attach,
 {
 	struct collector_opts o = { .include_loopback = true,
 				    .group_by = group_by, .attach = attach };
+
+	if (group_by & COLLECTOR_BY_PEER)
+		o.peer_map = peer_map_path;
 	struct rttq_error err = { 0 };
 	struct collector *c = NULL;
 
 	REQUIRE(collector_open(&o, &c, &err) == 0, "collector_open: %s",
 		err.msg);
 	return c;
+}
+
+/*
+ * A peer map of the size a site keeps: the loopback peers of both cases
+ * in two labelled /27s (the rest of 127/8 in a third), among a few
+ * hundred prefixes the trie walks past.
+ */
+static void write_peer_map(void)
+{
+	FILE *f;
+	int fd, i;
+
+	fd = mkstemp(peer_map_path);
+	REQUIRE(fd >= 0, "mkstemp: %s", strerror(errno));
+	f = fdopen(fd, "w");
+	REQUIRE(f, "fdopen: %s", strerror(errno));
+	fprintf(f, "127.0.0.0/8 loopback\n127.0.1.0/27 rack-a\n"
+		"127.0.1.32/27 rack-b\n");
+	for (i = 0; i < 256; i++)
+		fprintf(f, "10.%d.0.0/16 zone-%d\n", i, i % 16);
+	REQUIRE_CMP(fclose(f), ==, 0);
 }
 
 static struct bpf_link *attach_ref(struct bpf_object *obj, const char *name,
@@ -220,6 +248,8 @@ static struct spaced_prog spaced_progs[] = {
 	  .group_by = COLLECTOR_BY_RADDR },
 	{ .name = "rttq tp_btf, raddr,rport",
 	  .group_by = COLLECTOR_BY_RADDR | COLLECTOR_BY_RPORT },
+	{ .name = "rttq tp_btf, peer,port",
+	  .group_by = COLLECTOR_BY_PEER | COLLECTOR_BY_PORT },
 };
 
 #define NSPACED (sizeof(spaced_progs) / sizeof(spaced_progs[0]))
@@ -342,7 +372,7 @@ static void run_spaced(struct bpf_object *obj)
 
 int main(int argc, char **argv)
 {
-	struct collector *c[6];
+	struct collector *c[7];
 	struct bpf_link *links[2];
 	struct bpf_object *obj;
 	double best[NPROGS], ratio[NPROGS];
@@ -356,6 +386,7 @@ int main(int argc, char **argv)
 	obj = bpf_object__open_file(argv[1], NULL);
 	REQUIRE(obj, "open %s: %s", argv[1], strerror(errno));
 	REQUIRE_CMP(bpf_object__load(obj), ==, 0);
+	write_peer_map();
 
 	/*
 	 * All attached at once: every program runs on the very same events,
@@ -374,7 +405,8 @@ int main(int argc, char **argv)
 	 * so an event should cost what it costs by raddr. */
 	c[5] = open_collector("tp_btf", COLLECTOR_BY_RADDR | COLLECTOR_BY_PORT |
 				      COLLECTOR_BY_CGROUP);
-	for (i = 0; i < 6; i++)
+	c[6] = open_collector("tp_btf", COLLECTOR_BY_PEER | COLLECTOR_BY_PORT);
+	for (i = 0; i < 7; i++)
 		fds[2 + i] = collector_prog_fd(c[i]);
 
 	/*
@@ -393,12 +425,13 @@ int main(int argc, char **argv)
 	measure(fds, 2, PLACE_FREE, best, ratio);
 	report("two concurrent flows to one peer, unpinned", best, ratio);
 
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 7; i++)
 		collector_close(c[i]);
 	bpf_link__destroy(links[0]);
 	bpf_link__destroy(links[1]);
 	run_spaced(obj);
 	bpf_object__close(obj);
+	unlink(peer_map_path);
 	close(stats_fd);
 	return 0;
 }

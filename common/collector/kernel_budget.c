@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The bytes each map of kernel/rttq.bpf.c can take, as the kernel sizes
+ * them (kernel/bpf/arraymap.c, hashtab.c, lpm_trie.c, memalloc.c), and
+ * the groups a --kernel-memory budget holds.  Upper bounds: hash and trie
+ * elements are allocated as they come, arrays in full at load.
+ */
+#include <errno.h>
+#include <inttypes.h>
+
+#include "kernel_budget.h"
+#include "rttq.h"
+#include "peer_map.h"
+
+/* Array values are kept in 8-byte strides. */
+static uint64_t round8(uint64_t n)
+{
+	return (n + 7) & ~(uint64_t)7;
+}
+
+/*
+ * The size class bpf_mem_alloc() serves @n bytes from: it adds an 8-byte
+ * list node and rounds up to 16, 32, 64, 96, 128, 192, 256, ... 4096.
+ */
+static uint64_t mem_alloc_class(uint64_t n)
+{
+	uint64_t c;
+
+	n += 8;
+	if (n <= 96 && n > 64)
+		return 96;
+	if (n <= 192 && n > 128)
+		return 192;
+	for (c = 16; c < n; c *= 2)
+		;
+	return c;
+}
+
+/* struct htab_elem before its key, and struct bucket (hashtab.c). */
+#define HTAB_ELEM_HEAD 48u
+#define HTAB_BUCKET 16u
+/* struct lpm_trie_node before its data (lpm_trie.c). */
+#define TRIE_NODE_HEAD 40u
+/*
+ * The rest, whatever the groups: .rodata and .data (a page each, as
+ * fdinfo shows), the two sk storage maps, rcu_sync and its inner map,
+ * the map headers; five pages cover them.
+ */
+#define MAP_HEADERS 20480u
+
+int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t slots,
+		       uint32_t key_size, bool peers, uint32_t max_groups,
+		       bool explicit_max, struct kernel_budget *out,
+		       struct rttq_error *err)
+{
+	uint64_t value = round8((uint64_t)slots * 4), fit;
+
+	if (!mib)
+		mib = KERNEL_BUDGET_DEFAULT_MIB;
+	if (mib > KERNEL_BUDGET_MAX_MIB || ncpus <= 0)
+		return rttq_fail(err, -EINVAL,
+				 "--kernel-memory %u: give 1..%u MiB", mib,
+				 KERNEL_BUDGET_MAX_MIB);
+	out->budget = (uint64_t)mib << 20;
+	out->ncpus = ncpus;
+	/* ungrouped_counts and overflow hold one copy per CPU. */
+	out->fixed = (uint64_t)ncpus * (value + 8) + RTTQ_LISTEN_BYTES +
+		     MAP_HEADERS;
+	if (peers)
+		/* A node holds the address (the key past prefixlen) and the
+		 * label id. */
+		out->fixed += (uint64_t)PEER_MAP_TRIE_ENTRIES *
+			      mem_alloc_class(TRIE_NODE_HEAD + 16 + 4);
+	/*
+	 * group_counts (shared by all CPUs), gid_gens, gid_free, and the
+	 * group_ids entry with its share of the buckets (at most two per
+	 * element: their count is the next power of two).
+	 */
+	out->per_group = value + 8 + 4 +
+			 mem_alloc_class(HTAB_ELEM_HEAD + round8(key_size) + 8) +
+			 2 * HTAB_BUCKET;
+	fit = out->budget > out->fixed
+		      ? (out->budget - out->fixed) / out->per_group
+		      : 0;
+	out->fit = fit > UINT32_MAX ? UINT32_MAX : (uint32_t)fit;
+	out->groups = max_groups;
+	if (out->fixed > out->budget || (max_groups && !out->fit))
+		return rttq_fail(err, -E2BIG,
+				 "--kernel-memory %u MiB: the maps every "
+				 "collector needs take %" PRIu64 " KiB on %d "
+				 "CPUs, with no room for a group; raise "
+				 "--kernel-memory",
+				 mib, (out->fixed + 1023) >> 10, ncpus);
+	if (max_groups > out->fit) {
+		if (explicit_max)
+			return rttq_fail(err, -E2BIG,
+					 "--max-groups %u does not fit in "
+					 "--kernel-memory %u MiB on %d CPUs: "
+					 "%" PRIu64 " bytes per group, room "
+					 "for %u; raise --kernel-memory or "
+					 "lower --max-groups",
+					 max_groups, mib, ncpus,
+					 out->per_group, out->fit);
+		out->groups = out->fit;
+	}
+	out->reserved = out->fixed + (uint64_t)out->groups * out->per_group;
+	return 0;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * --kernel-memory: what the maps of kernel/rttq.bpf.c take at most for a
+ * given CPU count, histogram width and key, and how many groups fit in a
+ * budget.  Apart from the loader so the arithmetic is tested without BPF
+ * and the one formula serves the check, the start-up line and the docs.
+ */
+#ifndef RTTQ_KERNEL_BUDGET_H
+#define RTTQ_KERNEL_BUDGET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/* --kernel-memory's default and bounds, in MiB. */
+#define KERNEL_BUDGET_DEFAULT_MIB 64
+#define KERNEL_BUDGET_MAX_MIB 65536
+
+/* What a collector's maps take (bytes), worked out before load. */
+struct kernel_budget {
+	uint64_t budget;     /* --kernel-memory, bytes */
+	int ncpus;           /* possible CPUs the per-CPU maps cover */
+	uint64_t fixed;      /* maps whatever the group count: per-CPU
+			      * ungrouped counters, overflow, listening
+			      * ports, the peer trie */
+	uint64_t per_group;  /* counters + generation + free-list slot +
+			      * key-to-id hash entry, one group */
+	uint32_t fit;        /* groups the budget holds after @fixed */
+	uint32_t groups;     /* groups reserved (--max-groups) */
+	uint64_t reserved;   /* fixed + groups * per_group */
+};
+
+/**
+ * kernel_budget_plan() - size the maps for @max_groups groups in @mib MiB.
+ * @mib: --kernel-memory, 1..KERNEL_BUDGET_MAX_MIB; 0: the default.
+ * @ncpus: possible CPUs (per-CPU maps hold one copy each).
+ * @slots: counters per histogram, BUCKET_SLOTS(g).
+ * @key_size: bytes of struct rttq_key the group_ids hash keeps.
+ * @peers: whether --peer-map's trie is loaded.
+ * @max_groups: groups asked for; 0 with @grouped false (only "all").
+ * @explicit_max: whether the user gave --max-groups (a default that does
+ *                not fit is capped to what fits instead of refused).
+ * @out: the plan; @out->groups is @max_groups or, capped, @out->fit.
+ * @err: says what does not fit and what to change; may be NULL.
+ *
+ * @return 0, -EINVAL (@mib out of range), -E2BIG (the fixed part or the
+ *         --max-groups asked for do not fit in @mib).
+ */
+int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t slots,
+		       uint32_t key_size, bool peers, uint32_t max_groups,
+		       bool explicit_max, struct kernel_budget *out,
+		       struct rttq_error *err);
+
+#endif /* RTTQ_KERNEL_BUDGET_H */

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * --kernel-memory without a kernel: the bytes per group and per CPU the
+ * loader counts, the groups a budget holds (1,000 on 96 CPUs within the
+ * default 64 MiB is the goal), what is refused and what is capped, and
+ * the option's bounds.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "buckets.h"
+#include "check.h"
+#include "collector.h"
+#include "collector_opts.h"
+#include "kernel_budget.h"
+#include "rttq.h"
+
+#define SLOTS5 BUCKET_SLOTS(5)
+
+static void test_formula(void)
+{
+	struct rttq_error err = { 0 };
+	struct kernel_budget b;
+
+	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL,
+				       false, 1000, true, &b, &err), ==, 0);
+	/* 3,584 counter bytes shared by all CPUs, 8 generation, 4 queue,
+	 * 128 hash element (48 head + 56 key + 8 value + 8 list node, in
+	 * the 128-byte class), 32 for its buckets. */
+	CHECK_CMP(b.per_group, ==, 3584 + 8 + 4 + 128 + 32);
+	/* Per CPU: the ungrouped counters and the overflow counter. */
+	CHECK_CMP(b.fixed, ==, 96 * (3584 + 8) + 8192 + 20480);
+	CHECK_CMP(b.budget, ==, 64ull << 20);
+	CHECK_CMP(b.ncpus, ==, 96);
+	CHECK_CMP(b.groups, ==, 1000);
+	CHECK_CMP(b.reserved, ==, b.fixed + 1000 * b.per_group);
+	CHECK_CMP(b.fit, ==, ((64ull << 20) - b.fixed) / b.per_group);
+	/* The goal: 1,000 groups on 96 CPUs in 64 MiB, with room to spare. */
+	CHECK_CMP(b.reserved, <, 64ull << 20);
+	CHECK_CMP(b.fit, >=, 10000);
+
+	/* A shorter key (raddr) takes a smaller hash element. */
+	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_RADDR,
+				       false, 1000, true, &b, &err), ==, 0);
+	CHECK_CMP(b.per_group, ==, 3584 + 8 + 4 + 96 + 32);
+	/* g = 7 and the peer trie: 65,536 nodes at most, each 40 bytes of
+	 * head, 16 of address and 4 of label id (+ 8) in the 96-byte class. */
+	REQUIRE_CMP(kernel_budget_plan(0, 4, BUCKET_SLOTS(7),
+				       RTTQ_KEY_SIZE_ALL, true, 10, true, &b,
+				       &err), ==, 0);
+	CHECK_CMP(b.budget, ==, 64ull << 20);
+	CHECK_CMP(b.per_group, ==, BUCKET_SLOTS(7) * 4 + 8 + 4 + 128 + 32);
+	CHECK_CMP(b.fixed, ==, 4 * (BUCKET_SLOTS(7) * 4 + 8) + 8192 + 20480 +
+				       65536 * 96);
+}
+
+static void test_limits(void)
+{
+	struct rttq_error err = { 0 };
+	struct kernel_budget b;
+	uint32_t fit;
+
+	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL,
+				       false, 1, true, &b, &err), ==, 0);
+	fit = b.fit;
+	CHECK_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false,
+				     fit, true, &b, &err), ==, 0);
+	CHECK_CMP(b.reserved, <=, 64ull << 20);
+	/* One more than fits, asked for: refused, saying what to change. */
+	CHECK_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false,
+				     fit + 1, true, &b, &err), ==, -E2BIG);
+	CHECK_CONTAINS(err.msg, "--max-groups");
+	CHECK_CONTAINS(err.msg, "--kernel-memory 64 MiB on 96 CPUs");
+	CHECK_CONTAINS(err.msg, "3756 bytes per group");
+	/* The same by default (not asked for): capped to what fits. */
+	CHECK_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false,
+				     fit + 1, false, &b, &err), ==, 0);
+	CHECK_CMP(b.groups, ==, fit);
+	/* Per-CPU maps alone beyond the budget: refused whatever the groups. */
+	CHECK_CMP(kernel_budget_plan(1, 4096, SLOTS5, RTTQ_KEY_SIZE_ALL, false,
+				     1, false, &b, &err), ==, -E2BIG);
+	CHECK_CONTAINS(err.msg, "no room for a group");
+	/* Without --group-by nothing but the fixed part is reserved. */
+	CHECK_CMP(kernel_budget_plan(1, 2, SLOTS5, RTTQ_KEY_SIZE_RADDR, false,
+				     0, true, &b, &err), ==, 0);
+	CHECK_CMP(b.reserved, ==, b.fixed);
+	CHECK_CMP(kernel_budget_plan(KERNEL_BUDGET_MAX_MIB + 1, 2, SLOTS5,
+				     RTTQ_KEY_SIZE_RADDR, false, 1, true, &b,
+				     &err), ==, -EINVAL);
+}
+
+static void test_option(void)
+{
+	struct rttq_error err = { 0 };
+	struct collector_opts o = { 0 };
+
+	CHECK_CMP(collector_opts_parse(&o, COLLECTOR_OPT_KERNEL_MEMORY, "128",
+				       &err), ==, 0);
+	CHECK_CMP(o.kernel_memory_mib, ==, 128);
+	CHECK_CMP(collector_opts_parse(&o, COLLECTOR_OPT_KERNEL_MEMORY, "0",
+				       &err), ==, -EINVAL);
+	CHECK_CONTAINS(err.msg, "--kernel-memory");
+	CHECK_CMP(collector_opts_parse(&o, COLLECTOR_OPT_KERNEL_MEMORY,
+				       "65537", &err), ==, -EINVAL);
+	CHECK_CMP(collector_opts_parse(&o, COLLECTOR_OPT_KERNEL_MEMORY,
+				       "64M", &err), ==, -EINVAL);
+	CHECK_CMP(o.kernel_memory_mib, ==, 128);
+}
+
+int main(void)
+{
+	test_formula();
+	test_limits();
+	test_option();
+	return check_report();
+}
