@@ -101,8 +101,11 @@ int planner_why_empty(struct store *st, const struct planner_request *req,
 struct plan_job {
 	const struct planner_request *req;
 	const char *group;
-	int64_t a, b;             /* the span of the smallest base period's
-				   * periods to cover: sets the steps */
+	int64_t a, b;             /* the span the steps and the fleet
+				   * records fit: the periods of the base
+				   * period asked for (or the group's finest)
+				   * starting in [from, to], else every second
+				   * of it; each host plans its own */
 	int64_t step_s;           /* a series' step; 0: one answer */
 	int64_t first_s;          /* start of the first step */
 	size_t n_points;          /* answers: 1, or the steps meeting [a, b) */
