@@ -10,6 +10,8 @@
  * maps' lines are cold at each event).  In the spaced case each program
  * runs attached alone, then all at once in both orders (the first program
  * on a tracepoint pays for the socket's cold lines).  Prints ns/event.
+ * An optional second argument runs one part only (hot, spaced, or
+ * spaced-alone: the spaced programs attached alone), for quick A/B runs.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -325,7 +327,7 @@ static void spaced_report(const char *what, const double *ns,
 			spaced_progs[i].name, ns[i]);
 }
 
-static void run_spaced(struct bpf_object *obj)
+static void run_spaced(struct bpf_object *obj, bool alone_only)
 {
 	const struct spaced_opts o = {
 		.conns = 256,
@@ -356,6 +358,8 @@ static void run_spaced(struct bpf_object *obj)
 	}
 	spaced_report("BPF ns per event, each program attached alone", ns,
 		      total);
+	if (alone_only)
+		return;
 	/* Together, references first, then rttq first. */
 	for (k = 0; k < 2; k++) {
 		for (i = 0; i < NSPACED; i++)
@@ -370,23 +374,13 @@ static void run_spaced(struct bpf_object *obj)
 	}
 }
 
-int main(int argc, char **argv)
+/* The hot loop: every program attached at once, three placements. */
+static void run_hot(struct bpf_object *obj)
 {
 	struct collector *c[7];
 	struct bpf_link *links[2];
-	struct bpf_object *obj;
 	double best[NPROGS], ratio[NPROGS];
-	int fds[NPROGS], stats_fd, i;
-
-	REQUIRE(argc == 2, "usage: bench-cost REF_BPF_OBJECT");
-	require_root("loading BPF");
-	skip_unless_kernel(KERNEL_BPF);
-	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	REQUIRE_CMP(stats_fd, >=, 0);
-	obj = bpf_object__open_file(argv[1], NULL);
-	REQUIRE(obj, "open %s: %s", argv[1], strerror(errno));
-	REQUIRE_CMP(bpf_object__load(obj), ==, 0);
-	write_peer_map();
+	int fds[NPROGS], i;
 
 	/*
 	 * All attached at once: every program runs on the very same events,
@@ -429,7 +423,32 @@ int main(int argc, char **argv)
 		collector_close(c[i]);
 	bpf_link__destroy(links[0]);
 	bpf_link__destroy(links[1]);
-	run_spaced(obj);
+}
+
+int main(int argc, char **argv)
+{
+	const char *part = argc == 3 ? argv[2] : "all";
+	struct bpf_object *obj;
+	int stats_fd;
+
+	REQUIRE(argc == 2 || argc == 3,
+		"usage: bench-cost REF_BPF_OBJECT [hot|spaced|spaced-alone]");
+	REQUIRE(!strcmp(part, "all") || !strcmp(part, "hot") ||
+		!strcmp(part, "spaced") || !strcmp(part, "spaced-alone"),
+		"bench-cost: unknown part '%s' (hot, spaced or spaced-alone)",
+		part);
+	require_root("loading BPF");
+	skip_unless_kernel(KERNEL_BPF);
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	REQUIRE_CMP(stats_fd, >=, 0);
+	obj = bpf_object__open_file(argv[1], NULL);
+	REQUIRE(obj, "open %s: %s", argv[1], strerror(errno));
+	REQUIRE_CMP(bpf_object__load(obj), ==, 0);
+	write_peer_map();
+	if (!strcmp(part, "all") || !strcmp(part, "hot"))
+		run_hot(obj);
+	if (strcmp(part, "hot"))
+		run_spaced(obj, !strcmp(part, "spaced-alone"));
 	bpf_object__close(obj);
 	unlink(peer_map_path);
 	close(stats_fd);
