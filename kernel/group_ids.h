@@ -14,7 +14,8 @@
  * gid_free.  A socket caches (id, generation) and compares the generation
  * on every event, so an event counts in the old group (it saw the old
  * generation: drained before the zeroing) or re-resolves its key (it saw
- * the new one), never in another key's.  The first wait makes the
+ * the new one), never in another key's.  The per-CPU gid_slots cache
+ * (raddr and port groupings) keeps the same pair and checks it alike.  The first wait makes the
  * generation a program caches with an id the one of that id's current
  * key: a program that found the key ends before the generation moves.
  */
@@ -160,6 +161,80 @@ static __always_inline __u32 gid_of(const struct rttq_key *key, __u32 max,
 	gid = gid_lookup(key, gen);
 	if (!gid)
 		*final = false;
+	return gid;
+}
+
+/*
+ * Groupings whose key lies in its first RTTQ_KEY_SIZE_PORTS bytes, all
+ * read from struct sock_common (raddr, raddr/N, ports): their sockets
+ * remember nothing; each event works the key out again and finds its id
+ * through gid_slots.  sock_common's first lines are the ones the kernel
+ * just looked the socket up by, so the key costs no cache miss, where sk
+ * storage is three dependent ones per socket (sk_bpf_storage, the
+ * storage's cache slot, the value) on top of the group's own.
+ */
+#define RTTQ_BY_SLOT (RTTQ_BY_RADDR | RTTQ_BY_RPORT | RTTQ_BY_LPORT)
+
+/* An id as a CPU last found it for a key (gid 0: empty). */
+struct gid_slot {
+	__u32 key[RTTQ_KEY_SIZE_PORTS / 4]; /* the key's first bytes */
+	__u32 gid;
+	__u32 gen;  /* gid_gens[gid] when the gid was looked up */
+	__u32 pad;
+};
+
+_Static_assert(sizeof(struct gid_slot) == RTTQ_GID_SLOT_BYTES,
+	       "kernel_budget.c counts RTTQ_GID_SLOT_BYTES per slot");
+
+/*
+ * Key -> id, direct-mapped, per CPU, in front of group_ids: one line per
+ * group instead of the hash's bucket and element, and of the same few
+ * lines for every socket of a group.  Per CPU, so a slot is only written
+ * by the program running on its CPU, which never runs nested there (the
+ * kernel skips a program's recursive runs): a slot is never read half
+ * written.  A slot holds what sk storage holds for the other groupings,
+ * an (id, generation) pair checked against gid_gens on every use, so a
+ * recycled id is as exact here as there (see the top of this file).  The
+ * loader sets max_entries to 1 for the groupings that do not use it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RTTQ_GID_SLOTS);
+	__type(key, __u32);
+	__type(value, struct gid_slot);
+} gid_slots SEC(".maps");
+
+/* The slot of key words @k: a multiplicative hash of their xor. */
+static __always_inline __u32 gid_slot_index(const __u32 *k)
+{
+	__u32 x = k[0] ^ k[1] ^ k[2] ^ k[3] ^ k[4];
+
+	return (x * 0x9e3779b1u) >> (32 - RTTQ_GID_SLOT_BITS);
+}
+
+/*
+ * gid_of() for an RTTQ_BY_SLOT key, through this CPU's gid_slots entry.
+ * @return the id, 0 when @key has none and none is left (@final as for
+ * gid_of(); a failure is not kept, the next event tries again).
+ */
+static __always_inline __u32 gid_of_slot(const struct rttq_key *key,
+					 __u32 max, bool *final)
+{
+	const __u32 *k = (const __u32 *)key;
+	__u32 idx = gid_slot_index(k), gid, gen = 0;
+	struct gid_slot *s = bpf_map_lookup_elem(&gid_slots, &idx);
+
+	*final = true;
+	if (s && s->gid && s->key[0] == k[0] && s->key[1] == k[1] &&
+	    s->key[2] == k[2] && s->key[3] == k[3] && s->key[4] == k[4] &&
+	    gid_current(s->gid, s->gen))
+		return s->gid;
+	gid = gid_of(key, max, &gen, final);
+	if (s && gid) {
+		__builtin_memcpy(s->key, k, sizeof(s->key));
+		s->gid = gid;
+		s->gen = gen;
+	}
 	return gid;
 }
 

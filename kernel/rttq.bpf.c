@@ -7,8 +7,11 @@
  * in no group.  User space (common/collector/collector.c) reads the
  * counters, takes differences and sums them all into "all".  Which group
  * (or none, if filtered out) is worked out once per socket and kept in sk
- * storage, so a segment usually costs one array update.  Group ids are
- * recycled by user space when a group goes idle (kernel/group_ids.h).
+ * storage, or, when the group key comes from the socket's addresses and
+ * ports alone, worked out again per event and its id found in a per-CPU
+ * cache (gid_slots), so a segment usually costs one array update.  Group
+ * ids are recycled by user space when a group goes idle
+ * (kernel/group_ids.h).
  */
 #include <stdbool.h>
 #include <linux/types.h>
@@ -75,11 +78,14 @@ struct {
 
 /*
  * What a socket's events go to, remembered per socket (tp_btf and fentry
- * only: sk storage needs a BTF socket pointer).  A socket's addresses and
- * ports never change once established, so filters and group key are
- * worked out once per socket instead of once per segment, and the
- * per-event cost is array lookups (the id's generation, its counters)
- * instead of a hash lookup.
+ * only: sk storage needs a BTF socket pointer) when the key needs more
+ * than sock_common (peer label, service port, cgroup) or --cgroup
+ * filters.  A socket's group never changes once established, so filters
+ * and group key are worked out once per socket instead of once per
+ * segment, and the per-event cost is array lookups (the id's generation,
+ * its counters) instead of a hash lookup.  The groupings of RTTQ_BY_SLOT
+ * skip it: 5 ms after the last segment its three lines are cold, where
+ * their key is in lines the kernel has just read (group_ids.h).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -196,7 +202,12 @@ static __always_inline void count_overflow(void)
 static __always_inline __u32 group_of(const struct rttq_key *key, __u32 *gen,
 				      bool *final)
 {
-	__u32 gid = gid_of(key, targ_max_groups, gen, final);
+	__u32 gid;
+
+	if (!gen && !(targ_group_by & ~RTTQ_BY_SLOT))
+		gid = gid_of_slot(key, targ_max_groups, final);
+	else
+		gid = gid_of(key, targ_max_groups, gen, final);
 
 	return gid ? gid + 1 : RTTQ_VERDICT_OVERFLOW;
 }
@@ -278,10 +289,10 @@ static __always_inline int handle(const struct sock *sk, const bool direct)
 	/*
 	 * Without --group-by (or --cgroup, a chain of pointers) the filters
 	 * are a few loads, cheaper than the sk storage lookup that would
-	 * remember their outcome.
+	 * remember their outcome; so are the keys of RTTQ_BY_SLOT.
 	 */
 	verdict = RTTQ_VERDICT_UNKNOWN;
-	if (direct && (targ_group_by || targ_cgroup_on)) {
+	if (direct && ((targ_group_by & ~RTTQ_BY_SLOT) || targ_cgroup_on)) {
 		cached = bpf_sk_storage_get(&sk_verdicts, (void *)sk, 0,
 					    BPF_SK_STORAGE_GET_F_CREATE);
 		if (cached)

@@ -39,6 +39,14 @@ struct rttq_key {
 #define RTTQ_KEY_SIZE_ADDRS 36u  /* offsetof(struct rttq_key, peer) */
 #define RTTQ_KEY_SIZE_ALL 56u    /* sizeof(struct rttq_key) */
 
+/*
+ * The "gid_slots" cache (kernel/group_ids.h): entries per CPU and bytes
+ * each, when the key fits its first RTTQ_KEY_SIZE_PORTS bytes.
+ */
+#define RTTQ_GID_SLOT_BITS 10
+#define RTTQ_GID_SLOTS (1u << RTTQ_GID_SLOT_BITS)
+#define RTTQ_GID_SLOT_BYTES 32u
+
 /* Bits of targ_group_by; the same values as COLLECTOR_BY_* (collector.h). */
 #define RTTQ_BY_LADDR (1u << 0)
 #define RTTQ_BY_RADDR (1u << 1)
@@ -66,18 +74,16 @@ struct rttq_peer_prefix {
 
 /*
  * Values of each "group_counts" entry: BUCKET_SLOTS(g) cumulative __u32
- * counters (buckets.h), one copy per CPU.  Index 0 counts the events of no
- * group; "all" is the sum of every index.  The loader sizes the value for
- * the g in use, and group_counts has --max-groups + 1 entries reserved at
- * load, so groups cost
- *
- *     (max_groups + 1) * BUCKET_SLOTS(g) * 4 bytes * possible CPUs
- *
- * (3,584 bytes per group per CPU at the default g = 5, 13,312 at g = 7;
- * 3.5 MiB per CPU for 1,024 groups).  Per socket seen, sk storage holds a
- * verdict (group_counts index + 1, or skip/overflow) and the id's
- * generation, 8 bytes (kernel/group_ids.h), and with --group-by port a
- * __u32 direction (sk_dirs), all freed with the socket.
+ * counters (buckets.h), one copy shared by every CPU (index 0 unused: the
+ * events of no group go to the per-CPU "ungrouped_counts", of the same
+ * size); "all" is the sum of them all.  The loader sizes the value for
+ * the g in use (3,584 bytes at the default g = 5, 13,312 at g = 7);
+ * common/collector/kernel_budget.c counts what every map takes.  Per
+ * socket seen, sk storage holds a verdict (group_counts index + 1, or
+ * skip/overflow) and the id's generation, 8 bytes (kernel/group_ids.h),
+ * except for the groupings of RTTQ_BY_SLOT (raddr, ports: group_ids.h),
+ * and with --group-by port a __u32 direction (sk_dirs), all freed with
+ * the socket.
  */
 #define RTTQ_VALUE_SIZE(slots) ((slots) * 4u)
 

@@ -275,6 +275,11 @@ static int configure(struct collector *c, const struct collector_opts *o,
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.gid_free,
 					       c->group_by ? c->max_groups : 1);
+	if (!err)
+		err = bpf_map__set_max_entries(
+			skel->maps.gid_slots,
+			kernel_budget_slots(c->key_size, c->group_by != 0)
+				? RTTQ_GID_SLOTS : 1);
 	for (m = 0; !err && m < MODE_COUNT; m++)
 		err = bpf_program__set_autoload(mode_prog(skel, m), m == mode);
 	/* Directions need sk storage, so BTF-typed pointers; raw_tp and

@@ -48,6 +48,11 @@ static uint64_t mem_alloc_class(uint64_t n)
  */
 #define MAP_HEADERS 20480u
 
+bool kernel_budget_slots(uint32_t key_size, bool grouped)
+{
+	return grouped && key_size <= RTTQ_KEY_SIZE_PORTS;
+}
+
 int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t slots,
 		       uint32_t key_size, bool peers, uint32_t max_groups,
 		       bool explicit_max, struct kernel_budget *out,
@@ -66,6 +71,10 @@ int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t slots,
 	/* ungrouped_counts and overflow hold one copy per CPU. */
 	out->fixed = (uint64_t)ncpus * (value + 8) + RTTQ_LISTEN_BYTES +
 		     MAP_HEADERS;
+	/* gid_slots: a copy of each entry per CPU and a pointer to it. */
+	if (kernel_budget_slots(key_size, max_groups != 0))
+		out->fixed += (uint64_t)RTTQ_GID_SLOTS *
+			      ((uint64_t)ncpus * RTTQ_GID_SLOT_BYTES + 8);
 	if (peers)
 		/* A node holds the address (the key past prefixlen) and the
 		 * label id. */

@@ -22,8 +22,8 @@ struct kernel_budget {
 	uint64_t budget;     /* --kernel-memory, bytes */
 	int ncpus;           /* possible CPUs the per-CPU maps cover */
 	uint64_t fixed;      /* maps whatever the group count: per-CPU
-			      * ungrouped counters, overflow, listening
-			      * ports, the peer trie */
+			      * ungrouped counters, overflow, the gid_slots
+			      * cache, listening ports, the peer trie */
 	uint64_t per_group;  /* counters + generation + free-list slot +
 			      * key-to-id hash entry, one group */
 	uint32_t fit;        /* groups the budget holds after @fixed */
@@ -51,5 +51,15 @@ int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t slots,
 		       uint32_t key_size, bool peers, uint32_t max_groups,
 		       bool explicit_max, struct kernel_budget *out,
 		       struct rttq_error *err);
+
+/**
+ * kernel_budget_slots() - whether the per-CPU gid_slots cache
+ * (kernel/group_ids.h) is loaded at its full size.
+ * @key_size: bytes of struct rttq_key the group_ids hash keeps.
+ * @grouped: whether there is a --group-by.
+ *
+ * @return true for a grouping whose key fits RTTQ_KEY_SIZE_PORTS bytes.
+ */
+bool kernel_budget_slots(uint32_t key_size, bool grouped);
 
 #endif /* RTTQ_KERNEL_BUDGET_H */

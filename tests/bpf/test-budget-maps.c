@@ -21,6 +21,7 @@
 #include "collector_opts.h"
 #include "kernel.h"
 #include "kernel_budget.h"
+#include "rttq.h"
 
 #define MAX_MAPS 32
 
@@ -144,6 +145,13 @@ static void test_sizes(void)
 	m = find(maps, n, "gid_free");
 	if (m)
 		CHECK_CMP(m->info.max_entries, ==, 1000);
+	/* raddr's ids are found through a per-CPU cache of fixed size. */
+	m = find(maps, n, "gid_slots");
+	if (m) {
+		CHECK_CMP(m->info.type, ==, BPF_MAP_TYPE_PERCPU_ARRAY);
+		CHECK_CMP(m->info.max_entries, ==, RTTQ_GID_SLOTS);
+		CHECK_CMP(m->info.value_size, ==, RTTQ_GID_SLOT_BYTES);
+	}
 	/* The plan is an upper bound on what the kernel charges. */
 	CHECK_CMP(total, <=, b->reserved);
 	CHECK_CMP(b->reserved, <=, 64ull << 20);

@@ -39,10 +39,23 @@ static void test_formula(void)
 	CHECK_CMP(b.reserved, <, 64ull << 20);
 	CHECK_CMP(b.fit, >=, 10000);
 
-	/* A shorter key (raddr) takes a smaller hash element. */
+	/* A shorter key (raddr) takes a smaller hash element, and its
+	 * groups are found through the per-CPU gid_slots cache: 1,024
+	 * entries of 32 bytes per CPU, and a pointer to each. */
 	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_RADDR,
 				       false, 1000, true, &b, &err), ==, 0);
 	CHECK_CMP(b.per_group, ==, 3584 + 8 + 4 + 96 + 32);
+	CHECK_CMP(b.fixed, ==, 96 * (3584 + 8) + 1024 * (96 * 32 + 8) + 8192 +
+				       20480);
+	CHECK_CMP(b.reserved, <, 64ull << 20);
+	/* Ports too; not a key with the local address (36 bytes). */
+	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_PORTS,
+				       false, 1000, true, &b, &err), ==, 0);
+	CHECK_CMP(b.fixed, ==, 96 * (3584 + 8) + 1024 * (96 * 32 + 8) + 8192 +
+				       20480);
+	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ADDRS,
+				       false, 1000, true, &b, &err), ==, 0);
+	CHECK_CMP(b.fixed, ==, 96 * (3584 + 8) + 8192 + 20480);
 	/* g = 7 and the peer trie: 65,536 nodes at most, each 40 bytes of
 	 * head, 16 of address and 4 of label id (+ 8) in the 96-byte class. */
 	REQUIRE_CMP(kernel_budget_plan(0, 4, BUCKET_SLOTS(7),
