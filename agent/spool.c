@@ -259,7 +259,7 @@ static size_t frame_decode(const uint8_t *p, size_t avail,
 static size_t next_intact(const uint8_t *buf, size_t size, size_t from,
 			  char *host, char *group)
 {
-	struct store_record r;
+	struct store_record r = { 0 };
 
 	while (from + SPOOL_HEADER_BYTES <= size) {
 		const uint8_t *m = memmem(buf + from, size - from, SPOOL_MAGIC, 4);
@@ -326,7 +326,7 @@ static int map_file(struct spool *sp, const uint8_t **buf, size_t *size,
 static int count_records(struct spool *sp, struct rttq_error *err)
 {
 	char *host = NULL, *group = NULL;
-	struct store_record r;
+	struct store_record r = { 0 };
 	const uint8_t *buf;
 	size_t size, off = 0, len;
 	int rc;

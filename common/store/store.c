@@ -14,6 +14,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "metric.h"
 #include "store_backend.h"
 
 static const struct store_ops *const backends[] = {
@@ -183,6 +184,12 @@ static int check_record(const struct store *st, const struct store_record *r,
 		ret = check_name(st, "group", r->group, STORE_GROUP_MAX, err);
 	if (ret)
 		return ret;
+	/* Until the backends key records by metric, anything but rtt would
+	 * be stored as rtt. */
+	if (strcmp(metric_or_rtt(r->metric), METRIC_RTT) != 0)
+		return store_fail(st, err, -ENOTSUP,
+				  "%s/%s: metric \"%s\": this store keeps rtt only",
+				  r->host, r->group, r->metric);
 	if (r->period_s == 0)
 		return store_fail(st, err, -EINVAL, "%s/%s: period_s is 0",
 				  r->host, r->group);

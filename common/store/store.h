@@ -59,6 +59,10 @@ struct store;
 struct store_record {
 	const char *host;       /* agent's --host */
 	const char *group;      /* "all", "raddr:10.0.0.2", ... */
+	const char *metric;     /* metric.h: NULL or "" is METRIC_RTT; for
+				 * METRIC_COUNTERS the digest holds a
+				 * counter set (counter_set.h) and count the
+				 * number of counters in it */
 	uint32_t period_s;      /* resolution: base period (60), 3600, 86400 */
 	int64_t start_s;        /* period start, UTC epoch seconds */
 	uint32_t periods;       /* base periods merged into this record */
@@ -75,6 +79,7 @@ struct store_record {
 struct store_query {
 	const char *host;  /* NULL: every host */
 	const char *group; /* NULL: "all" */
+	const char *metric; /* NULL or "": METRIC_RTT */
 	uint32_t period_s; /* resolution to read */
 	int64_t from_s;    /* records whose start lies in [from_s, to_s] */
 	int64_t to_s;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metric.h"
 #include "store_dynamodb_private.h"
 
 /* ---------------------------------------------------------------------------
@@ -124,7 +125,7 @@ static int record_item(struct dynamo_store *s, yajl_val item, void *ctx,
 		       struct rttq_error *err)
 {
 	struct record_ctx *rc = ctx;
-	struct store_record r;
+	struct store_record r = { .metric = METRIC_RTT };
 	uint8_t *digest;
 	int ret;
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "metric.h"
 #include "store_sqlite_private.h"
 
 #define RECORD_COLUMNS \
@@ -384,7 +385,7 @@ static int record_row(struct sqlite_store *s, sqlite3_stmt *q, void *ctx,
 		      struct rttq_error *err)
 {
 	struct record_cb *cb = ctx;
-	struct store_record rec;
+	struct store_record rec = { .metric = METRIC_RTT };
 	int ret;
 
 	ret = read_record(s, q, &rec, err);

@@ -285,7 +285,7 @@ static void expect_damaged(struct store *st)
 	struct store_record stored = { 0 };
 	struct planner_answer a = { 0 };
 	struct rttq_error err = { 0 };
-	struct store_record bad;
+	struct store_record bad = { 0 };
 	int rc;
 
 	REQUIRE(store_query(st, &q, keep_digest, &stored, &err) == 0 &&
