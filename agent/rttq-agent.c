@@ -42,6 +42,7 @@
 #include "tdigest.h"
 #include "timeparse.h"
 #include "writer.h"
+#include "metric.h"
 
 #define INTERVAL_DEFAULT_MS 5000
 #define INTERVAL_MIN_MS 10
@@ -415,11 +416,15 @@ struct drain_ctx {
 };
 
 /* collector_group_fn: one group's delta into the series table. */
-static int add_group(const char *group, const struct hist *delta, void *arg)
+static int add_group(const char *group, const char *metric,
+		     const struct hist *delta, void *arg)
 {
 	struct drain_ctx *d = arg;
 	int rc;
 
+	/* Other metrics are not this caller's (yet). */
+	if (strcmp(metric, METRIC_RTT) != 0)
+		return 0;
 	agent_metrics_add_delta(d->a->metrics, group, delta);
 	rc = series_table_add(d->a->series, group, d->at_s, delta);
 	if (rc == -ENOSPC)

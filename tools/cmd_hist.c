@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "numparse.h"
 #include "hist.h"
+#include "metric.h"
 
 #define BAR_WIDTH 40
 #define LOG2_ROWS 34  /* row 0 for value 0, row e + 1 for [2^e, 2^(e+1)) */
@@ -229,8 +230,8 @@ struct summary {
 	unsigned int groups;        /* groups printed so far */
 };
 
-static int print_group(const char *group, const struct hist *delta,
-		       void *arg)
+static int print_group(const char *group, const char *metric,
+		       const struct hist *delta, void *arg)
 {
 	struct summary *sum = arg;
 	const struct env *env = sum->env;
@@ -238,6 +239,9 @@ static int print_group(const char *group, const struct hist *delta,
 	const char *unit = env->milliseconds ? "ms" : "us";
 	uint64_t n = hist_count(delta);
 
+	/* Other metrics are not this caller's (yet). */
+	if (strcmp(metric, METRIC_RTT) != 0)
+		return 0;
 	printf("%s: %llu events, p50 %.3f %s, p90 %.3f %s, p99 %.3f %s", group,
 	       (unsigned long long)n, hist_quantile(delta, 0.50) / div, unit,
 	       hist_quantile(delta, 0.90) / div, unit,

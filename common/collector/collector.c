@@ -585,6 +585,13 @@ const struct kernel_budget *collector_budget(const struct collector *c)
 	return &c->budget;
 }
 
+void collector_on_counters(struct collector *c, collector_counters_fn fn,
+			   void *arg)
+{
+	c->counters_fn = fn;
+	c->counters_arg = arg;
+}
+
 void collector_on_retire(struct collector *c, collector_retire_fn fn,
 			 void *arg)
 {

@@ -34,6 +34,7 @@
 /* A group that counts nothing this long gives its id back (--group-idle). */
 #define COLLECTOR_GROUP_IDLE_DEFAULT_MS (10 * 60 * 1000)
 
+struct counter_set;
 struct hist;
 struct collector;
 struct kernel_budget;
@@ -88,11 +89,24 @@ struct collector_opts {
  *         the order laddr, raddr, lport, rport, peer, port, cgroup; IPv6
  *         as "raddr:fe80::1"; a prefix as "raddr:10.0.1.0/24"; a cgroup
  *         removed before it was seen as "cgroup:id-ID").
+ * @metric: the distribution counted (metric.h: METRIC_RTT, METRIC_JITTER,
+ *          METRIC_HANDSHAKE); a group's metrics come one call each.
  * @delta: the new counts (valid only during the call).
  * Return non-zero to stop the drain (collector_drain returns it).
  */
-typedef int (*collector_group_fn)(const char *group, const struct hist *delta,
-				  void *arg);
+typedef int (*collector_group_fn)(const char *group, const char *metric,
+				  const struct hist *delta, void *arg);
+
+/*
+ * Called by collector_drain() with a group's counters that moved since the
+ * last drain (retrans.fast, segs.out, drops.tcp.netfilter_drop, ...), in
+ * the same order as the collector_group_fn calls; node-wide counters come
+ * with "all".  @delta is valid only during the call.  Return non-zero to
+ * stop the drain.
+ */
+typedef int (*collector_counters_fn)(const char *group,
+				     const struct counter_set *delta,
+				     void *arg);
 
 /*
  * Called by collector_drain() once per group whose id it recycled, after
@@ -154,6 +168,13 @@ const char *collector_attach_mode(const struct collector *c);
  */
 int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 		    struct rttq_error *err);
+
+/**
+ * collector_on_counters() - have @fn called with @arg for the counters of
+ * every group by later drains (NULL: counters are not read).
+ */
+void collector_on_counters(struct collector *c, collector_counters_fn fn,
+			   void *arg);
 
 /**
  * collector_on_retire() - have @fn called with @arg for every group

@@ -19,6 +19,7 @@
 #include "collector_private.h"
 #include "group_recycle.h"
 #include "hist.h"
+#include "metric.h"
 #include "monoclock.h"
 #include "rttq.h"
 #include "rttq.skel.h"
@@ -149,7 +150,7 @@ static int drain_retired(struct collector *c, int64_t now_ms,
 		}
 		group_name_format(&c->naming, key, name, sizeof(name));
 		if (take_delta(c, prev)) {
-			ret = fn(name, c->scratch, arg);
+			ret = fn(name, METRIC_RTT, c->scratch, arg);
 			first = first ? first : ret;
 		}
 		memset(prev, 0, c->slots * sizeof(*prev));
@@ -215,7 +216,7 @@ int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 		if (!any)
 			continue;
 		group_name_format(&c->naming, &key, name, sizeof(name));
-		ret = fn(name, c->scratch, arg);
+		ret = fn(name, METRIC_RTT, c->scratch, arg);
 		if (ret)
 			return ret;
 	}
@@ -230,6 +231,6 @@ int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 		c->prev_all[i] -= c->retired_all[i];
 	memset(c->retired_all, 0, c->slots * sizeof(*c->retired_all));
 	if (any && !ret)
-		return fn("all", c->scratch, arg);
+		return fn("all", METRIC_RTT, c->scratch, arg);
 	return ret;
 }

@@ -55,6 +55,8 @@ struct collector {
 	uint32_t *retired_all; /* slots: sums of ids zeroed this drain */
 	void *zeros;           /* ncpus * stride zero bytes */
 	struct kernel_budget budget; /* --kernel-memory and what it holds */
+	collector_counters_fn counters_fn;
+	void *counters_arg;
 	collector_retire_fn retire_fn;
 	void *retire_arg;
 };
