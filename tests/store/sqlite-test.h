@@ -18,6 +18,7 @@ struct seen_records {
 	char key[32][96];  /* "host/group@start" */
 	struct store_record first;
 	uint8_t first_digest[16];
+	char first_metric[64];
 	int stop_after;    /* return 42 after this many; 0 never */
 };
 

@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "check.h"
+#include "metric-check.h"
 #include "sqlite-test.h"
 #include "store.h"
 
@@ -478,6 +479,14 @@ static void test_bad_records(void)
 	store_close(st);
 }
 
+static void test_metrics(void)
+{
+	struct store *st = open_ok(url_for("metrics.db"));
+
+	metric_check_store(st);
+	store_close(st);
+}
+
 int main(void)
 {
 	sqlite_test_start();
@@ -491,5 +500,6 @@ int main(void)
 	test_bad_records();
 	test_series_registry();
 	test_migration_from_v1();
+	test_metrics();
 	return sqlite_test_finish();
 }
