@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Query planner: answers "the RTT distribution of this host (or the fleet)
- * and group between from and to" from the store, reading the coarsest
+ * Query planner: answers "the RTT (or another metric's) distribution of
+ * this host (or the fleet) and group between from and to", and the sums of
+ * a group's counters, from the store, reading the coarsest
  * complete records (whole UTC days from 1d rollups, whole hours from 1h
  * rollups, whole 5-minute spans from 5m rollups, base periods for the rest)
  * and merging their digests in one k-way pass; the hosts of a fleet query
@@ -71,7 +72,8 @@ struct planner_request {
 
 struct planner_answer {
 	struct tdigest *digest;          /* merged; NULL when count is 0 */
-	uint64_t count;                  /* RTT samples, exact */
+	uint64_t count;                  /* the metric's samples, exact; 0
+					  * for counters */
 	double sum_us;                   /* their sum, microseconds */
 	double min_us;                   /* NAN when count is 0 */
 	double max_us;                   /* NAN when count is 0 */

@@ -70,7 +70,8 @@ struct store_record {
 	uint32_t periods;       /* base periods merged into this record */
 	uint32_t periods_total; /* base periods the resolution spans; the
 				 * record is complete when periods equals it */
-	uint64_t count;         /* RTT samples */
+	uint64_t count;         /* samples (METRIC_COUNTERS: counters in
+				 * the set) */
 	double sum_us;          /* sum of the samples, microseconds */
 	double min_us;          /* smallest sample, microseconds */
 	double max_us;          /* largest sample, microseconds */

@@ -13,7 +13,7 @@
  * so every user of the store needs write access to its directory.
  *
  * Which access path serves which call:
- *   store_query, one host  -> primary key: host, grp, period_s equal, start_s
+ *   store_query, one host  -> primary key: host, grp, metric, period_s equal, start_s
  *                             range, rows already in start order.
  *   store_query, all hosts -> records_by_group: range scan on start_s, then
  *                             a sort by host of just the rows returned.
