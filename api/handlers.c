@@ -355,6 +355,18 @@ static void job_submit(struct api_call *c, struct query_pool *pool,
 	job_free(job);
 }
 
+/* The end of every store endpoint's handler: a request whose parameters
+ * failed (@rc) is answered 400 with the message, else queued. */
+static void submit_parsed(struct api_call *c, struct api_job *job, int rc)
+{
+	if (rc) {
+		reply_error(c, HTTP_BADREQUEST, job->err.msg);
+		job_free(job);
+		return;
+	}
+	job_submit(c, c->ctx->pool, job);
+}
+
 /* from/to, ordered and within --max-range. */
 static int parse_range(const struct evkeyvalq *q, const struct api_ctx *ctx,
 		       int64_t def_from_s, int64_t def_to_s, int64_t *from_s,
@@ -440,12 +452,7 @@ static void quantiles_cb(struct api_call *c)
 	if (rc == 0)
 		rc = parse_selection(&job->params, c->ctx, &job->preq,
 				     &job->qs, &job->err);
-	if (rc) {
-		reply_error(c, HTTP_BADREQUEST, job->err.msg);
-		job_free(job);
-		return;
-	}
-	job_submit(c, c->ctx->pool, job);
+	submit_parsed(c, job, rc);
 }
 
 /* step, a multiple of @period_s when the request names a base period
@@ -501,12 +508,7 @@ static void series_cb(struct api_call *c)
 				     &job->qs, &job->err);
 	if (rc == 0)
 		rc = parse_points(job, c->ctx);
-	if (rc) {
-		reply_error(c, HTTP_BADREQUEST, job->err.msg);
-		job_free(job);
-		return;
-	}
-	job_submit(c, c->ctx->pool, job);
+	submit_parsed(c, job, rc);
 }
 
 /* GET /counters?from&to[&host][&group][&names][&period][&step] */
@@ -533,12 +535,7 @@ static void counters_cb(struct api_call *c)
 	/* A step is optional here: points only when asked for. */
 	if (rc == 0 && evhttp_find_header(&job->params, "step"))
 		rc = parse_points(job, c->ctx);
-	if (rc) {
-		reply_error(c, HTTP_BADREQUEST, job->err.msg);
-		job_free(job);
-		return;
-	}
-	job_submit(c, c->ctx->pool, job);
+	submit_parsed(c, job, rc);
 }
 
 /* /hosts and /groups: names with records in [from, to] (last 24 h). */
@@ -563,12 +560,7 @@ static void names_reply(struct api_call *c, bool want_hosts)
 	if (rc == 0 && !want_hosts)
 		rc = params_text(&job->params, "host", STORE_HOST_MAX - 1,
 				 &job->preq.host, &job->err);
-	if (rc) {
-		reply_error(c, HTTP_BADREQUEST, job->err.msg);
-		job_free(job);
-		return;
-	}
-	job_submit(c, c->ctx->pool, job);
+	submit_parsed(c, job, rc);
 }
 
 /* GET /hosts[?from&to] */

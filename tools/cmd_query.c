@@ -38,6 +38,30 @@ struct query_env {
 	const char *step_label;
 };
 
+/* What both commands take: the store, the range and the selection. */
+#define USAGE_WHERE \
+	"  --store URL     store to read (default " STORE_URL_DEFAULT ")\n" \
+	"  --from TIME     first period start (required)\n" \
+	"  --to TIME       last period start (required)\n" \
+	"  --host H        one host (default: the whole fleet)\n" \
+	"  --group G       group (default: all), e.g. raddr:10.0.0.2\n"
+#define USAGE_END \
+	"  --period SEC    only hosts and records of this base period (default:\n" \
+	"                  each host's, as the store lists them; 5s, 1m ...)\n" \
+	"  -h, --help      this text\n" \
+	"\n" \
+	"Exit status: 0 answered (also with no data), 1 store error, 2 usage.\n"
+#define OPTIONS_WHERE \
+	{ "store", required_argument, NULL, 's' }, \
+	{ "from", required_argument, NULL, 'f' }, \
+	{ "to", required_argument, NULL, 't' }, \
+	{ "host", required_argument, NULL, 'H' }, \
+	{ "group", required_argument, NULL, 'g' },
+#define OPTIONS_END \
+	{ "period", required_argument, NULL, 'p' }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ NULL, 0, NULL, 0 },
+
 static const char usage_text[] =
 	"Usage: rttq query --from TIME --to TIME [OPTIONS]\n"
 	"\n"
@@ -47,18 +71,10 @@ static const char usage_text[] =
 	"TIME is RFC 3339 (2023-11-15T00:00:00Z, ...+02:00) or epoch seconds.\n"
 	"\n"
 	"Options:\n"
-	"  --store URL     store to read (default " STORE_URL_DEFAULT ")\n"
-	"  --from TIME     first period start (required)\n"
-	"  --to TIME       last period start (required)\n"
-	"  --host H        one host (default: the whole fleet)\n"
-	"  --group G       group (default: all), e.g. raddr:10.0.0.2\n"
+	USAGE_WHERE
 	"  --q LIST        percentiles (default " ANSWER_QUANTILES_DEFAULT ")\n"
 	"  --metric M      rtt (default), jitter or handshake\n"
-	"  --period SEC    only hosts and records of this base period (default:\n"
-	"                  each host's, as the store lists them; 5s, 1m ...)\n"
-	"  -h, --help      this text\n"
-	"\n"
-	"Exit status: 0 answered (also with no data), 1 store error, 2 usage.\n";
+	USAGE_END;
 
 static const char counters_usage_text[] =
 	"Usage: rttq counters --from TIME --to TIME [OPTIONS]\n"
@@ -69,44 +85,24 @@ static const char counters_usage_text[] =
 	"TIME is RFC 3339 (2023-11-15T00:00:00Z, ...+02:00) or epoch seconds.\n"
 	"\n"
 	"Options:\n"
-	"  --store URL     store to read (default " STORE_URL_DEFAULT ")\n"
-	"  --from TIME     first period start (required)\n"
-	"  --to TIME       last period start (required)\n"
-	"  --host H        one host (default: the whole fleet)\n"
-	"  --group G       group (default: all), e.g. raddr:10.0.0.2\n"
+	USAGE_WHERE
 	"  --names LIST    counters to show, globs: retrans.*,segs.out\n"
 	"                  (default: every counter)\n"
 	"  --step STEP     also the counters of each step: 1m, 5m, 1h or 1d\n"
-	"  --period SEC    only hosts and records of this base period (default:\n"
-	"                  each host's, as the store lists them; 5s, 1m ...)\n"
-	"  -h, --help      this text\n"
-	"\n"
-	"Exit status: 0 answered (also with no data), 1 store error, 2 usage.\n";
+	USAGE_END;
 
 static const struct option long_options[] = {
-	{ "store", required_argument, NULL, 's' },
-	{ "from", required_argument, NULL, 'f' },
-	{ "to", required_argument, NULL, 't' },
-	{ "host", required_argument, NULL, 'H' },
-	{ "group", required_argument, NULL, 'g' },
+	OPTIONS_WHERE
 	{ "q", required_argument, NULL, 'q' },
 	{ "metric", required_argument, NULL, 'm' },
-	{ "period", required_argument, NULL, 'p' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+	OPTIONS_END
 };
 
 static const struct option counters_long_options[] = {
-	{ "store", required_argument, NULL, 's' },
-	{ "from", required_argument, NULL, 'f' },
-	{ "to", required_argument, NULL, 't' },
-	{ "host", required_argument, NULL, 'H' },
-	{ "group", required_argument, NULL, 'g' },
+	OPTIONS_WHERE
 	{ "names", required_argument, NULL, 'n' },
 	{ "step", required_argument, NULL, 'S' },
-	{ "period", required_argument, NULL, 'p' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+	OPTIONS_END
 };
 
 

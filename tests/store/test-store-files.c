@@ -347,16 +347,7 @@ static void test_schema_versions(void)
 static void make_schema2(const char *path)
 {
 	exec_raw(path,
-		 "CREATE TABLE records ("
-		 " host TEXT NOT NULL, grp TEXT NOT NULL,"
-		 " period_s INTEGER NOT NULL, start_s INTEGER NOT NULL,"
-		 " periods INTEGER NOT NULL, periods_total INTEGER NOT NULL,"
-		 " count INTEGER NOT NULL,"
-		 " sum_us REAL NOT NULL, min_us REAL NOT NULL, max_us REAL NOT NULL,"
-		 " digest BLOB NOT NULL,"
-		 " PRIMARY KEY (host, grp, period_s, start_s)"
-		 ") WITHOUT ROWID;"
-		 "CREATE INDEX records_by_group ON records (period_s, grp, start_s);"
+		 OLD_RECORDS_SQL
 		 "CREATE TABLE series ("
 		 " host TEXT NOT NULL, grp TEXT NOT NULL, period_s INTEGER NOT NULL,"
 		 " first_start_s INTEGER NOT NULL, last_start_s INTEGER NOT NULL,"

@@ -288,16 +288,7 @@ static void test_migration_from_v1(void)
 	sqlite3_stmt *q = NULL;
 
 	exec_raw(path,
-		 "CREATE TABLE records ("
-		 " host TEXT NOT NULL, grp TEXT NOT NULL,"
-		 " period_s INTEGER NOT NULL, start_s INTEGER NOT NULL,"
-		 " periods INTEGER NOT NULL, periods_total INTEGER NOT NULL,"
-		 " count INTEGER NOT NULL,"
-		 " sum_us REAL NOT NULL, min_us REAL NOT NULL, max_us REAL NOT NULL,"
-		 " digest BLOB NOT NULL,"
-		 " PRIMARY KEY (host, grp, period_s, start_s)"
-		 ") WITHOUT ROWID;"
-		 "CREATE INDEX records_by_group ON records (period_s, grp, start_s);"
+		 OLD_RECORDS_SQL
 		 "CREATE INDEX records_by_start ON records (start_s);"
 		 "INSERT INTO records VALUES"
 		 " ('a', 'all', 60, 60, 1, 1, 5, 1.0, 1.0, 1.0, x'01'),"
