@@ -85,35 +85,6 @@ static int64_t ceil_to(int64_t x, int64_t m)
 	return f == x ? x : f + m;
 }
 
-int planner_level_label(uint32_t period_s, char *buf, size_t len)
-{
-	static const struct {
-		uint32_t unit_s;
-		char name;
-	} units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
-	size_t i;
-	int n;
-
-	if (period_s == 0 || len == 0)
-		return -EINVAL;
-	for (i = 0; period_s % units[i].unit_s; i++)
-		;
-	n = snprintf(buf, len, "%u%c", period_s / units[i].unit_s,
-		     units[i].name);
-	return n > 0 && (size_t)n < len ? 0 : -EINVAL;
-}
-
-void planner_answer_clear(struct planner_answer *a)
-{
-	if (!a)
-		return;
-	tdigest_free(a->digest);
-	counter_set_free(&a->counters);
-	memset(a, 0, sizeof(*a));
-	a->min_us = NAN;
-	a->max_us = NAN;
-}
-
 /* -------------------------------------------------------------------------
  * One host: plan, read and decode its records into its share.
  * ------------------------------------------------------------------------- */
@@ -809,16 +780,4 @@ int planner_run_counters(struct store *st, const struct planner_request *req,
 	memset(out, 0, sizeof(*out));
 	rc = step_s ? check_series_step(req, step_s, err) : 0;
 	return rc ? rc : run_series(st, req, &what, step_s, out, err);
-}
-
-void planner_series_clear(struct planner_series *s)
-{
-	size_t i;
-
-	if (!s)
-		return;
-	for (i = 0; i < s->n; i++)
-		planner_answer_clear(&s->points[i]);
-	free(s->points);
-	memset(s, 0, sizeof(*s));
 }
