@@ -15,7 +15,7 @@
  *       start_s       INTEGER NOT NULL,  -- UTC epoch s, multiple of period_s
  *       periods       INTEGER NOT NULL,  -- base periods merged in
  *       periods_total INTEGER NOT NULL,  -- base periods the record spans
- *       count         INTEGER NOT NULL,  -- samples (counters: names), >= 0
+ *       count         INTEGER NOT NULL,  -- samples (counters: how many), >= 0
  *       sum_us        REAL    NOT NULL,
  *       min_us        REAL    NOT NULL,
  *       max_us        REAL    NOT NULL,
@@ -79,10 +79,6 @@
 	" first_start_s INTEGER NOT NULL, last_start_s INTEGER NOT NULL," \
 	" PRIMARY KEY (host, grp, metric, period_s)" \
 	") WITHOUT ROWID;"
-
-#define V2_COLUMNS \
-	"host, grp, period_s, start_s, periods, periods_total, count," \
-	" sum_us, min_us, max_us, digest"
 
 static const char schema_sql[] =
 	RECORDS_TABLE_SQL
