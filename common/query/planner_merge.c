@@ -108,8 +108,20 @@ static int merge_parts(const struct plan_job *job, size_t p,
 		out->sum_us += pt->sum_us;
 		for (l = 0; l < PLANNER_LEVELS; l++)
 			out->records[l] += pt->records[l];
-		if (pt->n && i > 0)
+		if ((pt->n || pt->sets) && i > 0)
 			out->hosts++;
+		/* Counters add up exactly, in any order. */
+		if (pt->sets) {
+			int rc = counter_set_merge(&out->counters,
+						   &pt->counters);
+
+			if (rc == -EOVERFLOW)
+				return rttq_fail(err, rc, "a counter's sum "
+						 "over the hosts passes "
+						 "2^64 - 1");
+			if (rc)
+				return rttq_fail(err, rc, "out of memory");
+		}
 		out->fleet_records += pt->fleet_records;
 		if (pt->compression > compression)
 			compression = pt->compression;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The store: where per-period digests live.  One logical record per
- * (host, group, resolution, period start).  Backends sit behind one
+ * (host, group, metric, resolution, period start); records of different
+ * metrics never mix (metric.h: distributions hold a digest, METRIC_COUNTERS
+ * a counter set).  Backends sit behind one
  * interface and are chosen by URL: `sqlite:PATH` (embedded default) and
  * `dynamodb:TABLE[?region=R&endpoint=URL]` (a fleet).
  *
@@ -92,10 +94,11 @@ struct store_query {
  * same URL is fine. */
 typedef int (*store_record_fn)(const struct store_record *rec, void *arg);
 
-/* Called once per resolution of a (host, group) series (its base period
- * and its rollups, smallest first); same rules as above. */
+/* Called once per resolution of a (host, group, metric) series (its base
+ * period and its rollups, smallest first); same rules as above. */
 typedef int (*store_series_fn)(const char *host, const char *group,
-			       uint32_t period_s, void *arg);
+			       const char *metric, uint32_t period_s,
+			       void *arg);
 
 /**
  * store_open() - open (creating when needed) the store named by @url.
@@ -197,7 +200,9 @@ RTTQ_API void store_close(struct store *st);
  * group within STORE_HOST_MAX / STORE_GROUP_MAX, period_s > 0, start_s a
  * multiple of period_s, 0 < periods_total, periods <= periods_total,
  * count <= INT64_MAX, no NaN in sum/min/max, a non-empty digest, a host
- * not starting with STORE_RESERVED_PREFIX.
+ * not starting with STORE_RESERVED_PREFIX, a metric metric_name_valid()
+ * accepts (NULL or "": rtt) and, for METRIC_COUNTERS, a digest that
+ * counter_set_decode() reads.
  *
  * Records of a span that ended STORE_LATE_S or more ago are late: after
  * they are written, a second write marks the fleet spans they fall in
@@ -245,7 +250,7 @@ RTTQ_API int store_put_fleet(struct store *st, const struct store_record *rec,
  * @err: receives a message; may be NULL.
  *
  * @return 0, the first non-zero value returned by @fn, -EINVAL for an empty
- *         host/group or a zero period_s, -EBADMSG for a stored record
+ *         host/group, an invalid metric name or a zero period_s, -EBADMSG for a stored record
  *         with impossible values (message names host/group/start), -EIO
  *         for a damaged file or an I/O error, -EBUSY, and for DynamoDB the transport and
  *         protocol errors of ddb_call() (-ETIMEDOUT, -EPROTO, ...).
@@ -255,8 +260,8 @@ RTTQ_API int store_query(struct store *st, const struct store_query *q,
 
 /**
  * store_series() - call @fn for every resolution stored for each (host,
- * group) with a record of any resolution starting in [from_s, to_s],
- * ordered by host, group, then resolution.  The registry knows each
+ * group, metric) with a record of any resolution starting in [from_s,
+ * to_s], ordered by host, group, metric, then resolution.  The registry knows each
  * series' resolutions, so the query side learns the agents' base periods
  * here instead of assuming them.  Without @host, reserved hosts
  * (STORE_FLEET_HOST) are not listed.
@@ -280,19 +285,23 @@ RTTQ_API int store_series(struct store *st, const char *host,
 
 /**
  * store_finest_period() - the smallest resolution any host has stored for
- * @group, from the registry: the finest base period among the hosts, so
- * a fleet-wide reader knows how far its last period reaches without
- * listing every host.
+ * @metric of @group, from the registry: the finest base period among the
+ * hosts, so a fleet-wide reader knows how far its last period reaches
+ * without listing every host.
  * @st: the store.
  * @group: the group.
+ * @metric: the metric; NULL or "": METRIC_RTT.
  * @out: receives seconds; 0 when the registry cannot say (no series of
- *       the group, or a DynamoDB table written before it kept this).
+ *       the group and metric, or a DynamoDB table written before it kept
+ *       this).
  * @err: receives a message; may be NULL.
  *
- * @return 0, -EINVAL for an empty group, the errors of store_series().
+ * @return 0, -EINVAL for an empty group or an invalid metric name, the
+ *         errors of store_series().
  */
 RTTQ_API int store_finest_period(struct store *st, const char *group,
-				 uint32_t *out, struct rttq_error *err);
+				 const char *metric, uint32_t *out,
+				 struct rttq_error *err);
 
 /**
  * store_ping() - check that the store answers (reads its records table).

@@ -241,6 +241,8 @@ static int connect_store(const char *url, const char *path,
 		ret = sqlite_setup_file(s, url, err);
 	else if (!ret && how == CONNECT_READ)
 		ret = sqlite_check_file(s, url, err);
+	else if (!ret)
+		ret = sqlite_read_legacy(s, url, err);
 	if (!ret)
 		ret = sqlite_prepare_statements(s, url, err);
 	if (ret) {

@@ -93,13 +93,13 @@ echo "sample: $(cat "$tmp/body")"
 
 # --- other endpoints ----------------------------------------------------
 http_expect 200 "/hosts?from=1700000000&to=1700100000"
-[ "$(cat "$tmp/body")" = '{"hosts":["a","b"]}' ] ||
+[ "$(cat "$tmp/body")" = '{"hosts":["a","b"],"metrics":{"a":["rtt"],"b":["rtt"]}}' ] ||
 	fail "/hosts: $(cat "$tmp/body")"
 http_expect 200 "/groups?host=a&from=1700000000&to=1700100000"
-[ "$(cat "$tmp/body")" = '{"groups":["all","raddr:10.0.0.2"]}' ] ||
+[ "$(cat "$tmp/body")" = '{"groups":["all","raddr:10.0.0.2"],"metrics":{"all":["rtt"],"raddr:10.0.0.2":["rtt"]}}' ] ||
 	fail "/groups?host=a: $(cat "$tmp/body")"
 http_expect 200 "/groups?host=b&from=1700000000&to=1700100000"
-[ "$(cat "$tmp/body")" = '{"groups":["all"]}' ] ||
+[ "$(cat "$tmp/body")" = '{"groups":["all"],"metrics":{"all":["rtt"]}}' ] ||
 	fail "/groups?host=b: $(cat "$tmp/body")"
 http_expect 200 "/hosts"
 http_expect 200 "/healthz"

@@ -305,7 +305,7 @@ static void expect_damaged_row(const char *url, const char *sql,
 static void test_damaged_rows(void)
 {
 	const char *url = url_for("rows.db");
-	const char *cols = "INSERT OR REPLACE INTO records VALUES ('h', 'all', 60, 120, ";
+	const char *cols = "INSERT OR REPLACE INTO records VALUES ('h', 'all', 'rtt', 60, 120, ";
 	char sql[256];
 
 	store_close(open_ok(url));
@@ -331,9 +331,9 @@ static void test_schema_versions(void)
 	struct store *st = NULL;
 
 	store_close(open_ok(url));
-	exec_raw(url + strlen("sqlite:"), "PRAGMA user_version = 3");
+	exec_raw(url + strlen("sqlite:"), "PRAGMA user_version = 4");
 	CHECK_CMP(store_open(url, &st, &err), ==, -ENOTSUP);
-	CHECK_CONTAINS(err.msg, "schema version 3");
+	CHECK_CONTAINS(err.msg, "schema version 4");
 
 	url = url_for("foreign.db");
 	exec_raw(url + strlen("sqlite:"), "CREATE TABLE mine (x)");
