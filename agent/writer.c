@@ -320,8 +320,11 @@ static int merge_earlier_run(struct writer *w, struct rttq_error *err)
 		else if (rc)
 			return rc;
 		else if (merged)
-			agent_log("group %s: merged the partial period an earlier run wrote (%llu samples together)",
-				  r->group, (unsigned long long)r->count);
+			agent_log("group %s, %s: merged the partial period an earlier run wrote (%llu %s together)",
+				  r->group, r->metric,
+				  (unsigned long long)r->count,
+				  strcmp(r->metric, METRIC_COUNTERS) == 0 ?
+					  "counters" : "samples");
 		q->bytes = q->bytes - len + r->digest_len;
 		q->checked[i] = true;
 	}
