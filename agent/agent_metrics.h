@@ -46,7 +46,7 @@ struct agent_metrics_health {
 	uint64_t groups_recycled;  /* kernel group ids given back (idle) */
 	uint64_t series_dropped;   /* samples refused by the series table */
 	size_t pending_records;    /* records waiting for the store */
-	size_t pending_bytes;      /* their digest and group bytes */
+	size_t pending_bytes;      /* their digest, group and metric bytes */
 	uint64_t pending_dropped;  /* records refused: pending bound reached */
 	int64_t spool_records;     /* records in an on-disk spool; -1: none */
 	uint64_t store_writes;     /* successful store writes (batches) */

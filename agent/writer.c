@@ -33,7 +33,7 @@ struct reclist {
 	bool *checked;             /* per record: partial merge looked at */
 	size_t n;
 	size_t cap;
-	size_t bytes;              /* digest and group bytes held */
+	size_t bytes;              /* digest, group and metric bytes held */
 };
 
 struct writer {
