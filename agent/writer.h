@@ -23,9 +23,10 @@
 
 #include "error.h"
 
-/* Digest, group and metric bytes held in the inbox, and again in the queue: with
- * 1-minute periods a group writes ~430 KB of digests a day (base records
- * and rollups), so about a week for 20 groups, or half a day for 300. */
+/* Digest, group and metric bytes held in the inbox, and again in the
+ * queue: with 1-minute periods a group writes ~430 KB of RTT digests a day
+ * (base records and rollups), so about a week for 20 groups, or half a day
+ * for 300 (less with jitter and handshake records beside them). */
 #define WRITER_MAX_BYTES (64u << 20)
 
 struct spool;
