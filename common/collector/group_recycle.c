@@ -123,6 +123,19 @@ static int release_one(struct group_recycle *r, struct rttq_bpf *skel,
 		return rttq_fail(err, -errno,
 				 "recycling group id %u: zeroing map group_counts: %s",
 				 gid, strerror(errno));
+	/* One entry when handshakes or counters are off: nothing to zero. */
+	if (gid < bpf_map__max_entries(skel->maps.group_handshake) &&
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.group_handshake), &gid,
+				zeros, BPF_ANY))
+		return rttq_fail(err, -errno,
+				 "recycling group id %u: zeroing map group_handshake: %s",
+				 gid, strerror(errno));
+	if (gid < bpf_map__max_entries(skel->maps.group_health) &&
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.group_health), &gid,
+				zeros, BPF_ANY))
+		return rttq_fail(err, -errno,
+				 "recycling group id %u: zeroing map group_health: %s",
+				 gid, strerror(errno));
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.gid_free), NULL, &gid,
 				BPF_ANY))
 		return rttq_fail(err, -errno,
