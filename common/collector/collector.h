@@ -38,9 +38,10 @@
 #define COLLECTOR_SIG_ALL 0x1fu
 
 /* Group counters are reserved in full at load, one copy shared by every
- * CPU: 3,756 bytes per group at g = 5 with every map's share
- * (kernel_budget.c), so the default takes under 1 MiB; --max-groups
- * raises it where peers are many, within --kernel-memory. */
+ * CPU: 11,020 bytes per group at g = 5 with every signal and every map's
+ * share (3,756 with rtt alone; kernel_budget.c), so the default takes
+ * under 3 MiB; --max-groups raises it where peers are many, within
+ * --kernel-memory. */
 #define COLLECTOR_MAX_GROUPS_DEFAULT 256
 
 /* A group that counts nothing this long gives its id back (--group-idle). */
