@@ -159,7 +159,8 @@ void counters_begin(struct collector *c)
 	memset(c->counters->all_cur, 0, sizeof(c->counters->all_cur));
 }
 
-int counters_read(struct collector *c, uint32_t gid, struct rttq_error *err)
+int counters_read(struct collector *c, uint32_t gid, bool to_all,
+		  struct rttq_error *err)
 {
 	struct collector_counters *k = c->counters;
 	const struct rttq_health *h;
@@ -189,7 +190,7 @@ int counters_read(struct collector *c, uint32_t gid, struct rttq_error *err)
 				k->cur[i] += h->c[i];
 		}
 	}
-	for (i = 0; i < RTTQ_COUNTERS; i++)
+	for (i = 0; to_all && i < RTTQ_COUNTERS; i++)
 		k->all_cur[i] += k->cur[i];
 	return 0;
 }

@@ -176,7 +176,7 @@ static int read_index(struct collector *c, uint32_t gid,
 	int ret = read_counts(c, gid, err);
 
 	if (!ret)
-		ret = counters_read(c, gid, err);
+		ret = counters_read(c, gid, true, err);
 	if (ret)
 		return ret;
 	for (i = 0; i < c->words; i++)
@@ -211,8 +211,9 @@ static int drain_retired(struct collector *c, int64_t now_ms,
 		if (!prev)
 			continue;
 		ret = read_counts(c, gid, err);
+		/* "all" gets the difference to the walk's read, below. */
 		if (!ret)
-			ret = counters_read(c, gid, err);
+			ret = counters_read(c, gid, false, err);
 		if (ret) {
 			/* Its last delta is lost; "all" stays consistent. */
 			first = first ? first : ret;

@@ -128,11 +128,12 @@ void counters_free(struct collector *c);
 
 /**
  * counters_read() - the cumulative counters of index @gid (0: no group)
- * into the current sums, added to those of "all".  A no-op when no family
- * of counters is on.
+ * into the current sums, and (@to_all) added to those of "all".  A no-op
+ * when no family of counters is on.
  * @return 0, or -errno naming the map in @err.
  */
-int counters_read(struct collector *c, uint32_t gid, struct rttq_error *err);
+int counters_read(struct collector *c, uint32_t gid, bool to_all,
+		  struct rttq_error *err);
 
 /** counters_begin() - zero "all"'s current sums, before a drain's walk. */
 void counters_begin(struct collector *c);

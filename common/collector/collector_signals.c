@@ -58,33 +58,33 @@ static int tp_args(const struct btf *btf, const char *name)
 
 void signals_probe(struct collector *c, unsigned int asked)
 {
+	/* Each hook and the arguments its program reads. */
+	static const struct {
+		const char *tp;
+		int args;
+		unsigned int bit;
+	} hooks[] = {
+		{ "tcp_retransmit_skb", 2, HOOK_RETRANS },
+		{ "tcp_retransmit_skb", 3, HOOK_RETRANS_ERR },
+		{ "tcp_retransmit_synack", 2, HOOK_SYNACK },
+		{ "tcp_cong_state_set", 2, HOOK_CONG },
+		{ "sock_send_length", 1, HOOK_SEND },
+		{ "inet_sock_set_state", 3, HOOK_STATE },
+		{ "tcp_send_reset", 1, HOOK_RST_SENT },
+		{ "tcp_receive_reset", 1, HOOK_RST_RECEIVED },
+		{ "kfree_skb", 2, HOOK_DROP },
+		{ "kfree_skb", 3, HOOK_DROP_REASON },
+	};
 	struct btf *btf = btf__load_vmlinux_btf();
 	unsigned int want = (asked ? asked : COLLECTOR_SIG_ALL) |
 			    COLLECTOR_SIG_RTT;
-	int n;
+	size_t i;
 
 	c->hooks = 0;
-	if (btf) {
-		n = tp_args(btf, "tcp_retransmit_skb");
-		c->hooks |= n >= 2 ? HOOK_RETRANS : 0;
-		c->hooks |= n >= 3 ? HOOK_RETRANS_ERR : 0;
-		c->hooks |= tp_args(btf, "tcp_retransmit_synack") >= 2
-				    ? HOOK_SYNACK : 0;
-		c->hooks |= tp_args(btf, "tcp_cong_state_set") >= 2
-				    ? HOOK_CONG : 0;
-		c->hooks |= tp_args(btf, "sock_send_length") >= 1
-				    ? HOOK_SEND : 0;
-		c->hooks |= tp_args(btf, "inet_sock_set_state") >= 3
-				    ? HOOK_STATE : 0;
-		c->hooks |= tp_args(btf, "tcp_send_reset") >= 1
-				    ? HOOK_RST_SENT : 0;
-		c->hooks |= tp_args(btf, "tcp_receive_reset") >= 1
-				    ? HOOK_RST_RECEIVED : 0;
-		n = tp_args(btf, "kfree_skb");
-		c->hooks |= n >= 2 ? HOOK_DROP : 0;
-		c->hooks |= n >= 3 ? HOOK_DROP_REASON : 0;
-		btf__free(btf);
-	}
+	for (i = 0; btf && i < sizeof(hooks) / sizeof(hooks[0]); i++)
+		if (tp_args(btf, hooks[i].tp) >= hooks[i].args)
+			c->hooks |= hooks[i].bit;
+	btf__free(btf);
 	if ((want & COLLECTOR_SIG_RETRANS) &&
 	    !(c->hooks & HOOK_RETRANS && c->hooks & HOOK_STATE)) {
 		collector_logf(c, "retrans: off: no tracepoint %s in this kernel",
