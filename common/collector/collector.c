@@ -216,6 +216,11 @@ static void set_layout(struct collector *c)
 	c->dist_off[RTTQ_DIST_HANDSHAKE] =
 		c->signals & COLLECTOR_SIG_CONN ? n++ * c->slots : 0;
 	c->words = n * c->slots;
+	/* Per-CPU stride of ungrouped_counts (rtt, jitter), 8-byte aligned
+	 * as the kernel copies it; handshakes are in their own map. */
+	c->stride = ((size_t)(c->dist_off[RTTQ_DIST_HANDSHAKE]
+				      ? c->dist_off[RTTQ_DIST_HANDSHAKE]
+				      : c->words) * 4 + 7) & ~(size_t)7;
 }
 
 void collector_logf(const struct collector *c, const char *fmt, ...)
@@ -448,11 +453,8 @@ static int alloc_buffers(struct collector *c)
 	if (c->ncpus <= 0)
 		return c->ncpus < 0 ? c->ncpus : -EINVAL;
 	/* The kernel copies per-CPU values in 8-byte aligned strides. */
-	/* Per-CPU strides of ungrouped_counts (rtt, jitter); the handshake
-	 * one is shorter, and the zeros serve both and group_health. */
-	c->stride = ((size_t)(c->dist_off[RTTQ_DIST_HANDSHAKE]
-				      ? c->dist_off[RTTQ_DIST_HANDSHAKE]
-				      : c->words) * 4 + 7) & ~(size_t)7;
+	/* The handshake stride is shorter; the zeros serve it and
+	 * group_health too.  A fallback to rtt alone only shrinks them. */
 	c->percpu = calloc((size_t)c->ncpus, c->stride);
 	c->cur = calloc(c->words, sizeof(*c->cur));
 	c->all_cur = calloc(c->words, sizeof(*c->all_cur));
@@ -592,15 +594,14 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 			break;
 		/*
 		 * A program of another family may be what the verifier of an
-		 * older kernel refuses: rtt alone must still work.  The
-		 * value layout stays (jitter's words just stay zero).
+		 * older kernel refuses: rtt alone must still work, in the
+		 * buffers already sized for more.
 		 */
 		if (c->signals != COLLECTOR_SIG_RTT) {
 			unsigned int had = c->signals;
 
 			c->signals = COLLECTOR_SIG_RTT;
-			c->dist_off[RTTQ_DIST_JITTER] = 0;
-			c->dist_off[RTTQ_DIST_HANDSHAKE] = 0;
+			set_layout(c);
 			if (!try_mode(c, opts, m, why, sizeof(why), &stop,
 				      err)) {
 				collector_logf(c, "signals other than rtt: off: their programs do not load with %s here",

@@ -93,20 +93,40 @@ nft_dropped() {
 		awk '/counter packets/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }'
 }
 
+# prog_stats: "NAME RUN_TIME_NS RUN_CNT RECURSION_MISSES" of every rttq
+# program loaded (the last two fields 0 when the kernel shows none).
+prog_stats() {
+	bpftool prog show | awk '
+		/ name rttq_/ {
+			t = n = m = 0
+			for (i = 1; i < NF; i++) {
+				if ($i == "name") name = $(i + 1)
+				if ($i == "run_time_ns") t = $(i + 1)
+				if ($i == "run_cnt") n = $(i + 1)
+				if ($i == "recursion_misses") m = $(i + 1)
+			}
+			print name, t, n, m
+		}'
+}
+
 # misses NAME: runs of program NAME the kernel skipped because the same
 # program was already running on that CPU (a drop in a softirq that
 # interrupted it): tracing programs do not nest, and the kernel counts
 # what it skipped.
 misses() {
-	bpftool prog show | awk -v want="$1" '
-		/ name / {
-			hit = 0
-			for (i = 1; i < NF; i++) {
-				if ($i == "name") hit = ($(i + 1) == want)
-				if (hit && $i == "recursion_misses") m += $(i + 1)
-			}
-		}
-		END { print m + 0 }'
+	prog_stats | awk -v want="$1" '$1 == want { m += $4 } END { print m + 0 }'
+}
+
+# snapshot WHEN: both namespaces' retransmit counters, the receiver's
+# UdpNoPorts, into $tmp/NS.WHEN and $tmp/udp.WHEN.
+snapshot() {
+	local ns
+	for ns in "$A" "$B"; do
+		snmp "$ns" TcpRetransSegs TcpExtTCPFastRetrans TcpExtTCPLossProbes \
+			TcpExtTCPSlowStartRetrans TcpExtTCPSynRetrans \
+			TcpExtTCPTimeouts TcpExtTCPRetransFail >"$tmp/$ns.$1"
+	done
+	snmp "$B" UdpNoPorts >"$tmp/udp.$1"
 }
 
 within() {
@@ -114,11 +134,7 @@ within() {
 		'BEGIN { d = got - want; if (d < 0) d = -d; exit !(d <= tol * want + 1e-9) }'
 }
 
-for ns in "$A" "$B"; do
-	snmp "$ns" TcpRetransSegs TcpExtTCPFastRetrans TcpExtTCPLossProbes \
-		TcpExtTCPSlowStartRetrans TcpExtTCPSynRetrans TcpExtTCPTimeouts TcpExtTCPRetransFail >"$tmp/$ns.before"
-done
-snmp "$B" UdpNoPorts >"$tmp/udp.before"
+snapshot before
 
 if [[ ${BPF_STATS:-0} == 1 ]]; then
 	stats_was=$(sysctl -n kernel.bpf_stats_enabled)
@@ -153,23 +169,10 @@ ip netns exec "$A" bash -c "for i in \$(seq $DATAGRAMS); do echo x >/dev/udp/$AD
 # Let the last FINs and their retransmits settle before the counts.
 sleep 3
 
-for ns in "$A" "$B"; do
-	snmp "$ns" TcpRetransSegs TcpExtTCPFastRetrans TcpExtTCPLossProbes \
-		TcpExtTCPSlowStartRetrans TcpExtTCPSynRetrans TcpExtTCPTimeouts TcpExtTCPRetransFail >"$tmp/$ns.after"
-done
-snmp "$B" UdpNoPorts >"$tmp/udp.after"
+snapshot after
 if [[ ${BPF_STATS:-0} == 1 ]]; then
 	echo "BPF ns per event under this traffic (run_time_ns / run_cnt):"
-	bpftool prog show | awk '
-		/ name rttq_/ {
-			t = n = 0
-			for (i = 1; i < NF; i++) {
-				if ($i == "name") name = $(i + 1)
-				if ($i == "run_time_ns") t = $(i + 1)
-				if ($i == "run_cnt") n = $(i + 1)
-			}
-			if (n > 0) printf "  %-22s %8.1f ns  (%d runs)\n", name, t / n, n
-		}'
+	prog_stats | awk '$3 > 0 { printf "  %-22s %8.1f ns  (%d runs)\n", $1, $2 / $3, $3 }'
 fi
 missed_drops=$(misses rttq_drop)
 missed_retrans=$(misses rttq_retrans)
