@@ -9,6 +9,9 @@
  * (or none, if filtered out) is worked out once per socket and kept in sk
  * storage, so a segment usually costs one array update.  Group ids are
  * recycled by user space when a group goes idle (kernel/group_ids.h).
+ * Beside srtt the same event counts the socket's jitter (mdev_us >> 2);
+ * the other signals of --signals are programs of their own on their own
+ * hooks (kernel/tcp_health.h, kernel/drops.h), in the same groups.
  */
 #include <stdbool.h>
 #include <linux/types.h>
