@@ -82,7 +82,15 @@ struct sk_buff {
 	unsigned char *head;
 	__u16 network_header;          /* offset from head; ~0: not set */
 	__u16 protocol;                /* ETH_P_*, network order */
+	char cb[48];                   /* TCP: struct tcp_skb_cb */
 };
+
+/*
+ * Offset in skb->cb of tcp_skb_cb's tcp_gso_segs (after seq and end_seq,
+ * include/net/tcp.h, unchanged since 2.6): the segments a retransmitted
+ * skb counts as in TcpRetransSegs.
+ */
+#define TCP_SKB_CB_GSO_SEGS 8
 
 #pragma clang attribute pop
 

@@ -87,13 +87,14 @@ static __always_inline void health_add(__u32 idx, __u32 which, __u64 n)
 		__sync_fetch_and_add(&h->c[which], n);
 }
 
-/* Adds one to counter @which of the group of full socket @sk. */
-static __always_inline void health_count(const struct sock *sk, __u32 which)
+/* Adds @n to counter @which of the group of full socket @sk. */
+static __always_inline void health_count(const struct sock *sk, __u32 which,
+					 __u64 n)
 {
 	__u32 idx = sk_index(sk, true, true);
 
 	if (idx != RTTQ_INDEX_SKIP)
-		health_add(idx, which, 1);
+		health_add(idx, which, n);
 }
 
 /*
@@ -198,14 +199,14 @@ static __always_inline void health_note_state(struct sock *sk, int oldstate,
 		if (oldstate == TCP_SYN_SENT && h && h->syn_ns)
 			handshake_count(sk, h);
 		else if (oldstate == TCP_SYN_SENT)
-			health_count(sk, RTTQ_C_CONN_OPENED);
+			health_count(sk, RTTQ_C_CONN_OPENED, 1);
 		else if (oldstate == TCP_SYN_RECV)
-			health_count(sk, RTTQ_C_CONN_ACCEPTED);
+			health_count(sk, RTTQ_C_CONN_ACCEPTED, 1);
 	}
 	if (newstate != TCP_CLOSE)
 		return;
 	if (targ_conn_on && oldstate == TCP_SYN_SENT)
-		health_count(sk, RTTQ_C_CONN_FAILED);
+		health_count(sk, RTTQ_C_CONN_FAILED, 1);
 	if (targ_segs_on)
 		segs_count(sk, h);
 }
@@ -216,16 +217,21 @@ static __always_inline void health_note_state(struct sock *sk, int oldstate,
  * in Recovery a fast retransmit, tested before the timer since a probe
  * timer may still be pending then; else with the loss-probe timer armed
  * a tail loss probe; anything else (RACK in Open or Disorder, CWR) is a
- * fast retransmit, as the kernel's TCPFastRetrans counts it.
+ * fast retransmit, as the kernel's TCPFastRetrans counts it.  Counted in
+ * segments, as TcpRetransSegs: an skb sent again after the MSS shrank
+ * (SACK blocks take option room) goes out as two.
  */
-static __always_inline int on_retrans(const struct sock *sk)
+static __always_inline int on_retrans(const struct sock *sk,
+				      const struct sk_buff *skb)
 {
 	const struct tcp_sock *tp;
 	__u32 which = RTTQ_C_RETRANS_FAST;
+	__u16 segs = 0;
 	__u8 state, ca;
 
-	if (!sk)
+	if (!sk || !skb)
 		return 0;
+	bpf_core_read(&segs, sizeof(segs), &skb->cb[TCP_SKB_CB_GSO_SEGS]);
 	tp = bpf_skc_to_tcp_sock((void *)sk);
 	if (!tp)
 		return 0;
@@ -239,7 +245,7 @@ static __always_inline int on_retrans(const struct sock *sk)
 		 BPF_CORE_READ(tp, inet_conn.icsk_pending) ==
 			 ICSK_TIME_LOSS_PROBE)
 		which = RTTQ_C_RETRANS_TLP;
-	health_count(sk, which);
+	health_count(sk, which, segs ? segs : 1);
 	return 0;
 }
 
@@ -248,14 +254,14 @@ SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(rttq_retrans, const struct sock *sk, const struct sk_buff *skb,
 	     int err)
 {
-	return err ? 0 : on_retrans(sk);
+	return err ? 0 : on_retrans(sk, skb);
 }
 
 /* Older kernels: two arguments, called on success only. */
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(rttq_retrans_old, const struct sock *sk, const struct sk_buff *skb)
 {
-	return on_retrans(sk);
+	return on_retrans(sk, skb);
 }
 
 /*
@@ -286,7 +292,7 @@ int BPF_PROG(rttq_cong_state, struct sock *sk, __u8 ca_state)
 	if (old == ca_state)
 		return 0;
 	health_count(sk, ca_state == TCP_CA_LOSS ? RTTQ_C_LOSS_TIMEOUT
-						 : RTTQ_C_LOSS_RECOVERY);
+						 : RTTQ_C_LOSS_RECOVERY, 1);
 	return 0;
 }
 
@@ -312,7 +318,7 @@ SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(rttq_rst_received, struct sock *sk)
 {
 	if (sk && bpf_skc_to_tcp_sock(sk))
-		health_count(sk, RTTQ_C_RST_RECEIVED);
+		health_count(sk, RTTQ_C_RST_RECEIVED, 1);
 	return 0;
 }
 
