@@ -25,10 +25,23 @@
 #define COLLECTOR_BY_CGROUP (1u << 6) /* cgroup v2 path, "cgroup:/a/b" */
 #define COLLECTOR_BY_MASK 0x7fu
 
+/*
+ * Bits of collector_opts.signals: the families of signals counted.  rtt
+ * is always on; the others need their kernel hooks (a missing one turns
+ * off its family alone, said in the log).
+ */
+#define COLLECTOR_SIG_RTT (1u << 0)     /* distribution rtt */
+#define COLLECTOR_SIG_JITTER (1u << 1)  /* distribution jitter */
+#define COLLECTOR_SIG_RETRANS (1u << 2) /* retrans.*, segs.out, loss.* */
+#define COLLECTOR_SIG_CONN (1u << 3)    /* handshake, conn.*, rst.* */
+#define COLLECTOR_SIG_DROPS (1u << 4)   /* drops.<proto>.<reason> in "all" */
+#define COLLECTOR_SIG_ALL 0x1fu
+
 /* Group counters are reserved in full at load, one copy shared by every
- * CPU: 3,756 bytes per group at g = 5 with every map's share
- * (kernel_budget.c), so the default takes under 1 MiB; --max-groups
- * raises it where peers are many, within --kernel-memory. */
+ * CPU: 11,020 bytes per group at g = 5 with every signal and every map's
+ * share (3,756 with rtt alone; kernel_budget.c), so the default takes
+ * under 3 MiB; --max-groups raises it where peers are many, within
+ * --kernel-memory. */
 #define COLLECTOR_MAX_GROUPS_DEFAULT 256
 
 /* A group that counts nothing this long gives its id back (--group-idle). */
@@ -49,6 +62,12 @@ struct addr_filter {
 	uint8_t addr[16];    /* network byte order; IPv4 in the first 4 */
 	unsigned int prefix; /* prefix length in bits */
 };
+
+/*
+ * Where the collector says what it attached and which signals a kernel
+ * cannot give: one line, no newline, valid only during the call.
+ */
+typedef void (*collector_log_fn)(const char *line, void *arg);
 
 struct collector_opts {
 	unsigned int sub_bits;   /* bucket sub-bits g (buckets.h); 0: default */
@@ -79,6 +98,11 @@ struct collector_opts {
 	bool verbose;            /* libbpf debug output on stderr (sets
 				  * libbpf's process-wide print callback;
 				  * quiet otherwise) */
+	unsigned int signals;    /* COLLECTOR_SIG_* (--signals); 0: every
+				  * family the kernel supports */
+	collector_log_fn log;    /* NULL: lines go to stderr, prefixed
+				  * "rttq: " */
+	void *log_arg;
 };
 
 /*
@@ -202,5 +226,23 @@ uint64_t collector_overflow(const struct collector *c);
 
 /** collector_prog_fd() - fd of the attached program (for bpf_stats). */
 int collector_prog_fd(const struct collector *c);
+
+/**
+ * collector_signals() - the COLLECTOR_SIG_* families counting now: those
+ * asked for whose hooks this kernel has (rtt always).
+ */
+unsigned int collector_signals(const struct collector *c);
+
+/**
+ * collector_prog_fds() - fds of every program attached (tcp_probe's
+ * first), for bpf_stats.
+ * @fds: receives up to @max fds.
+ * @names: receives each one's attach point ("tp_btf/tcp_probe"), valid
+ *         while @c is open; may be NULL.
+ *
+ * @return how many programs are attached (may be more than @max).
+ */
+unsigned int collector_prog_fds(const struct collector *c, int *fds,
+				const char **names, unsigned int max);
 
 #endif /* RTTQ_COLLECTOR_H */
