@@ -397,32 +397,52 @@ static int bpf_stats_enabled(void)
 	return c == '1';
 }
 
-static void put_bpf_stats(FILE *f, int prog_fd)
+/* Run time and runs per program, labelled by attach point, so the cost
+ * of each --signals family can be read apart. */
+static void put_bpf_stats(FILE *f, const struct agent_metrics_health *h)
 {
-	struct bpf_prog_info info;
-	__u32 len = sizeof(info);
+	struct bpf_prog_info info[AGENT_PROGS_MAX];
+	int ok[AGENT_PROGS_MAX];
 	int enabled = bpf_stats_enabled();
+	unsigned int i, n = h->n_progs < AGENT_PROGS_MAX ? h->n_progs :
+							   AGENT_PROGS_MAX;
 
 	prom_metric_u64(f, "rttq_bpf_stats_enabled", "gauge",
 			"Whether kernel.bpf_stats_enabled is 1 (BPF run time is counted).",
 			(uint64_t)enabled);
-	if (!enabled || prog_fd < 0)
+	if (!enabled || n == 0)
 		return;
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) != 0)
-		return;
+	for (i = 0; i < n; i++) {
+		__u32 len = sizeof(info[i]);
+
+		memset(&info[i], 0, sizeof(info[i]));
+		ok[i] = bpf_obj_get_info_by_fd(h->prog_fds[i], &info[i],
+					       &len) == 0;
+	}
 	prom_family(f, "rttq_bpf_run_time_seconds_total", "counter",
-		    "Time the collector's BPF program ran while bpf_stats was enabled.");
-	prom_sample_double(f, "rttq_bpf_run_time_seconds_total", NULL, 0,
-			   (double)info.run_time_ns / 1e9);
-	prom_metric_u64(f, "rttq_bpf_run_count_total", "counter",
-			"Runs of the collector's BPF program while bpf_stats was enabled.",
-			info.run_cnt);
+		    "Time each of the collector's BPF programs ran while bpf_stats was enabled.");
+	for (i = 0; i < n; i++) {
+		struct prom_label l = { "program", h->prog_names[i] };
+
+		if (ok[i])
+			prom_sample_double(f, "rttq_bpf_run_time_seconds_total",
+					   &l, 1,
+					   (double)info[i].run_time_ns / 1e9);
+	}
+	prom_family(f, "rttq_bpf_run_count_total", "counter",
+		    "Runs of each of the collector's BPF programs while bpf_stats was enabled.");
+	for (i = 0; i < n; i++) {
+		struct prom_label l = { "program", h->prog_names[i] };
+
+		if (ok[i])
+			prom_sample_u64(f, "rttq_bpf_run_count_total", &l, 1,
+					info[i].run_cnt);
+	}
 }
 
 static void put_health(FILE *f, const struct agent_metrics *m)
 {
-	struct agent_metrics_health h = { .spool_records = -1, .prog_fd = -1 };
+	struct agent_metrics_health h = { .spool_records = -1 };
 	const struct mgroup *all = group_find(m, "all");
 	struct prom_label info[2] = { { "version", NULL }, { "attach", NULL } };
 	size_t i;
@@ -497,7 +517,7 @@ static void put_health(FILE *f, const struct agent_metrics *m)
 		prom_metric_u64(f, "rttq_agent_spool_records", "gauge",
 				"Records in the on-disk spool waiting for the store.",
 				(uint64_t)h.spool_records);
-	put_bpf_stats(f, h.prog_fd);
+	put_bpf_stats(f, &h);
 }
 
 /* counter_prom_group_fn over the groups in order of first sight. */

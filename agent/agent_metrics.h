@@ -39,6 +39,9 @@ struct counter_set;
 struct store_record;
 
 /* The agent's state read on every scrape (filled by the agent). */
+/* Programs /metrics reports run time for; the collector attaches fewer. */
+#define AGENT_PROGS_MAX 32
+
 struct agent_metrics_health {
 	const char *attach;        /* "tp_btf", ...; NULL before attach */
 	size_t groups;             /* groups held in the open period */
@@ -53,7 +56,9 @@ struct agent_metrics_health {
 	uint64_t store_write_errors; /* failed ones */
 	uint64_t store_retries;    /* writes retrying a failed write's records */
 	uint64_t store_records;    /* records written */
-	int prog_fd;               /* the BPF program (bpf_stats); -1: none */
+	unsigned int n_progs;      /* BPF programs attached (bpf_stats) */
+	int prog_fds[AGENT_PROGS_MAX];           /* tcp_probe's first */
+	const char *prog_names[AGENT_PROGS_MAX]; /* "tp_btf/tcp_probe", ... */
 };
 
 typedef void (*agent_metrics_health_fn)(struct agent_metrics_health *out,

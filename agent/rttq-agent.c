@@ -555,7 +555,8 @@ static void fill_health(struct agent_metrics_health *h, void *arg)
 	h->store_write_errors = ws.write_errors;
 	h->store_retries = ws.retries;
 	h->store_records = ws.records_written;
-	h->prog_fd = collector_prog_fd(a->collector);
+	h->n_progs = collector_prog_fds(a->collector, h->prog_fds,
+				       h->prog_names, AGENT_PROGS_MAX);
 }
 
 /* Serve /metrics on the agent's loop unless --metrics off.  When the
@@ -723,6 +724,7 @@ int main(int argc, char **argv)
 				spool_path(a.spool),
 				(unsigned long long)spool_records(a.spool));
 	}
+	opts.collector.log = agent_log_line;
 	if (collector_open(&opts.collector, &a.collector, &err)) {
 		agent_log("%s", err.msg);
 		goto cleanup;
