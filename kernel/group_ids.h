@@ -15,9 +15,10 @@
  * on every event, so an event counts in the old group (it saw the old
  * generation: drained before the zeroing) or re-resolves its key (it saw
  * the new one), never in another key's.  The per-CPU gid_slots cache
- * (raddr and port groupings) keeps the same pair and checks it alike.  The first wait makes the
- * generation a program caches with an id the one of that id's current
- * key: a program that found the key ends before the generation moves.
+ * (raddr and port groupings) keeps the same pair and checks it alike.
+ * The first wait makes the generation a program caches with an id the
+ * one of that id's current key: a program that found the key ends before
+ * the generation moves.
  */
 #ifndef RTTQ_GROUP_IDS_H
 #define RTTQ_GROUP_IDS_H
@@ -76,7 +77,7 @@ __u32 gid_next = 1; /* next never-used group id */
 struct sk_verdict {
 	__u32 verdict; /* an RTTQ_VERDICT_* or gid + 1 */
 	__u32 gen;     /* gid_gens[gid] when the gid was looked up */
-};
+} __attribute__((aligned(8))); /* read and written whole: sk_index() */
 
 static __always_inline __u32 gid_gen(__u32 gid)
 {
@@ -180,7 +181,7 @@ struct gid_slot {
 	__u32 key[RTTQ_KEY_SIZE_PORTS / 4]; /* the key's first bytes */
 	__u32 gid;
 	__u32 gen;  /* gid_gens[gid] when the gid was looked up */
-	__u32 pad;
+	__u32 seq;  /* odd while being written (gid_of_slot()) */
 };
 
 _Static_assert(sizeof(struct gid_slot) == RTTQ_GID_SLOT_BYTES,
@@ -189,10 +190,12 @@ _Static_assert(sizeof(struct gid_slot) == RTTQ_GID_SLOT_BYTES,
 /*
  * Key -> id, direct-mapped, per CPU, in front of group_ids: one line per
  * group instead of the hash's bucket and element, and of the same few
- * lines for every socket of a group.  Per CPU, so a slot is only written
- * by the program running on its CPU, which never runs nested there (the
- * kernel skips a program's recursive runs): a slot is never read half
- * written.  A slot holds what sk storage holds for the other groupings,
+ * lines for every socket of a group.  Per CPU, so only programs running
+ * on its CPU touch a slot; but every program that counts per group uses
+ * it (sk_index() in kernel/rttq.bpf.c), and one (a socket's state change
+ * in process context) may be interrupted by another (tcp_probe in
+ * softirq) halfway through a slot: gid_of_slot() guards each slot with a
+ * sequence count.  A slot holds what sk storage holds for the other groupings,
  * an (id, generation) pair checked against gid_gens on every use, so a
  * recycled id is as exact here as there (see the top of this file).  The
  * loader sets max_entries to 1 for the groupings that do not use it.
@@ -212,8 +215,17 @@ static __always_inline __u32 gid_slot_index(const __u32 *k)
 	return (x * 0x9e3779b1u) >> (32 - RTTQ_GID_SLOT_BITS);
 }
 
+/* Keeps the compiler from moving a slot's loads and stores across it. */
+#define gid_slot_barrier() asm volatile("" ::: "memory")
+
 /*
  * gid_of() for an RTTQ_BY_SLOT key, through this CPU's gid_slots entry.
+ * A program that interrupts another on this CPU runs to its end before
+ * the other goes on, so the sequence count (odd while written) is all
+ * the locking a slot needs: a reader that saw it odd, or saw it move
+ * while it read, was interrupted mid-write or read a slot rewritten under
+ * it, and goes to group_ids; a writer that finds it odd leaves the slot
+ * to the writer it interrupted.
  * @return the id, 0 when @key has none and none is left (@final as for
  * gid_of(); a failure is not kept, the next event tries again).
  */
@@ -221,19 +233,32 @@ static __always_inline __u32 gid_of_slot(const struct rttq_key *key,
 					 __u32 max, bool *final)
 {
 	const __u32 *k = (const __u32 *)key;
-	__u32 idx = gid_slot_index(k), gid, gen = 0;
+	__u32 idx = gid_slot_index(k), gid, gen = 0, seq = 1;
 	struct gid_slot *s = bpf_map_lookup_elem(&gid_slots, &idx);
+	bool hit;
 
 	*final = true;
-	if (s && s->gid && s->key[0] == k[0] && s->key[1] == k[1] &&
-	    s->key[2] == k[2] && s->key[3] == k[3] && s->key[4] == k[4] &&
-	    gid_current(s->gid, s->gen))
-		return s->gid;
+	if (s) {
+		seq = s->seq;
+		gid_slot_barrier();
+		hit = !(seq & 1) && s->gid && s->key[0] == k[0] &&
+		      s->key[1] == k[1] && s->key[2] == k[2] &&
+		      s->key[3] == k[3] && s->key[4] == k[4];
+		gid = s->gid;
+		gen = s->gen;
+		gid_slot_barrier();
+		if (hit && s->seq == seq && gid_current(gid, gen))
+			return gid;
+	}
 	gid = gid_of(key, max, &gen, final);
-	if (s && gid) {
+	if (s && gid && !(s->seq & 1)) {
+		s->seq++;
+		gid_slot_barrier();
 		__builtin_memcpy(s->key, k, sizeof(s->key));
 		s->gid = gid;
 		s->gen = gen;
+		gid_slot_barrier();
+		s->seq++;
 	}
 	return gid;
 }
