@@ -27,6 +27,11 @@
  * like a host without base records); the spans they cover count as
  * covered for every host, and the hosts are listed only over what is left.
  *
+ * What the fleet records leave, when it lies within the store's recent
+ * window (the minutes before now, usually), is read for every host at
+ * once (planner_tail.c: store_recent()), so a fleet query ending at now
+ * also costs a few requests for any number of hosts.
+ *
  * A fleet query plans its hosts on up to PLANNER_WORKERS threads, each with
  * its own store handle (store_sibling(): opened once, kept by the store for
  * the next query); the caller's thread is one of them.  Each host's decoded
@@ -142,6 +147,18 @@ static int push_digest(struct part *pt, struct tdigest *td)
 	return 0;
 }
 
+int planner_share_init(const struct plan_job *job, struct host_share *sh)
+{
+	size_t p;
+
+	sh->parts = calloc(job->n_points, sizeof(*sh->parts));
+	if (!sh->parts)
+		return -ENOMEM;
+	for (p = 0; p < job->n_points; p++)
+		sh->parts[p].compression = TDIGEST_COMPRESSION_MIN;
+	return 0;
+}
+
 void planner_share_release(struct host_share *sh, size_t n_points)
 {
 	size_t i, p;
@@ -193,8 +210,7 @@ static struct part *part_of(const struct plan_worker *w,
 	return &w->share->parts[p];
 }
 
-/* store_query() callback: decode and keep one record if it may be used. */
-static int take_record(const struct store_record *rec, void *arg)
+int planner_take_record(const struct store_record *rec, void *arg)
 {
 	struct plan_worker *w = arg;
 	struct host_share *sh = w->share;
@@ -257,7 +273,7 @@ static int query_level(struct plan_worker *w, const char *host,
 	};
 
 	w->level = level;
-	return store_query(w->st, &q, take_record, w, &w->share->err);
+	return store_query(w->st, &q, planner_take_record, w, &w->share->err);
 }
 
 static int span_cmp(const void *a, const void *b)
@@ -323,12 +339,7 @@ static bool fits_step(const struct plan_job *job, const struct plan_host *h,
 	return !job->step_s || job->step_s % h->periods[i] == 0;
 }
 
-/*
- * A series' steps must hold a host's base periods whole.  A rollup length
- * read as a base period (a host whose finer records expired) that does
- * not fit is left out, as a rollup level would be.
- */
-static int check_step(const struct plan_job *job, const struct plan_host *h,
+int planner_check_step(const struct plan_job *job, const struct plan_host *h,
 		      struct host_share *sh)
 {
 	size_t i;
@@ -360,17 +371,13 @@ int planner_plan_host(struct plan_worker *w, const struct plan_host *h,
 
 	w->share = sh;
 	w->ncover = 0;
-	sh->parts = calloc(job->n_points, sizeof(*sh->parts));
-	if (!sh->parts)
-		return rttq_fail(&sh->err, -ENOMEM, "out of memory");
-	for (p = 0; p < job->n_points; p++)
-		sh->parts[p].compression = TDIGEST_COMPRESSION_MIN;
+	rc = planner_share_init(job, sh);
 	for (p = 0; rc == 0 && p < job->n_fleet_cover; p++)
 		rc = push_span(w, job->fleet_cover[p].start_s,
 			       job->fleet_cover[p].end_s);
 	if (rc)
 		return rttq_fail(&sh->err, rc, "out of memory");
-	rc = check_step(job, h, sh);
+	rc = planner_check_step(job, h, sh);
 	for (r = SERIES_ROLLUPS - 1; rollups && rc == 0 && r >= 0; r--) {
 		uint32_t len = series_rollup_length(r);
 		int64_t first = ceil_to(a, len), end = floor_to(b, len);
@@ -541,7 +548,7 @@ static int run(struct store *st, const struct planner_request *req,
 	size_t i, n_hosts = 0;
 	uint32_t base = 0, span = req->period_s;
 	int64_t ga, gb;
-	bool any;
+	bool any, tail = false;
 	int rc;
 
 	*out = NULL;
@@ -575,22 +582,27 @@ static int run(struct store *st, const struct planner_request *req,
 	for (i = 0; i < job.n_points; i++)
 		answer_init(&ans[i]);
 
-	/* Fleet records first; the hosts only for what they leave. */
+	/* Fleet records first; the hosts only for what they leave: the
+	 * last hours of every host at once (planner_tail.c), else each
+	 * host on its own. */
 	rc = planner_fleet_pass(st, &job, &ga, &gb, err);
 	if (rc == 0 && ga < gb)
+		rc = planner_tail_pass(st, &job, ga, gb, &hosts, &n_hosts,
+				       &tail, err);
+	if (rc == 0 && ga < gb && !tail)
 		rc = planner_list_hosts(st, req, job.group, ga, gb - 1, &hosts,
 					&n_hosts, err);
 	for (i = 0; i < n_hosts; i++)
 		if (!base || planner_host_min_base(&hosts[i]) < base)
 			base = planner_host_min_base(&hosts[i]);
 	info->base_period_s = base;
-	if (rc == 0 && n_hosts) {
+	if (rc == 0 && n_hosts && !tail) {
 		job.hosts = hosts;
 		job.n_hosts = n_hosts;
 		job.shares = calloc(n_hosts, sizeof(*job.shares));
 		rc = job.shares ? 0 : rttq_fail(err, -ENOMEM, "out of memory");
 	}
-	if (rc == 0 && n_hosts)
+	if (rc == 0 && n_hosts && !tail)
 		rc = run_workers(st, &job, err);
 	if (rc == 0 && n_hosts)
 		rc = planner_first_failure(&job, &info->records_read, err);

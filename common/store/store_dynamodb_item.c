@@ -19,6 +19,9 @@
  *              35 d, so a "last 30 days" range keeps 5-minute edges
  *              after its base records expired; 1 h 90 d; 1 d 2 y
  *
+ * Recent copy of a base record (pk "r#GROUP#HOUR"): the record's
+ * attributes with its start in start_s N, see store_dynamodb_recent.c.
+ *
  * Registry, so a fleet query finds every host without Scan (written with
  * the first record of a series a process writes, and again every 24 h so
  * it outlives its TTL while the series is alive):
@@ -224,6 +227,10 @@ void dynamo_gen_item(struct json *j, const struct unit *u, int64_t now)
 	j_attr(j, "pk", "S", u->pk);
 	j_attr(j, "ts", "N", u->ts);
 	switch (u->kind) {
+	case UNIT_RECENT:
+		/* ts is not the start here (store_dynamodb_recent.c). */
+		j_attr_int(j, "start_s", r->start_s);
+		/* fall through */
 	case UNIT_RECORD:
 		j_attr(j, "host", "S", r->host);
 		j_attr(j, "grp", "S", r->group);
@@ -235,7 +242,9 @@ void dynamo_gen_item(struct json *j, const struct unit *u, int64_t now)
 		j_attr_double(j, "min_us", r->min_us);
 		j_attr_double(j, "max_us", r->max_us);
 		dynamo_attr_binary(j, "d", r->digest, r->digest_len);
-		j_attr_int(j, TTL_ATTRIBUTE, r->start_s + (int64_t)r->period_s + keep);
+		j_attr_int(j, TTL_ATTRIBUTE, u->kind == UNIT_RECENT ?
+			   dynamo_recent_expires(r) :
+			   r->start_s + (int64_t)r->period_s + keep);
 		break;
 	case UNIT_GROUPS:
 		j_attr(j, "grp", "S", r->group);
@@ -276,6 +285,8 @@ int dynamo_item_record(struct dynamo_store *s, yajl_val item,
 {
 	int64_t period_s, start_s, periods, total, count;
 	const char *b64 = attr_get(item, "d", "B");
+	/* A recent copy keeps its start apart from its sort key. */
+	const char *start = attr_get(item, "start_s", "N");
 
 	memset(r, 0, sizeof(*r));
 	*digest = NULL;
@@ -285,9 +296,9 @@ int dynamo_item_record(struct dynamo_store *s, yajl_val item,
 		return dynamo_bad_item(s, item, "host or grp", err);
 	if (parse_int(attr_get(item, "period_s", "N"), 1, UINT32_MAX, &period_s))
 		return dynamo_bad_item(s, item, "period_s", err);
-	if (parse_int(attr_get(item, "ts", "N"), INT64_MIN, INT64_MAX, &start_s) ||
-	    start_s % period_s)
-		return dynamo_bad_item(s, item, "ts", err);
+	if (parse_int(start ? start : attr_get(item, "ts", "N"), INT64_MIN,
+		      INT64_MAX, &start_s) || start_s % period_s)
+		return dynamo_bad_item(s, item, start ? "start_s" : "ts", err);
 	if (parse_int(attr_get(item, "periods_total", "N"), 1, UINT32_MAX, &total))
 		return dynamo_bad_item(s, item, "periods_total", err);
 	if (parse_int(attr_get(item, "periods", "N"), 0, total, &periods))

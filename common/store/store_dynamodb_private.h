@@ -182,6 +182,7 @@ enum unit_kind {
 	UNIT_HOSTS,
 	UNIT_PERIODS,
 	UNIT_RECORD,
+	UNIT_RECENT,    /* a base record's copy (store_dynamodb_recent.c) */
 };
 
 /* One item to put. */
@@ -233,6 +234,54 @@ char *dynamo_hosts_pk(const char *group, uint32_t period_s);
  * @return the malloc()ed key, or NULL when out of memory.
  */
 char *dynamo_groups_pk(const char *host);
+
+/**
+ * dynamo_name_hash() - the first 63 bits of SHA-256(@s) as an integer: a
+ * sort key that names a string (store_dynamodb_write.c).
+ * @s: the string.
+ *
+ * @return the hash.
+ */
+uint64_t dynamo_name_hash(const char *s);
+
+/* ---------------------------------------------------------------------------
+ * Recent records (store_dynamodb_recent.c)
+ * ------------------------------------------------------------------------- */
+
+/**
+ * dynamo_recent_wanted() - whether a put of @r also writes its recent
+ * copy: a base record (periods_total 1) of a host not reserved, whose
+ * copy would not have expired already.
+ * @r: the record, checked.
+ * @now: the wall clock, UTC epoch s.
+ */
+bool dynamo_recent_wanted(const struct store_record *r, int64_t now);
+
+/** dynamo_recent_expires() - the TTL of @r's recent copy, UTC epoch s. */
+int64_t dynamo_recent_expires(const struct store_record *r);
+
+/**
+ * dynamo_recent_pk() - pk of the recent copies of @group's base records
+ * starting in the UTC hour of @start_s: "r#GROUP#HOUR_START".
+ * @group: the group.
+ * @start_s: a record's start.
+ *
+ * @return the malloc()ed key, or NULL when out of memory.
+ */
+char *dynamo_recent_pk(const char *group, int64_t start_s);
+
+/**
+ * dynamo_recent_ts() - sort key of @r's recent copy, as decimal text.
+ * @r: the record.
+ * @ts: receives the text.
+ * @len: its size (24 is enough).
+ */
+void dynamo_recent_ts(const struct store_record *r, char *ts, size_t len);
+
+/** dynamo_recent() - the ops table's recent: a Query per hour partition. */
+int dynamo_recent(struct store *st, const char *group, uint32_t period_s,
+		  int64_t from_s, int64_t to_s, store_record_fn fn, void *arg,
+		  struct rttq_error *err);
 
 /**
  * dynamo_gen_item() - write the item of @u (a record or a registry entry)
@@ -318,6 +367,37 @@ int dynamo_ping(struct store *st, struct rttq_error *err);
  * store_put (store_dynamodb_write.c), store_query and store_series
  * (store_dynamodb_read.c)
  * ------------------------------------------------------------------------- */
+
+/* Called per item a Query returns; a non-zero return stops the Query. */
+typedef int (*dynamo_item_fn)(struct dynamo_store *s, yajl_val item,
+			      void *ctx, struct rttq_error *err);
+
+/**
+ * dynamo_query_partition() - Query partition @pk, every page, in ts order
+ * (store_dynamodb_read.c).
+ * @s: the store.
+ * @pk: the partition.
+ * @ranged: only items with ts in [@from_s, @to_s].
+ * @from_s: lowest ts.
+ * @to_s: highest ts.
+ * @limit: > 0: stop after that many items.
+ * @fn: called per item.
+ * @ctx: passed to @fn.
+ * @err: receives the message; may be NULL.
+ *
+ * @return 0, @fn's value, -ENOMEM, -EPROTO for a malformed reply, or what
+ * ddb_call() returns.
+ */
+int dynamo_query_partition(struct dynamo_store *s, const char *pk,
+			   bool ranged, int64_t from_s, int64_t to_s,
+			   unsigned int limit, dynamo_item_fn fn, void *ctx,
+			   struct rttq_error *err);
+
+/* What a Query of records calls per record (store_query()'s callback). */
+struct dynamo_record_ctx {
+	store_record_fn fn;
+	void *arg;
+};
 
 /** dynamo_put() - the ops table's put: BatchWriteItem, registry first. */
 int dynamo_put(struct store *st, const struct store_record *recs, size_t n,

@@ -76,9 +76,9 @@ void fleet_rollup(struct store *st, uint32_t period_s, unsigned int days,
 		err.msg);
 }
 
-/* @got (with fleet records) against @want (hosts only). */
-static void expect_same(const char *what, const struct planner_answer *got,
-			const struct planner_answer *want, bool exact)
+void fleet_expect_same(const char *what, const struct planner_answer *got,
+		       const struct planner_answer *want,
+		       const struct fill_truth *exact)
 {
 	CHECK(got->count == want->count, "%s: count %llu, per host %llu",
 	      what, (unsigned long long)got->count,
@@ -98,12 +98,12 @@ static void expect_same(const char *what, const struct planner_answer *got,
 		if (!exact)
 			continue;
 		/* Where the exact samples are known, both must be close. */
-		CHECK(fabs(g - fill_truth_quantile(&truth, qs[i])) <= TOLERANCE *
-		      fill_truth_quantile(&truth, qs[i]), "%s: q%.2f %.1f us, exact %.1f",
-		      what, qs[i], g, fill_truth_quantile(&truth, qs[i]));
-		CHECK(fabs(w - fill_truth_quantile(&truth, qs[i])) <= TOLERANCE *
-		      fill_truth_quantile(&truth, qs[i]), "%s: per host q%.2f %.1f us, "
-		      "exact %.1f", what, qs[i], w, fill_truth_quantile(&truth, qs[i]));
+		CHECK(fabs(g - fill_truth_quantile(exact, qs[i])) <= TOLERANCE *
+		      fill_truth_quantile(exact, qs[i]), "%s: q%.2f %.1f us, exact %.1f",
+		      what, qs[i], g, fill_truth_quantile(exact, qs[i]));
+		CHECK(fabs(w - fill_truth_quantile(exact, qs[i])) <= TOLERANCE *
+		      fill_truth_quantile(exact, qs[i]), "%s: per host q%.2f %.1f us, "
+		      "exact %.1f", what, qs[i], w, fill_truth_quantile(exact, qs[i]));
 	}
 }
 
@@ -129,8 +129,8 @@ static void expect_run(struct store *st, const char *group, int64_t from_s,
 	req.flags = PLANNER_NO_FLEET;
 	REQUIRE(planner_run(st, &req, &want, &err) == 0, "%s: %s", what,
 		err.msg);
-	expect_same(what, &got, &want, !group && from_s == truth.from_s &&
-		    to_s == truth.to_s - 59);
+	fleet_expect_same(what, &got, &want, !group && from_s == truth.from_s &&
+			  to_s == truth.to_s - 59 ? &truth : NULL);
 	CHECK(got.fleet_records >= min_fleet, "%s: %zu fleet records used, "
 	      "expected at least %zu", what, got.fleet_records, min_fleet);
 	CHECK(want.fleet_records == 0, "%s: PLANNER_NO_FLEET used %zu fleet "
@@ -161,7 +161,8 @@ static void expect_series(struct store *st, int64_t from_s, int64_t to_s,
 	for (size_t p = 0; p < got.n; p++) {
 		snprintf(what, sizeof(what), "series step %lld s point %zu",
 			 (long long)step_s, p);
-		expect_same(what, &got.points[p], &want.points[p], false);
+		fleet_expect_same(what, &got.points[p], &want.points[p],
+				  NULL);
 		fleet += got.points[p].fleet_records;
 	}
 	CHECK(fleet >= min_fleet, "series step %lld: %zu fleet records used, "
@@ -215,9 +216,7 @@ static struct fleet_sum fleet_records(struct store *st, uint32_t len)
 	return s;
 }
 
-/* A late record, as a spool replay writes it: one more base period of
- * samples at @at_s, from a host the rollup has not seen. */
-static void write_late(struct store *st, int64_t at_s)
+uint64_t fleet_write_late(struct store *st, int64_t at_s)
 {
 	struct planner_request req = {
 		.host = "host-01",
@@ -251,6 +250,7 @@ static void write_late(struct store *st, int64_t at_s)
 	REQUIRE(store_put(st, &rec, 1, &err) == 0, "late put: %s", err.msg);
 	free(bytes);
 	planner_answer_clear(&a);
+	return rec.count;
 }
 
 /* store_query() callback: keep the digest of the one record read. */
@@ -375,7 +375,7 @@ void fleet_check_all(const char *url)
 	      "fleet records changed: %zu -> %zu", before.n, after.n);
 
 	check_section("a late record makes its spans stale until rebuilt");
-	write_late(st, late);
+	fleet_write_late(st, late);
 	CHECK(fleet_records(st, 300).stale == 1, "5m stale marks %zu",
 	      fleet_records(st, 300).stale);
 	CHECK(fleet_records(st, 3600).stale == 1, "1h stale marks");

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The scenario of tail-check.h.  Answers are compared with
+ * PLANNER_NO_FLEET answers of the same store (each host's records read on
+ * its own), which the planner tests hold against the exact samples.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "fill.h"
+#include "fleet-check.h"
+#include "planner.h"
+#include "tail-check.h"
+#include "tdigest.h"
+
+#define HOUR_S 3600
+#define HOSTS 4
+#define GROUP_EXTRA "raddr:10.0.0.9"
+#define RECENT_GROUP "raddr:10.9.9.9"
+
+/*
+ * planner_run() with and without fleet records over [from, to].  A range
+ * no fleet record covers is read from the same base records in the same
+ * host order both ways: the same digest.
+ */
+static void expect_run(struct store *st, const char *group, int64_t from_s,
+		       int64_t to_s, bool tail_only, struct planner_answer *out)
+{
+	struct planner_request req = {
+		.group = group,
+		.from_s = from_s,
+		.to_s = to_s,
+	};
+	struct planner_answer got = { 0 }, want = { 0 };
+	struct rttq_error err = { 0 };
+	char what[128];
+
+	snprintf(what, sizeof(what), "%s [now %+lld s, now]",
+		 group ? group : "all", (long long)(from_s - to_s));
+	REQUIRE(planner_run(st, &req, &got, &err) == 0, "%s: %s", what,
+		err.msg);
+	req.flags = PLANNER_NO_FLEET;
+	REQUIRE(planner_run(st, &req, &want, &err) == 0, "%s: %s", what,
+		err.msg);
+	fleet_expect_same(what, &got, &want, NULL);
+	CHECK(got.count > 0, "%s: no samples", what);
+	if (tail_only) {
+		CHECK(got.fleet_records == 0, "%s: %zu fleet records used",
+		      what, got.fleet_records);
+		for (double q = 0.5; got.digest && want.digest && q < 1;
+		     q += 0.049)
+			CHECK(tdigest_quantile(got.digest, q) ==
+			      tdigest_quantile(want.digest, q), "%s: q%.3f "
+			      "differs", what, q);
+	} else {
+		CHECK(got.fleet_records > 0, "%s: no fleet record used", what);
+	}
+	if (out)
+		*out = got;
+	else
+		planner_answer_clear(&got);
+	planner_answer_clear(&want);
+}
+
+static void expect_series(struct store *st, int64_t from_s, int64_t to_s,
+			  int64_t step_s)
+{
+	struct planner_request req = { .from_s = from_s, .to_s = to_s };
+	struct planner_series got = { 0 }, want = { 0 };
+	struct rttq_error err = { 0 };
+	uint64_t n = 0;
+	char what[128];
+
+	REQUIRE(planner_run_series(st, &req, step_s, &got, &err) == 0, "%s",
+		err.msg);
+	req.flags = PLANNER_NO_FLEET;
+	REQUIRE(planner_run_series(st, &req, step_s, &want, &err) == 0, "%s",
+		err.msg);
+	REQUIRE(got.n == want.n, "series points %zu vs %zu", got.n, want.n);
+	for (size_t p = 0; p < got.n; p++) {
+		snprintf(what, sizeof(what), "series ending at now, step %lld "
+			 "s, point %zu", (long long)step_s, p);
+		fleet_expect_same(what, &got.points[p], &want.points[p], NULL);
+		n += got.points[p].count;
+	}
+	CHECK(n > 0, "series step %lld: no samples", (long long)step_s);
+	planner_series_clear(&got);
+	planner_series_clear(&want);
+}
+
+/* A step the 60 s hosts' periods do not fit: the same refusal both ways. */
+static void expect_bad_step(struct store *st, int64_t from_s, int64_t to_s)
+{
+	struct planner_request req = { .from_s = from_s, .to_s = to_s };
+	struct planner_series got = { 0 }, want = { 0 };
+	struct rttq_error e1 = { 0 }, e2 = { 0 };
+	int r1, r2;
+
+	r1 = planner_run_series(st, &req, 30, &got, &e1);
+	req.flags = PLANNER_NO_FLEET;
+	r2 = planner_run_series(st, &req, 30, &want, &e2);
+	CHECK(r1 == -EINVAL && r2 == -EINVAL, "step 30 s gave %d and %d", r1,
+	      r2);
+	CHECK(strcmp(e1.msg, e2.msg) == 0, "step 30 s: '%s' vs '%s'", e1.msg,
+	      e2.msg);
+	CHECK_CONTAINS(e1.msg, "60 s base period");
+	planner_series_clear(&got);
+	planner_series_clear(&want);
+}
+
+/* store_recent() callback: count records, check they are base records. */
+static int count_recent(const struct store_record *r, void *arg)
+{
+	CHECK(r->periods_total == 1 && !store_host_reserved(r->host),
+	      "store_recent returned %s %u s periods_total %u", r->host,
+	      r->period_s, r->periods_total);
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+static size_t recent(struct store *st, uint32_t period_s, int64_t from_s,
+		     int64_t to_s)
+{
+	struct rttq_error err = { 0 };
+	size_t n = 0;
+
+	REQUIRE(store_recent(st, RECENT_GROUP, period_s, from_s, to_s,
+			     count_recent, &n, &err) == 0, "%s", err.msg);
+	return n;
+}
+
+/* store_recent() itself: base records of every host across an hour
+ * boundary, not rollups, stale marks, other groups or old ranges. */
+static void check_recent(struct store *st)
+{
+	static const uint8_t digest[] = { 1, 2, 3 };
+	int64_t now = time(NULL), t0 = now / HOUR_S * HOUR_S - 60;
+	int64_t old = now / 60 * 60 - 3 * HOUR_S;
+	struct store_record base = {
+		.host = "r-60", .group = RECENT_GROUP, .period_s = 60,
+		.periods = 1, .periods_total = 1, .count = 1, .sum_us = 1,
+		.min_us = 1, .max_us = 1, .digest = digest,
+		.digest_len = sizeof(digest),
+	};
+	struct store_record recs[7];
+	struct rttq_error err = { 0 };
+
+	for (size_t i = 0; i < 7; i++)
+		recs[i] = base;
+	recs[0].start_s = t0;
+	recs[1].start_s = t0 + 60;               /* the next hour */
+	recs[2].host = "r-10";
+	recs[2].period_s = 10;
+	recs[2].start_s = t0 + 50;
+	recs[3] = recs[2];
+	recs[3].start_s = t0 + 60;
+	recs[4].period_s = 300;                  /* r-60's 5 min rollup */
+	recs[4].start_s = t0 / 300 * 300;
+	recs[4].periods_total = 5;
+	recs[5].group = "raddr:10.9.9.8";        /* another group */
+	recs[5].start_s = t0;
+	recs[6].start_s = old;                   /* late: marks spans stale */
+	REQUIRE(store_put(st, recs, 7, &err) == 0, "%s", err.msg);
+
+	CHECK_CMP(recent(st, 0, t0 - 600, t0 + 60), ==, 4);
+	CHECK_CMP(recent(st, 10, t0 - 600, t0 + 60), ==, 2);
+	CHECK_CMP(recent(st, 60, t0 + 60, t0 + 60), ==, 1);
+	CHECK_CMP(recent(st, 0, t0 + 61, t0 + 3600), ==, 0);
+	CHECK_CMP(recent(st, 0, old - 300, t0 + 60), ==, 5);
+	CHECK_CMP(store_recent(st, RECENT_GROUP, 0, now - STORE_RECENT_S - 60,
+			       now, count_recent, NULL, &err), ==, -ERANGE);
+	CHECK_CONTAINS(err.msg, "older");
+}
+
+void tail_check_all(const char *url)
+{
+	int64_t end = time(NULL) / 60 * 60, start = end - 2 * HOUR_S;
+	struct fleet_rollup_stats stats = { 0 };
+	struct planner_answer before = { 0 }, after = { 0 };
+	struct rttq_error err = { 0 };
+	struct store *st = NULL;
+	uint64_t late;
+
+	check_section("fill 4 hosts (60 s and 10 s) x 2 hours ending now");
+	for (unsigned int i = 1; i <= HOSTS; i++) {
+		char host[32];
+		struct fill_spec spec = {
+			.url = url,
+			.host = host,
+			.extra_group = GROUP_EXTRA,
+			.period_s = i % 2 ? 60 : 10,
+			.start_s = start,
+			.end_s = end,
+			.samples = 400,
+			.seed = 2000 + i,
+		};
+		uint64_t n = 0;
+
+		snprintf(host, sizeof(host), "host-%02u", i);
+		REQUIRE(fill_store(&spec, &n) == 0, "filling %s", host);
+	}
+	REQUIRE(store_open(url, &st, &err) == 0, "%s", err.msg);
+
+	check_section("store_recent: every host's base records, nothing else");
+	check_recent(st);
+	{
+		struct fleet_rollup_opts o = {
+			.period_s = 60,
+			.grace_s = fleet_rollup_grace_default(60),
+			.from_s = start,
+			.to_s = end - 1,
+			.now_s = time(NULL),
+		};
+
+		REQUIRE(fleet_rollup_run(st, &o, &stats, &err) == 0,
+			"rollup: %s", err.msg);
+		CHECK(stats.built + stats.rebuilt > 0, "the rollup built "
+		      "nothing");
+	}
+
+	check_section("fleet queries ending at now equal the per-host answers");
+	expect_run(st, NULL, end - HOUR_S, end + 59, false, &before);
+	CHECK(before.hosts == HOSTS, "hosts %zu", before.hosts);
+	/* The last 2 minutes: no fleet record covers them yet. */
+	expect_run(st, NULL, end - 120, end + 59, true, NULL);
+	expect_run(st, GROUP_EXTRA, end - 90 * 60, end + 59, false, NULL);
+	expect_series(st, start, end + 59, 300);
+	expect_series(st, end - HOUR_S, end + 59, 60);
+	expect_bad_step(st, end - HOUR_S, end + 59);
+
+	check_section("a late record in a rolled-up span counts at once");
+	late = fleet_write_late(st, end - 40 * 60);
+	expect_run(st, NULL, end - HOUR_S, end + 59, false, &after);
+	CHECK(after.count == before.count + late, "count %llu, expected "
+	      "%llu + %llu", (unsigned long long)after.count,
+	      (unsigned long long)before.count, (unsigned long long)late);
+	CHECK(after.hosts == HOSTS + 1, "hosts %zu", after.hosts);
+
+	planner_answer_clear(&before);
+	planner_answer_clear(&after);
+	store_close(st);
+}
