@@ -27,10 +27,11 @@
  * like a host without base records); the spans they cover count as
  * covered for every host, and the hosts are listed only over what is left.
  *
- * What the fleet records leave, when it lies within the store's recent
- * window (the minutes before now, usually), is read for every host at
- * once (planner_tail.c: store_recent()), so a fleet query ending at now
- * also costs a few requests for any number of hosts.
+ * What the fleet records leave, when it is a few short edges (the
+ * minutes before now, the partial span at the start, a stale span), is
+ * read for every host at once (planner_tail.c: store_fine_records()), so
+ * a fleet query ending at now also costs a few requests for any number of
+ * hosts.
  *
  * A fleet query plans its hosts on up to PLANNER_WORKERS threads, each with
  * its own store handle (store_sibling(): opened once, kept by the store for
@@ -276,7 +277,7 @@ static int query_level(struct plan_worker *w, const char *host,
 	return store_query(w->st, &q, planner_take_record, w, &w->share->err);
 }
 
-static int span_cmp(const void *a, const void *b)
+int planner_span_cmp(const void *a, const void *b)
 {
 	const struct span *x = a, *y = b;
 
@@ -310,7 +311,7 @@ static int query_gaps(struct plan_worker *w, const char *host,
 			return rttq_fail(&w->share->err, -ENOMEM,
 					 "out of memory");
 		memcpy(cover, w->cover, ncover * sizeof(*cover));
-		qsort(cover, ncover, sizeof(*cover), span_cmp);
+		qsort(cover, ncover, sizeof(*cover), planner_span_cmp);
 	}
 	for (i = 0; i < ncover && cur < b; i++) {
 		if (cover[i].end_s <= cur)
@@ -582,13 +583,13 @@ static int run(struct store *st, const struct planner_request *req,
 	for (i = 0; i < job.n_points; i++)
 		answer_init(&ans[i]);
 
-	/* Fleet records first; the hosts only for what they leave: the
-	 * last hours of every host at once (planner_tail.c), else each
-	 * host on its own. */
+	/* Fleet records first; the hosts only for what they leave: every
+	 * host at once when that is a few short edges (planner_tail.c),
+	 * else each host on its own. */
 	rc = planner_fleet_pass(st, &job, &ga, &gb, err);
 	if (rc == 0 && ga < gb)
-		rc = planner_tail_pass(st, &job, ga, gb, &hosts, &n_hosts,
-				       &tail, err);
+		rc = planner_tail_pass(st, &job, &hosts, &n_hosts, &tail,
+				       err);
 	if (rc == 0 && ga < gb && !tail)
 		rc = planner_list_hosts(st, req, job.group, ga, gb - 1, &hosts,
 					&n_hosts, err);

@@ -30,6 +30,9 @@ struct span {
 	int64_t end_s;   /* exclusive */
 };
 
+/** planner_span_cmp() - qsort() order of struct span: by start. */
+int planner_span_cmp(const void *a, const void *b);
+
 /* What one host contributes to one answer (one point of a series). */
 struct part {
 	struct tdigest **digests; /* decoded, in the order read */
@@ -195,29 +198,28 @@ int planner_check_step(const struct plan_job *job, const struct plan_host *h,
 		       struct host_share *sh);
 
 /**
- * planner_tail_pass() - read what the fleet records left, [@ga, @gb),
- * from every host's recent records at once (store_recent(), planner_tail.c)
- * when it lies within the store's recent window and the request is for
- * the fleet; the hosts found and their shares go into @job (hosts,
- * n_hosts, shares) as the workers would have filled them.
+ * planner_tail_pass() - read what the fleet records left of a fleet
+ * query (the parts of @job's [a, b) outside @job->fleet_cover) from every
+ * host's base records at once (store_fine_records(), planner_tail.c),
+ * when they are few and short; the hosts found and their shares go into
+ * @job (hosts, n_hosts, shares) as the workers would have filled them.
  * @st: the caller's store handle.
  * @job: after planner_fleet_pass().
- * @ga: start of what is left.
- * @gb: its end, > @ga.
  * @hosts: receives the hosts (free with planner_hosts_free()); NULL when
  *       not read this way.
  * @n_hosts: receives how many.
- * @read: receives whether the tail was read here; if not, the caller
- *       lists and plans the hosts one by one.
+ * @read: receives whether it was read here; if not (a request for one
+ *       host, PLANNER_NO_FLEET or PLANNER_BASE_ONLY, more than 3 hours
+ *       or 8 gaps left), the caller lists and plans the hosts one by one.
  * @err: receives a message; may be NULL.
  *
- * @return 0, -ENOMEM, or store_recent()'s errors; a host's own error
- * (a record that does not decode, a step its base period does not fit)
- * is left in its share, for planner_first_failure().
+ * @return 0, -ECANCELED, -ENOMEM, or store_fine_records()'s errors; a
+ * host's own error (a record that does not decode, a step its base period
+ * does not fit) is left in its share, for planner_first_failure().
  */
-int planner_tail_pass(struct store *st, struct plan_job *job, int64_t ga,
-		      int64_t gb, struct plan_host **hosts, size_t *n_hosts,
-		      bool *read, struct rttq_error *err);
+int planner_tail_pass(struct store *st, struct plan_job *job,
+		      struct plan_host **hosts, size_t *n_hosts, bool *read,
+		      struct rttq_error *err);
 
 /** planner_share_release() - free @sh's parts (of @n_points answers). */
 void planner_share_release(struct host_share *sh, size_t n_points);

@@ -377,25 +377,16 @@ int store_series(struct store *st, const char *host, const char *group,
 			       &h, err);
 }
 
-int store_recent(struct store *st, const char *group, uint32_t period_s,
-		 int64_t from_s, int64_t to_s, store_record_fn fn, void *arg,
-		 struct rttq_error *err)
+int store_fine_records(struct store *st, const char *group, int64_t from_s,
+		       int64_t to_s, store_record_fn fn, void *arg,
+		       struct rttq_error *err)
 {
-	int64_t oldest = (int64_t)time(NULL) - STORE_RECENT_S;
 	int ret;
 
 	ret = check_name(st, "group", group, STORE_GROUP_MAX, err);
-	if (ret)
+	if (ret || from_s > to_s)
 		return ret;
-	if (from_s < oldest)
-		return store_fail(st, err, -ERANGE, "recent records start at "
-				  "%lld (%d s ago): %lld is older",
-				  (long long)oldest, STORE_RECENT_S,
-				  (long long)from_s);
-	if (from_s > to_s)
-		return 0;
-	return st->ops->recent(st, group, period_s, from_s, to_s, fn, arg,
-			       err);
+	return st->ops->fine_records(st, group, from_s, to_s, fn, arg, err);
 }
 
 int store_finest_period(struct store *st, const char *group, uint32_t *out,

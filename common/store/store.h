@@ -248,44 +248,35 @@ RTTQ_API int store_put_fleet(struct store *st, const struct store_record *rec,
 RTTQ_API int store_query(struct store *st, const struct store_query *q,
 			 store_record_fn fn, void *arg, struct rttq_error *err);
 
-/*
- * Recent records: a store keeps every host's base records (periods_total
- * 1, a host not reserved) of the last STORE_RECENT_S seconds readable for
- * a whole group at once (store_recent()), so the part of a fleet query no
- * fleet record covers yet (the minutes before now, spans marked stale)
- * costs a few requests however many hosts there are.  DynamoDB writes a
- * second copy of each such record into an hour partition of its group
- * (store_dynamodb_recent.c); SQLite reads its records table across hosts.
- */
-#define STORE_RECENT_S (6 * 3600)
-
 /**
- * store_recent() - call @fn for every base record (periods_total 1) of
- * every host of @group starting in [@from_s, @to_s], in no particular
- * order.  Reserved hosts (STORE_FLEET_HOST) are never included.
+ * store_fine_records() - call @fn for every host's records of @group
+ * finer than an hour starting in [@from_s, @to_s]: base records
+ * (periods_total 1) and 5-minute records (a host's rollups, periods_total
+ * 300 / its base period), in no particular order, in a few requests
+ * however many hosts there are.  A fleet query reads the parts of its
+ * range no fleet record covers here (the minutes before now, the partial
+ * span at its start, stale spans).  Reserved hosts (STORE_FLEET_HOST) are
+ * never included.  SQLite reads its records table across hosts; DynamoDB
+ * keeps a mirror of those records, partitioned by group and hour, with
+ * the records' own TTL (store_dynamodb_mirror.c).
  * @st: the store.
  * @group: the group.
- * @period_s: only records of this base period; 0: every base period
- *       (every divisor of an hour).
- * @from_s: first start, UTC epoch seconds, inclusive; at most
- *       STORE_RECENT_S before the wall clock.
+ * @from_s: first start, UTC epoch seconds, inclusive.
  * @to_s: last start, inclusive; an empty range matches nothing.
  * @fn: called per record (the rules of store_query()'s callback).
  * @arg: passed to @fn.
  * @err: receives a message; may be NULL.
  *
- * Only records written through store_put() by this version or later are
- * read: on DynamoDB, older agents do not write the recent copy.
+ * On DynamoDB, only records written through store_put() by this version
+ * or later are mirrored: records older agents wrote are not returned.
  *
  * @return 0, the first non-zero value returned by @fn, -EINVAL for an
- *         empty group, -ERANGE when @from_s is more than STORE_RECENT_S
- *         before the wall clock (the store may have dropped those
- *         records), and the errors of store_query().
+ *         empty group, and the errors of store_query().
  */
-RTTQ_API int store_recent(struct store *st, const char *group,
-			  uint32_t period_s, int64_t from_s, int64_t to_s,
-			  store_record_fn fn, void *arg,
-			  struct rttq_error *err);
+RTTQ_API int store_fine_records(struct store *st, const char *group,
+				int64_t from_s, int64_t to_s,
+				store_record_fn fn, void *arg,
+				struct rttq_error *err);
 
 /**
  * store_series() - call @fn for every resolution stored for each (host,

@@ -19,8 +19,8 @@
  *              35 d, so a "last 30 days" range keeps 5-minute edges
  *              after its base records expired; 1 h 90 d; 1 d 2 y
  *
- * Recent copy of a base record (pk "r#GROUP#HOUR"): the record's
- * attributes with its start in start_s N, see store_dynamodb_recent.c.
+ * Mirror of a base record (pk "b#GROUP#HOUR"): the record's attributes
+ * with its start in start_s N, see store_dynamodb_mirror.c.
  *
  * Registry, so a fleet query finds every host without Scan (written with
  * the first record of a series a process writes, and again every 24 h so
@@ -227,8 +227,8 @@ void dynamo_gen_item(struct json *j, const struct unit *u, int64_t now)
 	j_attr(j, "pk", "S", u->pk);
 	j_attr(j, "ts", "N", u->ts);
 	switch (u->kind) {
-	case UNIT_RECENT:
-		/* ts is not the start here (store_dynamodb_recent.c). */
+	case UNIT_MIRROR:
+		/* ts is not the start here (store_dynamodb_mirror.c). */
 		j_attr_int(j, "start_s", r->start_s);
 		/* fall through */
 	case UNIT_RECORD:
@@ -242,9 +242,8 @@ void dynamo_gen_item(struct json *j, const struct unit *u, int64_t now)
 		j_attr_double(j, "min_us", r->min_us);
 		j_attr_double(j, "max_us", r->max_us);
 		dynamo_attr_binary(j, "d", r->digest, r->digest_len);
-		j_attr_int(j, TTL_ATTRIBUTE, u->kind == UNIT_RECENT ?
-			   dynamo_recent_expires(r) :
-			   r->start_s + (int64_t)r->period_s + keep);
+		/* A mirror item expires with its record. */
+		j_attr_int(j, TTL_ATTRIBUTE, r->start_s + (int64_t)r->period_s + keep);
 		break;
 	case UNIT_GROUPS:
 		j_attr(j, "grp", "S", r->group);
@@ -285,7 +284,7 @@ int dynamo_item_record(struct dynamo_store *s, yajl_val item,
 {
 	int64_t period_s, start_s, periods, total, count;
 	const char *b64 = attr_get(item, "d", "B");
-	/* A recent copy keeps its start apart from its sort key. */
+	/* A mirror item keeps its start apart from its sort key. */
 	const char *start = attr_get(item, "start_s", "N");
 
 	memset(r, 0, sizeof(*r));

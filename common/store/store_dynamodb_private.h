@@ -182,7 +182,7 @@ enum unit_kind {
 	UNIT_HOSTS,
 	UNIT_PERIODS,
 	UNIT_RECORD,
-	UNIT_RECENT,    /* a base record's copy (store_dynamodb_recent.c) */
+	UNIT_MIRROR,    /* a record's mirror (store_dynamodb_mirror.c) */
 };
 
 /* One item to put. */
@@ -245,43 +245,40 @@ char *dynamo_groups_pk(const char *host);
 uint64_t dynamo_name_hash(const char *s);
 
 /* ---------------------------------------------------------------------------
- * Recent records (store_dynamodb_recent.c)
+ * The mirror of base records (store_dynamodb_mirror.c)
  * ------------------------------------------------------------------------- */
 
 /**
- * dynamo_recent_wanted() - whether a put of @r also writes its recent
- * copy: a base record (periods_total 1) of a host not reserved, whose
- * copy would not have expired already.
+ * dynamo_mirror_wanted() - whether a put of @r also writes its mirror
+ * item: a base record (periods_total 1) or a 5-minute record of a host
+ * not reserved.
  * @r: the record, checked.
- * @now: the wall clock, UTC epoch s.
  */
-bool dynamo_recent_wanted(const struct store_record *r, int64_t now);
-
-/** dynamo_recent_expires() - the TTL of @r's recent copy, UTC epoch s. */
-int64_t dynamo_recent_expires(const struct store_record *r);
+bool dynamo_mirror_wanted(const struct store_record *r);
 
 /**
- * dynamo_recent_pk() - pk of the recent copies of @group's base records
- * starting in the UTC hour of @start_s: "r#GROUP#HOUR_START".
+ * dynamo_mirror_pk() - pk of the mirror of @group's records starting
+ * in the UTC hour of @start_s: "b#GROUP#HOUR_START".
  * @group: the group.
  * @start_s: a record's start.
  *
  * @return the malloc()ed key, or NULL when out of memory.
  */
-char *dynamo_recent_pk(const char *group, int64_t start_s);
+char *dynamo_mirror_pk(const char *group, int64_t start_s);
 
 /**
- * dynamo_recent_ts() - sort key of @r's recent copy, as decimal text.
+ * dynamo_mirror_ts() - sort key of @r's mirror item, as decimal text.
  * @r: the record.
  * @ts: receives the text.
  * @len: its size (24 is enough).
  */
-void dynamo_recent_ts(const struct store_record *r, char *ts, size_t len);
+void dynamo_mirror_ts(const struct store_record *r, char *ts, size_t len);
 
-/** dynamo_recent() - the ops table's recent: a Query per hour partition. */
-int dynamo_recent(struct store *st, const char *group, uint32_t period_s,
-		  int64_t from_s, int64_t to_s, store_record_fn fn, void *arg,
-		  struct rttq_error *err);
+/** dynamo_fine_records() - the ops table's fine_records: a Query per
+ * hour partition of the mirror. */
+int dynamo_fine_records(struct store *st, const char *group, int64_t from_s,
+			int64_t to_s, store_record_fn fn, void *arg,
+			struct rttq_error *err);
 
 /**
  * dynamo_gen_item() - write the item of @u (a record or a registry entry)

@@ -132,9 +132,9 @@ static int add_unit(struct unit *u, size_t *n, enum unit_kind kind,
 		x->pk = dynamo_record_pk(r->host, r->group, r->period_s);
 		snprintf(x->ts, sizeof(x->ts), "%" PRId64, r->start_s);
 		break;
-	case UNIT_RECENT:
-		x->pk = dynamo_recent_pk(r->group, r->start_s);
-		dynamo_recent_ts(r, x->ts, sizeof(x->ts));
+	case UNIT_MIRROR:
+		x->pk = dynamo_mirror_pk(r->group, r->start_s);
+		dynamo_mirror_ts(r, x->ts, sizeof(x->ts));
 		break;
 	case UNIT_HOSTS:
 		x->pk = dynamo_hosts_pk(r->group, r->period_s);
@@ -174,15 +174,15 @@ static int plan_units(struct dynamo_store *s, const struct store_record *recs,
 	size_t nu = 0, kept = 0;
 	int ret = 0;
 
-	/* A record, its recent copy and its registry items. */
+	/* A record, its mirror item and its registry items. */
 	u = calloc(6 * n, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
 	for (size_t i = 0; !ret && i < n; i++) {
 		ret = add_unit(u, &nu, UNIT_RECORD, &recs[i], i);
 		/* In the same BatchWriteItem: write units, not requests. */
-		if (!ret && dynamo_recent_wanted(&recs[i], now))
-			ret = add_unit(u, &nu, UNIT_RECENT, &recs[i], i);
+		if (!ret && dynamo_mirror_wanted(&recs[i]))
+			ret = add_unit(u, &nu, UNIT_MIRROR, &recs[i], i);
 		/* The fleet's records are read by name, never listed. */
 		if (store_host_reserved(recs[i].host))
 			continue;

@@ -152,11 +152,12 @@ struct sqlite_record_cb {
 int sqlite_record_row(struct sqlite_store *s, sqlite3_stmt *q, void *ctx,
 		      struct rttq_error *err);
 
-/** sqlite_recent() - the ops table's recent (store_sqlite_recent.c): one
- * statement over the records table across hosts. */
-int sqlite_recent(struct store *st, const char *group, uint32_t period_s,
-		  int64_t from_s, int64_t to_s, store_record_fn fn, void *arg,
-		  struct rttq_error *err);
+/** sqlite_fine_records() - the ops table's fine_records
+ * (store_sqlite_fine.c): one statement over the records table across
+ * hosts. */
+int sqlite_fine_records(struct store *st, const char *group, int64_t from_s,
+			int64_t to_s, store_record_fn fn, void *arg,
+			struct rttq_error *err);
 
 /** sqlite_put() - the ops table's put: one transaction, registry too. */
 int sqlite_put(struct store *st, const struct store_record *recs, size_t n,

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "codec.h"
 #include "fill.h"
 #include "fleet-check.h"
 #include "planner.h"
@@ -20,12 +21,12 @@
 #define HOUR_S 3600
 #define HOSTS 4
 #define GROUP_EXTRA "raddr:10.0.0.9"
-#define RECENT_GROUP "raddr:10.9.9.9"
+#define FINE_GROUP "raddr:10.9.9.9"
 
 /*
  * planner_run() with and without fleet records over [from, to].  A range
- * no fleet record covers is read from the same base records in the same
- * host order both ways: the same digest.
+ * no fleet record covers is read from the same records in the same host
+ * order both ways: the same records per level, the same digest.
  */
 static void expect_run(struct store *st, const char *group, int64_t from_s,
 		       int64_t to_s, bool tail_only, struct planner_answer *out)
@@ -51,6 +52,10 @@ static void expect_run(struct store *st, const char *group, int64_t from_s,
 	if (tail_only) {
 		CHECK(got.fleet_records == 0, "%s: %zu fleet records used",
 		      what, got.fleet_records);
+		for (int l = 0; l < PLANNER_LEVELS; l++)
+			CHECK(got.records[l] == want.records[l], "%s: level %d "
+			      "records %zu, per host %zu", what, l,
+			      got.records[l], want.records[l]);
 		for (double q = 0.5; got.digest && want.digest && q < 1;
 		     q += 0.049)
 			CHECK(tdigest_quantile(got.digest, q) ==
@@ -112,44 +117,49 @@ static void expect_bad_step(struct store *st, int64_t from_s, int64_t to_s)
 	planner_series_clear(&want);
 }
 
-/* store_recent() callback: count records, check they are base records. */
-static int count_recent(const struct store_record *r, void *arg)
+/* store_fine_records() callback: count them, check what they are. */
+static int count_fine(const struct store_record *r, void *arg)
 {
-	CHECK(r->periods_total == 1 && !store_host_reserved(r->host),
-	      "store_recent returned %s %u s periods_total %u", r->host,
-	      r->period_s, r->periods_total);
+	CHECK((r->periods_total == 1 || r->period_s == 300) &&
+	      !store_host_reserved(r->host), "store_fine_records returned %s "
+	      "%u s periods_total %u", r->host, r->period_s, r->periods_total);
 	(*(size_t *)arg)++;
 	return 0;
 }
 
-static size_t recent(struct store *st, uint32_t period_s, int64_t from_s,
-		     int64_t to_s)
+static size_t fine(struct store *st, int64_t from_s, int64_t to_s)
 {
 	struct rttq_error err = { 0 };
 	size_t n = 0;
 
-	REQUIRE(store_recent(st, RECENT_GROUP, period_s, from_s, to_s,
-			     count_recent, &n, &err) == 0, "%s", err.msg);
+	REQUIRE(store_fine_records(st, FINE_GROUP, from_s, to_s, count_fine,
+				   &n, &err) == 0, "%s", err.msg);
 	return n;
 }
 
-/* store_recent() itself: base records of every host across an hour
- * boundary, not rollups, stale marks, other groups or old ranges. */
-static void check_recent(struct store *st)
+/* store_fine_records() itself: every host's base and 5-minute records
+ * across an hour boundary, not hour rollups, stale marks or other
+ * groups. */
+static void check_fine(struct store *st)
 {
-	static const uint8_t digest[] = { 1, 2, 3 };
 	int64_t now = time(NULL), t0 = now / HOUR_S * HOUR_S - 60;
 	int64_t old = now / 60 * 60 - 3 * HOUR_S;
 	struct store_record base = {
-		.host = "r-60", .group = RECENT_GROUP, .period_s = 60,
+		.host = "r-60", .group = FINE_GROUP, .period_s = 60,
 		.periods = 1, .periods_total = 1, .count = 1, .sum_us = 1,
-		.min_us = 1, .max_us = 1, .digest = digest,
-		.digest_len = sizeof(digest),
+		.min_us = 1, .max_us = 1,
 	};
-	struct store_record recs[7];
+	struct store_record recs[8];
 	struct rttq_error err = { 0 };
+	struct tdigest *td = NULL;
+	uint8_t *digest = NULL;
 
-	for (size_t i = 0; i < 7; i++)
+	/* A digest that decodes: `rttq rollup` reads these records too. */
+	REQUIRE(tdigest_new(100, &td) == 0 && tdigest_add(td, 1, 1) == 0 &&
+		codec_encode(td, &digest, &base.digest_len) == 0, "digest");
+	base.digest = digest;
+
+	for (size_t i = 0; i < 8; i++)
 		recs[i] = base;
 	recs[0].start_s = t0;
 	recs[1].start_s = t0 + 60;               /* the next hour */
@@ -164,16 +174,18 @@ static void check_recent(struct store *st)
 	recs[5].group = "raddr:10.9.9.8";        /* another group */
 	recs[5].start_s = t0;
 	recs[6].start_s = old;                   /* late: marks spans stale */
-	REQUIRE(store_put(st, recs, 7, &err) == 0, "%s", err.msg);
+	recs[7].period_s = 3600;                 /* r-60's hour rollup */
+	recs[7].start_s = t0 + 60;
+	recs[7].periods_total = 60;
+	REQUIRE(store_put(st, recs, 8, &err) == 0, "%s", err.msg);
 
-	CHECK_CMP(recent(st, 0, t0 - 600, t0 + 60), ==, 4);
-	CHECK_CMP(recent(st, 10, t0 - 600, t0 + 60), ==, 2);
-	CHECK_CMP(recent(st, 60, t0 + 60, t0 + 60), ==, 1);
-	CHECK_CMP(recent(st, 0, t0 + 61, t0 + 3600), ==, 0);
-	CHECK_CMP(recent(st, 0, old - 300, t0 + 60), ==, 5);
-	CHECK_CMP(store_recent(st, RECENT_GROUP, 0, now - STORE_RECENT_S - 60,
-			       now, count_recent, NULL, &err), ==, -ERANGE);
-	CHECK_CONTAINS(err.msg, "older");
+	CHECK_CMP(fine(st, t0 - 600, t0 + 60), ==, 5);
+	CHECK_CMP(fine(st, t0 + 60, t0 + 60), ==, 2);
+	CHECK_CMP(fine(st, t0 + 61, t0 + 3600), ==, 0);
+	CHECK_CMP(fine(st, old - 300, t0 + 60), ==, 6);
+	CHECK_CMP(fine(st, t0, t0 - 1), ==, 0);
+	free(digest);
+	tdigest_free(td);
 }
 
 void tail_check_all(const char *url)
@@ -205,8 +217,9 @@ void tail_check_all(const char *url)
 	}
 	REQUIRE(store_open(url, &st, &err) == 0, "%s", err.msg);
 
-	check_section("store_recent: every host's base records, nothing else");
-	check_recent(st);
+	check_section("store_fine_records: every host's base and 5-minute "
+		      "records, nothing else");
+	check_fine(st);
 	{
 		struct fleet_rollup_opts o = {
 			.period_s = 60,
@@ -224,6 +237,9 @@ void tail_check_all(const char *url)
 
 	check_section("fleet queries ending at now equal the per-host answers");
 	expect_run(st, NULL, end - HOUR_S, end + 59, false, &before);
+	/* A partial 5-minute span at the start too. */
+	expect_run(st, NULL, end / 300 * 300 - HOUR_S - 180, end + 59, false,
+		   NULL);
 	CHECK(before.hosts == HOSTS, "hosts %zu", before.hosts);
 	/* The last 2 minutes: no fleet record covers them yet. */
 	expect_run(st, NULL, end - 120, end + 59, true, NULL);

@@ -2,11 +2,11 @@
 /*
  * Test helper: fleet queries ending at now, on both backends (SQLite in
  * test-tail.c, dynalite in tests/dynamo/test-dynamo-fleet.c).  What the
- * fleet records do not cover yet is read from every host's recent records
- * at once (store_recent(), checked on its own first: base records only,
- * across an hour boundary, a period filter, its window); the answers must
- * equal the per-host ones for a fleet of 60 s and 10 s hosts, a second
- * group, series, a step a host's period does not fit, and a late record.
+ * fleet records do not cover yet is read from every host's base and
+ * 5-minute records at once (store_fine_records(), checked on its own
+ * first); the answers must equal the per-host ones for a fleet of 60 s
+ * and 10 s hosts, a partial 5-minute span at the start, a second group,
+ * series, a step a host's period does not fit, and a late record.
  */
 #ifndef RTTQ_TEST_TAIL_CHECK_H
 #define RTTQ_TEST_TAIL_CHECK_H
