@@ -69,21 +69,6 @@ static const char *const level_names[PLANNER_LEVELS] = {
 	[PLANNER_LEVEL_DAY] = "1d",
 };
 
-/* Largest multiple of @m at or below @x (also for negative @x). */
-static int64_t floor_to(int64_t x, int64_t m)
-{
-	int64_t r = x % m;
-
-	return r < 0 ? x - r - m : x - r;
-}
-
-static int64_t ceil_to(int64_t x, int64_t m)
-{
-	int64_t f = floor_to(x, m);
-
-	return f == x ? x : f + m;
-}
-
 int planner_level_label(uint32_t period_s, char *buf, size_t len)
 {
 	static const struct {

@@ -30,6 +30,22 @@ struct span {
 	int64_t end_s;   /* exclusive */
 };
 
+/* Largest multiple of @m at or below @x (also for negative @x). */
+static inline int64_t floor_to(int64_t x, int64_t m)
+{
+	int64_t r = x % m;
+
+	return r < 0 ? x - r - m : x - r;
+}
+
+/* Smallest multiple of @m at or above @x. */
+static inline int64_t ceil_to(int64_t x, int64_t m)
+{
+	int64_t f = floor_to(x, m);
+
+	return f == x ? x : f + m;
+}
+
 /** planner_span_cmp() - qsort() order of struct span: by start. */
 int planner_span_cmp(const void *a, const void *b);
 

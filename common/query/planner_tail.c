@@ -39,20 +39,6 @@ struct tail {
 	size_t n, cap;
 };
 
-static int64_t floor_to(int64_t x, int64_t m)
-{
-	int64_t r = x % m;
-
-	return r < 0 ? x - r - m : x - r;
-}
-
-static int64_t ceil_to(int64_t x, int64_t m)
-{
-	int64_t f = floor_to(x, m);
-
-	return f == x ? x : f + m;
-}
-
 /* Whether @t lies in one of @n sorted, disjoint spans. */
 static bool in_spans(const struct span *v, size_t n, int64_t t)
 {

@@ -79,22 +79,6 @@ void dynamo_mirror_ts(const struct store_record *r, char *ts, size_t len)
 		 dynamo_name_hash(sub) >> (63 - OFFSET_SHIFT));
 }
 
-static int mirror_item(struct dynamo_store *s, yajl_val item, void *ctx,
-		       struct rttq_error *err)
-{
-	struct dynamo_record_ctx *c = ctx;
-	struct store_record r;
-	uint8_t *digest;
-	int ret;
-
-	ret = dynamo_item_record(s, item, &r, &digest, err);
-	if (ret)
-		return ret;
-	ret = c->fn(&r, c->arg);
-	free(digest);
-	return ret;
-}
-
 int dynamo_fine_records(struct store *st, const char *group, int64_t from_s,
 			int64_t to_s, store_record_fn fn, void *arg,
 			struct rttq_error *err)
@@ -116,7 +100,7 @@ int dynamo_fine_records(struct store *st, const char *group, int64_t from_s,
 					     (int64_t)(lo << OFFSET_SHIFT),
 					     (int64_t)(hi << OFFSET_SHIFT |
 						       HASH_MASK),
-					     0, mirror_item, &c, err);
+					     0, dynamo_record_item, &c, err);
 		free(pk);
 	}
 	return ret;

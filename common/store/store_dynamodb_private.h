@@ -396,6 +396,15 @@ struct dynamo_record_ctx {
 	void *arg;
 };
 
+/**
+ * dynamo_record_item() - a dynamo_item_fn for record items: checks @item
+ * (dynamo_item_record()) and calls the struct dynamo_record_ctx at @ctx.
+ *
+ * @return 0, the callback's value, or dynamo_item_record()'s error.
+ */
+int dynamo_record_item(struct dynamo_store *s, yajl_val item, void *ctx,
+		       struct rttq_error *err);
+
 /** dynamo_put() - the ops table's put: BatchWriteItem, registry first. */
 int dynamo_put(struct store *st, const struct store_record *recs, size_t n,
 	       struct rttq_error *err);

@@ -110,7 +110,7 @@ int dynamo_query_partition(struct dynamo_store *s, const char *pk,
  * Items read: records and registry names
  * ------------------------------------------------------------------------- */
 
-static int record_item(struct dynamo_store *s, yajl_val item, void *ctx,
+int dynamo_record_item(struct dynamo_store *s, yajl_val item, void *ctx,
 		       struct rttq_error *err)
 {
 	struct dynamo_record_ctx *rc = ctx;
@@ -225,7 +225,7 @@ static int query_host(struct dynamo_store *s, const char *host,
 	if (!pk)
 		return store_fail(&s->base, err, -ENOMEM, "out of memory");
 	ret = dynamo_query_partition(s, pk, true, q->from_s, q->to_s, 0,
-				     record_item, rc, err);
+				     dynamo_record_item, rc, err);
 	free(pk);
 	return ret;
 }

@@ -139,11 +139,11 @@ static void expect_run(struct store *st, const char *group, int64_t from_s,
 	planner_answer_clear(&want);
 }
 
-static void expect_series(struct store *st, int64_t from_s, int64_t to_s,
-			  int64_t step_s, size_t min_fleet)
+void fleet_expect_series(struct store *st, uint32_t period_s, int64_t from_s,
+			 int64_t to_s, int64_t step_s, size_t min_fleet)
 {
 	struct planner_request req = {
-		.period_s = 60,
+		.period_s = period_s,
 		.from_s = from_s,
 		.to_s = to_s,
 	};
@@ -338,10 +338,12 @@ void fleet_check_all(const char *url)
 		   1);
 	expect_run(st, NULL, FLEET_T0 + DAY_S + 9 * 60,
 		   FLEET_T0 + DAY_S + 41 * 60, 5);
-	expect_series(st, FLEET_T0, FLEET_T0 + 2 * DAY_S - 60, 300, 576);
-	expect_series(st, FLEET_T0 + 1800, FLEET_T0 + 2 * DAY_S - 60, 3600,
-		      47);
-	expect_series(st, FLEET_T0, FLEET_T0 + 2 * DAY_S - 60, DAY_S, 2);
+	fleet_expect_series(st, 60, FLEET_T0, FLEET_T0 + 2 * DAY_S - 60, 300,
+			    576);
+	fleet_expect_series(st, 60, FLEET_T0 + 1800, FLEET_T0 + 2 * DAY_S - 60,
+			    3600, 47);
+	fleet_expect_series(st, 60, FLEET_T0, FLEET_T0 + 2 * DAY_S - 60, DAY_S,
+			    2);
 
 	check_section("the fleet host is never a host");
 	REQUIRE(store_series(st, NULL, NULL, FLEET_T0, FLEET_T0 + 2 * DAY_S,
@@ -383,13 +385,15 @@ void fleet_check_all(const char *url)
 	expect_run(st, NULL, FLEET_T0, FLEET_T0 + 2 * DAY_S - 60, 1);
 	expect_run(st, NULL, FLEET_T0 + DAY_S + 2 * HOUR_S,
 		   FLEET_T0 + DAY_S + 3 * HOUR_S - 60, 11);
-	expect_series(st, FLEET_T0, FLEET_T0 + 2 * DAY_S - 60, 300, 575);
+	fleet_expect_series(st, 60, FLEET_T0, FLEET_T0 + 2 * DAY_S - 60, 300,
+			    575);
 	fleet_rollup(st, 60, 2, &stats);
 	CHECK(stats.rebuilt == 3 && stats.built == 0, "rebuild: built %zu "
 	      "rebuilt %zu", stats.built, stats.rebuilt);
 	CHECK(fleet_records(st, 300).stale == 0, "5m stale marks left");
 	expect_run(st, NULL, FLEET_T0, FLEET_T0 + 2 * DAY_S - 60, 2);
-	expect_series(st, FLEET_T0, FLEET_T0 + 2 * DAY_S - 60, 300, 576);
+	fleet_expect_series(st, 60, FLEET_T0, FLEET_T0 + 2 * DAY_S - 60, 300,
+			    576);
 	fleet_rollup(st, 60, 2, &stats);
 	CHECK(stats.built + stats.rebuilt + stats.raced == 0,
 	      "third run wrote %zu", stats.built + stats.rebuilt);

@@ -48,6 +48,15 @@ void fleet_expect_same(const char *what, const struct planner_answer *got,
 		       const struct fill_truth *exact);
 
 /**
+ * fleet_expect_series() - planner_run_series() with and without fleet
+ * records over [@from_s, @to_s] (base period filter @period_s, 0: none)
+ * by @step_s: the same points, each as fleet_expect_same() without exact
+ * samples, and at least @min_fleet fleet records used in all.
+ */
+void fleet_expect_series(struct store *st, uint32_t period_s, int64_t from_s,
+			 int64_t to_s, int64_t step_s, size_t min_fleet);
+
+/**
  * fleet_write_late() - a late record, as a spool replay writes it: one
  * more 60 s base period of samples at @at_s ("all"), host-01's samples
  * again under a host the rollup has not seen ("host-late").

@@ -71,32 +71,6 @@ static void expect_run(struct store *st, const char *group, int64_t from_s,
 	planner_answer_clear(&want);
 }
 
-static void expect_series(struct store *st, int64_t from_s, int64_t to_s,
-			  int64_t step_s)
-{
-	struct planner_request req = { .from_s = from_s, .to_s = to_s };
-	struct planner_series got = { 0 }, want = { 0 };
-	struct rttq_error err = { 0 };
-	uint64_t n = 0;
-	char what[128];
-
-	REQUIRE(planner_run_series(st, &req, step_s, &got, &err) == 0, "%s",
-		err.msg);
-	req.flags = PLANNER_NO_FLEET;
-	REQUIRE(planner_run_series(st, &req, step_s, &want, &err) == 0, "%s",
-		err.msg);
-	REQUIRE(got.n == want.n, "series points %zu vs %zu", got.n, want.n);
-	for (size_t p = 0; p < got.n; p++) {
-		snprintf(what, sizeof(what), "series ending at now, step %lld "
-			 "s, point %zu", (long long)step_s, p);
-		fleet_expect_same(what, &got.points[p], &want.points[p], NULL);
-		n += got.points[p].count;
-	}
-	CHECK(n > 0, "series step %lld: no samples", (long long)step_s);
-	planner_series_clear(&got);
-	planner_series_clear(&want);
-}
-
 /* A step the 60 s hosts' periods do not fit: the same refusal both ways. */
 static void expect_bad_step(struct store *st, int64_t from_s, int64_t to_s)
 {
@@ -244,8 +218,8 @@ void tail_check_all(const char *url)
 	/* The last 2 minutes: no fleet record covers them yet. */
 	expect_run(st, NULL, end - 120, end + 59, true, NULL);
 	expect_run(st, GROUP_EXTRA, end - 90 * 60, end + 59, false, NULL);
-	expect_series(st, start, end + 59, 300);
-	expect_series(st, end - HOUR_S, end + 59, 60);
+	fleet_expect_series(st, 0, start, end + 59, 300, 1);
+	fleet_expect_series(st, 0, end - HOUR_S, end + 59, 60, 0);
 	expect_bad_step(st, end - HOUR_S, end + 59);
 
 	check_section("a late record in a rolled-up span counts at once");

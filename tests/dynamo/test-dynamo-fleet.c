@@ -37,6 +37,16 @@ static void case_rollup(const char *dir)
 	fleet_check_all(dynamo_url("fleet"));
 }
 
+/* Host @h's digest of @samples samples, and its encoding. */
+static void host_digest(unsigned int h, unsigned int samples,
+			struct tdigest **td, uint8_t **bytes, size_t *len)
+{
+	REQUIRE(tdigest_new(100, td) == 0, "tdigest");
+	for (unsigned int i = 0; i < samples; i++)
+		tdigest_add(*td, 1000 + (h * 37 + i * 101) % 9000, 1);
+	REQUIRE(codec_encode(*td, bytes, len) == 0, "encode");
+}
+
 /* @hosts hosts with complete hour and day records of group "all" over
  * two days (what their agents' rollups hold), in one put per host. */
 static void put_hosts(struct store *st, unsigned int hosts)
@@ -50,10 +60,7 @@ static void put_hosts(struct store *st, unsigned int hosts)
 		char host[32];
 
 		snprintf(host, sizeof(host), "host-%03u", h);
-		REQUIRE(tdigest_new(100, &td) == 0, "tdigest");
-		for (unsigned int i = 0; i < 500; i++)
-			tdigest_add(td, 1000 + (h * 37 + i * 101) % 9000, 1);
-		REQUIRE(codec_encode(td, &bytes, &len) == 0, "encode");
+		host_digest(h, 500, &td, &bytes, &len);
 		for (int64_t t = 0; t < 2 * DAY_S; t += HOUR_S)
 			recs[n++] = (struct store_record){
 				.host = host, .group = "all", .period_s = HOUR_S,
@@ -184,10 +191,7 @@ static void put_recent(struct store *st, unsigned int hosts, int64_t end_s)
 		char host[32];
 
 		snprintf(host, sizeof(host), "host-%03u", h);
-		REQUIRE(tdigest_new(100, &td) == 0, "tdigest");
-		for (unsigned int i = 0; i < 50; i++)
-			tdigest_add(td, 1000 + (h * 37 + i * 101) % 9000, 1);
-		REQUIRE(codec_encode(td, &bytes, &len) == 0, "encode");
+		host_digest(h, 50, &td, &bytes, &len);
 		for (size_t i = 0; i < 30; i++)
 			recs[i] = (struct store_record){
 				.host = host, .group = "all", .period_s = 60,
