@@ -56,10 +56,11 @@ static bool in_spans(const struct span *v, size_t n, int64_t t)
 }
 
 /* The base period a record belongs to: a rollup spans periods_total of
- * them (series.h). */
+ * them (series.h); a record that says otherwise counts as its own. */
 static uint32_t base_of(const struct store_record *r)
 {
-	return r->period_s / r->periods_total;
+	return r->period_s % r->periods_total ? r->period_s :
+						r->period_s / r->periods_total;
 }
 
 /* store_fine_records() callback: keep what the host-by-host path could
