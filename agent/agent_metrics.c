@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * The agent's /metrics endpoint (see agent_metrics.h): per-group cumulative RTT
- * histograms at power-of-two bounds, last-period quantile gauges and the
+ * The agent's /metrics endpoint (see agent_metrics.h): per-group cumulative
+ * RTT, jitter and handshake histograms at power-of-two bounds, the group's
+ * counters as Prometheus counters, last-period quantile gauges and the
  * agent's health, rendered on each scrape in the Prometheus text format
  * 0.0.4 by an evhttp server sharing the agent's event loop.
  */
@@ -21,8 +22,11 @@
 
 #include "buckets.h"
 #include "codec.h"
+#include "counter_prom.h"
+#include "counter_set.h"
 #include "hist.h"
 #include "agent_metrics.h"
+#include "metric.h"
 #include "name_table.h"
 #include "prom_text.h"
 #include "store.h"
@@ -37,12 +41,31 @@ static const double quantiles[] = { 0.5, 0.9, 0.99 };
 static const char *const quantile_labels[] = { "0.5", "0.9", "0.99" };
 #define NQUANTILES (sizeof(quantiles) / sizeof(quantiles[0]))
 
-struct mgroup {
-	char *name;
+/* The distributions exported as histograms, in exposition order. */
+enum { DIST_RTT, DIST_JITTER, DIST_HANDSHAKE, DISTS };
+
+static const struct {
+	const char *metric, *family, *help;
+} dists[DISTS] = {
+	[DIST_RTT] = { METRIC_RTT, "rttq_rtt_seconds",
+		       "TCP smoothed RTT (srtt) samples per group since the agent started." },
+	[DIST_JITTER] = { METRIC_JITTER, "rttq_jitter_seconds",
+			  "TCP RTT jitter (mdev, as ss -ti prints it) samples per group since the agent started." },
+	[DIST_HANDSHAKE] = { METRIC_HANDSHAKE, "rttq_handshake_seconds",
+			     "Time from SYN sent to ESTABLISHED of the connections this host opened, per group, since the agent started." },
+};
+
+struct mhist {
 	uint64_t bins[BINS];   /* samples per bound, not yet cumulated */
 	uint64_t count;
 	double sum_us;         /* bucket midpoints: drained samples are
 				* only known to their fine bucket */
+};
+
+struct mgroup {
+	char *name;
+	struct mhist h[DISTS];
+	struct counter_set counters; /* totals since the agent started */
 	double last_q_s[NQUANTILES];
 	int64_t last_start_s;  /* period the quantiles describe; -1: none */
 	bool retired;          /* id recycled: dropped at the next forget */
@@ -108,6 +131,7 @@ static struct mgroup *group_get(struct agent_metrics *m, const char *name,
 	}
 	g = &m->groups[m->n];
 	memset(g, 0, sizeof(*g));
+	g->counters = (struct counter_set)COUNTER_SET_INIT;
 	g->name = strdup(name);
 	if (!g->name || name_table_add(&m->names, g->name, (uint32_t)m->n)) {
 		free(g->name);
@@ -134,15 +158,21 @@ static unsigned int bin_of(uint64_t hi)
 }
 
 int agent_metrics_add_delta(struct agent_metrics *m, const char *group,
-			    const struct hist *delta)
+			    const char *metric, const struct hist *delta)
 {
-	unsigned int sub_bits;
+	unsigned int sub_bits, d;
 	uint32_t index = 0;
 	uint64_t count;
 	struct mgroup *g;
+	struct mhist *h;
 	int rc;
 
 	if (!m)
+		return 0;
+	metric = metric_or_rtt(metric);
+	for (d = 0; d < DISTS && strcmp(dists[d].metric, metric) != 0; d++)
+		;
+	if (d == DISTS)
 		return 0;
 	sub_bits = hist_sub_bits(delta);
 	if (sub_bits != m->cfg.sub_bits)
@@ -153,13 +183,32 @@ int agent_metrics_add_delta(struct agent_metrics *m, const char *group,
 			m->groups_dropped_samples += hist_count(delta);
 		return rc;
 	}
+	h = &g->h[d];
 	while (hist_next_slot(delta, &index, &count)) {
-		g->bins[bin_of(bucket_hi(index, sub_bits))] += count;
+		h->bins[bin_of(bucket_hi(index, sub_bits))] += count;
 		index++;
 	}
-	g->count += hist_count(delta);
-	g->sum_us += hist_sum_us(delta);
+	h->count += hist_count(delta);
+	h->sum_us += hist_sum_us(delta);
 	return 0;
+}
+
+int agent_metrics_add_counters(struct agent_metrics *m, const char *group,
+			       const struct counter_set *delta)
+{
+	struct mgroup *g;
+	int rc;
+
+	if (!m)
+		return 0;
+	g = group_get(m, group, &rc);
+	if (!g)
+		return rc;
+	for (size_t i = 0; i < delta->n && rc == 0; i++)
+		if (delta->v[i].value)
+			rc = counter_set_add(&g->counters, delta->v[i].name,
+					     delta->v[i].value);
+	return rc;
 }
 
 /* Quantiles of one record's digest, in seconds; 0 when it decodes. */
@@ -190,7 +239,8 @@ void agent_metrics_note_records(struct agent_metrics *m,
 		const struct store_record *r = &recs[i];
 
 		if (r->period_s != m->cfg.period_s || r->count == 0 ||
-		    r->start_s < m->last_start_s)
+		    r->start_s < m->last_start_s ||
+		    strcmp(metric_or_rtt(r->metric), METRIC_RTT) != 0)
 			continue;
 		if (record_quantiles(r, q_s))
 			continue;
@@ -221,6 +271,7 @@ void agent_metrics_forget_retired(struct agent_metrics *m)
 	for (r = 0; r < m->n; r++) {
 		if (m->groups[r].retired) {
 			free(m->groups[r].name);
+			counter_set_free(&m->groups[r].counters);
 			continue;
 		}
 		m->groups[w++] = m->groups[r];
@@ -261,27 +312,35 @@ static void format_bound(char *out, size_t size, unsigned int k)
 		out[--len] = '\0';
 }
 
+/* One family per distribution.  rtt lists every group, as it always did;
+ * jitter and handshake only the groups that have samples of them (a
+ * kernel without them, or a group only listening, shows none). */
 static void put_histograms(FILE *f, const struct agent_metrics *m)
 {
 	char bounds[AGENT_METRICS_LE_BOUNDS][24];
 	const char *le[AGENT_METRICS_LE_BOUNDS];
 	size_t i, k;
+	unsigned int d;
 
 	for (k = 0; k < AGENT_METRICS_LE_BOUNDS; k++) {
 		format_bound(bounds[k], sizeof(bounds[k]),
 			     (unsigned int)(AGENT_METRICS_LE_MIN_LOG2 + k));
 		le[k] = bounds[k];
 	}
-	prom_family(f, "rttq_rtt_seconds", "histogram",
-		    "TCP smoothed RTT (srtt) samples per group since the agent started.");
-	/* The last bin (above every bound) is the +Inf bucket: count. */
-	for (i = 0; i < m->n; i++) {
-		const struct mgroup *g = &m->groups[i];
-		struct prom_label group = { "group", g->name };
+	for (d = 0; d < DISTS; d++) {
+		prom_family(f, dists[d].family, "histogram", dists[d].help);
+		/* The last bin (above every bound) is the +Inf bucket. */
+		for (i = 0; i < m->n; i++) {
+			const struct mgroup *g = &m->groups[i];
+			const struct mhist *h = &g->h[d];
+			struct prom_label group = { "group", g->name };
 
-		prom_histogram(f, "rttq_rtt_seconds", &group, le, g->bins,
-			       AGENT_METRICS_LE_BOUNDS, g->sum_us / 1e6,
-			       g->count);
+			if (d != DIST_RTT && h->count == 0)
+				continue;
+			prom_histogram(f, dists[d].family, &group, le, h->bins,
+				       AGENT_METRICS_LE_BOUNDS, h->sum_us / 1e6,
+				       h->count);
+		}
 	}
 }
 
@@ -310,9 +369,9 @@ static void put_last_period(FILE *f, const struct agent_metrics *m)
 			}
 		}
 		prom_sample_double(f, "rttq_rtt_last_period_seconds_sum",
-				   labels, 1, g->sum_us / 1e6);
+				   labels, 1, g->h[DIST_RTT].sum_us / 1e6);
 		prom_sample_u64(f, "rttq_rtt_last_period_seconds_count",
-				labels, 1, g->count);
+				labels, 1, g->h[DIST_RTT].count);
 	}
 	if (m->last_start_s > 0) {
 		prom_family(f, "rttq_rtt_last_period_start_timestamp_seconds",
@@ -338,32 +397,52 @@ static int bpf_stats_enabled(void)
 	return c == '1';
 }
 
-static void put_bpf_stats(FILE *f, int prog_fd)
+/* Run time and runs per program, labelled by attach point, so the cost
+ * of each --signals family can be read apart. */
+static void put_bpf_stats(FILE *f, const struct agent_metrics_health *h)
 {
-	struct bpf_prog_info info;
-	__u32 len = sizeof(info);
+	struct bpf_prog_info info[AGENT_PROGS_MAX];
+	int ok[AGENT_PROGS_MAX];
 	int enabled = bpf_stats_enabled();
+	unsigned int i, n = h->n_progs < AGENT_PROGS_MAX ? h->n_progs :
+							   AGENT_PROGS_MAX;
 
 	prom_metric_u64(f, "rttq_bpf_stats_enabled", "gauge",
 			"Whether kernel.bpf_stats_enabled is 1 (BPF run time is counted).",
 			(uint64_t)enabled);
-	if (!enabled || prog_fd < 0)
+	if (!enabled || n == 0)
 		return;
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) != 0)
-		return;
+	for (i = 0; i < n; i++) {
+		__u32 len = sizeof(info[i]);
+
+		memset(&info[i], 0, sizeof(info[i]));
+		ok[i] = bpf_obj_get_info_by_fd(h->prog_fds[i], &info[i],
+					       &len) == 0;
+	}
 	prom_family(f, "rttq_bpf_run_time_seconds_total", "counter",
-		    "Time the collector's BPF program ran while bpf_stats was enabled.");
-	prom_sample_double(f, "rttq_bpf_run_time_seconds_total", NULL, 0,
-			   (double)info.run_time_ns / 1e9);
-	prom_metric_u64(f, "rttq_bpf_run_count_total", "counter",
-			"Runs of the collector's BPF program while bpf_stats was enabled.",
-			info.run_cnt);
+		    "Time each of the collector's BPF programs ran while bpf_stats was enabled.");
+	for (i = 0; i < n; i++) {
+		struct prom_label l = { "program", h->prog_names[i] };
+
+		if (ok[i])
+			prom_sample_double(f, "rttq_bpf_run_time_seconds_total",
+					   &l, 1,
+					   (double)info[i].run_time_ns / 1e9);
+	}
+	prom_family(f, "rttq_bpf_run_count_total", "counter",
+		    "Runs of each of the collector's BPF programs while bpf_stats was enabled.");
+	for (i = 0; i < n; i++) {
+		struct prom_label l = { "program", h->prog_names[i] };
+
+		if (ok[i])
+			prom_sample_u64(f, "rttq_bpf_run_count_total", &l, 1,
+					info[i].run_cnt);
+	}
 }
 
 static void put_health(FILE *f, const struct agent_metrics *m)
 {
-	struct agent_metrics_health h = { .spool_records = -1, .prog_fd = -1 };
+	struct agent_metrics_health h = { .spool_records = -1 };
 	const struct mgroup *all = group_find(m, "all");
 	struct prom_label info[2] = { { "version", NULL }, { "attach", NULL } };
 	size_t i;
@@ -383,7 +462,7 @@ static void put_health(FILE *f, const struct agent_metrics *m)
 		  (uint64_t)m->start_s },
 		{ "rttq_agent_events_total", "counter",
 		  "RTT samples counted by the kernel program (group all).",
-		  all ? all->count : 0 },
+		  all ? all->h[DIST_RTT].count : 0 },
 		{ "rttq_agent_drains_total", "counter",
 		  "Reads of the kernel counters.",
 		  m->drains },
@@ -403,7 +482,7 @@ static void put_health(FILE *f, const struct agent_metrics *m)
 		  "Samples refused because --max-day-groups groups were held (seen since 00:00 UTC).",
 		  h.series_dropped },
 		{ "rttq_agent_metrics_dropped_samples_total", "counter",
-		  "Samples of groups beyond --max-groups left out of rttq_rtt_seconds.",
+		  "Samples of groups beyond --max-groups left out of the rttq_*_seconds histograms.",
 		  m->groups_dropped_samples },
 		{ "rttq_store_writes_total", "counter",
 		  "Successful store writes (one per batch of records).",
@@ -421,7 +500,7 @@ static void put_health(FILE *f, const struct agent_metrics *m)
 		  "Records in memory waiting for the store.",
 		  h.pending_records },
 		{ "rttq_agent_pending_bytes", "gauge",
-		  "Digest and group bytes of the pending records.",
+		  "Digest, group and metric bytes of the pending records.",
 		  h.pending_bytes },
 		{ "rttq_agent_pending_dropped_records_total", "counter",
 		  "Records dropped because the pending queue was full.",
@@ -438,7 +517,17 @@ static void put_health(FILE *f, const struct agent_metrics *m)
 		prom_metric_u64(f, "rttq_agent_spool_records", "gauge",
 				"Records in the on-disk spool waiting for the store.",
 				(uint64_t)h.spool_records);
-	put_bpf_stats(f, h.prog_fd);
+	put_bpf_stats(f, &h);
+}
+
+/* counter_prom_group_fn over the groups in order of first sight. */
+static void counters_of(size_t i, const char **group,
+			const struct counter_set **counters, const void *arg)
+{
+	const struct agent_metrics *m = arg;
+
+	*group = m->groups[i].name;
+	*counters = &m->groups[i].counters;
 }
 
 /* prom_write_fn: the whole exposition, built on each scrape. */
@@ -449,6 +538,7 @@ static void put_exposition(FILE *f, const void *arg)
 	put_health(f, m);
 	put_histograms(f, m);
 	put_last_period(f, m);
+	counter_prom_put(f, m->n, counters_of, m);
 }
 
 /* -------------------------------------------------------------------------
@@ -608,8 +698,10 @@ void agent_metrics_free(struct agent_metrics *m)
 		return;
 	if (m->http)
 		evhttp_free(m->http); /* closes the bound socket */
-	for (i = 0; i < m->n; i++)
+	for (i = 0; i < m->n; i++) {
 		free(m->groups[i].name);
+		counter_set_free(&m->groups[i].counters);
+	}
 	free(m->groups);
 	name_table_release(&m->names);
 	free(m);

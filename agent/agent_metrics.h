@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The agent's Prometheus endpoint: GET /metrics on the agent's own event
- * loop (libevent evhttp), text exposition format 0.0.4.  Keeps a cumulative
- * RTT histogram per group fed from the same deltas the agent drains, the
- * quantiles of the last closed period (a summary), and counters of the
- * agent's work.
+ * loop (libevent evhttp), text exposition format 0.0.4.  Keeps cumulative
+ * RTT, jitter and handshake histograms and counter totals per group, fed
+ * from the same deltas the agent drains, the quantiles of the last closed
+ * RTT period (a summary), and counters of the agent's work.
  */
 #ifndef RTTQ_AGENT_METRICS_H
 #define RTTQ_AGENT_METRICS_H
@@ -35,9 +35,13 @@
 struct event_base;
 struct hist;
 struct agent_metrics;
+struct counter_set;
 struct store_record;
 
 /* The agent's state read on every scrape (filled by the agent). */
+/* Programs /metrics reports run time for; the collector attaches fewer. */
+#define AGENT_PROGS_MAX 32
+
 struct agent_metrics_health {
 	const char *attach;        /* "tp_btf", ...; NULL before attach */
 	size_t groups;             /* groups held in the open period */
@@ -45,14 +49,16 @@ struct agent_metrics_health {
 	uint64_t groups_recycled;  /* kernel group ids given back (idle) */
 	uint64_t series_dropped;   /* samples refused by the series table */
 	size_t pending_records;    /* records waiting for the store */
-	size_t pending_bytes;      /* their digest and group bytes */
+	size_t pending_bytes;      /* their digest, group and metric bytes */
 	uint64_t pending_dropped;  /* records refused: pending bound reached */
 	int64_t spool_records;     /* records in an on-disk spool; -1: none */
 	uint64_t store_writes;     /* successful store writes (batches) */
 	uint64_t store_write_errors; /* failed ones */
 	uint64_t store_retries;    /* writes retrying a failed write's records */
 	uint64_t store_records;    /* records written */
-	int prog_fd;               /* the BPF program (bpf_stats); -1: none */
+	unsigned int n_progs;      /* BPF programs attached (bpf_stats) */
+	int prog_fds[AGENT_PROGS_MAX];           /* tcp_probe's first */
+	const char *prog_names[AGENT_PROGS_MAX]; /* "tp_btf/tcp_probe", ... */
 };
 
 typedef void (*agent_metrics_health_fn)(struct agent_metrics_health *out,
@@ -90,14 +96,28 @@ void agent_metrics_free(struct agent_metrics *m);
 uint16_t agent_metrics_port(const struct agent_metrics *m);
 
 /**
- * agent_metrics_add_delta() - add one drained delta to @group's cumulative
- * histogram.  NULL @m does nothing.
+ * agent_metrics_add_delta() - add one drained delta of distribution
+ * @metric to @group's cumulative histogram of it (rttq_rtt_seconds,
+ * rttq_jitter_seconds, rttq_handshake_seconds).  NULL @m, or a metric
+ * without a family here, does nothing.
  *
  * @return 0, -ENOSPC (max_groups reached: counted, not kept), -EINVAL
  *         (sub-bits differ), -ENOMEM.
  */
 int agent_metrics_add_delta(struct agent_metrics *m, const char *group,
-			    const struct hist *delta);
+			    const char *metric, const struct hist *delta);
+
+/**
+ * agent_metrics_add_counters() - add the counters that moved in one drain
+ * to @group's totals, exported as the counter families of counter_prom.h.
+ * NULL @m does nothing.
+ *
+ * @return 0, -ENOSPC (max_groups reached: not kept), -EOVERFLOW (a total
+ *         would pass 2^64 - 1: that counter stops), -EINVAL (more than
+ *         COUNTER_SET_MAX counters), -ENOMEM.
+ */
+int agent_metrics_add_counters(struct agent_metrics *m, const char *group,
+			       const struct counter_set *delta);
 
 /**
  * agent_metrics_note_records() - take p50/p90/p99 of the base-period records

@@ -27,3 +27,9 @@ void agent_log(const char *fmt, ...)
 	line[n] = '\0';
 	fputs(line, stderr);
 }
+
+void agent_log_line(const char *line, void *arg)
+{
+	(void)arg;
+	agent_log("%s", line);
+}

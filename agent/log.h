@@ -13,4 +13,8 @@
 RTTQ_PRINTF(1, 2)
 void agent_log(const char *fmt, ...);
 
+/** agent_log_line() - agent_log() of @line, shaped as collector_log_fn
+ * so the collector's attach lines read as the agent's. */
+void agent_log_line(const char *line, void *arg);
+
 #endif /* RTTQ_AGENT_LOG_H */

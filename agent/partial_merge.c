@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Merging an earlier run's partial base record into ours (see
- * partial_merge.h).  Counts, sums and extremes add up exactly; the digests
- * are merged like the planner merges records, at the larger of the two
- * compressions.
+ * partial_merge.h).  For a distribution, counts, sums and extremes add up
+ * exactly and the digests are merged like the planner merges records, at
+ * the larger of the two compressions; for a counter set every counter is
+ * summed exactly.
  */
 #include <errno.h>
 #include <math.h>
@@ -11,8 +12,10 @@
 #include <string.h>
 
 #include "codec.h"
+#include "counter_set.h"
 #include "partial_merge.h"
 #include "store.h"
+#include "strbuf.h"
 #include "tdigest.h"
 
 /* The stored partial record, copied out of the query callback. */
@@ -42,6 +45,46 @@ static int take_stored(const struct store_record *r, void *arg)
 	s->max_us = r->max_us;
 	s->found = true;
 	return 0;
+}
+
+/* @rec's counter set summed with @s's, re-encoded into @rec; count is
+ * the number of counters in the sum. */
+static int merge_counters(struct store_record *rec, const struct stored *s,
+			  struct rttq_error *err)
+{
+	struct counter_set a = COUNTER_SET_INIT, b = COUNTER_SET_INIT;
+	struct strbuf out = STRBUF_INIT;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = counter_set_decode(s->digest, s->digest_len, &a, err);
+	if (rc == 0)
+		rc = counter_set_decode(rec->digest, rec->digest_len, &b, err);
+	if (rc)
+		goto out;
+	rc = counter_set_merge(&a, &b);
+	if (rc == 0)
+		rc = counter_set_encode(&a, &out);
+	if (rc == 0)
+		buf = (uint8_t *)strbuf_detach(&out, &len);
+	if (!buf) {
+		/* A sum past 2^64 - 1 cannot be a count: the stored record
+		 * is not what this agent wrote. */
+		rc = rc == -EOVERFLOW ?
+			     rttq_fail(err, -EBADMSG, "counter sum overflows") :
+			     rttq_fail(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	free((uint8_t *)rec->digest);
+	rec->digest = buf;
+	rec->digest_len = len;
+	rec->count = a.n;
+out:
+	strbuf_release(&out);
+	counter_set_free(&a);
+	counter_set_free(&b);
+	return rc;
 }
 
 /* @rec's digest merged with @s's, re-encoded into @rec. */
@@ -84,10 +127,12 @@ int partial_merge_stored(struct store *st, struct store_record *rec,
 	struct store_query q = {
 		.host = rec->host,
 		.group = rec->group,
+		.metric = rec->metric,
 		.period_s = rec->period_s,
 		.from_s = rec->start_s,
 		.to_s = rec->start_s,
 	};
+	bool counters = strcmp(metric_or_rtt(rec->metric), METRIC_COUNTERS) == 0;
 	struct stored s = { 0 };
 	int rc;
 
@@ -100,19 +145,23 @@ int partial_merge_stored(struct store *st, struct store_record *rec,
 	    (s.digest_len == rec->digest_len && s.count == rec->count &&
 	     memcmp(s.digest, rec->digest, s.digest_len) == 0))
 		goto out;
-	rc = merge_digests(rec, &s, err);
+	rc = counters ? merge_counters(rec, &s, err) :
+			merge_digests(rec, &s, err);
 	if (rc) {
-		rttq_error_prefix(err, "stored partial record %s/%s at %lld",
+		rttq_error_prefix(err, "stored partial record %s/%s/%s at %lld",
 				  rec->host, rec->group,
+				  metric_or_rtt(rec->metric),
 				  (long long)rec->start_s);
 		goto out;
 	}
-	if (s.count && (!rec->count || s.min_us < rec->min_us))
-		rec->min_us = s.min_us;
-	if (s.count && (!rec->count || s.max_us > rec->max_us))
-		rec->max_us = s.max_us;
-	rec->count += s.count;
-	rec->sum_us += s.sum_us;
+	if (!counters) {
+		if (s.count && (!rec->count || s.min_us < rec->min_us))
+			rec->min_us = s.min_us;
+		if (s.count && (!rec->count || s.max_us > rec->max_us))
+			rec->max_us = s.max_us;
+		rec->count += s.count;
+		rec->sum_us += s.sum_us;
+	}
 	*merged = true;
 out:
 	free(s.digest);

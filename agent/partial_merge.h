@@ -21,9 +21,11 @@ struct store_record;
  * partial_merge_stored() - merge into @rec the partial record stored under
  * its key, if there is one.
  * @st: the store.
- * @rec: a partial base record (periods 0) whose digest is malloc'd and
- *       owned by the caller; on a merge its digest is replaced (the old
- *       one freed) and count, sum, min and max cover both.
+ * @rec: a partial base record (periods 0) of any metric, whose digest is
+ *       malloc'd and owned by the caller; on a merge its digest is
+ *       replaced (the old one freed) and count, sum, min and max cover
+ *       both (for METRIC_COUNTERS: every counter is the exact sum of the
+ *       two, and count the number of counters).
  * @merged: set to whether a stored record was merged.
  * @err: names the record and the problem.
  *
@@ -31,8 +33,9 @@ struct store_record;
  * out.
  *
  * @return 0 (merged or nothing to merge), the store's error (read failed:
- *         try again later), -EBADMSG for a stored digest that is damaged
- *         or -ENOTSUP for one of a newer format (for both, @rec is left as
+ *         try again later), -EBADMSG for a stored digest or counter set
+ *         that is damaged (or whose sum with ours passes 2^64 - 1) or
+ *         -ENOTSUP for one of a newer format (for both, @rec is left as
  *         it was), -ENOMEM.
  */
 int partial_merge_stored(struct store *st, struct store_record *rec,

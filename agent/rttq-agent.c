@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * rttq-agent: the per-host daemon.  Loads the BPF collector, drains its
- * counters on a libevent timer, accumulates them per group into UTC-aligned
- * periods (common/series/series.h), and writes the closed periods and their
- * 5-minute, hour and day rollups to the store.  SIGTERM, SIGINT or
+ * counters on a libevent timer, accumulates every metric (rtt, jitter,
+ * handshake histograms and the counter sets) per group into UTC-aligned
+ * periods (common/series/series.h), and writes the closed periods and
+ * their 5-minute, hour and day rollups to the store.  SIGTERM, SIGINT or
  * --duration end it cleanly: a last drain, the partial period and the
  * rollups as they stand are written.
  * Store writes happen on their own thread (agent/writer.h), so a slow or
@@ -30,6 +31,7 @@
 #include "buckets.h"
 #include "cli.h"
 #include "collector_opts.h"
+#include "counter_set.h"
 #include "kernel_budget.h"
 #include "hist.h"
 #include "log.h"
@@ -42,6 +44,7 @@
 #include "tdigest.h"
 #include "timeparse.h"
 #include "writer.h"
+#include "metric.h"
 
 #define INTERVAL_DEFAULT_MS 5000
 #define INTERVAL_MIN_MS 10
@@ -86,6 +89,8 @@ struct agent {
 	struct agent_metrics *metrics; /* NULL with --metrics off */
 	struct event *tick_ev;
 	int64_t last_drain_ms;   /* end of the previous drain window */
+	int64_t drain_at_s;      /* when the drain running now counts its
+				  * deltas (drain_and_close()) */
 	uint64_t overflow_seen;  /* collector_overflow() last reported */
 	uint64_t dropped_seen;   /* series_table_dropped() last reported */
 	int64_t last_loss_report_ms;
@@ -151,7 +156,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 "Usage: rttq-agent [OPTION]...\n"
-"Measure TCP RTT (srtt) with BPF and store per-period quantile digests.\n"
+"Measure TCP RTT (srtt), jitter, handshake times and TCP counters with BPF\n"
+"and store per-period quantile digests and exact counter sums.\n"
 "\n"
 "  --store URL          where records go: sqlite:PATH or\n"
 "                       dynamodb:TABLE[?region=R&endpoint=URL]\n"
@@ -166,8 +172,9 @@ static void usage(FILE *out)
 	fprintf(out,
 "  --max-day-groups N   groups held in memory until their day rollup is\n"
 "                       written: every group seen since 00:00 UTC, ~28 KiB\n"
-"                       each at sub-bits 5; beyond it a new group's samples\n"
-"                       are dropped and counted (default %d x --max-groups)\n",
+"                       per metric at sub-bits 5; beyond it a new group's\n"
+"                       samples are dropped and counted\n"
+"                       (default %d x --max-groups)\n",
 		DAY_GROUPS_PER_ID);
 	fprintf(out,
 "  --compression C      t-digest compression, %g..%g (default %g)\n"
@@ -385,7 +392,8 @@ static int submit_records(const struct store_record *recs, size_t n,
 	agent_metrics_note_records(a->metrics, recs, n);
 	for (size_t i = 0; i < n; i++) {
 		if (recs[i].period_s == a->opts->period_s &&
-		    strcmp(recs[i].group, "all") == 0) {
+		    strcmp(recs[i].group, "all") == 0 &&
+		    strcmp(metric_or_rtt(recs[i].metric), METRIC_RTT) == 0) {
 			a->all_records++;
 			a->all_samples += recs[i].count;
 		}
@@ -409,24 +417,40 @@ static void spool_damaged(const char *path, uint64_t offset, uint64_t bytes,
  * Draining and periods
  * ------------------------------------------------------------------------- */
 
-struct drain_ctx {
-	struct agent *a;
-	int64_t at_s;
-};
-
-/* collector_group_fn: one group's delta into the series table. */
-static int add_group(const char *group, const struct hist *delta, void *arg)
+/* collector_group_fn: one group's delta of one distribution into the
+ * series table and /metrics. */
+static int add_group(const char *group, const char *metric,
+		     const struct hist *delta, void *arg)
 {
-	struct drain_ctx *d = arg;
+	struct agent *a = arg;
 	int rc;
 
-	agent_metrics_add_delta(d->a->metrics, group, delta);
-	rc = series_table_add(d->a->series, group, d->at_s, delta);
-	if (rc == -ENOSPC)
+	agent_metrics_add_delta(a->metrics, group, metric, delta);
+	rc = series_table_add_metric(a->series, group, metric, a->drain_at_s,
+				     delta);
+	if (rc == -ENOSPC || rc == -E2BIG)
 		return 0; /* counted; reported after the drain */
 	if (rc)
-		agent_log("group %s: cannot add samples: %s", group,
-			strerror(-rc));
+		agent_log("group %s: cannot add %s samples: %s", group, metric,
+			  strerror(-rc));
+	return rc == -ENOMEM ? rc : 0;
+}
+
+/* collector_counters_fn: one group's counters that moved, into the series
+ * table and /metrics. */
+static int add_counters(const char *group, const struct counter_set *delta,
+			void *arg)
+{
+	struct agent *a = arg;
+	int rc;
+
+	agent_metrics_add_counters(a->metrics, group, delta);
+	rc = series_table_add_counters(a->series, group, a->drain_at_s, delta);
+	if (rc == -ENOSPC)
+		return 0; /* the group's samples are counted and reported */
+	if (rc)
+		agent_log("group %s: cannot add counters: %s", group,
+			  strerror(-rc));
 	return rc == -ENOMEM ? rc : 0;
 }
 
@@ -447,7 +471,7 @@ static void report_losses(struct agent *a, int64_t at_ms, bool final)
 			(unsigned long long)(overflow - a->overflow_seen),
 			a->opts->collector.max_groups);
 	if (dropped > a->dropped_seen)
-		agent_log("%llu RTT samples refused: more than %u groups held since the day began (--max-day-groups)",
+		agent_log("%llu samples refused: more than %u groups held since the day began (--max-day-groups)",
 			(unsigned long long)(dropped - a->dropped_seen),
 			a->opts->day_groups);
 	a->overflow_seen = overflow;
@@ -474,14 +498,12 @@ static void note_retired(const char *group, void *arg)
  */
 static void drain_and_close(struct agent *a, int64_t at_ms)
 {
-	struct drain_ctx d = {
-		.a = a,
-		.at_s = ms_to_s(a->last_drain_ms + (at_ms - a->last_drain_ms) / 2),
-	};
 	struct rttq_error err = { 0 };
 	int rc;
 
-	rc = collector_drain(a->collector, add_group, &d, &err);
+	a->drain_at_s = ms_to_s(a->last_drain_ms +
+				(at_ms - a->last_drain_ms) / 2);
+	rc = collector_drain(a->collector, add_group, a, &err);
 	agent_metrics_note_drain(a->metrics, rc);
 	if (rc < 0)
 		agent_log("drain failed: %s", err.msg[0] ? err.msg : strerror(-rc));
@@ -533,7 +555,8 @@ static void fill_health(struct agent_metrics_health *h, void *arg)
 	h->store_write_errors = ws.write_errors;
 	h->store_retries = ws.retries;
 	h->store_records = ws.records_written;
-	h->prog_fd = collector_prog_fd(a->collector);
+	h->n_progs = collector_prog_fds(a->collector, h->prog_fds,
+				       h->prog_names, AGENT_PROGS_MAX);
 }
 
 /* Serve /metrics on the agent's loop unless --metrics off.  When the
@@ -701,11 +724,13 @@ int main(int argc, char **argv)
 				spool_path(a.spool),
 				(unsigned long long)spool_records(a.spool));
 	}
+	opts.collector.log = agent_log_line;
 	if (collector_open(&opts.collector, &a.collector, &err)) {
 		agent_log("%s", err.msg);
 		goto cleanup;
 	}
 	collector_on_retire(a.collector, note_retired, &a);
+	collector_on_counters(a.collector, add_counters, &a);
 	agent_log("attached via %s; host %s, period %u s, drain every %lld ms, writing to %s",
 		collector_attach_mode(a.collector), opts.host, opts.period_s,
 		(long long)opts.interval_ms, opts.store_url);

@@ -14,8 +14,9 @@
  *
  *   <magic> <len> <crc> <payload>
  *
- *   magic    4 bytes  "RQS1": lets a reader find the next frame after
- *                     damage (spool version 1)
+ *   magic    4 bytes  "RQS" and the layout version, '2' (written) or
+ *                     '1' (read): lets a reader find the next frame
+ *                     after damage
  *   len      u32      payload bytes, 1 .. SPOOL_PAYLOAD_MAX (16 MiB)
  *   crc      u32      CRC-32 (zlib crc32(), polynomial 0xedb88320) of the
  *                     4 len bytes followed by the payload: a bit flipped in
@@ -24,11 +25,19 @@
  *
  *     host_len u16, host (host_len bytes, 1 .. STORE_HOST_MAX - 1, no NUL)
  *     group_len u16, group (group_len bytes, 1 .. STORE_GROUP_MAX - 1)
+ *     metric_len u8, metric (metric_len bytes, metric_name_valid(); the
+ *         record's metric, "rtt" when it named none)     [version 2 only]
  *     period_s u32, start_s i64, periods u32, periods_total u32,
  *     count u64, sum_us f64, min_us f64, max_us f64,
- *     digest_len u32, digest (digest_len bytes, codec_encode() output)
+ *     digest_len u32, digest (digest_len bytes: codec_encode() output, or
+ *         counter_set_encode() output for metric "counters")
  *
- *     so len = 2 + host_len + 2 + group_len + 56 + digest_len exactly.
+ *     so len = 2 + host_len + 2 + group_len [+ 1 + metric_len] + 56 +
+ *     digest_len exactly.
+ *
+ * Version 1 frames (written before metrics existed) have no metric and
+ * replay as "rtt"; a spool may hold both versions, as an agent upgraded
+ * during an outage appends version 2 frames after its predecessor's.
  *
  * A frame is intact when the magic matches, len is in range and fits in
  * the file, the CRC matches and the payload parses to exactly len bytes.
@@ -57,10 +66,13 @@
 
 #include <zlib.h>
 
+#include "metric.h"
 #include "spool.h"
 #include "store.h"
 
-#define SPOOL_MAGIC "RQS1"
+#define SPOOL_MAGIC "RQS2"  /* what appends write */
+#define SPOOL_MAGIC_V1 "RQS1" /* read: records without a metric */
+#define SPOOL_MAGIC_STEM 3  /* "RQS", the bytes both versions share */
 #define SPOOL_HEADER_BYTES 12
 #define SPOOL_FIXED_BYTES 56 /* the payload's fixed-width fields */
 #define SPOOL_PAYLOAD_MAX (16u << 20)
@@ -159,12 +171,15 @@ static size_t payload_len(const struct store_record *r)
 {
 	size_t host = r->host ? strlen(r->host) : 0;
 	size_t group = r->group ? strlen(r->group) : 0;
+	const char *metric = metric_or_rtt(r->metric);
 	size_t len;
 
 	if (!host || host >= STORE_HOST_MAX || !group ||
-	    group >= STORE_GROUP_MAX || r->digest_len > SPOOL_PAYLOAD_MAX)
+	    group >= STORE_GROUP_MAX || !metric_name_valid(metric) ||
+	    r->digest_len > SPOOL_PAYLOAD_MAX)
 		return 0;
-	len = 2 + host + 2 + group + SPOOL_FIXED_BYTES + r->digest_len;
+	len = 2 + host + 2 + group + 1 + strlen(metric) + SPOOL_FIXED_BYTES +
+	      r->digest_len;
 	return len <= SPOOL_PAYLOAD_MAX ? len : 0;
 }
 
@@ -173,6 +188,8 @@ static void frame_encode(uint8_t *p, const struct store_record *r, size_t len)
 {
 	uint8_t *lenp = p + 4, *payload = p + SPOOL_HEADER_BYTES, *q = payload;
 	size_t host = strlen(r->host), group = strlen(r->group);
+	const char *metric = metric_or_rtt(r->metric);
+	size_t mlen = strlen(metric);
 
 	memcpy(p, SPOOL_MAGIC, 4);
 	put_u32(lenp, (uint32_t)len);
@@ -182,6 +199,9 @@ static void frame_encode(uint8_t *p, const struct store_record *r, size_t len)
 	q = put_u16(q, (uint16_t)group);
 	memcpy(q, r->group, group);
 	q += group;
+	*q++ = (uint8_t)mlen;
+	memcpy(q, metric, mlen);
+	q += mlen;
 	q = put_u32(q, r->period_s);
 	q = put_u64(q, (uint64_t)r->start_s);
 	q = put_u32(q, r->periods);
@@ -196,20 +216,32 @@ static void frame_encode(uint8_t *p, const struct store_record *r, size_t len)
 	put_u32(p + 8, frame_crc(lenp, payload, (uint32_t)len));
 }
 
+/* Where a decoded frame's strings go. */
+struct frame_names {
+	char host[STORE_HOST_MAX];
+	char group[STORE_GROUP_MAX];
+	char metric[METRIC_NAME_MAX];
+};
+
 /*
- * Decode the frame at @p (@avail bytes left in the file).  @host and @group
- * (STORE_HOST_MAX / STORE_GROUP_MAX bytes) receive the NUL-terminated
- * strings; the digest points into @p.  Returns the frame's size, or 0 when
- * no intact frame starts at @p.
+ * Decode the frame at @p (@avail bytes left in the file), of either
+ * version.  @names receives the NUL-terminated strings; the digest points
+ * into @p.  Returns the frame's size, or 0 when no intact frame starts at
+ * @p.
  */
 static size_t frame_decode(const uint8_t *p, size_t avail,
-			   struct store_record *r, char *host, char *group)
+			   struct store_record *r, struct frame_names *names)
 {
+	char *host = names->host, *group = names->group;
 	const uint8_t *q, *end;
+	bool v1;
 	uint32_t len;
 	size_t n;
 
-	if (avail < SPOOL_HEADER_BYTES || memcmp(p, SPOOL_MAGIC, 4) != 0)
+	if (avail < SPOOL_HEADER_BYTES)
+		return 0;
+	v1 = memcmp(p, SPOOL_MAGIC_V1, 4) == 0;
+	if (!v1 && memcmp(p, SPOOL_MAGIC, 4) != 0)
 		return 0;
 	len = get_u32(p + 4);
 	if (len == 0 || len > SPOOL_PAYLOAD_MAX ||
@@ -234,10 +266,24 @@ static size_t frame_decode(const uint8_t *p, size_t avail,
 	memcpy(group, q + 2, n);
 	group[n] = '\0';
 	q += 2 + n;
+	if (v1) {
+		snprintf(names->metric, sizeof(names->metric), "%s",
+			 METRIC_RTT);
+	} else {
+		if (end - q < 1 || (n = *q) == 0 || n >= METRIC_NAME_MAX ||
+		    (size_t)(end - q - 1) < n)
+			return 0;
+		memcpy(names->metric, q + 1, n);
+		names->metric[n] = '\0';
+		if (!metric_name_valid(names->metric))
+			return 0;
+		q += 1 + n;
+	}
 	if (end - q < SPOOL_FIXED_BYTES)
 		return 0;
 	r->host = host;
 	r->group = group;
+	r->metric = names->metric;
 	r->period_s = get_u32(q);
 	r->start_s = (int64_t)get_u64(q + 4);
 	r->periods = get_u32(q + 12);
@@ -257,17 +303,18 @@ static size_t frame_decode(const uint8_t *p, size_t avail,
 /* Offset of the next intact frame at or after @from (or @size), for
  * resuming after damage. */
 static size_t next_intact(const uint8_t *buf, size_t size, size_t from,
-			  char *host, char *group)
+			  struct frame_names *names)
 {
-	struct store_record r;
+	struct store_record r = { 0 };
 
 	while (from + SPOOL_HEADER_BYTES <= size) {
-		const uint8_t *m = memmem(buf + from, size - from, SPOOL_MAGIC, 4);
+		const uint8_t *m = memmem(buf + from, size - from, SPOOL_MAGIC,
+					  SPOOL_MAGIC_STEM);
 
 		if (!m)
 			break;
 		from = (size_t)(m - buf);
-		if (frame_decode(m, size - from, &r, host, group))
+		if (frame_decode(m, size - from, &r, names))
 			return from;
 		from++;
 	}
@@ -280,23 +327,20 @@ static size_t next_intact(const uint8_t *buf, size_t size, size_t from,
 
 struct walk {
 	struct store_record *recs; /* SPOOL_BATCH_MAX */
-	char (*hosts)[STORE_HOST_MAX];
-	char (*groups)[STORE_GROUP_MAX];
+	struct frame_names *names;
 };
 
 static int walk_alloc(struct walk *w, size_t n)
 {
 	w->recs = calloc(n, sizeof(*w->recs));
-	w->hosts = calloc(n, sizeof(*w->hosts));
-	w->groups = calloc(n, sizeof(*w->groups));
-	return w->recs && w->hosts && w->groups ? 0 : -ENOMEM;
+	w->names = calloc(n, sizeof(*w->names));
+	return w->recs && w->names ? 0 : -ENOMEM;
 }
 
 static void walk_free(struct walk *w)
 {
 	free(w->recs);
-	free(w->hosts);
-	free(w->groups);
+	free(w->names);
 }
 
 /* Map the whole file read-only; *@size 0 leaves *@buf NULL. */
@@ -325,8 +369,8 @@ static int map_file(struct spool *sp, const uint8_t **buf, size_t *size,
 /* Count intact frames, reporting damage. */
 static int count_records(struct spool *sp, struct rttq_error *err)
 {
-	char *host = NULL, *group = NULL;
-	struct store_record r;
+	struct frame_names *names = NULL;
+	struct store_record r = { 0 };
 	const uint8_t *buf;
 	size_t size, off = 0, len;
 	int rc;
@@ -335,28 +379,26 @@ static int count_records(struct spool *sp, struct rttq_error *err)
 	rc = map_file(sp, &buf, &size, err);
 	if (rc || !size)
 		return rc;
-	host = malloc(STORE_HOST_MAX);
-	group = malloc(STORE_GROUP_MAX);
-	if (!host || !group) {
+	names = malloc(sizeof(*names));
+	if (!names) {
 		rc = rttq_fail(err, -ENOMEM, "spool %s: out of memory",
 			       sp->path);
 		goto cleanup;
 	}
 	while (off < size) {
-		len = frame_decode(buf + off, size - off, &r, host, group);
+		len = frame_decode(buf + off, size - off, &r, names);
 		if (len) {
 			sp->records++;
 			off += len;
 			continue;
 		}
-		len = next_intact(buf, size, off + 1, host, group);
+		len = next_intact(buf, size, off + 1, names);
 		if (sp->damage)
 			sp->damage(sp->path, off, len - off, sp->damage_arg);
 		off = len;
 	}
 cleanup:
-	free(host);
-	free(group);
+	free(names);
 	munmap((void *)buf, size);
 	return rc;
 }
@@ -544,10 +586,9 @@ int spool_replay(struct spool *sp, spool_batch_fn fn, void *arg,
 	}
 	while (off < size) {
 		len = frame_decode(buf + off, size - off, &w.recs[n],
-				   w.hosts[n], w.groups[n]);
+				   &w.names[n]);
 		if (!len) {
-			len = next_intact(buf, size, off + 1, w.hosts[n],
-					  w.groups[n]);
+			len = next_intact(buf, size, off + 1, &w.names[n]);
 			if (sp->damage)
 				sp->damage(sp->path, off, len - off,
 					   sp->damage_arg);

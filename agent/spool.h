@@ -62,7 +62,8 @@ void spool_close(struct spool *sp);
  * @n: how many; 0 does nothing.
  * @err: filled on failure.
  *
- * @return 0, -EINVAL (a host, group or digest too long for a frame),
+ * @return 0, -EINVAL (a host, group or digest too long for a frame, or
+ *         a metric metric_name_valid() refuses),
  *         -EFBIG (the file would pass max_bytes: nothing appended),
  *         -ENOSPC / -EIO or another errno of write/fdatasync; a failed
  *         append is cut back to the previous end so no torn frame stays.

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "metric.h"
 #include "monoclock.h"
 #include "partial_merge.h"
 #include "spool.h"
@@ -28,11 +29,11 @@
 #define STOP_RETRY_MS 1000
 
 struct reclist {
-	struct store_record *recs; /* group and digest owned, host borrowed */
+	struct store_record *recs; /* group, metric and digest owned, host borrowed */
 	bool *checked;             /* per record: partial merge looked at */
 	size_t n;
 	size_t cap;
-	size_t bytes;              /* digest and group bytes held */
+	size_t bytes;              /* digest, group and metric bytes held */
 };
 
 struct writer {
@@ -64,15 +65,21 @@ struct writer {
 
 static size_t record_bytes(const struct store_record *r)
 {
-	return r->digest_len + strlen(r->group) + 1;
+	return r->digest_len + strlen(r->group) + 1 +
+	       strlen(metric_or_rtt(r->metric)) + 1;
+}
+
+static void record_free(const struct store_record *r)
+{
+	free((char *)r->group);
+	free((char *)r->metric);
+	free((uint8_t *)r->digest);
 }
 
 static void reclist_clear(struct reclist *l)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		free((char *)l->recs[i].group);
-		free((uint8_t *)l->recs[i].digest);
-	}
+	for (size_t i = 0; i < l->n; i++)
+		record_free(&l->recs[i]);
 	l->n = 0;
 	l->bytes = 0;
 }
@@ -107,20 +114,23 @@ static int reclist_grow(struct reclist *l)
 	return 0;
 }
 
-/* Append a copy of @r (group and digest duplicated, @host borrowed). */
+/* Append a copy of @r (group, metric and digest duplicated, @host
+ * borrowed). */
 static int reclist_copy(struct reclist *l, const struct store_record *r,
 			const char *host)
 {
 	struct store_record *copy;
+	char *group, *metric;
 	uint8_t *digest;
-	char *group;
 
 	if (reclist_grow(l))
 		return -ENOMEM;
 	group = strdup(r->group);
+	metric = strdup(metric_or_rtt(r->metric));
 	digest = malloc(r->digest_len ? r->digest_len : 1);
-	if (!group || !digest) {
+	if (!group || !metric || !digest) {
 		free(group);
+		free(metric);
 		free(digest);
 		return -ENOMEM;
 	}
@@ -131,6 +141,7 @@ static int reclist_copy(struct reclist *l, const struct store_record *r,
 	*copy = *r;
 	copy->host = host;
 	copy->group = group;
+	copy->metric = metric;
 	copy->digest = digest;
 	l->bytes += record_bytes(r);
 	return 0;
@@ -145,12 +156,6 @@ static int reclist_move(struct reclist *l, const struct store_record *r)
 	l->recs[l->n++] = *r;
 	l->bytes += record_bytes(r);
 	return 0;
-}
-
-static void record_free(const struct store_record *r)
-{
-	free((char *)r->group);
-	free((uint8_t *)r->digest);
 }
 
 /* -------------------------------------------------------------------------
@@ -315,8 +320,11 @@ static int merge_earlier_run(struct writer *w, struct rttq_error *err)
 		else if (rc)
 			return rc;
 		else if (merged)
-			agent_log("group %s: merged the partial period an earlier run wrote (%llu samples together)",
-				  r->group, (unsigned long long)r->count);
+			agent_log("group %s, %s: merged the partial period an earlier run wrote (%llu %s together)",
+				  r->group, r->metric,
+				  (unsigned long long)r->count,
+				  strcmp(r->metric, METRIC_COUNTERS) == 0 ?
+					  "counters" : "samples");
 		q->bytes = q->bytes - len + r->digest_len;
 		q->checked[i] = true;
 	}

@@ -23,9 +23,10 @@
 
 #include "error.h"
 
-/* Digest and group bytes held in the inbox, and again in the queue: with
- * 1-minute periods a group writes ~430 KB of digests a day (base records
- * and rollups), so about a week for 20 groups, or half a day for 300. */
+/* Digest, group and metric bytes held in the inbox, and again in the
+ * queue: with 1-minute periods a group writes ~430 KB of RTT digests a day
+ * (base records and rollups), so about a week for 20 groups, or half a day
+ * for 300 (less with jitter and handshake records beside them). */
 #define WRITER_MAX_BYTES (64u << 20)
 
 struct spool;
@@ -53,7 +54,7 @@ struct writer_stats {
 	uint64_t retries;         /* writes that followed a failed one */
 	uint64_t records_written; /* records in the successful writes */
 	size_t pending_records;   /* submitted, not yet written or spooled */
-	size_t pending_bytes;     /* their digest and group bytes */
+	size_t pending_bytes;     /* their digest, group and metric bytes */
 	uint64_t dropped;         /* records refused: a bound was reached */
 	int64_t spool_records;    /* in the spool file; -1 without a spool */
 };

@@ -22,6 +22,7 @@ static const double bounds_s[API_METRICS_BUCKETS] = {
 static const char *const paths[EP_COUNT] = {
 	[EP_QUANTILES] = "/quantiles", [EP_SERIES] = "/series",
 	[EP_HOSTS] = "/hosts",         [EP_GROUPS] = "/groups",
+	[EP_COUNTERS] = "/counters",
 	[EP_HEALTHZ] = "/healthz",     [EP_METRICS] = "/metrics",
 	[EP_OTHER] = "other",
 };

@@ -17,6 +17,7 @@ enum api_endpoint {
 	EP_SERIES,
 	EP_HOSTS,
 	EP_GROUPS,
+	EP_COUNTERS,
 	EP_HEALTHZ,
 	EP_METRICS,
 	EP_OTHER, /* unknown paths, whatever they were */

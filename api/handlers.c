@@ -7,7 +7,8 @@
  * client's, 500 a damaged record, 503 the store's).  Each path sends
  * exactly one reply.
  *
- * Endpoints that read the store (/quantiles, /series, /hosts, /groups)
+ * Endpoints that read the store (/quantiles, /series, /counters, /hosts,
+ * /groups)
  * validate on the loop, then hand the reading to the query pool as an
  * api_job and reply when it comes back; /healthz reads what the store's
  * last ping said (store_health.c).  The loop itself never calls the store.  A
@@ -30,6 +31,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "answer_counters.h"
 #include "answer_json.h"
 #include "answer_names.h"
 #include "answer_series.h"
@@ -42,6 +44,7 @@
 #include "series.h"
 #include "planner.h"
 #include "query_pool.h"
+#include "metric.h"
 #include "store.h"
 
 #define URI_MAX 4096 /* bytes of request target we accept */
@@ -66,7 +69,8 @@ struct api_job {
 	struct evkeyvalq params;      /* owns the strings preq points to */
 	struct planner_request preq;  /* range, host, group (all endpoints) */
 	struct answer_quantiles qs;
-	int64_t step_s;               /* /series */
+	struct answer_counter_names names; /* /counters */
+	int64_t step_s;               /* /series, /counters (0: none) */
 	const char *step_label;
 	atomic_bool cancel;           /* set by the timer: stop the work */
 	struct event *timer;          /* --timeout */
@@ -268,6 +272,12 @@ static void job_work(struct query_job *q, struct store *st)
 					     &job->records_read, &job->json,
 					     &job->len, &job->err);
 		break;
+	case EP_COUNTERS:
+		job->rc = answer_counters_json(st, &job->preq, &job->names,
+					       job->step_s, job->step_label,
+					       &job->records_read, &job->json,
+					       &job->len, &job->err);
+		break;
 	default: /* EP_HOSTS, EP_GROUPS */
 		job->rc = answer_names_json(st, job->call.ep == EP_HOSTS ?
 					    ANSWER_HOSTS : ANSWER_GROUPS,
@@ -345,6 +355,18 @@ static void job_submit(struct api_call *c, struct query_pool *pool,
 	job_free(job);
 }
 
+/* The end of every store endpoint's handler: a request whose parameters
+ * failed (@rc) is answered 400 with the message, else queued. */
+static void submit_parsed(struct api_call *c, struct api_job *job, int rc)
+{
+	if (rc) {
+		reply_error(c, HTTP_BADREQUEST, job->err.msg);
+		job_free(job);
+		return;
+	}
+	job_submit(c, c->ctx->pool, job);
+}
+
 /* from/to, ordered and within --max-range. */
 static int parse_range(const struct evkeyvalq *q, const struct api_ctx *ctx,
 		       int64_t def_from_s, int64_t def_to_s, int64_t *from_s,
@@ -369,15 +391,13 @@ static int parse_range(const struct evkeyvalq *q, const struct api_ctx *ctx,
 	return 0;
 }
 
-/* Everything /quantiles and /series share: range, host, group, q, and
- * period (a filter: the planner reads each host's base periods from the
- * store). */
-static int parse_selection(const struct evkeyvalq *q,
-			   const struct api_ctx *ctx,
-			   struct planner_request *preq,
-			   struct answer_quantiles *qs, struct rttq_error *err)
+/* Everything /quantiles, /series and /counters share: range, host,
+ * group and period (a filter: the planner reads each host's base periods
+ * from the store). */
+static int parse_where(const struct evkeyvalq *q, const struct api_ctx *ctx,
+		       struct planner_request *preq, struct rttq_error *err)
 {
-	const char *qtext = NULL, *period = NULL;
+	const char *period = NULL;
 	int rc;
 
 	preq->period_s = ctx->period_s;
@@ -393,18 +413,36 @@ static int parse_selection(const struct evkeyvalq *q,
 	if (rc == 0)
 		rc = params_text(q, "group", STORE_GROUP_MAX - 1,
 				 &preq->group, err);
+	return rc;
+}
+
+/* /quantiles and /series: parse_where(), then q and metric. */
+static int parse_selection(const struct evkeyvalq *q,
+			   const struct api_ctx *ctx,
+			   struct planner_request *preq,
+			   struct answer_quantiles *qs, struct rttq_error *err)
+{
+	const char *qtext = NULL, *metric = NULL;
+	int rc;
+
+	rc = parse_where(q, ctx, preq, err);
 	if (rc == 0)
 		rc = params_text(q, "q", 1024, &qtext, err);
 	if (rc == 0 && answer_quantiles_parse(qtext, qs, err))
 		rc = rttq_error_prefix(err, "parameter 'q'");
+	if (rc == 0)
+		rc = params_text(q, "metric", METRIC_NAME_MAX - 1, &metric,
+				 err);
+	if (rc == 0 && answer_metric_parse(metric, &preq->metric, err))
+		rc = rttq_error_prefix(err, "parameter 'metric'");
 	return rc;
 }
 
-/* GET /quantiles?from&to[&host][&group][&q] */
+/* GET /quantiles?from&to[&host][&group][&q][&metric] */
 static void quantiles_cb(struct api_call *c)
 {
 	static const char *const allowed[] = { "from", "to", "host", "group",
-					       "q", "period", NULL };
+					       "q", "period", "metric", NULL };
 	struct api_job *job;
 	int rc;
 
@@ -414,12 +452,7 @@ static void quantiles_cb(struct api_call *c)
 	if (rc == 0)
 		rc = parse_selection(&job->params, c->ctx, &job->preq,
 				     &job->qs, &job->err);
-	if (rc) {
-		reply_error(c, HTTP_BADREQUEST, job->err.msg);
-		job_free(job);
-		return;
-	}
-	job_submit(c, c->ctx->pool, job);
+	submit_parsed(c, job, rc);
 }
 
 /* step, a multiple of @period_s when the request names a base period
@@ -428,66 +461,81 @@ static int parse_step(const struct evkeyvalq *q, uint32_t period_s,
 		      int64_t *step_s, const char **label,
 		      struct rttq_error *err)
 {
-	static const struct {
-		const char *label;
-		int64_t s;
-	} steps[] = { { "1m", 60 }, { "5m", 300 }, { "1h", 3600 },
-		      { "1d", 86400 } };
 	const char *v = evhttp_find_header(q, "step");
-	size_t i;
 
 	if (!v)
 		return rttq_fail(err, -EINVAL, "parameter 'step' is required "
 				 "(1m, 5m, 1h or 1d)");
-	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-		if (!strcmp(v, steps[i].label))
-			break;
-	if (i == sizeof(steps) / sizeof(steps[0]))
-		return rttq_fail(err, -EINVAL, "parameter 'step': unknown "
-				 "step '%.16s' (1m, 5m, 1h or 1d)", v);
-	if (period_s && steps[i].s % period_s)
-		return rttq_fail(err, -EINVAL, "parameter 'step': %s is not "
-				 "a multiple of the %u s base period", v,
-				 period_s);
-	*step_s = steps[i].s;
-	*label = steps[i].label;
+	if (answer_step_parse(v, period_s, step_s, label, err))
+		return rttq_error_prefix(err, "parameter 'step'");
 	return 0;
 }
 
-/* GET /series?from&to&step[&host][&group][&q] */
+/* The step of @job and the points it makes, within --max-points. */
+static int parse_points(struct api_job *job, const struct api_ctx *ctx)
+{
+	int64_t points;
+	int rc;
+
+	rc = parse_step(&job->params, job->preq.period_s, &job->step_s,
+			&job->step_label, &job->err);
+	if (rc)
+		return rc;
+	points = job->preq.to_s / job->step_s -
+		 job->preq.from_s / job->step_s + 1;
+	if (points > ctx->max_points)
+		rc = rttq_fail(&job->err, -EINVAL, "parameter 'step': "
+			       "%lld points, more than %lld; use a "
+			       "larger step", (long long)points,
+			       (long long)ctx->max_points);
+	return rc;
+}
+
+/* GET /series?from&to&step[&host][&group][&q][&metric] */
 static void series_cb(struct api_call *c)
 {
 	static const char *const allowed[] = { "from", "to", "step", "host",
-					       "group", "q", "period", NULL };
-	struct api_ctx *ctx = c->ctx;
+					       "group", "q", "period",
+					       "metric", NULL };
 	struct api_job *job;
-	int64_t points;
 	int rc;
 
 	if (!request_ok(c) || !(job = job_new(c)))
 		return;
 	rc = params_parse(c->req, allowed, &job->params, &job->err);
 	if (rc == 0)
-		rc = parse_selection(&job->params, ctx, &job->preq, &job->qs,
-				     &job->err);
+		rc = parse_selection(&job->params, c->ctx, &job->preq,
+				     &job->qs, &job->err);
 	if (rc == 0)
-		rc = parse_step(&job->params, job->preq.period_s, &job->step_s,
-				&job->step_label, &job->err);
-	if (rc == 0) {
-		points = job->preq.to_s / job->step_s -
-			 job->preq.from_s / job->step_s + 1;
-		if (points > ctx->max_points)
-			rc = rttq_fail(&job->err, -EINVAL, "parameter 'step': "
-				       "%lld points, more than %lld; use a "
-				       "larger step", (long long)points,
-				       (long long)ctx->max_points);
-	}
-	if (rc) {
-		reply_error(c, HTTP_BADREQUEST, job->err.msg);
-		job_free(job);
+		rc = parse_points(job, c->ctx);
+	submit_parsed(c, job, rc);
+}
+
+/* GET /counters?from&to[&host][&group][&names][&period][&step] */
+static void counters_cb(struct api_call *c)
+{
+	static const char *const allowed[] = { "from", "to", "host", "group",
+					       "names", "period", "step",
+					       NULL };
+	const char *names = NULL;
+	struct api_job *job;
+	int rc;
+
+	if (!request_ok(c) || !(job = job_new(c)))
 		return;
-	}
-	job_submit(c, c->ctx->pool, job);
+	rc = params_parse(c->req, allowed, &job->params, &job->err);
+	if (rc == 0)
+		rc = parse_where(&job->params, c->ctx, &job->preq, &job->err);
+	if (rc == 0)
+		rc = params_text(&job->params, "names", 2048, &names,
+				 &job->err);
+	if (rc == 0 && answer_counter_names_parse(names, &job->names,
+						  &job->err))
+		rc = rttq_error_prefix(&job->err, "parameter 'names'");
+	/* A step is optional here: points only when asked for. */
+	if (rc == 0 && evhttp_find_header(&job->params, "step"))
+		rc = parse_points(job, c->ctx);
+	submit_parsed(c, job, rc);
 }
 
 /* /hosts and /groups: names with records in [from, to] (last 24 h). */
@@ -512,12 +560,7 @@ static void names_reply(struct api_call *c, bool want_hosts)
 	if (rc == 0 && !want_hosts)
 		rc = params_text(&job->params, "host", STORE_HOST_MAX - 1,
 				 &job->preq.host, &job->err);
-	if (rc) {
-		reply_error(c, HTTP_BADREQUEST, job->err.msg);
-		job_free(job);
-		return;
-	}
-	job_submit(c, c->ctx->pool, job);
+	submit_parsed(c, job, rc);
 }
 
 /* GET /hosts[?from&to] */
@@ -585,7 +628,7 @@ static void not_found_cb(struct api_call *c)
 	char msg[160];
 
 	snprintf(msg, sizeof(msg), "no such path '%.100s' (try /quantiles, "
-		 "/series, /hosts, /groups, /healthz, /metrics)",
+		 "/series, /counters, /hosts, /groups, /healthz, /metrics)",
 		 path ? path : "");
 	reply_error(c, HTTP_NOTFOUND, msg);
 }
@@ -615,7 +658,7 @@ static bool authorized(struct api_call *c, enum api_endpoint ep)
 static void (*const handler_of[EP_COUNT])(struct api_call *) = {
 	[EP_QUANTILES] = quantiles_cb, [EP_SERIES] = series_cb,
 	[EP_HOSTS] = hosts_cb,         [EP_GROUPS] = groups_cb,
-	[EP_HEALTHZ] = healthz_cb,     [EP_METRICS] = metrics_cb,
+	[EP_COUNTERS] = counters_cb,   [EP_HEALTHZ] = healthz_cb,     [EP_METRICS] = metrics_cb,
 	[EP_OTHER] = not_found_cb,
 };
 

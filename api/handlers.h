@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * rttq-api request handlers: /quantiles, /series, /hosts, /groups,
+ * rttq-api request handlers: /quantiles, /series, /counters, /hosts, /groups,
  * /healthz, /metrics and the JSON 404 for everything else.  Each request
  * passes the bearer-token check (when configured), then its handler
  * validates method and parameters, asks the store and ends every path in
@@ -40,7 +40,8 @@ struct api_ctx {
 	const struct conn_limit *conns; /* NULL until listening */
 	uint32_t period_s;    /* --period: only this base period; 0: any */
 	int64_t max_range_s;  /* longest from..to accepted */
-	int64_t max_points;   /* most points one /series answer holds */
+	int64_t max_points;   /* most points one /series (or /counters?step=)
+			       * answer holds */
 	struct api_metrics metrics; /* served at /metrics */
 	struct api_route routes[EP_COUNT]; /* set by handlers_register() */
 };

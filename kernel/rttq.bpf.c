@@ -9,6 +9,9 @@
  * (or none, if filtered out) is worked out once per socket and kept in sk
  * storage, so a segment usually costs one array update.  Group ids are
  * recycled by user space when a group goes idle (kernel/group_ids.h).
+ * Beside srtt the same event counts the socket's jitter (mdev_us >> 2);
+ * the other signals of --signals are programs of their own on their own
+ * hooks (kernel/tcp_health.h, kernel/drops.h), in the same groups.
  */
 #include <stdbool.h>
 #include <linux/types.h>
@@ -32,6 +35,8 @@ const volatile __u32 targ_max_groups = 1024; /* group_counts entries */
 const volatile __u16 targ_lport;             /* host order */
 const volatile __u16 targ_rport;             /* network order */
 const volatile bool targ_include_loopback;
+/* Word offset of jitter in a group_counts value (rttq.h); 0: off. */
+const volatile __u32 targ_jitter_off;
 /* Address filters as (addr & mask) == net over 4 words, IPv4 v4-mapped. */
 const volatile bool targ_laddr_on;
 const volatile __u32 targ_laddr_net[4];
@@ -159,9 +164,9 @@ static __always_inline bool addr_is_loopback(const __u32 a[4])
 	return !a[2] && a[3] == bpf_htonl(1);
 }
 
-/* Counts @srtt_us in @counts; @shared (a constant in each inlined copy)
+/* Counts @value_us in @counts; @shared (a constant in each inlined copy)
  * when other CPUs add to the same value (group_counts). */
-static __always_inline void count(__u32 *counts, __u32 srtt_us,
+static __always_inline void count(__u32 *counts, __u32 value_us,
 				  const bool shared)
 {
 	/*
@@ -169,7 +174,7 @@ static __always_inline void count(__u32 *counts, __u32 srtt_us,
 	 * u32 it zero-extends a copy for the compare and the verifier sees
 	 * the index itself unbounded.
 	 */
-	__u64 slot = bucket_index(srtt_us, targ_sub_bits);
+	__u64 slot = bucket_index(value_us, targ_sub_bits);
 
 	if (slot >= targ_slots)
 		slot = targ_slots - 1;
@@ -253,27 +258,22 @@ static __always_inline __u32 classify(const struct sock *sk, const bool direct,
 	return group_of(&key, gen, final);
 }
 
-static __always_inline int handle(const struct sock *sk, const bool direct)
-{
-	const struct tcp_sock *tp;
-	struct sk_verdict *cached = NULL;
-	__u32 srtt_us, *counts, verdict, gen = 0;
-	bool final;
+/* sk_index()'s answer for a socket filtered out. */
+#define RTTQ_INDEX_SKIP 0xffffffffu
 
-	if (!sk)
-		return 0;
-	if (direct) {
-		/* The verifier bounds BTF loads by struct sock; cast checked. */
-		tp = bpf_skc_to_tcp_sock((void *)sk);
-		if (!tp)
-			return 0;
-		srtt_us = tp->srtt_us >> 3;
-	} else {
-		tp = (const struct tcp_sock *)sk;
-		srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
-	}
-	if (!srtt_us)
-		return 0;
+/*
+ * Where @sk's events count: the group_counts index of its group (0: the
+ * events of no group, "all" only), or RTTQ_INDEX_SKIP when filtered out.
+ * @cache (a constant in each inlined copy; only with a BTF-typed full
+ * socket): remember the outcome in sk storage.  Every program that counts
+ * per group asks here, so a socket is in one group for all its signals.
+ */
+static __always_inline __u32 sk_index(const struct sock *sk, const bool direct,
+				      const bool cache)
+{
+	struct sk_verdict *cached = NULL;
+	__u32 verdict, gen = 0;
+	bool final;
 
 	/*
 	 * Without --group-by (or --cgroup, a chain of pointers) the filters
@@ -281,7 +281,7 @@ static __always_inline int handle(const struct sock *sk, const bool direct)
 	 * remember their outcome.
 	 */
 	verdict = RTTQ_VERDICT_UNKNOWN;
-	if (direct && (targ_group_by || targ_cgroup_on)) {
+	if (cache && (targ_group_by || targ_cgroup_on)) {
 		cached = bpf_sk_storage_get(&sk_verdicts, (void *)sk, 0,
 					    BPF_SK_STORAGE_GET_F_CREATE);
 		if (cached)
@@ -300,22 +300,62 @@ static __always_inline int handle(const struct sock *sk, const bool direct)
 		}
 	}
 	if (verdict == RTTQ_VERDICT_SKIP)
-		return 0;
-
+		return RTTQ_INDEX_SKIP;
 	if (verdict == RTTQ_VERDICT_OVERFLOW) {
 		count_overflow();
 		verdict = RTTQ_VERDICT_ALL;
 	}
-	verdict -= 1;
-	if (!verdict) {
-		counts = bpf_map_lookup_elem(&ungrouped_counts, &verdict);
+	return verdict - 1;
+}
+
+/*
+ * One tcp_probe event into @counts: srtt, and beside it ss -ti's rttvar
+ * (mdev_us >> 2) when jitter is on.  @shared as for count().
+ */
+static __always_inline void count_probe(__u32 *counts, __u32 srtt_us,
+					__u32 jitter_us, const bool shared)
+{
+	count(counts, srtt_us, shared);
+	if (targ_jitter_off)
+		count(counts + targ_jitter_off, jitter_us, shared);
+}
+
+static __always_inline int handle(const struct sock *sk, const bool direct)
+{
+	const struct tcp_sock *tp;
+	__u32 srtt_us, jitter_us = 0, *counts, idx;
+
+	if (!sk)
+		return 0;
+	if (direct) {
+		/* The verifier bounds BTF loads by struct sock; cast checked. */
+		tp = bpf_skc_to_tcp_sock((void *)sk);
+		if (!tp)
+			return 0;
+		srtt_us = tp->srtt_us >> 3;
+		if (targ_jitter_off)
+			jitter_us = tp->mdev_us >> 2;
+	} else {
+		tp = (const struct tcp_sock *)sk;
+		srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+		if (targ_jitter_off)
+			jitter_us = BPF_CORE_READ(tp, mdev_us) >> 2;
+	}
+	if (!srtt_us)
+		return 0;
+
+	idx = sk_index(sk, direct, direct);
+	if (idx == RTTQ_INDEX_SKIP)
+		return 0;
+	if (!idx) {
+		counts = bpf_map_lookup_elem(&ungrouped_counts, &idx);
 		if (counts)
-			count(counts, srtt_us, false);
+			count_probe(counts, srtt_us, jitter_us, false);
 		return 0;
 	}
-	counts = bpf_map_lookup_elem(&group_counts, &verdict);
+	counts = bpf_map_lookup_elem(&group_counts, &idx);
 	if (counts)
-		count(counts, srtt_us, true);
+		count_probe(counts, srtt_us, jitter_us, true);
 	return 0;
 }
 
@@ -343,11 +383,21 @@ int BPF_KPROBE(rttq_kprobe, struct sock *sk)
 	return handle(sk, false);
 }
 
-/* Who opened each connection, for --group-by port (group_key.h). */
+/* Retransmits, losses, connections, resets, segments: counters. */
+#include "tcp_health.h"
+/* Packets freed with a drop reason: node-wide counters. */
+#include "drops.h"
+
+/*
+ * Who opened each connection, for --group-by port (group_key.h), and the
+ * connection events and handshakes of --signals conn (tcp_health.h).
+ */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(rttq_state, struct sock *sk, int oldstate, int newstate)
 {
-	group_key_note_state(sk, oldstate, newstate);
+	if (targ_group_by & RTTQ_BY_PORT)
+		group_key_note_state(sk, oldstate, newstate);
+	health_note_state(sk, oldstate, newstate);
 	return 0;
 }
 

@@ -81,4 +81,58 @@ struct rttq_peer_prefix {
  */
 #define RTTQ_VALUE_SIZE(slots) ((slots) * 4u)
 
+/*
+ * The distributions of a group, each BUCKET_SLOTS(g) u32 counters: rtt
+ * and jitter (at word targ_jitter_off, 0: off) in one group_counts value,
+ * so jitter is one more add on the value tcp_probe already looked up;
+ * handshake in group_handshake (kernel/tcp_health.h).  User space reads
+ * them as one run of words in this order, each there only when on.
+ */
+#define RTTQ_DIST_RTT 0u
+#define RTTQ_DIST_JITTER 1u
+#define RTTQ_DIST_HANDSHAKE 2u
+#define RTTQ_DISTS 3u
+
+/*
+ * Counters of a group (kernel/tcp_health.h), cumulative __u64 in
+ * "group_health" (shared by all CPUs) and "ungrouped_health" (per CPU),
+ * indexed like group_counts.  The names users see are the collector's
+ * (collector_counters.c), in this order.
+ */
+enum rttq_counter {
+	RTTQ_C_RETRANS_FAST,    /* retrans.fast */
+	RTTQ_C_RETRANS_TIMEOUT, /* retrans.timeout */
+	RTTQ_C_RETRANS_TLP,     /* retrans.tlp */
+	RTTQ_C_RETRANS_SYN,     /* retrans.syn */
+	RTTQ_C_SEGS_OUT,        /* segs.out */
+	RTTQ_C_LOSS_RECOVERY,   /* loss.recovery */
+	RTTQ_C_LOSS_TIMEOUT,    /* loss.timeout */
+	RTTQ_C_CONN_OPENED,     /* conn.opened */
+	RTTQ_C_CONN_ACCEPTED,   /* conn.accepted */
+	RTTQ_C_CONN_FAILED,     /* conn.failed */
+	RTTQ_C_RST_SENT,        /* rst.sent */
+	RTTQ_C_RST_RECEIVED,    /* rst.received */
+	RTTQ_COUNTERS,
+};
+
+struct rttq_health {
+	__u64 c[RTTQ_COUNTERS]; /* by enum rttq_counter */
+};
+
+/*
+ * Drops (kernel/drops.h): one per-CPU value of RTTQ_DROP_PROTOS rows of
+ * RTTQ_DROP_SLOTS cumulative __u64, row by the packet's IP protocol, slot
+ * by the kernel's drop reason number (its names come from the running
+ * kernel's BTF, never from here), except the two last slots.
+ */
+#define RTTQ_DROP_TCP 0u
+#define RTTQ_DROP_UDP 1u
+#define RTTQ_DROP_OTHER 2u
+#define RTTQ_DROP_PROTOS 3u
+#define RTTQ_DROP_SLOTS 256u
+#define RTTQ_DROP_UNLISTED (RTTQ_DROP_SLOTS - 2) /* reason >= it, or a
+						  * subsystem's (high bits) */
+#define RTTQ_DROP_UNKNOWN (RTTQ_DROP_SLOTS - 1)  /* kernel gives none */
+#define RTTQ_DROPS_SIZE (RTTQ_DROP_PROTOS * RTTQ_DROP_SLOTS * 8u)
+
 #endif /* RTTQ_H */

@@ -27,6 +27,7 @@ struct sock_common {
 	__u16 skc_dport;               /* remote port, network order */
 	__u16 skc_num;                 /* local port, host order */
 	unsigned short skc_family;
+	volatile unsigned char skc_state; /* TCP_* (tcp_states.h) */
 	struct in6_addr skc_v6_daddr;
 	struct in6_addr skc_v6_rcv_saddr;
 };
@@ -57,14 +58,39 @@ struct sock {
 	struct sock_cgroup_data sk_cgrp_data;
 };
 
-struct tcp_sock {
-	__u32 srtt_us;                 /* smoothed RTT << 3, microseconds */
+/* Read by kernel/tcp_health.h: what a retransmit was for. */
+struct inet_connection_sock {
+	__u8 icsk_ca_state: 5;         /* TCP_CA_* below */
+	__u8 icsk_pending;             /* ICSK_TIME_* armed */
 };
 
-/* Only named in program signatures (tp_btf/tcp_probe's second argument). */
+struct tcp_sock {
+	struct inet_connection_sock inet_conn;
+	__u32 srtt_us;                 /* smoothed RTT << 3, microseconds */
+	__u32 mdev_us;                 /* mean deviation << 2 (ss's rttvar) */
+	__u32 segs_out;                /* segments sent, retransmits too */
+};
+
+/* A connection not yet accepted: only its addresses are read. */
+struct request_sock {
+	struct sock_common __req_common;
+};
+
+/* tcp_probe names it; kernel/drops.h reads the IP header of a drop. */
 struct sk_buff {
 	__u32 len;
+	unsigned char *head;
+	__u16 network_header;          /* offset from head; ~0: not set */
+	__u16 protocol;                /* ETH_P_*, network order */
+	char cb[48];                   /* TCP: struct tcp_skb_cb */
 };
+
+/*
+ * Offset in skb->cb of tcp_skb_cb's tcp_gso_segs (after seq and end_seq,
+ * include/net/tcp.h, unchanged since 2.6): the segments a retransmitted
+ * skb counts as in TcpRetransSegs.
+ */
+#define TCP_SKB_CB_GSO_SEGS 8
 
 #pragma clang attribute pop
 
@@ -73,7 +99,20 @@ struct sk_buff {
 #define AF_INET6 10
 
 /* From include/net/tcp_states.h (uapi-stable numbers). */
+#define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3
+#define TCP_CLOSE 7
+
+/* From include/net/tcp.h (enum tcp_ca_state) and inet_connection_sock.h. */
+#define TCP_CA_RECOVERY 3
+#define TCP_CA_LOSS 4
+#define ICSK_TIME_LOSS_PROBE 5
+
+/* From include/uapi/linux/if_ether.h and in.h. */
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
 
 #endif /* RTTQ_TCP_CORE_H */

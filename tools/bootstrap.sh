@@ -13,9 +13,10 @@ packages=(
 	# libraries (headers + pkg-config files)
 	libbpf-dev libelf-dev zlib1g-dev libevent-dev libyajl-dev libssl-dev
 	libsqlite3-dev
-	# tests: network namespaces, the independent SigV4 signer, dynalite,
+	# tests: network namespaces (nftables: the lossy lab), the independent
+	# SigV4 signer, dynalite,
 	# promtool and a real Prometheus, headless Chromium for the dashboard
-	iproute2 curl ca-certificates nodejs npm procps prometheus chromium
+	iproute2 nftables curl ca-certificates nodejs npm procps prometheus chromium
 	awscli
 	# benchmarks
 	wrk

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * rttq hist: a live TCP RTT histogram straight from the kernel, in the
- * manner of bcc's tcprtt.  Loads the collector (same filters and groups as
- * rttq-agent), and every interval prints per group a log2 view of the new
- * events plus p50/p90/p99 taken from the fine log-linear buckets.
+ * rttq hist: a live TCP RTT (or jitter, or handshake) histogram straight
+ * from the kernel, in the manner of bcc's tcprtt.  Loads the collector
+ * (same filters, groups and signals as rttq-agent), and every interval
+ * prints per group a log2 view of the new events plus p50/p90/p99 taken
+ * from the fine log-linear buckets, and with --counters the group's
+ * counters (retransmits, connections, drops, ...) that moved.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,8 +21,10 @@
 #include "cli.h"
 #include "collector_opts.h"
 #include "commands.h"
+#include "counter_set.h"
 #include "numparse.h"
 #include "hist.h"
+#include "metric.h"
 
 #define BAR_WIDTH 40
 #define LOG2_ROWS 34  /* row 0 for value 0, row e + 1 for [2^e, 2^(e+1)) */
@@ -31,6 +35,8 @@ struct env {
 	bool timestamp;
 	bool milliseconds;
 	bool extended;
+	bool counters;              /* print each group's counters too */
+	const char *metric;         /* METRIC_RTT, _JITTER or _HANDSHAKE */
 	struct collector_opts copts;
 };
 
@@ -40,9 +46,14 @@ static const char usage_text[] =
 "Usage: rttq hist [OPTIONS]\n"
 "\n"
 "Summarize TCP RTT (the kernel's smoothed RTT of each socket, per received\n"
-"segment) as histograms, per group.  Needs root.\n"
+"segment) as histograms, per group; or its jitter (ss -ti's rttvar, per\n"
+"received segment) or handshakes (SYN sent to established, connections\n"
+"this host opens).  Needs root.\n"
 "\n"
 "Options:\n"
+"  -M, --metric NAME      rtt (default), jitter or handshake\n"
+"  -c, --counters         also print each group's counters that moved\n"
+"                         (retrans.*, segs.out, conn.*, drops.*, ...)\n"
 "  -i, --interval SEC     print a summary every SEC seconds\n"
 "                         (default: one summary at the end)\n"
 "  -d, --duration SEC     stop after SEC seconds (default: until Ctrl-C)\n"
@@ -58,7 +69,8 @@ static const char usage_tail[] =
 "Examples:\n"
 "  rttq hist -i 1 -d 10             1-second summaries for 10 seconds\n"
 "  rttq hist -m -T --group-by raddr per peer, in ms, with timestamps\n"
-"  rttq hist --rport 443 -e         HTTPS peers only, with averages\n";
+"  rttq hist --rport 443 -e         HTTPS peers only, with averages\n"
+"  rttq hist -M handshake -c -d 60  handshakes and counters for a minute\n";
 
 static const struct option long_opts[] = {
 	{ "interval", required_argument, NULL, 'i' },
@@ -66,6 +78,8 @@ static const struct option long_opts[] = {
 	{ "timestamp", no_argument, NULL, 'T' },
 	{ "milliseconds", no_argument, NULL, 'm' },
 	{ "extended", no_argument, NULL, 'e' },
+	{ "metric", required_argument, NULL, 'M' },
+	{ "counters", no_argument, NULL, 'c' },
 	COLLECTOR_LONG_OPTIONS,
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -103,7 +117,8 @@ static int parse_args(int argc, char **argv, struct env *env)
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "i:d:Tmevh", long_opts,
+	env->metric = METRIC_RTT;
+	while ((opt = getopt_long(argc, argv, "i:d:TmeM:cvh", long_opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'i':
@@ -124,6 +139,22 @@ static int parse_args(int argc, char **argv, struct env *env)
 			break;
 		case 'e':
 			env->extended = true;
+			break;
+		case 'M':
+			if (!strcmp(optarg, METRIC_RTT))
+				env->metric = METRIC_RTT;
+			else if (!strcmp(optarg, METRIC_JITTER))
+				env->metric = METRIC_JITTER;
+			else if (!strcmp(optarg, METRIC_HANDSHAKE))
+				env->metric = METRIC_HANDSHAKE;
+			else {
+				fprintf(stderr, "rttq hist: --metric '%s': use rtt, jitter or handshake\n",
+					optarg);
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			env->counters = true;
 			break;
 		case 'v':
 			env->copts.verbose = true;
@@ -149,6 +180,16 @@ static int parse_args(int argc, char **argv, struct env *env)
 	}
 	if (collector_opts_check(&env->copts, &err)) {
 		fprintf(stderr, "rttq hist: %s\n", err.msg);
+		return CLI_EXIT_USAGE;
+	}
+	if (env->copts.signals &&
+	    ((!strcmp(env->metric, METRIC_JITTER) &&
+	      !(env->copts.signals & COLLECTOR_SIG_JITTER)) ||
+	     (!strcmp(env->metric, METRIC_HANDSHAKE) &&
+	      !(env->copts.signals & COLLECTOR_SIG_CONN)))) {
+		fprintf(stderr, "rttq hist: --metric %s needs --signals %s\n",
+			env->metric,
+			!strcmp(env->metric, METRIC_JITTER) ? "jitter" : "conn");
 		return CLI_EXIT_USAGE;
 	}
 	return CLI_CONTINUE;
@@ -229,8 +270,8 @@ struct summary {
 	unsigned int groups;        /* groups printed so far */
 };
 
-static int print_group(const char *group, const struct hist *delta,
-		       void *arg)
+static int print_group(const char *group, const char *metric,
+		       const struct hist *delta, void *arg)
 {
 	struct summary *sum = arg;
 	const struct env *env = sum->env;
@@ -238,6 +279,8 @@ static int print_group(const char *group, const struct hist *delta,
 	const char *unit = env->milliseconds ? "ms" : "us";
 	uint64_t n = hist_count(delta);
 
+	if (strcmp(metric, env->metric) != 0)
+		return 0;
 	printf("%s: %llu events, p50 %.3f %s, p90 %.3f %s, p99 %.3f %s", group,
 	       (unsigned long long)n, hist_quantile(delta, 0.50) / div, unit,
 	       hist_quantile(delta, 0.90) / div, unit,
@@ -248,6 +291,24 @@ static int print_group(const char *group, const struct hist *delta,
 		       unit);
 	putchar('\n');
 	print_log2(env, delta);
+	putchar('\n');
+	sum->groups++;
+	return 0;
+}
+
+/* collector_counters_fn: the counters of @group that moved, one a line. */
+static int print_counters(const char *group, const struct counter_set *delta,
+			  void *arg)
+{
+	struct summary *sum = arg;
+	size_t i;
+
+	if (!sum->env->counters)
+		return 0;
+	printf("%s counters:\n", group);
+	for (i = 0; i < delta->n; i++)
+		printf("  %-40s %llu\n", delta->v[i].name,
+		       (unsigned long long)delta->v[i].value);
 	putchar('\n');
 	sum->groups++;
 	return 0;
@@ -269,6 +330,7 @@ static int print_summary(const struct env *env, struct collector *c,
 		    strftime(ts, sizeof(ts), "%H:%M:%S", &tm))
 			printf("%s\n", ts);
 	}
+	collector_on_counters(c, print_counters, &sum);
 	if (collector_drain(c, print_group, &sum, &err) < 0) {
 		fprintf(stderr, "rttq hist: %s\n", err.msg);
 		return -1;
@@ -335,7 +397,9 @@ int cmd_hist(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	printf("Tracing TCP RTT via %s", collector_attach_mode(c));
+	printf("Tracing TCP %s via %s",
+	       !strcmp(env.metric, METRIC_RTT) ? "RTT" : env.metric,
+	       collector_attach_mode(c));
 	if (env.duration_s)
 		printf(" for %lu s.\n\n", env.duration_s);
 	else

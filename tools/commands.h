@@ -7,6 +7,7 @@
 #ifndef RTTQ_COMMANDS_H
 #define RTTQ_COMMANDS_H
 
+int cmd_counters(int argc, char **argv);
 int cmd_hist(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_rollup(int argc, char **argv);

@@ -15,6 +15,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "counters", cmd_counters, "a group's TCP counters summed over a time range" },
 	{ "hist", cmd_hist, "live RTT histogram from the kernel (root)" },
 	{ "query", cmd_query, "quantiles of stored RTTs over a time range" },
 	{ "rollup", cmd_rollup, "build the fleet records of complete spans" },

@@ -202,6 +202,41 @@ static struct bpf_program *mode_prog(struct rttq_bpf *skel,
 	}
 }
 
+/*
+ * The words of a group_counts value for c->signals: rtt, then jitter and
+ * handshake when on (rttq.h).
+ */
+static void set_layout(struct collector *c)
+{
+	uint32_t n = 1;
+
+	c->dist_off[RTTQ_DIST_RTT] = 0;
+	c->dist_off[RTTQ_DIST_JITTER] =
+		c->signals & COLLECTOR_SIG_JITTER ? n++ * c->slots : 0;
+	c->dist_off[RTTQ_DIST_HANDSHAKE] =
+		c->signals & COLLECTOR_SIG_CONN ? n++ * c->slots : 0;
+	c->words = n * c->slots;
+	/* Per-CPU stride of ungrouped_counts (rtt, jitter), 8-byte aligned
+	 * as the kernel copies it; handshakes are in their own map. */
+	c->stride = ((size_t)(c->dist_off[RTTQ_DIST_HANDSHAKE]
+				      ? c->dist_off[RTTQ_DIST_HANDSHAKE]
+				      : c->words) * 4 + 7) & ~(size_t)7;
+}
+
+void collector_logf(const struct collector *c, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (c->log)
+		c->log(line, c->log_arg);
+	else
+		fprintf(stderr, "rttq: %s\n", line);
+}
+
 static uint32_t key_size_for(unsigned int group_by)
 {
 	if (group_by & (COLLECTOR_BY_PEER | COLLECTOR_BY_PORT |
@@ -218,7 +253,9 @@ static int configure(struct collector *c, const struct collector_opts *o,
 		     enum attach_mode mode)
 {
 	struct rttq_bpf *skel = c->skel;
-	uint32_t value_size = RTTQ_VALUE_SIZE(c->slots);
+	uint32_t hs = c->dist_off[RTTQ_DIST_HANDSHAKE];
+	uint32_t value_size = (hs ? hs : c->words) * 4;
+	bool health = c->signals & (COLLECTOR_SIG_RETRANS | COLLECTOR_SIG_CONN);
 	enum attach_mode m;
 	int err;
 
@@ -275,15 +312,31 @@ static int configure(struct collector *c, const struct collector_opts *o,
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.gid_free,
 					       c->group_by ? c->max_groups : 1);
+	/* Handshakes apart (rttq.h): a few bytes when off. */
+	if (!err)
+		err = bpf_map__set_value_size(skel->maps.group_handshake,
+					      hs ? c->slots * 4 : 8);
+	if (!err)
+		err = bpf_map__set_value_size(skel->maps.ungrouped_handshake,
+					      hs ? c->slots * 4 : 8);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.group_handshake,
+					       c->group_by && hs
+						       ? c->max_groups + 1 : 1);
+	/* The drops are the bulk of the per-CPU bytes: none when off. */
+	if (!err)
+		err = bpf_map__set_value_size(skel->maps.drops,
+					      c->signals & COLLECTOR_SIG_DROPS
+						      ? RTTQ_DROPS_SIZE : 8);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.group_health,
+					       c->group_by && health
+						       ? c->max_groups + 1 : 1);
 	for (m = 0; !err && m < MODE_COUNT; m++)
 		err = bpf_program__set_autoload(mode_prog(skel, m), m == mode);
-	/* Directions need sk storage, so BTF-typed pointers; raw_tp and
-	 * kprobe rely on the listening ports alone. */
 	if (!err)
-		err = bpf_program__set_autoload(
-			skel->progs.rttq_state,
-			(c->group_by & COLLECTOR_BY_PORT) &&
-				(mode == MODE_FENTRY || mode == MODE_TP_BTF));
+		err = signals_configure(c, mode == MODE_FENTRY ||
+					   mode == MODE_TP_BTF);
 	return err;
 }
 
@@ -373,6 +426,7 @@ static int try_mode(struct collector *c, const struct collector_opts *o,
 		goto fail;
 	}
 	c->mode = mode;
+	signals_attach(c);
 	return 0;
 
 fail:
@@ -399,18 +453,21 @@ static int alloc_buffers(struct collector *c)
 	if (c->ncpus <= 0)
 		return c->ncpus < 0 ? c->ncpus : -EINVAL;
 	/* The kernel copies per-CPU values in 8-byte aligned strides. */
-	c->stride = (RTTQ_VALUE_SIZE(c->slots) + 7) & ~(size_t)7;
+	/* The handshake stride is shorter; the zeros serve it and
+	 * group_health too.  A fallback to rtt alone only shrinks them. */
 	c->percpu = calloc((size_t)c->ncpus, c->stride);
-	c->cur = calloc(c->slots, sizeof(*c->cur));
-	c->all_cur = calloc(c->slots, sizeof(*c->all_cur));
-	c->prev_all = calloc(c->slots, sizeof(*c->prev_all));
+	c->cur = calloc(c->words, sizeof(*c->cur));
+	c->all_cur = calloc(c->words, sizeof(*c->all_cur));
+	c->prev_all = calloc(c->words, sizeof(*c->prev_all));
 	c->prev = calloc((size_t)c->max_groups + 1, sizeof(*c->prev));
-	c->retired_all = calloc(c->slots, sizeof(*c->retired_all));
+	c->retired_all = calloc(c->words, sizeof(*c->retired_all));
 	c->zeros = calloc((size_t)c->ncpus, c->stride);
 	if (!c->percpu || !c->cur || !c->all_cur || !c->prev_all || !c->prev ||
 	    !c->retired_all || !c->zeros)
 		return -ENOMEM;
 	err = hist_new(c->sub_bits, &c->scratch);
+	if (!err)
+		err = counters_new(c);
 	if (!err && c->group_by)
 		err = group_recycle_new(c->max_groups, c->group_idle_ms,
 					&c->recycle);
@@ -461,6 +518,9 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 	if (opts->group_by & ~COLLECTOR_BY_MASK)
 		return rttq_fail(err, -EINVAL, "group-by bits 0x%x: unknown",
 				 opts->group_by);
+	if (opts->signals & ~COLLECTOR_SIG_ALL)
+		return rttq_fail(err, -EINVAL, "signal bits 0x%x: unknown",
+				 opts->signals);
 	ret = collector_opts_check(opts, err);
 	if (ret)
 		return ret;
@@ -490,9 +550,16 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 	c->key_size = key_size_for(c->group_by);
 	c->max_groups = opts->max_groups ? opts->max_groups
 					 : COLLECTOR_MAX_GROUPS_DEFAULT;
+	c->log = opts->log;
+	c->log_arg = opts->log_arg;
+	signals_probe(c, opts->signals);
+	set_layout(c);
 	ret = kernel_budget_plan(opts->kernel_memory_mib,
-				 libbpf_num_possible_cpus(), c->slots,
+				 libbpf_num_possible_cpus(), c->words,
 				 c->key_size, opts->peer_map != NULL,
+				 c->signals & (COLLECTOR_SIG_RETRANS |
+					       COLLECTOR_SIG_CONN),
+				 c->signals & COLLECTOR_SIG_DROPS,
 				 c->group_by ? c->max_groups : 0,
 				 opts->max_groups != 0, &c->budget, err);
 	if (ret) {
@@ -525,6 +592,26 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 		ret = try_mode(c, opts, m, why, sizeof(why), &stop, err);
 		if (!ret || stop)
 			break;
+		/*
+		 * A program of another family may be what the verifier of an
+		 * older kernel refuses: rtt alone must still work, in the
+		 * buffers already sized for more.
+		 */
+		if (c->signals != COLLECTOR_SIG_RTT) {
+			unsigned int had = c->signals;
+
+			c->signals = COLLECTOR_SIG_RTT;
+			set_layout(c);
+			if (!try_mode(c, opts, m, why, sizeof(why), &stop,
+				      err)) {
+				collector_logf(c, "signals other than rtt: off: their programs do not load with %s here",
+					       mode_names[m]);
+				ret = 0;
+				break;
+			}
+			c->signals = had;
+			set_layout(c);
+		}
 	}
 	if (ret) {
 		collector_close(c);
@@ -542,9 +629,11 @@ void collector_close(struct collector *c)
 
 	if (!c)
 		return;
+	signals_detach(c);
 	bpf_link__destroy(c->link);
 	bpf_link__destroy(c->state_link);
 	rttq_bpf__destroy(c->skel);
+	counters_free(c);
 	peer_map_free(c->naming.peers);
 	cgroup_names_free(c->naming.cgroups);
 	for (i = 0; c->prev && i <= c->max_groups; i++)
@@ -583,6 +672,13 @@ int collector_prog_fd(const struct collector *c)
 const struct kernel_budget *collector_budget(const struct collector *c)
 {
 	return &c->budget;
+}
+
+void collector_on_counters(struct collector *c, collector_counters_fn fn,
+			   void *arg)
+{
+	c->counters_fn = fn;
+	c->counters_arg = arg;
 }
 
 void collector_on_retire(struct collector *c, collector_retire_fn fn,

@@ -25,15 +25,29 @@
 #define COLLECTOR_BY_CGROUP (1u << 6) /* cgroup v2 path, "cgroup:/a/b" */
 #define COLLECTOR_BY_MASK 0x7fu
 
+/*
+ * Bits of collector_opts.signals: the families of signals counted.  rtt
+ * is always on; the others need their kernel hooks (a missing one turns
+ * off its family alone, said in the log).
+ */
+#define COLLECTOR_SIG_RTT (1u << 0)     /* distribution rtt */
+#define COLLECTOR_SIG_JITTER (1u << 1)  /* distribution jitter */
+#define COLLECTOR_SIG_RETRANS (1u << 2) /* retrans.*, segs.out, loss.* */
+#define COLLECTOR_SIG_CONN (1u << 3)    /* handshake, conn.*, rst.* */
+#define COLLECTOR_SIG_DROPS (1u << 4)   /* drops.<proto>.<reason> in "all" */
+#define COLLECTOR_SIG_ALL 0x1fu
+
 /* Group counters are reserved in full at load, one copy shared by every
- * CPU: 3,756 bytes per group at g = 5 with every map's share
- * (kernel_budget.c), so the default takes under 1 MiB; --max-groups
- * raises it where peers are many, within --kernel-memory. */
+ * CPU: 11,020 bytes per group at g = 5 with every signal and every map's
+ * share (3,756 with rtt alone; kernel_budget.c), so the default takes
+ * under 3 MiB; --max-groups raises it where peers are many, within
+ * --kernel-memory. */
 #define COLLECTOR_MAX_GROUPS_DEFAULT 256
 
 /* A group that counts nothing this long gives its id back (--group-idle). */
 #define COLLECTOR_GROUP_IDLE_DEFAULT_MS (10 * 60 * 1000)
 
+struct counter_set;
 struct hist;
 struct collector;
 struct kernel_budget;
@@ -48,6 +62,12 @@ struct addr_filter {
 	uint8_t addr[16];    /* network byte order; IPv4 in the first 4 */
 	unsigned int prefix; /* prefix length in bits */
 };
+
+/*
+ * Where the collector says what it attached and which signals a kernel
+ * cannot give: one line, no newline, valid only during the call.
+ */
+typedef void (*collector_log_fn)(const char *line, void *arg);
 
 struct collector_opts {
 	unsigned int sub_bits;   /* bucket sub-bits g (buckets.h); 0: default */
@@ -78,6 +98,11 @@ struct collector_opts {
 	bool verbose;            /* libbpf debug output on stderr (sets
 				  * libbpf's process-wide print callback;
 				  * quiet otherwise) */
+	unsigned int signals;    /* COLLECTOR_SIG_* (--signals); 0: every
+				  * family the kernel supports */
+	collector_log_fn log;    /* NULL: lines go to stderr, prefixed
+				  * "rttq: " */
+	void *log_arg;
 };
 
 /*
@@ -88,11 +113,24 @@ struct collector_opts {
  *         the order laddr, raddr, lport, rport, peer, port, cgroup; IPv6
  *         as "raddr:fe80::1"; a prefix as "raddr:10.0.1.0/24"; a cgroup
  *         removed before it was seen as "cgroup:id-ID").
+ * @metric: the distribution counted (metric.h: METRIC_RTT, METRIC_JITTER,
+ *          METRIC_HANDSHAKE); a group's metrics come one call each.
  * @delta: the new counts (valid only during the call).
  * Return non-zero to stop the drain (collector_drain returns it).
  */
-typedef int (*collector_group_fn)(const char *group, const struct hist *delta,
-				  void *arg);
+typedef int (*collector_group_fn)(const char *group, const char *metric,
+				  const struct hist *delta, void *arg);
+
+/*
+ * Called by collector_drain() with a group's counters that moved since the
+ * last drain (retrans.fast, segs.out, drops.tcp.netfilter_drop, ...), in
+ * the same order as the collector_group_fn calls; node-wide counters come
+ * with "all".  @delta is valid only during the call.  Return non-zero to
+ * stop the drain.
+ */
+typedef int (*collector_counters_fn)(const char *group,
+				     const struct counter_set *delta,
+				     void *arg);
 
 /*
  * Called by collector_drain() once per group whose id it recycled, after
@@ -156,6 +194,13 @@ int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 		    struct rttq_error *err);
 
 /**
+ * collector_on_counters() - have @fn called with @arg for the counters of
+ * every group by later drains (NULL: counters are not read).
+ */
+void collector_on_counters(struct collector *c, collector_counters_fn fn,
+			   void *arg);
+
+/**
  * collector_on_retire() - have @fn called with @arg for every group
  * recycled by later drains (NULL: nobody is told).
  */
@@ -181,5 +226,23 @@ uint64_t collector_overflow(const struct collector *c);
 
 /** collector_prog_fd() - fd of the attached program (for bpf_stats). */
 int collector_prog_fd(const struct collector *c);
+
+/**
+ * collector_signals() - the COLLECTOR_SIG_* families counting now: those
+ * asked for whose hooks this kernel has (rtt always).
+ */
+unsigned int collector_signals(const struct collector *c);
+
+/**
+ * collector_prog_fds() - fds of every program attached (tcp_probe's
+ * first), for bpf_stats.
+ * @fds: receives up to @max fds.
+ * @names: receives each one's attach point ("tp_btf/tcp_probe"), valid
+ *         while @c is open; may be NULL.
+ *
+ * @return how many programs are attached (may be more than @max).
+ */
+unsigned int collector_prog_fds(const struct collector *c, int *fds,
+				const char **names, unsigned int max);
 
 #endif /* RTTQ_COLLECTOR_H */

@@ -2,10 +2,11 @@
 /*
  * The collector's drain (collector.h): turns the kernel's cumulative u32
  * bucket counters (shared by all CPUs for groups, per CPU for the events
- * of no group) into per-group deltas by keeping the previous sum of every
- * group and subtracting in u32 arithmetic, so a drain never races an
- * increment; and hands recycled ids their last delta before giving them
- * back (group_recycle.c).
+ * of no group) into per-group deltas of each distribution by keeping the
+ * previous sum of every group and subtracting in u32 arithmetic, so a
+ * drain never races an increment; hands each group's counters to the
+ * counters sink (collector_counters.c); and hands recycled ids their last
+ * delta before giving them back (group_recycle.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "collector_private.h"
 #include "group_recycle.h"
 #include "hist.h"
+#include "metric.h"
 #include "monoclock.h"
 #include "rttq.h"
 #include "rttq.skel.h"
@@ -28,84 +30,156 @@
 static uint32_t *prev_of(struct collector *c, uint32_t gid)
 {
 	if (!c->prev[gid])
-		c->prev[gid] = calloc(c->slots, sizeof(*c->prev[gid]));
+		c->prev[gid] = calloc(c->words, sizeof(*c->prev[gid]));
 	return c->prev[gid];
 }
 
-/* c->cur = sum over CPUs of the per-CPU value in c->percpu (mod 2^32). */
-static void sum_cpus(struct collector *c)
+/*
+ * @words u32 of @dst = sum over CPUs of the per-CPU value in c->percpu,
+ * @stride bytes apart (mod 2^32).
+ */
+static void sum_cpus(struct collector *c, uint32_t *dst, uint32_t words,
+		     size_t stride)
 {
 	const uint8_t *base = c->percpu;
 	uint32_t i;
 	int cpu;
 
-	memcpy(c->cur, base, c->slots * sizeof(*c->cur));
+	memcpy(dst, base, words * sizeof(*dst));
 	for (cpu = 1; cpu < c->ncpus; cpu++) {
-		const uint32_t *v = (const uint32_t *)(base + cpu * c->stride);
+		const uint32_t *v = (const uint32_t *)(base + cpu * stride);
 
-		for (i = 0; i < c->slots; i++)
-			c->cur[i] += v[i];
+		for (i = 0; i < words; i++)
+			dst[i] += v[i];
 	}
 }
 
 /*
- * Delta of c->cur against @prev into c->scratch, then @prev = c->cur.
- * u32 subtraction is exact across a wrap as long as fewer than 2^32 events
- * land in one bucket between two drains.
+ * Delta of the distribution at word @off of c->cur against @prev into
+ * c->scratch, then @prev = c->cur there.  u32 subtraction is exact across
+ * a wrap as long as fewer than 2^32 events land in one bucket between two
+ * drains.
  * @return whether anything changed.
  */
-static bool take_delta(struct collector *c, uint32_t *prev)
+static bool take_delta(struct collector *c, uint32_t *prev, uint32_t off)
 {
 	bool any = false;
 	uint32_t i, d;
 
 	hist_reset(c->scratch);
-	for (i = 0; i < c->slots; i++) {
+	for (i = off; i < off + c->slots; i++) {
 		d = c->cur[i] - prev[i];
 		if (d) {
-			hist_add_slot(c->scratch, i, d);
+			hist_add_slot(c->scratch, i - off, d);
 			any = true;
 		}
 	}
-	memcpy(prev, c->cur, c->slots * sizeof(*prev));
+	memcpy(prev + off, c->cur + off, c->slots * sizeof(*prev));
 	return any;
 }
 
+static const char *const dist_metric[RTTQ_DISTS] = {
+	[RTTQ_DIST_RTT] = METRIC_RTT,
+	[RTTQ_DIST_JITTER] = METRIC_JITTER,
+	[RTTQ_DIST_HANDSHAKE] = METRIC_HANDSHAKE,
+};
+
 /*
- * The counts of group id @gid (0: the events of no group) into c->cur.
- * Groups share one copy (group_counts); the rest is per CPU.
+ * Every distribution of c->cur that moved against @prev to @fn, then the
+ * counters of @gid (counters_delta(); "all": counters_all()) to the
+ * counters sink, under @name; @prev = c->cur.
+ * @active: receives whether anything moved; may be NULL.
+ * @return 0, the first non-zero value of a callback, or a negative errno.
+ */
+static int hand_out(struct collector *c, const char *name, uint32_t gid,
+		    bool all, uint32_t *prev, collector_group_fn fn,
+		    void *arg, bool *active, struct rttq_error *err)
+{
+	bool any = false, moved;
+	int ret = 0, r;
+	uint32_t d;
+
+	for (d = 0; d < RTTQ_DISTS; d++) {
+		if (d != RTTQ_DIST_RTT && !c->dist_off[d])
+			continue;
+		moved = take_delta(c, prev, c->dist_off[d]);
+		any |= moved;
+		if (moved && !ret)
+			ret = fn(name, dist_metric[d], c->scratch, arg);
+	}
+	if (all) {
+		r = counters_all(c, err);
+		if (r)
+			return ret ? ret : r;
+		moved = counters_set(c)->n > 0;
+	} else {
+		moved = counters_delta(c, gid);
+	}
+	any |= moved;
+	if (moved && !ret && c->counters_fn)
+		ret = c->counters_fn(name, counters_set(c), c->counters_arg);
+	if (active)
+		*active = any;
+	return ret;
+}
+
+/* One lookup of @gid in @map into @dst, naming the map on failure. */
+static int lookup(const struct bpf_map *map, uint32_t gid, void *dst,
+		  struct rttq_error *err)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(map), &gid, dst))
+		return rttq_fail(err, -errno, "reading map %s: %s",
+				 bpf_map__name(map), strerror(errno));
+	return 0;
+}
+
+/*
+ * The counts of group id @gid (0: the events of no group) into c->cur:
+ * group_counts' words (rtt, jitter), then group_handshake's when on.
+ * Groups share one copy; the rest is per CPU.
  */
 static int read_counts(struct collector *c, uint32_t gid,
 		       struct rttq_error *err)
 {
-	uint32_t zero = 0;
+	struct rttq_bpf *m = c->skel;
+	uint32_t hs = c->dist_off[RTTQ_DIST_HANDSHAKE];
+	uint32_t n = hs ? hs : c->words;
+	int ret;
 
 	if (gid) {
-		if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.group_counts),
-					&gid, c->cur))
-			return rttq_fail(err, -errno,
-					 "reading map group_counts: %s",
-					 strerror(errno));
-		return 0;
+		ret = lookup(m->maps.group_counts, gid, c->cur, err);
+		if (!ret && hs)
+			ret = lookup(m->maps.group_handshake, gid, c->cur + hs, err);
+		return ret;
 	}
-	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.ungrouped_counts),
-				&zero, c->percpu))
-		return rttq_fail(err, -errno, "reading map ungrouped_counts: %s",
-				 strerror(errno));
-	sum_cpus(c);
-	return 0;
+	ret = lookup(m->maps.ungrouped_counts, 0, c->percpu, err);
+	if (ret)
+		return ret;
+	sum_cpus(c, c->cur, n, c->stride);
+	if (!hs)
+		return 0;
+	ret = lookup(m->maps.ungrouped_handshake, 0, c->percpu, err);
+	if (!ret)
+		sum_cpus(c, c->cur + hs, c->slots,
+			 ((size_t)c->slots * 4 + 7) & ~(size_t)7);
+	return ret;
 }
 
-/* Reads the counts of @gid into c->cur and adds them to c->all_cur. */
+/*
+ * Reads the counts and counters of @gid into c->cur (and the counters'
+ * current sums) and adds them to "all"'s.
+ */
 static int read_index(struct collector *c, uint32_t gid,
 		      struct rttq_error *err)
 {
 	uint32_t i;
 	int ret = read_counts(c, gid, err);
 
+	if (!ret)
+		ret = counters_read(c, gid, true, err);
 	if (ret)
 		return ret;
-	for (i = 0; i < c->slots; i++)
+	for (i = 0; i < c->words; i++)
 		c->all_cur[i] += c->cur[i];
 	return 0;
 }
@@ -137,22 +211,25 @@ static int drain_retired(struct collector *c, int64_t now_ms,
 		if (!prev)
 			continue;
 		ret = read_counts(c, gid, err);
+		/* "all" gets the difference to the walk's read, below. */
+		if (!ret)
+			ret = counters_read(c, gid, false, err);
 		if (ret) {
 			/* Its last delta is lost; "all" stays consistent. */
 			first = first ? first : ret;
-			memcpy(c->cur, prev, c->slots * sizeof(*c->cur));
+			memcpy(c->cur, prev, c->words * sizeof(*c->cur));
 		}
 		/* The walk added prev to "all"; the last counts replace it. */
-		for (s = 0; s < c->slots; s++) {
+		for (s = 0; s < c->words; s++) {
 			c->all_cur[s] += c->cur[s] - prev[s];
 			c->retired_all[s] += c->cur[s];
 		}
+		counters_retire(c, gid, !ret);
 		group_name_format(&c->naming, key, name, sizeof(name));
-		if (take_delta(c, prev)) {
-			ret = fn(name, c->scratch, arg);
-			first = first ? first : ret;
-		}
-		memset(prev, 0, c->slots * sizeof(*prev));
+		ret = hand_out(c, name, gid, false, prev, fn, arg, NULL, err);
+		first = first ? first : ret;
+		memset(prev, 0, c->words * sizeof(*prev));
+		counters_forget(c, gid);
 		/* Told once the id is really back (tests pace on it). */
 		ret = group_recycle_release(c->recycle, c->skel, i, c->zeros,
 					    err);
@@ -184,7 +261,8 @@ int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 	}
 	/* "all" is the sum of every index: the events of no group at 0,
 	 * then each group, all cumulative, so their sum is too. */
-	memset(c->all_cur, 0, c->slots * sizeof(*c->all_cur));
+	memset(c->all_cur, 0, c->words * sizeof(*c->all_cur));
+	counters_begin(c);
 	ret = read_index(c, 0, err);
 	if (ret)
 		return ret;
@@ -210,12 +288,9 @@ int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 		if (!prev)
 			return rttq_fail(err, -ENOMEM,
 					 "collector: no memory for a group");
-		any = take_delta(c, prev);
-		group_recycle_note(c->recycle, gid, &key, any, now_ms);
-		if (!any)
-			continue;
 		group_name_format(&c->naming, &key, name, sizeof(name));
-		ret = fn(name, c->scratch, arg);
+		ret = hand_out(c, name, gid, false, prev, fn, arg, &any, err);
+		group_recycle_note(c->recycle, gid, &key, any, now_ms);
 		if (ret)
 			return ret;
 	}
@@ -223,13 +298,15 @@ int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 		return rttq_fail(err, -errno, "walking map group_ids: %s",
 				 strerror(errno));
 	ret = c->recycle ? drain_retired(c, now_ms, fn, arg, err) : 0;
-	memcpy(c->cur, c->all_cur, c->slots * sizeof(*c->cur));
-	any = take_delta(c, c->prev_all);
+	memcpy(c->cur, c->all_cur, c->words * sizeof(*c->cur));
+	if (!ret)
+		ret = hand_out(c, "all", 0, true, c->prev_all, fn, arg, NULL,
+			       err);
+	else
+		memcpy(c->prev_all, c->cur, c->words * sizeof(*c->cur));
 	/* Zeroed ids no longer add to the kernel's sum: nor to ours. */
-	for (i = 0; i < c->slots; i++)
+	for (i = 0; i < c->words; i++)
 		c->prev_all[i] -= c->retired_all[i];
-	memset(c->retired_all, 0, c->slots * sizeof(*c->retired_all));
-	if (any && !ret)
-		return fn("all", c->scratch, arg);
+	memset(c->retired_all, 0, c->words * sizeof(*c->retired_all));
 	return ret;
 }

@@ -65,6 +65,9 @@ static const struct help help[] = {
 	{ "--group-idle DURATION",
 	  { "a group with no events this long (250ms, 30s, 10m, ...)",
 	    "gives its id back for new keys (default 10m)" } },
+	{ "--signals LIST",
+	  { "count rtt, jitter, retrans, conn, drops (default:",
+	    "all this kernel can; rtt is always on)" } },
 	{ "--sub-bits G",
 	  { "histogram sub-bucket bits, " STR(BUCKET_SUB_BITS_MIN) ".."
 	    STR(BUCKET_SUB_BITS_MAX) " (default " STR(BUCKET_SUB_BITS_DEFAULT)
@@ -254,6 +257,43 @@ int collector_parse_addr(const char *text, struct addr_filter *out,
 	return 0;
 }
 
+int collector_parse_signals(const char *text, unsigned int *out,
+			    struct rttq_error *err)
+{
+	static const struct {
+		const char *word;
+		unsigned int bit;
+	} words[] = {
+		{ "rtt", COLLECTOR_SIG_RTT },
+		{ "jitter", COLLECTOR_SIG_JITTER },
+		{ "retrans", COLLECTOR_SIG_RETRANS },
+		{ "conn", COLLECTOR_SIG_CONN },
+		{ "drops", COLLECTOR_SIG_DROPS },
+	};
+	unsigned int bits = COLLECTOR_SIG_RTT;
+	const char *p = text;
+	size_t len, i;
+
+	for (;;) {
+		len = strcspn(p, ",");
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (strlen(words[i].word) == len &&
+			    !strncmp(p, words[i].word, len))
+				break;
+		if (i == sizeof(words) / sizeof(words[0]))
+			return rttq_fail(err, -EINVAL,
+					 "--signals '%s': unknown signal '%.*s' "
+					 "(use rtt, jitter, retrans, conn, drops)",
+					 text, (int)len, p);
+		bits |= words[i].bit;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	*out = bits;
+	return 0;
+}
+
 /* A port filter: 1..65535 (0 is "off" in struct collector_opts). */
 static int parse_port(const char *flag, const char *text, uint16_t *out,
 		      struct rttq_error *err)
@@ -319,6 +359,8 @@ int collector_opts_parse(struct collector_opts *o, int opt, const char *value,
 		if (rc)
 			rttq_error_prefix(err, "--group-idle");
 		return rc;
+	case COLLECTOR_OPT_SIGNALS:
+		return collector_parse_signals(value, &o->signals, err);
 	case COLLECTOR_OPT_SUB_BITS:
 		rc = numparse_uint("--sub-bits", value, BUCKET_SUB_BITS_MIN,
 				   BUCKET_SUB_BITS_MAX, &v, err);

@@ -2,7 +2,8 @@
 /*
  * The collector's command-line options (--group-by, --lport, --rport,
  * --laddr, --raddr, --include-loopback, --attach, --max-groups,
- * --kernel-memory, --group-idle, --sub-bits, --peer-map, --cgroup), parsed
+ * --kernel-memory, --group-idle, --signals, --sub-bits, --peer-map,
+ * --cgroup), parsed
  * into struct collector_opts and described in --help the same way by every program that loads the collector: rttq-agent and
  * `rttq hist`.
  */
@@ -32,6 +33,7 @@ enum collector_opt {
 	COLLECTOR_OPT_CGROUP,
 	COLLECTOR_OPT_GROUP_IDLE,
 	COLLECTOR_OPT_KERNEL_MEMORY,
+	COLLECTOR_OPT_SIGNALS,
 	COLLECTOR_OPT_END,
 };
 
@@ -52,7 +54,8 @@ enum collector_opt {
 	{ "cgroup", required_argument, NULL, COLLECTOR_OPT_CGROUP },          \
 	{ "group-idle", required_argument, NULL, COLLECTOR_OPT_GROUP_IDLE },  \
 	{ "kernel-memory", required_argument, NULL,                           \
-	  COLLECTOR_OPT_KERNEL_MEMORY }
+	  COLLECTOR_OPT_KERNEL_MEMORY },                                      \
+	{ "signals", required_argument, NULL, COLLECTOR_OPT_SIGNALS }
 
 /**
  * collector_opts_parse() - apply one option getopt_long() returned.
@@ -103,6 +106,19 @@ void collector_opts_usage(FILE *out, int indent, int column);
  */
 int collector_parse_group_by(const char *text, struct collector_opts *o,
 			     struct rttq_error *err);
+
+/**
+ * collector_parse_signals() - parse "rtt,jitter,drops" into
+ * COLLECTOR_SIG_* bits (rtt is always among them).
+ * @text: the --signals value: comma-separated rtt, jitter, retrans, conn,
+ *        drops.
+ * @out: receives the bits; untouched on failure.
+ * @err: names the unknown word; may be NULL.
+ *
+ * @return 0, -EINVAL.
+ */
+int collector_parse_signals(const char *text, unsigned int *out,
+			    struct rttq_error *err);
 
 /**
  * collector_parse_addr() - parse "10.0.0.0/8", "fe80::1", "10.1.2.3".

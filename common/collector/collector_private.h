@@ -11,14 +11,20 @@
 #include <stdint.h>
 
 #include "collector.h"
+#include "counter_set.h"
 #include "group_name.h"
 #include "kernel_budget.h"
+#include "metric.h"
+#include "rttq.h"
 
 struct bpf_link;
 struct bpf_program;
 struct group_recycle;
 struct hist;
 struct rttq_bpf;
+
+/* Programs beside tcp_probe's one (collector_signals.c). */
+#define COLLECTOR_SIG_PROGS 10
 
 enum attach_mode {
 	MODE_FENTRY,
@@ -37,27 +43,127 @@ struct collector {
 	unsigned int sub_bits;
 	unsigned int group_by;
 	uint32_t slots;        /* BUCKET_SLOTS(sub_bits) */
+	uint32_t words;        /* u32 words of a group_counts value: slots
+				* per distribution on (rttq.h) */
+	uint32_t dist_off[RTTQ_DISTS]; /* each distribution's word offset;
+					* 0 but for rtt: off */
+	unsigned int signals;  /* COLLECTOR_SIG_* asked, then those on */
+	unsigned int hooks;    /* HOOK_* bits this kernel has (signals.c) */
+	struct bpf_link *sig_links[COLLECTOR_SIG_PROGS];
+	struct bpf_program *sig_progs[COLLECTOR_SIG_PROGS];
+	struct bpf_program *sig_attached[COLLECTOR_SIG_PROGS]; /* by link */
+	unsigned int nsig;     /* sig_links in use */
+	collector_log_fn log;
+	void *log_arg;
 	uint32_t key_size;     /* bytes of struct rttq_key the map hashes */
 	uint32_t max_groups;
 	int64_t group_idle_ms;
 	int ncpus;             /* possible CPUs: per-CPU values come this many */
 	size_t stride;         /* bytes per CPU in a per-CPU value */
 	void *percpu;          /* ncpus * stride, one lookup's worth */
-	uint32_t *cur;         /* slots: this drain's sum over CPUs */
-	uint32_t *all_cur;     /* slots: this drain's sum over every index */
-	uint32_t *prev_all;    /* slots: previous sum of "all" */
+	uint32_t *cur;         /* words: this drain's sum over CPUs */
+	uint32_t *all_cur;     /* words: this drain's sum over every index */
+	uint32_t *prev_all;    /* words: previous sum of "all" */
 	uint32_t **prev;       /* max_groups + 1: previous sums by index */
 	struct hist *scratch;  /* the delta handed to the callback */
 	struct group_naming naming;  /* owns the peer map, cgroup index */
 	uint64_t cgroup_id;          /* --cgroup's */
 	unsigned int cgroup_level;
 	struct group_recycle *recycle; /* NULL without --group-by */
-	uint32_t *retired_all; /* slots: sums of ids zeroed this drain */
+	uint32_t *retired_all; /* words: sums of ids zeroed this drain */
+	struct collector_counters *counters; /* collector_counters.c */
 	void *zeros;           /* ncpus * stride zero bytes */
 	struct kernel_budget budget; /* --kernel-memory and what it holds */
+	collector_counters_fn counters_fn;
+	void *counters_arg;
 	collector_retire_fn retire_fn;
 	void *retire_arg;
 };
+
+/**
+ * collector_logf() - one line to the collector's log (collector_opts.log).
+ */
+__attribute__((format(printf, 2, 3)))
+void collector_logf(const struct collector *c, const char *fmt, ...);
+
+/* ---- collector_signals.c: the programs of --signals ---- */
+
+/**
+ * signals_probe() - which hooks this kernel has (its BTF), and from it
+ * c->signals: those of @asked (0: all) whose hooks exist; logs each
+ * family or counter turned off and why.  Once, before any load.
+ */
+void signals_probe(struct collector *c, unsigned int asked);
+
+/**
+ * signals_configure() - autoload and rodata for c->signals, before load.
+ * @direct: the tcp_probe program has BTF-typed sockets (fentry, tp_btf).
+ *
+ * @return 0 or a libbpf error.
+ */
+int signals_configure(struct collector *c, bool direct);
+
+/**
+ * signals_attach() - attach the programs signals_configure() loaded,
+ * after the tcp_probe one; a program that fails turns its counters off
+ * (logged), never the collector.  Logs each attach point.
+ */
+void signals_attach(struct collector *c);
+
+/** signals_detach() - destroy what signals_attach() made. */
+void signals_detach(struct collector *c);
+
+/* ---- collector_counters.c: counters of groups and drops ---- */
+
+/**
+ * counters_new() - buffers for max_groups + 1 indexes and the drop names
+ * of the running kernel (its BTF enum skb_drop_reason).
+ *
+ * @return 0, -ENOMEM.
+ */
+int counters_new(struct collector *c);
+
+/** counters_free() - free; c->counters NULL does nothing. */
+void counters_free(struct collector *c);
+
+/**
+ * counters_read() - the cumulative counters of index @gid (0: no group)
+ * into the current sums, and (@to_all) added to those of "all".  A no-op
+ * when no family of counters is on.
+ * @return 0, or -errno naming the map in @err.
+ */
+int counters_read(struct collector *c, uint32_t gid, bool to_all,
+		  struct rttq_error *err);
+
+/** counters_begin() - zero "all"'s current sums, before a drain's walk. */
+void counters_begin(struct collector *c);
+
+/**
+ * counters_delta() - the counters of @gid (just read) that moved since the
+ * previous drain, into the set counters_set() gives; prev becomes current.
+ * @return whether any moved.
+ */
+bool counters_delta(struct collector *c, uint32_t gid);
+
+/**
+ * counters_retire() - @gid's last counts (read just now) leave "all" from
+ * the next drain on, and its previous sums go back to zero; @ok false when
+ * they could not be read (the previous ones stand in).
+ */
+void counters_retire(struct collector *c, uint32_t gid, bool ok);
+
+/** counters_forget() - @gid's previous sums back to zero (recycled). */
+void counters_forget(struct collector *c, uint32_t gid);
+
+/**
+ * counters_all() - "all"'s delta (every index's and the node-wide drops)
+ * into counters_set(), after the walk.
+ * @return 0, or -errno reading the drops map (@err).
+ */
+int counters_all(struct collector *c, struct rttq_error *err);
+
+/** counters_set() - the set the last counters_delta()/_all() filled. */
+const struct counter_set *counters_set(const struct collector *c);
 
 /**
  * collector_write_listening() - the ports listening now into the kernel's

@@ -118,11 +118,20 @@ static void wait_for_programs(struct rttq_bpf *skel)
 static int release_one(struct group_recycle *r, struct rttq_bpf *skel,
 		       uint32_t gid, const void *zeros, struct rttq_error *err)
 {
-	if (bpf_map_update_elem(bpf_map__fd(skel->maps.group_counts), &gid,
-				zeros, BPF_ANY))
-		return rttq_fail(err, -errno,
-				 "recycling group id %u: zeroing map group_counts: %s",
-				 gid, strerror(errno));
+	/* Handshakes and counters have one entry when off: nothing there. */
+	const struct bpf_map *maps[] = { skel->maps.group_counts,
+					 skel->maps.group_handshake,
+					 skel->maps.group_health };
+	size_t i;
+
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		if (gid < bpf_map__max_entries(maps[i]) &&
+		    bpf_map_update_elem(bpf_map__fd(maps[i]), &gid, zeros,
+					BPF_ANY))
+			return rttq_fail(err, -errno,
+					 "recycling group id %u: zeroing map %s: %s",
+					 gid, bpf_map__name(maps[i]),
+					 strerror(errno));
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.gid_free), NULL, &gid,
 				BPF_ANY))
 		return rttq_fail(err, -errno,

@@ -54,7 +54,8 @@ void group_recycle_note(struct group_recycle *r, uint32_t gid,
  * (group_recycle_unlinked()), then give it back (group_recycle_release()).
  * Ids whose release failed before are released first.
  * @skel: the loaded program.
- * @zeros: one per-CPU value of group_counts, all zero.
+ * @zeros: one per-CPU value of group_counts, all zero (also as long as
+ *         a value of group_handshake and group_health).
  * @count: receives the number of ids unlinked, even on failure.
  * @err: names the first map operation that failed.
  *
@@ -81,7 +82,8 @@ uint32_t group_recycle_unlinked(const struct group_recycle *r, uint32_t i,
  * were read.
  * @skel: the loaded program.
  * @i: below the count group_recycle_unlink() gave.
- * @zeros: one per-CPU value of group_counts, all zero.
+ * @zeros: one per-CPU value of group_counts, all zero (also as long as
+ *         a value of group_handshake and group_health).
  * @err: names the failed map operation.
  *
  * @return 0 or the negative errno of the failed map operation (the next

@@ -48,12 +48,13 @@ static uint64_t mem_alloc_class(uint64_t n)
  */
 #define MAP_HEADERS 20480u
 
-int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t slots,
-		       uint32_t key_size, bool peers, uint32_t max_groups,
-		       bool explicit_max, struct kernel_budget *out,
-		       struct rttq_error *err)
+int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t words,
+		       uint32_t key_size, bool peers, bool health, bool drops,
+		       uint32_t max_groups, bool explicit_max,
+		       struct kernel_budget *out, struct rttq_error *err)
 {
-	uint64_t value = round8((uint64_t)slots * 4), fit;
+	uint64_t value = round8((uint64_t)words * 4), fit;
+	uint64_t hvalue = round8(sizeof(struct rttq_health));
 
 	if (!mib)
 		mib = KERNEL_BUDGET_DEFAULT_MIB;
@@ -63,20 +64,22 @@ int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t slots,
 				 KERNEL_BUDGET_MAX_MIB);
 	out->budget = (uint64_t)mib << 20;
 	out->ncpus = ncpus;
-	/* ungrouped_counts and overflow hold one copy per CPU. */
-	out->fixed = (uint64_t)ncpus * (value + 8) + RTTQ_LISTEN_BYTES +
-		     MAP_HEADERS;
+	/* ungrouped_counts, ungrouped_health, drops (8 bytes when off) and
+	 * overflow hold one copy per CPU; group_health's index 0 is unused. */
+	out->fixed = (uint64_t)ncpus * (value + hvalue + 8 +
+					(drops ? RTTQ_DROPS_SIZE : 8)) +
+		     hvalue + RTTQ_LISTEN_BYTES + MAP_HEADERS;
 	if (peers)
 		/* A node holds the address (the key past prefixlen) and the
 		 * label id. */
 		out->fixed += (uint64_t)PEER_MAP_TRIE_ENTRIES *
 			      mem_alloc_class(TRIE_NODE_HEAD + 16 + 4);
 	/*
-	 * group_counts (shared by all CPUs), gid_gens, gid_free, and the
-	 * group_ids entry with its share of the buckets (at most two per
-	 * element: their count is the next power of two).
+	 * group_counts and group_health (shared by all CPUs), gid_gens,
+	 * gid_free, and the group_ids entry with its share of the buckets
+	 * (at most two per element: their count is the next power of two).
 	 */
-	out->per_group = value + 8 + 4 +
+	out->per_group = value + (health ? hvalue : 0) + 8 + 4 +
 			 mem_alloc_class(HTAB_ELEM_HEAD + round8(key_size) + 8) +
 			 2 * HTAB_BUCKET;
 	fit = out->budget > out->fixed

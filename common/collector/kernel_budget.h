@@ -22,10 +22,11 @@ struct kernel_budget {
 	uint64_t budget;     /* --kernel-memory, bytes */
 	int ncpus;           /* possible CPUs the per-CPU maps cover */
 	uint64_t fixed;      /* maps whatever the group count: per-CPU
-			      * ungrouped counters, overflow, listening
-			      * ports, the peer trie */
-	uint64_t per_group;  /* counters + generation + free-list slot +
-			      * key-to-id hash entry, one group */
+			      * ungrouped histograms and counters, drops,
+			      * overflow, listening ports, the peer trie */
+	uint64_t per_group;  /* histograms + counters + generation +
+			      * free-list slot + key-to-id hash entry,
+			      * one group */
 	uint32_t fit;        /* groups the budget holds after @fixed */
 	uint32_t groups;     /* groups reserved (--max-groups) */
 	uint64_t reserved;   /* fixed + groups * per_group */
@@ -35,9 +36,12 @@ struct kernel_budget {
  * kernel_budget_plan() - size the maps for @max_groups groups in @mib MiB.
  * @mib: --kernel-memory, 1..KERNEL_BUDGET_MAX_MIB; 0: the default.
  * @ncpus: possible CPUs (per-CPU maps hold one copy each).
- * @slots: counters per histogram, BUCKET_SLOTS(g).
+ * @words: u32 counters of a group's histograms: BUCKET_SLOTS(g) per
+ *         distribution (rtt, and jitter and handshake when on).
  * @key_size: bytes of struct rttq_key the group_ids hash keeps.
  * @peers: whether --peer-map's trie is loaded.
+ * @health: whether a group's counters are kept (--signals retrans, conn).
+ * @drops: whether drops by reason are kept (--signals drops).
  * @max_groups: groups asked for; 0 with @grouped false (only "all").
  * @explicit_max: whether the user gave --max-groups (a default that does
  *                not fit is capped to what fits instead of refused).
@@ -47,8 +51,9 @@ struct kernel_budget {
  * @return 0, -EINVAL (@mib out of range), -E2BIG (the fixed part or the
  *         --max-groups asked for do not fit in @mib).
  */
-int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t slots,
-		       uint32_t key_size, bool peers, uint32_t max_groups,
+int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t words,
+		       uint32_t key_size, bool peers, bool health, bool drops,
+		       uint32_t max_groups,
 		       bool explicit_max, struct kernel_budget *out,
 		       struct rttq_error *err);
 

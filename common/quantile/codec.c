@@ -44,13 +44,13 @@
 #include "codec.h"
 #include "strbuf.h"
 #include "tdigest.h"
+#include "varint.h"
 
 #define MAGIC0 'T'
 #define MAGIC1 'D'
 #define HEADER_BYTES 30
 #define CRC_BYTES 4
 #define MEAN_DROP_BITS 13
-#define VARINT_MAX_BYTES 10
 
 /* ------------------------------------------------------------------------
  * Byte helpers
@@ -72,21 +72,6 @@ static void put_double(struct strbuf *w, double d)
 
 	memcpy(&v, &d, sizeof(v));
 	put_u64le(w, v, 8);
-}
-
-static void put_varint(struct strbuf *w, uint64_t v)
-{
-	uint8_t b[VARINT_MAX_BYTES];
-	size_t n = 0;
-
-	do {
-		b[n] = (uint8_t)(v & 0x7f);
-		v >>= 7;
-		if (v)
-			b[n] |= 0x80;
-		n++;
-	} while (v);
-	strbuf_add(w, b, n);
 }
 
 struct reader {
@@ -112,37 +97,6 @@ static double get_double(struct reader *r)
 
 	memcpy(&d, &v, sizeof(d));
 	return d;
-}
-
-/* 0, or -EBADMSG with @why saying which way the varint is broken. */
-static int get_varint(struct reader *r, uint64_t *out, const char **why)
-{
-	uint64_t v = 0;
-	unsigned int shift = 0;
-
-	for (;;) {
-		uint8_t b;
-
-		if (r->off >= r->len) {
-			*why = "input ends inside a varint";
-			return -EBADMSG;
-		}
-		b = r->p[r->off++];
-		if (shift == 63 && (b & 0x7e)) {
-			*why = "varint over 2^64";
-			return -EBADMSG;
-		}
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			break;
-		shift += 7;
-		if (shift > 63) {
-			*why = "varint longer than 10 bytes";
-			return -EBADMSG;
-		}
-	}
-	*out = v;
-	return 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -192,8 +146,8 @@ int codec_encode(struct tdigest *td, uint8_t **out, size_t *len)
 	put_double(&w, min);
 	put_double(&w, max);
 	put_double(&w, count ? tdigest_sum(td) : 0);
-	put_varint(&w, count);
-	put_varint(&w, n);
+	varint_put(&w, count);
+	varint_put(&w, n);
 	for (i = 0; i < n; i++) {
 		uint32_t key = mean_key(tdigest_unscaled(c[i].mean));
 
@@ -201,8 +155,8 @@ int codec_encode(struct tdigest *td, uint8_t **out, size_t *len)
 		if (key < prev)
 			key = prev;
 
-		put_varint(&w, key - prev);
-		put_varint(&w, c[i].weight);
+		varint_put(&w, key - prev);
+		varint_put(&w, c[i].weight);
 		prev = key;
 	}
 	if (!w.oom)
@@ -269,9 +223,9 @@ static int read_centroids(struct reader *r, struct tdigest_centroid *c,
 	int rc;
 
 	for (i = 0; i < n; i++) {
-		rc = get_varint(r, &delta, &why);
+		rc = varint_get(r->p, r->len, &r->off, &delta, &why);
 		if (!rc)
-			rc = get_varint(r, &weight, &why);
+			rc = varint_get(r->p, r->len, &r->off, &weight, &why);
 		if (rc)
 			return rttq_fail(err, rc, "digest: centroid %zu of %zu: "
 					 "%s", i, n, why);
@@ -348,9 +302,9 @@ int codec_decode(const uint8_t *buf, size_t len, struct tdigest **out,
 	min = get_double(&r);
 	max = get_double(&r);
 	sum = get_double(&r);
-	rc = get_varint(&r, &count, &why);
+	rc = varint_get(r.p, r.len, &r.off, &count, &why);
 	if (!rc)
-		rc = get_varint(&r, &n, &why);
+		rc = varint_get(r.p, r.len, &r.off, &n, &why);
 	if (rc)
 		return rttq_fail(err, rc, "digest: header: %s", why);
 	rc = check_summary(compression, min, max, sum, count, n,

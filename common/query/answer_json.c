@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "answer_json.h"
+#include "metric.h"
 #include "series.h"
 #include "tdigest.h"
 #include "timeparse.h"
@@ -172,6 +173,54 @@ int answer_quantiles_parse(const char *text, struct answer_quantiles *out,
 	return 0;
 }
 
+int answer_metric_parse(const char *text, const char **out,
+			struct rttq_error *err)
+{
+	static const char *const known[] = { METRIC_RTT, METRIC_JITTER,
+					     METRIC_HANDSHAKE };
+	size_t i;
+
+	*out = NULL;
+	if (!text)
+		return 0;
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(text, known[i])) {
+			*out = text;
+			return 0;
+		}
+	if (!strcmp(text, METRIC_COUNTERS))
+		return rttq_fail(err, -EINVAL, "metric '%s' is a group's "
+				 "counters, not a distribution: ask for "
+				 "them with /counters (rttq counters)",
+				 METRIC_COUNTERS);
+	return rttq_fail(err, -EINVAL, "unknown metric '%.64s' (rtt, jitter "
+			 "or handshake)", text);
+}
+
+int answer_step_parse(const char *text, uint32_t period_s, int64_t *step_s,
+		      const char **label, struct rttq_error *err)
+{
+	static const struct {
+		const char *label;
+		int64_t s;
+	} steps[] = { { "1m", 60 }, { "5m", 300 }, { "1h", 3600 },
+		      { "1d", 86400 } };
+	size_t i;
+
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (!strcmp(text, steps[i].label))
+			break;
+	if (i == sizeof(steps) / sizeof(steps[0]))
+		return rttq_fail(err, -EINVAL, "unknown step '%.16s' (1m, 5m, "
+				 "1h or 1d)", text);
+	if (period_s && steps[i].s % period_s)
+		return rttq_fail(err, -EINVAL, "%s is not a multiple of the "
+				 "%u s base period", text, period_s);
+	*step_s = steps[i].s;
+	*label = steps[i].label;
+	return 0;
+}
+
 int answer_gen_values(yajl_gen g, const struct planner_answer *a,
 		      const struct answer_quantiles *qs)
 {
@@ -297,6 +346,11 @@ int answer_gen_quantiles(yajl_gen g, const struct planner_answer *a,
 		rc = answer_gen_key(g, "group");
 	if (rc == 0)
 		rc = answer_gen_string(g, req->group ? req->group : "all");
+	if (rc == 0 && req->metric && *req->metric) {
+		rc = answer_gen_key(g, "metric");
+		if (rc == 0)
+			rc = answer_gen_string(g, req->metric);
+	}
 	if (rc == 0)
 		rc = answer_gen_key(g, "hosts");
 	if (rc == 0)

@@ -51,6 +51,36 @@ RTTQ_API int answer_quantiles_parse(const char *text,
 				    struct rttq_error *err);
 
 /**
+ * answer_metric_parse() - the distribution a request names (`metric=` of
+ * /quantiles and /series, `rttq query --metric`).
+ * @text: "rtt", "jitter" or "handshake"; NULL for none (rtt, and the
+ *        answer stays the seed's, without a "metric" key).
+ * @out: receives @text (or NULL).
+ * @err: receives a message naming the metric; may be NULL.
+ *
+ * @return 0; -EINVAL for "counters" (asked through /counters) and for any
+ *         other name.
+ */
+RTTQ_API int answer_metric_parse(const char *text, const char **out,
+				 struct rttq_error *err);
+
+/**
+ * answer_step_parse() - a series' step as users write it: "1m", "5m",
+ * "1h" or "1d" (`step=` of /series and /counters, `rttq counters --step`).
+ * @text: the step.
+ * @period_s: the base period asked for (the step must be a multiple of
+ *        it); 0: none (the planner checks each host's).
+ * @step_s: receives seconds.
+ * @label: receives the static label ("5m").
+ * @err: receives a message quoting @text; may be NULL.
+ *
+ * @return 0, -EINVAL.
+ */
+RTTQ_API int answer_step_parse(const char *text, uint32_t period_s,
+			       int64_t *step_s, const char **label,
+			       struct rttq_error *err);
+
+/**
  * answer_gen_quantiles() - write the /quantiles object into @g.
  * @g: generator, positioned where a value may go.
  * @a: the planner's answer.
@@ -58,7 +88,7 @@ RTTQ_API int answer_quantiles_parse(const char *text,
  * @qs: which quantiles.
  *
  * Keys, in order: agg_level, sample_count, quantiles, from, to, host (when
- * given), group, hosts, min_ms, max_ms, mean_ms (when samples exist),
+ * given), group, metric (when given), hosts, min_ms, max_ms, mean_ms (when samples exist),
  * records {level label: count, coarsest first: "1d", "1h", "5m" when the
  * base period has them, then the base period's label}, records_read.
  *

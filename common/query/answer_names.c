@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * The /hosts and /groups answers (see answer_names.h): the store's series
- * collected, sorted and written once each.
+ * collected, sorted and written once each, with the metrics each has.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -12,44 +12,64 @@
 #include "answer_names.h"
 #include "store.h"
 
+/* A (host or group, metric) the store lists. */
+struct name {
+	char *name;
+	char *metric;
+};
+
 struct name_list {
-	char **v;
+	struct name *v;
 	size_t n, cap;
 	bool want_hosts; /* collect hosts, else groups */
 };
 
 static int collect_name(const char *host, const char *group,
-			uint32_t period_s, void *arg)
+			const char *metric, uint32_t period_s, void *arg)
 {
 	struct name_list *nl = arg;
 	const char *name = nl->want_hosts ? host : group;
+	struct name *last = nl->n ? &nl->v[nl->n - 1] : NULL;
 
 	(void)period_s;
-	/* Series arrive sorted by host, then group: consecutive duplicates
-	 * only. */
-	if (nl->n && !strcmp(nl->v[nl->n - 1], name))
+	/* Series arrive sorted by host, group, metric: consecutive
+	 * duplicates only. */
+	if (last && !strcmp(last->name, name) && !strcmp(last->metric, metric))
 		return 0;
 	if (nl->n == nl->cap) {
 		size_t cap = nl->cap ? 2 * nl->cap : 64;
-		char **v = realloc(nl->v, cap * sizeof(*v));
+		struct name *v = realloc(nl->v, cap * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
 		nl->v = v;
 		nl->cap = cap;
 	}
-	nl->v[nl->n] = strdup(name);
-	if (!nl->v[nl->n])
+	nl->v[nl->n].name = strdup(name);
+	nl->v[nl->n].metric = strdup(metric);
+	if (!nl->v[nl->n].name || !nl->v[nl->n].metric) {
+		free(nl->v[nl->n].name);
+		free(nl->v[nl->n].metric);
 		return -ENOMEM;
+	}
 	nl->n++;
 	return 0;
 }
 
 static int cmp_names(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const struct name *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : strcmp(x->metric, y->metric);
 }
 
+static bool same_name(const struct name_list *nl, size_t i)
+{
+	return i > 0 && !strcmp(nl->v[i].name, nl->v[i - 1].name);
+}
+
+/* {"KEY":[names],"metrics":{name:[metrics],...}} from the sorted list. */
 static int gen_names(const struct name_list *nl, const char *key, char **out,
 		     size_t *len)
 {
@@ -65,9 +85,32 @@ static int gen_names(const struct name_list *nl, const char *key, char **out,
 	if (rc == 0 && yajl_gen_array_open(g) != yajl_gen_status_ok)
 		rc = -ENOMEM;
 	for (i = 0; rc == 0 && i < nl->n; i++)
-		if (i == 0 || strcmp(nl->v[i], nl->v[i - 1]))
-			rc = answer_gen_string(g, nl->v[i]);
-	if (rc == 0 && (yajl_gen_array_close(g) != yajl_gen_status_ok ||
+		if (!same_name(nl, i))
+			rc = answer_gen_string(g, nl->v[i].name);
+	if (rc == 0 && yajl_gen_array_close(g) != yajl_gen_status_ok)
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = answer_gen_key(g, "metrics");
+	if (rc == 0 && yajl_gen_map_open(g) != yajl_gen_status_ok)
+		rc = -ENOMEM;
+	for (i = 0; rc == 0 && i < nl->n; i++) {
+		if (i > 0 && !strcmp(nl->v[i].name, nl->v[i - 1].name) &&
+		    !strcmp(nl->v[i].metric, nl->v[i - 1].metric))
+			continue;
+		if (!same_name(nl, i) && i > 0 &&
+		    yajl_gen_array_close(g) != yajl_gen_status_ok)
+			rc = -ENOMEM;
+		if (rc == 0 && !same_name(nl, i))
+			rc = answer_gen_key(g, nl->v[i].name);
+		if (rc == 0 && !same_name(nl, i) &&
+		    yajl_gen_array_open(g) != yajl_gen_status_ok)
+			rc = -ENOMEM;
+		if (rc == 0)
+			rc = answer_gen_string(g, nl->v[i].metric);
+	}
+	if (rc == 0 && nl->n && yajl_gen_array_close(g) != yajl_gen_status_ok)
+		rc = -ENOMEM;
+	if (rc == 0 && (yajl_gen_map_close(g) != yajl_gen_status_ok ||
 			yajl_gen_map_close(g) != yajl_gen_status_ok))
 		rc = -ENOMEM;
 	if (rc == 0)
@@ -94,8 +137,10 @@ int answer_names_json(struct store *st, enum answer_names_kind kind,
 	if (rc == 0 && gen_names(&nl, nl.want_hosts ? "hosts" : "groups", out,
 				 len))
 		rc = rttq_fail(err, -ENOMEM, "out of memory");
-	for (i = 0; i < nl.n; i++)
-		free(nl.v[i]);
+	for (i = 0; i < nl.n; i++) {
+		free(nl.v[i].name);
+		free(nl.v[i].metric);
+	}
 	free(nl.v);
 	return rc;
 }

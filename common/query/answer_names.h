@@ -19,14 +19,16 @@ extern "C" {
 struct store;
 
 enum answer_names_kind {
-	ANSWER_HOSTS,  /* {"hosts":[...]} */
-	ANSWER_GROUPS, /* {"groups":[...]} */
+	ANSWER_HOSTS,  /* {"hosts":[...],"metrics":{...}} */
+	ANSWER_GROUPS, /* {"groups":[...],"metrics":{...}} */
 };
 
 /**
- * answer_names_json() - {"hosts":[...]} or {"groups":[...]} and a newline:
- * every host (or group) with a record of any resolution starting in
- * [@from_s, @to_s], sorted bytewise, each once.
+ * answer_names_json() - {"hosts":[...],"metrics":{...}} (or "groups") and
+ * a newline: every host (or group) with a record of any resolution
+ * starting in [@from_s, @to_s], sorted bytewise, each once; "metrics"
+ * maps each of them to the metrics it has records of, sorted ("rtt",
+ * "jitter", "counters": a group's counter sets, metric.h).
  * @st: the store.
  * @kind: hosts or groups.
  * @host: only this host's series; NULL for every host.

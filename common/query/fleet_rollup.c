@@ -7,7 +7,8 @@
  * the state read first.  Reading the state before the hosts is what makes
  * the marks exact: store_put() writes a late record before its mark, so a
  * mark this run did not see belongs to a record it may have missed, and
- * its token no longer matches.
+ * its token no longer matches.  Each metric of a group has its own fleet
+ * records: distributions merge their digests, counter sets are summed.
  */
 #include <errno.h>
 #include <math.h>
@@ -16,10 +17,13 @@
 #include <string.h>
 
 #include "codec.h"
+#include "counter_set.h"
 #include "fleet_rollup.h"
+#include "metric.h"
 #include "planner.h"
 #include "series.h"
 #include "store.h"
+#include "strbuf.h"
 #include "tdigest.h"
 #include "timeparse.h"
 
@@ -45,10 +49,17 @@ struct level_scan {
 	size_t n;
 	int64_t first_s;
 	uint32_t len;
+	bool counters; /* the metric's records hold counter sets */
+};
+
+/* A (group, metric) with host records in the range. */
+struct group_metric {
+	char *group;
+	char *metric;
 };
 
 struct group_list {
-	char **v;
+	struct group_metric *v;
 	size_t n, cap;
 };
 
@@ -66,37 +77,68 @@ int64_t fleet_rollup_grace_default(uint32_t period_s)
 	return g < STORE_LATE_S ? STORE_LATE_S : g;
 }
 
-/* store_series() callback: each group once (hosts come in any order). */
+/* store_series() callback: each (group, metric) once (hosts come in any
+ * order). */
 static int collect_group(const char *host, const char *group,
-			 uint32_t period_s, void *arg)
+			 const char *metric, uint32_t period_s, void *arg)
 {
 	struct group_list *gl = arg;
-	char *copy;
+	struct group_metric *gm;
 
 	(void)host;
 	(void)period_s;
 	for (size_t i = 0; i < gl->n; i++)
-		if (!strcmp(gl->v[i], group))
+		if (!strcmp(gl->v[i].group, group) &&
+		    !strcmp(gl->v[i].metric, metric))
 			return 0;
 	if (gl->n == gl->cap) {
 		size_t cap = gl->cap ? 2 * gl->cap : 16;
-		char **v = realloc(gl->v, cap * sizeof(*v));
+		struct group_metric *v = realloc(gl->v, cap * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
 		gl->v = v;
 		gl->cap = cap;
 	}
-	copy = strdup(group);
-	if (!copy)
+	gm = &gl->v[gl->n];
+	gm->group = strdup(group);
+	gm->metric = strdup(metric);
+	if (!gm->group || !gm->metric) {
+		free(gm->group);
+		free(gm->metric);
 		return -ENOMEM;
-	gl->v[gl->n++] = copy;
+	}
+	gl->n++;
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+static int cmp_group_metric(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const struct group_metric *x = a, *y = b;
+	int c = strcmp(x->group, y->group);
+
+	return c ? c : strcmp(x->metric, y->metric);
+}
+
+/* Whether a complete fleet record's bytes read back. */
+static bool record_decodes(const struct level_scan *ls,
+			   const struct store_record *rec)
+{
+	struct counter_set set = COUNTER_SET_INIT;
+	struct tdigest *td = NULL;
+	int rc;
+
+	if (ls->counters) {
+		rc = counter_set_decode(rec->digest, rec->digest_len, &set,
+					NULL);
+		counter_set_free(&set);
+		return rc == 0;
+	}
+	if (rec->count == 0)
+		return true;
+	rc = codec_decode(rec->digest, rec->digest_len, &td, NULL);
+	tdigest_free(td);
+	return rc == 0;
 }
 
 /* store_query() callback: the state of one stored fleet span. */
@@ -104,16 +146,13 @@ static int scan_record(const struct store_record *rec, void *arg)
 {
 	struct level_scan *ls = arg;
 	struct span_info *si;
-	struct tdigest *td = NULL;
 	int64_t i = (rec->start_s - ls->first_s) / ls->len;
 
 	if (i < 0 || (size_t)i >= ls->n)
 		return 0;
 	si = &ls->spans[i];
 	if (rec->periods == rec->periods_total) {
-		if (rec->count == 0 ||
-		    codec_decode(rec->digest, rec->digest_len, &td, NULL) == 0) {
-			tdigest_free(td);
+		if (record_decodes(ls, rec)) {
 			si->state = SPAN_FRESH;
 			return 0;
 		}
@@ -137,15 +176,42 @@ static void scan_free(struct level_scan *ls)
 	ls->spans = NULL;
 }
 
+/* The bytes of a span's fleet record: the merged digest (an empty one for
+ * an empty span: the record still covers it), or the summed counters. */
+static int encode_span(const struct group_metric *gm,
+		       const struct planner_answer *a, struct store_record *rec,
+		       uint8_t **bytes)
+{
+	struct strbuf b = STRBUF_INIT;
+	struct tdigest *empty = NULL;
+	int rc;
+
+	if (!strcmp(gm->metric, METRIC_COUNTERS)) {
+		rc = counter_set_encode(&a->counters, &b);
+		*bytes = (uint8_t *)strbuf_detach(&b, &rec->digest_len);
+		rec->count = a->counters.n;
+		return rc ? rc : *bytes ? 0 : -ENOMEM;
+	}
+	if (a->digest)
+		return codec_encode(a->digest, bytes, &rec->digest_len);
+	rc = tdigest_new(TDIGEST_COMPRESSION_MIN, &empty);
+	if (rc == 0)
+		rc = codec_encode(empty, bytes, &rec->digest_len);
+	tdigest_free(empty);
+	return rc;
+}
+
 /* The fleet record of one answered span, written if still expected. */
-static int write_span(struct store *st, const char *group, uint32_t len,
-		      int64_t start_s, const struct planner_answer *a,
+static int write_span(struct store *st, const struct group_metric *gm,
+		      uint32_t len, int64_t start_s,
+		      const struct planner_answer *a,
 		      const struct span_info *si,
 		      struct fleet_rollup_stats *stats, struct rttq_error *err)
 {
 	struct store_record rec = {
 		.host = STORE_FLEET_HOST,
-		.group = group,
+		.group = gm->group,
+		.metric = gm->metric,
 		.period_s = len,
 		.start_s = start_s,
 		.periods = (uint32_t)(1 + a->hosts),
@@ -155,19 +221,10 @@ static int write_span(struct store *st, const char *group, uint32_t len,
 		.min_us = a->count ? a->min_us : 0,
 		.max_us = a->count ? a->max_us : 0,
 	};
-	struct tdigest *empty = NULL;
 	uint8_t *bytes = NULL;
 	int rc;
 
-	/* An empty span still gets its record: it covers the span. */
-	if (a->digest) {
-		rc = codec_encode(a->digest, &bytes, &rec.digest_len);
-	} else {
-		rc = tdigest_new(TDIGEST_COMPRESSION_MIN, &empty);
-		if (rc == 0)
-			rc = codec_encode(empty, &bytes, &rec.digest_len);
-		tdigest_free(empty);
-	}
+	rc = encode_span(gm, a, &rec, &bytes);
 	if (rc)
 		return rttq_fail(err, rc, "out of memory");
 	rec.digest = bytes;
@@ -187,7 +244,8 @@ static int write_span(struct store *st, const char *group, uint32_t len,
 
 /* Answer spans [i0, i1) of @ls from the hosts and write those to build. */
 static int build_chunk(struct store *st, const struct fleet_rollup_opts *o,
-		       const char *group, const struct level_scan *ls,
+		       const struct group_metric *gm,
+		       const struct level_scan *ls,
 		       size_t i0, size_t i1, struct fleet_rollup_stats *stats,
 		       struct rttq_error *err)
 {
@@ -195,7 +253,8 @@ static int build_chunk(struct store *st, const struct fleet_rollup_opts *o,
 	 * record holds the whole fleet.  Each span takes the base periods
 	 * starting in it, whatever their length. */
 	struct planner_request req = {
-		.group = group,
+		.group = gm->group,
+		.metric = ls->counters ? NULL : gm->metric,
 		.from_s = ls->first_s + (int64_t)i0 * ls->len,
 		.to_s = ls->first_s + (int64_t)i1 * ls->len - 1,
 		.flags = PLANNER_NO_FLEET,
@@ -203,7 +262,9 @@ static int build_chunk(struct store *st, const struct fleet_rollup_opts *o,
 	struct planner_series s;
 	int rc;
 
-	rc = planner_run_series(st, &req, ls->len, &s, err);
+	rc = ls->counters ?
+		planner_run_counters(st, &req, NULL, 0, ls->len, &s, err) :
+		planner_run_series(st, &req, ls->len, &s, err);
 	if (rc)
 		return rc;
 	/* planner_run_series() answers one point per span, from i0 on. */
@@ -211,7 +272,7 @@ static int build_chunk(struct store *st, const struct fleet_rollup_opts *o,
 		const struct span_info *si = &ls->spans[i];
 
 		if (si->state != SPAN_FRESH)
-			rc = write_span(st, group, ls->len, ls->first_s +
+			rc = write_span(st, gm, ls->len, ls->first_s +
 					(int64_t)i * ls->len,
 					&s.points[i - i0], si, stats, err);
 	}
@@ -220,16 +281,21 @@ static int build_chunk(struct store *st, const struct fleet_rollup_opts *o,
 }
 
 static int build_level(struct store *st, const struct fleet_rollup_opts *o,
-		       const char *group, enum series_rollup r,
+		       const struct group_metric *gm, enum series_rollup r,
 		       struct fleet_rollup_stats *stats, struct rttq_error *err)
 {
 	uint32_t len = series_rollup_length(r);
 	int64_t first = floor_to(o->from_s + len - 1, len);
 	int64_t last = floor_to(o->now_s - o->grace_s - len, len);
-	struct level_scan ls = { .len = len, .first_s = first };
+	struct level_scan ls = {
+		.len = len,
+		.first_s = first,
+		.counters = !strcmp(gm->metric, METRIC_COUNTERS),
+	};
 	struct store_query q = {
 		.host = STORE_FLEET_HOST,
-		.group = group,
+		.group = gm->group,
+		.metric = gm->metric,
 		.period_s = len,
 		.from_s = first,
 	};
@@ -261,7 +327,7 @@ static int build_level(struct store *st, const struct fleet_rollup_opts *o,
 		end = i + CHUNK_SPANS < ls.n ? i + CHUNK_SPANS : ls.n;
 		while (end > i + 1 && ls.spans[end - 1].state == SPAN_FRESH)
 			end--;
-		rc = build_chunk(st, o, group, &ls, i, end, stats, err);
+		rc = build_chunk(st, o, gm, &ls, i, end, stats, err);
 		/* A host whose base period does not fit this level's spans
 		 * (600 s under 5 minutes): the level cannot hold the whole
 		 * fleet, so it is not built; the planner reads the hosts. */
@@ -313,15 +379,19 @@ int fleet_rollup_run(struct store *st, const struct fleet_rollup_opts *o,
 	if (rc == -ENOMEM)
 		rttq_fail(err, rc, "out of memory listing groups");
 	if (rc == 0 && gl.n)
-		qsort(gl.v, gl.n, sizeof(*gl.v), cmp_str);
-	stats->groups = gl.n;
+		qsort(gl.v, gl.n, sizeof(*gl.v), cmp_group_metric);
+	for (size_t g = 0; g < gl.n; g++)
+		stats->groups += g == 0 || strcmp(gl.v[g].group,
+						  gl.v[g - 1].group);
 	/* Finest first: a run that stops early has built what the coarser
 	 * levels' edges need. */
 	for (size_t g = 0; rc == 0 && g < gl.n; g++)
 		for (int r = 0; rc == 0 && r < SERIES_ROLLUPS; r++)
-			rc = build_level(st, o, gl.v[g], r, stats, err);
-	for (size_t g = 0; g < gl.n; g++)
-		free(gl.v[g]);
+			rc = build_level(st, o, &gl.v[g], r, stats, err);
+	for (size_t g = 0; g < gl.n; g++) {
+		free(gl.v[g].group);
+		free(gl.v[g].metric);
+	}
 	free(gl.v);
 	return rc;
 }

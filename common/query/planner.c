@@ -33,6 +33,11 @@
  * a fleet query ending at now also costs a few requests for any number of
  * hosts.
  *
+ * Counters (planner_run_counters()) are planned by the same code: the job
+ * reads the group's counter sets (METRIC_COUNTERS) instead of a
+ * distribution's digests, and each part sums the counters asked for
+ * exactly, where a distribution's part keeps digests to merge.
+ *
  * A fleet query plans its hosts on up to PLANNER_WORKERS threads, each with
  * its own store handle (store_sibling(): opened once, kept by the store for
  * the next query); the caller's thread is one of them.  Each host's decoded
@@ -51,6 +56,8 @@
 #include <string.h>
 
 #include "codec.h"
+#include "counter_set.h"
+#include "metric.h"
 #include "planner.h"
 #include "planner_private.h"
 #include "series.h"
@@ -68,34 +75,6 @@ static const char *const level_names[PLANNER_LEVELS] = {
 	[PLANNER_LEVEL_HOUR] = "1h",
 	[PLANNER_LEVEL_DAY] = "1d",
 };
-
-int planner_level_label(uint32_t period_s, char *buf, size_t len)
-{
-	static const struct {
-		uint32_t unit_s;
-		char name;
-	} units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
-	size_t i;
-	int n;
-
-	if (period_s == 0 || len == 0)
-		return -EINVAL;
-	for (i = 0; period_s % units[i].unit_s; i++)
-		;
-	n = snprintf(buf, len, "%u%c", period_s / units[i].unit_s,
-		     units[i].name);
-	return n > 0 && (size_t)n < len ? 0 : -EINVAL;
-}
-
-void planner_answer_clear(struct planner_answer *a)
-{
-	if (!a)
-		return;
-	tdigest_free(a->digest);
-	memset(a, 0, sizeof(*a));
-	a->min_us = NAN;
-	a->max_us = NAN;
-}
 
 /* -------------------------------------------------------------------------
  * One host: plan, read and decode its records into its share.
@@ -153,6 +132,7 @@ void planner_share_release(struct host_share *sh, size_t n_points)
 		for (i = 0; i < sh->parts[p].n; i++)
 			tdigest_free(sh->parts[p].digests[i]);
 		free(sh->parts[p].digests);
+		counter_set_free(&sh->parts[p].counters);
 	}
 	free(sh->parts);
 	sh->parts = NULL;
@@ -196,6 +176,71 @@ static struct part *part_of(const struct plan_worker *w,
 	return &w->share->parts[p];
 }
 
+/* A stored record that does not decode: the message names it. */
+static int undecodable(const struct plan_worker *w,
+		       const struct store_record *rec, int rc,
+		       const struct rttq_error *derr)
+{
+	char start[TIMEPARSE_RFC3339_LEN];
+
+	if (rc == -ENOMEM)
+		return rttq_fail(&w->share->err, rc, "out of memory");
+	if (timeparse_format(rec->start_s, start, sizeof(start)))
+		snprintf(start, sizeof(start), "%lld", (long long)rec->start_s);
+	return rttq_fail(&w->share->err, rc,
+			 "record host '%s' group '%s' %s %u s at %s: %s",
+			 rec->host, rec->group, level_names[w->level],
+			 rec->period_s, start, derr->msg);
+}
+
+static bool name_wanted(const struct plan_job *job, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < job->n_names; i++)
+		if (counter_name_match(job->names[i], name))
+			return true;
+	return job->n_names == 0;
+}
+
+/* A counters query's planner_take_record(): the wanted counters of @rec's set
+ * added to @pt exactly. */
+static int take_counters(struct plan_worker *w, struct part *pt,
+			 const struct store_record *rec)
+{
+	struct counter_set set = COUNTER_SET_INIT;
+	struct store_record totals = *rec;
+	struct rttq_error derr = { 0 };
+	size_t i;
+	int rc;
+
+	rc = counter_set_decode(rec->digest, rec->digest_len, &set, &derr);
+	if (rc)
+		return undecodable(w, rec, rc, &derr);
+	for (i = 0; rc == 0 && i < set.n; i++)
+		if (name_wanted(w->job, set.v[i].name))
+			rc = counter_set_add(&pt->counters, set.v[i].name,
+					     set.v[i].value);
+	if (rc == -EOVERFLOW)
+		rc = rttq_fail(&w->share->err, rc, "counter %s of host '%s' "
+			       "group '%s' passes 2^64 - 1", set.v[i - 1].name,
+			       rec->host, rec->group);
+	else if (rc)
+		rc = rttq_fail(&w->share->err, rc, "out of memory");
+	counter_set_free(&set);
+	if (rc == 0 && w->level != PLANNER_LEVEL_BASE &&
+	    push_span(w, rec->start_s, rec->start_s + rec->period_s))
+		rc = rttq_fail(&w->share->err, -ENOMEM, "out of memory");
+	if (rc)
+		return rc;
+	/* A set's count is how many counters it holds, no sample count. */
+	totals.count = 0;
+	totals.sum_us = 0;
+	part_add(pt, &totals, w->level);
+	pt->sets++;
+	return 0;
+}
+
 int planner_take_record(const struct store_record *rec, void *arg)
 {
 	struct plan_worker *w = arg;
@@ -203,7 +248,6 @@ int planner_take_record(const struct store_record *rec, void *arg)
 	struct part *pt = part_of(w, rec);
 	struct rttq_error derr = { 0 };
 	struct tdigest *td = NULL;
-	char start[TIMEPARSE_RFC3339_LEN];
 	int rc;
 
 	sh->records_read++;
@@ -213,6 +257,8 @@ int planner_take_record(const struct store_record *rec, void *arg)
 	if (!pt || (w->level != PLANNER_LEVEL_BASE &&
 		    rec->periods != rec->periods_total))
 		return 0;
+	if (w->job->counters)
+		return take_counters(w, pt, rec);
 	/* An empty fleet span has nothing to merge; it still covers. */
 	if (rec->count == 0 && store_host_reserved(rec->host)) {
 		if (push_span(w, rec->start_s, rec->start_s + rec->period_s))
@@ -221,18 +267,8 @@ int planner_take_record(const struct store_record *rec, void *arg)
 		return 0;
 	}
 	rc = codec_decode(rec->digest, rec->digest_len, &td, &derr);
-	if (rc) {
-		if (timeparse_format(rec->start_s, start, sizeof(start)))
-			snprintf(start, sizeof(start), "%lld",
-				 (long long)rec->start_s);
-		if (rc == -ENOMEM)
-			return rttq_fail(&sh->err, rc, "out of memory");
-		return rttq_fail(&sh->err, rc,
-				 "record host '%s' group '%s' %s %u s at %s: "
-				 "%s", rec->host, rec->group,
-				 level_names[w->level], rec->period_s, start,
-				 derr.msg);
-	}
+	if (rc)
+		return undecodable(w, rec, rc, &derr);
 	rc = w->level != PLANNER_LEVEL_BASE ?
 		     push_span(w, rec->start_s, rec->start_s + rec->period_s) :
 		     0;
@@ -253,6 +289,7 @@ static int query_level(struct plan_worker *w, const char *host,
 	struct store_query q = {
 		.host = host,
 		.group = w->job->group,
+		.metric = w->job->metric,
 		.period_s = period_s,
 		.from_s = first_s,
 		.to_s = last_s,
@@ -464,8 +501,12 @@ static int run_workers(struct store *st, struct plan_job *job,
  * ------------------------------------------------------------------------- */
 
 static int check_request(const struct planner_request *req,
-			 struct rttq_error *err)
+			 const char *metric, struct rttq_error *err)
 {
+	if (!metric_name_valid(metric))
+		return rttq_fail(err, -EINVAL, "metric \"%.80s\" is not a "
+				 "metric name (1-63 of a-z, 0-9, '_', '.')",
+				 metric);
 	if (req->period_s && !series_period_valid(req->period_s))
 		return rttq_fail(err, -EINVAL, "base period %u s does not "
 				 "divide an hour", req->period_s);
@@ -492,12 +533,21 @@ static void answer_init(struct planner_answer *a)
 	a->max_us = NAN;
 }
 
+/* What run() reads: a distribution, or counter sets kept by name. */
+struct run_what {
+	const char *metric;
+	const char *const *names;
+	size_t n_names;
+};
+
 /* What run() found beside the answers. */
 struct run_info {
 	size_t records_read;          /* records the store returned */
 	uint32_t base_period_s;       /* smallest base period planned */
 	enum planner_no_data no_data; /* why no host was planned */
 	int64_t first_s;              /* a series' first step */
+	int64_t span_start_s;         /* planner_series' span */
+	int64_t span_end_s;
 };
 
 /* The fleet pass used a fleet record (even one of an empty span); stale
@@ -519,12 +569,16 @@ static bool fleet_read(const struct plan_job *job)
  * one); none when nothing is stored in range, and then @info says why.
  */
 static int run(struct store *st, const struct planner_request *req,
-	       int64_t step_s, struct planner_answer **out, size_t *n_out,
+	       const struct run_what *what, int64_t step_s,
+	       struct planner_answer **out, size_t *n_out,
 	       struct run_info *info, struct rttq_error *err)
 {
 	struct plan_job job = {
 		.req = req,
 		.group = req->group ? req->group : "all",
+		.metric = metric_or_rtt(what->metric),
+		.names = what->names,
+		.n_names = what->n_names,
 		.step_s = step_s,
 		.n_points = 1,
 		.mu = PTHREAD_MUTEX_INITIALIZER,
@@ -539,7 +593,8 @@ static int run(struct store *st, const struct planner_request *req,
 
 	*out = NULL;
 	*n_out = 0;
-	rc = check_request(req, err);
+	job.counters = !strcmp(job.metric, METRIC_COUNTERS);
+	rc = check_request(req, job.metric, err);
 	if (rc || req->from_s > req->to_s)
 		return rc;
 	/*
@@ -552,7 +607,8 @@ static int run(struct store *st, const struct planner_request *req,
 	 */
 	if (!span && !req->host &&
 	    !(req->flags & (PLANNER_BASE_ONLY | PLANNER_NO_FLEET)))
-		rc = store_finest_period(st, job.group, &span, err);
+		rc = store_finest_period(st, job.group, job.metric, &span,
+					 err);
 	if (rc)
 		return rc;
 	job.a = span ? ceil_to(req->from_s, span) : req->from_s;
@@ -576,12 +632,16 @@ static int run(struct store *st, const struct planner_request *req,
 		rc = planner_tail_pass(st, &job, &hosts, &n_hosts, &tail,
 				       err);
 	if (rc == 0 && ga < gb && !tail)
-		rc = planner_list_hosts(st, req, job.group, ga, gb - 1, &hosts,
-					&n_hosts, err);
+		rc = planner_list_hosts(st, req, job.group, job.metric, ga,
+					gb - 1, &hosts, &n_hosts, err);
 	for (i = 0; i < n_hosts; i++)
 		if (!base || planner_host_min_base(&hosts[i]) < base)
 			base = planner_host_min_base(&hosts[i]);
 	info->base_period_s = base;
+	span = span ? span : base;
+	info->span_start_s = span ? ceil_to(req->from_s, span) : req->from_s;
+	info->span_end_s = span ? floor_to(req->to_s, span) + span :
+				  req->to_s + 1;
 	if (rc == 0 && n_hosts && !tail) {
 		job.hosts = hosts;
 		job.n_hosts = n_hosts;
@@ -601,7 +661,8 @@ static int run(struct store *st, const struct planner_request *req,
 	if (rc == 0 && any)
 		rc = planner_merge_all(&job, ans, err);
 	if (rc == 0 && !any)
-		rc = planner_why_empty(st, req, job.group, &info->no_data, err);
+		rc = planner_why_empty(st, req, job.group, job.metric,
+				       &info->no_data, err);
 
 	for (i = 0; job.shares && i < job.n_hosts; i++)
 		planner_share_release(&job.shares[i], job.n_points);
@@ -623,16 +684,33 @@ static int run(struct store *st, const struct planner_request *req,
 	return 0;
 }
 
+/* A distribution's query: METRIC_COUNTERS has its own entry, whose
+ * answers hold counters, not a digest. */
+static int distribution(const struct planner_request *req,
+			struct run_what *what, struct rttq_error *err)
+{
+	what->metric = metric_or_rtt(req->metric);
+	if (!strcmp(what->metric, METRIC_COUNTERS))
+		return rttq_fail(err, -EINVAL, "metric \"%s\" is a group's "
+				 "counters, not a distribution: ask for "
+				 "counters (/counters, `rttq counters`)",
+				 METRIC_COUNTERS);
+	return 0;
+}
+
 int planner_run(struct store *st, const struct planner_request *req,
 		struct planner_answer *out, struct rttq_error *err)
 {
 	struct planner_answer *ans = NULL;
 	struct run_info info = { 0 };
+	struct run_what what = { 0 };
 	size_t n = 0;
 	int rc;
 
 	answer_init(out);
-	rc = run(st, req, 0, &ans, &n, &info, err);
+	rc = distribution(req, &what, err);
+	if (rc == 0)
+		rc = run(st, req, &what, 0, &ans, &n, &info, err);
 	if (rc == 0 && n)
 		*out = ans[0];
 	out->records_read = info.records_read;
@@ -642,35 +720,62 @@ int planner_run(struct store *st, const struct planner_request *req,
 	return rc;
 }
 
-int planner_run_series(struct store *st, const struct planner_request *req,
-		       int64_t step_s, struct planner_series *out,
-		       struct rttq_error *err)
+static int run_series(struct store *st, const struct planner_request *req,
+		      const struct run_what *what, int64_t step_s,
+		      struct planner_series *out, struct rttq_error *err)
 {
 	struct run_info info = { 0 };
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	rc = run(st, req, what, step_s, &out->points, &out->n, &info, err);
+	out->records_read = info.records_read;
+	out->base_period_s = info.base_period_s;
+	out->no_data = info.no_data;
+	out->span_start_s = info.span_start_s;
+	out->span_end_s = info.span_end_s;
+	if (rc == 0 && out->n)
+		out->first_s = step_s ? info.first_s : info.span_start_s;
+	return rc;
+}
+
+static int check_series_step(const struct planner_request *req,
+			     int64_t step_s,
+			     struct rttq_error *err)
+{
 	if (step_s <= 0 || (req->period_s && step_s % req->period_s))
 		return rttq_fail(err, -EINVAL, "step %lld s is not a multiple "
 				 "of the %u s base period", (long long)step_s,
 				 req->period_s);
-	rc = run(st, req, step_s, &out->points, &out->n, &info, err);
-	out->records_read = info.records_read;
-	out->base_period_s = info.base_period_s;
-	out->no_data = info.no_data;
-	if (rc == 0 && out->n)
-		out->first_s = info.first_s;
-	return rc;
+	return 0;
 }
 
-void planner_series_clear(struct planner_series *s)
+int planner_run_series(struct store *st, const struct planner_request *req,
+		       int64_t step_s, struct planner_series *out,
+		       struct rttq_error *err)
 {
-	size_t i;
+	struct run_what what = { 0 };
+	int rc;
 
-	if (!s)
-		return;
-	for (i = 0; i < s->n; i++)
-		planner_answer_clear(&s->points[i]);
-	free(s->points);
-	memset(s, 0, sizeof(*s));
+	memset(out, 0, sizeof(*out));
+	rc = check_series_step(req, step_s, err);
+	if (rc == 0)
+		rc = distribution(req, &what, err);
+	return rc ? rc : run_series(st, req, &what, step_s, out, err);
+}
+
+int planner_run_counters(struct store *st, const struct planner_request *req,
+			 const char *const *names, size_t n_names,
+			 int64_t step_s, struct planner_series *out,
+			 struct rttq_error *err)
+{
+	struct run_what what = {
+		.metric = METRIC_COUNTERS,
+		.names = names,
+		.n_names = names ? n_names : 0,
+	};
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = step_s ? check_series_step(req, step_s, err) : 0;
+	return rc ? rc : run_series(st, req, &what, step_s, out, err);
 }

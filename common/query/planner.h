@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Query planner: answers "the RTT distribution of this host (or the fleet)
- * and group between from and to" from the store, reading the coarsest
+ * Query planner: answers "the RTT (or another metric's) distribution of
+ * this host (or the fleet) and group between from and to", and the sums of
+ * a group's counters, from the store, reading the coarsest
  * complete records (whole UTC days from 1d rollups, whole hours from 1h
  * rollups, whole 5-minute spans from 5m rollups, base periods for the rest)
  * and merging their digests in one k-way pass; the hosts of a fleet query
@@ -17,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counter_set.h"
 #include "error.h"
 #include "rttq_export.h"
 
@@ -55,6 +57,9 @@ enum planner_flags {
 struct planner_request {
 	const char *host;   /* NULL: every host (the fleet) */
 	const char *group;  /* NULL: "all" */
+	const char *metric; /* a distribution (metric.h); NULL or "": rtt.
+			     * METRIC_COUNTERS is refused: counters are
+			     * asked with planner_run_counters() */
 	uint32_t period_s;  /* 0: each host's base periods, as its registry
 			     * lists them; else only hosts and records of
 			     * this base period (a divisor of 3600) */
@@ -67,7 +72,8 @@ struct planner_request {
 
 struct planner_answer {
 	struct tdigest *digest;          /* merged; NULL when count is 0 */
-	uint64_t count;                  /* RTT samples, exact */
+	uint64_t count;                  /* the metric's samples, exact; 0
+					  * for counters */
 	double sum_us;                   /* their sum, microseconds */
 	double min_us;                   /* NAN when count is 0 */
 	double max_us;                   /* NAN when count is 0 */
@@ -80,6 +86,9 @@ struct planner_answer {
 	uint32_t base_period_s;          /* smallest base period planned;
 					  * 0 when no host was */
 	enum planner_no_data no_data;    /* why count is 0, when known */
+	struct counter_set counters;     /* planner_run_counters(): the
+					  * counters asked for, summed
+					  * exactly; empty otherwise */
 };
 
 /**
@@ -113,7 +122,9 @@ struct planner_answer {
  *
  * @return 0; -ECANCELED when @req->cancel was set before the work was
  *         done; -EINVAL for a period not dividing 3600, an empty or
- *         reserved (STORE_FLEET_HOST) host, an empty group, or times outside 0..TIMEPARSE_MAX_S; -EBADMSG
+ *         reserved (STORE_FLEET_HOST) host, an empty group, a metric
+ *         that is not a metric name or is METRIC_COUNTERS, or times
+ *         outside 0..TIMEPARSE_MAX_S; -EBADMSG
  *         for a record whose digest does not decode, -ENOTSUP for one of
  *         a newer format (the message names host, group, resolution and
  *         start); the store's error (-EIO,
@@ -134,6 +145,11 @@ struct planner_series {
 	size_t records_read;           /* records the store returned */
 	uint32_t base_period_s;        /* as in planner_answer */
 	enum planner_no_data no_data;  /* as in planner_answer */
+	int64_t span_start_s;          /* the range as time: [from, to]     */
+	int64_t span_end_s;            /* widened to whole periods of the
+					* finest base period planned (or
+					* asked for), end exclusive; else
+					* [from, to + 1) */
 };
 
 /**
@@ -159,6 +175,34 @@ RTTQ_API int planner_run_series(struct store *st,
 				const struct planner_request *req,
 				int64_t step_s, struct planner_series *out,
 				struct rttq_error *err);
+
+/**
+ * planner_run_counters() - the counters of @req's host (or fleet) and
+ * group, summed exactly: planned like planner_run() (coarsest complete
+ * records, finer ones at the edges, fleet records when complete and
+ * fresh), reading the group's counter sets (METRIC_COUNTERS) instead of
+ * digests.
+ * @st: the store (as for planner_run()).
+ * @req: the range, host, group, base period; its metric is not read.
+ * @names: globs (counter_name_match()) of the counters to keep; NULL or
+ *       none: every counter.
+ * @n_names: how many.
+ * @step_s: 0 for one answer over the range (@out->n is 1 when anything
+ *       is stored, @out->first_s the span's start); else as for
+ *       planner_run_series().
+ * @out: receives the answers, each with its counters (count, sum and
+ *       digest stay empty); release with planner_series_clear().
+ * @err: receives a message; may be NULL.
+ *
+ * @return 0; -EOVERFLOW when a sum passes 2^64 - 1 (the message names the
+ *         counter); -EBADMSG for a stored counter set that does not
+ *         decode; the errors of planner_run_series().
+ */
+RTTQ_API int planner_run_counters(struct store *st,
+				  const struct planner_request *req,
+				  const char *const *names, size_t n_names,
+				  int64_t step_s, struct planner_series *out,
+				  struct rttq_error *err);
 
 /** planner_series_clear() - free @s's points and zero it; NULL is fine. */
 RTTQ_API void planner_series_clear(struct planner_series *s);

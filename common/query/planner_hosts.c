@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Which hosts a query plans, and at which base periods (planner_private.h).
- * The store's registry lists every resolution of each (host, group)
- * series; the agents' base periods are read from it, so a query needs no
+ * The store's registry lists every resolution of each (host, group,
+ * metric) series; the agents' base periods are read from it, so a query needs no
  * --period and a fleet whose hosts use different base periods (60 s here,
  * 10 s there) is planned host by host.  When nothing matches, it also
  * finds out why (no such host, no such group, another base period, or a
@@ -22,6 +22,7 @@
 struct host_list {
 	struct plan_host *v;
 	size_t n, cap;
+	const char *metric; /* only this metric's series */
 };
 
 static int add_period(struct plan_host *h, uint32_t period_s)
@@ -46,14 +47,16 @@ static int add_period(struct plan_host *h, uint32_t period_s)
 }
 
 /* store_series() callback: each host once, with its resolutions of the
- * group (they arrive sorted by host, then resolution). */
+ * group and metric (they arrive sorted by host, then resolution). */
 static int collect_host(const char *host, const char *group,
-			uint32_t period_s, void *arg)
+			const char *metric, uint32_t period_s, void *arg)
 {
 	struct host_list *hl = arg;
 	struct plan_host *h;
 
 	(void)group; /* the listing asked for one group */
+	if (strcmp(metric, hl->metric))
+		return 0;
 	if (!hl->n || strcmp(hl->v[hl->n - 1].name, host)) {
 		if (hl->n == hl->cap) {
 			size_t cap = hl->cap ? 2 * hl->cap : 16;
@@ -172,11 +175,11 @@ void planner_hosts_free(struct plan_host *v, size_t n)
 }
 
 int planner_list_hosts(struct store *st, const struct planner_request *req,
-		       const char *group, int64_t from_s, int64_t to_s,
-		       struct plan_host **out, size_t *n_out,
+		       const char *group, const char *metric, int64_t from_s,
+		       int64_t to_s, struct plan_host **out, size_t *n_out,
 		       struct rttq_error *err)
 {
-	struct host_list hl = { 0 };
+	struct host_list hl = { .metric = metric };
 	size_t i, kept = 0;
 	int rc;
 
@@ -209,58 +212,65 @@ int planner_list_hosts(struct store *st, const struct planner_request *req,
  * ------------------------------------------------------------------------- */
 
 struct probe {
+	const char *metric; /* NULL: any */
 	bool found;
 };
 
 /* store_series() callback: one series is enough. */
-static int found_any(const char *host, const char *group, uint32_t period_s,
-		     void *arg)
+static int found_any(const char *host, const char *group, const char *metric,
+		     uint32_t period_s, void *arg)
 {
 	struct probe *p = arg;
 
 	(void)host;
 	(void)group;
 	(void)period_s;
+	if (p->metric && strcmp(p->metric, metric))
+		return 0;
 	p->found = true;
 	return 1; /* stop: existence is all we ask */
 }
 
 static int probe(struct store *st, const char *host, const char *group,
-		 int64_t from_s, int64_t to_s, struct probe *p,
-		 struct rttq_error *err)
+		 const char *metric, int64_t from_s, int64_t to_s,
+		 struct probe *p, struct rttq_error *err)
 {
 	int rc;
 
 	memset(p, 0, sizeof(*p));
+	p->metric = metric;
 	rc = store_series(st, host, group, from_s, to_s, found_any, p, err);
 	return rc == 1 ? 0 : rc;
 }
 
 int planner_why_empty(struct store *st, const struct planner_request *req,
-		      const char *group, enum planner_no_data *why,
-		      struct rttq_error *err)
+		      const char *group, const char *metric,
+		      enum planner_no_data *why, struct rttq_error *err)
 {
 	struct probe p;
 	int rc;
 
 	*why = PLANNER_DATA;
 	/* Filtered out: the group is there in range at another period. */
-	rc = req->period_s ? probe(st, req->host, group, req->from_s,
+	rc = req->period_s ? probe(st, req->host, group, metric, req->from_s,
 				   req->to_s, &p, err) : 0;
 	if (rc == 0 && req->period_s && p.found) {
 		*why = PLANNER_NO_SUCH_PERIOD;
 		return 0;
 	}
-	/* The group at any time: the range misses what is stored. */
+	/* The group at any time: the range misses what is stored.  (A
+	 * group without this metric at all is no such group for it.) */
 	if (rc == 0)
-		rc = probe(st, req->host, group, 0, TIMEPARSE_MAX_S, &p, err);
+		rc = probe(st, req->host, group, metric, 0, TIMEPARSE_MAX_S,
+			   &p, err);
 	if (rc == 0 && p.found) {
 		*why = PLANNER_OUT_OF_RANGE;
 		return 0;
 	}
 	/* The host with any group: no such group; else no such host. */
 	if (rc == 0 && req->host)
-		rc = probe(st, req->host, NULL, 0, TIMEPARSE_MAX_S, &p, err);
+		rc = probe(st, req->host, NULL, NULL, 0, TIMEPARSE_MAX_S, &p,
+			   err);
 	if (rc == 0)
 		*why = req->host && !p.found ? PLANNER_NO_SUCH_HOST :
 					       PLANNER_NO_SUCH_GROUP;

@@ -3,12 +3,14 @@
  * The planner's second half (see planner_private.h): every host's share
  * summed into the answers, in host order, so an answer does not depend on
  * which thread planned what.  Exact totals are added up; digests are
- * merged once per answer.
+ * merged once per answer.  Also what every answer needs from here on:
+ * releasing it, and the labels of its levels.
  */
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,8 +110,20 @@ static int merge_parts(const struct plan_job *job, size_t p,
 		out->sum_us += pt->sum_us;
 		for (l = 0; l < PLANNER_LEVELS; l++)
 			out->records[l] += pt->records[l];
-		if (pt->n && i > 0)
+		if ((pt->n || pt->sets) && i > 0)
 			out->hosts++;
+		/* Counters add up exactly, in any order. */
+		if (pt->sets) {
+			int rc = counter_set_merge(&out->counters,
+						   &pt->counters);
+
+			if (rc == -EOVERFLOW)
+				return rttq_fail(err, rc, "a counter's sum "
+						 "over the hosts passes "
+						 "2^64 - 1");
+			if (rc)
+				return rttq_fail(err, rc, "out of memory");
+		}
 		out->fleet_records += pt->fleet_records;
 		if (pt->compression > compression)
 			compression = pt->compression;
@@ -176,4 +190,49 @@ int planner_merge_all(const struct plan_job *job, struct planner_answer *ans,
 	free(m.rc);
 	free(m.errs);
 	return rc;
+}
+
+/* -------------------------------------------------------------------------
+ * Answers
+ * ------------------------------------------------------------------------- */
+
+int planner_level_label(uint32_t period_s, char *buf, size_t len)
+{
+	static const struct {
+		uint32_t unit_s;
+		char name;
+	} units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
+	size_t i;
+	int n;
+
+	if (period_s == 0 || len == 0)
+		return -EINVAL;
+	for (i = 0; period_s % units[i].unit_s; i++)
+		;
+	n = snprintf(buf, len, "%u%c", period_s / units[i].unit_s,
+		     units[i].name);
+	return n > 0 && (size_t)n < len ? 0 : -EINVAL;
+}
+
+void planner_answer_clear(struct planner_answer *a)
+{
+	if (!a)
+		return;
+	tdigest_free(a->digest);
+	counter_set_free(&a->counters);
+	memset(a, 0, sizeof(*a));
+	a->min_us = NAN;
+	a->max_us = NAN;
+}
+
+void planner_series_clear(struct planner_series *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->n; i++)
+		planner_answer_clear(&s->points[i]);
+	free(s->points);
+	memset(s, 0, sizeof(*s));
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counter_set.h"
 #include "error.h"
 #include "planner.h"
 #include "series.h"
@@ -59,6 +60,8 @@ struct part {
 	size_t records[PLANNER_LEVELS];
 	size_t fleet_records;     /* fleet records among records[] */
 	size_t fleet_hosts;       /* the most hosts one of them merged */
+	struct counter_set counters; /* a counters query: the sets summed */
+	size_t sets;              /* counter sets summed into it */
 };
 
 /* What one host contributes to every answer; filled by one worker. */
@@ -80,7 +83,8 @@ struct plan_host {
 
 /**
  * planner_list_hosts() - the hosts @req plans: the one asked for, or
- * every host, with a series of @group starting in [@from_s, @to_s] (the
+ * every host, with a series of @group and @metric starting in [@from_s,
+ * @to_s] (the
  * part of the request the fleet records left), each
  * with its base periods (only @req->period_s, when given; hosts without
  * it are left out) and rollup levels, in host order.
@@ -90,8 +94,8 @@ struct plan_host {
  * @return 0, store_series()'s errors, -ENOMEM.
  */
 int planner_list_hosts(struct store *st, const struct planner_request *req,
-		       const char *group, int64_t from_s, int64_t to_s,
-		       struct plan_host **out, size_t *n_out,
+		       const char *group, const char *metric, int64_t from_s,
+		       int64_t to_s, struct plan_host **out, size_t *n_out,
 		       struct rttq_error *err);
 
 /** planner_hosts_free() - free @n hosts at @v. */
@@ -105,21 +109,28 @@ bool planner_rollup_length(uint32_t period_s);
 uint32_t planner_host_min_base(const struct plan_host *h);
 
 /**
- * planner_why_empty() - why planner_list_hosts() found no host for @req,
- * from a few registry reads.
+ * planner_why_empty() - why planner_list_hosts() found no host for @req
+ * (@group, @metric), from a few registry reads.
  * @why: receives the reason.
  *
  * @return 0, store_series()'s errors.
  */
 int planner_why_empty(struct store *st, const struct planner_request *req,
-		      const char *group, enum planner_no_data *why,
-		      struct rttq_error *err);
+		      const char *group, const char *metric,
+		      enum planner_no_data *why, struct rttq_error *err);
 
 /* The work every worker takes hosts from.  Only next and failed change
  * once workers run, under mu. */
 struct plan_job {
 	const struct planner_request *req;
 	const char *group;
+	const char *metric;       /* the store metric read: a distribution,
+				   * or METRIC_COUNTERS */
+	bool counters;            /* metric is METRIC_COUNTERS: parts sum
+				   * counter sets, no digests */
+	const char *const *names; /* counters kept: globs (counter_name_match());
+				   * none: every counter */
+	size_t n_names;
 	int64_t a, b;             /* the span the steps and the fleet
 				   * records fit: the periods of the base
 				   * period asked for (or the group's finest)

@@ -6,11 +6,13 @@
  * its start, a span marked stale.  Host by host, those cost a listing of
  * the hosts and a few reads per host (on DynamoDB about six requests
  * each); store_fine_records() returns every host's base and 5-minute
- * records of them in a request or two per edge.  Each host's records are
- * then planned as planner_plan_host() plans them (complete 5-minute
- * rollups where they fit, base records for the rest) into one share per
- * host, so merging, host counts, records per level and errors are those
- * of the host-by-host path.
+ * records of them in a request or two per edge, for any metric: a
+ * distribution's digests or a group's counter sets (planner_run_counters()
+ * runs the same job, and a dashboard's /counters ends at now too).  Each
+ * host's records are then planned as planner_plan_host() plans them
+ * (complete 5-minute rollups where they fit, base records for the rest)
+ * into one share per host, so merging, host counts, records per level and
+ * errors are those of the host-by-host path.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -97,6 +99,7 @@ static int keep_record(const struct store_record *rec, void *arg)
 	memcpy(x->digest, rec->digest, rec->digest_len);
 	x->r.host = x->host;
 	x->r.group = job->group;
+	x->r.metric = job->metric;
 	x->r.digest = x->digest;
 	t->n++;
 	return 0;
@@ -297,7 +300,7 @@ int planner_tail_pass(struct store *st, struct plan_job *job,
 		int64_t hi = gap[i].end_s == job->b ? req->to_s :
 						      gap[i].end_s - 1;
 
-		rc = store_fine_records(st, job->group, lo,
+		rc = store_fine_records(st, job->group, job->metric, lo,
 					hi < req->to_s ? hi : req->to_s,
 					keep_record, &t, err);
 	}

@@ -1,78 +1,26 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Series table (series.h): per-group base-period histograms, their 5 min,
- * 1 h and 1 d rollups, and the close step that turns them into store
- * records.  The coverage rules (periods / periods_total) are documented in
- * series.h.
+ * Series table (series.h): per-group base-period histograms (one per
+ * distribution metric) and counter sets, and the adds and ticks that fill
+ * and close them; series_close.c turns a closed period and its 5 min, 1 h
+ * and 1 d rollups into store records.  The coverage rules (periods /
+ * periods_total) are documented in series.h.
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buckets.h"
-#include "codec.h"
 #include "hist.h"
-#include "name_table.h"
-#include "series.h"
+#include "series_private.h"
 #include "tdigest.h"
 #include "timeparse.h"
-
-#define GROUP_ALL "all"
-#define NO_PERIOD INT64_MIN
-
-struct series_group {
-	char *name;
-	struct hist *base; /* open base period */
-	/* Closed base periods of each rollup's current span; NULL for the
-	 * levels the table does not build. */
-	struct hist *rollup[SERIES_ROLLUPS];
-};
-
-/* One rollup level's span as the table closes base periods into it. */
-struct rollup_span {
-	bool built;       /* series_rollup_built() for the base period */
-	int64_t start_s;  /* span the open rollup belongs to */
-	uint32_t periods; /* complete base periods closed in it so far */
-};
-
-struct series_table {
-	char *host;
-	uint32_t period_s;
-	unsigned int sub_bits;
-	double compression;
-	uint32_t max_groups;
-	series_emit_fn emit;
-	void *emit_arg;
-
-	int64_t observed_from_s;  /* first add/tick; NO_PERIOD before */
-	int64_t open_start_s;     /* open base period; NO_PERIOD before */
-	struct rollup_span rollups[SERIES_ROLLUPS];
-	uint64_t dropped;         /* samples refused by max_groups */
-
-	struct series_group *groups;
-	size_t ngroups;
-	struct name_table index;  /* group name -> position in groups */
-
-	struct hist *scratch;     /* rollup + open period, encoded at a close */
-	struct store_record *recs;
-	uint8_t **digests;
-	size_t recs_cap;
-};
 
 /* -------------------------------------------------------------------------
  * Time: every period is aligned to UTC multiples of its length.
  * ------------------------------------------------------------------------- */
-
-/* floor(t / len) * len, also for t < 0. */
-static int64_t align_down(int64_t t, int64_t len)
-{
-	int64_t q = t / len;
-
-	if (t % len < 0)
-		q--;
-	return q * len;
-}
 
 static const uint32_t rollup_length_s[SERIES_ROLLUPS] = {
 	[SERIES_ROLLUP_5MIN] = SERIES_5MIN_S,
@@ -127,43 +75,119 @@ static void rebuild_index(struct series_table *t)
 		name_table_add(&t->index, t->groups[g].name, (uint32_t)g);
 }
 
+static void dist_release(struct series_dist *d)
+{
+	int r;
+
+	hist_free(d->base);
+	for (r = 0; r < SERIES_ROLLUPS; r++)
+		hist_free(d->rollup[r]);
+}
+
 static void group_release(struct series_group *g)
 {
+	unsigned int i;
 	int r;
 
 	free(g->name);
-	hist_free(g->base);
-	for (r = 0; r < SERIES_ROLLUPS; r++)
-		hist_free(g->rollup[r]);
+	for (i = 0; i < g->ndists; i++)
+		dist_release(&g->dists[i]);
+	free(g->dists);
+	if (g->counters) {
+		counter_set_free(&g->counters->base);
+		for (r = 0; r < SERIES_ROLLUPS; r++) {
+			counter_set_free(&g->counters->rollup[r]);
+			counter_set_free(&g->counters->next[r]);
+		}
+		free(g->counters);
+	}
 }
 
-static int group_init(const struct series_table *t, struct series_group *g,
-		      const char *name)
+static int group_init(struct series_group *g, const char *name)
 {
-	int r, rc;
-
 	memset(g, 0, sizeof(*g));
 	g->name = strdup(name);
-	rc = g->name ? hist_new(t->sub_bits, &g->base) : -ENOMEM;
-	for (r = 0; rc == 0 && r < SERIES_ROLLUPS; r++)
-		if (t->rollups[r].built)
-			rc = hist_new(t->sub_bits, &g->rollup[r]);
-	if (rc) {
-		group_release(g);
-		return -ENOMEM;
+	return g->name ? 0 : -ENOMEM;
+}
+
+/* @g's histograms of @metric, created when new; NULL with *@rc set to
+ * -E2BIG or -ENOMEM otherwise. */
+static struct series_dist *dist_get(const struct series_table *t,
+				    struct series_group *g, const char *metric,
+				    int *rc)
+{
+	struct series_dist *d;
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < g->ndists; i++)
+		if (strcmp(g->dists[i].metric, metric) == 0)
+			return &g->dists[i];
+	if (g->ndists == SERIES_METRICS_MAX) {
+		*rc = -E2BIG;
+		return NULL;
 	}
-	return 0;
+	if (g->ndists == g->dists_cap) {
+		unsigned int cap = g->dists_cap ? 2 * g->dists_cap : 2;
+
+		d = realloc(g->dists, cap * sizeof(*d));
+		if (!d) {
+			*rc = -ENOMEM;
+			return NULL;
+		}
+		g->dists = d;
+		g->dists_cap = cap;
+	}
+	d = &g->dists[g->ndists];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->metric, sizeof(d->metric), "%s", metric);
+	*rc = hist_new(t->sub_bits, &d->base);
+	for (r = 0; *rc == 0 && r < SERIES_ROLLUPS; r++)
+		if (t->rollups[r].built)
+			*rc = hist_new(t->sub_bits, &d->rollup[r]);
+	if (*rc) {
+		dist_release(d);
+		*rc = -ENOMEM;
+		return NULL;
+	}
+	g->ndists++;
+	return d;
 }
 
 /* Nothing pending: no samples in the open period nor in any rollup. */
-static bool group_idle(const struct series_group *g)
+static bool dist_idle(const struct series_dist *d)
 {
 	int r;
 
-	if (hist_count(g->base))
+	if (hist_count(d->base))
 		return false;
 	for (r = 0; r < SERIES_ROLLUPS; r++)
-		if (g->rollup[r] && hist_count(g->rollup[r]))
+		if (d->rollup[r] && hist_count(d->rollup[r]))
+			return false;
+	return true;
+}
+
+/* Forget @g's idle metrics; whether nothing at all is pending in @g. */
+static bool group_prune(struct series_group *g)
+{
+	unsigned int i, w = 0;
+	int r;
+
+	for (i = 0; i < g->ndists; i++) {
+		if (dist_idle(&g->dists[i]))
+			dist_release(&g->dists[i]);
+		else
+			g->dists[w++] = g->dists[i];
+	}
+	g->ndists = w;
+	if (w)
+		return false;
+	if (!g->counters)
+		return true;
+	if (g->counters->base.n)
+		return false;
+	for (r = 0; r < SERIES_ROLLUPS; r++)
+		if (g->counters->rollup[r].n)
 			return false;
 	return true;
 }
@@ -189,7 +213,7 @@ static struct series_group *group_get(struct series_table *t, const char *name,
 		return NULL;
 	}
 	g = &t->groups[t->ngroups];
-	*rc = group_init(t, g, name);
+	*rc = group_init(g, name);
 	if (*rc)
 		return NULL;
 	/* Room was reserved for every group the table admits. */
@@ -202,16 +226,16 @@ static struct series_group *group_get(struct series_table *t, const char *name,
 	return g;
 }
 
-/* Forget groups with nothing pending, so a table fed by short-lived peers
- * stays bounded by the groups seen in one day. */
-static void drop_idle_groups(struct series_table *t)
+/* Forget metrics and groups with nothing pending, so a table fed by
+ * short-lived peers stays bounded by the groups seen in one day. */
+void series_drop_idle_groups(struct series_table *t)
 {
 	size_t r, w = 0;
 
 	for (r = 0; r < t->ngroups; r++) {
 		struct series_group *g = &t->groups[r];
 
-		if (group_idle(g)) {
+		if (group_prune(g)) {
 			group_release(g);
 			continue;
 		}
@@ -221,181 +245,6 @@ static void drop_idle_groups(struct series_table *t)
 		t->ngroups = w;
 		rebuild_index(t);
 	}
-}
-
-/* -------------------------------------------------------------------------
- * Records: built in a batch, handed to emit, then released.
- * ------------------------------------------------------------------------- */
-
-static void release_records(struct series_table *t, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(t->digests[i]);
-		t->digests[i] = NULL;
-	}
-}
-
-/* Append the record of @h (non-empty) to the batch at position @n. */
-static int build_record(struct series_table *t, size_t n,
-			const struct series_group *g, const struct hist *h,
-			uint32_t period_s, int64_t start_s, uint32_t periods,
-			uint32_t periods_total)
-{
-	struct store_record *rec = &t->recs[n];
-	struct tdigest *td = NULL;
-	size_t len = 0;
-	int rc;
-
-	rc = tdigest_from_hist(h, t->compression, &td);
-	if (rc)
-		return rc;
-	rc = codec_encode(td, &t->digests[n], &len);
-	tdigest_free(td);
-	if (rc)
-		return rc;
-	*rec = (struct store_record){
-		.host = t->host,
-		.group = g->name,
-		.period_s = period_s,
-		.start_s = start_s,
-		.periods = periods,
-		.periods_total = periods_total,
-		.count = hist_count(h),
-		.sum_us = hist_sum_us(h),
-		.min_us = hist_min_us(h),
-		.max_us = hist_max_us(h),
-		.digest = t->digests[n],
-		.digest_len = len,
-	};
-	return 0;
-}
-
-/* Encode the rollup of @g as it will be once the open period is merged in. */
-static int build_rollup(struct series_table *t, size_t *n,
-			const struct series_group *g, const struct hist *rollup,
-			uint32_t length_s, int64_t start_s, uint32_t periods)
-{
-	int rc;
-
-	if (hist_count(rollup) + hist_count(g->base) == 0)
-		return 0;
-	hist_reset(t->scratch);
-	hist_merge(t->scratch, rollup);
-	hist_merge(t->scratch, g->base);
-	rc = build_record(t, *n, g, t->scratch, length_s, start_s, periods,
-			  length_s / t->period_s);
-	if (rc == 0)
-		(*n)++;
-	return rc;
-}
-
-/* Start every rollup span at the one holding @start_s, with no periods. */
-static void open_rollup_spans(struct series_table *t, int64_t start_s)
-{
-	int r;
-
-	for (r = 0; r < SERIES_ROLLUPS; r++) {
-		t->rollups[r].start_s = align_down(start_s, rollup_length_s[r]);
-		t->rollups[r].periods = 0;
-	}
-}
-
-/*
- * Close the open period.  @complete says whether it was observed whole;
- * @next_start_s is the period opened next (NO_PERIOD on flush), which
- * decides which rollup spans ended.  Everything is encoded before any
- * state changes, so -ENOMEM leaves the table as it was.
- */
-static int close_open_period(struct series_table *t, bool complete,
-			     int64_t next_start_s)
-{
-	bool flush = next_start_s == NO_PERIOD;
-	bool ends[SERIES_ROLLUPS];
-	size_t i, n = 0;
-	int r, rc = 0;
-
-	for (r = 0; r < SERIES_ROLLUPS; r++) {
-		const struct rollup_span *sp = &t->rollups[r];
-
-		ends[r] = sp->built &&
-			  (flush || align_down(next_start_s, rollup_length_s[r]) !=
-					    sp->start_s);
-	}
-	for (i = 0; i < t->ngroups && rc == 0; i++) {
-		struct series_group *g = &t->groups[i];
-
-		if (hist_count(g->base) > 0) {
-			rc = build_record(t, n, g, g->base, t->period_s,
-					  t->open_start_s, complete, 1);
-			if (rc == 0)
-				n++;
-		}
-		for (r = 0; r < SERIES_ROLLUPS && rc == 0; r++)
-			if (ends[r])
-				rc = build_rollup(t, &n, g, g->rollup[r],
-						  rollup_length_s[r],
-						  t->rollups[r].start_s,
-						  t->rollups[r].periods +
-							  complete);
-	}
-	if (rc) {
-		release_records(t, n);
-		return rc;
-	}
-
-	for (i = 0; i < t->ngroups; i++) {
-		struct series_group *g = &t->groups[i];
-
-		for (r = 0; r < SERIES_ROLLUPS; r++) {
-			if (!t->rollups[r].built)
-				continue;
-			if (ends[r])
-				hist_reset(g->rollup[r]);
-			else
-				hist_merge(g->rollup[r], g->base);
-		}
-		hist_reset(g->base);
-	}
-	for (r = 0; r < SERIES_ROLLUPS; r++) {
-		struct rollup_span *sp = &t->rollups[r];
-
-		sp->periods = ends[r] ? 0 : sp->periods + complete;
-		if (!flush)
-			sp->start_s = align_down(next_start_s,
-						 rollup_length_s[r]);
-	}
-	t->open_start_s = next_start_s;
-
-	if (n > 0)
-		rc = t->emit(t->recs, n, t->emit_arg);
-	release_records(t, n);
-	drop_idle_groups(t);
-	return rc;
-}
-
-/* Make sure a close can hold a base record and every rollup per group. */
-static int reserve_records(struct series_table *t)
-{
-	size_t need = (1 + SERIES_ROLLUPS) * (t->ngroups + 1);
-	struct store_record *recs;
-	uint8_t **digests;
-
-	if (need <= t->recs_cap)
-		return 0;
-	recs = realloc(t->recs, need * sizeof(*recs));
-	if (!recs)
-		return -ENOMEM;
-	t->recs = recs;
-	digests = realloc(t->digests, need * sizeof(*digests));
-	if (!digests)
-		return -ENOMEM;
-	memset(digests + t->recs_cap, 0,
-	       (need - t->recs_cap) * sizeof(*digests));
-	t->digests = digests;
-	t->recs_cap = need;
-	return 0;
 }
 
 /* -------------------------------------------------------------------------
@@ -478,7 +327,7 @@ void series_table_free(struct series_table *t)
 	for (i = 0; i < t->ngroups; i++)
 		group_release(&t->groups[i]);
 	if (t->digests)
-		release_records(t, t->recs_cap);
+		series_release_records(t, t->recs_cap);
 	free(t->digests);
 	free(t->recs);
 	hist_free(t->scratch);
@@ -499,42 +348,90 @@ int series_table_tick(struct series_table *t, int64_t now_s)
 		 * we are exactly at its start. */
 		t->observed_from_s = now_s;
 		t->open_start_s = now_start;
-		open_rollup_spans(t, now_start);
+		series_open_rollup_spans(t, now_start);
 		return 0;
 	}
 	if (now_start <= t->open_start_s)
 		return 0;
-	rc = reserve_records(t);
+	rc = series_reserve_records(t);
 	if (rc)
 		return rc;
 	complete = t->observed_from_s <= t->open_start_s;
 	/* A jump over whole periods opens the period holding now: the ones
 	 * in between were not observed and are not counted. */
-	return close_open_period(t, complete, now_start);
+	return series_close_period(t, complete, now_start);
+}
+
+/* What every add starts with: check @group, close the periods @at_s
+ * says ended. */
+static int add_begin(struct series_table *t, const char *group, int64_t at_s)
+{
+	size_t len = group ? strlen(group) : 0;
+
+	if (len == 0 || len >= STORE_GROUP_MAX)
+		return -EINVAL;
+	return series_table_tick(t, at_s);
+}
+
+int series_table_add_metric(struct series_table *t, const char *group,
+			    const char *metric, int64_t at_s,
+			    const struct hist *delta)
+{
+	struct series_group *g;
+	struct series_dist *d;
+	int rc = 0;
+
+	metric = metric_or_rtt(metric);
+	if (!metric_name_valid(metric) || strcmp(metric, METRIC_COUNTERS) == 0)
+		return -EINVAL;
+	if (hist_sub_bits(delta) != t->sub_bits)
+		return -EINVAL;
+	rc = add_begin(t, group, at_s);
+	if (rc)
+		return rc;
+	g = group_get(t, group, &rc);
+	d = g ? dist_get(t, g, metric, &rc) : NULL;
+	if (!d) {
+		if (rc == -ENOSPC || rc == -E2BIG)
+			t->dropped += hist_count(delta);
+		return rc;
+	}
+	return hist_merge(d->base, delta);
 }
 
 int series_table_add(struct series_table *t, const char *group, int64_t at_s,
 		     const struct hist *delta)
 {
+	return series_table_add_metric(t, group, METRIC_RTT, at_s, delta);
+}
+
+int series_table_add_counters(struct series_table *t, const char *group,
+			      int64_t at_s, const struct counter_set *delta)
+{
 	struct series_group *g;
-	size_t len;
+	size_t i;
 	int rc = 0;
 
-	len = group ? strlen(group) : 0;
-	if (len == 0 || len >= STORE_GROUP_MAX)
-		return -EINVAL;
-	if (hist_sub_bits(delta) != t->sub_bits)
-		return -EINVAL;
-	rc = series_table_tick(t, at_s);
-	if (rc)
+	rc = add_begin(t, group, at_s);
+	for (i = 0; rc == 0 && i < delta->n && delta->v[i].value == 0; i++)
+		;
+	/* Nothing moved: no group is created for it. */
+	if (rc || i == delta->n)
 		return rc;
 	g = group_get(t, group, &rc);
-	if (!g) {
-		if (rc == -ENOSPC)
-			t->dropped += hist_count(delta);
+	if (!g)
 		return rc;
+	if (!g->counters) {
+		g->counters = calloc(1, sizeof(*g->counters));
+		if (!g->counters)
+			return -ENOMEM;
 	}
-	return hist_merge(g->base, delta);
+	for (; i < delta->n && rc == 0; i++)
+		if (delta->v[i].value)
+			rc = counter_set_add(&g->counters->base,
+					     delta->v[i].name,
+					     delta->v[i].value);
+	return rc;
 }
 
 int series_table_flush(struct series_table *t, int64_t now_s)
@@ -546,12 +443,12 @@ int series_table_flush(struct series_table *t, int64_t now_s)
 	rc = series_table_tick(t, now_s);
 	if (rc)
 		return rc;
-	rc = reserve_records(t);
+	rc = series_reserve_records(t);
 	if (rc)
 		return rc;
 	/* The tick above closed every period that had ended, so the open
 	 * one is cut short: partial. */
-	rc = close_open_period(t, false, NO_PERIOD);
+	rc = series_close_period(t, false, NO_PERIOD);
 	t->observed_from_s = NO_PERIOD;
 	return rc;
 }

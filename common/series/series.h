@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Series table: accumulates per-group histogram deltas into UTC-aligned base
- * periods, closes them into store records (t-digest + count/sum/min/max),
- * and builds 5 min, 1 h and 1 d rollups from the exact histograms.  Shared
- * by rttq-agent and `rttq synth`, so it knows nothing of BPF or event loops.
+ * Series table: accumulates per-group deltas into UTC-aligned base periods,
+ * closes them into store records and builds 5 min, 1 h and 1 d rollups.
+ * A group holds one exact histogram per distribution metric (rtt, jitter,
+ * handshake: a record is a t-digest + count/sum/min/max) and one counter
+ * set (metric.h's METRIC_COUNTERS: exact u64 sums, the record's digest is
+ * counter_set_encode() bytes and its count the number of counters).  One
+ * record per (group, metric, period); a counter set record only when some
+ * counter of the group moved.  Shared by rttq-agent and `rttq synth`, so
+ * it knows nothing of BPF or event loops.
  *
  * Coverage bookkeeping (store_record.periods / periods_total):
  *  - A base record is complete (periods = periods_total = 1) when this table
@@ -30,6 +35,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "metric.h"
 #include "rttq_export.h"
 #include "store.h"
 
@@ -42,6 +48,8 @@ extern "C" {
 #define SERIES_DAY_S 86400
 #define SERIES_PERIOD_DEFAULT_S 60
 #define SERIES_MAX_GROUPS_DEFAULT 1024
+/* Distribution metrics one group may hold (the kernel has three). */
+#define SERIES_METRICS_MAX 16
 
 /* Rollup levels, finest first; series_rollup_length() gives their
  * lengths.  series.c builds them and planner.c reads them (coarsest
@@ -53,6 +61,7 @@ enum series_rollup {
 	SERIES_ROLLUPS,
 };
 
+struct counter_set;
 struct hist;
 struct series_table;
 
@@ -72,7 +81,8 @@ struct series_config {
 	uint32_t period_s;       /* base period; must divide 3600 */
 	unsigned int sub_bits;   /* bucket sub-bits g of every delta */
 	double compression;      /* t-digest delta; 0: TDIGEST_COMPRESSION_DEFAULT */
-	uint32_t max_groups;     /* bound on groups besides "all"; 0: default */
+	uint32_t max_groups;     /* bound on groups besides "all" (whatever
+				  * metrics each holds); 0: default */
 	series_emit_fn emit;     /* where closed records go */
 	void *emit_arg;          /* passed to @emit */
 };
@@ -94,29 +104,61 @@ RTTQ_API int series_table_new(const struct series_config *cfg,
 RTTQ_API void series_table_free(struct series_table *t);
 
 /**
- * series_table_add() - add @delta to @group's histogram of the base period
- * holding @at_s.  The first call to add or tick marks when observation
- * started.  When @at_s lies past the open period, the due periods are closed
- * first (as series_table_tick() would); when it lies before the open period
- * (late data, clock stepped back), @delta goes into the open period so no
- * sample is lost.
+ * series_table_add_metric() - add @delta to @group's histogram of
+ * distribution @metric in the base period holding @at_s.  The first call
+ * to an add or tick marks when observation started.  When @at_s lies past
+ * the open period, the due periods are closed first (as
+ * series_table_tick() would); when it lies before the open period (late
+ * data, clock stepped back), @delta goes into the open period so no sample
+ * is lost.
  * @t: table.
  * @group: "all" or a key such as "raddr:10.0.0.2"; copied.
+ * @metric: METRIC_RTT, METRIC_JITTER, ... (metric_name_valid(), not
+ *          METRIC_COUNTERS); NULL or "" is METRIC_RTT.
  * @at_s: UTC epoch seconds the samples belong to.
  * @delta: new counts (not changed); same sub-bits as the table.
  *
- * @return 0; -EINVAL for an empty or too long @group or a @delta with other
- *         sub-bits; -ENOSPC when @group is new and max_groups groups are
- *         active (the samples are counted in series_table_dropped());
- *         -ENOMEM; or the non-zero value returned by the emit function.
+ * @return 0; -EINVAL for an empty or too long @group, an invalid @metric
+ *         or a @delta with other sub-bits; -ENOSPC when @group is new and
+ *         max_groups groups are active (the samples are counted in
+ *         series_table_dropped()); -E2BIG when @metric would be the
+ *         group's SERIES_METRICS_MAX + 1st (counted there too); -ENOMEM;
+ *         or the non-zero value returned by the emit function.
  */
+RTTQ_API int series_table_add_metric(struct series_table *t, const char *group,
+				     const char *metric, int64_t at_s,
+				     const struct hist *delta);
+
+/** series_table_add() - series_table_add_metric() for METRIC_RTT. */
 RTTQ_API int series_table_add(struct series_table *t, const char *group,
 			      int64_t at_s, const struct hist *delta);
 
 /**
+ * series_table_add_counters() - add every non-zero counter of @delta to
+ * @group's counter set of the base period holding @at_s (late and early
+ * @at_s as for series_table_add_metric()).  Counters that did not move
+ * (value 0) are left out, so a group whose counters stood still writes no
+ * counter record.
+ * @t: table.
+ * @group: as for series_table_add_metric().
+ * @at_s: UTC epoch seconds the counts belong to.
+ * @delta: counts since the previous call (not changed).
+ *
+ * @return 0; -EINVAL for an empty or too long @group or a set that would
+ *         pass COUNTER_SET_MAX counters; -ENOSPC when @group is new and
+ *         max_groups groups are active (nothing added); -EOVERFLOW when a
+ *         period's sum would pass 2^64 - 1; -ENOMEM (for these two, the
+ *         counters before the failing one were added); or the non-zero
+ *         value returned by the emit function.
+ */
+RTTQ_API int series_table_add_counters(struct series_table *t,
+				       const char *group, int64_t at_s,
+				       const struct counter_set *delta);
+
+/**
  * series_table_tick() - close the open base period when @now_s is at or past
  * its end, and the rollups that ended with it; then open the period holding
- * @now_s.  Emits nothing when no group had samples.
+ * @now_s.  Emits nothing when no group had samples or moved counters.
  *
  * @return 0, -ENOMEM (nothing closed; the next tick retries), or the
  *         non-zero value returned by the emit function.
@@ -136,7 +178,8 @@ RTTQ_API int series_table_flush(struct series_table *t, int64_t now_s);
 /** series_table_groups() - groups currently held (including "all"). */
 RTTQ_API size_t series_table_groups(const struct series_table *t);
 
-/** series_table_dropped() - samples refused because of max_groups (total). */
+/** series_table_dropped() - distribution samples refused because of
+ * max_groups or SERIES_METRICS_MAX (total). */
 RTTQ_API uint64_t series_table_dropped(const struct series_table *t);
 
 /**

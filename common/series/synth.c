@@ -29,7 +29,7 @@
  * ------------------------------------------------------------------------- */
 
 struct kept_offsets {
-	size_t host, group, digest;
+	size_t host, group, metric, digest;
 };
 
 struct synth_writer {
@@ -105,6 +105,7 @@ int synth_writer_flush(struct synth_writer *w, struct rttq_error *err)
 	for (i = 0; i < w->n; i++) {
 		w->recs[i].host = (const char *)w->arena + w->off[i].host;
 		w->recs[i].group = (const char *)w->arena + w->off[i].group;
+		w->recs[i].metric = (const char *)w->arena + w->off[i].metric;
 		w->recs[i].digest = w->arena + w->off[i].digest;
 		base += w->recs[i].periods_total == 1;
 	}
@@ -141,6 +142,10 @@ int synth_writer_emit(const struct store_record *recs, size_t n, void *arg)
 		if (rc == 0)
 			rc = arena_add(w, recs[i].group,
 				       strlen(recs[i].group) + 1, &o->group);
+		if (rc == 0)
+			rc = arena_add(w, metric_or_rtt(recs[i].metric),
+				       strlen(metric_or_rtt(recs[i].metric)) + 1,
+				       &o->metric);
 		if (rc == 0)
 			rc = arena_add(w, recs[i].digest, recs[i].digest_len,
 				       &o->digest);

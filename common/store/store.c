@@ -14,6 +14,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "counter_set.h"
+#include "metric.h"
 #include "store_backend.h"
 
 static const struct store_ops *const backends[] = {
@@ -172,6 +174,42 @@ static int check_name(const struct store *st, const char *what,
 	return 0;
 }
 
+static int check_metric(const struct store *st, const char *metric,
+			struct rttq_error *err)
+{
+	metric = metric_or_rtt(metric);
+	if (!metric_name_valid(metric))
+		return store_fail(st, err, -EINVAL, "metric \"%.80s\": not a "
+				  "metric name (1-63 of a-z, 0-9, '_', '.')",
+				  metric);
+	return 0;
+}
+
+/* A counter set is summed, never re-encoded, by readers: a set they cannot
+ * decode would fail every query over its period, so it is refused here.
+ * (A stale mark, periods 0, holds a token instead.) */
+static int check_counters(const struct store *st, const struct store_record *r,
+			  struct rttq_error *err)
+{
+	struct counter_set set = COUNTER_SET_INIT;
+	struct rttq_error why = { 0 };
+	int ret;
+
+	ret = counter_set_decode(r->digest, r->digest_len, &set, &why);
+	if (!ret && set.n != r->count)
+		ret = rttq_fail(&why, -EINVAL, "count %llu, but the set holds "
+				"%zu counters", (unsigned long long)r->count,
+				set.n);
+	counter_set_free(&set);
+	if (ret == -ENOMEM)
+		return store_fail(st, err, ret, "out of memory");
+	if (ret)
+		return store_fail(st, err, -EINVAL, "%s/%s start_s %lld: "
+				  "counter set: %s", r->host, r->group,
+				  (long long)r->start_s, why.msg);
+	return 0;
+}
+
 /* What a reader relies on: a keyed, aligned, self-consistent record. */
 static int check_record(const struct store *st, const struct store_record *r,
 			struct rttq_error *err)
@@ -181,6 +219,9 @@ static int check_record(const struct store *st, const struct store_record *r,
 	ret = check_name(st, "host", r->host, STORE_HOST_MAX, err);
 	if (!ret)
 		ret = check_name(st, "group", r->group, STORE_GROUP_MAX, err);
+	if (ret)
+		return ret;
+	ret = check_metric(st, r->metric, err);
 	if (ret)
 		return ret;
 	if (r->period_s == 0)
@@ -210,6 +251,8 @@ static int check_record(const struct store *st, const struct store_record *r,
 		return store_fail(st, err, -EINVAL,
 				  "%s/%s start_s %lld: empty digest",
 				  r->host, r->group, (long long)r->start_s);
+	if (r->periods && !strcmp(metric_or_rtt(r->metric), METRIC_COUNTERS))
+		return check_counters(st, r, err);
 	return 0;
 }
 
@@ -322,12 +365,12 @@ static int record_of_host(const struct store_record *rec, void *arg)
 }
 
 static int series_of_host(const char *host, const char *group,
-			  uint32_t period_s, void *arg)
+			  const char *metric, uint32_t period_s, void *arg)
 {
 	const struct hosts_only *h = arg;
 
 	return store_host_reserved(host) ? 0 :
-		h->series_fn(host, group, period_s, h->arg);
+		h->series_fn(host, group, metric, period_s, h->arg);
 }
 
 int store_query(struct store *st, const struct store_query *q,
@@ -345,8 +388,11 @@ int store_query(struct store *st, const struct store_query *q,
 			return ret;
 	}
 	ret = check_name(st, "group", checked.group, STORE_GROUP_MAX, err);
+	if (!ret)
+		ret = check_metric(st, checked.metric, err);
 	if (ret)
 		return ret;
+	checked.metric = metric_or_rtt(checked.metric);
 	if (checked.period_s == 0)
 		return store_fail(st, err, -EINVAL, "query period_s is 0");
 	if (checked.host)
@@ -377,26 +423,34 @@ int store_series(struct store *st, const char *host, const char *group,
 			       &h, err);
 }
 
-int store_fine_records(struct store *st, const char *group, int64_t from_s,
-		       int64_t to_s, store_record_fn fn, void *arg,
-		       struct rttq_error *err)
+int store_fine_records(struct store *st, const char *group,
+		       const char *metric, int64_t from_s, int64_t to_s,
+		       store_record_fn fn, void *arg, struct rttq_error *err)
 {
 	int ret;
 
 	ret = check_name(st, "group", group, STORE_GROUP_MAX, err);
+	if (!ret)
+		ret = check_metric(st, metric, err);
 	if (ret || from_s > to_s)
 		return ret;
-	return st->ops->fine_records(st, group, from_s, to_s, fn, arg, err);
+	return st->ops->fine_records(st, group, metric_or_rtt(metric), from_s,
+				     to_s, fn, arg, err);
 }
 
-int store_finest_period(struct store *st, const char *group, uint32_t *out,
+int store_finest_period(struct store *st, const char *group,
+			const char *metric, uint32_t *out,
 			struct rttq_error *err)
 {
 	int ret;
 
 	*out = 0;
 	ret = check_name(st, "group", group, STORE_GROUP_MAX, err);
-	return ret ? ret : st->ops->finest_period(st, group, out, err);
+	if (!ret)
+		ret = check_metric(st, metric, err);
+	return ret ? ret : st->ops->finest_period(st, group,
+						  metric_or_rtt(metric), out,
+						  err);
 }
 
 int store_ping(struct store *st, struct rttq_error *err)

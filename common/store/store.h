@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The store: where per-period digests live.  One logical record per
- * (host, group, resolution, period start).  Backends sit behind one
+ * (host, group, metric, resolution, period start); records of different
+ * metrics never mix (metric.h: distributions hold a digest, METRIC_COUNTERS
+ * a counter set).  Backends sit behind one
  * interface and are chosen by URL: `sqlite:PATH` (embedded default) and
  * `dynamodb:TABLE[?region=R&endpoint=URL]` (a fleet).
  *
@@ -59,12 +61,17 @@ struct store;
 struct store_record {
 	const char *host;       /* agent's --host */
 	const char *group;      /* "all", "raddr:10.0.0.2", ... */
+	const char *metric;     /* metric.h: NULL or "" is METRIC_RTT; for
+				 * METRIC_COUNTERS the digest holds a
+				 * counter set (counter_set.h) and count the
+				 * number of counters in it */
 	uint32_t period_s;      /* resolution: base period (60), 3600, 86400 */
 	int64_t start_s;        /* period start, UTC epoch seconds */
 	uint32_t periods;       /* base periods merged into this record */
 	uint32_t periods_total; /* base periods the resolution spans; the
 				 * record is complete when periods equals it */
-	uint64_t count;         /* RTT samples */
+	uint64_t count;         /* samples (METRIC_COUNTERS: counters in
+				 * the set) */
 	double sum_us;          /* sum of the samples, microseconds */
 	double min_us;          /* smallest sample, microseconds */
 	double max_us;          /* largest sample, microseconds */
@@ -75,6 +82,7 @@ struct store_record {
 struct store_query {
 	const char *host;  /* NULL: every host */
 	const char *group; /* NULL: "all" */
+	const char *metric; /* NULL or "": METRIC_RTT */
 	uint32_t period_s; /* resolution to read */
 	int64_t from_s;    /* records whose start lies in [from_s, to_s] */
 	int64_t to_s;
@@ -87,10 +95,11 @@ struct store_query {
  * same URL is fine. */
 typedef int (*store_record_fn)(const struct store_record *rec, void *arg);
 
-/* Called once per resolution of a (host, group) series (its base period
- * and its rollups, smallest first); same rules as above. */
+/* Called once per resolution of a (host, group, metric) series (its base
+ * period and its rollups, smallest first); same rules as above. */
 typedef int (*store_series_fn)(const char *host, const char *group,
-			       uint32_t period_s, void *arg);
+			       const char *metric, uint32_t period_s,
+			       void *arg);
 
 /**
  * store_open() - open (creating when needed) the store named by @url.
@@ -192,7 +201,9 @@ RTTQ_API void store_close(struct store *st);
  * group within STORE_HOST_MAX / STORE_GROUP_MAX, period_s > 0, start_s a
  * multiple of period_s, 0 < periods_total, periods <= periods_total,
  * count <= INT64_MAX, no NaN in sum/min/max, a non-empty digest, a host
- * not starting with STORE_RESERVED_PREFIX.
+ * not starting with STORE_RESERVED_PREFIX, a metric metric_name_valid()
+ * accepts (NULL or "": rtt) and, for METRIC_COUNTERS, a digest that
+ * counter_set_decode() reads.
  *
  * Records of a span that ended STORE_LATE_S or more ago are late: after
  * they are written, a second write marks the fleet spans they fall in
@@ -240,7 +251,7 @@ RTTQ_API int store_put_fleet(struct store *st, const struct store_record *rec,
  * @err: receives a message; may be NULL.
  *
  * @return 0, the first non-zero value returned by @fn, -EINVAL for an empty
- *         host/group or a zero period_s, -EBADMSG for a stored record
+ *         host/group, an invalid metric name or a zero period_s, -EBADMSG for a stored record
  *         with impossible values (message names host/group/start), -EIO
  *         for a damaged file or an I/O error, -EBUSY, and for DynamoDB the transport and
  *         protocol errors of ddb_call() (-ETIMEDOUT, -EPROTO, ...).
@@ -249,8 +260,8 @@ RTTQ_API int store_query(struct store *st, const struct store_query *q,
 			 store_record_fn fn, void *arg, struct rttq_error *err);
 
 /**
- * store_fine_records() - call @fn for every host's records of @group
- * finer than an hour starting in [@from_s, @to_s]: base records
+ * store_fine_records() - call @fn for every host's records of @metric of
+ * @group finer than an hour starting in [@from_s, @to_s]: base records
  * (periods_total 1) and 5-minute records (a host's rollups, periods_total
  * 300 / its base period), in no particular order, in a few requests
  * however many hosts there are.  A fleet query reads the parts of its
@@ -261,6 +272,7 @@ RTTQ_API int store_query(struct store *st, const struct store_query *q,
  * the records' own TTL (store_dynamodb_mirror.c).
  * @st: the store.
  * @group: the group.
+ * @metric: the metric; NULL or "": METRIC_RTT.
  * @from_s: first start, UTC epoch seconds, inclusive.
  * @to_s: last start, inclusive; an empty range matches nothing.
  * @fn: called per record (the rules of store_query()'s callback).
@@ -271,17 +283,18 @@ RTTQ_API int store_query(struct store *st, const struct store_query *q,
  * or later are mirrored: records older agents wrote are not returned.
  *
  * @return 0, the first non-zero value returned by @fn, -EINVAL for an
- *         empty group, and the errors of store_query().
+ *         empty group or an invalid metric name, and the errors of
+ *         store_query().
  */
 RTTQ_API int store_fine_records(struct store *st, const char *group,
-				int64_t from_s, int64_t to_s,
+				const char *metric, int64_t from_s, int64_t to_s,
 				store_record_fn fn, void *arg,
 				struct rttq_error *err);
 
 /**
  * store_series() - call @fn for every resolution stored for each (host,
- * group) with a record of any resolution starting in [from_s, to_s],
- * ordered by host, group, then resolution.  The registry knows each
+ * group, metric) with a record of any resolution starting in [from_s,
+ * to_s], ordered by host, group, metric, then resolution.  The registry knows each
  * series' resolutions, so the query side learns the agents' base periods
  * here instead of assuming them.  Without @host, reserved hosts
  * (STORE_FLEET_HOST) are not listed.
@@ -305,19 +318,23 @@ RTTQ_API int store_series(struct store *st, const char *host,
 
 /**
  * store_finest_period() - the smallest resolution any host has stored for
- * @group, from the registry: the finest base period among the hosts, so
- * a fleet-wide reader knows how far its last period reaches without
- * listing every host.
+ * @metric of @group, from the registry: the finest base period among the
+ * hosts, so a fleet-wide reader knows how far its last period reaches
+ * without listing every host.
  * @st: the store.
  * @group: the group.
+ * @metric: the metric; NULL or "": METRIC_RTT.
  * @out: receives seconds; 0 when the registry cannot say (no series of
- *       the group, or a DynamoDB table written before it kept this).
+ *       the group and metric, or a DynamoDB table written before it kept
+ *       this).
  * @err: receives a message; may be NULL.
  *
- * @return 0, -EINVAL for an empty group, the errors of store_series().
+ * @return 0, -EINVAL for an empty group or an invalid metric name, the
+ *         errors of store_series().
  */
 RTTQ_API int store_finest_period(struct store *st, const char *group,
-				 uint32_t *out, struct rttq_error *err);
+				 const char *metric, uint32_t *out,
+				 struct rttq_error *err);
 
 /**
  * store_ping() - check that the store answers (reads its records table).

@@ -38,12 +38,14 @@ struct store_ops {
 	int (*series)(struct store *st, const char *host, const char *group,
 		      int64_t from_s, int64_t to_s, store_series_fn fn,
 		      void *arg, struct rttq_error *err);
-	/* store_fine_records(): reserved hosts left out by the backend. */
+	/* store_fine_records(): reserved hosts left out by the backend;
+	 * @metric is never NULL. */
 	int (*fine_records)(struct store *st, const char *group,
-			    int64_t from_s, int64_t to_s, store_record_fn fn,
+			    const char *metric, int64_t from_s, int64_t to_s, store_record_fn fn,
 			    void *arg, struct rttq_error *err);
 	int (*finest_period)(struct store *st, const char *group,
-			     uint32_t *out, struct rttq_error *err);
+			     const char *metric, uint32_t *out,
+			     struct rttq_error *err);
 	int (*ping)(struct store *st, struct rttq_error *err);
 	/* store_set_deadline(): any thread, during any other call. */
 	void (*set_deadline)(struct store *st, int64_t deadline_ms);
@@ -61,7 +63,7 @@ extern const struct store_ops store_dynamodb_ops;
 
 /**
  * store_fleet_marks() - the stale marks of the late records among @recs
- * (store_fleet.c): one per (group, resolution, span start), each a fleet
+ * (store_fleet.c): one per (group, metric, resolution, span start), each a fleet
  * record with periods 0 and @token as its digest.
  * @recs: records about to be written (checked).
  * @n: how many.

@@ -17,9 +17,10 @@
  *   store_put       BatchWriteItem, 25 items a request, UnprocessedItems
  *                   resubmitted with backoff; registry items first, records
  *                   deduplicated by key (the last one of a key wins).
- *   store_query     host given: Query on d#HOST#GROUP#PERIOD, ts BETWEEN,
+ *   store_query     host given: Query on d#HOST#GROUP#PERIOD[#METRIC]
+ *                   (store_dynamodb_item.c: rtt has no suffix), ts BETWEEN,
  *                   every page (LastEvaluatedKey).  Every host: Query
- *                   h#GROUP#PERIOD for the hosts, sort them bytewise, then
+ *                   h#GROUP#PERIOD[#METRIC] for the hosts, sort them bytewise, then
  *                   one paginated Query per host, in order.  (The planner
  *                   always names the host; its threads read through
  *                   sibling handles, each with its own client.)

@@ -5,21 +5,25 @@
  *
  * Items
  * -----
- * Record, one per (host, group, resolution, period start):
- *   pk      S  "d#HOST#GROUP#PERIOD_S"   one partition per series
+ * Record, one per (host, group, metric, resolution, period start):
+ *   pk      S  "d#HOST#GROUP#PERIOD_S" for rtt, one partition per series;
+ *              "d#HOST#GROUP#PERIOD_S#METRIC" for any other metric (items
+ *              written before metrics existed are rtt and keep their keys)
  *   ts      N  start_s (UTC epoch s)      Query: ts BETWEEN from AND to
  *   host S, grp S, period_s N            the key fields, unescaped
+ *   metric  S  the metric; absent for rtt
  *   periods N, periods_total N, count N
  *   sum_us, min_us, max_us               N ("%.17g", exact); S ("%a") when
  *                                        DynamoDB's N cannot hold the value
  *                                        (infinities, |x| > 9e125 or < 1e-129)
- *   d       B  codec_encode() digest
+ *   d       B  codec_encode() digest, or a counter set (METRIC_COUNTERS)
  *   expires N  start_s + period_s + retention by period length: under
  *              5 min (base records) 14 d; 5 min up to 1 h (5 min rollups)
  *              35 d, so a "last 30 days" range keeps 5-minute edges
  *              after its base records expired; 1 h 90 d; 1 d 2 y
  *
- * Mirror of a base record (pk "b#GROUP#HOUR"): the record's attributes
+ * Mirror of a base record (pk "b#GROUP#HOUR", "#METRIC" added for any
+ * metric but rtt, as below): the record's attributes
  * with its start in start_s N, see store_dynamodb_mirror.c.
  *
  * Registry, so a fleet query finds every host without Scan (written with
@@ -30,6 +34,9 @@
  *   pk "H",                ts H(host)             host S      every host
  *   pk "p#GROUP",          ts PERIOD_S            grp S       resolutions of a
  *                                                             group, any host
+ * For a metric other than rtt, "#METRIC" ends the h# and p# keys and the
+ * g# item's hashed name (group#period_s#metric), whose item also holds
+ * metric S; the rtt items keep the keys they had before metrics existed.
  * H() is the first 63 bits of SHA-256 as an integer (name_hash() in
  * store_dynamodb_write.c): distinct names map to distinct sort keys unless
  * SHA-256 collides in 63 bits (chance ~n^2/2^64).
@@ -44,6 +51,7 @@
 
 #include <openssl/evp.h>
 
+#include "metric.h"
 #include "store_dynamodb_private.h"
 #include "strbuf.h"
 
@@ -81,8 +89,19 @@ static void add_escaped(struct strbuf *b, const char *s)
 	}
 }
 
-/* pk of a series' records: "d#HOST#GROUP#PERIOD_S" (malloc()ed). */
-char *dynamo_record_pk(const char *host, const char *group, uint32_t period_s)
+/* "#METRIC" for any metric but rtt (metric names hold no '#'). */
+void dynamo_add_metric(struct strbuf *b, const char *metric)
+{
+	metric = metric_or_rtt(metric);
+	if (strcmp(metric, METRIC_RTT) != 0) {
+		strbuf_addc(b, '#');
+		strbuf_adds(b, metric);
+	}
+}
+
+/* pk of a series' records: "d#HOST#GROUP#PERIOD_S[#METRIC]" (malloc()ed). */
+char *dynamo_record_pk(const char *host, const char *group,
+		       const char *metric, uint32_t period_s)
 {
 	struct strbuf b = STRBUF_INIT;
 
@@ -91,25 +110,29 @@ char *dynamo_record_pk(const char *host, const char *group, uint32_t period_s)
 	strbuf_addc(&b, '#');
 	add_escaped(&b, group);
 	strbuf_addf(&b, "#%" PRIu32, period_s);
+	dynamo_add_metric(&b, metric);
 	return strbuf_detach(&b, NULL);
 }
 
-char *dynamo_hosts_pk(const char *group, uint32_t period_s)
+char *dynamo_hosts_pk(const char *group, const char *metric,
+		      uint32_t period_s)
 {
 	struct strbuf b = STRBUF_INIT;
 
 	strbuf_adds(&b, "h#");
 	add_escaped(&b, group);
 	strbuf_addf(&b, "#%" PRIu32, period_s);
+	dynamo_add_metric(&b, metric);
 	return strbuf_detach(&b, NULL);
 }
 
-char *dynamo_periods_pk(const char *group)
+char *dynamo_periods_pk(const char *group, const char *metric)
 {
 	struct strbuf b = STRBUF_INIT;
 
 	strbuf_adds(&b, "p#");
 	add_escaped(&b, group);
+	dynamo_add_metric(&b, metric);
 	return strbuf_detach(&b, NULL);
 }
 
@@ -217,6 +240,21 @@ static int decode_binary(const char *b64, uint8_t **out, size_t *out_len)
  * Items
  * ------------------------------------------------------------------------- */
 
+/* Items of rtt carry no metric: they read the same as before metrics. */
+static void j_attr_metric(struct json *j, const char *metric)
+{
+	metric = metric_or_rtt(metric);
+	if (strcmp(metric, METRIC_RTT) != 0)
+		j_attr(j, "metric", "S", metric);
+}
+
+const char *dynamo_item_metric(yajl_val item)
+{
+	const char *metric = attr_get(item, "metric", "S");
+
+	return metric ? metric : METRIC_RTT;
+}
+
 void dynamo_gen_item(struct json *j, const struct unit *u, int64_t now)
 {
 	const struct store_record *r = u->r;
@@ -234,6 +272,7 @@ void dynamo_gen_item(struct json *j, const struct unit *u, int64_t now)
 	case UNIT_RECORD:
 		j_attr(j, "host", "S", r->host);
 		j_attr(j, "grp", "S", r->group);
+		j_attr_metric(j, r->metric);
 		j_attr_uint(j, "period_s", r->period_s);
 		j_attr_uint(j, "periods", r->periods);
 		j_attr_uint(j, "periods_total", r->periods_total);
@@ -247,6 +286,7 @@ void dynamo_gen_item(struct json *j, const struct unit *u, int64_t now)
 		break;
 	case UNIT_GROUPS:
 		j_attr(j, "grp", "S", r->group);
+		j_attr_metric(j, r->metric);
 		snprintf(sub, sizeof(sub), "%" PRIu32, r->period_s);
 		j_attr(j, "period_s", "N", sub);
 		j_attr_int(j, TTL_ATTRIBUTE, now + keep);
@@ -293,6 +333,9 @@ int dynamo_item_record(struct dynamo_store *s, yajl_val item,
 	r->group = attr_get(item, "grp", "S");
 	if (!r->host || !*r->host || !r->group || !*r->group)
 		return dynamo_bad_item(s, item, "host or grp", err);
+	r->metric = dynamo_item_metric(item);
+	if (!metric_name_valid(r->metric))
+		return dynamo_bad_item(s, item, "metric", err);
 	if (parse_int(attr_get(item, "period_s", "N"), 1, UINT32_MAX, &period_s))
 		return dynamo_bad_item(s, item, "period_s", err);
 	if (parse_int(start ? start : attr_get(item, "ts", "N"), INT64_MIN,

@@ -8,8 +8,11 @@
  * for any number of hosts, instead of a listing of the hosts and a few
  * Queries per host.
  *
- *   pk      S  "b#GROUP#HOUR_START"      every host's base and 5-minute
- *                                        records starting in that UTC hour
+ *   pk      S  "b#GROUP#HOUR_START[#METRIC]"  every host's base and
+ *                                        5-minute records of the metric
+ *                                        starting in that UTC hour; rtt's
+ *                                        key has no "#METRIC", like every
+ *                                        other key (store_dynamodb_item.c)
  *   ts      N  (start_s - HOUR_START) << 51 | H51(host "#" period_s):
  *              in start order, so a Query reads [from, to] of the hour
  *              only; H51: the top 51 bits of dynamo_name_hash()
@@ -55,9 +58,10 @@ bool dynamo_mirror_wanted(const struct store_record *r)
 	       !store_host_reserved(r->host);
 }
 
-char *dynamo_mirror_pk(const char *group, int64_t start_s)
+char *dynamo_mirror_pk(const char *group, const char *metric,
+		       int64_t start_s)
 {
-	char *g = dynamo_periods_pk(group); /* "p#GROUP", escaped */
+	char *g = dynamo_periods_pk(group, NULL); /* "p#GROUP", escaped */
 	struct strbuf b = STRBUF_INIT;
 
 	if (!g)
@@ -65,6 +69,7 @@ char *dynamo_mirror_pk(const char *group, int64_t start_s)
 	strbuf_adds(&b, "b#");
 	strbuf_adds(&b, g + 2);
 	strbuf_addf(&b, "#%" PRId64, bucket_of(start_s));
+	dynamo_add_metric(&b, metric);
 	free(g);
 	return strbuf_detach(&b, NULL);
 }
@@ -79,9 +84,9 @@ void dynamo_mirror_ts(const struct store_record *r, char *ts, size_t len)
 		 dynamo_name_hash(sub) >> (63 - OFFSET_SHIFT));
 }
 
-int dynamo_fine_records(struct store *st, const char *group, int64_t from_s,
-			int64_t to_s, store_record_fn fn, void *arg,
-			struct rttq_error *err)
+int dynamo_fine_records(struct store *st, const char *group,
+			const char *metric, int64_t from_s, int64_t to_s,
+			store_record_fn fn, void *arg, struct rttq_error *err)
 {
 	struct dynamo_store *s = to_dynamo(st);
 	struct dynamo_record_ctx c = { fn, arg };
@@ -92,7 +97,7 @@ int dynamo_fine_records(struct store *st, const char *group, int64_t from_s,
 		uint64_t lo = (uint64_t)(from_s > h ? from_s - h : 0);
 		uint64_t hi = (uint64_t)(to_s < h + BUCKET_S ? to_s - h :
 							       BUCKET_S - 1);
-		char *pk = dynamo_mirror_pk(group, h);
+		char *pk = dynamo_mirror_pk(group, metric, h);
 
 		if (!pk)
 			return store_fail(st, err, -ENOMEM, "out of memory");

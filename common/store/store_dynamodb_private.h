@@ -197,35 +197,58 @@ struct unit {
 };
 
 /**
- * dynamo_record_pk() - pk of a series' records, "d#HOST#GROUP#PERIOD_S",
- * with '%' and '#' in host and group escaped.
+ * dynamo_record_pk() - pk of a series' records,
+ * "d#HOST#GROUP#PERIOD_S[#METRIC]", with '%' and '#' in host and group
+ * escaped.
  * @host: the host.
  * @group: the group.
+ * @metric: the metric; NULL, "" or "rtt" adds nothing.
  * @period_s: the resolution.
  *
  * @return the malloc()ed key, or NULL when out of memory.
  */
-char *dynamo_record_pk(const char *host, const char *group, uint32_t period_s);
+char *dynamo_record_pk(const char *host, const char *group,
+		       const char *metric, uint32_t period_s);
+
+struct strbuf;
 
 /**
- * dynamo_periods_pk() - pk of the registry of a group's resolutions over
- * every host, "p#GROUP" (ts: the period), whose first item is the finest
- * base period any host of the group has.
+ * dynamo_add_metric() - append "#METRIC" to a key for any metric but rtt,
+ * so rtt keys stay those written before metrics existed.
+ * @b: the key being built.
+ * @metric: the metric; NULL or "": rtt (nothing appended).
+ */
+void dynamo_add_metric(struct strbuf *b, const char *metric);
+
+/**
+ * dynamo_item_metric() - the metric of a record or g# registry item: its
+ * "metric" attribute, METRIC_RTT when it has none (pointing into @item or
+ * static).
+ */
+const char *dynamo_item_metric(yajl_val item);
+
+/**
+ * dynamo_periods_pk() - pk of the registry of a group's resolutions of a
+ * metric over every host, "p#GROUP[#METRIC]" (ts: the period), whose
+ * first item is the finest base period any host of the group has.
  * @group: the group.
+ * @metric: the metric, as for dynamo_record_pk().
  *
  * @return the malloc()ed key, or NULL when out of memory.
  */
-char *dynamo_periods_pk(const char *group);
+char *dynamo_periods_pk(const char *group, const char *metric);
 
 /**
  * dynamo_hosts_pk() - pk of the registry of hosts of a series kind,
- * "h#GROUP#PERIOD_S".
+ * "h#GROUP#PERIOD_S[#METRIC]".
  * @group: the group.
+ * @metric: the metric, as for dynamo_record_pk().
  * @period_s: the resolution.
  *
  * @return the malloc()ed key, or NULL when out of memory.
  */
-char *dynamo_hosts_pk(const char *group, uint32_t period_s);
+char *dynamo_hosts_pk(const char *group, const char *metric,
+		      uint32_t period_s);
 
 /**
  * dynamo_groups_pk() - pk of the registry of a host's series, "g#HOST".
@@ -257,14 +280,16 @@ uint64_t dynamo_name_hash(const char *s);
 bool dynamo_mirror_wanted(const struct store_record *r);
 
 /**
- * dynamo_mirror_pk() - pk of the mirror of @group's records starting
- * in the UTC hour of @start_s: "b#GROUP#HOUR_START".
+ * dynamo_mirror_pk() - pk of the mirror of @group's records of @metric
+ * starting in the UTC hour of @start_s: "b#GROUP#HOUR_START[#METRIC]".
  * @group: the group.
+ * @metric: the metric; NULL or "": METRIC_RTT, whose key has no suffix.
  * @start_s: a record's start.
  *
  * @return the malloc()ed key, or NULL when out of memory.
  */
-char *dynamo_mirror_pk(const char *group, int64_t start_s);
+char *dynamo_mirror_pk(const char *group, const char *metric,
+		       int64_t start_s);
 
 /**
  * dynamo_mirror_ts() - sort key of @r's mirror item, as decimal text.
@@ -276,9 +301,9 @@ void dynamo_mirror_ts(const struct store_record *r, char *ts, size_t len);
 
 /** dynamo_fine_records() - the ops table's fine_records: a Query per
  * hour partition of the mirror. */
-int dynamo_fine_records(struct store *st, const char *group, int64_t from_s,
-			int64_t to_s, store_record_fn fn, void *arg,
-			struct rttq_error *err);
+int dynamo_fine_records(struct store *st, const char *group,
+			const char *metric, int64_t from_s, int64_t to_s,
+			store_record_fn fn, void *arg, struct rttq_error *err);
 
 /**
  * dynamo_gen_item() - write the item of @u (a record or a registry entry)
@@ -425,7 +450,8 @@ int dynamo_query(struct store *st, const struct store_query *q,
 /** dynamo_finest_period() - the ops table's finest_period: the first
  * item of p#GROUP. */
 int dynamo_finest_period(struct store *st, const char *group,
-			 uint32_t *out, struct rttq_error *err);
+			 const char *metric, uint32_t *out,
+			 struct rttq_error *err);
 
 int dynamo_series(struct store *st, const char *host, const char *group,
 		  int64_t from_s, int64_t to_s, store_series_fn fn, void *arg,

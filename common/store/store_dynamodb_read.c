@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metric.h"
 #include "store_dynamodb_private.h"
 
 /* ---------------------------------------------------------------------------
@@ -130,37 +131,56 @@ int dynamo_record_item(struct dynamo_store *s, yajl_val item, void *ctx,
 struct names {
 	char **v;
 	uint32_t *period_s; /* for g#HOST: the resolution of each group */
+	char **metric;      /* for g#HOST: the metric of each group */
 	size_t n, cap;
 };
 
 static void names_free(struct names *nm)
 {
-	for (size_t i = 0; i < nm->n; i++)
+	for (size_t i = 0; i < nm->n; i++) {
 		free(nm->v[i]);
+		free(nm->metric[i]);
+	}
 	free(nm->v);
 	free(nm->period_s);
+	free(nm->metric);
 	memset(nm, 0, sizeof(*nm));
 }
 
-static int names_add(struct names *nm, const char *name, uint32_t period_s)
+static int names_grow(struct names *nm)
 {
-	if (nm->n == nm->cap) {
-		size_t cap = nm->cap ? nm->cap * 2 : 32;
-		char **v = realloc(nm->v, cap * sizeof(*v));
-		uint32_t *p;
+	size_t cap = nm->cap ? nm->cap * 2 : 32;
+	char **v = realloc(nm->v, cap * sizeof(*v));
+	char **m;
+	uint32_t *p;
 
-		if (!v)
-			return -ENOMEM;
-		nm->v = v;
-		p = realloc(nm->period_s, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		nm->period_s = p;
-		nm->cap = cap;
-	}
-	nm->v[nm->n] = strdup(name);
-	if (!nm->v[nm->n])
+	if (!v)
 		return -ENOMEM;
+	nm->v = v;
+	p = realloc(nm->period_s, cap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	nm->period_s = p;
+	m = realloc(nm->metric, cap * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	nm->metric = m;
+	nm->cap = cap;
+	return 0;
+}
+
+static int names_add(struct names *nm, const char *name, const char *metric,
+		     uint32_t period_s)
+{
+	if (nm->n == nm->cap && names_grow(nm))
+		return -ENOMEM;
+	nm->v[nm->n] = strdup(name);
+	nm->metric[nm->n] = strdup(metric);
+	if (!nm->v[nm->n] || !nm->metric[nm->n]) {
+		free(nm->v[nm->n]);
+		free(nm->metric[nm->n]);
+		return -ENOMEM;
+	}
 	nm->period_s[nm->n++] = period_s;
 	return 0;
 }
@@ -172,20 +192,23 @@ static int host_item(struct dynamo_store *s, yajl_val item, void *ctx,
 
 	if (!host || !*host)
 		return dynamo_bad_item(s, item, "host", err);
-	return names_add(ctx, host, 0);
+	return names_add(ctx, host, METRIC_RTT, 0);
 }
 
 static int group_item(struct dynamo_store *s, yajl_val item, void *ctx,
 		      struct rttq_error *err)
 {
 	const char *group = attr_get(item, "grp", "S");
+	const char *metric = dynamo_item_metric(item);
 	int64_t period_s;
 
 	if (!group || !*group)
 		return dynamo_bad_item(s, item, "grp", err);
+	if (!metric_name_valid(metric))
+		return dynamo_bad_item(s, item, "metric", err);
 	if (parse_int(attr_get(item, "period_s", "N"), 1, UINT32_MAX, &period_s))
 		return dynamo_bad_item(s, item, "period_s", err);
-	return names_add(ctx, group, (uint32_t)period_s);
+	return names_add(ctx, group, metric, (uint32_t)period_s);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -219,7 +242,7 @@ static int query_host(struct dynamo_store *s, const char *host,
 		      const struct store_query *q, struct dynamo_record_ctx *rc,
 		      struct rttq_error *err)
 {
-	char *pk = dynamo_record_pk(host, q->group, q->period_s);
+	char *pk = dynamo_record_pk(host, q->group, q->metric, q->period_s);
 	int ret;
 
 	if (!pk)
@@ -245,7 +268,7 @@ int dynamo_query(struct store *st, const struct store_query *q,
 	if (q->host)
 		return query_host(s, q->host, q, &rc, err);
 
-	pk = dynamo_hosts_pk(q->group, q->period_s);
+	pk = dynamo_hosts_pk(q->group, q->metric, q->period_s);
 	if (!pk)
 		return store_fail(st, err, -ENOMEM, "out of memory");
 	ret = list_names(s, pk, host_item, &hosts, err);
@@ -272,13 +295,14 @@ static int found_item(struct dynamo_store *s, yajl_val item, void *ctx,
 	return 0;
 }
 
-/* Does (host, group, period_s) have a record starting in [from_s, to_s]? */
+/* Does (host, group, metric, period_s) have a record starting in
+ * [from_s, to_s]? */
 static int series_has_record(struct dynamo_store *s, const char *host,
-			     const char *group, uint32_t period_s,
-			     int64_t from_s, int64_t to_s, bool *found,
-			     struct rttq_error *err)
+			     const char *group, const char *metric,
+			     uint32_t period_s, int64_t from_s, int64_t to_s,
+			     bool *found, struct rttq_error *err)
 {
-	char *pk = dynamo_record_pk(host, group, period_s);
+	char *pk = dynamo_record_pk(host, group, metric, period_s);
 	int ret;
 
 	*found = false;
@@ -292,17 +316,27 @@ static int series_has_record(struct dynamo_store *s, const char *host,
 
 struct group_period {
 	const char *group;
+	const char *metric;
 	uint32_t period_s;
 };
 
+/* The order of store_series(): group, metric, resolution. */
 static int cmp_group_period(const void *a, const void *b)
 {
 	const struct group_period *x = a, *y = b;
 	int c = strcmp(x->group, y->group);
 
+	if (!c)
+		c = strcmp(x->metric, y->metric);
 	if (c)
 		return c;
 	return x->period_s < y->period_s ? -1 : x->period_s > y->period_s;
+}
+
+static bool same_series(const struct group_period *x,
+			const struct group_period *y)
+{
+	return !strcmp(x->group, y->group) && !strcmp(x->metric, y->metric);
 }
 
 static int series_of_host(struct dynamo_store *s, const char *host,
@@ -330,22 +364,23 @@ static int series_of_host(struct dynamo_store *s, const char *host,
 	for (size_t i = 0; i < groups.n; i++)
 		if (!group || strcmp(groups.v[i], group) == 0)
 			gp[n++] = (struct group_period){ groups.v[i],
+							 groups.metric[i],
 							 groups.period_s[i] };
 	qsort(gp, n, sizeof(*gp), cmp_group_period);
 	for (size_t i = 0, end; !ret && i < n; i = end) {
 		bool found = false;
 
-		for (end = i; end < n && strcmp(gp[end].group, gp[i].group) == 0;
-		     end++)
+		for (end = i; end < n && same_series(&gp[end], &gp[i]); end++)
 			;
-		/* Any resolution of this group with a record in range. */
+		/* Any resolution of this series with a record in range. */
 		for (size_t k = i; !ret && !found && k < end; k++)
 			ret = series_has_record(s, host, gp[k].group,
-						gp[k].period_s, from_s, to_s,
-						&found, err);
-		/* g#HOST holds one item per (group, period_s). */
+						gp[k].metric, gp[k].period_s,
+						from_s, to_s, &found, err);
+		/* g#HOST holds one item per (group, metric, period_s). */
 		for (size_t k = i; !ret && found && k < end; k++)
-			ret = fn(host, gp[k].group, gp[k].period_s, arg);
+			ret = fn(host, gp[k].group, gp[k].metric,
+				 gp[k].period_s, arg);
 	}
 	free(gp);
 	names_free(&groups);
@@ -363,11 +398,12 @@ static int period_item(struct dynamo_store *s, yajl_val item, void *ctx,
 	return 0;
 }
 
-int dynamo_finest_period(struct store *st, const char *group, uint32_t *out,
+int dynamo_finest_period(struct store *st, const char *group,
+			 const char *metric, uint32_t *out,
 			 struct rttq_error *err)
 {
 	struct dynamo_store *s = to_dynamo(st);
-	char *pk = dynamo_periods_pk(group);
+	char *pk = dynamo_periods_pk(group, metric);
 	int ret;
 
 	*out = 0;

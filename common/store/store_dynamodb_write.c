@@ -121,7 +121,7 @@ static int add_unit(struct unit *u, size_t *n, enum unit_kind kind,
 		    const struct store_record *r, size_t order)
 {
 	struct unit *x = &u[*n];
-	char sub[STORE_GROUP_MAX + 16];
+	struct strbuf sub = STRBUF_INIT;
 
 	memset(x, 0, sizeof(*x));
 	x->kind = kind;
@@ -129,26 +129,34 @@ static int add_unit(struct unit *u, size_t *n, enum unit_kind kind,
 	x->order = order;
 	switch (kind) {
 	case UNIT_RECORD:
-		x->pk = dynamo_record_pk(r->host, r->group, r->period_s);
+		x->pk = dynamo_record_pk(r->host, r->group, r->metric,
+					 r->period_s);
 		snprintf(x->ts, sizeof(x->ts), "%" PRId64, r->start_s);
 		break;
 	case UNIT_MIRROR:
-		x->pk = dynamo_mirror_pk(r->group, r->start_s);
+		x->pk = dynamo_mirror_pk(r->group, r->metric, r->start_s);
 		dynamo_mirror_ts(r, x->ts, sizeof(x->ts));
 		break;
 	case UNIT_HOSTS:
-		x->pk = dynamo_hosts_pk(r->group, r->period_s);
+		x->pk = dynamo_hosts_pk(r->group, r->metric, r->period_s);
 		snprintf(x->ts, sizeof(x->ts), "%" PRIu64,
 			 dynamo_name_hash(r->host));
 		break;
 	case UNIT_GROUPS:
 		x->pk = dynamo_groups_pk(r->host);
-		snprintf(sub, sizeof(sub), "%s#%" PRIu32, r->group, r->period_s);
-		snprintf(x->ts, sizeof(x->ts), "%" PRIu64,
-			 dynamo_name_hash(sub));
+		strbuf_addf(&sub, "%s#%" PRIu32, r->group, r->period_s);
+		dynamo_add_metric(&sub, r->metric);
+		if (sub.oom) {
+			free(x->pk);
+			x->pk = NULL;
+		} else {
+			snprintf(x->ts, sizeof(x->ts), "%" PRIu64,
+				 dynamo_name_hash(sub.buf));
+		}
+		strbuf_release(&sub);
 		break;
 	case UNIT_PERIODS:
-		x->pk = dynamo_periods_pk(r->group);
+		x->pk = dynamo_periods_pk(r->group, r->metric);
 		snprintf(x->ts, sizeof(x->ts), "%" PRIu32, r->period_s);
 		break;
 	case UNIT_ALL_HOSTS:
@@ -355,7 +363,8 @@ int dynamo_put_if(struct store *st, const struct store_record *rec,
 	size_t len;
 	int ret;
 
-	u.pk = dynamo_record_pk(rec->host, rec->group, rec->period_s);
+	u.pk = dynamo_record_pk(rec->host, rec->group, rec->metric,
+				rec->period_s);
 	snprintf(u.ts, sizeof(u.ts), "%" PRId64, rec->start_s);
 	ret = u.pk ? json_begin(&j) : -ENOMEM;
 	if (ret) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metric.h"
 #include "store_backend.h"
 
 /* Fleet resolutions `rttq rollup` builds (series.h's rollup lengths; the
@@ -26,6 +27,8 @@ static int mark_cmp(const void *a, const void *b)
 	const struct store_record *x = a, *y = b;
 	int c = strcmp(x->group, y->group);
 
+	if (!c)
+		c = strcmp(metric_or_rtt(x->metric), metric_or_rtt(y->metric));
 	if (c)
 		return c;
 	if (x->period_s != y->period_s)
@@ -65,6 +68,7 @@ int store_fleet_marks(const struct store_record *recs, size_t n,
 			m[nm++] = (struct store_record){
 				.host = STORE_FLEET_HOST,
 				.group = r->group,
+				.metric = r->metric,
 				.period_s = len,
 				.start_s = start,
 				.periods = 0,

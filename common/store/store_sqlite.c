@@ -13,7 +13,7 @@
  * so every user of the store needs write access to its directory.
  *
  * Which access path serves which call:
- *   store_query, one host  -> primary key: host, grp, period_s equal, start_s
+ *   store_query, one host  -> primary key: host, grp, metric, period_s equal, start_s
  *                             range, rows already in start order.
  *   store_query, all hosts -> records_by_group: range scan on start_s, then
  *                             a sort by host of just the rows returned.
@@ -241,6 +241,8 @@ static int connect_store(const char *url, const char *path,
 		ret = sqlite_setup_file(s, url, err);
 	else if (!ret && how == CONNECT_READ)
 		ret = sqlite_check_file(s, url, err);
+	else if (!ret)
+		ret = sqlite_read_legacy(s, url, err);
 	if (!ret)
 		ret = sqlite_prepare_statements(s, url, err);
 	if (ret) {

@@ -13,12 +13,15 @@
 #include "strbuf.h"
 
 /*
- * records_by_group (period_s, grp, start_s) serves the range once per
- * period: the IN list names each base period an agent may use (the
+ * records_by_group (period_s, grp, metric, start_s) serves the range once
+ * per period: the IN list names each base period an agent may use (the
  * divisors of an hour, 300 among them), so SQLite seeks to each and never
- * scans other groups' or older records.  periods_total tells base records
- * (1) and 5-minute rollups from the 3600 s rollups of a 60 s host; the
- * fleet's own records start with '*'.
+ * scans other groups', metrics' or older records.  A schema-2 file read as
+ * it is goes through a view giving every row metric 'rtt'
+ * (store_sqlite_schema.c); its index (period_s, grp, start_s) still
+ * seeks.  periods_total tells base records (1) and 5-minute rollups from
+ * the 3600 s rollups of a 60 s host; the fleet's own records start with
+ * '*'.
  */
 static char *fine_sql(void)
 {
@@ -33,15 +36,16 @@ static char *fine_sql(void)
 		strbuf_addf(&b, "%s%" PRIu32, sep, p);
 		sep = ",";
 	}
-	strbuf_adds(&b, ") AND grp = ?1 AND start_s BETWEEN ?2 AND ?3"
+	strbuf_adds(&b, ") AND grp = ?1 AND metric = ?4"
+		    " AND start_s BETWEEN ?2 AND ?3"
 		    " AND (periods_total = 1 OR period_s = 300)"
 		    " AND substr(host, 1, 1) <> '" STORE_FLEET_HOST "'");
 	return strbuf_detach(&b, NULL);
 }
 
-int sqlite_fine_records(struct store *st, const char *group, int64_t from_s,
-			int64_t to_s, store_record_fn fn, void *arg,
-			struct rttq_error *err)
+int sqlite_fine_records(struct store *st, const char *group,
+			const char *metric, int64_t from_s, int64_t to_s,
+			store_record_fn fn, void *arg, struct rttq_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
 	struct sqlite_record_cb cb = { .fn = fn, .arg = arg };
@@ -60,6 +64,8 @@ int sqlite_fine_records(struct store *st, const char *group, int64_t from_s,
 		rc = sqlite3_bind_int64(q, 2, from_s);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(q, 3, to_s);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(q, 4, metric, -1, SQLITE_STATIC);
 	if (rc != SQLITE_OK) {
 		ret = sqlite_db_fail(st->url, s->db, rc,
 				     "cannot read fine records", err);

@@ -19,7 +19,11 @@
 /* A record's columns, in the order sqlite_record_row() reads them. */
 #define RECORD_COLUMNS \
 	"host, grp, period_s, start_s, periods, periods_total, count," \
-	" sum_us, min_us, max_us, digest"
+	" sum_us, min_us, max_us, digest, metric"
+
+/* The metric is parameter 12 of every statement bind_key() binds: after
+ * the record's other columns, so their numbers stay RECORD_COLUMNS'. */
+#define KEY_METRIC "?12"
 
 /* The statements every connection prepares (store_sqlite_records.c). */
 enum stmt_id {
@@ -44,6 +48,7 @@ struct sqlite_store {
 	sqlite3_stmt *stmt[STMT_COUNT];
 	_Atomic int64_t deadline_ms; /* store_set_deadline(); 0: none */
 	int64_t busy_since_ms;       /* start of the current wait for a lock */
+	bool legacy; /* a schema-2 file read as it is: no write statements */
 };
 
 static inline struct sqlite_store *to_sqlite(struct store *st)
@@ -99,12 +104,28 @@ int sqlite_setup_file(struct sqlite_store *s, const char *url,
  * @url: the store URL, for messages.
  * @err: receives the message; may be NULL.
  *
+ * A schema-2 file is read as it is (sqlite_read_legacy()).
+ *
  * @return 0; -ENOENT (an empty file: not set up yet), -EINVAL (not an rttq
- * store), -ENOTSUP (an older schema not migrated yet, or a newer one), or
+ * store), -ENOTSUP (a schema-1 file not migrated yet, or a newer one), or
  * sqlite_db_fail()'s code.
  */
 int sqlite_check_file(struct sqlite_store *s, const char *url,
 		      struct rttq_error *err);
+
+/**
+ * sqlite_read_legacy() - when the file is still schema 2, give this
+ * connection temporary views with schema 3's columns (every row rtt) and
+ * set @s->legacy, so it reads through the same statements and never
+ * writes; a schema-3 file is left alone.
+ * @s: the handle, connected, statements not prepared yet.
+ * @url: the store URL, for messages.
+ * @err: receives the message; may be NULL.
+ *
+ * @return 0, or sqlite_db_fail()'s code.
+ */
+int sqlite_read_legacy(struct sqlite_store *s, const char *url,
+		       struct rttq_error *err);
 
 /**
  * sqlite_prepare_statements() - prepare every statement of enum stmt_id
@@ -155,9 +176,9 @@ int sqlite_record_row(struct sqlite_store *s, sqlite3_stmt *q, void *ctx,
 /** sqlite_fine_records() - the ops table's fine_records
  * (store_sqlite_fine.c): one statement over the records table across
  * hosts. */
-int sqlite_fine_records(struct store *st, const char *group, int64_t from_s,
-			int64_t to_s, store_record_fn fn, void *arg,
-			struct rttq_error *err);
+int sqlite_fine_records(struct store *st, const char *group,
+			const char *metric, int64_t from_s, int64_t to_s,
+			store_record_fn fn, void *arg, struct rttq_error *err);
 
 /** sqlite_put() - the ops table's put: one transaction, registry too. */
 int sqlite_put(struct store *st, const struct store_record *recs, size_t n,
@@ -180,7 +201,8 @@ int sqlite_series(struct store *st, const char *host, const char *group,
 
 /** sqlite_finest_period() - the ops table's finest_period, from the
  * registry. */
-int sqlite_finest_period(struct store *st, const char *group, uint32_t *out,
+int sqlite_finest_period(struct store *st, const char *group,
+			 const char *metric, uint32_t *out,
 			 struct rttq_error *err);
 
 /** sqlite_ping() - the ops table's ping: one read of the records table. */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "metric.h"
 #include "store_sqlite_private.h"
 
 /* Registry row t has a record starting in [?2, ?3]. */
@@ -20,17 +21,19 @@
 	"t.first_start_s <= ?3 AND t.last_start_s >= ?2" \
 	" AND (t.first_start_s >= ?2 OR t.last_start_s <= ?3" \
 	" OR EXISTS (SELECT 1 FROM records r WHERE r.host = t.host" \
-	" AND r.grp = t.grp AND r.period_s = t.period_s" \
+	" AND r.grp = t.grp AND r.metric = t.metric" \
+	" AND r.period_s = t.period_s" \
 	" AND r.start_s BETWEEN ?2 AND ?3))"
 
-/* Every resolution of the series (host, group) of registry row s with a
- * record of any resolution in range; ?1 host and ?4 group, NULL: any. */
+/* Every resolution of the series (host, group, metric) of registry row s
+ * with a record of any resolution in range; ?1 host and ?4 group, NULL:
+ * any. */
 #define SERIES_LIST \
-	"SELECT host, grp, period_s FROM series s" \
+	"SELECT host, grp, metric, period_s FROM series s" \
 	" WHERE (?1 IS NULL OR host = ?1) AND (?4 IS NULL OR grp = ?4)" \
 	" AND EXISTS (SELECT 1 FROM series t WHERE t.host = s.host" \
-	" AND t.grp = s.grp AND " SERIES_IN_RANGE ")" \
-	" ORDER BY host, grp, period_s"
+	" AND t.grp = s.grp AND t.metric = s.metric AND " SERIES_IN_RANGE ")" \
+	" ORDER BY host, grp, metric, period_s"
 
 static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -38,8 +41,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_ROLLBACK] = "ROLLBACK",
 	[STMT_PUT] =
 		"INSERT INTO records (" RECORD_COLUMNS ")"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-		" ON CONFLICT (host, grp, period_s, start_s) DO UPDATE SET"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+		KEY_METRIC ")"
+		" ON CONFLICT (host, grp, metric, period_s, start_s) DO UPDATE SET"
 		" periods = excluded.periods,"
 		" periods_total = excluded.periods_total,"
 		" count = excluded.count, sum_us = excluded.sum_us,"
@@ -47,27 +51,29 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		" digest = excluded.digest",
 	[STMT_GET_DIGEST] =
 		"SELECT digest FROM records WHERE host = ?1 AND grp = ?2"
-		" AND period_s = ?3 AND start_s = ?4",
+		" AND metric = " KEY_METRIC " AND period_s = ?3"
+		" AND start_s = ?4",
 	[STMT_QUERY_HOST] =
 		"SELECT " RECORD_COLUMNS " FROM records"
-		" WHERE host = ?1 AND grp = ?2 AND period_s = ?3"
+		" WHERE host = ?1 AND grp = ?2 AND metric = ?6 AND period_s = ?3"
 		" AND start_s BETWEEN ?4 AND ?5 ORDER BY start_s",
 	[STMT_QUERY_ALL] =
 		"SELECT " RECORD_COLUMNS " FROM records"
-		" WHERE grp = ?2 AND period_s = ?3"
+		" WHERE grp = ?2 AND metric = ?6 AND period_s = ?3"
 		" AND start_s BETWEEN ?4 AND ?5 ORDER BY host, start_s",
 	/* Only a widening updates the row: most puts leave it alone. */
 	[STMT_PUT_SERIES] =
-		"INSERT INTO series (host, grp, period_s, first_start_s,"
-		" last_start_s) VALUES (?1, ?2, ?3, ?4, ?4)"
-		" ON CONFLICT (host, grp, period_s) DO UPDATE SET"
+		"INSERT INTO series (host, grp, metric, period_s,"
+		" first_start_s, last_start_s)"
+		" VALUES (?1, ?2, " KEY_METRIC ", ?3, ?4, ?4)"
+		" ON CONFLICT (host, grp, metric, period_s) DO UPDATE SET"
 		" first_start_s = min(first_start_s, excluded.first_start_s),"
 		" last_start_s = max(last_start_s, excluded.last_start_s)"
 		" WHERE excluded.first_start_s < first_start_s"
 		" OR excluded.last_start_s > last_start_s",
 	[STMT_SERIES] = SERIES_LIST,
 	[STMT_FINEST_PERIOD] =
-		"SELECT MIN(period_s) FROM series WHERE grp = ?1",
+		"SELECT MIN(period_s) FROM series WHERE grp = ?1 AND metric = ?2",
 	[STMT_PING] = "SELECT 1 FROM records LIMIT 1",
 };
 
@@ -81,10 +87,14 @@ int sqlite_prepare_statements(struct sqlite_store *s, const char *url,
 			      struct rttq_error *err)
 {
 	for (int i = 0; i < STMT_COUNT; i++) {
-		int rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+		int rc;
+
+		/* A schema-2 file's tables are views here: read only. */
+		if (s->legacy && (i == STMT_PUT || i == STMT_PUT_SERIES))
+			continue;
+		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
 					    SQLITE_PREPARE_PERSISTENT,
 					    &s->stmt[i], NULL);
-
 		if (rc != SQLITE_OK)
 			return sqlite_db_fail(url, s->db, rc,
 					      "cannot prepare statement", err);
@@ -116,6 +126,9 @@ static int bind_key(sqlite3_stmt *q, const struct store_record *r)
 		rc = sqlite3_bind_int64(q, 3, r->period_s);
 	if (!rc)
 		rc = sqlite3_bind_int64(q, 4, r->start_s);
+	if (!rc)
+		rc = sqlite3_bind_text(q, 12, metric_or_rtt(r->metric), -1,
+				       SQLITE_STATIC);
 	return rc;
 }
 
@@ -195,12 +208,22 @@ static int put_in_transaction(struct sqlite_store *s,
 	return 0;
 }
 
+/* A reader of a schema-2 file writes nothing: store_open() upgrades it. */
+static int refuse_legacy(struct sqlite_store *s, struct rttq_error *err)
+{
+	return store_fail(&s->base, err, -EROFS, "schema version 2 opened "
+			  "for reading: writing needs store_open(), which "
+			  "migrates it to version 3");
+}
+
 int sqlite_put(struct store *st, const struct store_record *recs,
 	       size_t n, struct rttq_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
 	int rc;
 
+	if (s->legacy)
+		return refuse_legacy(s, err);
 	rc = run(s->stmt[STMT_BEGIN]);
 	if (rc != SQLITE_OK)
 		return stmt_fail(s, rc, "cannot begin write", err);
@@ -241,6 +264,8 @@ int sqlite_put_if(struct store *st, const struct store_record *rec,
 	bool same = false;
 	int rc;
 
+	if (s->legacy)
+		return refuse_legacy(s, err);
 	rc = run(s->stmt[STMT_BEGIN]);
 	if (rc != SQLITE_OK)
 		return stmt_fail(s, rc, "cannot begin write", err);
@@ -335,12 +360,15 @@ static int read_record(struct sqlite_store *s, sqlite3_stmt *q,
 	else if (sqlite3_column_type(q, 10) != SQLITE_BLOB ||
 		 sqlite3_column_bytes(q, 10) <= 0)
 		bad = "digest";
+	else if (!metric_name_valid((const char *)sqlite3_column_text(q, 11)))
+		bad = "metric";
 	if (bad)
 		return bad_record(s, err, host, group, start_s,
 				  "%s is missing or out of range", bad);
 
 	r->host = host;
 	r->group = group;
+	r->metric = (const char *)sqlite3_column_text(q, 11);
 	r->period_s = (uint32_t)period_s;
 	r->start_s = start_s;
 	r->periods = (uint32_t)periods;
@@ -374,7 +402,7 @@ int sqlite_record_row(struct sqlite_store *s, sqlite3_stmt *q, void *ctx,
 		      struct rttq_error *err)
 {
 	struct sqlite_record_cb *cb = ctx;
-	struct store_record rec;
+	struct store_record rec = { 0 };
 	int ret;
 
 	ret = read_record(s, q, &rec, err);
@@ -402,6 +430,9 @@ int sqlite_query(struct store *st, const struct store_query *qr,
 		rc = sqlite3_bind_int64(q, 4, qr->from_s);
 	if (!rc)
 		rc = sqlite3_bind_int64(q, 5, qr->to_s);
+	if (!rc)
+		rc = sqlite3_bind_text(q, 6, metric_or_rtt(qr->metric), -1,
+				       SQLITE_STATIC);
 	if (rc) {
 		sqlite3_clear_bindings(q);
 		return stmt_fail(s, rc, "cannot bind query", err);
@@ -421,17 +452,23 @@ static int series_row(struct sqlite_store *s, sqlite3_stmt *q, void *ctx,
 	struct series_cb *cb = ctx;
 	const char *host = (const char *)sqlite3_column_text(q, 0);
 	const char *group = (const char *)sqlite3_column_text(q, 1);
-	int64_t period_s = sqlite3_column_int64(q, 2);
+	const char *metric = (const char *)sqlite3_column_text(q, 2);
+	int64_t period_s = sqlite3_column_int64(q, 3);
 
 	if (!host || !group || !*host || !*group)
 		return store_fail(&s->base, err, -EBADMSG,
 				  "damaged registry: empty host or group");
+	if (!metric_name_valid(metric))
+		return store_fail(&s->base, err, -EBADMSG,
+				  "damaged registry: series host '%s' group "
+				  "'%s' has metric \"%s\"", host, group,
+				  metric ? metric : "(null)");
 	if (period_s <= 0 || period_s > UINT32_MAX)
 		return store_fail(&s->base, err, -EBADMSG,
 				  "damaged registry: series host '%s' group "
 				  "'%s' has period_s %lld", host, group,
 				  (long long)period_s);
-	return cb->fn(host, group, (uint32_t)period_s, cb->arg);
+	return cb->fn(host, group, metric, (uint32_t)period_s, cb->arg);
 }
 
 int sqlite_series(struct store *st, const char *host, const char *group,
@@ -473,13 +510,17 @@ static int period_row(struct sqlite_store *s, sqlite3_stmt *q, void *ctx,
 	return 0;
 }
 
-int sqlite_finest_period(struct store *st, const char *group, uint32_t *out,
+int sqlite_finest_period(struct store *st, const char *group,
+			 const char *metric, uint32_t *out,
 			 struct rttq_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
 	sqlite3_stmt *q = s->stmt[STMT_FINEST_PERIOD];
 	int rc = sqlite3_bind_text(q, 1, group, -1, SQLITE_STATIC);
 
+	if (!rc)
+		rc = sqlite3_bind_text(q, 2, metric_or_rtt(metric), -1,
+				       SQLITE_STATIC);
 	*out = 0;
 	if (rc)
 		return stmt_fail(s, rc, "cannot bind query", err);

@@ -4,41 +4,48 @@
  * created in a fresh file or migrated from an older version, once, by the
  * first handle on the file.
  *
- * Schema, version 2 (PRAGMA user_version = 2)
+ * Schema, version 3 (PRAGMA user_version = 3)
  * -------------------------------------------
  *
  *   CREATE TABLE records (
  *       host          TEXT    NOT NULL,  -- agent's --host
  *       grp           TEXT    NOT NULL,  -- "all", "raddr:10.0.0.2", ...
+ *       metric        TEXT    NOT NULL,  -- "rtt", "jitter", "counters"...
  *       period_s      INTEGER NOT NULL,  -- resolution: 60, 3600, 86400
  *       start_s       INTEGER NOT NULL,  -- UTC epoch s, multiple of period_s
  *       periods       INTEGER NOT NULL,  -- base periods merged in
  *       periods_total INTEGER NOT NULL,  -- base periods the record spans
- *       count         INTEGER NOT NULL,  -- RTT samples, >= 0
+ *       count         INTEGER NOT NULL,  -- samples (counters: how many), >= 0
  *       sum_us        REAL    NOT NULL,
  *       min_us        REAL    NOT NULL,
  *       max_us        REAL    NOT NULL,
- *       digest        BLOB    NOT NULL,  -- codec_encode() bytes
- *       PRIMARY KEY (host, grp, period_s, start_s)
+ *       digest        BLOB    NOT NULL,  -- codec_encode() or counter set
+ *       PRIMARY KEY (host, grp, metric, period_s, start_s)
  *   ) WITHOUT ROWID;
- *   CREATE INDEX records_by_group ON records (period_s, grp, start_s);
+ *   CREATE INDEX records_by_group ON records (period_s, grp, metric, start_s);
  *   CREATE TABLE series (                -- registry: one row per series
  *       host          TEXT    NOT NULL,  -- and resolution, with the
  *       grp           TEXT    NOT NULL,  -- first and last record start
+ *       metric        TEXT    NOT NULL,
  *       period_s      INTEGER NOT NULL,
  *       first_start_s INTEGER NOT NULL,
  *       last_start_s  INTEGER NOT NULL,
- *       PRIMARY KEY (host, grp, period_s)
+ *       PRIMARY KEY (host, grp, metric, period_s)
  *   ) WITHOUT ROWID;
  *
  * store_put upserts the registry row of every record it writes in the same
  * transaction, only widening [first_start_s, last_start_s], so the two
  * tables always agree (records are never deleted through the store).
  *
- * Version 1 (no series table; a records_by_start index served
- * store_series by scanning every record in the range) is migrated on open:
- * the registry is built from the records and the index dropped, in one
- * transaction.
+ * Older versions are migrated by store_open(), in one transaction:
+ *   1 (no series table; a records_by_start index served store_series by
+ *     scanning every record in the range): the registry is built from the
+ *     records and the index dropped, giving version 2;
+ *   2 (no metric column: every record is rtt): both tables are copied into
+ *     version 3 ones with metric 'rtt'.
+ * store_open_read() changes nothing: it reads a version 2 file as it is,
+ * through temporary views (sqlite_read_legacy()) that give every row
+ * metric 'rtt', so the statements are the same for both versions.
  *
  * A version 0 file with no tables is initialised; a file with a newer
  * version, or with foreign tables and no version, is refused.
@@ -49,38 +56,82 @@
 
 #include "store_sqlite_private.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
+#define LEGACY_VERSION 2 /* what store_open_read() also reads, as rtt */
+
+#define RECORDS_TABLE_SQL \
+	"CREATE TABLE records (" \
+	" host TEXT NOT NULL, grp TEXT NOT NULL, metric TEXT NOT NULL," \
+	" period_s INTEGER NOT NULL, start_s INTEGER NOT NULL," \
+	" periods INTEGER NOT NULL, periods_total INTEGER NOT NULL," \
+	" count INTEGER NOT NULL," \
+	" sum_us REAL NOT NULL, min_us REAL NOT NULL, max_us REAL NOT NULL," \
+	" digest BLOB NOT NULL," \
+	" PRIMARY KEY (host, grp, metric, period_s, start_s)" \
+	") WITHOUT ROWID;" \
+	"CREATE INDEX records_by_group ON records" \
+	" (period_s, grp, metric, start_s);"
 
 #define SERIES_TABLE_SQL \
 	"CREATE TABLE series (" \
-	" host TEXT NOT NULL, grp TEXT NOT NULL, period_s INTEGER NOT NULL," \
+	" host TEXT NOT NULL, grp TEXT NOT NULL, metric TEXT NOT NULL," \
+	" period_s INTEGER NOT NULL," \
 	" first_start_s INTEGER NOT NULL, last_start_s INTEGER NOT NULL," \
-	" PRIMARY KEY (host, grp, period_s)" \
+	" PRIMARY KEY (host, grp, metric, period_s)" \
 	") WITHOUT ROWID;"
 
 static const char schema_sql[] =
-	"CREATE TABLE records ("
-	" host TEXT NOT NULL, grp TEXT NOT NULL,"
-	" period_s INTEGER NOT NULL, start_s INTEGER NOT NULL,"
-	" periods INTEGER NOT NULL, periods_total INTEGER NOT NULL,"
-	" count INTEGER NOT NULL,"
-	" sum_us REAL NOT NULL, min_us REAL NOT NULL, max_us REAL NOT NULL,"
-	" digest BLOB NOT NULL,"
-	" PRIMARY KEY (host, grp, period_s, start_s)"
-	") WITHOUT ROWID;"
-	"CREATE INDEX records_by_group ON records (period_s, grp, start_s);"
+	RECORDS_TABLE_SQL
 	SERIES_TABLE_SQL
-	"PRAGMA user_version = 2;";
+	"PRAGMA user_version = 3;";
 
 /* Version 1 -> 2: build the registry from the records (one pass over the
- * primary key, already in (host, grp, period_s) order). */
+ * primary key, already in (host, grp, period_s) order).  Version 2 -> 3
+ * follows in the same transaction. */
 static const char migrate_v1_sql[] =
-	SERIES_TABLE_SQL
+	"CREATE TABLE series ("
+	" host TEXT NOT NULL, grp TEXT NOT NULL, period_s INTEGER NOT NULL,"
+	" first_start_s INTEGER NOT NULL, last_start_s INTEGER NOT NULL,"
+	" PRIMARY KEY (host, grp, period_s)"
+	") WITHOUT ROWID;"
 	"INSERT INTO series (host, grp, period_s, first_start_s, last_start_s)"
 	" SELECT host, grp, period_s, min(start_s), max(start_s)"
 	" FROM records GROUP BY host, grp, period_s;"
-	"DROP INDEX IF EXISTS records_by_start;"
-	"PRAGMA user_version = 2;";
+	"DROP INDEX IF EXISTS records_by_start;";
+
+/* Version 2 -> 3: the metric joins both keys, so the tables are rebuilt
+ * (SQLite cannot change a primary key in place); every row is rtt. */
+static const char migrate_v2_sql[] =
+	"DROP INDEX records_by_group;"
+	"ALTER TABLE records RENAME TO records_v2;"
+	"ALTER TABLE series RENAME TO series_v2;"
+	RECORDS_TABLE_SQL
+	SERIES_TABLE_SQL
+	"INSERT INTO records (host, grp, metric, period_s, start_s, periods,"
+	" periods_total, count, sum_us, min_us, max_us, digest)"
+	" SELECT host, grp, 'rtt', period_s, start_s, periods, periods_total,"
+	" count, sum_us, min_us, max_us, digest FROM records_v2;"
+	"INSERT INTO series (host, grp, metric, period_s, first_start_s,"
+	" last_start_s) SELECT host, grp, 'rtt', period_s, first_start_s,"
+	" last_start_s FROM series_v2;"
+	"DROP TABLE records_v2;"
+	"DROP TABLE series_v2;"
+	"PRAGMA user_version = 3;";
+
+/*
+ * A version 2 file read as it is: temporary views (this connection only;
+ * SQLite resolves unqualified names in temp first) with the version 3
+ * columns.  Each view reads nothing once the file is migrated under a
+ * running reader, rather than listing jitter or counters as rtt.
+ */
+static const char legacy_views_sql[] =
+	"CREATE TEMP VIEW records AS SELECT host, grp, 'rtt' AS metric,"
+	" period_s, start_s, periods, periods_total, count, sum_us, min_us,"
+	" max_us, digest FROM main.records"
+	" WHERE (SELECT user_version FROM pragma_user_version) = 2;"
+	"CREATE TEMP VIEW series AS SELECT host, grp, 'rtt' AS metric,"
+	" period_s, first_start_s, last_start_s FROM main.series"
+	" WHERE (SELECT user_version FROM pragma_user_version) = 2;";
 
 /* One-row, one-column statement (a PRAGMA or a count) as an integer. */
 static int query_int(sqlite3 *db, const char *sql, int64_t *out)
@@ -171,12 +222,18 @@ static int upgrade_schema(const char *url, sqlite3 *db, int64_t *version,
 	if (rc != SQLITE_OK)
 		return sqlite_db_fail(url, db, rc, "cannot create schema", err);
 	ret = read_version(url, db, version, tables, err);
-	if (!ret && (*version == 1 || (*version == 0 && *tables == 0))) {
-		const char *what = *version ? "cannot migrate schema 1 to 2"
+	if (!ret && (*version == 1 || *version == LEGACY_VERSION ||
+		     (*version == 0 && *tables == 0))) {
+		const char *what = *version ? "cannot migrate the schema to version 3"
 					    : "cannot create schema";
 
-		rc = sqlite3_exec(db, *version ? migrate_v1_sql : schema_sql,
-				  NULL, NULL, NULL);
+		rc = SQLITE_OK;
+		if (*version == 0)
+			rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
+		if (*version == 1)
+			rc = sqlite3_exec(db, migrate_v1_sql, NULL, NULL, NULL);
+		if (rc == SQLITE_OK && *version)
+			rc = sqlite3_exec(db, migrate_v2_sql, NULL, NULL, NULL);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
@@ -216,6 +273,25 @@ static int ensure_schema(const char *url, sqlite3 *db, struct rttq_error *err)
 			 url, (long long)version, SCHEMA_VERSION);
 }
 
+int sqlite_read_legacy(struct sqlite_store *s, const char *url,
+		       struct rttq_error *err)
+{
+	int64_t version = 0;
+	int rc;
+
+	rc = query_int(s->db, "PRAGMA user_version", &version);
+	if (rc != SQLITE_OK)
+		return sqlite_db_fail(url, s->db, rc, "cannot read schema", err);
+	if (version != LEGACY_VERSION)
+		return 0;
+	rc = sqlite3_exec(s->db, legacy_views_sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_db_fail(url, s->db, rc,
+				      "cannot read schema version 2", err);
+	s->legacy = true;
+	return 0;
+}
+
 int sqlite_check_file(struct sqlite_store *s, const char *url,
 		      struct rttq_error *err)
 {
@@ -227,6 +303,8 @@ int sqlite_check_file(struct sqlite_store *s, const char *url,
 		return ret;
 	if (version == SCHEMA_VERSION)
 		return 0;
+	if (version == LEGACY_VERSION)
+		return sqlite_read_legacy(s, url, err);
 	if (version == 0 && tables == 0)
 		return rttq_fail(err, -ENOENT,
 				 "store %s: an empty file, not set up yet (rttq-agent sets it up, or `rttq store init %s`)",
@@ -237,8 +315,9 @@ int sqlite_check_file(struct sqlite_store *s, const char *url,
 				 url, (long long)tables);
 	if (version < SCHEMA_VERSION)
 		return rttq_fail(err, -ENOTSUP,
-				 "store %s: schema version %lld, this rttq reads version %d once rttq-agent (or `rttq store init %s`) has migrated it",
-				 url, (long long)version, SCHEMA_VERSION, url);
+				 "store %s: schema version %lld, this rttq reads version %d (and %d) once rttq-agent (or `rttq store init %s`) has migrated it",
+				 url, (long long)version, SCHEMA_VERSION,
+				 LEGACY_VERSION, url);
 	return rttq_fail(err, -ENOTSUP,
 			 "store %s: schema version %lld, this rttq reads version %d",
 			 url, (long long)version, SCHEMA_VERSION);

@@ -2,7 +2,9 @@
 /*
  * Unit tests of the series table (common/series/series.h) on a test clock: 5 s
  * base periods around a UTC midnight (also an hour boundary), checking the
- * keys, counts, sums, coverage numbers and digests of every emitted record.
+ * keys, counts, sums, coverage numbers and digests of every emitted record,
+ * and that counter sets are summed exactly through periods and rollups
+ * while distributions of different metrics never mix.
  */
 #include <errno.h>
 #include <math.h>
@@ -13,6 +15,7 @@
 
 #include "check.h"
 #include "codec.h"
+#include "counter_set.h"
 #include "hist.h"
 #include "rng.h"
 #include "series.h"
@@ -22,12 +25,13 @@
 #define MIDNIGHT_S 1700006400
 #define PERIOD_S 5
 #define SUB_BITS 5
-#define MAX_RECS 256
+#define MAX_RECS 1024
 
 struct kept_record {
 	struct store_record rec;
 	char host[STORE_HOST_MAX];
 	char group[STORE_GROUP_MAX];
+	char metric[METRIC_NAME_MAX];
 	uint8_t *digest;
 	unsigned int batch; /* which emit call delivered it */
 };
@@ -54,11 +58,14 @@ static int keep_records(const struct store_record *recs, size_t n, void *arg)
 		k->rec = recs[i];
 		snprintf(k->host, sizeof(k->host), "%s", recs[i].host);
 		snprintf(k->group, sizeof(k->group), "%s", recs[i].group);
+		snprintf(k->metric, sizeof(k->metric), "%s",
+			 metric_or_rtt(recs[i].metric));
 		k->digest = malloc(recs[i].digest_len);
 		REQUIRE(k->digest, "out of memory");
 		memcpy(k->digest, recs[i].digest, recs[i].digest_len);
 		k->rec.host = k->host;
 		k->rec.group = k->group;
+		k->rec.metric = k->metric;
 		k->rec.digest = k->digest;
 		k->batch = s->batches;
 	}
@@ -75,8 +82,8 @@ static void sink_clear(struct sink *s)
 }
 
 static const struct kept_record *find_kept(const struct sink *s,
-					   const char *group, uint32_t period_s,
-					   int64_t start_s)
+					   const char *group, const char *metric,
+					   uint32_t period_s, int64_t start_s)
 {
 	const struct kept_record *found = NULL;
 	size_t i;
@@ -84,11 +91,12 @@ static const struct kept_record *find_kept(const struct sink *s,
 	for (i = 0; i < s->n; i++) {
 		const struct store_record *r = &s->recs[i].rec;
 
-		if (strcmp(r->group, group) == 0 && r->period_s == period_s &&
+		if (strcmp(r->group, group) == 0 &&
+		    strcmp(r->metric, metric) == 0 && r->period_s == period_s &&
 		    r->start_s == start_s) {
 			/* one record per key */
-			REQUIRE(!found, "two records of %s/%u@%lld", group,
-				period_s, (long long)start_s);
+			REQUIRE(!found, "two records of %s/%s/%u@%lld", group,
+				metric, period_s, (long long)start_s);
 			found = &s->recs[i];
 		}
 	}
@@ -98,7 +106,8 @@ static const struct kept_record *find_kept(const struct sink *s,
 static const struct store_record *find(const struct sink *s, const char *group,
 				       uint32_t period_s, int64_t start_s)
 {
-	const struct kept_record *k = find_kept(s, group, period_s, start_s);
+	const struct kept_record *k =
+		find_kept(s, group, METRIC_RTT, period_s, start_s);
 
 	return k ? &k->rec : NULL;
 }
@@ -324,8 +333,9 @@ static void test_periods_and_rollups_across_midnight(void)
 	REQUIRE_CMP(r->count, ==,
 		    base_count_sum(&s, "all", MIDNIGHT_S - 3600, MIDNIGHT_S));
 	/* ... written in the same batch as the last base period before it */
-	REQUIRE_CMP(find_kept(&s, "all", 3600, MIDNIGHT_S - 3600)->batch, ==,
-		    find_kept(&s, "all", PERIOD_S,
+	REQUIRE_CMP(find_kept(&s, "all", METRIC_RTT, 3600,
+			      MIDNIGHT_S - 3600)->batch, ==,
+		    find_kept(&s, "all", METRIC_RTT, PERIOD_S,
 			      MIDNIGHT_S - PERIOD_S)->batch);
 	check_record(find(&s, "rport:443", 3600, MIDNIGHT_S - 3600),
 		     roll_443[0], 12, per_hour);
@@ -493,6 +503,255 @@ static void test_hour_base_period(void)
 	hist_free(h);
 }
 
+/* @r is a counter record holding exactly @want. */
+static void check_counters(const struct kept_record *k,
+			   const struct counter_set *want, uint32_t periods,
+			   uint32_t periods_total)
+{
+	struct counter_set got = COUNTER_SET_INIT;
+	struct rttq_error err = {0};
+	size_t i;
+
+	REQUIRE(k, "no counter record");
+	REQUIRE_CMP(k->rec.periods, ==, periods);
+	REQUIRE_CMP(k->rec.periods_total, ==, periods_total);
+	REQUIRE_CMP(counter_set_decode(k->rec.digest, k->rec.digest_len, &got,
+				       &err), ==, 0);
+	REQUIRE_CMP(k->rec.count, ==, want->n);
+	REQUIRE_CMP(got.n, ==, want->n);
+	for (i = 0; i < want->n; i++) {
+		REQUIRE_STR(got.v[i].name, want->v[i].name);
+		REQUIRE_CMP(got.v[i].value, ==, want->v[i].value);
+	}
+	counter_set_free(&got);
+}
+
+/* @h's samples, each value @us. */
+static struct hist *const_hist(uint32_t us, uint64_t n)
+{
+	struct hist *h = NULL;
+
+	REQUIRE_CMP(hist_new(SUB_BITS, &h), ==, 0);
+	hist_record(h, us, n);
+	return h;
+}
+
+/*
+ * The 12 base periods before midnight and 6 after, with a flush 2 s into
+ * the seventh, as above, now with three kinds of series per group: "all"
+ * has rtt (1 ms), jitter (50 us) and counters that move every drain (one
+ * of them only now and then); "raddr:10.0.0.1" has jitter and counters in
+ * every third period; "raddr:10.0.0.2" has rtt and counters that never
+ * move; "raddr:10.0.0.3" only counters that never move.  Every counter
+ * record holds the exact sums; distributions keep to their metric.
+ */
+static void test_counters_and_metrics(void)
+{
+	const int64_t first_s = MIDNIGHT_S - 12 * PERIOD_S;
+	const int64_t flush_s = MIDNIGHT_S + 6 * PERIOD_S + 2;
+	struct counter_set ref_all[19], ref_one[19];
+	struct counter_set roll_all[2] = { COUNTER_SET_INIT, COUNTER_SET_INIT };
+	struct counter_set roll_one[2] = { COUNTER_SET_INIT, COUNTER_SET_INIT };
+	struct counter_set still = COUNTER_SET_INIT;
+	uint64_t rtt_n[2] = {0}, jit_n[2] = {0}, one_n[2] = {0};
+	struct hist *rtt = const_hist(1000, 3), *jit = const_hist(50, 2);
+	struct sink s = {0};
+	struct series_table *t = table_new(&s, PERIOD_S, 0);
+	const struct store_record *r;
+	uint64_t k = 0;
+	int p, half;
+
+	REQUIRE_CMP(counter_set_add(&still, "retrans.fast", 0), ==, 0);
+	REQUIRE_CMP(counter_set_add(&still, "segs.out", 0), ==, 0);
+	REQUIRE_CMP(series_table_tick(t, first_s), ==, 0);
+	for (p = 0; p < 19; p++) {
+		int64_t start_s = first_s + p * PERIOD_S, at_s;
+
+		half = start_s >= MIDNIGHT_S;
+		ref_all[p] = (struct counter_set)COUNTER_SET_INIT;
+		ref_one[p] = (struct counter_set)COUNTER_SET_INIT;
+		for (at_s = start_s; at_s < start_s + PERIOD_S && at_s <= flush_s;
+		     at_s++, k++) {
+			struct counter_set d = COUNTER_SET_INIT;
+
+			/* Near 2^40 per drain: sums stay exact in u64,
+			 * where a double would round them. */
+			REQUIRE_CMP(counter_set_add(&d, "segs.out",
+						    (1ull << 40) + k), ==, 0);
+			REQUIRE_CMP(counter_set_add(&d, "retrans.fast", k % 7),
+				    ==, 0);
+			REQUIRE_CMP(counter_set_add(&d, "drops.tcp.netfilter_drop",
+						    k % 4 == 0), ==, 0);
+			REQUIRE_CMP(series_table_add_counters(t, "all", at_s, &d),
+				    ==, 0);
+			REQUIRE_CMP(series_table_add(t, "all", at_s, rtt), ==, 0);
+			REQUIRE_CMP(series_table_add_metric(t, "all",
+							    METRIC_JITTER, at_s,
+							    jit), ==, 0);
+			rtt_n[half] += hist_count(rtt);
+			jit_n[half] += hist_count(jit);
+			for (size_t i = 0; i < d.n; i++)
+				if (d.v[i].value)
+					REQUIRE_CMP(counter_set_add(&ref_all[p],
+								    d.v[i].name,
+								    d.v[i].value),
+						    ==, 0);
+			counter_set_free(&d);
+
+			REQUIRE_CMP(series_table_add(t, "raddr:10.0.0.2", at_s,
+						     rtt), ==, 0);
+			REQUIRE_CMP(series_table_add_counters(t, "raddr:10.0.0.2",
+							      at_s, &still),
+				    ==, 0);
+			REQUIRE_CMP(series_table_add_counters(t, "raddr:10.0.0.3",
+							      at_s, &still),
+				    ==, 0);
+		}
+		REQUIRE_CMP(counter_set_merge(&roll_all[half], &ref_all[p]), ==,
+			    0);
+		if (p % 3 == 0) {
+			struct counter_set d = COUNTER_SET_INIT;
+
+			REQUIRE_CMP(counter_set_add(&d, "retrans.timeout", 1 + p),
+				    ==, 0);
+			REQUIRE_CMP(counter_set_add(&d, "conn.opened", 2), ==, 0);
+			REQUIRE_CMP(series_table_add_counters(t, "raddr:10.0.0.1",
+							      start_s + 1, &d),
+				    ==, 0);
+			REQUIRE_CMP(series_table_add_metric(t, "raddr:10.0.0.1",
+							    METRIC_JITTER,
+							    start_s + 1, jit),
+				    ==, 0);
+			one_n[half] += hist_count(jit);
+			REQUIRE_CMP(counter_set_merge(&ref_one[p], &d), ==, 0);
+			REQUIRE_CMP(counter_set_merge(&roll_one[half], &d), ==,
+				    0);
+			counter_set_free(&d);
+		}
+	}
+	/* Counters that never moved made no group. */
+	REQUIRE_CMP(series_table_groups(t), ==, 3);
+	REQUIRE_CMP(series_table_flush(t, flush_s), ==, 0);
+
+	for (p = 0; p < 19; p++) {
+		int64_t start_s = first_s + p * PERIOD_S;
+		const struct kept_record *one =
+			find_kept(&s, "raddr:10.0.0.1", METRIC_COUNTERS,
+				  PERIOD_S, start_s);
+
+		check_counters(find_kept(&s, "all", METRIC_COUNTERS, PERIOD_S,
+					 start_s),
+			       &ref_all[p], p < 18, 1);
+		if (p % 3 == 0)
+			check_counters(one, &ref_one[p], p < 18, 1);
+		else
+			REQUIRE(!one, "a counter record for a quiet period");
+		REQUIRE(!find_kept(&s, "raddr:10.0.0.1", METRIC_RTT, PERIOD_S,
+				   start_s), "rtt from jitter samples");
+		REQUIRE(!find_kept(&s, "raddr:10.0.0.2", METRIC_COUNTERS,
+				   PERIOD_S, start_s),
+			"a counter record of counters that never moved");
+		r = find(&s, "all", PERIOD_S, start_s);
+		REQUIRE(r, "no rtt record");
+		REQUIRE_CMP(r->min_us, >=, 990);
+		r = &find_kept(&s, "all", METRIC_JITTER, PERIOD_S,
+			       start_s)->rec;
+		REQUIRE_CMP(r->max_us, <=, 51);
+	}
+	/* Rollups: 12 observed periods before midnight, 6 complete and a
+	 * partial one after; sums exact, metrics apart. */
+	for (half = 0; half < 2; half++) {
+		static const uint32_t lens[] = { 300, 3600, 86400 };
+
+		for (size_t i = 0; i < 3; i++) {
+			int64_t start_s = half ? MIDNIGHT_S : MIDNIGHT_S - lens[i];
+			uint32_t periods = half ? 6 : 12;
+			uint32_t total = lens[i] / PERIOD_S;
+
+			check_counters(find_kept(&s, "all", METRIC_COUNTERS,
+						 lens[i], start_s),
+				       &roll_all[half], periods, total);
+			check_counters(find_kept(&s, "raddr:10.0.0.1",
+						 METRIC_COUNTERS, lens[i],
+						 start_s),
+				       &roll_one[half], periods, total);
+			r = find(&s, "all", lens[i], start_s);
+			REQUIRE(r, "no rtt rollup");
+			REQUIRE_CMP(r->count, ==, rtt_n[half]);
+			REQUIRE_STR(r->metric, METRIC_RTT);
+			r = &find_kept(&s, "all", METRIC_JITTER, lens[i],
+				       start_s)->rec;
+			REQUIRE_CMP(r->count, ==, jit_n[half]);
+			r = &find_kept(&s, "raddr:10.0.0.1", METRIC_JITTER,
+				       lens[i], start_s)->rec;
+			REQUIRE_CMP(r->count, ==, one_n[half]);
+			REQUIRE(!find_kept(&s, "raddr:10.0.0.2",
+					   METRIC_COUNTERS, lens[i], start_s),
+				"a counter rollup of counters that never moved");
+		}
+	}
+	for (p = 0; p < 19; p++) {
+		counter_set_free(&ref_all[p]);
+		counter_set_free(&ref_one[p]);
+	}
+	for (half = 0; half < 2; half++) {
+		counter_set_free(&roll_all[half]);
+		counter_set_free(&roll_one[half]);
+	}
+	counter_set_free(&still);
+	series_table_free(t);
+	sink_clear(&s);
+	hist_free(rtt);
+	hist_free(jit);
+}
+
+/* max_groups counts groups, whatever metrics they hold; metric names are
+ * checked; a group holds at most SERIES_METRICS_MAX metrics. */
+static void test_metric_bounds(void)
+{
+	struct sink s = {0};
+	struct series_table *t = table_new(&s, PERIOD_S, 1);
+	struct hist *h = const_hist(700, 4);
+	struct counter_set d = COUNTER_SET_INIT;
+	char name[32];
+	int i;
+
+	REQUIRE_CMP(counter_set_add(&d, "rst.sent", 3), ==, 0);
+	REQUIRE_CMP(series_table_add(t, "peer:a", MIDNIGHT_S, h), ==, 0);
+	REQUIRE_CMP(series_table_add_metric(t, "peer:a", METRIC_HANDSHAKE,
+					    MIDNIGHT_S, h), ==, 0);
+	REQUIRE_CMP(series_table_add_counters(t, "peer:a", MIDNIGHT_S, &d), ==,
+		    0);
+	REQUIRE_CMP(series_table_add_counters(t, "peer:b", MIDNIGHT_S, &d), ==,
+		    -ENOSPC);
+	REQUIRE_CMP(series_table_add_metric(t, "peer:b", METRIC_JITTER,
+					    MIDNIGHT_S, h), ==, -ENOSPC);
+	REQUIRE_CMP(series_table_groups(t), ==, 1);
+	REQUIRE_CMP(series_table_add_metric(t, "all", METRIC_COUNTERS,
+					    MIDNIGHT_S, h), ==, -EINVAL);
+	REQUIRE_CMP(series_table_add_metric(t, "all", "Jitter", MIDNIGHT_S, h),
+		    ==, -EINVAL);
+	REQUIRE_CMP(series_table_dropped(t), ==, hist_count(h));
+	for (i = 2; i < SERIES_METRICS_MAX; i++) {
+		snprintf(name, sizeof(name), "m%d", i);
+		REQUIRE_CMP(series_table_add_metric(t, "peer:a", name,
+						    MIDNIGHT_S, h), ==, 0);
+	}
+	REQUIRE_CMP(series_table_add_metric(t, "peer:a", "one.too.many",
+					    MIDNIGHT_S, h), ==, -E2BIG);
+	REQUIRE_CMP(series_table_dropped(t), ==, 2 * hist_count(h));
+	/* The one close writes a base record per metric and the counters. */
+	REQUIRE_CMP(series_table_tick(t, MIDNIGHT_S + PERIOD_S), ==, 0);
+	REQUIRE_CMP(s.n, ==, SERIES_METRICS_MAX + 1);
+	REQUIRE(find_kept(&s, "peer:a", METRIC_HANDSHAKE, PERIOD_S, MIDNIGHT_S),
+		"no handshake record");
+
+	counter_set_free(&d);
+	series_table_free(t);
+	sink_clear(&s);
+	hist_free(h);
+}
+
 int main(void)
 {
 	test_config_is_validated();
@@ -500,5 +759,7 @@ int main(void)
 	test_partial_start_and_stall();
 	test_group_bound();
 	test_hour_base_period();
+	test_counters_and_metrics();
+	test_metric_bounds();
 	return check_report();
 }

@@ -171,10 +171,11 @@ void fleet_expect_series(struct store *st, uint32_t period_s, int64_t from_s,
 	planner_series_clear(&want);
 }
 
-static int list_host(const char *host, const char *group, uint32_t period_s,
-		     void *arg)
+static int list_host(const char *host, const char *group, const char *metric,
+		     uint32_t period_s, void *arg)
 {
 	(void)group;
+	(void)metric;
 	CHECK(!store_host_reserved(host), "store_series listed host '%s'",
 	      host);
 	/* Once per series: its base period (its rollups follow). */
@@ -285,7 +286,7 @@ static void expect_damaged(struct store *st)
 	struct store_record stored = { 0 };
 	struct planner_answer a = { 0 };
 	struct rttq_error err = { 0 };
-	struct store_record bad;
+	struct store_record bad = { 0 };
 	int rc;
 
 	REQUIRE(store_query(st, &q, keep_digest, &stored, &err) == 0 &&
@@ -293,6 +294,7 @@ static void expect_damaged(struct store *st)
 	bad = stored;
 	bad.host = STORE_FLEET_HOST;
 	bad.group = "all";
+	bad.metric = NULL; /* stored.metric pointed into the read row */
 	bad.digest = junk;
 	bad.digest_len = sizeof(junk);
 	rc = store_put_fleet(st, &bad, NULL, 0, &err);

@@ -6,12 +6,17 @@
 # malformed request gets its status and a JSON error, and the server is
 # still answering afterwards.
 #
-# Usage: test-api.sh RTTQ_API RTTQ FILL_STORE
+# Then the metrics beside rtt (fill-metrics): /counters equals `rttq
+# counters` byte for byte with exact sums, metric= picks jitter, and a
+# counter or unknown metric is a 400 naming it.
+#
+# Usage: test-api.sh RTTQ_API RTTQ FILL_STORE FILL_METRICS
 set -u
 
 api=$1
 rttq=$2
 fill=$3
+fill_metrics=$4
 # shellcheck source=../support/harness.sh
 . "$(dirname "$0")/../support/harness.sh"
 harness_start api-test
@@ -93,13 +98,13 @@ echo "sample: $(cat "$tmp/body")"
 
 # --- other endpoints ----------------------------------------------------
 http_expect 200 "/hosts?from=1700000000&to=1700100000"
-[ "$(cat "$tmp/body")" = '{"hosts":["a","b"]}' ] ||
+[ "$(cat "$tmp/body")" = '{"hosts":["a","b"],"metrics":{"a":["rtt"],"b":["rtt"]}}' ] ||
 	fail "/hosts: $(cat "$tmp/body")"
 http_expect 200 "/groups?host=a&from=1700000000&to=1700100000"
-[ "$(cat "$tmp/body")" = '{"groups":["all","raddr:10.0.0.2"]}' ] ||
+[ "$(cat "$tmp/body")" = '{"groups":["all","raddr:10.0.0.2"],"metrics":{"all":["rtt"],"raddr:10.0.0.2":["rtt"]}}' ] ||
 	fail "/groups?host=a: $(cat "$tmp/body")"
 http_expect 200 "/groups?host=b&from=1700000000&to=1700100000"
-[ "$(cat "$tmp/body")" = '{"groups":["all"]}' ] ||
+[ "$(cat "$tmp/body")" = '{"groups":["all"],"metrics":{"all":["rtt"]}}' ] ||
 	fail "/groups?host=b: $(cat "$tmp/body")"
 http_expect 200 "/hosts"
 http_expect 200 "/healthz"
@@ -174,6 +179,62 @@ http_expect 200 "/healthz"
 kill -0 "$server_pid" 2>/dev/null || fail "rttq-api died"
 same "from=2023-11-14T23:00:00Z&to=2023-11-16T01:00:00Z" \
 	--from 2023-11-14T23:00:00Z --to 2023-11-16T01:00:00Z
+
+# --- metrics beside rtt -------------------------------------------------
+# Host a, 2023-11-15T00:00Z, 120 periods of 60 s: counters and jitter.
+"$fill_metrics" "$store" a "$d1" 120 || die "fill-metrics failed"
+# Exact sums, computed here the way fill-metrics.c makes them.
+fast=0 timeout=0 k=0
+while [ $k -lt 120 ]; do
+	fast=$((fast + k % 5))
+	[ $((k % 7)) -eq 0 ] && timeout=$((timeout + 1))
+	k=$((k + 1))
+done
+cq="from=2023-11-15T00:00:00Z&to=2023-11-15T01:59:00Z&host=a"
+http_expect 200 "/counters?$cq&names=retrans.*,segs.out"
+want="{\"from\":\"2023-11-15T00:00:00Z\",\"to\":\"2023-11-15T01:59:00Z\",\"host\":\"a\",\"group\":\"all\",\"hosts\":1,\"seconds\":7200,\"counters\":{\"retrans.fast\":$fast,\"retrans.timeout\":$timeout,\"segs.out\":12000},\"per_second\":{\"retrans.fast\":0.0333333333,\"retrans.timeout\":0.0025,\"segs.out\":1.66666667}}"
+[ "$(cat "$tmp/body")" = "$want" ] ||
+	fail "/counters: $(cat "$tmp/body") (want $want)"
+"$rttq" counters --store "$store" --from 2023-11-15T00:00:00Z \
+	--to 2023-11-15T01:59:00Z --host a --names 'retrans.*,segs.out' \
+	>"$tmp/cli" || fail "rttq counters failed"
+cmp -s "$tmp/body" "$tmp/cli" ||
+	fail "/counters differs from rttq counters: $(cat "$tmp/cli")"
+# The fleet, every counter, per hour: the same sums split in two.
+http_expect 200 "/counters?from=2023-11-15T00:00:00Z&to=2023-11-15T01:59:00Z&step=1h"
+grep -q '"hosts":1,"seconds":7200,"counters":{"drops.tcp.netfilter_drop":240,' \
+	"$tmp/body" || fail "/counters fleet: $(cat "$tmp/body")"
+grep -q '"step":"1h","points":\[{"t":"2023-11-15T00:00:00Z","counters":{"drops.tcp.netfilter_drop":120,' \
+	"$tmp/body" || fail "/counters points: $(cat "$tmp/body")"
+"$rttq" counters --store "$store" --from 2023-11-15T00:00:00Z \
+	--to 2023-11-15T01:59:00Z --step 1h >"$tmp/cli" ||
+	fail "rttq counters --step failed"
+cmp -s "$tmp/body" "$tmp/cli" ||
+	fail "/counters step differs from rttq counters: $(cat "$tmp/cli")"
+http_expect 400 "/counters?$cq&names=Retrans"
+grep -q "'names'" "$tmp/body" || fail "bad names not named"
+http_expect 400 "/counters?$cq&step=7m"
+http_expect 400 "/counters?$cq&q=50"
+# jitter: 1 + 2 + ... + 120 samples of 300 us, apart from rtt.
+same "$cq&metric=jitter&q=50" --from 2023-11-15T00:00:00Z \
+	--to 2023-11-15T01:59:00Z --host a --metric jitter --q 50
+grep -q '^{"agg_level":"1m","sample_count":7260,"quantiles":{"p50":"0.300"},.*"group":"all","metric":"jitter","hosts":1,' \
+	"$tmp/body" || fail "metric=jitter: $(cat "$tmp/body")"
+# No metric: rtt, the answer as before (no "metric" key).
+same "$cq&q=50" --from 2023-11-15T00:00:00Z --to 2023-11-15T01:59:00Z \
+	--host a --q 50
+grep -q '"metric"' "$tmp/body" && fail "rtt answer names a metric"
+grep -q '"sample_count":0,' "$tmp/body" && fail "rtt answer lost its samples"
+http_expect 200 "/series?$cq&step=1h&metric=jitter&q=50"
+grep -q '"points":\[{"t":"2023-11-15T00:00:00Z","count":1830,' "$tmp/body" ||
+	fail "/series metric=jitter: $(cat "$tmp/body")"
+http_expect 400 "/quantiles?$cq&metric=counters"
+grep -q "metric 'counters'" "$tmp/body" || fail "metric=counters message"
+http_expect 400 "/series?$cq&step=1h&metric=nosuch"
+grep -q "unknown metric 'nosuch'" "$tmp/body" || fail "unknown metric message"
+http_expect 200 "/groups?host=a&from=1700000000&to=1700100000"
+[ "$(cat "$tmp/body")" = '{"groups":["all","raddr:10.0.0.2"],"metrics":{"all":["counters","jitter","rtt"],"raddr:10.0.0.2":["rtt"]}}' ] ||
+	fail "/groups with metrics: $(cat "$tmp/body")"
 
 # --- SIGTERM: clean exit ------------------------------------------------
 kill -TERM "$server_pid"

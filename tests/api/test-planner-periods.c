@@ -318,9 +318,9 @@ int main(void)
 	{
 		uint32_t p = 1;
 
-		CHECK(store_finest_period(st, "all", &p, NULL) == 0 && p == 10,
+		CHECK(store_finest_period(st, "all", NULL, &p, NULL) == 0 && p == 10,
 		      "finest period of 'all': %u", p);
-		CHECK(store_finest_period(st, "raddr:10.9.9.9", &p, NULL) == 0 &&
+		CHECK(store_finest_period(st, "raddr:10.9.9.9", NULL, &p, NULL) == 0 &&
 		      p == 0, "finest period of an unknown group: %u", p);
 	}
 	test_mixed_fleet(st);

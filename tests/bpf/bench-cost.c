@@ -9,7 +9,10 @@
  * milliseconds apart, as a real host sees them: the socket's and the
  * maps' lines are cold at each event).  In the spaced case each program
  * runs attached alone, then all at once in both orders (the first program
- * on a tracepoint pays for the socket's cold lines).  Prints ns/event.
+ * on a tracepoint pays for the socket's cold lines).  The rttq rows count
+ * rtt alone (--signals rtt), as before jitter existed, and the "+ jitter"
+ * rows the same grouping with jitter, what --signals costs on tcp_probe.
+ * Prints ns/event.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -33,7 +36,7 @@
 #define ROUNDS 30
 #define EXCHANGES 2000
 
-#define NPROGS 9
+#define NPROGS 10
 
 /* The spaced case: SPACED_ROUNDS runs of SPACED_MS per measurement. */
 #define SPACED_ROUNDS 3
@@ -49,6 +52,7 @@ static const char *const names[NPROGS] = {
 	"rttq raw_tp, group-by raddr",
 	"rttq tp_btf, raddr,port,cgroup",
 	"rttq tp_btf, peer,port",
+	"rttq tp_btf, raddr + jitter",
 };
 
 /* --peer-map for the peer,port rows: written by write_peer_map(). */
@@ -69,11 +73,14 @@ static void prog_stats(int fd, struct cost *c)
 	c->runs = info.run_cnt;
 }
 
+/* @signals: COLLECTOR_SIG_* (rtt alone, or rtt and jitter). */
 static struct collector *open_collector(const char *attach,
-					unsigned int group_by)
+					unsigned int group_by,
+					unsigned int signals)
 {
 	struct collector_opts o = { .include_loopback = true,
-				    .group_by = group_by, .attach = attach };
+				    .group_by = group_by, .attach = attach,
+				    .signals = signals };
 
 	if (group_by & COLLECTOR_BY_PEER)
 		o.peer_map = peer_map_path;
@@ -235,6 +242,7 @@ struct spaced_prog {
 	const char *name;
 	const char *ref;       /* program in ref.bpf.o, or NULL: collector */
 	unsigned int group_by; /* the collector's COLLECTOR_BY_* */
+	unsigned int signals;  /* its COLLECTOR_SIG_*; 0: rtt alone */
 	struct bpf_link *link;
 	struct collector *c;
 	int fd;
@@ -250,6 +258,9 @@ static struct spaced_prog spaced_progs[] = {
 	  .group_by = COLLECTOR_BY_RADDR | COLLECTOR_BY_RPORT },
 	{ .name = "rttq tp_btf, peer,port",
 	  .group_by = COLLECTOR_BY_PEER | COLLECTOR_BY_PORT },
+	{ .name = "rttq tp_btf, raddr + jitter",
+	  .group_by = COLLECTOR_BY_RADDR,
+	  .signals = COLLECTOR_SIG_RTT | COLLECTOR_SIG_JITTER },
 };
 
 #define NSPACED (sizeof(spaced_progs) / sizeof(spaced_progs[0]))
@@ -259,7 +270,9 @@ static void spaced_attach(struct bpf_object *obj, struct spaced_prog *p)
 	if (p->ref) {
 		p->link = attach_ref(obj, p->ref, &p->fd);
 	} else {
-		p->c = open_collector("tp_btf", p->group_by);
+		p->c = open_collector("tp_btf", p->group_by,
+				      p->signals ? p->signals
+						 : COLLECTOR_SIG_RTT);
 		p->fd = collector_prog_fd(p->c);
 	}
 }
@@ -372,7 +385,8 @@ static void run_spaced(struct bpf_object *obj)
 
 int main(int argc, char **argv)
 {
-	struct collector *c[7];
+	struct collector *c[8];
+	const unsigned int rtt = COLLECTOR_SIG_RTT;
 	struct bpf_link *links[2];
 	struct bpf_object *obj;
 	double best[NPROGS], ratio[NPROGS];
@@ -395,18 +409,22 @@ int main(int argc, char **argv)
 	links[0] = attach_ref(obj, "ref_empty", &fds[0]);
 	links[1] = attach_ref(obj, "ref_tcprtt", &fds[1]);
 	/* tp_btf named, not the automatic choice: the labels say tp_btf. */
-	c[0] = open_collector("tp_btf", 0);
-	c[1] = open_collector("tp_btf", COLLECTOR_BY_RADDR);
+	c[0] = open_collector("tp_btf", 0, rtt);
+	c[1] = open_collector("tp_btf", COLLECTOR_BY_RADDR, rtt);
 	c[2] = open_collector("tp_btf",
-			      COLLECTOR_BY_RADDR | COLLECTOR_BY_RPORT);
-	c[3] = open_collector("raw_tp", 0);
-	c[4] = open_collector("raw_tp", COLLECTOR_BY_RADDR);
+			      COLLECTOR_BY_RADDR | COLLECTOR_BY_RPORT, rtt);
+	c[3] = open_collector("raw_tp", 0, rtt);
+	c[4] = open_collector("raw_tp", COLLECTOR_BY_RADDR, rtt);
 	/* The key kinds of kernel/group_key.h: worked out once per socket,
 	 * so an event should cost what it costs by raddr. */
 	c[5] = open_collector("tp_btf", COLLECTOR_BY_RADDR | COLLECTOR_BY_PORT |
-				      COLLECTOR_BY_CGROUP);
-	c[6] = open_collector("tp_btf", COLLECTOR_BY_PEER | COLLECTOR_BY_PORT);
-	for (i = 0; i < 7; i++)
+				      COLLECTOR_BY_CGROUP, rtt);
+	c[6] = open_collector("tp_btf", COLLECTOR_BY_PEER | COLLECTOR_BY_PORT,
+			      rtt);
+	/* jitter: one more bucket add on the value tcp_probe looked up. */
+	c[7] = open_collector("tp_btf", COLLECTOR_BY_RADDR,
+			      rtt | COLLECTOR_SIG_JITTER);
+	for (i = 0; i < 8; i++)
 		fds[2 + i] = collector_prog_fd(c[i]);
 
 	/*
@@ -425,7 +443,7 @@ int main(int argc, char **argv)
 	measure(fds, 2, PLACE_FREE, best, ratio);
 	report("two concurrent flows to one peer, unpinned", best, ratio);
 
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < 8; i++)
 		collector_close(c[i]);
 	bpf_link__destroy(links[0]);
 	bpf_link__destroy(links[1]);

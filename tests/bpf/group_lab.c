@@ -14,6 +14,7 @@
 #include "group_lab.h"
 #include "hist.h"
 #include "traffic.h"
+#include "metric.h"
 
 static const char *const lab_addrs[] = {
 	"10.77.1.1", "10.77.1.2", "10.77.2.1", "10.77.2.2", "10.99.0.1",
@@ -37,10 +38,14 @@ void group_lab_up(void)
 	}
 }
 
-static int on_group(const char *group, const struct hist *delta, void *arg)
+static int on_group(const char *group, const char *metric,
+		    const struct hist *delta, void *arg)
 {
 	struct tally *t = arg;
 
+	/* Other metrics are not this caller's (yet). */
+	if (strcmp(metric, METRIC_RTT) != 0)
+		return 0;
 	REQUIRE(t->n < TALLY_MAX, "more than %d groups in one drain",
 		TALLY_MAX);
 	snprintf(t->g[t->n].name, sizeof(t->g[t->n].name), "%s", group);

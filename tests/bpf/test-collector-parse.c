@@ -199,8 +199,35 @@ static void test_group_idle(void)
 	CHECK_CMP(o.group_idle_ms, ==, 250);
 }
 
+/* --signals: the families by name, rtt always among them. */
+static void test_signals(void)
+{
+	struct rttq_error err = { 0 };
+	struct collector_opts o = { 0 };
+	unsigned int bits = 0;
+
+	check_section("--signals");
+	CHECK_CMP(collector_parse_signals("rtt,jitter,retrans,conn,drops",
+					  &bits, &err), ==, 0);
+	CHECK_CMP(bits, ==, COLLECTOR_SIG_ALL);
+	CHECK_CMP(collector_parse_signals("drops", &bits, &err), ==, 0);
+	CHECK_CMP(bits, ==, COLLECTOR_SIG_RTT | COLLECTOR_SIG_DROPS);
+	CHECK_CMP(collector_opts_parse(&o, COLLECTOR_OPT_SIGNALS, "jitter",
+				       &err), ==, 0);
+	CHECK_CMP(o.signals, ==, COLLECTOR_SIG_RTT | COLLECTOR_SIG_JITTER);
+	/* A bad word names itself and the list; nothing changes. */
+	CHECK_CMP(collector_opts_parse(&o, COLLECTOR_OPT_SIGNALS,
+				       "jitter,retransmits", &err), ==, -EINVAL);
+	CHECK_CONTAINS(err.msg, "'retransmits'");
+	CHECK_CONTAINS(err.msg, "rtt, jitter, retrans, conn, drops");
+	CHECK_CMP(o.signals, ==, COLLECTOR_SIG_RTT | COLLECTOR_SIG_JITTER);
+	CHECK_CMP(collector_parse_signals("", &bits, &err), ==, -EINVAL);
+	CHECK_CMP(collector_parse_signals("rtt,", &bits, &err), ==, -EINVAL);
+}
+
 int main(void)
 {
+	test_signals();
 	test_group_by();
 	test_addr();
 	test_peer_map_errors();

@@ -6,8 +6,9 @@
  * of fentry, tp_btf, raw_tp, kprobe that works here and counts with it,
  * every attach point that works counts, RTTs are plausible, filters
  * exclude what they should (each beside a control that counts the same
- * traffic), groups are named as documented, and a forced attach point
- * that cannot work fails naming it.
+ * traffic), groups are named as documented, a forced attach point
+ * that cannot work fails naming it, and --signals hands out jitter,
+ * handshakes and counters beside RTT, or nothing but RTT.
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -19,9 +20,12 @@
 
 #include "check.h"
 #include "collector_opts.h"
+#include "counter_set.h"
+#include "group_lab.h"
 #include "hist.h"
 #include "kernel.h"
 #include "traffic.h"
+#include "metric.h"
 
 #define EXCHANGES 500
 
@@ -42,10 +46,14 @@ struct seen {
 	unsigned int groups;       /* callbacks other than "all" */
 };
 
-static int on_group(const char *group, const struct hist *delta, void *arg)
+static int on_group(const char *group, const char *metric,
+		    const struct hist *delta, void *arg)
 {
 	struct seen *s = arg;
 
+	/* Other metrics are not this caller's (yet). */
+	if (strcmp(metric, METRIC_RTT) != 0)
+		return 0;
 	CHECK(hist_count(delta) > 0, "group %s reported with no samples",
 	      group);
 	if (!strcmp(group, "all")) {
@@ -241,6 +249,10 @@ static void test_every_working_mode_counts(void)
 	}
 }
 
+/* --max-groups for collectors that group loopback traffic by port while
+ * other tests run: they create groups faster than the default 256 holds. */
+#define SHARED_LOOPBACK_GROUPS 4096
+
 /* @group's count in @s: "all" or the group it looked for. */
 static uint64_t count_of(const struct seen *s, const char *group)
 {
@@ -327,8 +339,12 @@ static void test_loopback_excluded_by_default(void)
 /* laddr CIDR filters: 127.0.0.0/8 matches our traffic, 10.0.0.0/8 not. */
 static void test_cidr_filters(void)
 {
+	/* Every loopback connection of the tests running beside this one is
+	 * a group too (its client's ephemeral port): room for all of them,
+	 * so ours never lands in overflow. */
 	struct collector_opts o = { .include_loopback = true,
-				    .group_by = COLLECTOR_BY_LPORT };
+				    .group_by = COLLECTOR_BY_LPORT,
+				    .max_groups = SHARED_LOOPBACK_GROUPS };
 	struct collector_opts control = o;
 	struct rttq_error err = { 0 };
 	struct traffic_result t;
@@ -365,6 +381,7 @@ static void test_ipv6_group_names(void)
 	struct collector_opts o = {
 		.include_loopback = true,
 		.group_by = COLLECTOR_BY_RADDR | COLLECTOR_BY_RPORT,
+		.max_groups = SHARED_LOOPBACK_GROUPS, /* as in test_cidr_filters() */
 	};
 	struct traffic_result t;
 	struct collector *c;
@@ -505,6 +522,149 @@ static void test_every_group_kind_loads(void)
 	unlink(path);
 }
 
+/* What drains with every signal saw of two groups: a connection's two
+ * ends, grouped by the other end's address. */
+struct signals_seen {
+	uint64_t rtt, jitter, handshake;   /* of both groups */
+	struct counter_set opened, accepted; /* client's, server's group */
+	unsigned int counter_calls;
+};
+
+#define LAB_SERVER "10.77.1.1"
+#define LAB_CLIENT "10.77.2.1"
+
+static int on_metric(const char *group, const char *metric,
+		     const struct hist *delta, void *arg)
+{
+	struct signals_seen *s = arg;
+
+	if (strcmp(group, "raddr:" LAB_SERVER) &&
+	    strcmp(group, "raddr:" LAB_CLIENT))
+		return 0;
+	if (!strcmp(metric, METRIC_RTT))
+		s->rtt += hist_count(delta);
+	else if (!strcmp(metric, METRIC_JITTER))
+		s->jitter += hist_count(delta);
+	else if (!strcmp(metric, METRIC_HANDSHAKE))
+		s->handshake += hist_count(delta);
+	else
+		CHECK(false, "unknown metric %s", metric);
+	return 0;
+}
+
+static int on_counters(const char *group, const struct counter_set *delta,
+		       void *arg)
+{
+	struct signals_seen *s = arg;
+
+	CHECK(delta->n > 0, "%s: an empty counter set handed out", group);
+	s->counter_calls++;
+	if (!strcmp(group, "raddr:" LAB_SERVER))
+		CHECK_CMP(counter_set_merge(&s->opened, delta), ==, 0);
+	if (!strcmp(group, "raddr:" LAB_CLIENT))
+		CHECK_CMP(counter_set_merge(&s->accepted, delta), ==, 0);
+	return 0;
+}
+
+/* After the last delayed ACK (as group_lab_drain()). */
+static void drain_signals(struct collector *c, struct signals_seen *s)
+{
+	struct rttq_error err = { 0 };
+
+	usleep(250000);
+	REQUIRE(collector_drain(c, on_metric, s, &err) == 0,
+		"collector_drain: %s", err.msg);
+}
+
+static void free_signals(struct signals_seen *s)
+{
+	counter_set_free(&s->opened);
+	counter_set_free(&s->accepted);
+	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * --signals: by default every family the kernel has; each group's jitter
+ * beside its RTT (one value per event), the handshake of the connection
+ * its client opened and the counters of both ends; across recycled ids
+ * each connection counted once; with rtt alone, one program and nothing
+ * else handed out.  Lab addresses in a namespace of our own (group_lab.h),
+ * so no other traffic of this host lands in these groups.
+ */
+static void test_signals(void)
+{
+	struct collector_opts o = { .group_by = COLLECTOR_BY_RADDR };
+	struct signals_seen s = { 0 };
+	struct traffic_conn t;
+	struct collector *c;
+	const char *names[16];
+	int fds[16];
+	unsigned int n, i;
+
+	check_section("--signals: jitter, handshake and counters per group");
+	group_lab_up();
+	c = open_or_die(&o);
+	CHECK_CMP(collector_signals(c), ==, COLLECTOR_SIG_ALL);
+	n = collector_prog_fds(c, fds, names, 16);
+	for (i = 0; i < n && i < 16; i++)
+		printf("program %u at %s\n", i, names[i]);
+	CHECK_CMP(n, >=, 5);
+	collector_on_counters(c, on_counters, &s);
+	group_lab_flow(LAB_SERVER, 0, LAB_CLIENT, &t);
+	drain_signals(c, &s);
+	printf("rtt %llu, jitter %llu, handshake %llu; client's group: "
+	       "segs.out %llu, conn.opened %llu; server's: conn.accepted %llu\n",
+	       (unsigned long long)s.rtt, (unsigned long long)s.jitter,
+	       (unsigned long long)s.handshake,
+	       (unsigned long long)counter_set_get(&s.opened, "segs.out"),
+	       (unsigned long long)counter_set_get(&s.opened, "conn.opened"),
+	       (unsigned long long)counter_set_get(&s.accepted,
+						   "conn.accepted"));
+	CHECK_CMP(s.rtt, >=, 2 * GROUP_LAB_EXCHANGES);
+	/* The same events: one jitter value beside every srtt. */
+	CHECK_CMP(s.jitter, ==, s.rtt);
+	CHECK_CMP(s.handshake, ==, 1);
+	CHECK_CMP(counter_set_get(&s.opened, "conn.opened"), ==, 1);
+	CHECK_CMP(counter_set_get(&s.opened, "conn.accepted"), ==, 0);
+	CHECK_CMP(counter_set_get(&s.accepted, "conn.accepted"), ==, 1);
+	CHECK_CMP(counter_set_get(&s.opened, "segs.out"), >=,
+		  GROUP_LAB_EXCHANGES);
+	CHECK_CMP(counter_set_get(&s.opened, "retrans.fast"), ==, 0);
+	collector_close(c);
+	free_signals(&s);
+
+	/* Recycled ids: counters start again from zero under a new id. */
+	o.group_idle_ms = 200;
+	c = open_or_die(&o);
+	collector_on_counters(c, on_counters, &s);
+	for (i = 0; i < 3; i++) {
+		group_lab_flow(LAB_SERVER, 0, LAB_CLIENT, &t);
+		drain_signals(c, &s);
+		usleep(400 * 1000);
+		/* Idle past --group-idle: this drain recycles the ids. */
+		drain_signals(c, &s);
+	}
+	CHECK_CMP(collector_recycled(c), >=, 4);
+	CHECK_CMP(counter_set_get(&s.opened, "conn.opened"), ==, 3);
+	CHECK_CMP(counter_set_get(&s.accepted, "conn.accepted"), ==, 3);
+	CHECK_CMP(s.handshake, ==, 3);
+	collector_close(c);
+	free_signals(&s);
+	o.group_idle_ms = 0;
+
+	o.signals = COLLECTOR_SIG_RTT;
+	c = open_or_die(&o);
+	CHECK_CMP(collector_signals(c), ==, COLLECTOR_SIG_RTT);
+	CHECK_CMP(collector_prog_fds(c, fds, NULL, 16), ==, 1);
+	collector_on_counters(c, on_counters, &s);
+	group_lab_flow(LAB_SERVER, 0, LAB_CLIENT, &t);
+	drain_signals(c, &s);
+	CHECK_CMP(s.rtt, >=, 2 * GROUP_LAB_EXCHANGES);
+	CHECK_CMP(s.jitter + s.handshake + s.counter_calls, ==, 0);
+	collector_close(c);
+	free_signals(&s);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -520,5 +680,6 @@ int main(void)
 	test_overflow_counted();
 	test_every_setting_loads();
 	test_every_group_kind_loads();
+	test_signals();
 	return check_report();
 }

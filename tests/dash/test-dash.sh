@@ -6,14 +6,19 @@
 # that holds samples, the headline numbers are /quantiles', an empty range
 # says so, an API error is shown, a group name of every kind (IPv6 prefix,
 # peer label, service port, cgroup path) round-trips through /groups and
-# the page's own requests, and the page loads nothing from elsewhere.  Leaves a screenshot, dashboard.png, in ARTIFACT_DIR.
+# the page's own requests, and the page loads nothing from elsewhere.
+# Beside RTT: the jitter chart has /series?metric=jitter's points, the
+# retransmit-rate chart one point per step with segments, and the drops
+# table the drop counters of group all with their totals.  Leaves a
+# screenshot, dashboard.png, in ARTIFACT_DIR.
 #
-# Usage: test-dash.sh RTTQ_API FILL_STORE ARTIFACT_DIR
+# Usage: test-dash.sh RTTQ_API FILL_STORE ARTIFACT_DIR FILL_METRICS
 set -u
 
 api=$1
 fill=$2
 artifacts=$3
+fill_metrics=$4
 # shellcheck source=../support/harness.sh
 . "$(dirname "$0")/../support/harness.sh"
 harness_start dash-test
@@ -35,6 +40,11 @@ d1=1700006400
 kinds="raddr:2001:db8::/64,peer:db-primary,port:443,cgroup:/system.slice/nginx.service"
 "$fill" "$store" web3 60 "$d1" $((d1 + 7200)) 20 9 "$kinds" >/dev/null ||
 	die "fill web3 failed"
+
+# web1's day also has jitter and counters (fill-metrics.c): period k has
+# k + 1 jitter samples of 300 us, retrans.fast k % 5, retrans.timeout 1
+# when k % 7 is 0, segs.out 100 and drops.tcp.netfilter_drop 2.
+"$fill_metrics" "$store" web1 "$d1" 1440 || die "fill-metrics web1 failed"
 
 # start_dash_api NAME [ARGS...]: rttq-api on a free port; sets $port.
 start_dash_api() {
@@ -160,6 +170,30 @@ check_view() {
 # A day of web1 at 5 min steps: 288 points, 3 lines without markers.
 check_view day "host=web1&group=all&from=$d1&to=$((d1 + 86399))" 5m 288 \
 	"$artifacts/dashboard.png"
+# The panels beside RTT on that day: jitter and the retransmit rate at
+# every 5-minute step, and one drop reason: 2 x 1440 packets.
+dom="$tmp/day.html"
+got=$(grep -o '<svg id="jitter"[^>]*' "$dom" | grep -o 'data-points="[0-9]*"')
+[ "$got" = 'data-points="288"' ] || fail "day: jitter chart $got, expected 288"
+curl -s -o "$tmp/jitter.json" --max-time 10 \
+	"$base/series?host=web1&group=all&from=$d1&to=$((d1 + 86399))&step=5m&metric=jitter&q=50"
+[ "$(grep -o '"count":[1-9][0-9]*' "$tmp/jitter.json" | wc -l)" -eq 288 ] ||
+	fail "day: /series?metric=jitter has not 288 points"
+got=$(grep -o '<svg id="retrans"[^>]*' "$dom" | grep -o 'data-points="[0-9]*"')
+[ "$got" = 'data-points="288"' ] || fail "day: retransmit chart $got, expected 288"
+# The first step: periods 0-4, retransmits 0+1+2+3+4 and one timeout
+# (period 0), per 500 segments: 2.2 per 100.
+grep -q 'highest retransmits %' "$dom" || fail "day: the rate chart has no summary"
+curl -s -o "$tmp/rate.json" --max-time 10 \
+	"$base/counters?host=web1&group=all&from=$d1&to=$((d1 + 299))&names=retrans.*,segs.out"
+grep -q '"counters":{"retrans.fast":10,"retrans.timeout":1,"segs.out":500}' \
+	"$tmp/rate.json" || fail "day: /counters of the first step: $(cat "$tmp/rate.json")"
+got=$(attr "$dom" data-rows)
+[ "$got" = 1 ] || fail "day: drops table has '$got' rows, expected 1"
+grep -q '<th class="n" scope="row">tcp</th><td class="n">netfilter_drop</td><td>2,880</td><td>0.0333333333</td>' \
+	"$dom" || fail "day: the drops table does not show tcp netfilter_drop 2,880:" \
+	"$(grep -o "<tbody id=\"drop-rows\">.\{0,300\}" "$dom")"
+
 # One hour of one group at 1 min steps: 60 points, markers on 3 lines.
 check_view hour "host=web1&group=raddr:10.0.0.2&from=$((d1 + 3600))&to=$((d1 + 7199))" \
 	1m 60

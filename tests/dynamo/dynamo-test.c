@@ -149,12 +149,13 @@ struct series_list {
 };
 
 static int collect_series(const char *host, const char *group,
-			  uint32_t period_s, void *arg)
+			  const char *metric, uint32_t period_s, void *arg)
 {
 	struct series_list *l = arg;
 
 	l->len += (size_t)snprintf(l->buf + l->len, sizeof(l->buf) - l->len,
-				   "%s|%s|%u\n", host, group, period_s);
+				   "%s|%s|%s|%u\n", host, group, metric,
+				   period_s);
 	REQUIRE(l->len < sizeof(l->buf), "more series than %zu bytes hold",
 		sizeof(l->buf));
 	return 0;
@@ -182,9 +183,9 @@ void dynamo_series_both(struct store *lite, struct store *dyn,
 	{
 		uint32_t pa = 0, pb = 0;
 
-		REQUIRE(store_finest_period(lite, "all", &pa, &err) == 0,
+		REQUIRE(store_finest_period(lite, "all", NULL, &pa, &err) == 0,
 			"finest period on SQLite: %s", err.msg);
-		REQUIRE(store_finest_period(dyn, "all", &pb, &err) == 0,
+		REQUIRE(store_finest_period(dyn, "all", NULL, &pb, &err) == 0,
 			"finest period on DynamoDB: %s", err.msg);
 		REQUIRE(pa == pb, "finest period of 'all': SQLite %u s, "
 			"DynamoDB %u s", pa, pb);

@@ -9,7 +9,8 @@
  *  - tail: the scenario of tests/api/tail-check.c (fleet queries ending
  *    at now equal the per-host answers) on the DynamoDB backend;
  *  - now: a fleet query ending at now, whose last minutes no fleet record
- *    covers, makes the same number of requests with 10 and 50 hosts.
+ *    covers, makes the same number of requests with 10 and 50 hosts, for
+ *    rtt, jitter and counters, with exact counts and sums.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +19,11 @@
 
 #include "check.h"
 #include "codec.h"
+#include "counter_set.h"
 #include "ddb-proxy.h"
 #include "dynamo-test.h"
 #include "fleet-check.h"
+#include "metric.h"
 #include "planner.h"
 #include "tail-check.h"
 #include "tdigest.h"
@@ -83,11 +86,17 @@ static void put_hosts(struct store *st, unsigned int hosts)
 	}
 }
 
-/* Requests one fleet query over [from, to] makes (series when @step_s). */
-static unsigned int requests(struct store *st, int64_t from_s, int64_t to_s,
-			     int64_t step_s, uint64_t *count)
+/*
+ * Requests one fleet query of @metric (NULL: rtt) over [from, to] makes
+ * (series when @step_s); @count receives its samples, or for counters
+ * the sum of segs.out.
+ */
+static unsigned int requests_of(struct store *st, const char *metric,
+				int64_t from_s, int64_t to_s, int64_t step_s,
+				uint64_t *count)
 {
 	struct planner_request req = {
+		.metric = metric,
 		.period_s = 60,
 		.from_s = from_s,
 		.to_s = to_s,
@@ -95,7 +104,17 @@ static unsigned int requests(struct store *st, int64_t from_s, int64_t to_s,
 	struct rttq_error err = { 0 };
 	unsigned int before = atomic_load(&proxy.requests);
 
-	if (step_s) {
+	if (metric && !strcmp(metric, METRIC_COUNTERS)) {
+		struct planner_series s = { 0 };
+
+		REQUIRE(planner_run_counters(st, &req, NULL, 0, step_s, &s,
+					     &err) == 0, "%s", err.msg);
+		*count = 0;
+		for (size_t i = 0; i < s.n; i++)
+			*count += counter_set_get(&s.points[i].counters,
+						  "segs.out");
+		planner_series_clear(&s);
+	} else if (step_s) {
 		struct planner_series s = { 0 };
 
 		REQUIRE(planner_run_series(st, &req, step_s, &s, &err) == 0,
@@ -112,6 +131,12 @@ static unsigned int requests(struct store *st, int64_t from_s, int64_t to_s,
 		planner_answer_clear(&a);
 	}
 	return atomic_load(&proxy.requests) - before;
+}
+
+static unsigned int requests(struct store *st, int64_t from_s, int64_t to_s,
+			     int64_t step_s, uint64_t *count)
+{
+	return requests_of(st, NULL, from_s, to_s, step_s, count);
 }
 
 struct fleet_costs {
@@ -179,7 +204,8 @@ static void case_tail(const char *dir)
 }
 
 /* @hosts hosts with 60 s base records of group "all" for the 30 minutes
- * before @end_s, in one put per host (what their agents wrote). */
+ * before @end_s, rtt then jitter and counters (tail_put_metrics()), in a
+ * put per host and kind (what their agents wrote). */
 static void put_recent(struct store *st, unsigned int hosts, int64_t end_s)
 {
 	for (unsigned int h = 0; h < hosts; h++) {
@@ -201,13 +227,14 @@ static void put_recent(struct store *st, unsigned int hosts, int64_t end_s)
 				.max_us = 9999, .digest = bytes, .digest_len = len,
 			};
 		REQUIRE(store_put(st, recs, 30, &err) == 0, "%s", err.msg);
+		tail_put_metrics(st, host, h, end_s, 30);
 		free(bytes);
 		tdigest_free(td);
 	}
 }
 
 struct now_costs {
-	unsigned int quantiles, series;
+	unsigned int quantiles, series, jitter, counters, counters_series;
 };
 
 /* The same @end_s and rollup clock @now_s for every fleet size: the
@@ -252,9 +279,21 @@ static struct now_costs measure_now(unsigned int hosts, int64_t end_s,
 	c.series = requests(st, end - 1800, end + 59, 300, &n);
 	CHECK(n == want.count, "%u hosts: series count %llu, per host %llu",
 	      hosts, (unsigned long long)n, (unsigned long long)want.count);
-	printf("%u hosts: fleet query ending at now %u requests, series %u "
-	       "(%zu spans rolled up)\n", hosts, c.quantiles, c.series,
-	       stats.built + stats.rebuilt);
+	c.jitter = requests_of(st, METRIC_JITTER, end - 1800, end + 59, 0, &n);
+	CHECK(n == (uint64_t)TAIL_JITTER_SAMPLES * 30 * hosts, "%u hosts: "
+	      "jitter count %llu", hosts, (unsigned long long)n);
+	c.counters = requests_of(st, METRIC_COUNTERS, end - 1800, end + 59, 0,
+				 &n);
+	CHECK(n == (uint64_t)TAIL_SEGS_OUT * 30 * hosts, "%u hosts: segs.out "
+	      "%llu", hosts, (unsigned long long)n);
+	c.counters_series = requests_of(st, METRIC_COUNTERS, end - 1800,
+					end + 59, 300, &n);
+	CHECK(n == (uint64_t)TAIL_SEGS_OUT * 30 * hosts, "%u hosts: series "
+	      "segs.out %llu", hosts, (unsigned long long)n);
+	printf("%u hosts: fleet query ending at now %u requests, series %u, "
+	       "jitter %u, counters %u, counters series %u (%zu spans rolled "
+	       "up)\n", hosts, c.quantiles, c.series, c.jitter, c.counters,
+	       c.counters_series, stats.built + stats.rebuilt);
 	planner_answer_clear(&want);
 	store_close(st);
 	store_close(direct);
@@ -277,6 +316,12 @@ static void case_now(const char *dir)
 	CHECK_CMP(fifty.quantiles, <=, MAX_FLEET_REQUESTS);
 	CHECK_CMP(ten.series, ==, fifty.series);
 	CHECK_CMP(fifty.series, <=, MAX_FLEET_REQUESTS);
+	CHECK_CMP(ten.jitter, ==, fifty.jitter);
+	CHECK_CMP(fifty.jitter, <=, MAX_FLEET_REQUESTS);
+	CHECK_CMP(ten.counters, ==, fifty.counters);
+	CHECK_CMP(fifty.counters, <=, MAX_FLEET_REQUESTS);
+	CHECK_CMP(ten.counters_series, ==, fifty.counters_series);
+	CHECK_CMP(fifty.counters_series, <=, MAX_FLEET_REQUESTS);
 }
 
 int main(int argc, char **argv)

@@ -167,7 +167,7 @@ static void run_readonly(const char *dynalite_dir)
 	CHECK_STR(got, want);
 	free(got);
 	got = http_get(port, "/hosts?from=1700006400&to=1700020000");
-	CHECK_STR(got, "{\"hosts\":[\"h1\"]}\n");
+	CHECK_STR(got, "{\"hosts\":[\"h1\"],\"metrics\":{\"h1\":[\"rtt\"]}}\n");
 	free(got);
 	kill(api, SIGTERM);
 	waitpid(api, &status, 0);

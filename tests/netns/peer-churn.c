@@ -377,7 +377,7 @@ struct tally {
 };
 
 static int add_series(const char *host, const char *group,
-		      uint32_t period_s, void *arg)
+		      const char *metric, uint32_t period_s, void *arg)
 {
 	struct tally *t = arg;
 	char **names;

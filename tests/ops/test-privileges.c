@@ -38,6 +38,7 @@
 #include "kernel.h"
 #include "privileges.h"
 #include "traffic.h"
+#include "metric.h"
 
 #define SETPRIV "/usr/bin/setpriv" /* util-linux */
 
@@ -46,10 +47,14 @@
 #define AGENT_RUN_S "6"
 
 /* collector_group_fn: samples in "all". */
-static int count_all(const char *group, const struct hist *delta, void *arg)
+static int count_all(const char *group, const char *metric,
+		     const struct hist *delta, void *arg)
 {
 	uint64_t *n = arg;
 
+	/* Other metrics are not this caller's (yet). */
+	if (strcmp(metric, METRIC_RTT) != 0)
+		return 0;
 	if (strcmp(group, "all") == 0)
 		*n += hist_count(delta);
 	return 0;

@@ -3,8 +3,9 @@
  * Unit tests of the agent's /metrics exposition (agent/agent_metrics.h), fetched
  * over real HTTP on loopback: samples on either side of each exported bound
  * land in the right cumulative bucket for every sub-bits g, label values
- * are escaped, --max-groups is respected, and a closed period's record
- * shows up as last-period quantiles.
+ * are escaped, --max-groups is respected, a closed period's record
+ * shows up as last-period quantiles, and jitter, handshake and the
+ * counters come out as their exact families and lines.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include "check.h"
 #include "codec.h"
+#include "counter_set.h"
 #include "hist.h"
 #include "agent_metrics.h"
 #include "netaddr.h"
@@ -111,8 +113,8 @@ static void test_bounds_are_exact(unsigned int g)
 	REQUIRE_CMP(hist_new(g, &h), ==, 0);
 	for (i = 0; i < sizeof(values_us) / sizeof(values_us[0]); i++)
 		hist_record(h, values_us[i], 1);
-	REQUIRE_CMP(agent_metrics_add_delta(m, "all", h), ==, 0);
-	REQUIRE_CMP(agent_metrics_add_delta(m, "all", h), ==, 0);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "all", METRIC_RTT, h), ==, 0);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "all", METRIC_RTT, h), ==, 0);
 
 	body = fetch(base, agent_metrics_port(m), "/metrics", &status);
 	REQUIRE_CMP(status, ==, 200);
@@ -148,8 +150,8 @@ static void test_new_group_kinds_verbatim(void)
 	m = start(base, 5, 4);
 	REQUIRE_CMP(hist_new(5, &h), ==, 0);
 	hist_record(h, 100, 2);
-	REQUIRE_CMP(agent_metrics_add_delta(m, "all", h), ==, 0);
-	REQUIRE_CMP(agent_metrics_add_delta(m, name, h), ==, 0);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "all", METRIC_RTT, h), ==, 0);
+	REQUIRE_CMP(agent_metrics_add_delta(m, name, METRIC_RTT, h), ==, 0);
 	body = fetch(base, agent_metrics_port(m), "/metrics", &status);
 	REQUIRE_CMP(status, ==, 200);
 	snprintf(line, sizeof(line), "rttq_rtt_seconds_count{group=\"%s\"} 2",
@@ -173,11 +175,15 @@ static void test_labels_escaped_and_groups_bounded(void)
 	m = start(base, 5, 2);
 	REQUIRE_CMP(hist_new(5, &h), ==, 0);
 	hist_record(h, 100, 3);
-	REQUIRE_CMP(agent_metrics_add_delta(m, "all", h), ==, 0);
-	REQUIRE_CMP(agent_metrics_add_delta(m, "a\"b\\c\nd", h), ==, 0);
-	REQUIRE_CMP(agent_metrics_add_delta(m, "rport:443", h), ==, 0);
-	REQUIRE_CMP(agent_metrics_add_delta(m, "rport:80", h), ==, -ENOSPC);
-	REQUIRE_CMP(agent_metrics_add_delta(m, "rport:443", h), ==, 0);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "all", METRIC_RTT, h), ==, 0);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "a\"b\\c\nd", METRIC_RTT, h),
+		    ==, 0);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "rport:443", METRIC_RTT, h), ==,
+		    0);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "rport:80", METRIC_RTT, h), ==,
+		    -ENOSPC);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "rport:443", METRIC_RTT, h), ==,
+		    0);
 
 	body = fetch(base, agent_metrics_port(m), "/metrics", &status);
 	REQUIRE_CMP(status, ==, 200);
@@ -215,7 +221,7 @@ static void test_last_period_quantiles(void)
 	m = start(base, 5, 8);
 	REQUIRE_CMP(hist_new(5, &h), ==, 0);
 	hist_record(h, 1000, 100); /* 1 ms */
-	REQUIRE_CMP(agent_metrics_add_delta(m, "all", h), ==, 0);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "all", METRIC_RTT, h), ==, 0);
 	REQUIRE_CMP(tdigest_from_hist(h, TDIGEST_COMPRESSION_DEFAULT, &td), ==,
 		    0);
 	REQUIRE_CMP(codec_encode(td, &digest, &len), ==, 0);
@@ -242,6 +248,145 @@ static void test_last_period_quantiles(void)
 	free(digest);
 	tdigest_free(td);
 	hist_free(h);
+	agent_metrics_free(m);
+	event_base_free(base);
+}
+
+/* The text of @body from @from to its end. */
+static char *section(const char *body, const char *from)
+{
+	const char *a = strstr(body, from);
+	char *out;
+
+	REQUIRE(a, "no \"%s\" in\n%s", from, body);
+	out = strdup(a);
+	REQUIRE(out, "out of memory");
+	return out;
+}
+
+static void add_counters(struct agent_metrics *m, const char *group,
+			 const char *const *names, const uint64_t *values,
+			 size_t n)
+{
+	struct counter_set d = COUNTER_SET_INIT;
+
+	for (size_t i = 0; i < n; i++)
+		REQUIRE_CMP(counter_set_add(&d, names[i], values[i]), ==, 0);
+	REQUIRE_CMP(agent_metrics_add_counters(m, group, &d), ==, 0);
+	counter_set_free(&d);
+}
+
+/*
+ * Jitter and handshake samples each go to their own histogram family,
+ * never to rttq_rtt_seconds; counters drained twice come out as their
+ * exact totals, in the families and labels README names, byte for byte.
+ */
+static void test_metrics_and_counters(void)
+{
+	static const char *const all_names[] = {
+		"drops.tcp.netfilter_drop", "drops.udp.no_socket", "retrans.fast",
+		"segs.out", "loss.recovery", "drops.other.unknown",
+		"future.counter",
+	};
+	static const uint64_t all_1[] = { 5, 1, 3, 1000, 1, 2, 7 };
+	static const uint64_t all_2[] = { 4, 0, 2, (1ull << 53) + 1, 0, 0, 0 };
+	static const char *const peer_names[] = {
+		"conn.opened", "conn.failed", "rst.received", "retrans.timeout",
+		"retrans.tlp", "segs.out",
+	};
+	static const uint64_t peer_1[] = { 3, 1, 2, 1, 4, 90 };
+	struct event_base *base = event_base_new();
+	struct hist *jit = NULL, *hs = NULL;
+	struct agent_metrics *m;
+	char *body, *text;
+	int status;
+
+	REQUIRE(base, "event_base_new failed");
+	m = start(base, 5, 4);
+	REQUIRE_CMP(hist_new(5, &jit), ==, 0);
+	REQUIRE_CMP(hist_new(5, &hs), ==, 0);
+	hist_record(jit, 20, 3);    /* 20 us: below 32 us */
+	hist_record(hs, 1500, 2);   /* 1.5 ms: below 2.048 ms */
+	REQUIRE_CMP(agent_metrics_add_delta(m, "all", METRIC_JITTER, jit), ==,
+		    0);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "peer:db", METRIC_HANDSHAKE, hs),
+		    ==, 0);
+	/* A distribution without a family is left out, not an error. */
+	REQUIRE_CMP(agent_metrics_add_delta(m, "all", "other", hs), ==, 0);
+	add_counters(m, "all", all_names, all_1, 7);
+	add_counters(m, "all", all_names, all_2, 7);
+	add_counters(m, "peer:db", peer_names, peer_1, 6);
+	/* Drops of a keyed group are not node-wide: they go to "other". */
+	{
+		static const char *const n[] = { "drops.tcp.odd" };
+		static const uint64_t v[] = { 1 };
+
+		add_counters(m, "peer:db", n, v, 1);
+	}
+
+	body = fetch(base, agent_metrics_port(m), "/metrics", &status);
+	REQUIRE_CMP(status, ==, 200);
+	/* No jitter or handshake reached rtt. */
+	expect_line(body, "rttq_rtt_seconds_count{group=\"all\"} 0");
+	expect_line(body, "rttq_rtt_seconds_count{group=\"peer:db\"} 0");
+	expect_line(body, "rttq_agent_events_total 0");
+	expect_line(body, "rttq_jitter_seconds_bucket{group=\"all\",le=\"0.000016\"} 0");
+	expect_line(body, "rttq_jitter_seconds_bucket{group=\"all\",le=\"0.000032\"} 3");
+	expect_line(body, "rttq_jitter_seconds_count{group=\"all\"} 3");
+	expect_line(body, "rttq_handshake_seconds_bucket{group=\"peer:db\",le=\"0.001024\"} 0");
+	expect_line(body, "rttq_handshake_seconds_bucket{group=\"peer:db\",le=\"0.002048\"} 2");
+	expect_line(body, "rttq_handshake_seconds_count{group=\"peer:db\"} 2");
+	REQUIRE(!strstr(body, "rttq_jitter_seconds_count{group=\"peer:db\"}"),
+		"a group without jitter samples has a jitter histogram");
+	REQUIRE(!strstr(body, "rttq_handshake_seconds_count{group=\"all\"}"),
+		"a group without handshakes has a handshake histogram");
+
+	text = section(body, "# HELP rttq_retransmits_total");
+	REQUIRE_STR(text,
+		"# HELP rttq_retransmits_total Successful TCP retransmissions per group by cause (fast, timeout, tlp, syn).\n"
+		"# TYPE rttq_retransmits_total counter\n"
+		"rttq_retransmits_total{group=\"all\",cause=\"fast\"} 5\n"
+		"rttq_retransmits_total{group=\"peer:db\",cause=\"timeout\"} 1\n"
+		"rttq_retransmits_total{group=\"peer:db\",cause=\"tlp\"} 4\n"
+		"# HELP rttq_connections_total TCP connections per group: opened (active), accepted (passive), failed (opened, closed before ESTABLISHED).\n"
+		"# TYPE rttq_connections_total counter\n"
+		"rttq_connections_total{group=\"peer:db\",event=\"failed\"} 1\n"
+		"rttq_connections_total{group=\"peer:db\",event=\"opened\"} 3\n"
+		"# HELP rttq_resets_total TCP resets per group, sent or received.\n"
+		"# TYPE rttq_resets_total counter\n"
+		"rttq_resets_total{group=\"peer:db\",direction=\"received\"} 2\n"
+		"# HELP rttq_segments_sent_total TCP segments sent per group.\n"
+		"# TYPE rttq_segments_sent_total counter\n"
+		"rttq_segments_sent_total{group=\"all\"} 9007199254741993\n"
+		"rttq_segments_sent_total{group=\"peer:db\"} 90\n"
+		"# HELP rttq_loss_episodes_total TCP loss episodes entered per group: recovery (fast recovery) or timeout (RTO loss state).\n"
+		"# TYPE rttq_loss_episodes_total counter\n"
+		"rttq_loss_episodes_total{group=\"all\",kind=\"recovery\"} 1\n"
+		"# HELP rttq_drops_total Packets the kernel freed with a drop reason, node-wide, by protocol and reason (as the kernel names it).\n"
+		"# TYPE rttq_drops_total counter\n"
+		"rttq_drops_total{proto=\"other\",reason=\"unknown\"} 2\n"
+		"rttq_drops_total{proto=\"tcp\",reason=\"netfilter_drop\"} 9\n"
+		"rttq_drops_total{proto=\"udp\",reason=\"no_socket\"} 1\n"
+		"# HELP rttq_other_counters_total Counters this agent has no family for, by name.\n"
+		"# TYPE rttq_other_counters_total counter\n"
+		"rttq_other_counters_total{group=\"all\",counter=\"future.counter\"} 7\n"
+		"rttq_other_counters_total{group=\"peer:db\",counter=\"drops.tcp.odd\"} 1\n");
+	free(text);
+	free(body);
+
+	/* A retired group leaves with its counters; its key starts again
+	 * from zero. */
+	agent_metrics_retire(m, "peer:db");
+	agent_metrics_forget_retired(m);
+	add_counters(m, "peer:db", peer_names, peer_1, 1);
+	body = fetch(base, agent_metrics_port(m), "/metrics", &status);
+	expect_line(body, "rttq_connections_total{group=\"peer:db\",event=\"opened\"} 3");
+	REQUIRE(!strstr(body, "event=\"failed\""),
+		"a retired group's counters stayed");
+	free(body);
+
+	hist_free(jit);
+	hist_free(hs);
 	agent_metrics_free(m);
 	event_base_free(base);
 }
@@ -276,5 +421,6 @@ int main(void)
 	test_labels_escaped_and_groups_bounded();
 	test_new_group_kinds_verbatim();
 	test_last_period_quantiles();
+	test_metrics_and_counters();
 	return check_report();
 }

@@ -160,8 +160,9 @@ lost=$(awk '/^rttq_agent_(overflow|series_dropped|metrics_dropped)_samples_total
 if [ -n "$bpf_stats_was" ]; then
 	grep -q '^rttq_bpf_stats_enabled 1$' "$tmp/metrics.txt" ||
 		fail "rttq_bpf_stats_enabled is not 1"
-	runs=$(sed -n 's/^rttq_bpf_run_count_total //p' "$tmp/metrics.txt")
-	run_s=$(sed -n 's/^rttq_bpf_run_time_seconds_total //p' "$tmp/metrics.txt")
+	# One line per program, labelled by attach point; RTT's is tcp_probe.
+	runs=$(sed -n 's/^rttq_bpf_run_count_total{program="[a-z_]*\/tcp_probe"} //p' "$tmp/metrics.txt")
+	run_s=$(sed -n 's/^rttq_bpf_run_time_seconds_total{program="[a-z_]*\/tcp_probe"} //p' "$tmp/metrics.txt")
 	if [ "${runs:-0}" -gt 0 ] &&
 		awk -v t="${run_s:-0}" 'BEGIN { exit !(t > 0) }'; then
 		echo "BPF: $runs runs, $run_s s ($(awk -v t="$run_s" -v n="$runs" \

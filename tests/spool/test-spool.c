@@ -3,7 +3,9 @@
  * Unit test of rttq-agent's disk spool (agent/spool.c): append and replay
  * round-trip every field, a refused batch stays (and later appends land
  * after it), torn tails and damaged middle frames are skipped without
- * hiding intact frames, empty and unusable directories.
+ * hiding intact frames, empty and unusable directories; every record keeps
+ * its metric, and frames of version 1 (before metrics, as an older agent
+ * left them) replay as rtt before the version 2 frames appended after them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,9 +15,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "check.h"
+#include "metric.h"
 #include "spool.h"
 #include "store.h"
+
+/* Metrics of the sequence: NULL is written as, and replays as, "rtt". */
+static const char *const metrics[] = { NULL, METRIC_JITTER, METRIC_COUNTERS,
+				       METRIC_HANDSHAKE };
 
 /* Record @i of a deterministic sequence; @buf holds its digest and group. */
 struct rec_buf {
@@ -34,6 +43,7 @@ static struct store_record make_rec(unsigned int i, struct rec_buf *b)
 	return (struct store_record){
 		.host = "host-a",
 		.group = b->group,
+		.metric = metrics[i % 4],
 		.period_s = 5,
 		.start_s = 1700000000 + 5 * (int64_t)i,
 		.periods = 1,
@@ -66,6 +76,7 @@ struct seen {
 	size_t n;
 	size_t batches;
 	size_t refuse_batch; /* 1-based batch to refuse; 0: none */
+	unsigned int v1_below; /* records below this were version 1: rtt */
 	size_t damage_calls;
 	uint64_t damage_bytes;
 };
@@ -83,8 +94,12 @@ static int on_batch(const struct store_record *recs, size_t n, void *arg)
 		struct store_record want = make_rec(i, &b);
 		const struct store_record *r = &recs[k];
 
+		if (s->v1_below && i < s->v1_below)
+			want.metric = METRIC_RTT;
 		CHECK(strcmp(r->host, want.host) == 0 &&
 			      strcmp(r->group, want.group) == 0 &&
+			      strcmp(r->metric,
+				     metric_or_rtt(want.metric)) == 0 &&
 			      r->period_s == want.period_s &&
 			      r->periods == want.periods &&
 			      r->periods_total == want.periods_total &&
@@ -321,6 +336,153 @@ static void test_damage(const char *root)
 	spool_close(sp);
 }
 
+/*
+ * The frame of @r in layout @version as spool.c documents it, written
+ * here independently so that a change of the bytes on disk fails this
+ * test: version 1 has no metric.  Returns the frame's length.
+ */
+static size_t encode_frame(int version, const struct store_record *r,
+			   uint8_t *out)
+{
+	const char *metric = metric_or_rtt(r->metric);
+	uint8_t *q = out + 12;
+	uint32_t len, crc;
+	uint64_t bits;
+	size_t n;
+
+#define PUT(v, bytes)                                            \
+	do {                                                     \
+		uint64_t v_ = (v);                               \
+		for (int k_ = 0; k_ < (bytes); k_++)             \
+			*q++ = (uint8_t)(v_ >> (8 * k_));        \
+	} while (0)
+	n = strlen(r->host);
+	PUT(n, 2);
+	memcpy(q, r->host, n);
+	q += n;
+	n = strlen(r->group);
+	PUT(n, 2);
+	memcpy(q, r->group, n);
+	q += n;
+	if (version == 2) {
+		n = strlen(metric);
+		PUT(n, 1);
+		memcpy(q, metric, n);
+		q += n;
+	}
+	PUT(r->period_s, 4);
+	PUT((uint64_t)r->start_s, 8);
+	PUT(r->periods, 4);
+	PUT(r->periods_total, 4);
+	PUT(r->count, 8);
+	memcpy(&bits, &r->sum_us, 8);
+	PUT(bits, 8);
+	memcpy(&bits, &r->min_us, 8);
+	PUT(bits, 8);
+	memcpy(&bits, &r->max_us, 8);
+	PUT(bits, 8);
+	PUT(r->digest_len, 4);
+	memcpy(q, r->digest, r->digest_len);
+	q += r->digest_len;
+	len = (uint32_t)(q - out - 12);
+	memcpy(out, version == 2 ? "RQS2" : "RQS1", 4);
+	q = out + 4;
+	PUT(len, 4);
+	crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), out + 4, 4);
+	crc = (uint32_t)crc32(crc, out + 12, len);
+	PUT(crc, 4);
+#undef PUT
+	return 12 + len;
+}
+
+/*
+ * An agent upgraded while its spool held records: version 1 frames (no
+ * metric) replay as rtt, in order, before the version 2 frames the new
+ * agent appended; a damaged version 1 frame is skipped up to the next
+ * frame of either version.  The bytes appended are exactly the
+ * documented version 2 layout, and a metric no store would take is
+ * refused.
+ */
+static void test_versions(const char *root)
+{
+	struct rttq_error err = { 0 };
+	struct seen s = { 0 };
+	struct spool *sp = NULL;
+	uint8_t frame[1024], got[1024];
+	unsigned int want[16];
+	char dir[512], path[600];
+	size_t len, k = 0;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s/versions", root);
+	snprintf(path, sizeof(path), "%s/%s", dir, SPOOL_FILE_NAME);
+	REQUIRE(mkdir(dir, 0700) == 0, "mkdir %s", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	REQUIRE(fd >= 0, "create %s", path);
+	for (unsigned int i = 0; i < 4; i++) {
+		struct rec_buf b;
+		struct store_record r = make_rec(i, &b);
+
+		len = encode_frame(1, &r, frame);
+		/* Frame 2 loses a byte of its digest to a flipped bit. */
+		if (i == 2)
+			frame[len - 1] ^= 0x40;
+		REQUIRE(write(fd, frame, len) == (ssize_t)len, "write v1");
+	}
+	close(fd);
+
+	CHECK(spool_open(dir, 0, on_damage, &s, &sp, &err) == 0, "open: %s",
+	      err.msg);
+	if (!sp)
+		return;
+	CHECK(spool_records(sp) == 3, "version 1 spool counts %llu, want 3",
+	      (unsigned long long)spool_records(sp));
+	/* Appended after them: version 2, byte for byte the layout. */
+	{
+		struct rec_buf b;
+		struct store_record r = make_rec(6, &b); /* "counters" */
+		off_t before = file_size(path);
+
+		append_range(sp, 4, 8);
+		len = encode_frame(2, &r, frame);
+		fd = open(path, O_RDONLY);
+		REQUIRE(fd >= 0, "open %s", path);
+		/* Records 4 and 5 come first: find 6 by its offset. */
+		{
+			struct rec_buf b4, b5;
+			struct store_record r4 = make_rec(4, &b4);
+			struct store_record r5 = make_rec(5, &b5);
+			off_t at = before + (off_t)encode_frame(2, &r4, got) +
+				   (off_t)encode_frame(2, &r5, got);
+
+			CHECK(pread(fd, got, len, at) == (ssize_t)len &&
+				      memcmp(got, frame, len) == 0,
+			      "frame of record 6 is not the version 2 layout");
+		}
+		close(fd);
+	}
+	{
+		struct rec_buf b;
+		struct store_record r = make_rec(9, &b);
+
+		r.metric = "Not-A-Metric";
+		CHECK(spool_append(sp, &r, 1, &err) == -EINVAL,
+		      "a bad metric was spooled");
+	}
+	memset(&s, 0, sizeof(s));
+	s.v1_below = 4;
+	CHECK(spool_replay(sp, on_batch, &s, &err) == 0, "replay: %s", err.msg);
+	want[k++] = 0;
+	want[k++] = 1;
+	want[k++] = 3;
+	for (unsigned int i = 4; i < 8; i++)
+		want[k++] = i;
+	expect_ids(&s, want, k, "version 1 then version 2");
+	CHECK(s.damage_calls == 1, "replay reported %zu damaged stretches",
+	      s.damage_calls);
+	spool_close(sp);
+}
+
 /* --spool-max: an append that would pass the bound fails whole with
  * -EFBIG and a message naming the file; what was there stays intact. */
 static void test_bound(const char *root)
@@ -420,6 +582,7 @@ int main(void)
 	test_empty(root);
 	test_round_trip(root);
 	test_damage(root);
+	test_versions(root);
 	test_bound(root);
 	test_bad_dir(root);
 	remove_dir(root);

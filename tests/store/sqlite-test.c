@@ -96,8 +96,11 @@ int collect(const struct store_record *r, void *arg)
 		s->first = *r;
 		memcpy(s->first_digest, r->digest,
 		       r->digest_len < 16 ? r->digest_len : 16);
+		snprintf(s->first_metric, sizeof(s->first_metric), "%s",
+			 r->metric ? r->metric : "(null)");
 		s->first.host = NULL;
 		s->first.group = NULL;
+		s->first.metric = NULL;
 		s->first.digest = NULL;
 	}
 	if (s->n < 32)

@@ -18,8 +18,23 @@ struct seen_records {
 	char key[32][96];  /* "host/group@start" */
 	struct store_record first;
 	uint8_t first_digest[16];
+	char first_metric[64];
 	int stop_after;    /* return 42 after this many; 0 never */
 };
+
+/* The records table and index of schema versions 1 and 2 (before the
+ * metric column), for files made the way older code made them. */
+#define OLD_RECORDS_SQL \
+	"CREATE TABLE records (" \
+	" host TEXT NOT NULL, grp TEXT NOT NULL," \
+	" period_s INTEGER NOT NULL, start_s INTEGER NOT NULL," \
+	" periods INTEGER NOT NULL, periods_total INTEGER NOT NULL," \
+	" count INTEGER NOT NULL," \
+	" sum_us REAL NOT NULL, min_us REAL NOT NULL, max_us REAL NOT NULL," \
+	" digest BLOB NOT NULL," \
+	" PRIMARY KEY (host, grp, period_s, start_s)" \
+	") WITHOUT ROWID;" \
+	"CREATE INDEX records_by_group ON records (period_s, grp, start_s);"
 
 /** sqlite_test_start() - make the run's temporary directory. */
 void sqlite_test_start(void);

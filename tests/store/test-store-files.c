@@ -305,7 +305,7 @@ static void expect_damaged_row(const char *url, const char *sql,
 static void test_damaged_rows(void)
 {
 	const char *url = url_for("rows.db");
-	const char *cols = "INSERT OR REPLACE INTO records VALUES ('h', 'all', 60, 120, ";
+	const char *cols = "INSERT OR REPLACE INTO records VALUES ('h', 'all', 'rtt', 60, 120, ";
 	char sql[256];
 
 	store_close(open_ok(url));
@@ -331,15 +331,152 @@ static void test_schema_versions(void)
 	struct store *st = NULL;
 
 	store_close(open_ok(url));
-	exec_raw(url + strlen("sqlite:"), "PRAGMA user_version = 3");
+	exec_raw(url + strlen("sqlite:"), "PRAGMA user_version = 4");
 	CHECK_CMP(store_open(url, &st, &err), ==, -ENOTSUP);
-	CHECK_CONTAINS(err.msg, "schema version 3");
+	CHECK_CONTAINS(err.msg, "schema version 4");
 
 	url = url_for("foreign.db");
 	exec_raw(url + strlen("sqlite:"), "CREATE TABLE mine (x)");
 	CHECK_CMP(store_open(url, &st, &err), ==, -EINVAL);
 	CHECK_CONTAINS(err.msg, "not an rttq store");
 	CHECK(!st, "is not NULL");
+}
+
+/* A schema-2 file as the code before metrics made it: records and the
+ * registry without a metric column, user_version 2. */
+static void make_schema2(const char *path)
+{
+	exec_raw(path,
+		 OLD_RECORDS_SQL
+		 "CREATE TABLE series ("
+		 " host TEXT NOT NULL, grp TEXT NOT NULL, period_s INTEGER NOT NULL,"
+		 " first_start_s INTEGER NOT NULL, last_start_s INTEGER NOT NULL,"
+		 " PRIMARY KEY (host, grp, period_s)"
+		 ") WITHOUT ROWID;"
+		 "INSERT INTO records VALUES"
+		 " ('a', 'all', 60, 60, 1, 1, 5, 1.0, 1.0, 1.0, x'01'),"
+		 " ('a', 'all', 60, 120, 1, 1, 6, 1.0, 1.0, 1.0, x'02'),"
+		 " ('b', 'all', 60, 60, 1, 1, 7, 1.0, 1.0, 1.0, x'03');"
+		 "INSERT INTO series VALUES ('a', 'all', 60, 60, 120),"
+		 " ('b', 'all', 60, 60, 60);"
+		 "PRAGMA journal_mode = WAL;"
+		 "PRAGMA user_version = 2;");
+}
+
+static int64_t user_version(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) ==
+		    SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return v;
+}
+
+static int count_series(const char *host, const char *group,
+			const char *metric, uint32_t period_s, void *arg)
+{
+	CHECK_STR(metric, "rtt");
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* The records of a schema-2 file, every one rtt: a, b with counts. */
+static void expect_v2_records(struct store *st)
+{
+	struct store_query q = { .group = "all", .period_s = 60, .from_s = 0,
+				 .to_s = 1000 };
+	struct seen_records s = { 0 };
+	struct rttq_error err = { 0 };
+	int n = 0;
+
+	CHECK_CMP(query(st, NULL, "all", 60, 0, 1000, &s, &err), ==, 0);
+	CHECK_CMP(s.n, ==, 3);
+	CHECK_STR(s.key[0], "a/all@60");
+	CHECK_STR(s.key[2], "b/all@60");
+	CHECK_STR(s.first_metric, "rtt");
+	CHECK_CMP(s.first.count, ==, 5);
+	/* Nothing of another metric. */
+	q.metric = "jitter";
+	s.n = 0;
+	CHECK_CMP(store_query(st, &q, collect, &s, &err), ==, 0);
+	CHECK_CMP(s.n, ==, 0);
+	n = 0;
+	CHECK_CMP(store_series(st, NULL, NULL, 0, 1000, count_series, &n,
+			       &err), ==, 0);
+	CHECK_CMP(n, ==, 2);
+	/* Every host's fine records at once (a fleet query's edges): the
+	 * statement filters by metric through the view too. */
+	s.n = 0;
+	CHECK_CMP(store_fine_records(st, "all", NULL, 0, 1000, collect, &s,
+				     &err), ==, 0);
+	CHECK_CMP(s.n, ==, 3);
+	s.n = 0;
+	CHECK_CMP(store_fine_records(st, "all", "jitter", 0, 1000, collect, &s,
+				     &err), ==, 0);
+	CHECK_CMP(s.n, ==, 0);
+}
+
+static void test_schema2(void)
+{
+	const char *url = url_for("v2.db");
+	const char *path = url + strlen("sqlite:");
+	struct store_record r = rec("c", "all", 60, 60);
+	struct rttq_error err = { 0 };
+	struct store *st = NULL, *sib = NULL;
+
+	make_schema2(path);
+	/* Read as it is: nothing changes in the file. */
+	REQUIRE(store_open_read(url, &st, &err) == 0, "open_read: %s",
+		err.msg);
+	expect_v2_records(st);
+	CHECK_CMP(store_put(st, &r, 1, &err), ==, -EROFS);
+	CHECK_CONTAINS(err.msg, "schema version 2");
+	REQUIRE(store_open_sibling(st, &sib, &err) == 0, "sibling: %s",
+		err.msg);
+	expect_v2_records(sib);
+	store_close(sib);
+	CHECK_CMP(user_version(path), ==, 2);
+
+	/* The writer migrates it in place; the reader opened before sees
+	 * nothing rather than other metrics as rtt, and a new one all. */
+	sib = open_ok(url);
+	CHECK_CMP(user_version(path), ==, 3);
+	expect_v2_records(sib);
+	r.metric = "jitter";
+	put_ok(sib, &r, 1);
+	{
+		struct seen_records s = { 0 };
+
+		CHECK_CMP(query(st, NULL, "all", 60, 0, 1000, &s, &err), ==, 0);
+		CHECK_CMP(s.n, ==, 0);
+	}
+	store_close(st);
+	/* A new reader reads schema 3: the old records as rtt, the new one
+	 * as jitter. */
+	REQUIRE(store_open_read(url, &st, &err) == 0, "open_read: %s",
+		err.msg);
+	{
+		struct store_query q = { .group = "all", .metric = "jitter",
+					 .period_s = 60, .from_s = 0,
+					 .to_s = 1000 };
+		struct seen_records s = { 0 };
+
+		CHECK_CMP(query(st, NULL, "all", 60, 0, 1000, &s, &err), ==, 0);
+		CHECK_CMP(s.n, ==, 3);
+		CHECK_CMP(s.first.count, ==, 5);
+		s.n = 0;
+		CHECK_CMP(store_query(st, &q, collect, &s, &err), ==, 0);
+		CHECK_CMP(s.n, ==, 1);
+		CHECK_STR(s.key[0], "c/all@60");
+	}
+	store_close(st);
+	store_close(sib);
 }
 
 int main(void)
@@ -351,5 +488,6 @@ int main(void)
 	test_damaged_file();
 	test_damaged_rows();
 	test_schema_versions();
+	test_schema2();
 	return sqlite_test_finish();
 }

@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "check.h"
+#include "metric-check.h"
 #include "sqlite-test.h"
 #include "store.h"
 
@@ -151,13 +152,17 @@ struct series_seen {
 };
 
 static int collect_series(const char *host, const char *group,
-			  uint32_t period_s, void *arg)
+			  const char *metric, uint32_t period_s, void *arg)
 {
 	struct series_seen *s = arg;
 	char key[sizeof(s->key[0])];
 
-	/* One entry per (host, group), its resolutions in periods[]. */
-	snprintf(key, sizeof(key), "%s/%s", host, group);
+	/* One entry per (host, group, metric), its resolutions in
+	 * periods[]; rtt's key is "host/group" alone. */
+	if (strcmp(metric, "rtt"))
+		snprintf(key, sizeof(key), "%s/%s/%s", host, group, metric);
+	else
+		snprintf(key, sizeof(key), "%s/%s", host, group);
 	if (s->n && s->n <= 16 && !strcmp(s->key[s->n - 1], key)) {
 		strcat(s->periods[s->n - 1], ",");
 	} else {
@@ -283,16 +288,7 @@ static void test_migration_from_v1(void)
 	sqlite3_stmt *q = NULL;
 
 	exec_raw(path,
-		 "CREATE TABLE records ("
-		 " host TEXT NOT NULL, grp TEXT NOT NULL,"
-		 " period_s INTEGER NOT NULL, start_s INTEGER NOT NULL,"
-		 " periods INTEGER NOT NULL, periods_total INTEGER NOT NULL,"
-		 " count INTEGER NOT NULL,"
-		 " sum_us REAL NOT NULL, min_us REAL NOT NULL, max_us REAL NOT NULL,"
-		 " digest BLOB NOT NULL,"
-		 " PRIMARY KEY (host, grp, period_s, start_s)"
-		 ") WITHOUT ROWID;"
-		 "CREATE INDEX records_by_group ON records (period_s, grp, start_s);"
+		 OLD_RECORDS_SQL
 		 "CREATE INDEX records_by_start ON records (start_s);"
 		 "INSERT INTO records VALUES"
 		 " ('a', 'all', 60, 60, 1, 1, 5, 1.0, 1.0, 1.0, x'01'),"
@@ -310,7 +306,7 @@ static void test_migration_from_v1(void)
 	put_ok(st, more, 1);
 	expect_series(st, NULL, 6001, 9000, "b/all");
 	store_close(st);
-	/* Opening again leaves a version 2 file alone. */
+	/* Opening again leaves a version 3 file alone. */
 	st = open_ok(url);
 	expect_series(st, "b", 0, 10000, "b/all");
 	store_close(st);
@@ -319,7 +315,7 @@ static void test_migration_from_v1(void)
 	CHECK_CMP(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL),
 		  ==, SQLITE_OK);
 	CHECK_CMP(sqlite3_step(q), ==, SQLITE_ROW);
-	CHECK_CMP(sqlite3_column_int(q, 0), ==, 2);
+	CHECK_CMP(sqlite3_column_int(q, 0), ==, 3);
 	sqlite3_finalize(q);
 	CHECK_CMP(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master"
 				     " WHERE name = 'records_by_start'", -1,
@@ -474,6 +470,14 @@ static void test_bad_records(void)
 	store_close(st);
 }
 
+static void test_metrics(void)
+{
+	struct store *st = open_ok(url_for("metrics.db"));
+
+	metric_check_store(st);
+	store_close(st);
+}
+
 int main(void)
 {
 	sqlite_test_start();
@@ -487,5 +491,6 @@ int main(void)
 	test_bad_records();
 	test_series_registry();
 	test_migration_from_v1();
+	test_metrics();
 	return sqlite_test_finish();
 }

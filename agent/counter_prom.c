@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Counter names to Prometheus families and labels (counter_prom.h).  The
+ * kernel names drop reasons itself (BTF enum skb_drop_reason), so the
+ * families are chosen by the name's prefix, never by a list of names.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "counter_prom.h"
+#include "counter_set.h"
+#include "metric.h"
+#include "prom_text.h"
+
+enum family {
+	FAM_RETRANS,
+	FAM_CONN,
+	FAM_RST,
+	FAM_SEGS,
+	FAM_LOSS,
+	FAM_DROPS,
+	FAM_OTHER,
+	FAMILIES,
+};
+
+static const struct {
+	const char *prefix; /* with its dot; or the whole name (segs.out) */
+	const char *name, *help;
+	const char *label;  /* the label the rest of the name goes to */
+} families[FAMILIES] = {
+	[FAM_RETRANS] = { "retrans.", "rttq_retransmits_total",
+			  "Successful TCP retransmissions per group by cause (fast, timeout, tlp, syn).",
+			  "cause" },
+	[FAM_CONN] = { "conn.", "rttq_connections_total",
+		       "TCP connections per group: opened (active), accepted (passive), failed (opened, closed before ESTABLISHED).",
+		       "event" },
+	[FAM_RST] = { "rst.", "rttq_resets_total",
+		      "TCP resets per group, sent or received.", "direction" },
+	[FAM_SEGS] = { "segs.out", "rttq_segments_sent_total",
+		       "TCP segments sent per group.", NULL },
+	[FAM_LOSS] = { "loss.", "rttq_loss_episodes_total",
+		       "TCP loss episodes entered per group: recovery (fast recovery) or timeout (RTO loss state).",
+		       "kind" },
+	[FAM_DROPS] = { "drops.", "rttq_drops_total",
+			"Packets the kernel freed with a drop reason, node-wide, by protocol and reason (as the kernel names it).",
+			NULL },
+	[FAM_OTHER] = { "", "rttq_other_counters_total",
+			"Counters this agent has no family for, by name.",
+			"counter" },
+};
+
+/*
+ * The family of counter @name of @group; @a and @b receive the label
+ * values (METRIC_NAME_MAX bytes each).
+ */
+static enum family classify(const char *group, const char *name, char *a,
+			    char *b)
+{
+	const char *rest, *dot;
+	int f;
+
+	for (f = 0; f < FAM_OTHER; f++) {
+		size_t len = strlen(families[f].prefix);
+
+		if (strncmp(name, families[f].prefix, len) != 0)
+			continue;
+		rest = name + len;
+		if (f == FAM_SEGS) {
+			if (*rest)
+				continue;
+			return FAM_SEGS;
+		}
+		if (f != FAM_DROPS) {
+			snprintf(a, METRIC_NAME_MAX, "%s", rest);
+			return (enum family)f;
+		}
+		/* drops.PROTO.REASON, node-wide: "all" only. */
+		dot = strchr(rest, '.');
+		if (!dot || strcmp(group, "all") != 0)
+			break;
+		snprintf(a, METRIC_NAME_MAX, "%.*s", (int)(dot - rest), rest);
+		snprintf(b, METRIC_NAME_MAX, "%s", dot + 1);
+		return FAM_DROPS;
+	}
+	snprintf(a, METRIC_NAME_MAX, "%s", name);
+	return FAM_OTHER;
+}
+
+static void put_sample(FILE *f, enum family fam, const char *group,
+		       const char *a, const char *b, uint64_t v)
+{
+	struct prom_label labels[2];
+	size_t n = 0;
+
+	if (fam == FAM_DROPS) {
+		labels[n++] = (struct prom_label){ "proto", a };
+		labels[n++] = (struct prom_label){ "reason", b };
+	} else {
+		labels[n++] = (struct prom_label){ "group", group };
+		if (families[fam].label)
+			labels[n++] = (struct prom_label){ families[fam].label,
+							   a };
+	}
+	prom_sample_u64(f, families[fam].name, labels, n, v);
+}
+
+void counter_prom_put(FILE *f, size_t n, counter_prom_group_fn get,
+		      const void *arg)
+{
+	char a[METRIC_NAME_MAX], b[METRIC_NAME_MAX];
+	int fam;
+
+	/* A family's samples must be contiguous: one pass per family. */
+	for (fam = 0; fam < FAMILIES; fam++) {
+		prom_family(f, families[fam].name, "counter",
+			    families[fam].help);
+		for (size_t g = 0; g < n; g++) {
+			const struct counter_set *c;
+			const char *group;
+
+			get(g, &group, &c, arg);
+			for (size_t i = 0; i < c->n; i++)
+				if (classify(group, c->v[i].name, a, b) ==
+				    (enum family)fam)
+					put_sample(f, (enum family)fam, group,
+						   a, b, c->v[i].value);
+		}
+	}
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The metric model: every series is (host, group, metric, resolution).  A
+ * metric is either a distribution (log-linear buckets in the kernel, a
+ * digest per period: rtt, jitter, handshake, ...) or one of the group's
+ * counters (exact u64 totals per period: retrans.fast, segs.out, ...).  A
+ * group's counters travel together, as one counter set per period stored
+ * under the metric METRIC_COUNTERS, so a period costs one record however
+ * many counters a kernel reports (drop reasons alone are a hundred).
+ */
+#ifndef RTTQ_METRIC_H
+#define RTTQ_METRIC_H
+
+#include "rttq_export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define METRIC_NAME_MAX 64 /* bytes, with the NUL */
+
+/* What every record without a metric is (schema-2 SQLite rows, DynamoDB
+ * items written before metrics existed, a query that names none). */
+#define METRIC_RTT "rtt"
+#define METRIC_JITTER "jitter"
+#define METRIC_HANDSHAKE "handshake"
+
+/* The store metric of a group's counter set (counter_set.h). */
+#define METRIC_COUNTERS "counters"
+
+/**
+ * metric_name_valid() - whether @name may name a metric or a counter:
+ * 1 .. METRIC_NAME_MAX - 1 bytes of [a-z0-9_.], not starting or ending
+ * with '.', no "..".  Lower case only, so a name has one spelling in the
+ * store, the API and Prometheus.
+ *
+ * @return 1 if valid, else 0.
+ */
+RTTQ_API int metric_name_valid(const char *name);
+
+/** metric_or_rtt() - @metric, or METRIC_RTT for NULL or "". */
+RTTQ_API const char *metric_or_rtt(const char *metric);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RTTQ_METRIC_H */
