@@ -115,6 +115,8 @@ static void measure_all(struct store *st, int64_t rolled_end_s)
 		true, false);
 	measure(st, "/quantiles 1 h ending at now", HOUR_S, 0, false, true);
 	measure(st, "/quantiles 1 d ending at now", DAY_S, 0, false, true);
+	measure(st, "/series 1 h step 5m ending at now", HOUR_S, 0, true,
+		true);
 	measure(st, "/series 1 d step 5m ending at now", DAY_S, 0, true, true);
 }
 

@@ -27,6 +27,12 @@
  * like a host without base records); the spans they cover count as
  * covered for every host, and the hosts are listed only over what is left.
  *
+ * What the fleet records leave, when it is a few short edges (the
+ * minutes before now, the partial span at the start, a stale span), is
+ * read for every host at once (planner_tail.c: store_fine_records()), so
+ * a fleet query ending at now also costs a few requests for any number of
+ * hosts.
+ *
  * Counters (planner_run_counters()) are planned by the same code: the job
  * reads the group's counter sets (METRIC_COUNTERS) instead of a
  * distribution's digests, and each part sums the counters asked for
@@ -70,21 +76,6 @@ static const char *const level_names[PLANNER_LEVELS] = {
 	[PLANNER_LEVEL_DAY] = "1d",
 };
 
-/* Largest multiple of @m at or below @x (also for negative @x). */
-static int64_t floor_to(int64_t x, int64_t m)
-{
-	int64_t r = x % m;
-
-	return r < 0 ? x - r - m : x - r;
-}
-
-static int64_t ceil_to(int64_t x, int64_t m)
-{
-	int64_t f = floor_to(x, m);
-
-	return f == x ? x : f + m;
-}
-
 /* -------------------------------------------------------------------------
  * One host: plan, read and decode its records into its share.
  * ------------------------------------------------------------------------- */
@@ -118,6 +109,18 @@ static int push_digest(struct part *pt, struct tdigest *td)
 	pt->digests[pt->n++] = td;
 	if (tdigest_compression(td) > pt->compression)
 		pt->compression = tdigest_compression(td);
+	return 0;
+}
+
+int planner_share_init(const struct plan_job *job, struct host_share *sh)
+{
+	size_t p;
+
+	sh->parts = calloc(job->n_points, sizeof(*sh->parts));
+	if (!sh->parts)
+		return -ENOMEM;
+	for (p = 0; p < job->n_points; p++)
+		sh->parts[p].compression = TDIGEST_COMPRESSION_MIN;
 	return 0;
 }
 
@@ -200,7 +203,7 @@ static bool name_wanted(const struct plan_job *job, const char *name)
 	return job->n_names == 0;
 }
 
-/* A counters query's take_record(): the wanted counters of @rec's set
+/* A counters query's planner_take_record(): the wanted counters of @rec's set
  * added to @pt exactly. */
 static int take_counters(struct plan_worker *w, struct part *pt,
 			 const struct store_record *rec)
@@ -238,8 +241,7 @@ static int take_counters(struct plan_worker *w, struct part *pt,
 	return 0;
 }
 
-/* store_query() callback: decode and keep one record if it may be used. */
-static int take_record(const struct store_record *rec, void *arg)
+int planner_take_record(const struct store_record *rec, void *arg)
 {
 	struct plan_worker *w = arg;
 	struct host_share *sh = w->share;
@@ -294,10 +296,10 @@ static int query_level(struct plan_worker *w, const char *host,
 	};
 
 	w->level = level;
-	return store_query(w->st, &q, take_record, w, &w->share->err);
+	return store_query(w->st, &q, planner_take_record, w, &w->share->err);
 }
 
-static int span_cmp(const void *a, const void *b)
+int planner_span_cmp(const void *a, const void *b)
 {
 	const struct span *x = a, *y = b;
 
@@ -331,7 +333,7 @@ static int query_gaps(struct plan_worker *w, const char *host,
 			return rttq_fail(&w->share->err, -ENOMEM,
 					 "out of memory");
 		memcpy(cover, w->cover, ncover * sizeof(*cover));
-		qsort(cover, ncover, sizeof(*cover), span_cmp);
+		qsort(cover, ncover, sizeof(*cover), planner_span_cmp);
 	}
 	for (i = 0; i < ncover && cur < b; i++) {
 		if (cover[i].end_s <= cur)
@@ -360,12 +362,7 @@ static bool fits_step(const struct plan_job *job, const struct plan_host *h,
 	return !job->step_s || job->step_s % h->periods[i] == 0;
 }
 
-/*
- * A series' steps must hold a host's base periods whole.  A rollup length
- * read as a base period (a host whose finer records expired) that does
- * not fit is left out, as a rollup level would be.
- */
-static int check_step(const struct plan_job *job, const struct plan_host *h,
+int planner_check_step(const struct plan_job *job, const struct plan_host *h,
 		      struct host_share *sh)
 {
 	size_t i;
@@ -397,17 +394,13 @@ int planner_plan_host(struct plan_worker *w, const struct plan_host *h,
 
 	w->share = sh;
 	w->ncover = 0;
-	sh->parts = calloc(job->n_points, sizeof(*sh->parts));
-	if (!sh->parts)
-		return rttq_fail(&sh->err, -ENOMEM, "out of memory");
-	for (p = 0; p < job->n_points; p++)
-		sh->parts[p].compression = TDIGEST_COMPRESSION_MIN;
+	rc = planner_share_init(job, sh);
 	for (p = 0; rc == 0 && p < job->n_fleet_cover; p++)
 		rc = push_span(w, job->fleet_cover[p].start_s,
 			       job->fleet_cover[p].end_s);
 	if (rc)
 		return rttq_fail(&sh->err, rc, "out of memory");
-	rc = check_step(job, h, sh);
+	rc = planner_check_step(job, h, sh);
 	for (r = SERIES_ROLLUPS - 1; rollups && rc == 0 && r >= 0; r--) {
 		uint32_t len = series_rollup_length(r);
 		int64_t first = ceil_to(a, len), end = floor_to(b, len);
@@ -595,7 +588,7 @@ static int run(struct store *st, const struct planner_request *req,
 	size_t i, n_hosts = 0;
 	uint32_t base = 0, span = req->period_s;
 	int64_t ga, gb;
-	bool any;
+	bool any, tail = false;
 	int rc;
 
 	*out = NULL;
@@ -631,9 +624,14 @@ static int run(struct store *st, const struct planner_request *req,
 	for (i = 0; i < job.n_points; i++)
 		answer_init(&ans[i]);
 
-	/* Fleet records first; the hosts only for what they leave. */
+	/* Fleet records first; the hosts only for what they leave: every
+	 * host at once when that is a few short edges (planner_tail.c),
+	 * else each host on its own. */
 	rc = planner_fleet_pass(st, &job, &ga, &gb, err);
 	if (rc == 0 && ga < gb)
+		rc = planner_tail_pass(st, &job, &hosts, &n_hosts, &tail,
+				       err);
+	if (rc == 0 && ga < gb && !tail)
 		rc = planner_list_hosts(st, req, job.group, job.metric, ga,
 					gb - 1, &hosts, &n_hosts, err);
 	for (i = 0; i < n_hosts; i++)
@@ -644,13 +642,13 @@ static int run(struct store *st, const struct planner_request *req,
 	info->span_start_s = span ? ceil_to(req->from_s, span) : req->from_s;
 	info->span_end_s = span ? floor_to(req->to_s, span) + span :
 				  req->to_s + 1;
-	if (rc == 0 && n_hosts) {
+	if (rc == 0 && n_hosts && !tail) {
 		job.hosts = hosts;
 		job.n_hosts = n_hosts;
 		job.shares = calloc(n_hosts, sizeof(*job.shares));
 		rc = job.shares ? 0 : rttq_fail(err, -ENOMEM, "out of memory");
 	}
-	if (rc == 0 && n_hosts)
+	if (rc == 0 && n_hosts && !tail)
 		rc = run_workers(st, &job, err);
 	if (rc == 0 && n_hosts)
 		rc = planner_first_failure(&job, &info->records_read, err);

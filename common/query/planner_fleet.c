@@ -16,13 +16,6 @@
 #include "planner_private.h"
 #include "store.h"
 
-static int span_cmp(const void *a, const void *b)
-{
-	const struct span *x = a, *y = b;
-
-	return (x->start_s > y->start_s) - (x->start_s < y->start_s);
-}
-
 /* The smallest [ga, gb) holding every part of [a, b) not in @cover. */
 static void uncovered(const struct span *cover, size_t n, int64_t a,
 		      int64_t b, int64_t *ga, int64_t *gb)
@@ -69,7 +62,7 @@ int planner_fleet_pass(struct store *st, struct plan_job *job, int64_t *ga,
 		return rc;
 	}
 	if (w.ncover)
-		qsort(w.cover, w.ncover, sizeof(*w.cover), span_cmp);
+		qsort(w.cover, w.ncover, sizeof(*w.cover), planner_span_cmp);
 	job->fleet_cover = w.cover;
 	job->n_fleet_cover = w.ncover;
 	uncovered(w.cover, w.ncover, job->a, job->b, ga, gb);

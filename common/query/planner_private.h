@@ -31,6 +31,25 @@ struct span {
 	int64_t end_s;   /* exclusive */
 };
 
+/* Largest multiple of @m at or below @x (also for negative @x). */
+static inline int64_t floor_to(int64_t x, int64_t m)
+{
+	int64_t r = x % m;
+
+	return r < 0 ? x - r - m : x - r;
+}
+
+/* Smallest multiple of @m at or above @x. */
+static inline int64_t ceil_to(int64_t x, int64_t m)
+{
+	int64_t f = floor_to(x, m);
+
+	return f == x ? x : f + m;
+}
+
+/** planner_span_cmp() - qsort() order of struct span: by start. */
+int planner_span_cmp(const void *a, const void *b);
+
 /* What one host contributes to one answer (one point of a series). */
 struct part {
 	struct tdigest **digests; /* decoded, in the order read */
@@ -173,6 +192,61 @@ int planner_plan_host(struct plan_worker *w, const struct plan_host *h,
  */
 int planner_fleet_pass(struct store *st, struct plan_job *job, int64_t *ga,
 		       int64_t *gb, struct rttq_error *err);
+
+/**
+ * planner_share_init() - give @sh its @job->n_points empty parts.
+ *
+ * @return 0, -ENOMEM (no message: the caller's error names it).
+ */
+int planner_share_init(const struct plan_job *job, struct host_share *sh);
+
+/**
+ * planner_take_record() - store_query()'s callback for a worker @arg
+ * (struct plan_worker): decode @rec into the worker's share, in the
+ * answer holding its start, if its level (the worker's) may be used.
+ *
+ * @return 0, -ECANCELED, -ENOMEM, or codec_decode()'s error, each also
+ * kept in the share's err.
+ */
+int planner_take_record(const struct store_record *rec, void *arg);
+
+/**
+ * planner_check_step() - a series' steps must hold a host's base periods
+ * whole.  A rollup length read as a base period (a host whose finer
+ * records expired) that does not fit is left out, as a rollup level
+ * would be.
+ * @job: the job.
+ * @h: the host.
+ * @sh: its share, for the message.
+ *
+ * @return 0, -EINVAL naming the step and the host's base period.
+ */
+int planner_check_step(const struct plan_job *job, const struct plan_host *h,
+		       struct host_share *sh);
+
+/**
+ * planner_tail_pass() - read what the fleet records left of a fleet
+ * query (the parts of @job's [a, b) outside @job->fleet_cover) from every
+ * host's base records at once (store_fine_records(), planner_tail.c),
+ * when they are few and short; the hosts found and their shares go into
+ * @job (hosts, n_hosts, shares) as the workers would have filled them.
+ * @st: the caller's store handle.
+ * @job: after planner_fleet_pass().
+ * @hosts: receives the hosts (free with planner_hosts_free()); NULL when
+ *       not read this way.
+ * @n_hosts: receives how many.
+ * @read: receives whether it was read here; if not (a request for one
+ *       host, PLANNER_NO_FLEET or PLANNER_BASE_ONLY, more than 3 hours
+ *       or 8 gaps left), the caller lists and plans the hosts one by one.
+ * @err: receives a message; may be NULL.
+ *
+ * @return 0, -ECANCELED, -ENOMEM, or store_fine_records()'s errors; a
+ * host's own error (a record that does not decode, a step its base period
+ * does not fit) is left in its share, for planner_first_failure().
+ */
+int planner_tail_pass(struct store *st, struct plan_job *job,
+		      struct plan_host **hosts, size_t *n_hosts, bool *read,
+		      struct rttq_error *err);
 
 /** planner_share_release() - free @sh's parts (of @n_points answers). */
 void planner_share_release(struct host_share *sh, size_t n_points);

@@ -423,6 +423,21 @@ int store_series(struct store *st, const char *host, const char *group,
 			       &h, err);
 }
 
+int store_fine_records(struct store *st, const char *group,
+		       const char *metric, int64_t from_s, int64_t to_s,
+		       store_record_fn fn, void *arg, struct rttq_error *err)
+{
+	int ret;
+
+	ret = check_name(st, "group", group, STORE_GROUP_MAX, err);
+	if (!ret)
+		ret = check_metric(st, metric, err);
+	if (ret || from_s > to_s)
+		return ret;
+	return st->ops->fine_records(st, group, metric_or_rtt(metric), from_s,
+				     to_s, fn, arg, err);
+}
+
 int store_finest_period(struct store *st, const char *group,
 			const char *metric, uint32_t *out,
 			struct rttq_error *err)

@@ -260,6 +260,38 @@ RTTQ_API int store_query(struct store *st, const struct store_query *q,
 			 store_record_fn fn, void *arg, struct rttq_error *err);
 
 /**
+ * store_fine_records() - call @fn for every host's records of @metric of
+ * @group finer than an hour starting in [@from_s, @to_s]: base records
+ * (periods_total 1) and 5-minute records (a host's rollups, periods_total
+ * 300 / its base period), in no particular order, in a few requests
+ * however many hosts there are.  A fleet query reads the parts of its
+ * range no fleet record covers here (the minutes before now, the partial
+ * span at its start, stale spans).  Reserved hosts (STORE_FLEET_HOST) are
+ * never included.  SQLite reads its records table across hosts; DynamoDB
+ * keeps a mirror of those records, partitioned by group and hour, with
+ * the records' own TTL (store_dynamodb_mirror.c).
+ * @st: the store.
+ * @group: the group.
+ * @metric: the metric; NULL or "": METRIC_RTT.
+ * @from_s: first start, UTC epoch seconds, inclusive.
+ * @to_s: last start, inclusive; an empty range matches nothing.
+ * @fn: called per record (the rules of store_query()'s callback).
+ * @arg: passed to @fn.
+ * @err: receives a message; may be NULL.
+ *
+ * On DynamoDB, only records written through store_put() by this version
+ * or later are mirrored: records older agents wrote are not returned.
+ *
+ * @return 0, the first non-zero value returned by @fn, -EINVAL for an
+ *         empty group or an invalid metric name, and the errors of
+ *         store_query().
+ */
+RTTQ_API int store_fine_records(struct store *st, const char *group,
+				const char *metric, int64_t from_s, int64_t to_s,
+				store_record_fn fn, void *arg,
+				struct rttq_error *err);
+
+/**
  * store_series() - call @fn for every resolution stored for each (host,
  * group, metric) with a record of any resolution starting in [from_s,
  * to_s], ordered by host, group, metric, then resolution.  The registry knows each

@@ -38,6 +38,11 @@ struct store_ops {
 	int (*series)(struct store *st, const char *host, const char *group,
 		      int64_t from_s, int64_t to_s, store_series_fn fn,
 		      void *arg, struct rttq_error *err);
+	/* store_fine_records(): reserved hosts left out by the backend;
+	 * @metric is never NULL. */
+	int (*fine_records)(struct store *st, const char *group,
+			    const char *metric, int64_t from_s, int64_t to_s, store_record_fn fn,
+			    void *arg, struct rttq_error *err);
 	int (*finest_period)(struct store *st, const char *group,
 			     const char *metric, uint32_t *out,
 			     struct rttq_error *err);

@@ -222,6 +222,7 @@ const struct store_ops store_dynamodb_ops = {
 	.query = dynamo_query,
 	.series = dynamo_series,
 	.finest_period = dynamo_finest_period,
+	.fine_records = dynamo_fine_records,
 	.ping = dynamo_ping,
 	.set_deadline = dynamo_set_deadline,
 };

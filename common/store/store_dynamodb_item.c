@@ -22,6 +22,10 @@
  *              35 d, so a "last 30 days" range keeps 5-minute edges
  *              after its base records expired; 1 h 90 d; 1 d 2 y
  *
+ * Mirror of a base record (pk "b#GROUP#HOUR", "#METRIC" added for any
+ * metric but rtt, as below): the record's attributes
+ * with its start in start_s N, see store_dynamodb_mirror.c.
+ *
  * Registry, so a fleet query finds every host without Scan (written with
  * the first record of a series a process writes, and again every 24 h so
  * it outlives its TTL while the series is alive):
@@ -261,6 +265,10 @@ void dynamo_gen_item(struct json *j, const struct unit *u, int64_t now)
 	j_attr(j, "pk", "S", u->pk);
 	j_attr(j, "ts", "N", u->ts);
 	switch (u->kind) {
+	case UNIT_MIRROR:
+		/* ts is not the start here (store_dynamodb_mirror.c). */
+		j_attr_int(j, "start_s", r->start_s);
+		/* fall through */
 	case UNIT_RECORD:
 		j_attr(j, "host", "S", r->host);
 		j_attr(j, "grp", "S", r->group);
@@ -273,6 +281,7 @@ void dynamo_gen_item(struct json *j, const struct unit *u, int64_t now)
 		j_attr_double(j, "min_us", r->min_us);
 		j_attr_double(j, "max_us", r->max_us);
 		dynamo_attr_binary(j, "d", r->digest, r->digest_len);
+		/* A mirror item expires with its record. */
 		j_attr_int(j, TTL_ATTRIBUTE, r->start_s + (int64_t)r->period_s + keep);
 		break;
 	case UNIT_GROUPS:
@@ -315,6 +324,8 @@ int dynamo_item_record(struct dynamo_store *s, yajl_val item,
 {
 	int64_t period_s, start_s, periods, total, count;
 	const char *b64 = attr_get(item, "d", "B");
+	/* A mirror item keeps its start apart from its sort key. */
+	const char *start = attr_get(item, "start_s", "N");
 
 	memset(r, 0, sizeof(*r));
 	*digest = NULL;
@@ -327,9 +338,9 @@ int dynamo_item_record(struct dynamo_store *s, yajl_val item,
 		return dynamo_bad_item(s, item, "metric", err);
 	if (parse_int(attr_get(item, "period_s", "N"), 1, UINT32_MAX, &period_s))
 		return dynamo_bad_item(s, item, "period_s", err);
-	if (parse_int(attr_get(item, "ts", "N"), INT64_MIN, INT64_MAX, &start_s) ||
-	    start_s % period_s)
-		return dynamo_bad_item(s, item, "ts", err);
+	if (parse_int(start ? start : attr_get(item, "ts", "N"), INT64_MIN,
+		      INT64_MAX, &start_s) || start_s % period_s)
+		return dynamo_bad_item(s, item, start ? "start_s" : "ts", err);
 	if (parse_int(attr_get(item, "periods_total", "N"), 1, UINT32_MAX, &total))
 		return dynamo_bad_item(s, item, "periods_total", err);
 	if (parse_int(attr_get(item, "periods", "N"), 0, total, &periods))

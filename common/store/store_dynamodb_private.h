@@ -182,6 +182,7 @@ enum unit_kind {
 	UNIT_HOSTS,
 	UNIT_PERIODS,
 	UNIT_RECORD,
+	UNIT_MIRROR,    /* a record's mirror (store_dynamodb_mirror.c) */
 };
 
 /* One item to put. */
@@ -256,6 +257,53 @@ char *dynamo_hosts_pk(const char *group, const char *metric,
  * @return the malloc()ed key, or NULL when out of memory.
  */
 char *dynamo_groups_pk(const char *host);
+
+/**
+ * dynamo_name_hash() - the first 63 bits of SHA-256(@s) as an integer: a
+ * sort key that names a string (store_dynamodb_write.c).
+ * @s: the string.
+ *
+ * @return the hash.
+ */
+uint64_t dynamo_name_hash(const char *s);
+
+/* ---------------------------------------------------------------------------
+ * The mirror of base records (store_dynamodb_mirror.c)
+ * ------------------------------------------------------------------------- */
+
+/**
+ * dynamo_mirror_wanted() - whether a put of @r also writes its mirror
+ * item: a base record (periods_total 1) or a 5-minute record of a host
+ * not reserved.
+ * @r: the record, checked.
+ */
+bool dynamo_mirror_wanted(const struct store_record *r);
+
+/**
+ * dynamo_mirror_pk() - pk of the mirror of @group's records of @metric
+ * starting in the UTC hour of @start_s: "b#GROUP#HOUR_START[#METRIC]".
+ * @group: the group.
+ * @metric: the metric; NULL or "": METRIC_RTT, whose key has no suffix.
+ * @start_s: a record's start.
+ *
+ * @return the malloc()ed key, or NULL when out of memory.
+ */
+char *dynamo_mirror_pk(const char *group, const char *metric,
+		       int64_t start_s);
+
+/**
+ * dynamo_mirror_ts() - sort key of @r's mirror item, as decimal text.
+ * @r: the record.
+ * @ts: receives the text.
+ * @len: its size (24 is enough).
+ */
+void dynamo_mirror_ts(const struct store_record *r, char *ts, size_t len);
+
+/** dynamo_fine_records() - the ops table's fine_records: a Query per
+ * hour partition of the mirror. */
+int dynamo_fine_records(struct store *st, const char *group,
+			const char *metric, int64_t from_s, int64_t to_s,
+			store_record_fn fn, void *arg, struct rttq_error *err);
 
 /**
  * dynamo_gen_item() - write the item of @u (a record or a registry entry)
@@ -341,6 +389,46 @@ int dynamo_ping(struct store *st, struct rttq_error *err);
  * store_put (store_dynamodb_write.c), store_query and store_series
  * (store_dynamodb_read.c)
  * ------------------------------------------------------------------------- */
+
+/* Called per item a Query returns; a non-zero return stops the Query. */
+typedef int (*dynamo_item_fn)(struct dynamo_store *s, yajl_val item,
+			      void *ctx, struct rttq_error *err);
+
+/**
+ * dynamo_query_partition() - Query partition @pk, every page, in ts order
+ * (store_dynamodb_read.c).
+ * @s: the store.
+ * @pk: the partition.
+ * @ranged: only items with ts in [@from_s, @to_s].
+ * @from_s: lowest ts.
+ * @to_s: highest ts.
+ * @limit: > 0: stop after that many items.
+ * @fn: called per item.
+ * @ctx: passed to @fn.
+ * @err: receives the message; may be NULL.
+ *
+ * @return 0, @fn's value, -ENOMEM, -EPROTO for a malformed reply, or what
+ * ddb_call() returns.
+ */
+int dynamo_query_partition(struct dynamo_store *s, const char *pk,
+			   bool ranged, int64_t from_s, int64_t to_s,
+			   unsigned int limit, dynamo_item_fn fn, void *ctx,
+			   struct rttq_error *err);
+
+/* What a Query of records calls per record (store_query()'s callback). */
+struct dynamo_record_ctx {
+	store_record_fn fn;
+	void *arg;
+};
+
+/**
+ * dynamo_record_item() - a dynamo_item_fn for record items: checks @item
+ * (dynamo_item_record()) and calls the struct dynamo_record_ctx at @ctx.
+ *
+ * @return 0, the callback's value, or dynamo_item_record()'s error.
+ */
+int dynamo_record_item(struct dynamo_store *s, yajl_val item, void *ctx,
+		       struct rttq_error *err);
 
 /** dynamo_put() - the ops table's put: BatchWriteItem, registry first. */
 int dynamo_put(struct store *st, const struct store_record *recs, size_t n,

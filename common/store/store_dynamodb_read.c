@@ -16,15 +16,10 @@
  * Query, every page
  * ------------------------------------------------------------------------- */
 
-typedef int (*item_fn)(struct dynamo_store *s, yajl_val item, void *ctx,
-		       struct rttq_error *err);
-
-/* Query partition @pk (ts in [from_s, to_s] when @ranged), every page, in
- * ts order; @limit > 0 stops after that many items. */
-static int query_partition(struct dynamo_store *s, const char *pk,
-			   bool ranged, int64_t from_s,
-			   int64_t to_s, unsigned int limit, item_fn fn,
-			   void *ctx, struct rttq_error *err)
+int dynamo_query_partition(struct dynamo_store *s, const char *pk,
+			   bool ranged, int64_t from_s, int64_t to_s,
+			   unsigned int limit, dynamo_item_fn fn, void *ctx,
+			   struct rttq_error *err)
 {
 	char *start_pk = NULL, start_ts[48] = "";
 	unsigned int seen = 0;
@@ -116,15 +111,10 @@ static int query_partition(struct dynamo_store *s, const char *pk,
  * Items read: records and registry names
  * ------------------------------------------------------------------------- */
 
-struct record_ctx {
-	store_record_fn fn;
-	void *arg;
-};
-
-static int record_item(struct dynamo_store *s, yajl_val item, void *ctx,
+int dynamo_record_item(struct dynamo_store *s, yajl_val item, void *ctx,
 		       struct rttq_error *err)
 {
-	struct record_ctx *rc = ctx;
+	struct dynamo_record_ctx *rc = ctx;
 	struct store_record r;
 	uint8_t *digest;
 	int ret;
@@ -227,13 +217,14 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Every name in registry partition @pk, sorted (periods dropped). */
-static int list_names(struct dynamo_store *s, const char *pk, item_fn fn,
-		      struct names *out, struct rttq_error *err)
+static int list_names(struct dynamo_store *s, const char *pk,
+		      dynamo_item_fn fn, struct names *out,
+		      struct rttq_error *err)
 {
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	ret = query_partition(s, pk, false, 0, 0, 0, fn, out, err);
+	ret = dynamo_query_partition(s, pk, false, 0, 0, 0, fn, out, err);
 	if (ret == -ENOMEM)
 		ret = store_fail(&s->base, err, ret, "out of memory");
 	if (ret) {
@@ -248,7 +239,7 @@ static int list_names(struct dynamo_store *s, const char *pk, item_fn fn,
  * ------------------------------------------------------------------------- */
 
 static int query_host(struct dynamo_store *s, const char *host,
-		      const struct store_query *q, struct record_ctx *rc,
+		      const struct store_query *q, struct dynamo_record_ctx *rc,
 		      struct rttq_error *err)
 {
 	char *pk = dynamo_record_pk(host, q->group, q->metric, q->period_s);
@@ -256,8 +247,8 @@ static int query_host(struct dynamo_store *s, const char *host,
 
 	if (!pk)
 		return store_fail(&s->base, err, -ENOMEM, "out of memory");
-	ret = query_partition(s, pk, true, q->from_s, q->to_s, 0, record_item,
-			      rc, err);
+	ret = dynamo_query_partition(s, pk, true, q->from_s, q->to_s, 0,
+				     dynamo_record_item, rc, err);
 	free(pk);
 	return ret;
 }
@@ -266,7 +257,7 @@ int dynamo_query(struct store *st, const struct store_query *q,
 		 store_record_fn fn, void *arg, struct rttq_error *err)
 {
 	struct dynamo_store *s = to_dynamo(st);
-	struct record_ctx rc = { .fn = fn, .arg = arg };
+	struct dynamo_record_ctx rc = { .fn = fn, .arg = arg };
 	struct names hosts;
 	char *pk;
 	int ret;
@@ -317,8 +308,8 @@ static int series_has_record(struct dynamo_store *s, const char *host,
 	*found = false;
 	if (!pk)
 		return store_fail(&s->base, err, -ENOMEM, "out of memory");
-	ret = query_partition(s, pk, true, from_s, to_s, 1, found_item, found,
-			      err);
+	ret = dynamo_query_partition(s, pk, true, from_s, to_s, 1, found_item,
+				     found, err);
 	free(pk);
 	return ret;
 }
@@ -419,7 +410,8 @@ int dynamo_finest_period(struct store *st, const char *group,
 	if (!pk)
 		return store_fail(&s->base, err, -ENOMEM, "out of memory");
 	/* ts is the period: the first item is the smallest. */
-	ret = query_partition(s, pk, false, 0, 0, 1, period_item, out, err);
+	ret = dynamo_query_partition(s, pk, false, 0, 0, 1, period_item, out,
+				     err);
 	free(pk);
 	return ret;
 }

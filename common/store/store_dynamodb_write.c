@@ -73,8 +73,7 @@ static void mark_seen(struct dynamo_store *s, uint64_t key, int64_t now)
 	s->n_seen++;
 }
 
-/* First 63 bits of SHA-256(@s): a sort key that names a string. */
-static uint64_t name_hash(const char *s)
+uint64_t dynamo_name_hash(const char *s)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
@@ -94,7 +93,7 @@ static uint64_t registry_key(const char *pk, const char *ts)
 	strbuf_adds(&b, pk);
 	strbuf_addc(&b, '\n');
 	strbuf_adds(&b, ts);
-	h = b.oom ? 0 : name_hash(b.buf);
+	h = b.oom ? 0 : dynamo_name_hash(b.buf);
 	strbuf_release(&b);
 	return h;
 }
@@ -134,9 +133,14 @@ static int add_unit(struct unit *u, size_t *n, enum unit_kind kind,
 					 r->period_s);
 		snprintf(x->ts, sizeof(x->ts), "%" PRId64, r->start_s);
 		break;
+	case UNIT_MIRROR:
+		x->pk = dynamo_mirror_pk(r->group, r->metric, r->start_s);
+		dynamo_mirror_ts(r, x->ts, sizeof(x->ts));
+		break;
 	case UNIT_HOSTS:
 		x->pk = dynamo_hosts_pk(r->group, r->metric, r->period_s);
-		snprintf(x->ts, sizeof(x->ts), "%" PRIu64, name_hash(r->host));
+		snprintf(x->ts, sizeof(x->ts), "%" PRIu64,
+			 dynamo_name_hash(r->host));
 		break;
 	case UNIT_GROUPS:
 		x->pk = dynamo_groups_pk(r->host);
@@ -147,7 +151,7 @@ static int add_unit(struct unit *u, size_t *n, enum unit_kind kind,
 			x->pk = NULL;
 		} else {
 			snprintf(x->ts, sizeof(x->ts), "%" PRIu64,
-				 name_hash(sub.buf));
+				 dynamo_name_hash(sub.buf));
 		}
 		strbuf_release(&sub);
 		break;
@@ -157,12 +161,13 @@ static int add_unit(struct unit *u, size_t *n, enum unit_kind kind,
 		break;
 	case UNIT_ALL_HOSTS:
 		x->pk = strdup("H");
-		snprintf(x->ts, sizeof(x->ts), "%" PRIu64, name_hash(r->host));
+		snprintf(x->ts, sizeof(x->ts), "%" PRIu64,
+			 dynamo_name_hash(r->host));
 		break;
 	}
 	if (!x->pk)
 		return -ENOMEM;
-	if (kind != UNIT_RECORD)
+	if (kind < UNIT_RECORD)
 		x->seen_key = registry_key(x->pk, x->ts);
 	(*n)++;
 	return 0;
@@ -177,11 +182,15 @@ static int plan_units(struct dynamo_store *s, const struct store_record *recs,
 	size_t nu = 0, kept = 0;
 	int ret = 0;
 
-	u = calloc(5 * n, sizeof(*u)); /* a record and its registry items */
+	/* A record, its mirror item and its registry items. */
+	u = calloc(6 * n, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
 	for (size_t i = 0; !ret && i < n; i++) {
 		ret = add_unit(u, &nu, UNIT_RECORD, &recs[i], i);
+		/* In the same BatchWriteItem: write units, not requests. */
+		if (!ret && dynamo_mirror_wanted(&recs[i]))
+			ret = add_unit(u, &nu, UNIT_MIRROR, &recs[i], i);
 		/* The fleet's records are read by name, never listed. */
 		if (store_host_reserved(recs[i].host))
 			continue;
@@ -334,7 +343,7 @@ int dynamo_put(struct store *st, const struct store_record *recs,
 		return store_fail(st, err, ret, "out of memory");
 	ret = write_units(s, u, nu, now, err);
 	for (size_t i = 0; i < nu; i++) {
-		if (!ret && u[i].kind != UNIT_RECORD)
+		if (!ret && u[i].kind < UNIT_RECORD)
 			mark_seen(s, u[i].seen_key, now);
 		free(u[i].pk);
 	}

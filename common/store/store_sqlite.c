@@ -296,6 +296,7 @@ const struct store_ops store_sqlite_ops = {
 	.query = sqlite_query,
 	.series = sqlite_series,
 	.finest_period = sqlite_finest_period,
+	.fine_records = sqlite_fine_records,
 	.ping = sqlite_ping,
 	.set_deadline = sqlite_set_deadline,
 };

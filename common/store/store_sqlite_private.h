@@ -16,6 +16,15 @@
 
 #define BUSY_TIMEOUT_MS 5000 /* lock waits, set-up retries included */
 
+/* A record's columns, in the order sqlite_record_row() reads them. */
+#define RECORD_COLUMNS \
+	"host, grp, period_s, start_s, periods, periods_total, count," \
+	" sum_us, min_us, max_us, digest, metric"
+
+/* The metric is parameter 12 of every statement bind_key() binds: after
+ * the record's other columns, so their numbers stay RECORD_COLUMNS'. */
+#define KEY_METRIC "?12"
+
 /* The statements every connection prepares (store_sqlite_records.c). */
 enum stmt_id {
 	STMT_BEGIN,
@@ -129,6 +138,47 @@ int sqlite_read_legacy(struct sqlite_store *s, const char *url,
  */
 int sqlite_prepare_statements(struct sqlite_store *s, const char *url,
 			      struct rttq_error *err);
+
+/**
+ * sqlite_each_row() - step @q to the end or until @row returns non-zero;
+ * always resets @q and clears its bindings.
+ * @s: the store.
+ * @q: a bound statement.
+ * @row: called per row; a non-zero return stops and is returned.
+ * @ctx: passed to @row.
+ * @what: the step, for the message when stepping fails.
+ * @err: receives the message; may be NULL.
+ *
+ * @return 0, @row's value, or sqlite_db_fail()'s code.
+ */
+int sqlite_each_row(struct sqlite_store *s, sqlite3_stmt *q,
+		    int (*row)(struct sqlite_store *s, sqlite3_stmt *q,
+			       void *ctx, struct rttq_error *err),
+		    void *ctx, const char *what, struct rttq_error *err);
+
+/* What sqlite_record_row() calls. */
+struct sqlite_record_cb {
+	store_record_fn fn;
+	void *arg;
+};
+
+/**
+ * sqlite_record_row() - sqlite_each_row()'s @row for statements selecting
+ * a record's columns (RECORD_COLUMNS, in that order): checks the row
+ * and calls the struct sqlite_record_cb at @ctx.
+ *
+ * @return 0, the callback's value, -EBADMSG for a row with impossible
+ * values.
+ */
+int sqlite_record_row(struct sqlite_store *s, sqlite3_stmt *q, void *ctx,
+		      struct rttq_error *err);
+
+/** sqlite_fine_records() - the ops table's fine_records
+ * (store_sqlite_fine.c): one statement over the records table across
+ * hosts. */
+int sqlite_fine_records(struct store *st, const char *group,
+			const char *metric, int64_t from_s, int64_t to_s,
+			store_record_fn fn, void *arg, struct rttq_error *err);
 
 /** sqlite_put() - the ops table's put: one transaction, registry too. */
 int sqlite_put(struct store *st, const struct store_record *recs, size_t n,

@@ -16,14 +16,6 @@
 #include "metric.h"
 #include "store_sqlite_private.h"
 
-#define RECORD_COLUMNS \
-	"host, grp, period_s, start_s, periods, periods_total, count," \
-	" sum_us, min_us, max_us, digest, metric"
-
-/* The metric is parameter 12 of every statement bind_key() binds: after
- * the record's other columns, so their numbers stay RECORD_COLUMNS'. */
-#define KEY_METRIC "?12"
-
 /* Registry row t has a record starting in [?2, ?3]. */
 #define SERIES_IN_RANGE \
 	"t.first_start_s <= ?3 AND t.last_start_s >= ?2" \
@@ -387,8 +379,7 @@ static int read_record(struct sqlite_store *s, sqlite3_stmt *q,
 	return 0;
 }
 
-/* Steps @q to the end or until @row returns non-zero; always resets @q. */
-static int each_row(struct sqlite_store *s, sqlite3_stmt *q,
+int sqlite_each_row(struct sqlite_store *s, sqlite3_stmt *q,
 		    int (*row)(struct sqlite_store *s, sqlite3_stmt *q,
 			       void *ctx, struct rttq_error *err),
 		    void *ctx, const char *what, struct rttq_error *err)
@@ -407,15 +398,10 @@ static int each_row(struct sqlite_store *s, sqlite3_stmt *q,
 	return ret;
 }
 
-struct record_cb {
-	store_record_fn fn;
-	void *arg;
-};
-
-static int record_row(struct sqlite_store *s, sqlite3_stmt *q, void *ctx,
+int sqlite_record_row(struct sqlite_store *s, sqlite3_stmt *q, void *ctx,
 		      struct rttq_error *err)
 {
-	struct record_cb *cb = ctx;
+	struct sqlite_record_cb *cb = ctx;
 	struct store_record rec = { 0 };
 	int ret;
 
@@ -429,7 +415,7 @@ int sqlite_query(struct store *st, const struct store_query *qr,
 		 store_record_fn fn, void *arg, struct rttq_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
-	struct record_cb cb = { .fn = fn, .arg = arg };
+	struct sqlite_record_cb cb = { .fn = fn, .arg = arg };
 	sqlite3_stmt *q;
 	int rc = SQLITE_OK;
 
@@ -451,7 +437,8 @@ int sqlite_query(struct store *st, const struct store_query *qr,
 		sqlite3_clear_bindings(q);
 		return stmt_fail(s, rc, "cannot bind query", err);
 	}
-	return each_row(s, q, record_row, &cb, "cannot read records", err);
+	return sqlite_each_row(s, q, sqlite_record_row, &cb,
+			       "cannot read records", err);
 }
 
 struct series_cb {
@@ -493,8 +480,8 @@ int sqlite_series(struct store *st, const char *host, const char *group,
 	sqlite3_stmt *q = s->stmt[STMT_SERIES];
 	int rc;
 
-	/* Unbound parameters are NULL (each_row() clears the bindings after
-	 * every use): no host or group filter. */
+	/* Unbound parameters are NULL (sqlite_each_row() clears the
+	 * bindings after every use): no host or group filter. */
 	rc = host ? sqlite3_bind_text(q, 1, host, -1, SQLITE_STATIC) : 0;
 	if (!rc && group)
 		rc = sqlite3_bind_text(q, 4, group, -1, SQLITE_STATIC);
@@ -506,7 +493,7 @@ int sqlite_series(struct store *st, const char *host, const char *group,
 		sqlite3_clear_bindings(q);
 		return stmt_fail(s, rc, "cannot bind query", err);
 	}
-	return each_row(s, q, series_row, &cb, "cannot list series", err);
+	return sqlite_each_row(s, q, series_row, &cb, "cannot list series", err);
 }
 
 static int period_row(struct sqlite_store *s, sqlite3_stmt *q, void *ctx,
@@ -537,7 +524,7 @@ int sqlite_finest_period(struct store *st, const char *group,
 	*out = 0;
 	if (rc)
 		return stmt_fail(s, rc, "cannot bind query", err);
-	return each_row(s, q, period_row, out, "cannot read the registry",
+	return sqlite_each_row(s, q, period_row, out, "cannot read the registry",
 			err);
 }
 
@@ -551,6 +538,6 @@ int sqlite_ping(struct store *st, struct rttq_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
 
-	return each_row(s, s->stmt[STMT_PING], ping_row, NULL,
+	return sqlite_each_row(s, s->stmt[STMT_PING], ping_row, NULL,
 			"does not answer", err);
 }

@@ -76,9 +76,9 @@ void fleet_rollup(struct store *st, uint32_t period_s, unsigned int days,
 		err.msg);
 }
 
-/* @got (with fleet records) against @want (hosts only). */
-static void expect_same(const char *what, const struct planner_answer *got,
-			const struct planner_answer *want, bool exact)
+void fleet_expect_same(const char *what, const struct planner_answer *got,
+		       const struct planner_answer *want,
+		       const struct fill_truth *exact)
 {
 	CHECK(got->count == want->count, "%s: count %llu, per host %llu",
 	      what, (unsigned long long)got->count,
@@ -98,12 +98,12 @@ static void expect_same(const char *what, const struct planner_answer *got,
 		if (!exact)
 			continue;
 		/* Where the exact samples are known, both must be close. */
-		CHECK(fabs(g - fill_truth_quantile(&truth, qs[i])) <= TOLERANCE *
-		      fill_truth_quantile(&truth, qs[i]), "%s: q%.2f %.1f us, exact %.1f",
-		      what, qs[i], g, fill_truth_quantile(&truth, qs[i]));
-		CHECK(fabs(w - fill_truth_quantile(&truth, qs[i])) <= TOLERANCE *
-		      fill_truth_quantile(&truth, qs[i]), "%s: per host q%.2f %.1f us, "
-		      "exact %.1f", what, qs[i], w, fill_truth_quantile(&truth, qs[i]));
+		CHECK(fabs(g - fill_truth_quantile(exact, qs[i])) <= TOLERANCE *
+		      fill_truth_quantile(exact, qs[i]), "%s: q%.2f %.1f us, exact %.1f",
+		      what, qs[i], g, fill_truth_quantile(exact, qs[i]));
+		CHECK(fabs(w - fill_truth_quantile(exact, qs[i])) <= TOLERANCE *
+		      fill_truth_quantile(exact, qs[i]), "%s: per host q%.2f %.1f us, "
+		      "exact %.1f", what, qs[i], w, fill_truth_quantile(exact, qs[i]));
 	}
 }
 
@@ -129,8 +129,8 @@ static void expect_run(struct store *st, const char *group, int64_t from_s,
 	req.flags = PLANNER_NO_FLEET;
 	REQUIRE(planner_run(st, &req, &want, &err) == 0, "%s: %s", what,
 		err.msg);
-	expect_same(what, &got, &want, !group && from_s == truth.from_s &&
-		    to_s == truth.to_s - 59);
+	fleet_expect_same(what, &got, &want, !group && from_s == truth.from_s &&
+			  to_s == truth.to_s - 59 ? &truth : NULL);
 	CHECK(got.fleet_records >= min_fleet, "%s: %zu fleet records used, "
 	      "expected at least %zu", what, got.fleet_records, min_fleet);
 	CHECK(want.fleet_records == 0, "%s: PLANNER_NO_FLEET used %zu fleet "
@@ -139,11 +139,11 @@ static void expect_run(struct store *st, const char *group, int64_t from_s,
 	planner_answer_clear(&want);
 }
 
-static void expect_series(struct store *st, int64_t from_s, int64_t to_s,
-			  int64_t step_s, size_t min_fleet)
+void fleet_expect_series(struct store *st, uint32_t period_s, int64_t from_s,
+			 int64_t to_s, int64_t step_s, size_t min_fleet)
 {
 	struct planner_request req = {
-		.period_s = 60,
+		.period_s = period_s,
 		.from_s = from_s,
 		.to_s = to_s,
 	};
@@ -161,7 +161,8 @@ static void expect_series(struct store *st, int64_t from_s, int64_t to_s,
 	for (size_t p = 0; p < got.n; p++) {
 		snprintf(what, sizeof(what), "series step %lld s point %zu",
 			 (long long)step_s, p);
-		expect_same(what, &got.points[p], &want.points[p], false);
+		fleet_expect_same(what, &got.points[p], &want.points[p],
+				  NULL);
 		fleet += got.points[p].fleet_records;
 	}
 	CHECK(fleet >= min_fleet, "series step %lld: %zu fleet records used, "
@@ -216,9 +217,7 @@ static struct fleet_sum fleet_records(struct store *st, uint32_t len)
 	return s;
 }
 
-/* A late record, as a spool replay writes it: one more base period of
- * samples at @at_s, from a host the rollup has not seen. */
-static void write_late(struct store *st, int64_t at_s)
+uint64_t fleet_write_late(struct store *st, int64_t at_s)
 {
 	struct planner_request req = {
 		.host = "host-01",
@@ -252,6 +251,7 @@ static void write_late(struct store *st, int64_t at_s)
 	REQUIRE(store_put(st, &rec, 1, &err) == 0, "late put: %s", err.msg);
 	free(bytes);
 	planner_answer_clear(&a);
+	return rec.count;
 }
 
 /* store_query() callback: keep the digest of the one record read. */
@@ -340,10 +340,12 @@ void fleet_check_all(const char *url)
 		   1);
 	expect_run(st, NULL, FLEET_T0 + DAY_S + 9 * 60,
 		   FLEET_T0 + DAY_S + 41 * 60, 5);
-	expect_series(st, FLEET_T0, FLEET_T0 + 2 * DAY_S - 60, 300, 576);
-	expect_series(st, FLEET_T0 + 1800, FLEET_T0 + 2 * DAY_S - 60, 3600,
-		      47);
-	expect_series(st, FLEET_T0, FLEET_T0 + 2 * DAY_S - 60, DAY_S, 2);
+	fleet_expect_series(st, 60, FLEET_T0, FLEET_T0 + 2 * DAY_S - 60, 300,
+			    576);
+	fleet_expect_series(st, 60, FLEET_T0 + 1800, FLEET_T0 + 2 * DAY_S - 60,
+			    3600, 47);
+	fleet_expect_series(st, 60, FLEET_T0, FLEET_T0 + 2 * DAY_S - 60, DAY_S,
+			    2);
 
 	check_section("the fleet host is never a host");
 	REQUIRE(store_series(st, NULL, NULL, FLEET_T0, FLEET_T0 + 2 * DAY_S,
@@ -377,7 +379,7 @@ void fleet_check_all(const char *url)
 	      "fleet records changed: %zu -> %zu", before.n, after.n);
 
 	check_section("a late record makes its spans stale until rebuilt");
-	write_late(st, late);
+	fleet_write_late(st, late);
 	CHECK(fleet_records(st, 300).stale == 1, "5m stale marks %zu",
 	      fleet_records(st, 300).stale);
 	CHECK(fleet_records(st, 3600).stale == 1, "1h stale marks");
@@ -385,13 +387,15 @@ void fleet_check_all(const char *url)
 	expect_run(st, NULL, FLEET_T0, FLEET_T0 + 2 * DAY_S - 60, 1);
 	expect_run(st, NULL, FLEET_T0 + DAY_S + 2 * HOUR_S,
 		   FLEET_T0 + DAY_S + 3 * HOUR_S - 60, 11);
-	expect_series(st, FLEET_T0, FLEET_T0 + 2 * DAY_S - 60, 300, 575);
+	fleet_expect_series(st, 60, FLEET_T0, FLEET_T0 + 2 * DAY_S - 60, 300,
+			    575);
 	fleet_rollup(st, 60, 2, &stats);
 	CHECK(stats.rebuilt == 3 && stats.built == 0, "rebuild: built %zu "
 	      "rebuilt %zu", stats.built, stats.rebuilt);
 	CHECK(fleet_records(st, 300).stale == 0, "5m stale marks left");
 	expect_run(st, NULL, FLEET_T0, FLEET_T0 + 2 * DAY_S - 60, 2);
-	expect_series(st, FLEET_T0, FLEET_T0 + 2 * DAY_S - 60, 300, 576);
+	fleet_expect_series(st, 60, FLEET_T0, FLEET_T0 + 2 * DAY_S - 60, 300,
+			    576);
 	fleet_rollup(st, 60, 2, &stats);
 	CHECK(stats.built + stats.rebuilt + stats.raced == 0,
 	      "third run wrote %zu", stats.built + stats.rebuilt);

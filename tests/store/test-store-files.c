@@ -410,6 +410,16 @@ static void expect_v2_records(struct store *st)
 	CHECK_CMP(store_series(st, NULL, NULL, 0, 1000, count_series, &n,
 			       &err), ==, 0);
 	CHECK_CMP(n, ==, 2);
+	/* Every host's fine records at once (a fleet query's edges): the
+	 * statement filters by metric through the view too. */
+	s.n = 0;
+	CHECK_CMP(store_fine_records(st, "all", NULL, 0, 1000, collect, &s,
+				     &err), ==, 0);
+	CHECK_CMP(s.n, ==, 3);
+	s.n = 0;
+	CHECK_CMP(store_fine_records(st, "all", "jitter", 0, 1000, collect, &s,
+				     &err), ==, 0);
+	CHECK_CMP(s.n, ==, 0);
 }
 
 static void test_schema2(void)
