@@ -307,7 +307,9 @@ int planner_tail_pass(struct store *st, struct plan_job *job,
 	if (rc == -ECANCELED)
 		rttq_fail(err, rc, "query cancelled");
 	if (rc == 0) {
-		qsort(t.v, t.n, sizeof(*t.v), rec_cmp);
+		/* No records leaves t.v NULL, which qsort() may not take. */
+		if (t.n)
+			qsort(t.v, t.n, sizeof(*t.v), rec_cmp);
 		rc = plan_hosts(job, &t, hosts, n_hosts);
 	}
 	if (rc == -ENOMEM)
