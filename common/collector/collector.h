@@ -35,6 +35,10 @@
 #define COLLECTOR_SIG_RETRANS (1u << 2) /* retrans.*, segs.out, loss.* */
 #define COLLECTOR_SIG_CONN (1u << 3)    /* handshake, conn.*, rst.* */
 #define COLLECTOR_SIG_DROPS (1u << 4)   /* drops.<proto>.<reason> in "all" */
+#define COLLECTOR_SIG_RUNQLAT (1u << 5) /* distribution runqlat, "all" */
+#define COLLECTOR_SIG_SOFTIRQ (1u << 6) /* softirq.net_rx_ns, _tx_ns, "all" */
+#define COLLECTOR_SIG_BYTES (1u << 7)   /* bytes.sent|received.tcp|udp */
+#define COLLECTOR_SIG_SNDBUF (1u << 8)  /* distribution sndbuf */
 #define COLLECTOR_SIG_ALL 0x1fu
 
 /* Group counters are reserved in full at load, one copy shared by every

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Metric names (metric.h): one spelling rule for the store, the API and
- * Prometheus labels.
+ * Prometheus labels, and the one list of distributions every surface
+ * (API, CLI, agent) accepts.
  */
 #include <string.h>
 
@@ -29,4 +30,28 @@ int metric_name_valid(const char *name)
 const char *metric_or_rtt(const char *metric)
 {
 	return metric && metric[0] ? metric : METRIC_RTT;
+}
+
+static const struct metric_dist dists[] = {
+	{ METRIC_RTT, "ms", "TCP smoothed RTT (srtt) per segment received" },
+	{ METRIC_JITTER, "ms", "TCP RTT jitter (mdev, as ss -ti prints it)" },
+	{ METRIC_HANDSHAKE, "ms",
+	  "time from SYN sent to ESTABLISHED, connections this host opened" },
+	{ METRIC_RUNQLAT, "ms", "run-queue latency: wake-up to running" },
+	{ METRIC_SNDBUF, "%", "send buffer queued, per cent of sk_sndbuf" },
+};
+
+const struct metric_dist *metric_dist_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < sizeof(dists) / sizeof(dists[0]); i++)
+		if (!strcmp(name, dists[i].name))
+			return &dists[i];
+	return NULL;
+}
+
+const struct metric_dist *metric_dist_at(unsigned int i)
+{
+	return i < sizeof(dists) / sizeof(dists[0]) ? &dists[i] : NULL;
 }

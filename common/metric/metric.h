@@ -24,9 +24,39 @@ extern "C" {
 #define METRIC_RTT "rtt"
 #define METRIC_JITTER "jitter"
 #define METRIC_HANDSHAKE "handshake"
+#define METRIC_RUNQLAT "runqlat"  /* node: wake-up to running */
+#define METRIC_SNDBUF "sndbuf"    /* per cent of sk_sndbuf queued */
 
 /* The store metric of a group's counter set (counter_set.h). */
 #define METRIC_COUNTERS "counters"
+
+/*
+ * A distribution users can ask for.  Its samples are stored as integers
+ * in thousandths of what users read (microseconds for times shown in
+ * ms, thousandths of a per cent for "%"), so every distribution shares
+ * the bucket layout and the "3 decimals" answer of the rtt-api format.
+ */
+struct metric_dist {
+	const char *name;    /* METRIC_RTT, ... */
+	const char *unit;    /* what answers are in: "ms" or "%" */
+	const char *what;    /* one line for help and error messages */
+};
+
+/**
+ * metric_dist_find() - the distribution named @name.
+ *
+ * @return the entry, or NULL when @name is no distribution (a counter,
+ *         METRIC_COUNTERS, or unknown).
+ */
+RTTQ_API const struct metric_dist *metric_dist_find(const char *name);
+
+/**
+ * metric_dist_at() - the @i-th known distribution, rtt first, for
+ * listings and error messages.
+ *
+ * @return the entry, or NULL past the last one.
+ */
+RTTQ_API const struct metric_dist *metric_dist_at(unsigned int i);
 
 /**
  * metric_name_valid() - whether @name may name a metric or a counter:

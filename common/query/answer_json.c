@@ -176,25 +176,29 @@ int answer_quantiles_parse(const char *text, struct answer_quantiles *out,
 int answer_metric_parse(const char *text, const char **out,
 			struct rttq_error *err)
 {
-	static const char *const known[] = { METRIC_RTT, METRIC_JITTER,
-					     METRIC_HANDSHAKE };
-	size_t i;
+	const struct metric_dist *d;
+	char names[256];
+	size_t len = 0;
+	unsigned int i;
 
 	*out = NULL;
 	if (!text)
 		return 0;
-	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (!strcmp(text, known[i])) {
-			*out = text;
-			return 0;
-		}
+	if (metric_dist_find(text)) {
+		*out = text;
+		return 0;
+	}
 	if (!strcmp(text, METRIC_COUNTERS))
 		return rttq_fail(err, -EINVAL, "metric '%s' is a group's "
 				 "counters, not a distribution: ask for "
 				 "them with /counters (rttq counters)",
 				 METRIC_COUNTERS);
-	return rttq_fail(err, -EINVAL, "unknown metric '%.64s' (rtt, jitter "
-			 "or handshake)", text);
+	names[0] = '\0';
+	for (i = 0; (d = metric_dist_at(i)) && len < sizeof(names); i++)
+		len += (size_t)snprintf(names + len, sizeof(names) - len,
+					"%s%s", i ? ", " : "", d->name);
+	return rttq_fail(err, -EINVAL, "unknown metric '%.64s' (one of: %s)",
+			 text, names);
 }
 
 int answer_step_parse(const char *text, uint32_t period_s, int64_t *step_s,

@@ -53,7 +53,7 @@ RTTQ_API int answer_quantiles_parse(const char *text,
 /**
  * answer_metric_parse() - the distribution a request names (`metric=` of
  * /quantiles and /series, `rttq query --metric`).
- * @text: "rtt", "jitter" or "handshake"; NULL for none (rtt, and the
+ * @text: a metric_dist_find() name ("rtt", "jitter", ...); NULL for none (rtt, and the
  *        answer stays the seed's, without a "metric" key).
  * @out: receives @text (or NULL).
  * @err: receives a message naming the metric; may be NULL.
