@@ -605,8 +605,7 @@ static int run(struct store *st, const struct planner_request *req,
 	 * starts by to); else every second of [from, to].  Each host plans
 	 * its own span (planner_plan_host()).
 	 */
-	if (!span && !req->host &&
-	    !(req->flags & (PLANNER_BASE_ONLY | PLANNER_NO_FLEET)))
+	if (!span && planner_fleet_serves(req))
 		rc = store_finest_period(st, job.group, job.metric, &span,
 					 err);
 	if (rc)

@@ -34,6 +34,12 @@ static void uncovered(const struct span *cover, size_t n, int64_t a,
 	*gb = hi;
 }
 
+bool planner_fleet_serves(const struct planner_request *req)
+{
+	return !req->host &&
+	       !(req->flags & (PLANNER_BASE_ONLY | PLANNER_NO_FLEET));
+}
+
 int planner_fleet_pass(struct store *st, struct plan_job *job, int64_t *ga,
 		       int64_t *gb, struct rttq_error *err)
 {
@@ -46,7 +52,7 @@ int planner_fleet_pass(struct store *st, struct plan_job *job, int64_t *ga,
 
 	*ga = job->a;
 	*gb = job->b;
-	if (req->host || (req->flags & (PLANNER_BASE_ONLY | PLANNER_NO_FLEET)))
+	if (!planner_fleet_serves(req))
 		return 0;
 	for (r = 0; r < SERIES_ROLLUPS; r++)
 		fleet.rollups[r] = !req->period_s ||

@@ -25,13 +25,17 @@ struct host_list {
 	const char *metric; /* only this metric's series */
 };
 
-static int add_period(struct plan_host *h, uint32_t period_s)
+int planner_host_add_period(struct plan_host *h, uint32_t period_s)
 {
+	size_t k;
 	uint32_t *v;
 
+	for (k = 0; k < h->n_periods && h->periods[k] < period_s; k++)
+		;
 	/* h->bases has a bit per period; a series has at most 46 (the
 	 * divisors of 3600, and 86400). */
-	if (h->n_periods == 64)
+	if ((k < h->n_periods && h->periods[k] == period_s) ||
+	    h->n_periods == 64)
 		return 0;
 	if (h->n_periods == h->cap_periods) {
 		size_t cap = h->cap_periods ? 2 * h->cap_periods : 4;
@@ -42,7 +46,10 @@ static int add_period(struct plan_host *h, uint32_t period_s)
 		h->periods = v;
 		h->cap_periods = cap;
 	}
-	h->periods[h->n_periods++] = period_s;
+	memmove(&h->periods[k + 1], &h->periods[k],
+		(h->n_periods - k) * sizeof(*h->periods));
+	h->periods[k] = period_s;
+	h->n_periods++;
 	return 0;
 }
 
@@ -74,7 +81,7 @@ static int collect_host(const char *host, const char *group,
 			return -ENOMEM;
 		hl->n++;
 	}
-	return add_period(&hl->v[hl->n - 1], period_s);
+	return planner_host_add_period(&hl->v[hl->n - 1], period_s);
 }
 
 /* Whether @period_s is a rollup some base period below it builds. */

@@ -105,6 +105,21 @@ void planner_hosts_free(struct plan_host *v, size_t n);
  * length (300, 3600, 86400). */
 bool planner_rollup_length(uint32_t period_s);
 
+/**
+ * planner_fleet_serves() - whether @req may be answered from the fleet's
+ * records (and its tail through every host's fine records): a fleet
+ * query, without PLANNER_BASE_ONLY or PLANNER_NO_FLEET.
+ */
+bool planner_fleet_serves(const struct planner_request *req);
+
+/**
+ * planner_host_add_period() - add @period_s to @h's periods, kept
+ * ascending and without repeats (at most 64: h->bases has a bit each).
+ *
+ * @return 0 or -ENOMEM.
+ */
+int planner_host_add_period(struct plan_host *h, uint32_t period_s);
+
 /** planner_host_min_base() - @h's smallest base period; 0 if none. */
 uint32_t planner_host_min_base(const struct plan_host *h);
 

@@ -126,31 +126,15 @@ static int rec_cmp(const void *a, const void *b)
 static int host_periods(struct plan_host *h, const struct tail_rec *v,
 			size_t n)
 {
+	int rc;
+
 	for (size_t i = 0; i < n; i++) {
-		uint32_t base = base_of(&v[i].r);
-		size_t k;
-
 		h->rollups[SERIES_ROLLUP_5MIN] |= v[i].r.periods_total > 1;
-		for (k = 0; k < h->n_periods && h->periods[k] < base; k++)
-			;
-		if ((k < h->n_periods && h->periods[k] == base) ||
-		    h->n_periods == 64) /* h->bases has a bit per period */
-			continue;
-		if (h->n_periods == h->cap_periods) {
-			size_t cap = h->cap_periods ? 2 * h->cap_periods : 4;
-			uint32_t *p = realloc(h->periods, cap * sizeof(*p));
-
-			if (!p)
-				return -ENOMEM;
-			h->periods = p;
-			h->cap_periods = cap;
-		}
-		memmove(&h->periods[k + 1], &h->periods[k],
-			(h->n_periods - k) * sizeof(*h->periods));
-		h->periods[k] = base;
-		h->bases = (h->bases << 1) | 1;
-		h->n_periods++;
+		rc = planner_host_add_period(h, base_of(&v[i].r));
+		if (rc)
+			return rc;
 	}
+	h->bases = h->n_periods < 64 ? (1ull << h->n_periods) - 1 : ~0ull;
 	return 0;
 }
 
@@ -289,8 +273,7 @@ int planner_tail_pass(struct store *st, struct plan_job *job,
 	*hosts = NULL;
 	*n_hosts = 0;
 	*read = false;
-	if (req->host || (req->flags & (PLANNER_BASE_ONLY | PLANNER_NO_FLEET)) ||
-	    !uncovered(job, gap, &n))
+	if (!planner_fleet_serves(req) || !uncovered(job, gap, &n))
 		return 0;
 	for (i = 0; rc == 0 && i < n; i++) {
 		/* The range's own edges at its ends, as planner_plan_host()
