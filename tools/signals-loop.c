@@ -5,6 +5,8 @@
  * and act on it (here: print it).  Needs root, like rttq-agent.
  * Build: cc signals-loop.c $(pkg-config --cflags --libs rttq-signals)
  */
+#define _POSIX_C_SOURCE 200809L /* clock_nanosleep() under -std=c11 */
+
 #include <signal.h>
 #include <stdio.h>
 #include <time.h>
@@ -15,6 +17,7 @@ static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
 {
+	(void)sig;
 	stop = 1;
 }
 
