@@ -90,9 +90,9 @@ samples=$(grep -c ' s: ' "$dir/loop.out")
 "$RTTQ" counters --store "sqlite:$dir/agent.db" --from $((start - PERIOD_S)) \
 	--to "$(date +%s)" --names 'bytes.sent.*' > "$dir/counters.json" ||
 	die "rttq counters failed"
-# "counters":{"bytes.sent.tcp":N,...}: names are unique in one answer.
+# "counters":{"bytes.sent.tcp":N,...} comes before "per_second":{...}.
 counter() {
-	grep -o "\"$1\":[0-9]*" "$dir/counters.json" | cut -d: -f2 || true
+	grep -o "\"$1\":[0-9]*" "$dir/counters.json" | head -n 1 | cut -d: -f2 || true
 }
 tcp_sent=$(counter bytes.sent.tcp)
 udp_sent=$(counter bytes.sent.udp)
