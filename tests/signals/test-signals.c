@@ -8,8 +8,6 @@
  * and a message naming the field.
  */
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,49 +16,13 @@
 #include "check.h"
 #include "kernel.h"
 #include "net.h"
+#include "traffic_stream.h"
 #include "wait.h"
 #include "rttq/signals.h"
 
 #define SAMPLE_S 0.2
 #define SAMPLES 5
-#define CHUNK 16384
-
-/* A one-way stream over loopback: the writer counts what it sent. */
-struct stream {
-	int listen_fd, server_fd, client_fd;
-	int port;
-	atomic_bool stop;
-	atomic_ullong written;      /* bytes send() accepted */
-};
-
-/* Reads whatever arrives until the writer closes. */
-static void *drain_server(void *arg)
-{
-	struct stream *st = arg;
-	static char buf[65536];
-
-	while (read(st->server_fd, buf, sizeof(buf)) > 0)
-		;
-	return NULL;
-}
-
-/* Writes CHUNK-byte blocks, paced so RTT samples keep coming. */
-static void *write_client(void *arg)
-{
-	struct stream *st = arg;
-	static char buf[CHUNK];
-	ssize_t n;
-
-	while (!atomic_load(&st->stop)) {
-		n = send(st->client_fd, buf, sizeof(buf), 0);
-		if (n <= 0)
-			break;
-		atomic_fetch_add(&st->written, (unsigned long long)n);
-		usleep(200);
-	}
-	shutdown(st->client_fd, SHUT_WR);
-	return NULL;
-}
+#define PAUSE_US 200   /* between 16 KiB blocks: ACKs keep coming */
 
 static void check_bad_opts(void)
 {
@@ -96,41 +58,31 @@ static void check_samples(void)
 {
 	struct rttq_signals_opts o = { .include_loopback = 1 };
 	struct rttq_signal_sample s, total = { 0 };
-	struct stream st = { .listen_fd = -1, .server_fd = -1,
-			     .client_fd = -1 };
+	struct traffic_stream st;
 	struct rttq_signals *h = NULL;
-	pthread_t reader, writer;
 	unsigned int i, with_events = 0;
 	double p50_max = 0, interval_min = 1e9, interval_max = 0;
-	unsigned long long written;
+	unsigned long long written = 0;
 	int ret;
 
 	check_section("200 ms samples of a loopback stream");
-	st.listen_fd = net_listen_loopback(1, &st.port);
-	REQUIRE(st.listen_fd >= 0, "listen: %s", strerror(-st.listen_fd));
-	o.rport = (uint16_t)st.port;
+	REQUIRE(traffic_stream_listen(&st) == 0, "stream listener");
+	o.rport = st.server_port;
 	ret = rttq_signals_open(&h, &o);
 	REQUIRE(ret == 0, "rttq_signals_open: %d %s", ret,
 		rttq_signals_last_error(NULL));
 	CHECK_STR(rttq_signals_last_error(NULL), "");
 
-	st.client_fd = net_connect_loopback(st.port);
-	REQUIRE(st.client_fd >= 0, "connect: %s", strerror(-st.client_fd));
-	st.server_fd = accept(st.listen_fd, NULL, NULL);
-	REQUIRE(st.server_fd >= 0, "accept: %s", strerror(errno));
-	pthread_create(&reader, NULL, drain_server, &st);
-	pthread_create(&writer, NULL, write_client, &st);
+	REQUIRE(traffic_stream_start(&st, PAUSE_US) == 0, "stream start");
 
 	/* The first sample also covers the set-up above. */
 	CHECK_CMP(rttq_signals_read_and_reset(h, &s), ==, 0);
 	total.send_bytes += s.send_bytes;
 	for (i = 0; i < SAMPLES; i++) {
 		sleep_s(SAMPLE_S);
-		if (i == SAMPLES - 1) {
-			/* The last sample sees every byte the writer sent. */
-			atomic_store(&st.stop, true);
-			pthread_join(writer, NULL);
-		}
+		/* The last sample sees every byte the writer sent. */
+		if (i == SAMPLES - 1)
+			written = traffic_stream_stop(&st);
 		ret = rttq_signals_read_and_reset(h, &s);
 		CHECK(ret == 0, "read_and_reset: %d %s", ret,
 		      rttq_signals_last_error(h));
@@ -157,7 +109,6 @@ static void check_samples(void)
 		total.events += s.events;
 		total.retransmits += s.retransmits;
 	}
-	written = atomic_load(&st.written);
 	printf("  %llu bytes written; samples: %llu events, %llu B sent, "
 	       "%llu B received, interval %.1f..%.1f ms, p50 <= %.1f us\n",
 	       written, (unsigned long long)total.events,
@@ -180,11 +131,6 @@ static void check_samples(void)
 	/* The reader's socket has the server port as its local one. */
 	CHECK_CMP(total.recv_bytes, ==, 0);
 
-	shutdown(st.client_fd, SHUT_RDWR);
-	pthread_join(reader, NULL);
-	close(st.client_fd);
-	close(st.server_fd);
-	close(st.listen_fd);
 	rttq_signals_close(h);
 }
 
