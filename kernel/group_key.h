@@ -125,10 +125,13 @@ static __always_inline __u64 sk_cgroup_id(const struct sock *sk)
 	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
 }
 
-/* Whether @sk's cgroup is the --cgroup one or below it. */
-static __always_inline bool sk_cgroup_in(const struct sock *sk)
+/*
+ * Whether cgroup @cg is the --cgroup one or below it: a socket's here, a
+ * task's for runqlat (kernel/node.h).
+ */
+static __always_inline bool cgroup_in(struct cgroup *cg)
 {
-	struct cgroup *cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup), *anc = NULL;
+	struct cgroup *anc = NULL;
 	const __u32 level = targ_cgroup_level;
 	__u64 id = 0;
 
@@ -145,6 +148,12 @@ static __always_inline bool sk_cgroup_in(const struct sock *sk)
 		bpf_core_read(&id, sizeof(id), &old->ancestor_ids[level]);
 	}
 	return id == targ_cgroup_id;
+}
+
+/* Whether @sk's cgroup is the --cgroup one or below it. */
+static __always_inline bool sk_cgroup_in(const struct sock *sk)
+{
+	return cgroup_in(BPF_CORE_READ(sk, sk_cgrp_data.cgroup));
 }
 
 /*

@@ -12,9 +12,10 @@
  * cache (gid_slots), so a segment usually costs one array update.  Group
  * ids are recycled by user space when a group goes idle
  * (kernel/group_ids.h).  Beside srtt the same event counts the socket's
- * jitter (mdev_us >> 2); the other signals of --signals are programs of
- * their own on their own hooks (kernel/tcp_health.h, kernel/drops.h), in
- * the same groups, found by the same sk_index().
+ * jitter (mdev_us >> 2) and its send buffer's fill (sndbuf); the other
+ * signals of --signals are programs of their own on their own hooks
+ * (kernel/tcp_health.h, drops.h, bytes.h, node.h), in the same groups,
+ * found by the same sk_index().
  */
 #include <stdbool.h>
 #include <linux/types.h>
@@ -40,6 +41,8 @@ const volatile __u16 targ_rport;             /* network order */
 const volatile bool targ_include_loopback;
 /* Word offset of jitter in a group_counts value (rttq.h); 0: off. */
 const volatile __u32 targ_jitter_off;
+/* Word offset of sndbuf in a group_counts value (rttq.h); 0: off. */
+const volatile __u32 targ_sndbuf_off;
 /* Address filters as (addr & mask) == net over 4 words, IPv4 v4-mapped. */
 const volatile bool targ_laddr_on;
 const volatile __u32 targ_laddr_net[4];
@@ -336,20 +339,35 @@ static __always_inline __u32 sk_index(const struct sock *sk, const bool direct,
 
 /*
  * One tcp_probe event into @counts: srtt, and beside it ss -ti's rttvar
- * (mdev_us >> 2) when jitter is on.  @shared as for count().
+ * (mdev_us >> 2) when jitter is on, and the send buffer's fill when
+ * sndbuf is on.  @shared as for count().
  */
 static __always_inline void count_probe(__u32 *counts, __u32 srtt_us,
-					__u32 jitter_us, const bool shared)
+					__u32 jitter_us, __u32 sndbuf,
+					const bool shared)
 {
 	count(counts, srtt_us, shared);
 	if (targ_jitter_off)
 		count(counts + targ_jitter_off, jitter_us, shared);
+	if (targ_sndbuf_off)
+		count(counts + targ_sndbuf_off, sndbuf, shared);
+}
+
+/*
+ * sk_wmem_queued per sk_sndbuf in thousandths of a per cent (rttq.h's
+ * RTTQ_SNDBUF_SCALE); not capped, as the kernel may queue past the limit.
+ */
+static __always_inline __u32 sndbuf_fill(__s32 queued, __s32 limit)
+{
+	if (queued <= 0 || limit <= 0)
+		return 0;
+	return (__u32)((__u64)queued * RTTQ_SNDBUF_SCALE / (__u32)limit);
 }
 
 static __always_inline int handle(const struct sock *sk, const bool direct)
 {
 	const struct tcp_sock *tp;
-	__u32 srtt_us, jitter_us = 0, *counts, idx;
+	__u32 srtt_us, jitter_us = 0, sndbuf = 0, *counts, idx;
 
 	if (!sk)
 		return 0;
@@ -361,11 +379,16 @@ static __always_inline int handle(const struct sock *sk, const bool direct)
 		srtt_us = tp->srtt_us >> 3;
 		if (targ_jitter_off)
 			jitter_us = tp->mdev_us >> 2;
+		if (targ_sndbuf_off)
+			sndbuf = sndbuf_fill(sk->sk_wmem_queued, sk->sk_sndbuf);
 	} else {
 		tp = (const struct tcp_sock *)sk;
 		srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
 		if (targ_jitter_off)
 			jitter_us = BPF_CORE_READ(tp, mdev_us) >> 2;
+		if (targ_sndbuf_off)
+			sndbuf = sndbuf_fill(BPF_CORE_READ(sk, sk_wmem_queued),
+					     BPF_CORE_READ(sk, sk_sndbuf));
 	}
 	if (!srtt_us)
 		return 0;
@@ -376,12 +399,12 @@ static __always_inline int handle(const struct sock *sk, const bool direct)
 	if (!idx) {
 		counts = bpf_map_lookup_elem(&ungrouped_counts, &idx);
 		if (counts)
-			count_probe(counts, srtt_us, jitter_us, false);
+			count_probe(counts, srtt_us, jitter_us, sndbuf, false);
 		return 0;
 	}
 	counts = bpf_map_lookup_elem(&group_counts, &idx);
 	if (counts)
-		count_probe(counts, srtt_us, jitter_us, true);
+		count_probe(counts, srtt_us, jitter_us, sndbuf, true);
 	return 0;
 }
 
@@ -413,6 +436,10 @@ int BPF_KPROBE(rttq_kprobe, struct sock *sk)
 #include "tcp_health.h"
 /* Packets freed with a drop reason: node-wide counters. */
 #include "drops.h"
+/* Bytes sent and received per group (and segs.out on sends). */
+#include "bytes.h"
+/* Run-queue latency and network softirq time: node-wide. */
+#include "node.h"
 
 /*
  * Who opened each connection, for --group-by port (group_key.h), and the

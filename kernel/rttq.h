@@ -89,16 +89,23 @@ struct rttq_peer_prefix {
 #define RTTQ_VALUE_SIZE(slots) ((slots) * 4u)
 
 /*
- * The distributions of a group, each BUCKET_SLOTS(g) u32 counters: rtt
- * and jitter (at word targ_jitter_off, 0: off) in one group_counts value,
- * so jitter is one more add on the value tcp_probe already looked up;
- * handshake in group_handshake (kernel/tcp_health.h).  User space reads
- * them as one run of words in this order, each there only when on.
+ * The distributions of a group, each BUCKET_SLOTS(g) u32 counters: rtt,
+ * jitter and sndbuf (at words targ_jitter_off, targ_sndbuf_off, 0: off)
+ * in one group_counts value, so each is one more add on the value
+ * tcp_probe already looked up; handshake in group_handshake
+ * (kernel/tcp_health.h).  User space reads them as one run of words in
+ * the order rtt, jitter, sndbuf, handshake, each there only when on.
+ * runqlat is node-wide, in a map of its own (kernel/node.h).
  */
 #define RTTQ_DIST_RTT 0u
 #define RTTQ_DIST_JITTER 1u
 #define RTTQ_DIST_HANDSHAKE 2u
-#define RTTQ_DISTS 3u
+#define RTTQ_DIST_SNDBUF 3u
+#define RTTQ_DISTS 4u
+
+/* sndbuf samples: sk_wmem_queued per sk_sndbuf in thousandths of a per
+ * cent (metric.h), so 100 % is 100,000. */
+#define RTTQ_SNDBUF_SCALE 100000u
 
 /*
  * Counters of a group (kernel/tcp_health.h), cumulative __u64 in
@@ -119,6 +126,12 @@ enum rttq_counter {
 	RTTQ_C_CONN_FAILED,     /* conn.failed */
 	RTTQ_C_RST_SENT,        /* rst.sent */
 	RTTQ_C_RST_RECEIVED,    /* rst.received */
+	/* --signals bytes (kernel/bytes.h): payload bytes of send and
+	 * receive calls that moved some. */
+	RTTQ_C_BYTES_SENT_TCP,  /* bytes.sent.tcp */
+	RTTQ_C_BYTES_RECV_TCP,  /* bytes.received.tcp */
+	RTTQ_C_BYTES_SENT_UDP,  /* bytes.sent.udp */
+	RTTQ_C_BYTES_RECV_UDP,  /* bytes.received.udp */
 	RTTQ_COUNTERS,
 };
 
@@ -141,5 +154,19 @@ struct rttq_health {
 						  * subsystem's (high bits) */
 #define RTTQ_DROP_UNKNOWN (RTTQ_DROP_SLOTS - 1)  /* kernel gives none */
 #define RTTQ_DROPS_SIZE (RTTQ_DROP_PROTOS * RTTQ_DROP_SLOTS * 8u)
+
+/*
+ * Node-wide time in the network softirqs (kernel/node.h), per CPU: when
+ * the one running on the CPU began, and the cumulative nanoseconds of
+ * each.
+ */
+#define RTTQ_SOFTIRQ_RX 0u  /* softirq.net_rx_ns */
+#define RTTQ_SOFTIRQ_TX 1u  /* softirq.net_tx_ns */
+#define RTTQ_SOFTIRQS 2u
+
+struct rttq_softirq {
+	__u64 start;              /* ktime at entry, 0: none running */
+	__u64 ns[RTTQ_SOFTIRQS];  /* by RTTQ_SOFTIRQ_* */
+};
 
 #endif /* RTTQ_H */

@@ -56,6 +56,10 @@ struct sock_cgroup_data {
 struct sock {
 	struct sock_common __sk_common;
 	struct sock_cgroup_data sk_cgrp_data;
+	/* kernel/bytes.h and the sndbuf distribution (rttq.bpf.c). */
+	__u16 sk_protocol;             /* IPPROTO_*; a bitfield before 5.6 */
+	int sk_wmem_queued;            /* bytes queued to send */
+	int sk_sndbuf;                 /* their limit, bytes */
 };
 
 /* Read by kernel/tcp_health.h: what a retransmit was for. */

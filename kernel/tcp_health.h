@@ -322,21 +322,6 @@ int BPF_PROG(rttq_rst_received, struct sock *sk)
 	return 0;
 }
 
-/*
- * segs.out of a connection while it lives: counted at each send call (and
- * the rest at close, health_note_state()), so a long connection adds to
- * every period it sends in without a hook on every segment.
- */
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(rttq_segs_send, struct sock *sk, int ret, int flags)
-{
-	struct sk_health *h;
-
-	if (!sk || !bpf_skc_to_tcp_sock(sk))
-		return 0;
-	h = bpf_sk_storage_get(&sk_health, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	segs_count(sk, h);
-	return 0;
-}
+/* segs.out while a connection lives: kernel/bytes.h's send hook. */
 
 #endif /* RTTQ_TCP_HEALTH_H */

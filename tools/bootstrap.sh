@@ -18,8 +18,8 @@ packages=(
 	# promtool and a real Prometheus, headless Chromium for the dashboard
 	iproute2 nftables curl ca-certificates nodejs npm procps prometheus chromium
 	awscli
-	# benchmarks
-	wrk
+	# benchmarks; iperf3 also drives the librttq-signals proof
+	wrk iperf3
 )
 
 if [ "$(id -u)" -ne 0 ]; then

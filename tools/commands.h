@@ -11,6 +11,7 @@ int cmd_counters(int argc, char **argv);
 int cmd_hist(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_rollup(int argc, char **argv);
+int cmd_signals(int argc, char **argv);
 int cmd_sketch(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_synth(int argc, char **argv);

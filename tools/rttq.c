@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "hist", cmd_hist, "live RTT histogram from the kernel (root)" },
 	{ "query", cmd_query, "quantiles of stored RTTs over a time range" },
 	{ "rollup", cmd_rollup, "build the fleet records of complete spans" },
+	{ "signals", cmd_signals, "librttq-signals samples per interval; --validate its cost (root)" },
 	{ "sketch", cmd_sketch, "run values through the quantile pipeline" },
 	{ "store", cmd_store, "store init URL: set a store up for writers and readers" },
 	{ "synth", cmd_synth, "write a synthetic fleet's records to a store" },

@@ -203,8 +203,8 @@ static struct bpf_program *mode_prog(struct rttq_bpf *skel,
 }
 
 /*
- * The words of a group_counts value for c->signals: rtt, then jitter and
- * handshake when on (rttq.h).
+ * The words of a group_counts value for c->signals: rtt, then jitter,
+ * sndbuf and handshake when on (rttq.h).
  */
 static void set_layout(struct collector *c)
 {
@@ -213,10 +213,12 @@ static void set_layout(struct collector *c)
 	c->dist_off[RTTQ_DIST_RTT] = 0;
 	c->dist_off[RTTQ_DIST_JITTER] =
 		c->signals & COLLECTOR_SIG_JITTER ? n++ * c->slots : 0;
+	c->dist_off[RTTQ_DIST_SNDBUF] =
+		c->signals & COLLECTOR_SIG_SNDBUF ? n++ * c->slots : 0;
 	c->dist_off[RTTQ_DIST_HANDSHAKE] =
 		c->signals & COLLECTOR_SIG_CONN ? n++ * c->slots : 0;
 	c->words = n * c->slots;
-	/* Per-CPU stride of ungrouped_counts (rtt, jitter), 8-byte aligned
+	/* Per-CPU stride of ungrouped_counts (rtt, jitter, sndbuf), 8-byte aligned
 	 * as the kernel copies it; handshakes are in their own map. */
 	c->stride = ((size_t)(c->dist_off[RTTQ_DIST_HANDSHAKE]
 				      ? c->dist_off[RTTQ_DIST_HANDSHAKE]
@@ -237,6 +239,20 @@ void collector_logf(const struct collector *c, const char *fmt, ...)
 		fprintf(stderr, "rttq: %s\n", line);
 }
 
+bool collector_health_on(const struct collector *c)
+{
+	return c->signals & (COLLECTOR_SIG_RETRANS | COLLECTOR_SIG_CONN |
+			     COLLECTOR_SIG_BYTES);
+}
+
+/* Per-CPU bytes of runqlat_counts and softirq_time, as configure() sizes
+ * them. */
+static uint64_t node_percpu_bytes(const struct collector *c)
+{
+	return (c->signals & COLLECTOR_SIG_RUNQLAT ? c->slots * 4u : 8u) +
+	       sizeof(struct rttq_softirq);
+}
+
 static uint32_t key_size_for(unsigned int group_by)
 {
 	if (group_by & (COLLECTOR_BY_PEER | COLLECTOR_BY_PORT |
@@ -255,7 +271,7 @@ static int configure(struct collector *c, const struct collector_opts *o,
 	struct rttq_bpf *skel = c->skel;
 	uint32_t hs = c->dist_off[RTTQ_DIST_HANDSHAKE];
 	uint32_t value_size = (hs ? hs : c->words) * 4;
-	bool health = c->signals & (COLLECTOR_SIG_RETRANS | COLLECTOR_SIG_CONN);
+	bool health = collector_health_on(c);
 	enum attach_mode m;
 	int err;
 
@@ -333,6 +349,10 @@ static int configure(struct collector *c, const struct collector_opts *o,
 		err = bpf_map__set_value_size(skel->maps.drops,
 					      c->signals & COLLECTOR_SIG_DROPS
 						      ? RTTQ_DROPS_SIZE : 8);
+	if (!err)
+		err = bpf_map__set_value_size(skel->maps.runqlat_counts,
+					      c->signals & COLLECTOR_SIG_RUNQLAT
+						      ? c->slots * 4 : 8);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.group_health,
 					       c->group_by && health
@@ -467,8 +487,10 @@ static int alloc_buffers(struct collector *c)
 	c->prev = calloc((size_t)c->max_groups + 1, sizeof(*c->prev));
 	c->retired_all = calloc(c->words, sizeof(*c->retired_all));
 	c->zeros = calloc((size_t)c->ncpus, c->stride);
+	c->runq_cur = calloc(c->slots, sizeof(*c->runq_cur));
+	c->runq_prev = calloc(c->slots, sizeof(*c->runq_prev));
 	if (!c->percpu || !c->cur || !c->all_cur || !c->prev_all || !c->prev ||
-	    !c->retired_all || !c->zeros)
+	    !c->retired_all || !c->zeros || !c->runq_cur || !c->runq_prev)
 		return -ENOMEM;
 	err = hist_new(c->sub_bits, &c->scratch);
 	if (!err)
@@ -562,9 +584,9 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 	ret = kernel_budget_plan(opts->kernel_memory_mib,
 				 libbpf_num_possible_cpus(), c->words,
 				 c->key_size, opts->peer_map != NULL,
-				 c->signals & (COLLECTOR_SIG_RETRANS |
-					       COLLECTOR_SIG_CONN),
+				 collector_health_on(c),
 				 c->signals & COLLECTOR_SIG_DROPS,
+				 node_percpu_bytes(c),
 				 c->group_by ? c->max_groups : 0,
 				 opts->max_groups != 0, &c->budget, err);
 	if (ret) {
@@ -646,6 +668,8 @@ void collector_close(struct collector *c)
 	free(c->prev);
 	group_recycle_free(c->recycle);
 	free(c->zeros);
+	free(c->runq_prev);
+	free(c->runq_cur);
 	free(c->retired_all);
 	hist_free(c->scratch);
 	free(c->prev_all);

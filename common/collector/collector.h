@@ -39,12 +39,12 @@
 #define COLLECTOR_SIG_SOFTIRQ (1u << 6) /* softirq.net_rx_ns, _tx_ns, "all" */
 #define COLLECTOR_SIG_BYTES (1u << 7)   /* bytes.sent|received.tcp|udp */
 #define COLLECTOR_SIG_SNDBUF (1u << 8)  /* distribution sndbuf */
-#define COLLECTOR_SIG_ALL 0x1fu
+#define COLLECTOR_SIG_ALL 0x1ffu
 
 /* Group counters are reserved in full at load, one copy shared by every
- * CPU: 11,020 bytes per group at g = 5 with every signal and every map's
+ * CPU: 14,636 bytes per group at g = 5 with every signal and every map's
  * share (3,756 with rtt alone; kernel_budget.c), so the default takes
- * under 3 MiB; --max-groups raises it where peers are many, within
+ * under 4 MiB; --max-groups raises it where peers are many, within
  * --kernel-memory. */
 #define COLLECTOR_MAX_GROUPS_DEFAULT 256
 
@@ -118,7 +118,8 @@ struct collector_opts {
  *         as "raddr:fe80::1"; a prefix as "raddr:10.0.1.0/24"; a cgroup
  *         removed before it was seen as "cgroup:id-ID").
  * @metric: the distribution counted (metric.h: METRIC_RTT, METRIC_JITTER,
- *          METRIC_HANDSHAKE); a group's metrics come one call each.
+ *          METRIC_HANDSHAKE, METRIC_SNDBUF; METRIC_RUNQLAT with "all"
+ *          only); a group's metrics come one call each.
  * @delta: the new counts (valid only during the call).
  * Return non-zero to stop the drain (collector_drain returns it).
  */
@@ -127,8 +128,9 @@ typedef int (*collector_group_fn)(const char *group, const char *metric,
 
 /*
  * Called by collector_drain() with a group's counters that moved since the
- * last drain (retrans.fast, segs.out, drops.tcp.netfilter_drop, ...), in
- * the same order as the collector_group_fn calls; node-wide counters come
+ * last drain (retrans.fast, segs.out, bytes.sent.tcp,
+ * drops.tcp.netfilter_drop, ...), in the same order as the
+ * collector_group_fn calls; node-wide counters (drops.*, softirq.*) come
  * with "all".  @delta is valid only during the call.  Return non-zero to
  * stop the drain.
  */

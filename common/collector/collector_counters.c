@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * The collector's counters (collector.h's collector_counters_fn): turns
- * the kernel's cumulative u64 counters of each group (kernel/tcp_health.h)
- * and its node-wide drops by reason (kernel/drops.h) into counter sets of
- * deltas, named as users see them.  Drop reasons are named from the
+ * the kernel's cumulative u64 counters of each group (kernel/tcp_health.h,
+ * kernel/bytes.h), its node-wide drops by reason (kernel/drops.h) and
+ * softirq times (kernel/node.h) into counter sets of deltas, named as
+ * users see them.  Drop reasons are named from the
  * running kernel's BTF enum skb_drop_reason, never from a table built in
  * here: their numbers differ between kernels and backports.
  */
@@ -20,11 +21,6 @@
 #include "collector_private.h"
 #include "rttq.skel.h"
 
-/* Whether a family of per-group counters is on. */
-static bool health_on(const struct collector *c)
-{
-	return c->signals & (COLLECTOR_SIG_RETRANS | COLLECTOR_SIG_CONN);
-}
 
 /* The names of enum rttq_counter (rttq.h), in its order. */
 static const char *const counter_names[RTTQ_COUNTERS] = {
@@ -40,6 +36,16 @@ static const char *const counter_names[RTTQ_COUNTERS] = {
 	[RTTQ_C_CONN_FAILED] = "conn.failed",
 	[RTTQ_C_RST_SENT] = "rst.sent",
 	[RTTQ_C_RST_RECEIVED] = "rst.received",
+	[RTTQ_C_BYTES_SENT_TCP] = "bytes.sent.tcp",
+	[RTTQ_C_BYTES_RECV_TCP] = "bytes.received.tcp",
+	[RTTQ_C_BYTES_SENT_UDP] = "bytes.sent.udp",
+	[RTTQ_C_BYTES_RECV_UDP] = "bytes.received.udp",
+};
+
+/* The names of the node's softirq times (rttq.h's RTTQ_SOFTIRQ_*). */
+static const char *const softirq_names[RTTQ_SOFTIRQS] = {
+	[RTTQ_SOFTIRQ_RX] = "softirq.net_rx_ns",
+	[RTTQ_SOFTIRQ_TX] = "softirq.net_tx_ns",
 };
 
 static const char *const proto_names[RTTQ_DROP_PROTOS] = {
@@ -61,6 +67,8 @@ struct collector_counters {
 	uint64_t *prev;              /* (max_groups + 1) * RTTQ_COUNTERS */
 	uint64_t drop_cur[DROP_WORDS];
 	uint64_t drop_prev[DROP_WORDS];
+	uint64_t softirq_cur[RTTQ_SOFTIRQS];
+	uint64_t softirq_prev[RTTQ_SOFTIRQS];
 	char (*drop_names)[METRIC_NAME_MAX]; /* DROP_WORDS counter names */
 	struct counter_set set;
 };
@@ -167,7 +175,7 @@ int counters_read(struct collector *c, uint32_t gid, bool to_all,
 	uint32_t zero = 0, i;
 	int cpu;
 
-	if (!health_on(c))
+	if (!collector_health_on(c))
 		return 0;
 	if (gid) {
 		if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.group_health),
@@ -225,7 +233,7 @@ bool counters_delta(struct collector *c, uint32_t gid)
 	struct collector_counters *k = c->counters;
 
 	counter_set_clear(&k->set);
-	if (!health_on(c))
+	if (!collector_health_on(c))
 		return false;
 	return take_counts(k, k->cur, k->prev + (size_t)gid * RTTQ_COUNTERS,
 			   RTTQ_COUNTERS, counter_names, NULL);
@@ -253,21 +261,52 @@ void counters_forget(struct collector *c, uint32_t gid)
 	       RTTQ_COUNTERS * sizeof(uint64_t));
 }
 
+/* The node's cumulative softirq times, summed over CPUs, into @cur. */
+static int softirq_read(struct collector *c, uint64_t *cur,
+			struct rttq_error *err)
+{
+	struct collector_counters *k = c->counters;
+	const size_t stride = (sizeof(struct rttq_softirq) + 7) & ~(size_t)7;
+	const struct rttq_softirq *v;
+	uint32_t zero = 0, i;
+	int cpu;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.softirq_time), &zero,
+				k->percpu))
+		return rttq_fail(err, -errno, "reading map softirq_time: %s",
+				 strerror(errno));
+	memset(cur, 0, RTTQ_SOFTIRQS * sizeof(*cur));
+	for (cpu = 0; cpu < c->ncpus; cpu++) {
+		v = (const void *)((const char *)k->percpu +
+				   (size_t)cpu * stride);
+		for (i = 0; i < RTTQ_SOFTIRQS; i++)
+			cur[i] += v->ns[i];
+	}
+	return 0;
+}
+
 int counters_all(struct collector *c, struct rttq_error *err)
 {
 	struct collector_counters *k = c->counters;
 	const uint64_t *v;
 	uint32_t zero = 0, i;
-	int cpu;
+	int cpu, r;
 
 	counter_set_clear(&k->set);
-	if (health_on(c)) {
+	if (collector_health_on(c)) {
 		take_counts(k, k->all_cur, k->prev_all, RTTQ_COUNTERS,
 			    counter_names, NULL);
 		/* Zeroed ids no longer add to the kernel's sum: nor to ours. */
 		for (i = 0; i < RTTQ_COUNTERS; i++)
 			k->prev_all[i] -= k->retired_all[i];
 		memset(k->retired_all, 0, sizeof(k->retired_all));
+	}
+	if (c->signals & COLLECTOR_SIG_SOFTIRQ) {
+		r = softirq_read(c, k->softirq_cur, err);
+		if (r)
+			return r;
+		take_counts(k, k->softirq_cur, k->softirq_prev, RTTQ_SOFTIRQS,
+			    softirq_names, NULL);
 	}
 	if (!(c->signals & COLLECTOR_SIG_DROPS))
 		return 0;

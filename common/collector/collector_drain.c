@@ -55,26 +55,27 @@ static void sum_cpus(struct collector *c, uint32_t *dst, uint32_t words,
 }
 
 /*
- * Delta of the distribution at word @off of c->cur against @prev into
- * c->scratch, then @prev = c->cur there.  u32 subtraction is exact across
+ * Delta of the distribution at word @off of @cur against @prev into
+ * c->scratch, then @prev = @cur there.  u32 subtraction is exact across
  * a wrap as long as fewer than 2^32 events land in one bucket between two
  * drains.
  * @return whether anything changed.
  */
-static bool take_delta(struct collector *c, uint32_t *prev, uint32_t off)
+static bool take_delta(struct collector *c, const uint32_t *cur,
+		       uint32_t *prev, uint32_t off)
 {
 	bool any = false;
 	uint32_t i, d;
 
 	hist_reset(c->scratch);
 	for (i = off; i < off + c->slots; i++) {
-		d = c->cur[i] - prev[i];
+		d = cur[i] - prev[i];
 		if (d) {
 			hist_add_slot(c->scratch, i - off, d);
 			any = true;
 		}
 	}
-	memcpy(prev + off, c->cur + off, c->slots * sizeof(*prev));
+	memcpy(prev + off, cur + off, c->slots * sizeof(*prev));
 	return any;
 }
 
@@ -82,7 +83,30 @@ static const char *const dist_metric[RTTQ_DISTS] = {
 	[RTTQ_DIST_RTT] = METRIC_RTT,
 	[RTTQ_DIST_JITTER] = METRIC_JITTER,
 	[RTTQ_DIST_HANDSHAKE] = METRIC_HANDSHAKE,
+	[RTTQ_DIST_SNDBUF] = METRIC_SNDBUF,
 };
+
+/*
+ * runqlat's delta since the last drain into c->scratch: the per-CPU
+ * histograms summed over CPUs.  @moved: whether any wait was counted.
+ */
+static int runqlat_delta(struct collector *c, bool *moved,
+			 struct rttq_error *err)
+{
+	uint32_t zero = 0;
+
+	*moved = false;
+	if (!(c->signals & COLLECTOR_SIG_RUNQLAT))
+		return 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.runqlat_counts),
+				&zero, c->percpu))
+		return rttq_fail(err, -errno, "reading map runqlat_counts: %s",
+				 strerror(errno));
+	sum_cpus(c, c->runq_cur, c->slots,
+		 ((size_t)c->slots * 4 + 7) & ~(size_t)7);
+	*moved = take_delta(c, c->runq_cur, c->runq_prev, 0);
+	return 0;
+}
 
 /*
  * Every distribution of c->cur that moved against @prev to @fn, then the
@@ -102,12 +126,17 @@ static int hand_out(struct collector *c, const char *name, uint32_t gid,
 	for (d = 0; d < RTTQ_DISTS; d++) {
 		if (d != RTTQ_DIST_RTT && !c->dist_off[d])
 			continue;
-		moved = take_delta(c, prev, c->dist_off[d]);
+		moved = take_delta(c, c->cur, prev, c->dist_off[d]);
 		any |= moved;
 		if (moved && !ret)
 			ret = fn(name, dist_metric[d], c->scratch, arg);
 	}
 	if (all) {
+		r = runqlat_delta(c, &moved, err);
+		if (r)
+			return ret ? ret : r;
+		if (moved && !ret)
+			ret = fn(name, METRIC_RUNQLAT, c->scratch, arg);
 		r = counters_all(c, err);
 		if (r)
 			return ret ? ret : r;

@@ -40,8 +40,8 @@ static const struct help help[] = {
 	  { "names for peers: \"CIDR LABEL\" lines, for --group-by",
 	    "peer; reread on SIGHUP (rttq-agent)" } },
 	{ "--cgroup PATH",
-	  { "only sockets of this cgroup v2 and below it (default:",
-	    "any)" } },
+	  { "only sockets (and, for runqlat, tasks) of this cgroup",
+	    "v2 and below it (default: any)" } },
 	{ "--lport PORT",
 	  { "only connections with this local port (default: any)" } },
 	{ "--rport PORT",
@@ -66,8 +66,8 @@ static const struct help help[] = {
 	  { "a group with no events this long (250ms, 30s, 10m, ...)",
 	    "gives its id back for new keys (default 10m)" } },
 	{ "--signals LIST",
-	  { "count rtt, jitter, retrans, conn, drops (default:",
-	    "all this kernel can; rtt is always on)" } },
+	  { "rtt, jitter, retrans, conn, drops, runqlat, softirq,",
+	    "bytes, sndbuf (default: all the kernel can; rtt always)" } },
 	{ "--sub-bits G",
 	  { "histogram sub-bucket bits, " STR(BUCKET_SUB_BITS_MIN) ".."
 	    STR(BUCKET_SUB_BITS_MAX) " (default " STR(BUCKET_SUB_BITS_DEFAULT)
@@ -269,6 +269,10 @@ int collector_parse_signals(const char *text, unsigned int *out,
 		{ "retrans", COLLECTOR_SIG_RETRANS },
 		{ "conn", COLLECTOR_SIG_CONN },
 		{ "drops", COLLECTOR_SIG_DROPS },
+		{ "runqlat", COLLECTOR_SIG_RUNQLAT },
+		{ "softirq", COLLECTOR_SIG_SOFTIRQ },
+		{ "bytes", COLLECTOR_SIG_BYTES },
+		{ "sndbuf", COLLECTOR_SIG_SNDBUF },
 	};
 	unsigned int bits = COLLECTOR_SIG_RTT;
 	const char *p = text;
@@ -283,7 +287,8 @@ int collector_parse_signals(const char *text, unsigned int *out,
 		if (i == sizeof(words) / sizeof(words[0]))
 			return rttq_fail(err, -EINVAL,
 					 "--signals '%s': unknown signal '%.*s' "
-					 "(use rtt, jitter, retrans, conn, drops)",
+					 "(use rtt, jitter, retrans, conn, drops, "
+					 "runqlat, softirq, bytes, sndbuf)",
 					 text, (int)len, p);
 		bits |= words[i].bit;
 		if (!p[len])

@@ -111,7 +111,7 @@ int collector_parse_group_by(const char *text, struct collector_opts *o,
  * collector_parse_signals() - parse "rtt,jitter,drops" into
  * COLLECTOR_SIG_* bits (rtt is always among them).
  * @text: the --signals value: comma-separated rtt, jitter, retrans, conn,
- *        drops.
+ *        drops, runqlat, softirq, bytes, sndbuf.
  * @out: receives the bits; untouched on failure.
  * @err: names the unknown word; may be NULL.
  *

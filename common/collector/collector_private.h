@@ -24,7 +24,7 @@ struct hist;
 struct rttq_bpf;
 
 /* Programs beside tcp_probe's one (collector_signals.c). */
-#define COLLECTOR_SIG_PROGS 10
+#define COLLECTOR_SIG_PROGS 17
 
 enum attach_mode {
 	MODE_FENTRY,
@@ -49,6 +49,7 @@ struct collector {
 					* 0 but for rtt: off */
 	unsigned int signals;  /* COLLECTOR_SIG_* asked, then those on */
 	unsigned int hooks;    /* HOOK_* bits this kernel has (signals.c) */
+	uint32_t vec_rx, vec_tx; /* NET_RX_SOFTIRQ, NET_TX_SOFTIRQ here */
 	struct bpf_link *sig_links[COLLECTOR_SIG_PROGS];
 	struct bpf_program *sig_progs[COLLECTOR_SIG_PROGS];
 	struct bpf_program *sig_attached[COLLECTOR_SIG_PROGS]; /* by link */
@@ -66,6 +67,8 @@ struct collector {
 	uint32_t *prev_all;    /* words: previous sum of "all" */
 	uint32_t **prev;       /* max_groups + 1: previous sums by index */
 	struct hist *scratch;  /* the delta handed to the callback */
+	uint32_t *runq_cur;    /* slots: runqlat summed over CPUs */
+	uint32_t *runq_prev;   /* slots: the same at the previous drain */
 	struct group_naming naming;  /* owns the peer map, cgroup index */
 	uint64_t cgroup_id;          /* --cgroup's */
 	unsigned int cgroup_level;
@@ -85,6 +88,12 @@ struct collector {
  */
 __attribute__((format(printf, 2, 3)))
 void collector_logf(const struct collector *c, const char *fmt, ...);
+
+/**
+ * collector_health_on() - whether the per-group counters (group_health:
+ * retrans, conn, bytes) are kept.
+ */
+bool collector_health_on(const struct collector *c);
 
 /* ---- collector_signals.c: the programs of --signals ---- */
 

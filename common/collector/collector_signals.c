@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * --signals (collector.h's COLLECTOR_SIG_*): which programs of
- * kernel/tcp_health.h and kernel/drops.h load and attach beside the
- * tcp_probe one.  The running kernel's BTF says which tracepoints exist
+ * kernel/tcp_health.h, drops.h, bytes.h and node.h load and attach
+ * beside the tcp_probe one.  The running kernel's BTF says which tracepoints exist
  * and with how many arguments (a program reading an argument the
  * tracepoint lacks would not load, and would fail the whole object), so a
  * missing hook turns off its own family or counters before load, said
@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,7 +32,17 @@ enum {
 	HOOK_RST_RECEIVED = 1u << 7,   /* tcp_receive_reset */
 	HOOK_DROP = 1u << 8,           /* kfree_skb(skb, location) */
 	HOOK_DROP_REASON = 1u << 9,    /* ... with a reason */
+	HOOK_RECV = 1u << 10,          /* sock_recv_length */
+	HOOK_WAKEUP = 1u << 11,        /* sched_wakeup */
+	HOOK_WAKEUP_NEW = 1u << 12,    /* sched_wakeup_new */
+	HOOK_SWITCH = 1u << 13,        /* sched_switch(preempt, prev, next) */
+	HOOK_SWITCH_STATE = 1u << 14,  /* ... with prev_state */
+	HOOK_SOFTIRQ = 1u << 15,       /* softirq_entry */
+	HOOK_SOFTIRQ_EXIT = 1u << 16,  /* softirq_exit */
 };
+
+/* The kernel refuses per-CPU values past this (PCPU_MIN_UNIT_SIZE). */
+#define PERCPU_VALUE_MAX 32768u
 
 /*
  * Arguments of tracepoint @name as tp_btf programs see it (its
@@ -56,6 +67,77 @@ static int tp_args(const struct btf *btf, const char *name)
 	return btf_vlen(t) - 1;
 }
 
+/*
+ * The number of softirq @name (NET_RX_SOFTIRQ, ...) in the running
+ * kernel's BTF: an anonymous enum, so found by the value's name.
+ * @return 0, or -ENOENT.
+ */
+static int softirq_vec(const struct btf *btf, const char *name, uint32_t *out)
+{
+	const struct btf_type *t;
+	const struct btf_enum *e;
+	uint32_t id, n = btf__type_cnt(btf);
+	unsigned int i;
+
+	for (id = 1; id < n; id++) {
+		t = btf__type_by_id(btf, id);
+		if (!t || !btf_is_enum(t))
+			continue;
+		e = btf_enum(t);
+		for (i = 0; i < btf_vlen(t); i++)
+			if (!strcmp(btf__name_by_offset(btf, e[i].name_off),
+				    name)) {
+				*out = (uint32_t)e[i].val;
+				return 0;
+			}
+	}
+	return -ENOENT;
+}
+
+/*
+ * The families of kernel/node.h, kernel/bytes.h and the sndbuf
+ * distribution in @want that this kernel (c->hooks) and this g can
+ * count; logs each one turned off.  @return @want less those.
+ */
+static unsigned int probe_node(struct collector *c, unsigned int want)
+{
+	uint32_t dists;
+
+	if ((want & COLLECTOR_SIG_RUNQLAT) &&
+	    (~c->hooks & (HOOK_WAKEUP | HOOK_WAKEUP_NEW | HOOK_SWITCH))) {
+		collector_logf(c, "runqlat: off: no tracepoint %s in this kernel",
+			       !(c->hooks & HOOK_SWITCH) ? "sched_switch" :
+			       !(c->hooks & HOOK_WAKEUP) ? "sched_wakeup"
+							 : "sched_wakeup_new");
+		want &= ~COLLECTOR_SIG_RUNQLAT;
+	}
+	if ((want & COLLECTOR_SIG_SOFTIRQ) &&
+	    (~c->hooks & (HOOK_SOFTIRQ | HOOK_SOFTIRQ_EXIT))) {
+		collector_logf(c, "softirq: off: no tracepoint softirq_entry or softirq_exit in this kernel");
+		want &= ~COLLECTOR_SIG_SOFTIRQ;
+	}
+	/* No fallback (cgroup_skb would see packets, not calls): off. */
+	if ((want & COLLECTOR_SIG_BYTES) &&
+	    (~c->hooks & (HOOK_SEND | HOOK_RECV))) {
+		collector_logf(c, "bytes: off: no tracepoint %s in this kernel",
+			       c->hooks & HOOK_SEND ? "sock_recv_length"
+						    : "sock_send_length");
+		want &= ~COLLECTOR_SIG_BYTES;
+	}
+	/* rtt, jitter and sndbuf share the per-CPU value of the events of
+	 * no group: at g = 7 three do not fit. */
+	dists = 1 + !!(want & COLLECTOR_SIG_JITTER) + 1;
+	if ((want & COLLECTOR_SIG_SNDBUF) &&
+	    dists * c->slots * 4 > PERCPU_VALUE_MAX) {
+		collector_logf(c, "sndbuf: off at --sub-bits %u with jitter on: "
+			       "their per-CPU histograms would pass the kernel's "
+			       "%u bytes (turn jitter off, or a lower --sub-bits)",
+			       c->sub_bits, PERCPU_VALUE_MAX);
+		want &= ~COLLECTOR_SIG_SNDBUF;
+	}
+	return want;
+}
+
 void signals_probe(struct collector *c, unsigned int asked)
 {
 	/* Each hook and the arguments its program reads. */
@@ -74,6 +156,13 @@ void signals_probe(struct collector *c, unsigned int asked)
 		{ "tcp_receive_reset", 1, HOOK_RST_RECEIVED },
 		{ "kfree_skb", 2, HOOK_DROP },
 		{ "kfree_skb", 3, HOOK_DROP_REASON },
+		{ "sock_recv_length", 1, HOOK_RECV },
+		{ "sched_wakeup", 1, HOOK_WAKEUP },
+		{ "sched_wakeup_new", 1, HOOK_WAKEUP_NEW },
+		{ "sched_switch", 3, HOOK_SWITCH },
+		{ "sched_switch", 4, HOOK_SWITCH_STATE },
+		{ "softirq_entry", 1, HOOK_SOFTIRQ },
+		{ "softirq_exit", 1, HOOK_SOFTIRQ_EXIT },
 	};
 	struct btf *btf = btf__load_vmlinux_btf();
 	unsigned int want = (asked ? asked : COLLECTOR_SIG_ALL) |
@@ -84,7 +173,14 @@ void signals_probe(struct collector *c, unsigned int asked)
 	for (i = 0; btf && i < sizeof(hooks) / sizeof(hooks[0]); i++)
 		if (tp_args(btf, hooks[i].tp) >= hooks[i].args)
 			c->hooks |= hooks[i].bit;
+	if ((want & COLLECTOR_SIG_SOFTIRQ) && btf &&
+	    (softirq_vec(btf, "NET_RX_SOFTIRQ", &c->vec_rx) ||
+	     softirq_vec(btf, "NET_TX_SOFTIRQ", &c->vec_tx))) {
+		collector_logf(c, "softirq: off: no NET_RX_SOFTIRQ or NET_TX_SOFTIRQ in this kernel's BTF");
+		want &= ~COLLECTOR_SIG_SOFTIRQ;
+	}
 	btf__free(btf);
+	want = probe_node(c, want);
 	if ((want & COLLECTOR_SIG_RETRANS) &&
 	    !(c->hooks & HOOK_RETRANS && c->hooks & HOOK_STATE)) {
 		collector_logf(c, "retrans: off: no tracepoint %s in this kernel",
@@ -127,6 +223,8 @@ int signals_configure(struct collector *c, bool direct)
 	struct rttq_bpf *s = c->skel;
 	bool retrans = c->signals & COLLECTOR_SIG_RETRANS;
 	bool conn = c->signals & COLLECTOR_SIG_CONN;
+	bool runqlat = c->signals & COLLECTOR_SIG_RUNQLAT;
+	bool softirq = c->signals & COLLECTOR_SIG_SOFTIRQ;
 	struct {
 		struct bpf_program *prog;
 		bool load;
@@ -139,8 +237,19 @@ int signals_configure(struct collector *c, bool direct)
 						   HOOK_SYNACK) },
 		{ s->progs.rttq_cong_state, on(c, COLLECTOR_SIG_RETRANS,
 					       HOOK_CONG) },
-		{ s->progs.rttq_segs_send, on(c, COLLECTOR_SIG_RETRANS,
-					      HOOK_SEND) },
+		{ s->progs.rttq_send_length,
+		  on(c, COLLECTOR_SIG_RETRANS, HOOK_SEND) ||
+			  on(c, COLLECTOR_SIG_BYTES, HOOK_SEND) },
+		{ s->progs.rttq_recv_length, on(c, COLLECTOR_SIG_BYTES,
+						HOOK_RECV) },
+		{ s->progs.rttq_wakeup, runqlat },
+		{ s->progs.rttq_wakeup_new, runqlat },
+		{ s->progs.rttq_switch, runqlat &&
+					(c->hooks & HOOK_SWITCH_STATE) },
+		{ s->progs.rttq_switch_old, runqlat &&
+					    !(c->hooks & HOOK_SWITCH_STATE) },
+		{ s->progs.rttq_softirq_entry, softirq },
+		{ s->progs.rttq_softirq_exit, softirq },
 		{ s->progs.rttq_rst_sent, on(c, COLLECTOR_SIG_CONN,
 					     HOOK_RST_SENT) },
 		{ s->progs.rttq_rst_received, on(c, COLLECTOR_SIG_CONN,
@@ -164,6 +273,10 @@ int signals_configure(struct collector *c, bool direct)
 	s->rodata->targ_jitter_off = c->dist_off[RTTQ_DIST_JITTER];
 	s->rodata->targ_segs_on = retrans;
 	s->rodata->targ_conn_on = conn;
+	s->rodata->targ_bytes_on = c->signals & COLLECTOR_SIG_BYTES;
+	s->rodata->targ_sndbuf_off = c->dist_off[RTTQ_DIST_SNDBUF];
+	s->rodata->targ_vec_rx = c->vec_rx;
+	s->rodata->targ_vec_tx = c->vec_tx;
 	for (i = 0; !err && i < COLLECTOR_SIG_PROGS; i++) {
 		c->sig_progs[i] = progs[i].prog;
 		err = bpf_program__set_autoload(progs[i].prog, progs[i].load);

@@ -44,7 +44,9 @@ static uint64_t mem_alloc_class(uint64_t n)
 /*
  * The rest, whatever the groups: .rodata and .data (a page each, as
  * fdinfo shows), the two sk storage maps, rcu_sync and its inner map,
- * the map headers; five pages cover them.
+ * the map headers; five pages cover them.  Task and sk storage
+ * elements are allocated per task or socket as they come and freed with
+ * it, charged to no map's memlock.
  */
 #define MAP_HEADERS 20480u
 
@@ -55,7 +57,7 @@ bool kernel_budget_slots(uint32_t key_size, bool grouped)
 
 int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t words,
 		       uint32_t key_size, bool peers, bool health, bool drops,
-		       uint32_t max_groups, bool explicit_max,
+		       uint64_t node_bytes, uint32_t max_groups, bool explicit_max,
 		       struct kernel_budget *out, struct rttq_error *err)
 {
 	uint64_t value = round8((uint64_t)words * 4), fit;
@@ -69,10 +71,12 @@ int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t words,
 				 KERNEL_BUDGET_MAX_MIB);
 	out->budget = (uint64_t)mib << 20;
 	out->ncpus = ncpus;
-	/* ungrouped_counts, ungrouped_health, drops (8 bytes when off) and
-	 * overflow hold one copy per CPU; group_health's index 0 is unused. */
+	/* ungrouped_counts, ungrouped_health, drops (8 bytes when off),
+	 * overflow, runqlat_counts and softirq_time hold one copy per CPU;
+	 * group_health's index 0 is unused. */
 	out->fixed = (uint64_t)ncpus * (value + hvalue + 8 +
-					(drops ? RTTQ_DROPS_SIZE : 8)) +
+					(drops ? RTTQ_DROPS_SIZE : 8) +
+					round8(node_bytes)) +
 		     hvalue + RTTQ_LISTEN_BYTES + MAP_HEADERS;
 	/* gid_slots: a copy of each entry per CPU and a pointer to it. */
 	if (kernel_budget_slots(key_size, max_groups != 0))

@@ -41,8 +41,11 @@ struct kernel_budget {
  *         distribution (rtt, and jitter and handshake when on).
  * @key_size: bytes of struct rttq_key the group_ids hash keeps.
  * @peers: whether --peer-map's trie is loaded.
- * @health: whether a group's counters are kept (--signals retrans, conn).
+ * @health: whether a group's counters are kept (--signals retrans,
+ *          conn, bytes).
  * @drops: whether drops by reason are kept (--signals drops).
+ * @node_bytes: per-CPU bytes of the node-wide maps other than drops
+ *              (runqlat's histogram, 8 when off, and the softirq times).
  * @max_groups: groups asked for; 0 with @grouped false (only "all").
  * @explicit_max: whether the user gave --max-groups (a default that does
  *                not fit is capped to what fits instead of refused).
@@ -54,7 +57,7 @@ struct kernel_budget {
  */
 int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t words,
 		       uint32_t key_size, bool peers, bool health, bool drops,
-		       uint32_t max_groups,
+		       uint64_t node_bytes, uint32_t max_groups,
 		       bool explicit_max, struct kernel_budget *out,
 		       struct rttq_error *err);
 

@@ -24,6 +24,7 @@
 #include "rttq.h"
 
 #define MAX_MAPS 32
+#define MAX_PROGS 32
 
 /* What the kernel charges for map @fd (fdinfo "memlock:"), bytes. */
 static uint64_t map_memlock(int fd)
@@ -54,11 +55,11 @@ static unsigned int maps_of(struct collector *c, struct map_seen *out)
 {
 	uint32_t ids[MAX_MAPS], seen[MAX_MAPS], len, n = 0, i, k, j, mlen, m;
 	struct bpf_prog_info pinfo;
-	int fds[16], fd;
+	int fds[MAX_PROGS], fd;
 	unsigned int progs;
 
-	progs = collector_prog_fds(c, fds, NULL, 16);
-	for (k = 0; k < progs && k < 16; k++) {
+	progs = collector_prog_fds(c, fds, NULL, MAX_PROGS);
+	for (k = 0; k < progs && k < MAX_PROGS; k++) {
 		memset(&pinfo, 0, sizeof(pinfo));
 		len = sizeof(pinfo);
 		pinfo.nr_map_ids = MAX_MAPS;
@@ -139,16 +140,26 @@ static void test_sizes(void)
 		/* One copy for all CPUs: what keeps 1,000 groups small. */
 		CHECK_CMP(m->info.type, ==, BPF_MAP_TYPE_ARRAY);
 		CHECK_CMP(m->info.max_entries, ==, 1001);
-		/* Every signal by default: rtt and jitter side by side. */
-		CHECK_CMP(m->info.value_size, ==, 2 * BUCKET_SLOTS(5) * 4);
-		CHECK_CMP(m->memlock, <, 1001ull * 2 * BUCKET_SLOTS(5) * 4 + 4096);
+		/* Every signal by default: rtt, jitter and sndbuf side by
+		 * side. */
+		CHECK_CMP(m->info.value_size, ==, 3 * BUCKET_SLOTS(5) * 4);
+		CHECK_CMP(m->memlock, <, 1001ull * 3 * BUCKET_SLOTS(5) * 4 + 4096);
 	}
 	m = find(maps, n, "ungrouped_count");  /* names stop at 15 bytes */
 	if (m) {
 		CHECK_CMP(m->info.type, ==, BPF_MAP_TYPE_PERCPU_ARRAY);
 		CHECK_CMP(m->info.max_entries, ==, 1);
-		CHECK_CMP(m->info.value_size, ==, 2 * BUCKET_SLOTS(5) * 4);
+		CHECK_CMP(m->info.value_size, ==, 3 * BUCKET_SLOTS(5) * 4);
 	}
+	/* Node-wide, per CPU: runqlat's histogram, the softirq times. */
+	m = find(maps, n, "runqlat_counts");
+	if (m) {
+		CHECK_CMP(m->info.type, ==, BPF_MAP_TYPE_PERCPU_ARRAY);
+		CHECK_CMP(m->info.value_size, ==, BUCKET_SLOTS(5) * 4);
+	}
+	m = find(maps, n, "softirq_time");
+	if (m)
+		CHECK_CMP(m->info.value_size, ==, sizeof(struct rttq_softirq));
 	/* Handshakes apart, and the counters: one entry per group too. */
 	m = find(maps, n, "group_handshake");
 	if (m) {

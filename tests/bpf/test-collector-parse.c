@@ -207,9 +207,13 @@ static void test_signals(void)
 	unsigned int bits = 0;
 
 	check_section("--signals");
-	CHECK_CMP(collector_parse_signals("rtt,jitter,retrans,conn,drops",
+	CHECK_CMP(collector_parse_signals("rtt,jitter,retrans,conn,drops,"
+					  "runqlat,softirq,bytes,sndbuf",
 					  &bits, &err), ==, 0);
 	CHECK_CMP(bits, ==, COLLECTOR_SIG_ALL);
+	CHECK_CMP(collector_parse_signals("runqlat,bytes", &bits, &err), ==, 0);
+	CHECK_CMP(bits, ==, COLLECTOR_SIG_RTT | COLLECTOR_SIG_RUNQLAT |
+				    COLLECTOR_SIG_BYTES);
 	CHECK_CMP(collector_parse_signals("drops", &bits, &err), ==, 0);
 	CHECK_CMP(bits, ==, COLLECTOR_SIG_RTT | COLLECTOR_SIG_DROPS);
 	CHECK_CMP(collector_opts_parse(&o, COLLECTOR_OPT_SIGNALS, "jitter",
@@ -219,7 +223,8 @@ static void test_signals(void)
 	CHECK_CMP(collector_opts_parse(&o, COLLECTOR_OPT_SIGNALS,
 				       "jitter,retransmits", &err), ==, -EINVAL);
 	CHECK_CONTAINS(err.msg, "'retransmits'");
-	CHECK_CONTAINS(err.msg, "rtt, jitter, retrans, conn, drops");
+	CHECK_CONTAINS(err.msg, "rtt, jitter, retrans, conn, drops, "
+				"runqlat, softirq, bytes, sndbuf");
 	CHECK_CMP(o.signals, ==, COLLECTOR_SIG_RTT | COLLECTOR_SIG_JITTER);
 	CHECK_CMP(collector_parse_signals("", &bits, &err), ==, -EINVAL);
 	CHECK_CMP(collector_parse_signals("rtt,", &bits, &err), ==, -EINVAL);

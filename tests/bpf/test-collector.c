@@ -525,7 +525,7 @@ static void test_every_group_kind_loads(void)
 /* What drains with every signal saw of two groups: a connection's two
  * ends, grouped by the other end's address. */
 struct signals_seen {
-	uint64_t rtt, jitter, handshake;   /* of both groups */
+	uint64_t rtt, jitter, handshake, sndbuf; /* of both groups */
 	struct counter_set opened, accepted; /* client's, server's group */
 	unsigned int counter_calls;
 };
@@ -547,6 +547,8 @@ static int on_metric(const char *group, const char *metric,
 		s->jitter += hist_count(delta);
 	else if (!strcmp(metric, METRIC_HANDSHAKE))
 		s->handshake += hist_count(delta);
+	else if (!strcmp(metric, METRIC_SNDBUF))
+		s->sndbuf += hist_count(delta);
 	else
 		CHECK(false, "unknown metric %s", metric);
 	return 0;
@@ -597,16 +599,16 @@ static void test_signals(void)
 	struct signals_seen s = { 0 };
 	struct traffic_conn t;
 	struct collector *c;
-	const char *names[16];
-	int fds[16];
+	const char *names[32];
+	int fds[32];
 	unsigned int n, i;
 
 	check_section("--signals: jitter, handshake and counters per group");
 	group_lab_up();
 	c = open_or_die(&o);
 	CHECK_CMP(collector_signals(c), ==, COLLECTOR_SIG_ALL);
-	n = collector_prog_fds(c, fds, names, 16);
-	for (i = 0; i < n && i < 16; i++)
+	n = collector_prog_fds(c, fds, names, 32);
+	for (i = 0; i < n && i < 32; i++)
 		printf("program %u at %s\n", i, names[i]);
 	CHECK_CMP(n, >=, 5);
 	collector_on_counters(c, on_counters, &s);
@@ -621,8 +623,25 @@ static void test_signals(void)
 	       (unsigned long long)counter_set_get(&s.accepted,
 						   "conn.accepted"));
 	CHECK_CMP(s.rtt, >=, 2 * GROUP_LAB_EXCHANGES);
-	/* The same events: one jitter value beside every srtt. */
+	/* The same events: one jitter and one sndbuf value beside every
+	 * srtt. */
 	CHECK_CMP(s.jitter, ==, s.rtt);
+	CHECK_CMP(s.sndbuf, ==, s.rtt);
+	/* What one end's calls sent, the other's received: exactly. */
+	printf("client's group: bytes.sent.tcp %llu, bytes.received.tcp %llu; "
+	       "server's: %llu, %llu\n",
+	       (unsigned long long)counter_set_get(&s.opened, "bytes.sent.tcp"),
+	       (unsigned long long)counter_set_get(&s.opened,
+						   "bytes.received.tcp"),
+	       (unsigned long long)counter_set_get(&s.accepted,
+						   "bytes.sent.tcp"),
+	       (unsigned long long)counter_set_get(&s.accepted,
+						   "bytes.received.tcp"));
+	CHECK_CMP(counter_set_get(&s.opened, "bytes.sent.tcp"), >, 0);
+	CHECK_CMP(counter_set_get(&s.opened, "bytes.sent.tcp"), ==,
+		  counter_set_get(&s.accepted, "bytes.received.tcp"));
+	CHECK_CMP(counter_set_get(&s.accepted, "bytes.sent.tcp"), ==,
+		  counter_set_get(&s.opened, "bytes.received.tcp"));
 	CHECK_CMP(s.handshake, ==, 1);
 	CHECK_CMP(counter_set_get(&s.opened, "conn.opened"), ==, 1);
 	CHECK_CMP(counter_set_get(&s.opened, "conn.accepted"), ==, 0);
@@ -655,12 +674,12 @@ static void test_signals(void)
 	o.signals = COLLECTOR_SIG_RTT;
 	c = open_or_die(&o);
 	CHECK_CMP(collector_signals(c), ==, COLLECTOR_SIG_RTT);
-	CHECK_CMP(collector_prog_fds(c, fds, NULL, 16), ==, 1);
+	CHECK_CMP(collector_prog_fds(c, fds, NULL, 32), ==, 1);
 	collector_on_counters(c, on_counters, &s);
 	group_lab_flow(LAB_SERVER, 0, LAB_CLIENT, &t);
 	drain_signals(c, &s);
 	CHECK_CMP(s.rtt, >=, 2 * GROUP_LAB_EXCHANGES);
-	CHECK_CMP(s.jitter + s.handshake + s.counter_calls, ==, 0);
+	CHECK_CMP(s.jitter + s.handshake + s.sndbuf + s.counter_calls, ==, 0);
 	collector_close(c);
 	free_signals(&s);
 }

@@ -25,7 +25,7 @@ static void test_formula(void)
 	struct kernel_budget b;
 
 	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL,
-				       false, false, false, 1000, true, &b, &err), ==, 0);
+				       false, false, false, 0, 1000, true, &b, &err), ==, 0);
 	/* 3,584 counter bytes shared by all CPUs, 8 generation, 4 queue,
 	 * 128 hash element (48 head + 56 key + 8 value + 8 list node, in
 	 * the 128-byte class), 32 for its buckets. */
@@ -33,7 +33,7 @@ static void test_formula(void)
 	/* Per CPU: the ungrouped counters (histogram, counters), the
 	 * overflow counter and the drops map's 8 bytes when off; the unused
 	 * index 0 of group_health. */
-	CHECK_CMP(b.fixed, ==, 96 * (3584 + 96 + 8 + 8) + 96 + 8192 + 20480);
+	CHECK_CMP(b.fixed, ==, 96 * (3584 + 128 + 8 + 8) + 128 + 8192 + 20480);
 	CHECK_CMP(b.budget, ==, 64ull << 20);
 	CHECK_CMP(b.ncpus, ==, 96);
 	CHECK_CMP(b.groups, ==, 1000);
@@ -47,56 +47,57 @@ static void test_formula(void)
 	 * groups are found through the per-CPU gid_slots cache: 1,024
 	 * entries of 32 bytes per CPU, and a pointer to each. */
 	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_RADDR,
-				       false, false, false, 1000, true, &b,
+				       false, false, false, 0, 1000, true, &b,
 				       &err), ==, 0);
 	CHECK_CMP(b.per_group, ==, 3584 + 8 + 4 + 96 + 32);
-	CHECK_CMP(b.fixed, ==, 96 * (3584 + 96 + 8 + 8) + 96 +
+	CHECK_CMP(b.fixed, ==, 96 * (3584 + 128 + 8 + 8) + 128 +
 				       1024 * (96 * 32 + 8) + 8192 + 20480);
 	CHECK_CMP(b.reserved, <, 64ull << 20);
 	/* Ports too; not a key with the local address (36 bytes). */
 	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_PORTS,
-				       false, false, false, 1000, true, &b,
+				       false, false, false, 0, 1000, true, &b,
 				       &err), ==, 0);
-	CHECK_CMP(b.fixed, ==, 96 * (3584 + 96 + 8 + 8) + 96 +
+	CHECK_CMP(b.fixed, ==, 96 * (3584 + 128 + 8 + 8) + 128 +
 				       1024 * (96 * 32 + 8) + 8192 + 20480);
 	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ADDRS,
-				       false, false, false, 1000, true, &b,
+				       false, false, false, 0, 1000, true, &b,
 				       &err), ==, 0);
-	CHECK_CMP(b.fixed, ==, 96 * (3584 + 96 + 8 + 8) + 96 + 8192 + 20480);
+	CHECK_CMP(b.fixed, ==, 96 * (3584 + 128 + 8 + 8) + 128 + 8192 + 20480);
 	/* Without --group-by the cache is not loaded at its size. */
 	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_RADDR,
-				       false, false, false, 0, true, &b,
+				       false, false, false, 0, 0, true, &b,
 				       &err), ==, 0);
-	CHECK_CMP(b.fixed, ==, 96 * (3584 + 96 + 8 + 8) + 96 + 8192 + 20480);
+	CHECK_CMP(b.fixed, ==, 96 * (3584 + 128 + 8 + 8) + 128 + 8192 + 20480);
 	/* g = 7 and the peer trie: 65,536 nodes at most, each 40 bytes of
 	 * head, 16 of address and 4 of label id (+ 8) in the 96-byte class. */
 	REQUIRE_CMP(kernel_budget_plan(0, 4, BUCKET_SLOTS(7),
-				       RTTQ_KEY_SIZE_ALL, true, false, false, 10, true, &b,
+				       RTTQ_KEY_SIZE_ALL, true, false, false, 0, 10, true, &b,
 				       &err), ==, 0);
 	CHECK_CMP(b.budget, ==, 64ull << 20);
 	CHECK_CMP(b.per_group, ==, BUCKET_SLOTS(7) * 4 + 8 + 4 + 128 + 32);
-	CHECK_CMP(b.fixed, ==, 4 * (BUCKET_SLOTS(7) * 4 + 96 + 8 + 8) + 96 +
+	CHECK_CMP(b.fixed, ==, 4 * (BUCKET_SLOTS(7) * 4 + 128 + 8 + 8) + 128 +
 				       8192 + 20480 + 65536 * 96);
 
-	/* Every signal: rtt, jitter and handshake histograms, 96 bytes of
-	 * counters per group, and 6 KiB of drops per CPU; still 1,000
-	 * groups on 96 CPUs within 64 MiB. */
-	REQUIRE_CMP(kernel_budget_plan(64, 96, 3 * SLOTS5, RTTQ_KEY_SIZE_ALL,
-				       false, true, true, 1000, true, &b,
-				       &err), ==, 0);
-	CHECK_CMP(b.per_group, ==, 3 * 3584 + 96 + 8 + 4 + 128 + 32);
-	CHECK_CMP(b.fixed, ==, 96 * (3 * 3584 + 96 + 8 + 6144) + 96 + 8192 +
-				       20480);
+	/* Every signal: rtt, jitter, sndbuf and handshake histograms, 128
+	 * bytes of counters per group, and per CPU 6 KiB of drops, runqlat's
+	 * histogram and the softirq times; still 1,000 groups on 96 CPUs
+	 * within 64 MiB. */
+	REQUIRE_CMP(kernel_budget_plan(64, 96, 4 * SLOTS5, RTTQ_KEY_SIZE_ALL,
+				       false, true, true, 3584 + 24, 1000, true,
+				       &b, &err), ==, 0);
+	CHECK_CMP(b.per_group, ==, 4 * 3584 + 128 + 8 + 4 + 128 + 32);
+	CHECK_CMP(b.fixed, ==, 96 * (4 * 3584 + 128 + 8 + 6144 + 3608) + 128 +
+				       8192 + 20480);
 	CHECK_CMP(b.reserved, <, 64ull << 20);
 	printf("every signal, 1,000 groups, 96 CPUs: %.1f MiB\n",
 	       b.reserved / 1048576.0);
 	/* The same by raddr: a smaller hash element, and the id cache's
 	 * 3 MiB on 96 CPUs; 1,000 groups still fit. */
-	REQUIRE_CMP(kernel_budget_plan(64, 96, 3 * SLOTS5, RTTQ_KEY_SIZE_RADDR,
-				       false, true, true, 1000, true, &b,
-				       &err), ==, 0);
-	CHECK_CMP(b.per_group, ==, 3 * 3584 + 96 + 8 + 4 + 96 + 32);
-	CHECK_CMP(b.fixed, ==, 96 * (3 * 3584 + 96 + 8 + 6144) + 96 +
+	REQUIRE_CMP(kernel_budget_plan(64, 96, 4 * SLOTS5, RTTQ_KEY_SIZE_RADDR,
+				       false, true, true, 3584 + 24, 1000, true,
+				       &b, &err), ==, 0);
+	CHECK_CMP(b.per_group, ==, 4 * 3584 + 128 + 8 + 4 + 96 + 32);
+	CHECK_CMP(b.fixed, ==, 96 * (4 * 3584 + 128 + 8 + 6144 + 3608) + 128 +
 				       1024 * (96 * 32 + 8) + 8192 + 20480);
 	CHECK_CMP(b.reserved, <, 64ull << 20);
 	printf("every signal by raddr, 1,000 groups, 96 CPUs: %" PRIu64
@@ -111,31 +112,31 @@ static void test_limits(void)
 	uint32_t fit;
 
 	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL,
-				       false, false, false, 1, true, &b, &err), ==, 0);
+				       false, false, false, 0, 1, true, &b, &err), ==, 0);
 	fit = b.fit;
-	CHECK_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false,
+	CHECK_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false, 0,
 				     fit, true, &b, &err), ==, 0);
 	CHECK_CMP(b.reserved, <=, 64ull << 20);
 	/* One more than fits, asked for: refused, saying what to change. */
-	CHECK_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false,
+	CHECK_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false, 0,
 				     fit + 1, true, &b, &err), ==, -E2BIG);
 	CHECK_CONTAINS(err.msg, "--max-groups");
 	CHECK_CONTAINS(err.msg, "--kernel-memory 64 MiB on 96 CPUs");
 	CHECK_CONTAINS(err.msg, "3756 bytes per group");
 	/* The same by default (not asked for): capped to what fits. */
-	CHECK_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false,
+	CHECK_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false, 0,
 				     fit + 1, false, &b, &err), ==, 0);
 	CHECK_CMP(b.groups, ==, fit);
 	/* Per-CPU maps alone beyond the budget: refused whatever the groups. */
-	CHECK_CMP(kernel_budget_plan(1, 4096, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false,
+	CHECK_CMP(kernel_budget_plan(1, 4096, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false, 0,
 				     1, false, &b, &err), ==, -E2BIG);
 	CHECK_CONTAINS(err.msg, "no room for a group");
 	/* Without --group-by nothing but the fixed part is reserved. */
-	CHECK_CMP(kernel_budget_plan(1, 2, SLOTS5, RTTQ_KEY_SIZE_RADDR, false, false, false,
+	CHECK_CMP(kernel_budget_plan(1, 2, SLOTS5, RTTQ_KEY_SIZE_RADDR, false, false, false, 0,
 				     0, true, &b, &err), ==, 0);
 	CHECK_CMP(b.reserved, ==, b.fixed);
 	CHECK_CMP(kernel_budget_plan(KERNEL_BUDGET_MAX_MIB + 1, 2, SLOTS5,
-				     RTTQ_KEY_SIZE_RADDR, false, false, false, 1, true, &b,
+				     RTTQ_KEY_SIZE_RADDR, false, false, false, 0, 1, true, &b,
 				     &err), ==, -EINVAL);
 }
 

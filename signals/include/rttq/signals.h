@@ -85,6 +85,22 @@ int rttq_signals_read_and_reset(struct rttq_signals *h,
  */
 const char *rttq_signals_last_error(const struct rttq_signals *h);
 
+/**
+ * rttq_signals_prog_fds() - the BPF programs @h attached, for a caller
+ * that measures what they cost (run_time_ns of bpf_prog_info while
+ * kernel.bpf_stats_enabled is on; `rttq signals --validate` does).
+ * @h: the handle.
+ * @fds: receives up to @max program fds, owned by @h (valid until
+ *       rttq_signals_close(); do not close them).
+ * @names: receives each one's attach point ("tp_btf/tcp_probe"), valid
+ *         as long; may be NULL.
+ * @max: room in @fds (and @names).
+ *
+ * @return how many programs are attached (may be more than @max).
+ */
+unsigned int rttq_signals_prog_fds(const struct rttq_signals *h, int *fds,
+				   const char **names, unsigned int max);
+
 /** rttq_signals_close() - detach and free; NULL does nothing. */
 void rttq_signals_close(struct rttq_signals *h);
 
