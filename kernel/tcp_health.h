@@ -245,6 +245,7 @@ static __always_inline int on_retrans(const struct sock *sk,
 		 BPF_CORE_READ(tp, inet_conn.icsk_pending) ==
 			 ICSK_TIME_LOSS_PROBE)
 		which = RTTQ_C_RETRANS_TLP;
+	flows_note_retrans(sk, which, segs ? segs : 1);
 	health_count(sk, which, segs ? segs : 1);
 	return 0;
 }

@@ -342,6 +342,9 @@ static int configure(struct collector *c, const struct collector_opts *o,
 	if (!err)
 		err = signals_configure(c, mode == MODE_FENTRY ||
 					   mode == MODE_TP_BTF);
+	if (!err)
+		err = flows_configure(c, mode == MODE_FENTRY ||
+					 mode == MODE_TP_BTF);
 	return err;
 }
 
@@ -432,6 +435,7 @@ static int try_mode(struct collector *c, const struct collector_opts *o,
 	}
 	c->mode = mode;
 	signals_attach(c);
+	flows_attach(c);
 	return 0;
 
 fail:
@@ -557,6 +561,7 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 					 : COLLECTOR_MAX_GROUPS_DEFAULT;
 	c->log = opts->log;
 	c->log_arg = opts->log_arg;
+	c->flows_asked = opts->flows;
 	signals_probe(c, opts->signals);
 	set_layout(c);
 	ret = kernel_budget_plan(opts->kernel_memory_mib,
@@ -635,6 +640,7 @@ void collector_close(struct collector *c)
 	if (!c)
 		return;
 	signals_detach(c);
+	flows_detach(c);
 	bpf_link__destroy(c->link);
 	bpf_link__destroy(c->state_link);
 	rttq_bpf__destroy(c->skel);

@@ -11,6 +11,7 @@
 #define RTTQ_COLLECTOR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -107,6 +108,8 @@ struct collector_opts {
 	collector_log_fn log;    /* NULL: lines go to stderr, prefixed
 				  * "rttq: " */
 	void *log_arg;
+	bool flows;              /* load kernel/flows.h's programs: per-
+				  * connection statistics (common/flows) */
 };
 
 /*
@@ -248,5 +251,35 @@ unsigned int collector_signals(const struct collector *c);
  */
 unsigned int collector_prog_fds(const struct collector *c, int *fds,
 				const char **names, unsigned int max);
+
+/* What common/flows reads of a collector opened with flows. */
+struct collector_flow_fds {
+	int iter_link;   /* bpf_iter_create() it: one flow_record per live
+			  * connection of the caller's network namespace */
+	int closed_ring; /* ring buffer of flow_records at TCP_CLOSE */
+	int lost;        /* per-CPU __u64: records the ring had no room for */
+	int ncpus;       /* values a per-CPU lookup returns */
+};
+
+/**
+ * collector_flow_fds() - the fds of the flow programs' iterator and maps
+ * (kernel/flow_record.h's records), valid while @c is open.
+ * @out: receives them.
+ *
+ * @return 0, or -ENOENT when flows are off (not asked for, or this kernel
+ *         cannot give them: said in the log at open).
+ */
+int collector_flow_fds(const struct collector *c,
+		       struct collector_flow_fds *out);
+
+/**
+ * collector_group_name() - the name of group index @idx as the drain
+ * names it ("all" for 0), from the kernel's group_ids map.
+ * @buf: receives the name (GROUP_NAME_MAX bytes hold any).
+ *
+ * @return 0, or -ENOENT when no group has that index now (recycled).
+ */
+int collector_group_name(struct collector *c, uint32_t idx, char *buf,
+			 size_t size);
 
 #endif /* RTTQ_COLLECTOR_H */

@@ -18,6 +18,7 @@
 #include "rttq.h"
 
 struct bpf_link;
+struct btf;
 struct bpf_program;
 struct group_recycle;
 struct hist;
@@ -25,6 +26,8 @@ struct rttq_bpf;
 
 /* Programs beside tcp_probe's one (collector_signals.c). */
 #define COLLECTOR_SIG_PROGS 10
+/* Tracepoint programs of flows, the iterator aside (collector_flows.c). */
+#define COLLECTOR_FLOW_PROGS 4
 
 enum attach_mode {
 	MODE_FENTRY,
@@ -78,6 +81,14 @@ struct collector {
 	void *counters_arg;
 	collector_retire_fn retire_fn;
 	void *retire_arg;
+	/* Flows (collector_flows.c). */
+	bool flows_asked;      /* collector_opts.flows */
+	bool flows_probed;     /* flows_hooks worked out */
+	bool flows_hooks;      /* this kernel has their tracepoints */
+	bool flows_retrans_err; /* tcp_retransmit_skb has err (rttq_retrans) */
+	bool flows_on;         /* loaded and attached */
+	struct bpf_link *flow_links[COLLECTOR_FLOW_PROGS];
+	struct bpf_link *flow_iter;
 };
 
 /**
@@ -112,6 +123,36 @@ void signals_attach(struct collector *c);
 
 /** signals_detach() - destroy what signals_attach() made. */
 void signals_detach(struct collector *c);
+
+/**
+ * signals_tp_args() - arguments of tracepoint @name as tp_btf programs
+ * see them (its btf_trace_<name> typedef, less the context pointer).
+ *
+ * @return the count, or -1 when the kernel has no such tracepoint.
+ */
+int signals_tp_args(const struct btf *btf, const char *name);
+
+/* ---- collector_flows.c: the programs of kernel/flows.h ---- */
+
+/**
+ * flows_configure() - autoload, rodata and ring size of the flow
+ * programs, before load: on when asked, @direct (BTF-typed sockets) and
+ * their tracepoints are in this kernel (logged otherwise).  Also loads
+ * the retransmit program, whose classifier counts fast_retrans and
+ * timeouts, when --signals left it off.
+ *
+ * @return 0 or a libbpf error.
+ */
+int flows_configure(struct collector *c, bool direct);
+
+/**
+ * flows_attach() - attach what flows_configure() loaded; a failure
+ * turns flows off (logged), never the collector.
+ */
+void flows_attach(struct collector *c);
+
+/** flows_detach() - destroy what flows_attach() made. */
+void flows_detach(struct collector *c);
 
 /* ---- collector_counters.c: counters of groups and drops ---- */
 

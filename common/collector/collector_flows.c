@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The programs of kernel/flows.h (collector_opts.flows): which load,
+ * their ring buffer's size, attaching them, and what common/flows reads
+ * from them (collector.h's collector_flow_fds(), collector_group_name()).
+ * Apart from collector_signals.c because flows are no --signals family:
+ * they are asked for by `rttq flows` and the agent's flow options.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "collector_private.h"
+#include "flow_record.h"
+#include "group_name.h"
+#include "rttq.skel.h"
+
+/* The flow programs but the iterator, each on its tracepoint. */
+static struct bpf_program *const *flow_progs(struct rttq_bpf *s, size_t *n)
+{
+	static struct bpf_program *progs[4];
+
+	progs[0] = s->progs.rttq_flow_probe;
+	progs[1] = s->progs.rttq_flow_send;
+	progs[2] = s->progs.rttq_flow_recv;
+	progs[3] = s->progs.rttq_flow_state;
+	*n = sizeof(progs) / sizeof(progs[0]);
+	return progs;
+}
+
+/*
+ * Whether the running kernel has every tracepoint flows read; and which
+ * retransmit program it takes (c->flows_retrans_err).
+ */
+static bool flow_hooks_present(struct collector *c)
+{
+	static const char *const tps[] = { "tcp_probe", "sock_send_length",
+					   "sock_recv_length",
+					   "inet_sock_set_state" };
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool ok = btf != NULL;
+	size_t i;
+
+	for (i = 0; ok && i < sizeof(tps) / sizeof(tps[0]); i++)
+		if (signals_tp_args(btf, tps[i]) < 0) {
+			collector_logf(c, "flows: off: no tracepoint %s in this kernel",
+				       tps[i]);
+			ok = false;
+		}
+	c->flows_retrans_err = btf && signals_tp_args(btf, "tcp_retransmit_skb") >= 3;
+	btf__free(btf);
+	return ok;
+}
+
+int flows_configure(struct collector *c, bool direct)
+{
+	struct rttq_bpf *s = c->skel;
+	struct bpf_program *const *progs;
+	bool on = c->flows_asked && direct;
+	size_t n, i;
+	long page = sysconf(_SC_PAGESIZE);
+	int err;
+
+	if (c->flows_asked && !direct)
+		collector_logf(c, "flows: off: they need BTF-typed sockets (fentry or tp_btf)");
+	if (on && !c->flows_probed) {
+		c->flows_hooks = flow_hooks_present(c);
+		c->flows_probed = true;
+	}
+	on = on && c->flows_hooks;
+	c->flows_on = on;
+	s->rodata->targ_flows_on = on;
+	progs = flow_progs(s, &n);
+	for (i = 0; i < n; i++) {
+		err = bpf_program__set_autoload(progs[i], on);
+		if (err)
+			return err;
+	}
+	err = bpf_program__set_autoload(s->progs.rttq_flow_iter, on);
+	if (err)
+		return err;
+	/* fast_retrans and timeouts come from the retransmit program. */
+	if (on && !bpf_program__autoload(s->progs.rttq_retrans) &&
+	    !bpf_program__autoload(s->progs.rttq_retrans_old)) {
+		err = bpf_program__set_autoload(
+			c->flows_retrans_err ? s->progs.rttq_retrans
+						    : s->progs.rttq_retrans_old,
+			true);
+		if (err)
+			return err;
+	}
+	return bpf_map__set_max_entries(s->maps.flow_closed,
+					on ? FLOW_RING_BYTES
+					   : (page > 0 ? (uint32_t)page : 4096));
+}
+
+void flows_attach(struct collector *c)
+{
+	struct bpf_program *const *progs;
+	size_t n, i;
+
+	if (!c->flows_on)
+		return;
+	progs = flow_progs(c->skel, &n);
+	for (i = 0; i < n; i++) {
+		c->flow_links[i] = bpf_program__attach(progs[i]);
+		if (!c->flow_links[i])
+			goto fail;
+		collector_logf(c, "attached %s at %s",
+			       bpf_program__name(progs[i]),
+			       bpf_program__section_name(progs[i]));
+	}
+	c->flow_iter = bpf_program__attach_iter(c->skel->progs.rttq_flow_iter,
+						NULL);
+	if (!c->flow_iter) {
+		i = n;
+		goto fail;
+	}
+	return;
+fail:
+	collector_logf(c, "flows: off: %s did not attach (%s)",
+		       i < n ? bpf_program__name(progs[i]) : "rttq_flow_iter",
+		       strerror(errno));
+	flows_detach(c);
+	c->flows_on = false;
+}
+
+void flows_detach(struct collector *c)
+{
+	size_t i;
+
+	for (i = 0; i < COLLECTOR_FLOW_PROGS; i++) {
+		bpf_link__destroy(c->flow_links[i]);
+		c->flow_links[i] = NULL;
+	}
+	bpf_link__destroy(c->flow_iter);
+	c->flow_iter = NULL;
+}
+
+int collector_flow_fds(const struct collector *c, struct collector_flow_fds *out)
+{
+	if (!c->flows_on)
+		return -ENOENT;
+	out->iter_link = bpf_link__fd(c->flow_iter);
+	out->closed_ring = bpf_map__fd(c->skel->maps.flow_closed);
+	out->lost = bpf_map__fd(c->skel->maps.flow_lost);
+	out->ncpus = c->ncpus;
+	return 0;
+}
+
+int collector_group_name(struct collector *c, uint32_t idx, char *buf,
+			 size_t size)
+{
+	int ids_fd = bpf_map__fd(c->skel->maps.group_ids);
+	struct rttq_key key, *prev = NULL;
+	uint32_t gid;
+
+	if (!idx) {
+		snprintf(buf, size, "all");
+		return 0;
+	}
+	memset(&key, 0, sizeof(key));
+	/* The map hashes the first key_size bytes; the rest stay zero. */
+	while (!bpf_map_get_next_key(ids_fd, prev, &key)) {
+		prev = &key;
+		if (!bpf_map_lookup_elem(ids_fd, &key, &gid) && gid == idx) {
+			group_name_format(&c->naming, &key, buf, size);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
