@@ -9,7 +9,10 @@
  * programs of their own, loaded only with flows on (targ_flows_on), so
  * the agent's default per-event cost stays what it was.  An iter/tcp
  * program writes a struct flow_record (kernel/flow_record.h) per live
- * connection; at TCP_CLOSE one goes into the flow_closed ring buffer.
+ * connection; at TCP_CLOSE one goes into the flow_closed ring buffer
+ * (`rttq flows --closed`), and with --signals flows the close counts in
+ * its group (conn.closed, flow.bytes_*, flow_duration): for that only
+ * the state program loads.
  */
 #ifndef RTTQ_FLOWS_H
 #define RTTQ_FLOWS_H
@@ -18,6 +21,10 @@
 
 /* Flows asked for: flows_note_retrans() does nothing otherwise. */
 const volatile bool targ_flows_on;
+/* At close: a record into flow_closed (`rttq flows --closed`). */
+const volatile bool targ_flows_ring;
+/* At close: conn.closed, flow.bytes_*, flow_duration (--signals flows). */
+const volatile bool targ_flows_counters;
 
 /* What a connection's counters need between events, freed with it. */
 struct sk_flows {
@@ -53,6 +60,28 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } flow_lost SEC(".maps");
+
+/*
+ * The flow_duration histograms (--signals flows), indexed as
+ * group_counts, value size set by the loader (BUCKET_SLOTS(g) __u32), as
+ * group_handshake: only a close adds to them.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, RTTQ_VALUE_SIZE(BUCKET_SLOTS(BUCKET_SUB_BITS_DEFAULT)));
+} group_flow_duration SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, RTTQ_VALUE_SIZE(BUCKET_SLOTS(BUCKET_SUB_BITS_DEFAULT)));
+} ungrouped_flow_duration SEC(".maps");
+
+/* Defined by tcp_health.h, included after this file (it calls us). */
+static __always_inline void health_add(__u32 idx, __u32 which, __u64 n);
 
 /* @sk's storage, made on first sight; NULL for a socket that is not TCP. */
 static __always_inline struct sk_flows *flows_of(struct sock *sk)
@@ -202,6 +231,37 @@ int BPF_PROG(rttq_flow_recv, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
+/*
+ * The group counters of a connection closing in group index @idx: one
+ * more closed, its bytes as the kernel counted them, and how long it
+ * lived when it opened while we watched (µs, at most 2^32 - 1: 71 min).
+ */
+static __always_inline void flows_count_close(__u32 idx,
+					      const struct tcp_sock *tp,
+					      const struct sk_flows *f)
+{
+	__u64 us;
+	__u32 *counts;
+
+	health_add(idx, RTTQ_C_CONN_CLOSED, 1);
+	health_add(idx, RTTQ_C_FLOW_BYTES_SENT, tp->bytes_sent);
+	health_add(idx, RTTQ_C_FLOW_BYTES_RECEIVED, tp->bytes_received);
+	if (!f || !f->start_ns)
+		return;
+	us = (bpf_ktime_get_ns() - f->start_ns) / 1000;
+	if (us > 0xffffffffull)
+		us = 0xffffffffull;
+	if (!idx) {
+		counts = bpf_map_lookup_elem(&ungrouped_flow_duration, &idx);
+		if (counts)
+			count(counts, us, false);
+		return;
+	}
+	counts = bpf_map_lookup_elem(&group_flow_duration, &idx);
+	if (counts)
+		count(counts, us, true);
+}
+
 static __always_inline void flow_lost_count(void)
 {
 	__u32 zero = 0;
@@ -241,13 +301,17 @@ int BPF_PROG(rttq_flow_state, struct sock *sk, int oldstate, int newstate)
 	idx = sk_index(sk, true, true);
 	if (idx == RTTQ_INDEX_SKIP)
 		return 0;
+	f = bpf_sk_storage_get(&sk_flows, sk, 0, 0);
+	if (targ_flows_counters)
+		flows_count_close(idx, tp, f);
+	if (!targ_flows_ring)
+		return 0;
 	r = bpf_ringbuf_reserve(&flow_closed, sizeof(*r), 0);
 	if (!r) {
 		flow_lost_count();
 		return 0;
 	}
 	__builtin_memset(r, 0, sizeof(*r));
-	f = bpf_sk_storage_get(&sk_flows, sk, 0, 0);
 	flow_fill(r, sk, tp, f, idx);
 	r->flags |= FLOW_F_CLOSED;
 	bpf_ringbuf_submit(r, 0);

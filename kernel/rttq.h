@@ -92,13 +92,15 @@ struct rttq_peer_prefix {
  * The distributions of a group, each BUCKET_SLOTS(g) u32 counters: rtt
  * and jitter (at word targ_jitter_off, 0: off) in one group_counts value,
  * so jitter is one more add on the value tcp_probe already looked up;
- * handshake in group_handshake (kernel/tcp_health.h).  User space reads
+ * handshake in group_handshake (kernel/tcp_health.h), flow_duration in
+ * group_flow_duration (kernel/flows.h).  User space reads
  * them as one run of words in this order, each there only when on.
  */
 #define RTTQ_DIST_RTT 0u
 #define RTTQ_DIST_JITTER 1u
 #define RTTQ_DIST_HANDSHAKE 2u
-#define RTTQ_DISTS 3u
+#define RTTQ_DIST_FLOW_DURATION 3u /* group_flow_duration (kernel/flows.h) */
+#define RTTQ_DISTS 4u
 
 /*
  * Counters of a group (kernel/tcp_health.h), cumulative __u64 in
@@ -119,6 +121,10 @@ enum rttq_counter {
 	RTTQ_C_CONN_FAILED,     /* conn.failed */
 	RTTQ_C_RST_SENT,        /* rst.sent */
 	RTTQ_C_RST_RECEIVED,    /* rst.received */
+	/* At close, --signals flows (kernel/flows.h). */
+	RTTQ_C_CONN_CLOSED,     /* conn.closed */
+	RTTQ_C_FLOW_BYTES_SENT, /* flow.bytes_sent */
+	RTTQ_C_FLOW_BYTES_RECEIVED, /* flow.bytes_received */
 	RTTQ_COUNTERS,
 };
 

@@ -215,12 +215,22 @@ static void set_layout(struct collector *c)
 		c->signals & COLLECTOR_SIG_JITTER ? n++ * c->slots : 0;
 	c->dist_off[RTTQ_DIST_HANDSHAKE] =
 		c->signals & COLLECTOR_SIG_CONN ? n++ * c->slots : 0;
+	c->dist_off[RTTQ_DIST_FLOW_DURATION] =
+		c->signals & COLLECTOR_SIG_FLOWS ? n++ * c->slots : 0;
 	c->words = n * c->slots;
 	/* Per-CPU stride of ungrouped_counts (rtt, jitter), 8-byte aligned
-	 * as the kernel copies it; handshakes are in their own map. */
-	c->stride = ((size_t)(c->dist_off[RTTQ_DIST_HANDSHAKE]
-				      ? c->dist_off[RTTQ_DIST_HANDSHAKE]
-				      : c->words) * 4 + 7) & ~(size_t)7;
+	 * as the kernel copies it; handshakes and flow durations are in
+	 * maps of their own. */
+	c->stride = ((size_t)collector_counts_words(c) * 4 + 7) & ~(size_t)7;
+}
+
+uint32_t collector_counts_words(const struct collector *c)
+{
+	if (c->dist_off[RTTQ_DIST_HANDSHAKE])
+		return c->dist_off[RTTQ_DIST_HANDSHAKE];
+	if (c->dist_off[RTTQ_DIST_FLOW_DURATION])
+		return c->dist_off[RTTQ_DIST_FLOW_DURATION];
+	return c->words;
 }
 
 void collector_logf(const struct collector *c, const char *fmt, ...)
@@ -254,8 +264,10 @@ static int configure(struct collector *c, const struct collector_opts *o,
 {
 	struct rttq_bpf *skel = c->skel;
 	uint32_t hs = c->dist_off[RTTQ_DIST_HANDSHAKE];
-	uint32_t value_size = (hs ? hs : c->words) * 4;
-	bool health = c->signals & (COLLECTOR_SIG_RETRANS | COLLECTOR_SIG_CONN);
+	uint32_t fd = c->dist_off[RTTQ_DIST_FLOW_DURATION];
+	uint32_t value_size = collector_counts_words(c) * 4;
+	bool health = c->signals & (COLLECTOR_SIG_RETRANS | COLLECTOR_SIG_CONN |
+				    COLLECTOR_SIG_FLOWS);
 	enum attach_mode m;
 	int err;
 
@@ -327,6 +339,17 @@ static int configure(struct collector *c, const struct collector_opts *o,
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.group_handshake,
 					       c->group_by && hs
+						       ? c->max_groups + 1 : 1);
+	/* Flow durations apart as well (--signals flows). */
+	if (!err)
+		err = bpf_map__set_value_size(skel->maps.group_flow_duration,
+					      fd ? c->slots * 4 : 8);
+	if (!err)
+		err = bpf_map__set_value_size(skel->maps.ungrouped_flow_duration,
+					      fd ? c->slots * 4 : 8);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.group_flow_duration,
+					       c->group_by && fd
 						       ? c->max_groups + 1 : 1);
 	/* The drops are the bulk of the per-CPU bytes: none when off. */
 	if (!err)
@@ -527,7 +550,7 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 	if (opts->group_by & ~COLLECTOR_BY_MASK)
 		return rttq_fail(err, -EINVAL, "group-by bits 0x%x: unknown",
 				 opts->group_by);
-	if (opts->signals & ~COLLECTOR_SIG_ALL)
+	if (opts->signals & ~(COLLECTOR_SIG_ALL | COLLECTOR_SIG_FLOWS))
 		return rttq_fail(err, -EINVAL, "signal bits 0x%x: unknown",
 				 opts->signals);
 	ret = collector_opts_check(opts, err);
@@ -563,12 +586,14 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 	c->log_arg = opts->log_arg;
 	c->flows_asked = opts->flows;
 	signals_probe(c, opts->signals);
+	flows_probe(c);
 	set_layout(c);
 	ret = kernel_budget_plan(opts->kernel_memory_mib,
 				 libbpf_num_possible_cpus(), c->words,
 				 c->key_size, opts->peer_map != NULL,
 				 c->signals & (COLLECTOR_SIG_RETRANS |
-					       COLLECTOR_SIG_CONN),
+					       COLLECTOR_SIG_CONN |
+					       COLLECTOR_SIG_FLOWS),
 				 c->signals & COLLECTOR_SIG_DROPS,
 				 c->group_by ? c->max_groups : 0,
 				 opts->max_groups != 0, &c->budget, err);

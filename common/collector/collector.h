@@ -40,10 +40,13 @@
 #define COLLECTOR_SIG_SOFTIRQ (1u << 6) /* softirq.net_rx_ns, _tx_ns, "all" */
 #define COLLECTOR_SIG_BYTES (1u << 7)   /* bytes.sent|received.tcp|udp */
 #define COLLECTOR_SIG_SNDBUF (1u << 8)  /* distribution sndbuf */
+#define COLLECTOR_SIG_FLOWS (1u << 9)   /* at close: conn.closed, flow.bytes_*,
+					 * distribution flow_duration; only
+					 * when asked (not in the default) */
 #define COLLECTOR_SIG_ALL 0x1fu
 
 /* Group counters are reserved in full at load, one copy shared by every
- * CPU: 11,020 bytes per group at g = 5 with every signal and every map's
+ * CPU: 11,044 bytes per group at g = 5 with every signal and every map's
  * share (3,756 with rtt alone; kernel_budget.c), so the default takes
  * under 3 MiB; --max-groups raises it where peers are many, within
  * --kernel-memory. */

@@ -23,7 +23,8 @@
 /* Whether a family of per-group counters is on. */
 static bool health_on(const struct collector *c)
 {
-	return c->signals & (COLLECTOR_SIG_RETRANS | COLLECTOR_SIG_CONN);
+	return c->signals & (COLLECTOR_SIG_RETRANS | COLLECTOR_SIG_CONN |
+			     COLLECTOR_SIG_FLOWS);
 }
 
 /* The names of enum rttq_counter (rttq.h), in its order. */
@@ -40,6 +41,9 @@ static const char *const counter_names[RTTQ_COUNTERS] = {
 	[RTTQ_C_CONN_FAILED] = "conn.failed",
 	[RTTQ_C_RST_SENT] = "rst.sent",
 	[RTTQ_C_RST_RECEIVED] = "rst.received",
+	[RTTQ_C_CONN_CLOSED] = "conn.closed",
+	[RTTQ_C_FLOW_BYTES_SENT] = "flow.bytes_sent",
+	[RTTQ_C_FLOW_BYTES_RECEIVED] = "flow.bytes_received",
 };
 
 static const char *const proto_names[RTTQ_DROP_PROTOS] = {

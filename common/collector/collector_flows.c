@@ -20,64 +20,62 @@
 #include "group_name.h"
 #include "rttq.skel.h"
 
-/* The flow programs but the iterator, each on its tracepoint. */
-static struct bpf_program *const *flow_progs(struct rttq_bpf *s, size_t *n)
+/* The flow programs but the iterator, each on its tracepoint, into
+ * @progs (COLLECTOR_FLOW_PROGS); the state program last. */
+static void flow_progs(struct rttq_bpf *s, struct bpf_program **progs)
 {
-	static struct bpf_program *progs[4];
-
 	progs[0] = s->progs.rttq_flow_probe;
 	progs[1] = s->progs.rttq_flow_send;
 	progs[2] = s->progs.rttq_flow_recv;
 	progs[3] = s->progs.rttq_flow_state;
-	*n = sizeof(progs) / sizeof(progs[0]);
-	return progs;
 }
 
-/*
- * Whether the running kernel has every tracepoint flows read; and which
- * retransmit program it takes (c->flows_retrans_err).
- */
-static bool flow_hooks_present(struct collector *c)
+void flows_probe(struct collector *c)
 {
+	/* What `rttq flows` reads; the counters need only the last. */
 	static const char *const tps[] = { "tcp_probe", "sock_send_length",
 					   "sock_recv_length",
 					   "inet_sock_set_state" };
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool ok = btf != NULL;
+	struct btf *btf;
 	size_t i;
 
-	for (i = 0; ok && i < sizeof(tps) / sizeof(tps[0]); i++)
-		if (signals_tp_args(btf, tps[i]) < 0) {
-			collector_logf(c, "flows: off: no tracepoint %s in this kernel",
-				       tps[i]);
-			ok = false;
-		}
+	if (!c->flows_asked && !(c->signals & COLLECTOR_SIG_FLOWS))
+		return;
+	btf = btf__load_vmlinux_btf();
+	for (i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+		if (btf && signals_tp_args(btf, tps[i]) >= 0)
+			continue;
+		collector_logf(c, "flows: off: no tracepoint %s in this kernel",
+			       tps[i]);
+		c->flows_asked = false;
+		if (i == sizeof(tps) / sizeof(tps[0]) - 1)
+			c->signals &= ~COLLECTOR_SIG_FLOWS;
+	}
 	c->flows_retrans_err = btf && signals_tp_args(btf, "tcp_retransmit_skb") >= 3;
 	btf__free(btf);
-	return ok;
 }
 
 int flows_configure(struct collector *c, bool direct)
 {
 	struct rttq_bpf *s = c->skel;
-	struct bpf_program *const *progs;
+	struct bpf_program *progs[COLLECTOR_FLOW_PROGS];
+	bool counters = (c->signals & COLLECTOR_SIG_FLOWS) && direct;
 	bool on = c->flows_asked && direct;
-	size_t n, i;
 	long page = sysconf(_SC_PAGESIZE);
+	size_t i;
 	int err;
 
-	if (c->flows_asked && !direct)
+	if ((c->flows_asked || (c->signals & COLLECTOR_SIG_FLOWS)) && !direct)
 		collector_logf(c, "flows: off: they need BTF-typed sockets (fentry or tp_btf)");
-	if (on && !c->flows_probed) {
-		c->flows_hooks = flow_hooks_present(c);
-		c->flows_probed = true;
-	}
-	on = on && c->flows_hooks;
 	c->flows_on = on;
 	s->rodata->targ_flows_on = on;
-	progs = flow_progs(s, &n);
-	for (i = 0; i < n; i++) {
-		err = bpf_program__set_autoload(progs[i], on);
+	s->rodata->targ_flows_ring = on;
+	s->rodata->targ_flows_counters = counters;
+	flow_progs(s, progs);
+	for (i = 0; i < COLLECTOR_FLOW_PROGS; i++) {
+		err = bpf_program__set_autoload(
+			progs[i], on || (counters &&
+					 progs[i] == s->progs.rttq_flow_state));
 		if (err)
 			return err;
 	}
@@ -89,7 +87,7 @@ int flows_configure(struct collector *c, bool direct)
 	    !bpf_program__autoload(s->progs.rttq_retrans_old)) {
 		err = bpf_program__set_autoload(
 			c->flows_retrans_err ? s->progs.rttq_retrans
-						    : s->progs.rttq_retrans_old,
+					     : s->progs.rttq_retrans_old,
 			true);
 		if (err)
 			return err;
@@ -101,13 +99,13 @@ int flows_configure(struct collector *c, bool direct)
 
 void flows_attach(struct collector *c)
 {
-	struct bpf_program *const *progs;
-	size_t n, i;
+	struct bpf_program *progs[COLLECTOR_FLOW_PROGS];
+	size_t i;
 
-	if (!c->flows_on)
-		return;
-	progs = flow_progs(c->skel, &n);
-	for (i = 0; i < n; i++) {
+	flow_progs(c->skel, progs);
+	for (i = 0; i < COLLECTOR_FLOW_PROGS; i++) {
+		if (!bpf_program__autoload(progs[i]))
+			continue;
 		c->flow_links[i] = bpf_program__attach(progs[i]);
 		if (!c->flow_links[i])
 			goto fail;
@@ -115,16 +113,19 @@ void flows_attach(struct collector *c)
 			       bpf_program__name(progs[i]),
 			       bpf_program__section_name(progs[i]));
 	}
+	if (!c->flows_on)
+		return;
 	c->flow_iter = bpf_program__attach_iter(c->skel->progs.rttq_flow_iter,
 						NULL);
 	if (!c->flow_iter) {
-		i = n;
+		i = COLLECTOR_FLOW_PROGS;
 		goto fail;
 	}
 	return;
 fail:
 	collector_logf(c, "flows: off: %s did not attach (%s)",
-		       i < n ? bpf_program__name(progs[i]) : "rttq_flow_iter",
+		       i < COLLECTOR_FLOW_PROGS ? bpf_program__name(progs[i])
+						: "rttq_flow_iter",
 		       strerror(errno));
 	flows_detach(c);
 	c->flows_on = false;

@@ -83,13 +83,17 @@ struct collector {
 	void *retire_arg;
 	/* Flows (collector_flows.c). */
 	bool flows_asked;      /* collector_opts.flows */
-	bool flows_probed;     /* flows_hooks worked out */
-	bool flows_hooks;      /* this kernel has their tracepoints */
 	bool flows_retrans_err; /* tcp_retransmit_skb has err (rttq_retrans) */
 	bool flows_on;         /* loaded and attached */
 	struct bpf_link *flow_links[COLLECTOR_FLOW_PROGS];
 	struct bpf_link *flow_iter;
 };
+
+/**
+ * collector_counts_words() - u32 words of a group_counts value (rtt,
+ * jitter): the distributions before the first kept in a map of its own.
+ */
+uint32_t collector_counts_words(const struct collector *c);
 
 /**
  * collector_logf() - one line to the collector's log (collector_opts.log).
@@ -135,11 +139,19 @@ int signals_tp_args(const struct btf *btf, const char *name);
 /* ---- collector_flows.c: the programs of kernel/flows.h ---- */
 
 /**
+ * flows_probe() - whether this kernel has the tracepoints of flows
+ * (collector_opts.flows) and of --signals flows: turns off, and logs,
+ * what it lacks.  Once, before the layout is set.
+ */
+void flows_probe(struct collector *c);
+
+/**
  * flows_configure() - autoload, rodata and ring size of the flow
- * programs, before load: on when asked, @direct (BTF-typed sockets) and
- * their tracepoints are in this kernel (logged otherwise).  Also loads
- * the retransmit program, whose classifier counts fast_retrans and
- * timeouts, when --signals left it off.
+ * programs, before load: all of them with collector_opts.flows, the
+ * state program alone for --signals flows; neither without @direct
+ * (BTF-typed sockets; logged).  Also loads the retransmit program, whose
+ * classifier counts fast_retrans and timeouts, when --signals left it
+ * off.
  *
  * @return 0 or a libbpf error.
  */
@@ -147,7 +159,8 @@ int flows_configure(struct collector *c, bool direct);
 
 /**
  * flows_attach() - attach what flows_configure() loaded; a failure
- * turns flows off (logged), never the collector.
+ * turns flows off (logged), never the collector (the counters of
+ * --signals flows then stay at zero).
  */
 void flows_attach(struct collector *c);
 

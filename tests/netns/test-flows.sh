@@ -11,6 +11,9 @@
 #   closed: 38 HTTP requests (curl to flows-lab.py http) give one record
 #   each in `rttq flows --closed --json`, durations within 10 % of curl's
 #   time_total; the client of a 300,000-byte download read at least that.
+#   agent: the same closes through the collector's drain (`rttq hist -M
+#   flow_duration --counters`, --signals flows): conn.closed and the
+#   flow_duration count equal the records, flow.bytes_* their sums.
 set -euo pipefail
 
 : "${RTTQ:?set by meson}" "${FLOWS_LAB:?set by meson}"
@@ -156,6 +159,14 @@ closed_pid=$!
 track_pid "$closed_pid"
 wait_for_match 20 "$tmp/closed.err" '/attached rttq_flow_state/p' >/dev/null ||
 	die "rttq flows --closed did not start: $(cat "$tmp/closed.err")"
+# The agent's numbers of the same closes (--signals flows), as the
+# collector's drain hands them to it.
+"$RTTQ" hist -M flow_duration --counters --rport "$HTTP_PORT" \
+	>"$tmp/hist.out" 2>"$tmp/hist.err" &
+hist_pid=$!
+track_pid "$hist_pid"
+wait_for_match 20 "$tmp/hist.err" '/attached rttq_flow_state/p' >/dev/null ||
+	die "rttq hist -M flow_duration did not start: $(cat "$tmp/hist.err")"
 
 : >"$tmp/curl.txt"
 for ((i = 0; i < REQUESTS; i++)); do
@@ -168,8 +179,9 @@ big=$(ip netns exec "$A" curl -sS -o /dev/null -w '%{local_port} %{size_download
 	"http://$ADDR_B:$HTTP_PORT/big")
 # The last close needs the server's ACK of our FIN: a veth RTT.
 sleep 0.5
-kill -INT "$closed_pid"
+kill -INT "$closed_pid" "$hist_pid"
 wait "$closed_pid" || fail "rttq flows --closed exited with $?"
+wait "$hist_pid" || fail "rttq hist exited with $?"
 
 read -r big_port big_size <<<"$big"
 [[ $big_size -eq 300000 ]] || fail "curl downloaded $big_size bytes, not 300000"
@@ -197,5 +209,22 @@ records=$(jq -s length "$tmp/closed.json")
 	fail "$records closed records for $((REQUESTS + 1)) connections to port $HTTP_PORT"
 grep -q ", 0 lost" "$tmp/closed.err" || fail "records lost: $(tail -1 "$tmp/closed.err")"
 echo "closed: $records records, $((REQUESTS - bad)) of $REQUESTS requests within $TOLERANCE of curl's time"
+
+# hist_counter NAME: NAME in the "all counters:" block of rttq hist.
+hist_counter() {
+	awk -v n="$1" '$0 == "all counters:" { on = 1; next }
+		on && $1 == n { v = $2 } END { print v + 0 }' "$tmp/hist.out"
+}
+events=$(sed -n 's/^all: \([0-9]*\) events.*/\1/p' "$tmp/hist.out")
+[[ $events == "$records" ]] ||
+	fail "flow_duration counted '$events' connections, rttq flows --closed $records"
+[[ $(hist_counter conn.closed) -eq $records ]] ||
+	fail "conn.closed $(hist_counter conn.closed), closed records $records"
+for f in bytes_sent bytes_received; do
+	want=$(jq -s "map(.$f) | add" "$tmp/closed.json")
+	[[ $(hist_counter "flow.$f") -eq $want ]] ||
+		fail "flow.$f $(hist_counter "flow.$f"), the closed records' sum $want"
+done
+echo "agent: conn.closed, flow_duration and flow.bytes_* match the records"
 
 harness_finish
