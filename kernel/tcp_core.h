@@ -120,6 +120,7 @@ struct sk_buff {
 	__u32 len;
 	unsigned char *head;
 	__u16 network_header;          /* offset from head; ~0: not set */
+	__u16 transport_header;        /* offset from head; ~0: not set */
 	__u16 protocol;                /* ETH_P_*, network order */
 	char cb[48];                   /* TCP: struct tcp_skb_cb */
 };

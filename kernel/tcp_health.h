@@ -247,6 +247,9 @@ static __always_inline int on_retrans(const struct sock *sk,
 		which = RTTQ_C_RETRANS_TLP;
 	flows_note_retrans(sk, which, segs ? segs : 1);
 	health_count(sk, which, segs ? segs : 1);
+
+	/* `rttq events` (kernel/events.h): the retransmit with its cause. */
+	events_note_retrans(sk, which, segs ? segs : 1);
 	return 0;
 }
 

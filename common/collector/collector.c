@@ -368,6 +368,9 @@ static int configure(struct collector *c, const struct collector_opts *o,
 	if (!err)
 		err = flows_configure(c, mode == MODE_FENTRY ||
 					 mode == MODE_TP_BTF);
+	if (!err)
+		err = events_configure(c, mode == MODE_FENTRY ||
+					  mode == MODE_TP_BTF);
 	return err;
 }
 
@@ -459,6 +462,7 @@ static int try_mode(struct collector *c, const struct collector_opts *o,
 	c->mode = mode;
 	signals_attach(c);
 	flows_attach(c);
+	events_attach(c);
 	return 0;
 
 fail:
@@ -587,6 +591,9 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 	c->flows_asked = opts->flows;
 	signals_probe(c, opts->signals);
 	flows_probe(c);
+	c->events_asked = opts->events;
+	c->event_threshold = opts->event_threshold;
+	events_probe(c);
 	set_layout(c);
 	ret = kernel_budget_plan(opts->kernel_memory_mib,
 				 libbpf_num_possible_cpus(), c->words,
@@ -666,6 +673,7 @@ void collector_close(struct collector *c)
 		return;
 	signals_detach(c);
 	flows_detach(c);
+	events_detach(c);
 	bpf_link__destroy(c->link);
 	bpf_link__destroy(c->state_link);
 	rttq_bpf__destroy(c->skel);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "metric.h"
 
 /* Bits of collector_opts.group_by. */
 #define COLLECTOR_BY_LADDR (1u << 0)
@@ -113,6 +114,12 @@ struct collector_opts {
 	void *log_arg;
 	bool flows;              /* load kernel/flows.h's programs: per-
 				  * connection statistics (common/flows) */
+	unsigned int events;     /* (1 << EVENT_*) bits of kernel/
+				  * event_record.h: the types of `rttq
+				  * events` sampled into a ring buffer
+				  * (common/flows/event_reader.h); 0: off */
+	uint32_t event_threshold; /* an event is kept when a random u32 is
+				  * at most this (UINT32_MAX: every one) */
 };
 
 /*
@@ -274,6 +281,36 @@ struct collector_flow_fds {
  */
 int collector_flow_fds(const struct collector *c,
 		       struct collector_flow_fds *out);
+
+/* What common/flows/event_reader.c reads of a collector opened with
+ * events (kernel/event_record.h's records). */
+struct collector_event_fds {
+	int ring;        /* ring buffer of event_records */
+	int lost;        /* per-CPU __u64: events the ring had no room for */
+	int ncpus;       /* values a per-CPU lookup returns */
+};
+
+/**
+ * collector_event_fds() - the fds of the event stream's maps, valid
+ * while @c is open.
+ * @out: receives them.
+ *
+ * @return 0, or -ENOENT when events are off (not asked for, or this
+ *         kernel cannot give them: said in the log at open).
+ */
+int collector_event_fds(const struct collector *c,
+			struct collector_event_fds *out);
+
+/**
+ * collector_drop_reasons() - the names of the kernel's drop reasons as
+ * the drops.<proto>.<reason> counters name them: from the running
+ * kernel's BTF enum skb_drop_reason, lower case, without its prefix
+ * ("netfilter_drop"); "reason_N" for a number the enum lacks,
+ * "unlisted" and "unknown" for rttq.h's RTTQ_DROP_UNLISTED and
+ * RTTQ_DROP_UNKNOWN.
+ * @reason: receives RTTQ_DROP_SLOTS names, indexed by number.
+ */
+void collector_drop_reasons(char (*reason)[METRIC_NAME_MAX]);
 
 /**
  * collector_group_name() - the name of group index @idx as the drain

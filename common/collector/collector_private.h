@@ -28,6 +28,8 @@ struct rttq_bpf;
 #define COLLECTOR_SIG_PROGS 10
 /* Tracepoint programs of flows, the iterator aside (collector_flows.c). */
 #define COLLECTOR_FLOW_PROGS 4
+/* Programs of the event stream of their own (collector_events.c). */
+#define COLLECTOR_EVENT_PROGS 2
 
 enum attach_mode {
 	MODE_FENTRY,
@@ -87,6 +89,11 @@ struct collector {
 	bool flows_on;         /* loaded and attached */
 	struct bpf_link *flow_links[COLLECTOR_FLOW_PROGS];
 	struct bpf_link *flow_iter;
+	/* Events (collector_events.c). */
+	unsigned int events_asked; /* collector_opts.events */
+	uint32_t event_threshold;
+	bool events_on;        /* loaded and attached */
+	struct bpf_link *event_links[COLLECTOR_EVENT_PROGS];
 };
 
 /**
@@ -227,5 +234,32 @@ const struct counter_set *counters_set(const struct collector *c);
  * @return 0, or -errno of the map update.
  */
 int collector_write_listening(struct collector *c, struct rttq_error *err);
+
+/* ---- collector_events.c: the programs of kernel/events.h ---- */
+
+/**
+ * events_probe() - whether this kernel has the tracepoints of the event
+ * types asked for (collector_opts.events): turns off, and logs, a type
+ * whose tracepoint is missing.  Once, before any load.
+ */
+void events_probe(struct collector *c);
+
+/**
+ * events_configure() - autoload, rodata and ring size of the event
+ * programs, before load (the retransmit program too when retransmits
+ * are asked for); none without @direct (BTF-typed sockets), logged.
+ *
+ * @return 0 or a libbpf error.
+ */
+int events_configure(struct collector *c, bool direct);
+
+/**
+ * events_attach() - attach what events_configure() loaded; a failure
+ * turns events off (logged), never the collector.
+ */
+void events_attach(struct collector *c);
+
+/** events_detach() - destroy what events_attach() made. */
+void events_detach(struct collector *c);
 
 #endif /* RTTQ_COLLECTOR_PRIVATE_H */

@@ -112,15 +112,24 @@ static int64_t duration_us(const struct flow_record *r)
 	return (int64_t)((r->now_ns - r->start_ns) / 1000);
 }
 
+const char *flow_addr_text(unsigned int family, const uint8_t a[16],
+			   char *buf, size_t size)
+{
+	const char *t;
+
+	/* IPv4 is kept v4-mapped: its address is the last 4 bytes. */
+	if (family == AF_INET)
+		t = inet_ntop(AF_INET, a + 12, buf, (socklen_t)size);
+	else
+		t = inet_ntop(AF_INET6, a, buf, (socklen_t)size);
+	return t ? t : "";
+}
+
 static const char *addr_text(const struct flow_record *r, int local,
 			     char *buf, size_t size)
 {
-	const uint8_t *a = local ? r->laddr : r->raddr;
-
-	/* IPv4 is kept v4-mapped: its address is the last 4 bytes. */
-	if (r->family == AF_INET)
-		return inet_ntop(AF_INET, a + 12, buf, (socklen_t)size);
-	return inet_ntop(AF_INET6, a, buf, (socklen_t)size);
+	return flow_addr_text(r->family, local ? r->laddr : r->raddr, buf,
+			      size);
 }
 
 /* As ss names them (include/net/tcp_states.h order). */
@@ -163,8 +172,8 @@ int flow_compare(const struct flow_record *a, const char *ga,
 	}
 }
 
-/* @s as a JSON string (group names may hold anything a path holds). */
-static void json_string(struct strbuf *b, const char *s)
+/* Group names may hold anything a path holds. */
+void flow_json_string(struct strbuf *b, const char *s)
 {
 	strbuf_addc(b, '"');
 	for (; *s; s++) {
@@ -203,14 +212,14 @@ void flow_json(struct strbuf *b, const struct flow_record *r,
 					    (int)(us % 1000));
 			break;
 		case ADDR:
-			json_string(b, addr_text(r, f->local, text,
+			flow_json_string(b, addr_text(r, f->local, text,
 						 sizeof(text)));
 			break;
 		case STATE:
-			json_string(b, state_text(r->state));
+			flow_json_string(b, state_text(r->state));
 			break;
 		case GROUP:
-			json_string(b, group);
+			flow_json_string(b, group);
 			break;
 		}
 	}

@@ -9,6 +9,8 @@
 #ifndef RTTQ_FLOW_FORMAT_H
 #define RTTQ_FLOW_FORMAT_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "flow_record.h"
@@ -44,6 +46,20 @@ int flow_compare(const struct flow_record *a, const char *ga,
  */
 void flow_json(struct strbuf *b, const struct flow_record *r,
 	       const char *group);
+
+/**
+ * flow_addr_text() - address @a as the records keep it (network order,
+ * IPv4 v4-mapped) in numeric text.
+ * @family: AF_INET or AF_INET6.
+ * @buf: receives it (INET6_ADDRSTRLEN bytes hold any).
+ *
+ * @return @buf, or "" when @family is neither.
+ */
+const char *flow_addr_text(unsigned int family, const uint8_t a[16],
+			   char *buf, size_t size);
+
+/** flow_json_string() - @s as a JSON string, quoted and escaped. */
+void flow_json_string(struct strbuf *b, const char *s);
 
 /** flow_table_header() - the column names of flow_table_row(), a line. */
 void flow_table_header(FILE *out);

@@ -22,6 +22,7 @@
 #include "collector.h"
 #include "flow_reader.h"
 #include "group_name.h"
+#include "ring_reader.h"
 
 /* Group names by index, looked up once per walk or record. */
 struct names {
@@ -230,15 +231,13 @@ out:
 /* ---------------------------------------------------------------------- */
 
 struct flows_closed {
-	struct ring_buffer *ring;
-	int lost_fd;
-	int ncpus;
+	struct ring_reader *ring;
 	flows_fn fn;
 	void *arg;
 	struct names names;
 };
 
-static int on_closed(void *ctx, void *data, size_t size)
+static int on_closed(const void *data, size_t size, void *ctx)
 {
 	struct flows_closed *fc = ctx;
 	const struct flow_record *r = data;
@@ -253,6 +252,7 @@ int flows_closed_open(struct collector *c, flows_fn fn, void *arg,
 {
 	struct collector_flow_fds fds;
 	struct flows_closed *fc;
+	int rc;
 
 	*out = NULL;
 	if (collector_flow_fds(c, &fds))
@@ -264,15 +264,12 @@ int flows_closed_open(struct collector *c, flows_fn fn, void *arg,
 	fc->fn = fn;
 	fc->arg = arg;
 	fc->names.c = c;
-	fc->lost_fd = fds.lost;
-	fc->ncpus = fds.ncpus;
-	fc->ring = ring_buffer__new(fds.closed_ring, on_closed, fc, NULL);
-	if (!fc->ring) {
-		int rc = -errno;
-
+	rc = ring_reader_open(fds.closed_ring, fds.lost, fds.ncpus,
+			      "flows: ring buffer flow_closed", on_closed, fc,
+			      &fc->ring, err);
+	if (rc) {
 		free(fc);
-		return rttq_fail(err, rc, "flows: ring buffer flow_closed: %s",
-				 strerror(-rc));
+		return rc;
 	}
 	*out = fc;
 	return 0;
@@ -281,34 +278,18 @@ int flows_closed_open(struct collector *c, flows_fn fn, void *arg,
 int flows_closed_poll(struct flows_closed *fc, int timeout_ms,
 		      struct rttq_error *err)
 {
-	int rc = ring_buffer__poll(fc->ring, timeout_ms);
-
-	if (rc < 0 && rc != -EINTR)
-		return rttq_fail(err, rc, "flows: reading ring buffer flow_closed: %s",
-				 strerror(-rc));
-	return rc;
+	return ring_reader_poll(fc->ring, timeout_ms, err);
 }
 
 uint64_t flows_closed_lost(const struct flows_closed *fc)
 {
-	uint64_t *v, total = 0;
-	uint32_t zero = 0;
-	int cpu;
-
-	v = calloc((size_t)fc->ncpus, sizeof(*v));
-	if (!v)
-		return 0;
-	if (!bpf_map_lookup_elem(fc->lost_fd, &zero, v))
-		for (cpu = 0; cpu < fc->ncpus; cpu++)
-			total += v[cpu];
-	free(v);
-	return total;
+	return ring_reader_lost(fc->ring);
 }
 
 void flows_closed_free(struct flows_closed *fc)
 {
 	if (!fc)
 		return;
-	ring_buffer__free(fc->ring);
+	ring_reader_free(fc->ring);
 	free(fc);
 }
