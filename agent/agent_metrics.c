@@ -42,7 +42,7 @@ static const char *const quantile_labels[] = { "0.5", "0.9", "0.99" };
 #define NQUANTILES (sizeof(quantiles) / sizeof(quantiles[0]))
 
 /* The distributions exported as histograms, in exposition order. */
-enum { DIST_RTT, DIST_JITTER, DIST_HANDSHAKE, DISTS };
+enum { DIST_RTT, DIST_JITTER, DIST_HANDSHAKE, DIST_FLOW_DURATION, DISTS };
 
 static const struct {
 	const char *metric, *family, *help;
@@ -53,6 +53,8 @@ static const struct {
 			  "TCP RTT jitter (mdev, as ss -ti prints it) samples per group since the agent started." },
 	[DIST_HANDSHAKE] = { METRIC_HANDSHAKE, "rttq_handshake_seconds",
 			     "Time from SYN sent to ESTABLISHED of the connections this host opened, per group, since the agent started." },
+	[DIST_FLOW_DURATION] = { METRIC_FLOW_DURATION, "rttq_flow_duration_seconds",
+				 "Lifetime of the TCP connections that closed (SYN to close), per group, since the agent started (--signals flows)." },
 };
 
 struct mhist {

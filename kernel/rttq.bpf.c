@@ -432,6 +432,12 @@ int BPF_KPROBE(rttq_kprobe, struct sock *sk)
 	return handle(sk, false);
 }
 
+/* Per-connection statistics, live and at close (before tcp_health.h,
+ * whose retransmit classifier reports to it). */
+#include "flows.h"
+/* The sampled event stream of `rttq events` (before tcp_health.h, whose
+ * retransmit classifier reports to it). */
+#include "events.h"
 /* Retransmits, losses, connections, resets, segments: counters. */
 #include "tcp_health.h"
 /* Packets freed with a drop reason: node-wide counters. */

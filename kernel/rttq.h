@@ -93,15 +93,17 @@ struct rttq_peer_prefix {
  * jitter and sndbuf (at words targ_jitter_off, targ_sndbuf_off, 0: off)
  * in one group_counts value, so each is one more add on the value
  * tcp_probe already looked up; handshake in group_handshake
- * (kernel/tcp_health.h).  User space reads them as one run of words in
- * the order rtt, jitter, sndbuf, handshake, each there only when on.
- * runqlat is node-wide, in a map of its own (kernel/node.h).
+ * (kernel/tcp_health.h), flow_duration in group_flow_duration
+ * (kernel/flows.h).  User space reads them as one run of words in the
+ * order rtt, jitter, sndbuf, handshake, flow_duration, each there only
+ * when on.  runqlat is node-wide, in a map of its own (kernel/node.h).
  */
 #define RTTQ_DIST_RTT 0u
 #define RTTQ_DIST_JITTER 1u
 #define RTTQ_DIST_HANDSHAKE 2u
 #define RTTQ_DIST_SNDBUF 3u
-#define RTTQ_DISTS 4u
+#define RTTQ_DIST_FLOW_DURATION 4u /* group_flow_duration (kernel/flows.h) */
+#define RTTQ_DISTS 5u
 
 /* sndbuf samples: sk_wmem_queued per sk_sndbuf in thousandths of a per
  * cent (metric.h), so 100 % is 100,000. */
@@ -132,6 +134,10 @@ enum rttq_counter {
 	RTTQ_C_BYTES_RECV_TCP,  /* bytes.received.tcp */
 	RTTQ_C_BYTES_SENT_UDP,  /* bytes.sent.udp */
 	RTTQ_C_BYTES_RECV_UDP,  /* bytes.received.udp */
+	/* At close, --signals flows (kernel/flows.h). */
+	RTTQ_C_CONN_CLOSED,     /* conn.closed */
+	RTTQ_C_FLOW_BYTES_SENT, /* flow.bytes_sent */
+	RTTQ_C_FLOW_BYTES_RECEIVED, /* flow.bytes_received */
 	RTTQ_COUNTERS,
 };
 

@@ -21,6 +21,19 @@ struct in6_addr {
 	} in6_u;
 };
 
+/* The network namespace of a socket (kernel/flows.h): its inode. */
+struct ns_common {
+	unsigned int inum;
+};
+
+struct net {
+	struct ns_common ns;
+};
+
+typedef struct {
+	struct net *net;
+} possible_net_t;
+
 struct sock_common {
 	__u32 skc_daddr;               /* remote IPv4, network order */
 	__u32 skc_rcv_saddr;           /* local IPv4, network order */
@@ -30,6 +43,7 @@ struct sock_common {
 	volatile unsigned char skc_state; /* TCP_* (tcp_states.h) */
 	struct in6_addr skc_v6_daddr;
 	struct in6_addr skc_v6_rcv_saddr;
+	possible_net_t skc_net;
 };
 
 /* cgroup v2 of a socket (group_key.h): sk->sk_cgrp_data.cgroup->kn->id. */
@@ -56,10 +70,26 @@ struct sock_cgroup_data {
 struct sock {
 	struct sock_common __sk_common;
 	struct sock_cgroup_data sk_cgrp_data;
-	/* kernel/bytes.h and the sndbuf distribution (rttq.bpf.c). */
+	/* kernel/bytes.h, the sndbuf distribution (rttq.bpf.c) and
+	 * kernel/flows.h. */
 	__u16 sk_protocol;             /* IPPROTO_*; a bitfield before 5.6 */
 	int sk_wmem_queued;            /* bytes queued to send */
 	int sk_sndbuf;                 /* their limit, bytes */
+};
+
+/* The local port that survives TCP_CLOSE (skc_num is 0 by then). */
+struct inet_sock {
+	__u16 inet_sport;              /* network order */
+};
+
+/* tcp_sock.rtt_min: s[0].v is the current minimum. */
+struct minmax_sample {
+	__u32 t;
+	__u32 v;
+};
+
+struct minmax {
+	struct minmax_sample s[3];
 };
 
 /* Read by kernel/tcp_health.h: what a retransmit was for. */
@@ -73,6 +103,15 @@ struct tcp_sock {
 	__u32 srtt_us;                 /* smoothed RTT << 3, microseconds */
 	__u32 mdev_us;                 /* mean deviation << 2 (ss's rttvar) */
 	__u32 segs_out;                /* segments sent, retransmits too */
+	/* Read by kernel/flows.h, the per-connection statistics. */
+	__u32 packets_out;             /* sent, not yet acknowledged */
+	__u32 snd_wnd;                 /* the peer's receive window, bytes */
+	__u32 snd_cwnd;                /* congestion window, segments */
+	__u32 mss_cache;               /* current MSS, bytes */
+	__u32 total_retrans;           /* retransmitted segments */
+	__u64 bytes_sent;              /* RFC 4898 DataOctetsOut */
+	__u64 bytes_received;          /* RFC 4898 DataOctetsIn */
+	struct minmax rtt_min;         /* windowed minimum RTT, us */
 };
 
 /* A connection not yet accepted: only its addresses are read. */
@@ -85,6 +124,7 @@ struct sk_buff {
 	__u32 len;
 	unsigned char *head;
 	__u16 network_header;          /* offset from head; ~0: not set */
+	__u16 transport_header;        /* offset from head; ~0: not set */
 	__u16 protocol;                /* ETH_P_*, network order */
 	char cb[48];                   /* TCP: struct tcp_skb_cb */
 };
@@ -96,6 +136,21 @@ struct sk_buff {
  */
 #define TCP_SKB_CB_GSO_SEGS 8
 
+/* The context of an iter/tcp program (kernel/flows.h). */
+struct seq_file;
+
+struct bpf_iter_meta {
+	struct seq_file *seq;
+	__u64 session_id;
+	__u64 seq_num;
+};
+
+struct bpf_iter__tcp {
+	struct bpf_iter_meta *meta;
+	struct sock_common *sk_common;
+	__u32 uid;
+};
+
 #pragma clang attribute pop
 
 /* Copied from include/linux/socket.h: not in any header BPF can include. */
@@ -106,7 +161,13 @@ struct sk_buff {
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3
+#define TCP_TIME_WAIT 6
 #define TCP_CLOSE 7
+#define TCP_LISTEN 10
+#define TCP_NEW_SYN_RECV 12
+
+/* From include/linux/socket.h. */
+#define MSG_PEEK 2
 
 /* From include/net/tcp.h (enum tcp_ca_state) and inet_connection_sock.h. */
 #define TCP_CA_RECOVERY 3

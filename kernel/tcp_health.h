@@ -245,7 +245,11 @@ static __always_inline int on_retrans(const struct sock *sk,
 		 BPF_CORE_READ(tp, inet_conn.icsk_pending) ==
 			 ICSK_TIME_LOSS_PROBE)
 		which = RTTQ_C_RETRANS_TLP;
+	flows_note_retrans(sk, which, segs ? segs : 1);
 	health_count(sk, which, segs ? segs : 1);
+
+	/* `rttq events` (kernel/events.h): the retransmit with its cause. */
+	events_note_retrans(sk, which, segs ? segs : 1);
 	return 0;
 }
 

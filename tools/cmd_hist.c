@@ -51,7 +51,8 @@ static const char usage_text[] =
 "this host opens).  Needs root.\n"
 "\n"
 "Options:\n"
-"  -M, --metric NAME      rtt (default), jitter or handshake\n"
+"  -M, --metric NAME      rtt (default), jitter, handshake or flow_duration\n"
+"                         (connections that closed, SYN to close)\n"
 "  -c, --counters         also print each group's counters that moved\n"
 "                         (retrans.*, segs.out, conn.*, drops.*, ...)\n"
 "  -i, --interval SEC     print a summary every SEC seconds\n"
@@ -147,8 +148,10 @@ static int parse_args(int argc, char **argv, struct env *env)
 				env->metric = METRIC_JITTER;
 			else if (!strcmp(optarg, METRIC_HANDSHAKE))
 				env->metric = METRIC_HANDSHAKE;
+			else if (!strcmp(optarg, METRIC_FLOW_DURATION))
+				env->metric = METRIC_FLOW_DURATION;
 			else {
-				fprintf(stderr, "rttq hist: --metric '%s': use rtt, jitter or handshake\n",
+				fprintf(stderr, "rttq hist: --metric '%s': use rtt, jitter, handshake or flow_duration\n",
 					optarg);
 				return CLI_EXIT_USAGE;
 			}
@@ -180,6 +183,15 @@ static int parse_args(int argc, char **argv, struct env *env)
 	}
 	if (collector_opts_check(&env->copts, &err)) {
 		fprintf(stderr, "rttq hist: %s\n", err.msg);
+		return CLI_EXIT_USAGE;
+	}
+	/* Flows are not among the default signals: this metric asks. */
+	if (!strcmp(env->metric, METRIC_FLOW_DURATION) && !env->copts.signals)
+		env->copts.signals = COLLECTOR_SIG_ALL | COLLECTOR_SIG_FLOWS;
+	if (!strcmp(env->metric, METRIC_FLOW_DURATION) &&
+	    !(env->copts.signals & COLLECTOR_SIG_FLOWS)) {
+		fprintf(stderr, "rttq hist: --metric %s needs --signals flows\n",
+			env->metric);
 		return CLI_EXIT_USAGE;
 	}
 	if (env->copts.signals &&

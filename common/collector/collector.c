@@ -217,12 +217,22 @@ static void set_layout(struct collector *c)
 		c->signals & COLLECTOR_SIG_SNDBUF ? n++ * c->slots : 0;
 	c->dist_off[RTTQ_DIST_HANDSHAKE] =
 		c->signals & COLLECTOR_SIG_CONN ? n++ * c->slots : 0;
+	c->dist_off[RTTQ_DIST_FLOW_DURATION] =
+		c->signals & COLLECTOR_SIG_FLOWS ? n++ * c->slots : 0;
 	c->words = n * c->slots;
-	/* Per-CPU stride of ungrouped_counts (rtt, jitter, sndbuf), 8-byte aligned
-	 * as the kernel copies it; handshakes are in their own map. */
-	c->stride = ((size_t)(c->dist_off[RTTQ_DIST_HANDSHAKE]
-				      ? c->dist_off[RTTQ_DIST_HANDSHAKE]
-				      : c->words) * 4 + 7) & ~(size_t)7;
+	/* Per-CPU stride of ungrouped_counts (rtt, jitter, sndbuf), 8-byte
+	 * aligned as the kernel copies it; handshakes and flow durations
+	 * are in maps of their own. */
+	c->stride = ((size_t)collector_counts_words(c) * 4 + 7) & ~(size_t)7;
+}
+
+uint32_t collector_counts_words(const struct collector *c)
+{
+	if (c->dist_off[RTTQ_DIST_HANDSHAKE])
+		return c->dist_off[RTTQ_DIST_HANDSHAKE];
+	if (c->dist_off[RTTQ_DIST_FLOW_DURATION])
+		return c->dist_off[RTTQ_DIST_FLOW_DURATION];
+	return c->words;
 }
 
 void collector_logf(const struct collector *c, const char *fmt, ...)
@@ -242,7 +252,7 @@ void collector_logf(const struct collector *c, const char *fmt, ...)
 bool collector_health_on(const struct collector *c)
 {
 	return c->signals & (COLLECTOR_SIG_RETRANS | COLLECTOR_SIG_CONN |
-			     COLLECTOR_SIG_BYTES);
+			     COLLECTOR_SIG_BYTES | COLLECTOR_SIG_FLOWS);
 }
 
 /* Per-CPU bytes of runqlat_counts and softirq_time, as configure() sizes
@@ -270,7 +280,8 @@ static int configure(struct collector *c, const struct collector_opts *o,
 {
 	struct rttq_bpf *skel = c->skel;
 	uint32_t hs = c->dist_off[RTTQ_DIST_HANDSHAKE];
-	uint32_t value_size = (hs ? hs : c->words) * 4;
+	uint32_t fd = c->dist_off[RTTQ_DIST_FLOW_DURATION];
+	uint32_t value_size = collector_counts_words(c) * 4;
 	bool health = collector_health_on(c);
 	enum attach_mode m;
 	int err;
@@ -344,6 +355,17 @@ static int configure(struct collector *c, const struct collector_opts *o,
 		err = bpf_map__set_max_entries(skel->maps.group_handshake,
 					       c->group_by && hs
 						       ? c->max_groups + 1 : 1);
+	/* Flow durations apart as well (--signals flows). */
+	if (!err)
+		err = bpf_map__set_value_size(skel->maps.group_flow_duration,
+					      fd ? c->slots * 4 : 8);
+	if (!err)
+		err = bpf_map__set_value_size(skel->maps.ungrouped_flow_duration,
+					      fd ? c->slots * 4 : 8);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.group_flow_duration,
+					       c->group_by && fd
+						       ? c->max_groups + 1 : 1);
 	/* The drops are the bulk of the per-CPU bytes: none when off. */
 	if (!err)
 		err = bpf_map__set_value_size(skel->maps.drops,
@@ -362,6 +384,12 @@ static int configure(struct collector *c, const struct collector_opts *o,
 	if (!err)
 		err = signals_configure(c, mode == MODE_FENTRY ||
 					   mode == MODE_TP_BTF);
+	if (!err)
+		err = flows_configure(c, mode == MODE_FENTRY ||
+					 mode == MODE_TP_BTF);
+	if (!err)
+		err = events_configure(c, mode == MODE_FENTRY ||
+					  mode == MODE_TP_BTF);
 	return err;
 }
 
@@ -452,6 +480,8 @@ static int try_mode(struct collector *c, const struct collector_opts *o,
 	}
 	c->mode = mode;
 	signals_attach(c);
+	flows_attach(c);
+	events_attach(c);
 	return 0;
 
 fail:
@@ -545,7 +575,7 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 	if (opts->group_by & ~COLLECTOR_BY_MASK)
 		return rttq_fail(err, -EINVAL, "group-by bits 0x%x: unknown",
 				 opts->group_by);
-	if (opts->signals & ~COLLECTOR_SIG_ALL)
+	if (opts->signals & ~(COLLECTOR_SIG_ALL | COLLECTOR_SIG_FLOWS))
 		return rttq_fail(err, -EINVAL, "signal bits 0x%x: unknown",
 				 opts->signals);
 	ret = collector_opts_check(opts, err);
@@ -579,7 +609,12 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 					 : COLLECTOR_MAX_GROUPS_DEFAULT;
 	c->log = opts->log;
 	c->log_arg = opts->log_arg;
+	c->flows_asked = opts->flows;
 	signals_probe(c, opts->signals);
+	flows_probe(c);
+	c->events_asked = opts->events;
+	c->event_threshold = opts->event_threshold;
+	events_probe(c);
 	set_layout(c);
 	ret = kernel_budget_plan(opts->kernel_memory_mib,
 				 libbpf_num_possible_cpus(), c->words,
@@ -657,6 +692,8 @@ void collector_close(struct collector *c)
 	if (!c)
 		return;
 	signals_detach(c);
+	flows_detach(c);
+	events_detach(c);
 	bpf_link__destroy(c->link);
 	bpf_link__destroy(c->state_link);
 	rttq_bpf__destroy(c->skel);

@@ -11,9 +11,11 @@
 #define RTTQ_COLLECTOR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
+#include "metric.h"
 
 /* Bits of collector_opts.group_by. */
 #define COLLECTOR_BY_LADDR (1u << 0)
@@ -39,6 +41,9 @@
 #define COLLECTOR_SIG_SOFTIRQ (1u << 6) /* softirq.net_rx_ns, _tx_ns, "all" */
 #define COLLECTOR_SIG_BYTES (1u << 7)   /* bytes.sent|received.tcp|udp */
 #define COLLECTOR_SIG_SNDBUF (1u << 8)  /* distribution sndbuf */
+#define COLLECTOR_SIG_FLOWS (1u << 9)   /* at close: conn.closed, flow.bytes_*,
+					 * distribution flow_duration; only
+					 * when asked (not in the default) */
 #define COLLECTOR_SIG_ALL 0x1ffu
 
 /* Group counters are reserved in full at load, one copy shared by every
@@ -107,6 +112,14 @@ struct collector_opts {
 	collector_log_fn log;    /* NULL: lines go to stderr, prefixed
 				  * "rttq: " */
 	void *log_arg;
+	bool flows;              /* load kernel/flows.h's programs: per-
+				  * connection statistics (common/flows) */
+	unsigned int events;     /* (1 << EVENT_*) bits of kernel/
+				  * event_record.h: the types of `rttq
+				  * events` sampled into a ring buffer
+				  * (common/flows/event_reader.h); 0: off */
+	uint32_t event_threshold; /* an event is kept when a random u32 is
+				  * at most this (UINT32_MAX: every one) */
 };
 
 /*
@@ -250,5 +263,65 @@ unsigned int collector_signals(const struct collector *c);
  */
 unsigned int collector_prog_fds(const struct collector *c, int *fds,
 				const char **names, unsigned int max);
+
+/* What common/flows reads of a collector opened with flows. */
+struct collector_flow_fds {
+	int iter_link;   /* bpf_iter_create() it: one flow_record per live
+			  * connection of the caller's network namespace */
+	int closed_ring; /* ring buffer of flow_records at TCP_CLOSE */
+	int lost;        /* per-CPU __u64: records the ring had no room for */
+	int ncpus;       /* values a per-CPU lookup returns */
+};
+
+/**
+ * collector_flow_fds() - the fds of the flow programs' iterator and maps
+ * (kernel/flow_record.h's records), valid while @c is open.
+ * @out: receives them.
+ *
+ * @return 0, or -ENOENT when flows are off (not asked for, or this kernel
+ *         cannot give them: said in the log at open).
+ */
+int collector_flow_fds(const struct collector *c,
+		       struct collector_flow_fds *out);
+
+/* What common/flows/event_reader.c reads of a collector opened with
+ * events (kernel/event_record.h's records). */
+struct collector_event_fds {
+	int ring;        /* ring buffer of event_records */
+	int lost;        /* per-CPU __u64: events the ring had no room for */
+	int ncpus;       /* values a per-CPU lookup returns */
+};
+
+/**
+ * collector_event_fds() - the fds of the event stream's maps, valid
+ * while @c is open.
+ * @out: receives them.
+ *
+ * @return 0, or -ENOENT when events are off (not asked for, or this
+ *         kernel cannot give them: said in the log at open).
+ */
+int collector_event_fds(const struct collector *c,
+			struct collector_event_fds *out);
+
+/**
+ * collector_drop_reasons() - the names of the kernel's drop reasons as
+ * the drops.<proto>.<reason> counters name them: from the running
+ * kernel's BTF enum skb_drop_reason, lower case, without its prefix
+ * ("netfilter_drop"); "reason_N" for a number the enum lacks,
+ * "unlisted" and "unknown" for rttq.h's RTTQ_DROP_UNLISTED and
+ * RTTQ_DROP_UNKNOWN.
+ * @reason: receives RTTQ_DROP_SLOTS names, indexed by number.
+ */
+void collector_drop_reasons(char (*reason)[METRIC_NAME_MAX]);
+
+/**
+ * collector_group_name() - the name of group index @idx as the drain
+ * names it ("all" for 0), from the kernel's group_ids map.
+ * @buf: receives the name (GROUP_NAME_MAX bytes hold any).
+ *
+ * @return 0, or -ENOENT when no group has that index now (recycled).
+ */
+int collector_group_name(struct collector *c, uint32_t idx, char *buf,
+			 size_t size);
 
 #endif /* RTTQ_COLLECTOR_H */

@@ -40,6 +40,9 @@ static const char *const counter_names[RTTQ_COUNTERS] = {
 	[RTTQ_C_BYTES_RECV_TCP] = "bytes.received.tcp",
 	[RTTQ_C_BYTES_SENT_UDP] = "bytes.sent.udp",
 	[RTTQ_C_BYTES_RECV_UDP] = "bytes.received.udp",
+	[RTTQ_C_CONN_CLOSED] = "conn.closed",
+	[RTTQ_C_FLOW_BYTES_SENT] = "flow.bytes_sent",
+	[RTTQ_C_FLOW_BYTES_RECEIVED] = "flow.bytes_received",
 };
 
 /* The names of the node's softirq times (rttq.h's RTTQ_SOFTIRQ_*). */
@@ -73,24 +76,18 @@ struct collector_counters {
 	struct counter_set set;
 };
 
-/*
- * "drops.<proto>.<reason>" for every slot: the enum's name lower case
- * without its prefix (SKB_NOT_DROPPED_YET and SKB_CONSUMED have the
- * shorter "SKB_"), "reason_N" for a number the enum lacks.
- */
-static void name_drops(struct collector_counters *k)
+void collector_drop_reasons(char (*reason)[METRIC_NAME_MAX])
 {
-	char reason[RTTQ_DROP_SLOTS][METRIC_NAME_MAX], full[2 * METRIC_NAME_MAX];
 	const struct btf_enum *e;
 	const struct btf_type *t;
 	struct btf *btf;
-	unsigned int p, s, i;
+	unsigned int s, i;
 	const char *name;
 	char *q;
 	int id;
 
 	for (s = 0; s < RTTQ_DROP_SLOTS; s++)
-		snprintf(reason[s], sizeof(reason[s]), "reason_%u", s);
+		snprintf(reason[s], METRIC_NAME_MAX, "reason_%u", s);
 	snprintf(reason[RTTQ_DROP_UNLISTED], METRIC_NAME_MAX, "unlisted");
 	snprintf(reason[RTTQ_DROP_UNKNOWN], METRIC_NAME_MAX, "unknown");
 	btf = btf__load_vmlinux_btf();
@@ -112,6 +109,16 @@ static void name_drops(struct collector_counters *k)
 			*q = (char)tolower((unsigned char)*q);
 	}
 	btf__free(btf);
+}
+
+/* "drops.<proto>.<reason>" for every slot, by collector_drop_reasons(). */
+static void name_drops(struct collector_counters *k)
+{
+	char reason[RTTQ_DROP_SLOTS][METRIC_NAME_MAX], full[2 * METRIC_NAME_MAX];
+	unsigned int p, s;
+	char *q;
+
+	collector_drop_reasons(reason);
 	for (p = 0; p < RTTQ_DROP_PROTOS; p++)
 		for (s = 0; s < RTTQ_DROP_SLOTS; s++) {
 			q = k->drop_names[p * RTTQ_DROP_SLOTS + s];

@@ -84,6 +84,7 @@ static const char *const dist_metric[RTTQ_DISTS] = {
 	[RTTQ_DIST_JITTER] = METRIC_JITTER,
 	[RTTQ_DIST_HANDSHAKE] = METRIC_HANDSHAKE,
 	[RTTQ_DIST_SNDBUF] = METRIC_SNDBUF,
+	[RTTQ_DIST_FLOW_DURATION] = METRIC_FLOW_DURATION,
 };
 
 /*
@@ -163,8 +164,24 @@ static int lookup(const struct bpf_map *map, uint32_t gid, void *dst,
 }
 
 /*
+ * A per-CPU distribution of the events of no group kept in a map of its
+ * own (@map), summed into c->cur at word @off.
+ */
+static int read_apart(struct collector *c, const struct bpf_map *map,
+		      uint32_t off, struct rttq_error *err)
+{
+	int ret = lookup(map, 0, c->percpu, err);
+
+	if (!ret)
+		sum_cpus(c, c->cur + off, c->slots,
+			 ((size_t)c->slots * 4 + 7) & ~(size_t)7);
+	return ret;
+}
+
+/*
  * The counts of group id @gid (0: the events of no group) into c->cur:
- * group_counts' words (rtt, jitter), then group_handshake's when on.
+ * group_counts' words (rtt, jitter), then group_handshake's and
+ * group_flow_duration's when on.
  * Groups share one copy; the rest is per CPU.
  */
 static int read_counts(struct collector *c, uint32_t gid,
@@ -172,25 +189,26 @@ static int read_counts(struct collector *c, uint32_t gid,
 {
 	struct rttq_bpf *m = c->skel;
 	uint32_t hs = c->dist_off[RTTQ_DIST_HANDSHAKE];
-	uint32_t n = hs ? hs : c->words;
+	uint32_t fd = c->dist_off[RTTQ_DIST_FLOW_DURATION];
 	int ret;
 
 	if (gid) {
 		ret = lookup(m->maps.group_counts, gid, c->cur, err);
 		if (!ret && hs)
 			ret = lookup(m->maps.group_handshake, gid, c->cur + hs, err);
+		if (!ret && fd)
+			ret = lookup(m->maps.group_flow_duration, gid,
+				     c->cur + fd, err);
 		return ret;
 	}
 	ret = lookup(m->maps.ungrouped_counts, 0, c->percpu, err);
 	if (ret)
 		return ret;
-	sum_cpus(c, c->cur, n, c->stride);
-	if (!hs)
-		return 0;
-	ret = lookup(m->maps.ungrouped_handshake, 0, c->percpu, err);
-	if (!ret)
-		sum_cpus(c, c->cur + hs, c->slots,
-			 ((size_t)c->slots * 4 + 7) & ~(size_t)7);
+	sum_cpus(c, c->cur, collector_counts_words(c), c->stride);
+	if (!ret && hs)
+		ret = read_apart(c, m->maps.ungrouped_handshake, hs, err);
+	if (!ret && fd)
+		ret = read_apart(c, m->maps.ungrouped_flow_duration, fd, err);
 	return ret;
 }
 

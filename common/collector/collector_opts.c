@@ -67,7 +67,8 @@ static const struct help help[] = {
 	    "gives its id back for new keys (default 10m)" } },
 	{ "--signals LIST",
 	  { "rtt, jitter, retrans, conn, drops, runqlat, softirq,",
-	    "bytes, sndbuf (default: all the kernel can; rtt always)" } },
+	    "bytes, sndbuf, flows (default: all the kernel can but",
+	    "flows; rtt always)" } },
 	{ "--sub-bits G",
 	  { "histogram sub-bucket bits, " STR(BUCKET_SUB_BITS_MIN) ".."
 	    STR(BUCKET_SUB_BITS_MAX) " (default " STR(BUCKET_SUB_BITS_DEFAULT)
@@ -273,6 +274,7 @@ int collector_parse_signals(const char *text, unsigned int *out,
 		{ "softirq", COLLECTOR_SIG_SOFTIRQ },
 		{ "bytes", COLLECTOR_SIG_BYTES },
 		{ "sndbuf", COLLECTOR_SIG_SNDBUF },
+		{ "flows", COLLECTOR_SIG_FLOWS },
 	};
 	unsigned int bits = COLLECTOR_SIG_RTT;
 	const char *p = text;
@@ -288,7 +290,7 @@ int collector_parse_signals(const char *text, unsigned int *out,
 			return rttq_fail(err, -EINVAL,
 					 "--signals '%s': unknown signal '%.*s' "
 					 "(use rtt, jitter, retrans, conn, drops, "
-					 "runqlat, softirq, bytes, sndbuf)",
+					 "runqlat, softirq, bytes, sndbuf, flows)",
 					 text, (int)len, p);
 		bits |= words[i].bit;
 		if (!p[len])

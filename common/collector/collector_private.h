@@ -18,6 +18,7 @@
 #include "rttq.h"
 
 struct bpf_link;
+struct btf;
 struct bpf_program;
 struct group_recycle;
 struct hist;
@@ -25,6 +26,10 @@ struct rttq_bpf;
 
 /* Programs beside tcp_probe's one (collector_signals.c). */
 #define COLLECTOR_SIG_PROGS 17
+/* Tracepoint programs of flows, the iterator aside (collector_flows.c). */
+#define COLLECTOR_FLOW_PROGS 4
+/* Programs of the event stream of their own (collector_events.c). */
+#define COLLECTOR_EVENT_PROGS 2
 
 enum attach_mode {
 	MODE_FENTRY,
@@ -81,7 +86,24 @@ struct collector {
 	void *counters_arg;
 	collector_retire_fn retire_fn;
 	void *retire_arg;
+	/* Flows (collector_flows.c). */
+	bool flows_asked;      /* collector_opts.flows */
+	bool flows_retrans_err; /* tcp_retransmit_skb has err (rttq_retrans) */
+	bool flows_on;         /* loaded and attached */
+	struct bpf_link *flow_links[COLLECTOR_FLOW_PROGS];
+	struct bpf_link *flow_iter;
+	/* Events (collector_events.c). */
+	unsigned int events_asked; /* collector_opts.events */
+	uint32_t event_threshold;
+	bool events_on;        /* loaded and attached */
+	struct bpf_link *event_links[COLLECTOR_EVENT_PROGS];
 };
+
+/**
+ * collector_counts_words() - u32 words of a group_counts value (rtt,
+ * jitter): the distributions before the first kept in a map of its own.
+ */
+uint32_t collector_counts_words(const struct collector *c);
 
 /**
  * collector_logf() - one line to the collector's log (collector_opts.log).
@@ -121,6 +143,45 @@ void signals_attach(struct collector *c);
 
 /** signals_detach() - destroy what signals_attach() made. */
 void signals_detach(struct collector *c);
+
+/**
+ * signals_tp_args() - arguments of tracepoint @name as tp_btf programs
+ * see them (its btf_trace_<name> typedef, less the context pointer).
+ *
+ * @return the count, or -1 when the kernel has no such tracepoint.
+ */
+int signals_tp_args(const struct btf *btf, const char *name);
+
+/* ---- collector_flows.c: the programs of kernel/flows.h ---- */
+
+/**
+ * flows_probe() - whether this kernel has the tracepoints of flows
+ * (collector_opts.flows) and of --signals flows: turns off, and logs,
+ * what it lacks.  Once, before the layout is set.
+ */
+void flows_probe(struct collector *c);
+
+/**
+ * flows_configure() - autoload, rodata and ring size of the flow
+ * programs, before load: all of them with collector_opts.flows, the
+ * state program alone for --signals flows; neither without @direct
+ * (BTF-typed sockets; logged).  Also loads the retransmit program, whose
+ * classifier counts fast_retrans and timeouts, when --signals left it
+ * off.
+ *
+ * @return 0 or a libbpf error.
+ */
+int flows_configure(struct collector *c, bool direct);
+
+/**
+ * flows_attach() - attach what flows_configure() loaded; a failure
+ * turns flows off (logged), never the collector (the counters of
+ * --signals flows then stay at zero).
+ */
+void flows_attach(struct collector *c);
+
+/** flows_detach() - destroy what flows_attach() made. */
+void flows_detach(struct collector *c);
 
 /* ---- collector_counters.c: counters of groups and drops ---- */
 
@@ -182,5 +243,32 @@ const struct counter_set *counters_set(const struct collector *c);
  * @return 0, or -errno of the map update.
  */
 int collector_write_listening(struct collector *c, struct rttq_error *err);
+
+/* ---- collector_events.c: the programs of kernel/events.h ---- */
+
+/**
+ * events_probe() - whether this kernel has the tracepoints of the event
+ * types asked for (collector_opts.events): turns off, and logs, a type
+ * whose tracepoint is missing.  Once, before any load.
+ */
+void events_probe(struct collector *c);
+
+/**
+ * events_configure() - autoload, rodata and ring size of the event
+ * programs, before load (the retransmit program too when retransmits
+ * are asked for); none without @direct (BTF-typed sockets), logged.
+ *
+ * @return 0 or a libbpf error.
+ */
+int events_configure(struct collector *c, bool direct);
+
+/**
+ * events_attach() - attach what events_configure() loaded; a failure
+ * turns events off (logged), never the collector.
+ */
+void events_attach(struct collector *c);
+
+/** events_detach() - destroy what events_attach() made. */
+void events_detach(struct collector *c);
 
 #endif /* RTTQ_COLLECTOR_PRIVATE_H */

@@ -44,12 +44,7 @@ enum {
 /* The kernel refuses per-CPU values past this (PCPU_MIN_UNIT_SIZE). */
 #define PERCPU_VALUE_MAX 32768u
 
-/*
- * Arguments of tracepoint @name as tp_btf programs see it (its
- * btf_trace_<name> typedef, less the leading context pointer), -1 when
- * the kernel has no such tracepoint.
- */
-static int tp_args(const struct btf *btf, const char *name)
+int signals_tp_args(const struct btf *btf, const char *name)
 {
 	const struct btf_type *t;
 	char type_name[128];
@@ -171,7 +166,7 @@ void signals_probe(struct collector *c, unsigned int asked)
 
 	c->hooks = 0;
 	for (i = 0; btf && i < sizeof(hooks) / sizeof(hooks[0]); i++)
-		if (tp_args(btf, hooks[i].tp) >= hooks[i].args)
+		if (signals_tp_args(btf, hooks[i].tp) >= hooks[i].args)
 			c->hooks |= hooks[i].bit;
 	if ((want & COLLECTOR_SIG_SOFTIRQ) && btf &&
 	    (softirq_vec(btf, "NET_RX_SOFTIRQ", &c->vec_rx) ||

@@ -39,6 +39,8 @@ static const struct metric_dist dists[] = {
 	  "time from SYN sent to ESTABLISHED, connections this host opened" },
 	{ METRIC_RUNQLAT, "ms", "run-queue latency: wake-up to running" },
 	{ METRIC_SNDBUF, "%", "send buffer queued, per cent of sk_sndbuf" },
+	{ METRIC_FLOW_DURATION, "ms",
+	  "lifetime of TCP connections that closed, SYN to close" },
 };
 
 const struct metric_dist *metric_dist_find(const char *name)

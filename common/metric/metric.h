@@ -26,6 +26,7 @@ extern "C" {
 #define METRIC_HANDSHAKE "handshake"
 #define METRIC_RUNQLAT "runqlat"  /* node: wake-up to running */
 #define METRIC_SNDBUF "sndbuf"    /* per cent of sk_sndbuf queued */
+#define METRIC_FLOW_DURATION "flow_duration" /* connections, open to close */
 
 /* The store metric of a group's counter set (counter_set.h). */
 #define METRIC_COUNTERS "counters"

@@ -44,6 +44,19 @@ RTTQ_API int numparse_uint(const char *flag, const char *text, uint64_t min,
 RTTQ_API int numparse_real(const char *flag, const char *text, double min,
 			   double max, double *out, struct rttq_error *err);
 
+/**
+ * numparse_rate() - parse a sampling rate: a percentage ("1%", "0.5%",
+ * "100%") or a fraction ("1/64"), above 0 and at most 1.
+ * @flag: the flag's name for the message ("--sample").
+ * @text: the value as given.
+ * @out: receives the rate, in (0, 1].
+ * @err: receives the message; may be NULL.
+ *
+ * @return 0, -EINVAL (neither form, trailing text, 0 or above 100 %).
+ */
+RTTQ_API int numparse_rate(const char *flag, const char *text, double *out,
+			   struct rttq_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,6 +18,8 @@
 #include "rttq.h"
 
 #define SLOTS5 BUCKET_SLOTS(5)
+/* Bytes of a group's counters (enum rttq_counter, u64 each): 120 now. */
+#define HEALTH ((unsigned int)sizeof(struct rttq_health))
 
 static void test_formula(void)
 {
@@ -33,7 +35,7 @@ static void test_formula(void)
 	/* Per CPU: the ungrouped counters (histogram, counters), the
 	 * overflow counter and the drops map's 8 bytes when off; the unused
 	 * index 0 of group_health. */
-	CHECK_CMP(b.fixed, ==, 96 * (3584 + 128 + 8 + 8) + 128 + 8192 + 20480);
+	CHECK_CMP(b.fixed, ==, 96 * (3584 + HEALTH + 8 + 8) + HEALTH + 8192 + 20480);
 	CHECK_CMP(b.budget, ==, 64ull << 20);
 	CHECK_CMP(b.ncpus, ==, 96);
 	CHECK_CMP(b.groups, ==, 1000);
@@ -50,24 +52,24 @@ static void test_formula(void)
 				       false, false, false, 0, 1000, true, &b,
 				       &err), ==, 0);
 	CHECK_CMP(b.per_group, ==, 3584 + 8 + 4 + 96 + 32);
-	CHECK_CMP(b.fixed, ==, 96 * (3584 + 128 + 8 + 8) + 128 +
+	CHECK_CMP(b.fixed, ==, 96 * (3584 + HEALTH + 8 + 8) + HEALTH +
 				       1024 * (96 * 32 + 8) + 8192 + 20480);
 	CHECK_CMP(b.reserved, <, 64ull << 20);
 	/* Ports too; not a key with the local address (36 bytes). */
 	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_PORTS,
 				       false, false, false, 0, 1000, true, &b,
 				       &err), ==, 0);
-	CHECK_CMP(b.fixed, ==, 96 * (3584 + 128 + 8 + 8) + 128 +
+	CHECK_CMP(b.fixed, ==, 96 * (3584 + HEALTH + 8 + 8) + HEALTH +
 				       1024 * (96 * 32 + 8) + 8192 + 20480);
 	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ADDRS,
 				       false, false, false, 0, 1000, true, &b,
 				       &err), ==, 0);
-	CHECK_CMP(b.fixed, ==, 96 * (3584 + 128 + 8 + 8) + 128 + 8192 + 20480);
+	CHECK_CMP(b.fixed, ==, 96 * (3584 + HEALTH + 8 + 8) + HEALTH + 8192 + 20480);
 	/* Without --group-by the cache is not loaded at its size. */
 	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_RADDR,
 				       false, false, false, 0, 0, true, &b,
 				       &err), ==, 0);
-	CHECK_CMP(b.fixed, ==, 96 * (3584 + 128 + 8 + 8) + 128 + 8192 + 20480);
+	CHECK_CMP(b.fixed, ==, 96 * (3584 + HEALTH + 8 + 8) + HEALTH + 8192 + 20480);
 	/* g = 7 and the peer trie: 65,536 nodes at most, each 40 bytes of
 	 * head, 16 of address and 4 of label id (+ 8) in the 96-byte class. */
 	REQUIRE_CMP(kernel_budget_plan(0, 4, BUCKET_SLOTS(7),
@@ -75,18 +77,18 @@ static void test_formula(void)
 				       &err), ==, 0);
 	CHECK_CMP(b.budget, ==, 64ull << 20);
 	CHECK_CMP(b.per_group, ==, BUCKET_SLOTS(7) * 4 + 8 + 4 + 128 + 32);
-	CHECK_CMP(b.fixed, ==, 4 * (BUCKET_SLOTS(7) * 4 + 128 + 8 + 8) + 128 +
+	CHECK_CMP(b.fixed, ==, 4 * (BUCKET_SLOTS(7) * 4 + HEALTH + 8 + 8) + HEALTH +
 				       8192 + 20480 + 65536 * 96);
 
-	/* Every signal: rtt, jitter, sndbuf and handshake histograms, 128
+	/* Every signal: rtt, jitter, sndbuf and handshake histograms, HEALTH
 	 * bytes of counters per group, and per CPU 6 KiB of drops, runqlat's
 	 * histogram and the softirq times; still 1,000 groups on 96 CPUs
 	 * within 64 MiB. */
 	REQUIRE_CMP(kernel_budget_plan(64, 96, 4 * SLOTS5, RTTQ_KEY_SIZE_ALL,
 				       false, true, true, 3584 + 24, 1000, true,
 				       &b, &err), ==, 0);
-	CHECK_CMP(b.per_group, ==, 4 * 3584 + 128 + 8 + 4 + 128 + 32);
-	CHECK_CMP(b.fixed, ==, 96 * (4 * 3584 + 128 + 8 + 6144 + 3608) + 128 +
+	CHECK_CMP(b.per_group, ==, 4 * 3584 + HEALTH + 8 + 4 + 128 + 32);
+	CHECK_CMP(b.fixed, ==, 96 * (4 * 3584 + HEALTH + 8 + 6144 + 3608) + HEALTH +
 				       8192 + 20480);
 	CHECK_CMP(b.reserved, <, 64ull << 20);
 	printf("every signal, 1,000 groups, 96 CPUs: %.1f MiB\n",
@@ -96,8 +98,8 @@ static void test_formula(void)
 	REQUIRE_CMP(kernel_budget_plan(64, 96, 4 * SLOTS5, RTTQ_KEY_SIZE_RADDR,
 				       false, true, true, 3584 + 24, 1000, true,
 				       &b, &err), ==, 0);
-	CHECK_CMP(b.per_group, ==, 4 * 3584 + 128 + 8 + 4 + 96 + 32);
-	CHECK_CMP(b.fixed, ==, 96 * (4 * 3584 + 128 + 8 + 6144 + 3608) + 128 +
+	CHECK_CMP(b.per_group, ==, 4 * 3584 + HEALTH + 8 + 4 + 96 + 32);
+	CHECK_CMP(b.fixed, ==, 96 * (4 * 3584 + HEALTH + 8 + 6144 + 3608) + HEALTH +
 				       1024 * (96 * 32 + 8) + 8192 + 20480);
 	CHECK_CMP(b.reserved, <, 64ull << 20);
 	printf("every signal by raddr, 1,000 groups, 96 CPUs: %" PRIu64

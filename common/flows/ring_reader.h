@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Records from a BPF ring buffer and the per-CPU count of those the
+ * kernel had no room for: the one reader of both the closed-connection
+ * records (flow_reader.c) and the sampled events (event_reader.c).
+ */
+#ifndef RTTQ_RING_READER_H
+#define RTTQ_RING_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+struct ring_reader;
+
+/*
+ * Called with one record of @size bytes (valid only during the call).
+ * Return non-zero to stop the poll (ring_reader_poll() returns it).
+ */
+typedef int (*ring_record_fn)(const void *data, size_t size, void *arg);
+
+/**
+ * ring_reader_open() - start reading ring buffer @ring_fd.
+ * @lost_fd: a per-CPU array of one __u64: records the kernel dropped.
+ * @ncpus: values a per-CPU lookup returns.
+ * @what: what the messages start with ("flows: ring buffer flow_closed"),
+ *        kept (a string that outlives the reader).
+ * @out: receives the reader.
+ * @err: names the step that failed.
+ *
+ * @return 0, -ENOMEM, or the negative errno of setting up the ring.
+ */
+int ring_reader_open(int ring_fd, int lost_fd, int ncpus, const char *what,
+		     ring_record_fn fn, void *arg, struct ring_reader **out,
+		     struct rttq_error *err);
+
+/**
+ * ring_reader_poll() - wait up to @timeout_ms for records and hand each
+ * to the reader's ring_record_fn, in the order written on each CPU.
+ *
+ * @return the records handled (0 on timeout), the first non-zero value
+ *         of the ring_record_fn, or a negative errno (-EINTR when a
+ *         signal came: not an error for a loop that checks its exit flag).
+ */
+int ring_reader_poll(struct ring_reader *rr, int timeout_ms,
+		     struct rttq_error *err);
+
+/** ring_reader_lost() - records the kernel had no room for, in total. */
+uint64_t ring_reader_lost(const struct ring_reader *rr);
+
+/** ring_reader_free() - stop and free; NULL does nothing. */
+void ring_reader_free(struct ring_reader *rr);
+
+#endif /* RTTQ_RING_READER_H */

@@ -1,0 +1,230 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# test-flows.sh: `rttq flows` against the kernel's own view (issue #15's
+# proof).  Two network namespaces on a veth pair, neither of them rttq's:
+#   live: four idle connections (flows-lab.py idle/hold) seen from both
+#   ends; `rttq flows --once --json` gives cwnd, mss, bytes_sent,
+#   bytes_received and retrans_packets as `ss -tin` in each namespace does
+#   (idle, so nothing moves between the reads: checked by reading ss
+#   before and after); read_bytes/write_bytes as the client did, seen by
+#   an `rttq flows --json -i 1` loaded before the connections opened.
+#   closed: 38 HTTP requests (curl to flows-lab.py http) give one record
+#   each in `rttq flows --closed --json`, durations within 10 % of curl's
+#   time_total; the client of a 300,000-byte download read at least that.
+#   agent: the same closes through the collector's drain (`rttq hist -M
+#   flow_duration --counters`, --signals flows): conn.closed and the
+#   flow_duration count equal the records, flow.bytes_* their sums.
+set -euo pipefail
+
+: "${RTTQ:?set by meson}" "${FLOWS_LAB:?set by meson}"
+
+REQUESTS=38
+TOLERANCE=0.10
+
+# shellcheck source=../support/harness.sh
+. "$(dirname "$0")/../support/harness.sh"
+require_root "network namespaces and BPF"
+require_kernel bpf
+require_command curl "tools/bootstrap.sh (Debian package curl)"
+require_command jq "tools/bootstrap.sh (Debian package jq)"
+require_command python3 "tools/bootstrap.sh (Debian package python3)"
+require_command ss "tools/bootstrap.sh (Debian package iproute2)"
+harness_start flows
+A=rttq-flowa-$$
+B=rttq-flowb-$$
+ADDR_A=10.78.0.1
+ADDR_B=10.78.0.2
+HTTP_PORT=8080
+HOLD_PORT=9000
+
+# shellcheck disable=SC2317  # run by the harness at exit
+on_cleanup() {
+	ip netns pids "$A" 2>/dev/null | xargs -r kill 2>/dev/null || true
+	ip netns pids "$B" 2>/dev/null | xargs -r kill 2>/dev/null || true
+	ip netns del "$A" 2>/dev/null || true
+	ip netns del "$B" 2>/dev/null || true
+	if [[ $harness_status -ne 0 || $failures -ne 0 ]]; then
+		echo "--- rttq flows --closed"
+		cat "$tmp/closed.json" "$tmp/closed.err" 2>/dev/null || true
+	fi
+}
+
+ip netns add "$A"
+ip netns add "$B"
+ip link add "flowa$$" netns "$A" type veth peer name "flowb$$" netns "$B"
+for side in "$A:flowa$$:$ADDR_A" "$B:flowb$$:$ADDR_B"; do
+	IFS=: read -r ns dev addr <<<"$side"
+	ip -n "$ns" link set lo up
+	ip -n "$ns" addr add "$addr/24" dev "$dev"
+	ip -n "$ns" link set "$dev" up
+done
+
+ip netns exec "$B" python3 "$FLOWS_LAB" http "$HTTP_PORT" &
+track_pid $!
+ip netns exec "$B" python3 "$FLOWS_LAB" hold "$HOLD_PORT" &
+track_pid $!
+listening() {
+	[[ -n $(ip netns exec "$B" ss -ltnH "sport = :$1") ]]
+}
+wait_until 10 "the lab's servers listening" listening "$HTTP_PORT"
+wait_until 10 "the lab's servers listening" listening "$HOLD_PORT"
+
+# ---- live: four idle connections, both ends ----
+# Reads and writes count while rttq is loaded: this one watches from
+# before the connections open, printing every connection each second.
+"$RTTQ" flows --json -i 1 >"$tmp/watch.json" 2>"$tmp/watch.err" &
+watch_pid=$!
+track_pid "$watch_pid"
+wait_for_match 20 "$tmp/watch.err" '/attached rttq_flow_state/p' >/dev/null ||
+	die "rttq flows --json -i 1 did not start: $(cat "$tmp/watch.err")"
+ip netns exec "$A" python3 "$FLOWS_LAB" idle "$ADDR_B" "$HOLD_PORT" \
+	1000 50000 300000 1000000 >"$tmp/idle.txt" &
+track_pid $!
+idle_ready() {
+	[[ $(wc -l <"$tmp/idle.txt") -eq 4 ]]
+}
+wait_until 20 "four idle connections" idle_ready
+# Delayed ACKs and window updates settle within a few RTTs of a veth.
+sleep 0.5
+
+# ss_fields NS: "laddr lport raddr rport cwnd mss bytes_sent
+# bytes_received retrans" per connection to or from the hold server.
+ss_fields() {
+	ip netns exec "$1" ss -tinH "( sport = :$HOLD_PORT or dport = :$HOLD_PORT )" |
+		awk '
+		/^[A-Z0-9-]/ || /^[0-9]/ {
+			if (key != "") print key, c, m, s, r, t
+			split($4, l, ":"); split($5, p, ":")
+			key = l[1] " " l[2] " " p[1] " " p[2]
+			c = m = s = r = t = 0
+			next
+		}
+		{
+			for (i = 1; i <= NF; i++) {
+				split($i, kv, ":")
+				if (kv[1] == "cwnd") c = kv[2]
+				if (kv[1] == "mss") m = kv[2]
+				if (kv[1] == "bytes_sent") s = kv[2]
+				if (kv[1] == "bytes_received") r = kv[2]
+				if (kv[1] == "retrans") { split(kv[2], rt, "/"); t = rt[2] }
+			}
+		}
+		END { if (key != "") print key, c, m, s, r, t }' | sort
+}
+
+for ns in "$A" "$B"; do
+	ss_fields "$ns"
+done | sort >"$tmp/ss.before"
+"$RTTQ" flows --once --json 2>"$tmp/live.err" >"$tmp/live.json" ||
+	die "rttq flows --once --json failed: $(cat "$tmp/live.err")"
+for ns in "$A" "$B"; do
+	ss_fields "$ns"
+done | sort >"$tmp/ss.after"
+cmp -s "$tmp/ss.before" "$tmp/ss.after" ||
+	fail "ss changed between the reads (not idle):" "$(diff "$tmp/ss.before" "$tmp/ss.after")"
+[[ $(wc -l <"$tmp/ss.before") -eq 8 ]] ||
+	fail "ss shows $(wc -l <"$tmp/ss.before") connections of the lab, not 8"
+
+jq -r --arg p "$HOLD_PORT" '
+	select((.lport | tostring) == $p or (.rport | tostring) == $p) |
+	select(.laddr | startswith("10.78.0.")) |
+	"\(.laddr) \(.lport) \(.raddr) \(.rport) \(.cwnd) \(.mss) \(.bytes_sent) \(.bytes_received) \(.retrans_packets)"' \
+	"$tmp/live.json" | sort >"$tmp/rttq.live"
+if ! cmp -s "$tmp/ss.before" "$tmp/rttq.live"; then
+	fail "rttq flows and ss -tin differ (laddr lport raddr rport cwnd mss bytes_sent bytes_received retrans):" \
+		"$(diff "$tmp/ss.before" "$tmp/rttq.live")"
+fi
+
+# What each client read and wrote: exactly what flows-lab.py did, in the
+# watcher's last look at each connection.
+sleep 1.5
+stop_pid "$watch_pid"
+i=0
+for n in 1000 50000 300000 1000000; do
+	i=$((i + 1))
+	lport=$(sed -n "${i}p" "$tmp/idle.txt")
+	got=$(jq -r --argjson p "$lport" --arg a "$ADDR_A" \
+		'select(.lport == $p and .laddr == $a) | "\(.read_bytes) \(.write_bytes)"' \
+		"$tmp/watch.json" | tail -n 1)
+	want="$n $((4 + n / 2))"
+	[[ $got == "$want" ]] ||
+		fail "client port $lport: read_bytes write_bytes '$got', want '$want'"
+done
+echo "live: $(wc -l <"$tmp/rttq.live") connections match ss -tin"
+
+# ---- closed: one record per HTTP request ----
+"$RTTQ" flows --closed --json --rport "$HTTP_PORT" \
+	>"$tmp/closed.json" 2>"$tmp/closed.err" &
+closed_pid=$!
+track_pid "$closed_pid"
+wait_for_match 20 "$tmp/closed.err" '/attached rttq_flow_state/p' >/dev/null ||
+	die "rttq flows --closed did not start: $(cat "$tmp/closed.err")"
+# The agent's numbers of the same closes (--signals flows), as the
+# collector's drain hands them to it.
+"$RTTQ" hist -M flow_duration --counters --rport "$HTTP_PORT" \
+	>"$tmp/hist.out" 2>"$tmp/hist.err" &
+hist_pid=$!
+track_pid "$hist_pid"
+wait_for_match 20 "$tmp/hist.err" '/attached rttq_flow_state/p' >/dev/null ||
+	die "rttq hist -M flow_duration did not start: $(cat "$tmp/hist.err")"
+
+: >"$tmp/curl.txt"
+for ((i = 0; i < REQUESTS; i++)); do
+	ms=$((40 + (i * 37) % 160))
+	ip netns exec "$A" curl -sS -o /dev/null \
+		-w '%{local_port} %{time_total}\n' \
+		"http://$ADDR_B:$HTTP_PORT/sleep/$ms" >>"$tmp/curl.txt"
+done
+big=$(ip netns exec "$A" curl -sS -o /dev/null -w '%{local_port} %{size_download}' \
+	"http://$ADDR_B:$HTTP_PORT/big")
+# The last close needs the server's ACK of our FIN: a veth RTT.
+sleep 0.5
+kill -INT "$closed_pid" "$hist_pid"
+wait "$closed_pid" || fail "rttq flows --closed exited with $?"
+wait "$hist_pid" || fail "rttq hist exited with $?"
+
+read -r big_port big_size <<<"$big"
+[[ $big_size -eq 300000 ]] || fail "curl downloaded $big_size bytes, not 300000"
+big_read=$(jq -r --argjson p "$big_port" 'select(.lport == $p) | .read_bytes' "$tmp/closed.json")
+[[ -n $big_read && $big_read -ge 300000 ]] ||
+	fail "read_bytes of the 300,000-byte download: '$big_read'"
+
+bad=0
+while read -r port secs; do
+	n=$(jq -r --argjson p "$port" 'select(.lport == $p)' "$tmp/closed.json" | jq -s length)
+	if [[ $n -ne 1 ]]; then
+		fail "request from port $port: $n closed records, want 1"
+		bad=$((bad + 1))
+		continue
+	fi
+	ms=$(jq -r --argjson p "$port" 'select(.lport == $p) | .duration_ms' "$tmp/closed.json")
+	if ! awk -v r="$ms" -v c="$secs" -v t="$TOLERANCE" \
+		'BEGIN { c *= 1000; d = r - c; if (d < 0) d = -d; exit !(r != "null" && d <= t * c) }'; then
+		fail "request from port $port: duration_ms $ms, curl measured $(awk -v c="$secs" 'BEGIN { print c * 1000 }') ms"
+		bad=$((bad + 1))
+	fi
+done <"$tmp/curl.txt"
+records=$(jq -s length "$tmp/closed.json")
+[[ $records -eq $((REQUESTS + 1)) ]] ||
+	fail "$records closed records for $((REQUESTS + 1)) connections to port $HTTP_PORT"
+grep -q ", 0 lost" "$tmp/closed.err" || fail "records lost: $(tail -1 "$tmp/closed.err")"
+echo "closed: $records records, $((REQUESTS - bad)) of $REQUESTS requests within $TOLERANCE of curl's time"
+
+# hist_counter NAME: NAME in the "all counters:" block of rttq hist.
+hist_counter() {
+	awk -v n="$1" '$0 == "all counters:" { on = 1; next }
+		on && $1 == n { v = $2 } END { print v + 0 }' "$tmp/hist.out"
+}
+events=$(sed -n 's/^all: \([0-9]*\) events.*/\1/p' "$tmp/hist.out")
+[[ $events == "$records" ]] ||
+	fail "flow_duration counted '$events' connections, rttq flows --closed $records"
+[[ $(hist_counter conn.closed) -eq $records ]] ||
+	fail "conn.closed $(hist_counter conn.closed), closed records $records"
+for f in bytes_sent bytes_received; do
+	want=$(jq -s "map(.$f) | add" "$tmp/closed.json")
+	[[ $(hist_counter "flow.$f") -eq $want ]] ||
+		fail "flow.$f $(hist_counter "flow.$f"), the closed records' sum $want"
+done
+echo "agent: conn.closed, flow_duration and flow.bytes_* match the records"
+
+harness_finish
