@@ -66,9 +66,8 @@ static const struct help help[] = {
 	  { "a group with no events this long (250ms, 30s, 10m, ...)",
 	    "gives its id back for new keys (default 10m)" } },
 	{ "--signals LIST",
-	  { "rtt, jitter, retrans, conn, drops, runqlat, softirq,",
-	    "bytes, sndbuf, flows (default: all the kernel can but",
-	    "flows; rtt always)" } },
+	  { "rtt jitter retrans conn drops runqlat softirq bytes",
+	    "sndbuf flows (default: all the kernel can but flows)" } },
 	{ "--sub-bits G",
 	  { "histogram sub-bucket bits, " STR(BUCKET_SUB_BITS_MIN) ".."
 	    STR(BUCKET_SUB_BITS_MAX) " (default " STR(BUCKET_SUB_BITS_DEFAULT)
