@@ -48,6 +48,9 @@ const volatile bool targ_raddr_on;
 const volatile __u32 targ_raddr_net[4];
 const volatile __u32 targ_raddr_mask[4];
 
+/* A kfunc (6.2+); weak, so older kernels load the object without it. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
 /*
  * Key and value sizes are set by the loader (the value follows g, the key
  * follows --group-by), so the maps are declared by size, not by BTF type.
@@ -400,8 +403,21 @@ static __always_inline int handle(const struct sock *sk, const bool direct)
 	if (!sk)
 		return 0;
 	if (direct) {
-		/* The verifier bounds BTF loads by struct sock; cast checked. */
-		tp = bpf_skc_to_tcp_sock((void *)sk);
+		/*
+		 * The verifier bounds BTF loads by struct sock, so tcp_sock's
+		 * fields need a cast.  tcp_probe and tcp_rcv_established only
+		 * ever see a TCP full socket: bpf_rdonly_cast() (6.2+, a
+		 * register move once verified) takes it as it is, where
+		 * bpf_skc_to_tcp_sock()
+		 * checks sk_protocol, on a line of struct sock the receive
+		 * path has not touched (sock_read_tx): one more cold line per
+		 * event when segments are milliseconds apart.
+		 */
+		if (bpf_rdonly_cast)
+			tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(
+							 struct tcp_sock));
+		else
+			tp = bpf_skc_to_tcp_sock((void *)sk);
 		if (!tp)
 			return 0;
 		srtt_us = tp->srtt_us >> 3;
