@@ -252,6 +252,9 @@ static void test_service_port(void)
 	printf("attached via %s\n", collector_attach_mode(c_port));
 
 	check_section("port: accepted and opened connections by service port");
+	/* Each flow's listener starts after the collectors loaded their
+	 * listening ports: rttq_state marks its port as its first child is
+	 * born (kernel/group_key.h), before the child's first segment. */
 	group_lab_drain(c_port, &t[0], c_ports, &t[1]);
 	group_lab_flow("10.77.1.2", 0, "10.77.2.2", &x);
 	group_lab_drain(c_port, &t[0], c_ports, &t[1]);
