@@ -193,8 +193,9 @@ _Static_assert(sizeof(struct gid_slot) == RTTQ_GID_SLOT_BYTES,
 
 /*
  * Slot key -> id, direct-mapped, per CPU, in front of group_ids: one line
- * per group instead of the hash's bucket and element, and of the same
- * few lines for every socket of a group.  Per CPU, so only programs
+ * per slot key (a group, or for peer,port an address and service port)
+ * instead of the hash's bucket and element, and the same line for every
+ * socket of that key.  Per CPU, so only programs
  * running on its CPU touch a slot; but every program that counts per
  * group uses it (sk_index() in kernel/rttq.bpf.c), and one (a socket's
  * state change in process context) may be interrupted by another

@@ -408,10 +408,10 @@ static __always_inline int handle(const struct sock *sk, const bool direct)
 		 * fields need a cast.  tcp_probe and tcp_rcv_established only
 		 * ever see a TCP full socket: bpf_rdonly_cast() (6.2+, a
 		 * register move once verified) takes it as it is, where
-		 * bpf_skc_to_tcp_sock()
-		 * checks sk_protocol, on a line of struct sock the receive
-		 * path has not touched (sock_read_tx): one more cold line per
-		 * event when segments are milliseconds apart.
+		 * bpf_skc_to_tcp_sock() checks sk_protocol, on a line of
+		 * struct sock the receive path has not touched (sock_read_tx):
+		 * one more cold line per event when segments are milliseconds
+		 * apart.
 		 */
 		if (bpf_rdonly_cast)
 			tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(
