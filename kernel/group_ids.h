@@ -15,7 +15,8 @@
  * on every event, so an event counts in the old group (it saw the old
  * generation: drained before the zeroing) or re-resolves its key (it saw
  * the new one), never in another key's.  The per-CPU gid_slots cache
- * (raddr and port groupings) keeps the same pair and checks it alike.
+ * (the groupings of rttq_slot_key_ok()) keeps the same pair and checks it
+ * alike.
  * The first wait makes the generation a program caches with an id the
  * one of that id's current key: a program that found the key ends before
  * the generation moves.
@@ -166,39 +167,44 @@ static __always_inline __u32 gid_of(const struct rttq_key *key, __u32 max,
 }
 
 /*
- * Groupings whose key lies in its first RTTQ_KEY_SIZE_PORTS bytes, all
- * read from struct sock_common (raddr, raddr/N, ports): their sockets
- * remember nothing; each event works the key out again and finds its id
- * through gid_slots.  sock_common's first lines are the ones the kernel
- * just looked the socket up by, so the key costs no cache miss, where sk
- * storage is three dependent ones per socket (sk_bpf_storage, the
- * storage's cache slot, the value) on top of the group's own.
+ * The groupings of rttq_slot_key_ok() (rttq.h) keep nothing per socket:
+ * each event works out again a short key from struct sock_common (the
+ * slot key: the remote address, a port or two, the peer map's
+ * generation; see slot_key_fill() in kernel/rttq.bpf.c) and finds its
+ * group's id through gid_slots.  sock_common's first lines are the ones
+ * the kernel just looked the socket up by, so the slot key costs no cache
+ * miss, where sk storage is three dependent ones per socket
+ * (sk_bpf_storage, the storage's cache slot, the value) on top of the
+ * group's own.  The slot key decides the group key (for peer,port the
+ * label and service port are functions of it), so the key itself (a
+ * label lookup in the trie, the hash) is worked out on a miss only.
  */
-#define RTTQ_BY_SLOT (RTTQ_BY_RADDR | RTTQ_BY_RPORT | RTTQ_BY_LPORT)
 
-/* An id as a CPU last found it for a key (gid 0: empty). */
+/* An id as a CPU last found it for a slot key (gid 0: empty). */
 struct gid_slot {
-	__u32 key[RTTQ_KEY_SIZE_PORTS / 4]; /* the key's first bytes */
+	__u32 key[RTTQ_SLOT_KEY_WORDS];
 	__u32 gid;
 	__u32 gen;  /* gid_gens[gid] when the gid was looked up */
-	__u32 seq;  /* odd while being written (gid_of_slot()) */
+	__u32 seq;  /* odd while being written (gid_slot_find()) */
 };
 
 _Static_assert(sizeof(struct gid_slot) == RTTQ_GID_SLOT_BYTES,
 	       "kernel_budget.c counts RTTQ_GID_SLOT_BYTES per slot");
 
 /*
- * Key -> id, direct-mapped, per CPU, in front of group_ids: one line per
- * group instead of the hash's bucket and element, and of the same few
- * lines for every socket of a group.  Per CPU, so only programs running
- * on its CPU touch a slot; but every program that counts per group uses
- * it (sk_index() in kernel/rttq.bpf.c), and one (a socket's state change
- * in process context) may be interrupted by another (tcp_probe in
- * softirq) halfway through a slot: gid_of_slot() guards each slot with a
- * sequence count.  A slot holds what sk storage holds for the other groupings,
- * an (id, generation) pair checked against gid_gens on every use, so a
- * recycled id is as exact here as there (see the top of this file).  The
- * loader sets max_entries to 1 for the groupings that do not use it.
+ * Slot key -> id, direct-mapped, per CPU, in front of group_ids: one line
+ * per slot key (a group, or for peer,port an address and service port)
+ * instead of the hash's bucket and element, and the same line for every
+ * socket of that key.  Per CPU, so only programs
+ * running on its CPU touch a slot; but every program that counts per
+ * group uses it (sk_index() in kernel/rttq.bpf.c), and one (a socket's
+ * state change in process context) may be interrupted by another
+ * (tcp_probe in softirq) halfway through a slot: each slot carries a
+ * sequence count.  A slot holds what sk storage holds for the other
+ * groupings, an (id, generation) pair checked against gid_gens on every
+ * use, so a recycled id is as exact here as there (see the top of this
+ * file).  The loader sets max_entries to 1 for the groupings that do not
+ * use it.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -219,48 +225,52 @@ static __always_inline __u32 gid_slot_index(const __u32 *k)
 #define gid_slot_barrier() asm volatile("" ::: "memory")
 
 /*
- * gid_of() for an RTTQ_BY_SLOT key, through this CPU's gid_slots entry.
- * A program that interrupts another on this CPU runs to its end before
- * the other goes on, so the sequence count (odd while written) is all
- * the locking a slot needs: a reader that saw it odd, or saw it move
+ * The id this CPU's gid_slots remembers for slot key @k, if it is still
+ * @k's.  A program that interrupts another on this CPU runs to its end
+ * before the other goes on, so the sequence count (odd while written) is
+ * all the locking a slot needs: a reader that saw it odd, or saw it move
  * while it read, was interrupted mid-write or read a slot rewritten under
- * it, and goes to group_ids; a writer that finds it odd leaves the slot
- * to the writer it interrupted.
- * @return the id, 0 when @key has none and none is left (@final as for
- * gid_of(); a failure is not kept, the next event tries again).
+ * it, and misses; a writer (gid_slot_keep()) that finds it odd leaves the
+ * slot to the writer it interrupted.
+ * @s: set to the slot (NULL if none), for gid_slot_keep() on a miss.
+ * @return the id, 0 on a miss (the caller works the key out and asks
+ * gid_of()).
  */
-static __always_inline __u32 gid_of_slot(const struct rttq_key *key,
-					 __u32 max, bool *final)
+static __always_inline __u32 gid_slot_find(const __u32 *k,
+					   struct gid_slot **s)
 {
-	const __u32 *k = (const __u32 *)key;
-	__u32 idx = gid_slot_index(k), gid, gen = 0, seq = 1;
-	struct gid_slot *s = bpf_map_lookup_elem(&gid_slots, &idx);
+	__u32 idx = gid_slot_index(k), gid, gen, seq;
 	bool hit;
 
-	*final = true;
-	if (s) {
-		seq = s->seq;
-		gid_slot_barrier();
-		hit = !(seq & 1) && s->gid && s->key[0] == k[0] &&
-		      s->key[1] == k[1] && s->key[2] == k[2] &&
-		      s->key[3] == k[3] && s->key[4] == k[4];
-		gid = s->gid;
-		gen = s->gen;
-		gid_slot_barrier();
-		if (hit && s->seq == seq && gid_current(gid, gen))
-			return gid;
-	}
-	gid = gid_of(key, max, &gen, final);
-	if (s && gid && !(s->seq & 1)) {
-		s->seq++;
-		gid_slot_barrier();
-		__builtin_memcpy(s->key, k, sizeof(s->key));
-		s->gid = gid;
-		s->gen = gen;
-		gid_slot_barrier();
-		s->seq++;
-	}
-	return gid;
+	*s = bpf_map_lookup_elem(&gid_slots, &idx);
+	if (!*s)
+		return 0;
+	seq = (*s)->seq;
+	gid_slot_barrier();
+	hit = !(seq & 1) && (*s)->gid && (*s)->key[0] == k[0] &&
+	      (*s)->key[1] == k[1] && (*s)->key[2] == k[2] &&
+	      (*s)->key[3] == k[3] && (*s)->key[4] == k[4];
+	gid = (*s)->gid;
+	gen = (*s)->gen;
+	gid_slot_barrier();
+	if (hit && (*s)->seq == seq && gid_current(gid, gen))
+		return gid;
+	return 0;
+}
+
+/* Remembers (@gid, @gen), as gid_of() gave them for slot key @k, in @s. */
+static __always_inline void gid_slot_keep(struct gid_slot *s, const __u32 *k,
+					  __u32 gid, __u32 gen)
+{
+	if (!s || !gid || (s->seq & 1))
+		return;
+	s->seq++;
+	gid_slot_barrier();
+	__builtin_memcpy(s->key, k, sizeof(s->key));
+	s->gid = gid;
+	s->gen = gen;
+	gid_slot_barrier();
+	s->seq++;
 }
 
 #endif /* RTTQ_GROUP_IDS_H */

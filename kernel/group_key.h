@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The group key of a socket for kernel/rttq.bpf.c, worked out once per
- * socket: addresses cut to a prefix (raddr/24), the --peer-map label (an
- * LPM trie user space fills and reloads), the service port (which side
- * opened the connection, noted at its state change), and the cgroup v2 id,
- * plus the --cgroup filter.  Kept apart from rttq.bpf.c so the per-event
+ * socket or per gid_slots miss: addresses cut to a prefix (raddr/24), the
+ * --peer-map label (an LPM trie user space fills and reloads), the
+ * service port (a local port that listens names it), and the cgroup v2
+ * id, plus the --cgroup filter.  Kept apart from rttq.bpf.c so the per-event
  * path there stays short; included after its RD() and address readers.
  */
 #ifndef RTTQ_GROUP_KEY_H
@@ -38,22 +38,12 @@ struct {
 } peer_prefixes SEC(".maps");
 
 /*
- * Who opened each connection (RTTQ_DIR_*), noted at SYN_SENT or SYN_RECV
- * by rttq_state, which only loads with --group-by port.  Sockets older
- * than the agent have no entry and fall back to listen_ports.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u32);
-} sk_dirs SEC(".maps");
-
-/*
- * One bit per local port listening in the loader's network namespace (bit
- * p % 8 of byte p / 8), written at load and, where rttq_state cannot run
- * (raw_tp, kprobe), again at every drain: a socket without an sk_dirs
- * entry whose local port listens was accepted.
+ * One bit per local port that names a service (bit p % 8 of byte p / 8):
+ * the ports listening in the loader's network namespace, written at load
+ * and, where rttq_state cannot run (raw_tp, kprobe), again at every
+ * drain; and every port a listener's child was born on since
+ * (group_key_note_state()), so a service started after the agent is
+ * known before its first connection's first segment.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -61,6 +51,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8[RTTQ_LISTEN_BYTES]);
 } listen_ports SEC(".maps");
+
+/*
+ * Moved by user space after every --peer-map reload (collector.c), once
+ * the trie holds the new prefixes: gid_slots entries keep it in their
+ * slot key (16 bits of it), so an address's label is looked up again.
+ */
+__u32 peer_gen;
 
 static __always_inline void mask_addr(__u32 a[4], const volatile __u32 m[4])
 {
@@ -92,22 +89,18 @@ static __always_inline __u32 peer_label(const __u32 raddr[4])
 
 /*
  * The port that names the service: the local one on connections this host
- * accepted, the remote one on those it opened, so ephemeral ports never
- * name a group.  @direct: @sk is BTF-typed, so sk storage is usable.
+ * accepted (their local port is in listen_ports), the remote one on those
+ * it opened, so ephemeral ports never name a group.  One bitmap line, hot
+ * for a busy service, where who-opened-it kept per socket would be sk
+ * storage's three cold lines on every event.
  */
 static __always_inline __u16 service_port(const struct sock *sk,
 					  const bool direct)
 {
 	__u16 lport = RD(direct, sk, __sk_common.skc_num);
-	__u32 zero = 0, *dir = NULL;
+	__u32 zero = 0;
 	__u8 *bits;
 
-	if (direct)
-		dir = bpf_sk_storage_get(&sk_dirs, (void *)sk, 0, 0);
-	if (dir && *dir == RTTQ_DIR_ACCEPTED)
-		return lport;
-	if (dir && *dir == RTTQ_DIR_OPENED)
-		return bpf_ntohs(RD(direct, sk, __sk_common.skc_dport));
 	bits = bpf_map_lookup_elem(&listen_ports, &zero);
 	if (bits && (bits[(lport >> 3) & (RTTQ_LISTEN_BYTES - 1)] &
 		     (1u << (lport & 7))))
@@ -158,12 +151,15 @@ static __always_inline bool sk_cgroup_in(const struct sock *sk)
 
 /*
  * Fills @key for targ_group_by from @sk and its addresses (v4-mapped,
- * read when raddr, laddr or peer is grouped).  @key must be zeroed.
+ * read when raddr, laddr or peer is grouped; @raddr is cut to its prefix
+ * here) and @port, its service_port() when port is grouped (read once by
+ * the caller, so the slot key and the key agree).  @key must be zeroed.
  */
 static __always_inline void group_key_fill(struct rttq_key *key,
 					   const struct sock *sk,
 					   const bool direct,
-					   __u32 raddr[4], __u32 laddr[4])
+					   __u32 raddr[4], __u32 laddr[4],
+					   __u16 port)
 {
 	/* The label looks at the whole address, before any prefix cut. */
 	if (targ_group_by & RTTQ_BY_PEER)
@@ -183,28 +179,42 @@ static __always_inline void group_key_fill(struct rttq_key *key,
 	if (targ_group_by & RTTQ_BY_LPORT)
 		key->lport = RD(direct, sk, __sk_common.skc_num);
 	if (targ_group_by & RTTQ_BY_PORT)
-		key->port = service_port(sk, direct);
+		key->port = port;
 	if (targ_group_by & RTTQ_BY_CGROUP)
 		key->cgroup = sk_cgroup_id(sk);
 }
 
 /*
- * Notes who opened @sk from its state change to @newstate.  A listener's
- * child is born in SYN_RECV (from LISTEN); a simultaneous open goes
- * SYN_SENT -> SYN_RECV and stays "opened".
+ * A listener's child is born in SYN_RECV (from LISTEN; a simultaneous
+ * open goes SYN_SENT -> SYN_RECV and stays "opened"): its local port
+ * names a service from now on, in listen_ports, set before the child's
+ * first segment is counted.  Bits are set only: a port that stopped
+ * listening keeps its bit until a drain rewrites the map (raw_tp,
+ * kprobe) or the agent restarts.
  */
 static __always_inline void group_key_note_state(struct sock *sk,
 						 int oldstate, int newstate)
 {
-	__u32 *dir;
+	__u16 lport;
+	__u32 zero = 0, *word;
+	__u8 *bits;
 
-	if (newstate != TCP_SYN_SENT &&
-	    (newstate != TCP_SYN_RECV || oldstate == TCP_SYN_SENT))
+	if (newstate != TCP_SYN_RECV || oldstate == TCP_SYN_SENT)
 		return;
-	dir = bpf_sk_storage_get(&sk_dirs, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (dir)
-		*dir = newstate == TCP_SYN_SENT ? RTTQ_DIR_OPENED
-						: RTTQ_DIR_ACCEPTED;
+	lport = sk->__sk_common.skc_num;
+	bits = bpf_map_lookup_elem(&listen_ports, &zero);
+	if (!bits || (bits[(lport >> 3) & (RTTQ_LISTEN_BYTES - 1)] &
+		      (1u << (lport & 7))))
+		return;
+	/* Atomic on the 4-byte word (BPF has no byte atomics): another CPU
+	 * may be setting another port's bit in it. */
+	word = (__u32 *)(bits + ((lport >> 5) << 2));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	__sync_fetch_and_or(word, 1u << (lport & 31));
+#else
+	__sync_fetch_and_or(word, 1u << ((3 - ((lport >> 3) & 3)) * 8 +
+					 (lport & 7)));
+#endif
 }
 
 #endif /* RTTQ_GROUP_KEY_H */

@@ -51,6 +51,9 @@ const volatile bool targ_raddr_on;
 const volatile __u32 targ_raddr_net[4];
 const volatile __u32 targ_raddr_mask[4];
 
+/* A kfunc (6.2+); weak, so older kernels load the object without it. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
 /*
  * Key and value sizes are set by the loader (the value follows g, the key
  * follows --group-by), so the maps are declared by size, not by BTF type.
@@ -87,13 +90,13 @@ struct {
 /*
  * What a socket's events go to, remembered per socket (tp_btf and fentry
  * only: sk storage needs a BTF socket pointer) when the key needs more
- * than sock_common (peer label, service port, cgroup) or --cgroup
- * filters.  A socket's group never changes once established, so filters
- * and group key are worked out once per socket instead of once per
- * segment, and the per-event cost is array lookups (the id's generation,
- * its counters) instead of a hash lookup.  The groupings of RTTQ_BY_SLOT
- * skip it: 5 ms after the last segment its three lines are cold, where
- * their key is in lines the kernel has just read (group_ids.h).
+ * than sock_common (the local address, the cgroup) or --cgroup filters.
+ * A socket's group never changes once established, so filters and group
+ * key are worked out once per socket instead of once per segment, and the
+ * per-event cost is array lookups (the id's generation, its counters)
+ * instead of a hash lookup.  The groupings of rttq_slot_key_ok() skip it:
+ * 5 ms after the last segment its three lines are cold, where their slot
+ * key is in lines the kernel has just read (group_ids.h).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -202,26 +205,74 @@ static __always_inline void count_overflow(void)
 		(*n)++;
 }
 
-/*
- * The group of @key as a verdict: gid + 1 (with its generation in @gen,
- * unless NULL), or RTTQ_VERDICT_OVERFLOW when no id is left (@final false when the
- * failure may be transient and must not be remembered).
- */
-static __always_inline __u32 group_of(const struct rttq_key *key, __u32 *gen,
-				      bool *final)
-{
-	__u32 gid;
-
-	if (!gen && !(targ_group_by & ~RTTQ_BY_SLOT))
-		gid = gid_of_slot(key, targ_max_groups, final);
-	else
-		gid = gid_of(key, targ_max_groups, gen, final);
-
-	return gid ? gid + 1 : RTTQ_VERDICT_OVERFLOW;
-}
-
 /* Prefixes, peer labels, service ports, cgroups: uses RD() and sk_addr(). */
 #include "group_key.h"
+
+/*
+ * The slot key of @sk (rttq_slot_key_ok() groupings) into @k: words 0-3
+ * the remote address (whole when a label is taken from it, else cut to
+ * the grouped prefix, zero when not grouped), word 4 the remote or
+ * service @port (low half) and the local port or the peer map's
+ * generation (high half), as rttq_key lays out rport and lport.
+ */
+static __always_inline void slot_key_fill(__u32 k[RTTQ_SLOT_KEY_WORDS],
+					  const struct sock *sk,
+					  const bool direct,
+					  const __u32 raddr[4], __u16 port)
+{
+	__u32 lo = 0, hi = 0;
+
+	if (targ_group_by & (RTTQ_BY_RADDR | RTTQ_BY_PEER)) {
+		__builtin_memcpy(k, raddr, 16);
+		if (!(targ_group_by & RTTQ_BY_PEER))
+			mask_addr(k, addr_is_v4(raddr) ? targ_raddr_gmask4
+						       : targ_raddr_gmask6);
+	}
+	if (targ_group_by & RTTQ_BY_RPORT)
+		lo = RD(direct, sk, __sk_common.skc_dport);
+	else if (targ_group_by & RTTQ_BY_PORT)
+		lo = port;
+	if (targ_group_by & RTTQ_BY_LPORT)
+		hi = RD(direct, sk, __sk_common.skc_num);
+	else if (targ_group_by & RTTQ_BY_PEER)
+		hi = peer_gen & 0xffff;
+	k[4] = lo | hi << 16;
+}
+
+/*
+ * The group of @sk's key as a verdict: gid + 1 (with its generation in
+ * @gen, unless NULL), or RTTQ_VERDICT_OVERFLOW when no id is left (@final
+ * false when the failure may be transient and must not be remembered).
+ * With @gen NULL and a slot key grouping, through gid_slots: the key
+ * (a label lookup, the hash) only on a miss.
+ */
+static __always_inline __u32 group_of(const struct sock *sk, const bool direct,
+				      __u32 raddr[4], __u32 laddr[4],
+				      __u32 *gen, bool *final)
+{
+	__u32 k[RTTQ_SLOT_KEY_WORDS] = { 0 }, gid = 0, slot_gen = 0;
+	struct gid_slot *s = NULL;
+	struct rttq_key key;
+	const bool slot = !gen && rttq_slot_key_ok(targ_group_by);
+	__u16 port = 0;
+
+	*final = true;
+	if (targ_group_by & RTTQ_BY_PORT)
+		port = service_port(sk, direct);
+	if (slot) {
+		slot_key_fill(k, sk, direct, raddr, port);
+		gid = gid_slot_find(k, &s);
+	}
+	if (!gid) {
+		__builtin_memset(&key, 0, sizeof(key));
+		group_key_fill(&key, sk, direct, raddr, laddr, port);
+		gid = gid_of(&key, targ_max_groups, slot ? &slot_gen : gen,
+			     final);
+		if (slot)
+			gid_slot_keep(s, k, gid, slot_gen);
+	}
+	return gid ? gid + 1 : RTTQ_VERDICT_OVERFLOW;
+}
 
 /* Filters and group of @sk: an RTTQ_VERDICT_* or gid + 1, and the id's
  * generation in @gen when it is to be remembered (else NULL). */
@@ -234,7 +285,6 @@ static __always_inline __u32 classify(const struct sock *sk, const bool direct,
 	 * filling the key, which the verifier rejects.
 	 */
 	__u32 raddr[4] = { 0 }, laddr[4] = { 0 };
-	struct rttq_key key;
 	__u16 family;
 
 	*final = true;
@@ -266,10 +316,7 @@ static __always_inline __u32 classify(const struct sock *sk, const bool direct,
 		return RTTQ_VERDICT_SKIP;
 	if (!targ_group_by)
 		return RTTQ_VERDICT_ALL;
-
-	__builtin_memset(&key, 0, sizeof(key));
-	group_key_fill(&key, sk, direct, raddr, laddr);
-	return group_of(&key, gen, final);
+	return group_of(sk, direct, raddr, laddr, gen, final);
 }
 
 /* sk_index()'s answer for a socket filtered out. */
@@ -279,8 +326,9 @@ static __always_inline __u32 classify(const struct sock *sk, const bool direct,
  * Where @sk's events count: the group_counts index of its group (0: the
  * events of no group, "all" only), or RTTQ_INDEX_SKIP when filtered out.
  * @cache (a constant in each inlined copy; only with a BTF-typed full
- * socket): remember the outcome in sk storage, unless the key is one of
- * RTTQ_BY_SLOT's, found per event through gid_slots whatever @cache.
+ * socket): remember the outcome in sk storage, unless the grouping is one
+ * of rttq_slot_key_ok()'s, found per event through gid_slots whatever
+ * @cache.
  * Every program that counts per group asks here, so a socket is in one
  * group for all its signals.
  */
@@ -304,10 +352,11 @@ static __always_inline __u32 sk_index(const struct sock *sk, const bool direct,
 	/*
 	 * Without --group-by (or --cgroup, a chain of pointers) the filters
 	 * are a few loads, cheaper than the sk storage lookup that would
-	 * remember their outcome; so are the keys of RTTQ_BY_SLOT.
+	 * remember their outcome; so are the slot keys (group_ids.h).
 	 */
 	verdict = RTTQ_VERDICT_UNKNOWN;
-	if (cache && ((targ_group_by & ~RTTQ_BY_SLOT) || targ_cgroup_on)) {
+	if (cache && ((targ_group_by && !rttq_slot_key_ok(targ_group_by)) ||
+		      targ_cgroup_on)) {
 		cached = bpf_sk_storage_get(&sk_verdicts, (void *)sk, 0,
 					    BPF_SK_STORAGE_GET_F_CREATE);
 		if (cached) {
@@ -372,8 +421,21 @@ static __always_inline int handle(const struct sock *sk, const bool direct)
 	if (!sk)
 		return 0;
 	if (direct) {
-		/* The verifier bounds BTF loads by struct sock; cast checked. */
-		tp = bpf_skc_to_tcp_sock((void *)sk);
+		/*
+		 * The verifier bounds BTF loads by struct sock, so tcp_sock's
+		 * fields need a cast.  tcp_probe and tcp_rcv_established only
+		 * ever see a TCP full socket: bpf_rdonly_cast() (6.2+, a
+		 * register move once verified) takes it as it is, where
+		 * bpf_skc_to_tcp_sock() checks sk_protocol, on a line of
+		 * struct sock the receive path has not touched (sock_read_tx):
+		 * one more cold line per event when segments are milliseconds
+		 * apart.
+		 */
+		if (bpf_rdonly_cast)
+			tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(
+							 struct tcp_sock));
+		else
+			tp = bpf_skc_to_tcp_sock((void *)sk);
 		if (!tp)
 			return 0;
 		srtt_us = tp->srtt_us >> 3;

@@ -40,12 +40,13 @@ struct rttq_key {
 #define RTTQ_KEY_SIZE_ALL 56u    /* sizeof(struct rttq_key) */
 
 /*
- * The "gid_slots" cache (kernel/group_ids.h): entries per CPU and bytes
- * each, when the key fits its first RTTQ_KEY_SIZE_PORTS bytes.
+ * The "gid_slots" cache (kernel/group_ids.h): entries per CPU, bytes
+ * each, and the words of the slot key each holds.
  */
 #define RTTQ_GID_SLOT_BITS 10
 #define RTTQ_GID_SLOTS (1u << RTTQ_GID_SLOT_BITS)
 #define RTTQ_GID_SLOT_BYTES 32u
+#define RTTQ_SLOT_KEY_WORDS 5u
 
 /* Bits of targ_group_by; the same values as COLLECTOR_BY_* (collector.h). */
 #define RTTQ_BY_LADDR (1u << 0)
@@ -55,6 +56,24 @@ struct rttq_key {
 #define RTTQ_BY_PEER (1u << 4)   /* label of the longest --peer-map prefix */
 #define RTTQ_BY_PORT (1u << 5)   /* service port: lport if accepted, else rport */
 #define RTTQ_BY_CGROUP (1u << 6) /* the socket's cgroup v2 */
+
+/*
+ * Whether the groups of @group_by (RTTQ_BY_*) are found per event through
+ * gid_slots instead of being remembered per socket: the slot key (the
+ * remote address, whole when a label is taken from it; beside it 16 bits
+ * of remote or service port and 16 of local port or of the peer map's
+ * generation) must decide the group, so nothing from the local address
+ * or the cgroup, and at most one of each pair.  The kernel side and the
+ * memory budget (common/collector/kernel_budget.c) both ask here.
+ */
+static inline int rttq_slot_key_ok(__u32 group_by)
+{
+	return group_by && !(group_by & (RTTQ_BY_LADDR | RTTQ_BY_CGROUP)) &&
+	       (group_by & (RTTQ_BY_RPORT | RTTQ_BY_PORT)) !=
+		       (RTTQ_BY_RPORT | RTTQ_BY_PORT) &&
+	       (group_by & (RTTQ_BY_LPORT | RTTQ_BY_PEER)) !=
+		       (RTTQ_BY_LPORT | RTTQ_BY_PEER);
+}
 
 /*
  * Key of the "peer_prefixes" LPM trie: prefixlen counts bits of @addr,
@@ -68,10 +87,6 @@ struct rttq_peer_prefix {
 /* Bytes of the "listen_ports" bitmap: one bit per port. */
 #define RTTQ_LISTEN_BYTES 8192u
 
-/* Values of "sk_dirs": who opened the connection (kernel/group_key.h). */
-#define RTTQ_DIR_OPENED 1u    /* connect(): SYN_SENT */
-#define RTTQ_DIR_ACCEPTED 2u  /* a listener's child: SYN_RECV */
-
 /*
  * Values of each "group_counts" entry: BUCKET_SLOTS(g) cumulative __u32
  * counters (buckets.h) per distribution it holds (rtt, and jitter: see
@@ -82,9 +97,8 @@ struct rttq_peer_prefix {
  * common/collector/kernel_budget.c counts what every map takes.  Per
  * socket seen, sk storage holds a verdict (group_counts index + 1, or
  * skip/overflow) and the id's generation, 8 bytes (kernel/group_ids.h),
- * except for the groupings of RTTQ_BY_SLOT (raddr, ports: group_ids.h),
- * and with --group-by port a __u32 direction (sk_dirs), all freed with
- * the socket.
+ * freed with the socket, except for the groupings of rttq_slot_key_ok()
+ * (found through gid_slots: group_ids.h).
  */
 #define RTTQ_VALUE_SIZE(slots) ((slots) * 4u)
 

@@ -108,8 +108,9 @@ static void group_mask(unsigned int prefix, bool v6, uint32_t mask[4])
 
 /*
  * Local ports listening now (/proc/net/tcp and tcp6 of the agent's network
- * namespace), one bit each in @bits: the fallback for sockets that were
- * opened before rttq_state was attached, whose direction is unknown.
+ * namespace), one bit each in @bits: a connection on one of them was
+ * accepted (kernel/group_key.h); rttq_state adds the ports of listeners
+ * started later as their first child is born.
  */
 static void read_listening(uint8_t *bits)
 {
@@ -342,7 +343,7 @@ static int configure(struct collector *c, const struct collector_opts *o,
 	if (!err)
 		err = bpf_map__set_max_entries(
 			skel->maps.gid_slots,
-			kernel_budget_slots(c->key_size, c->group_by != 0)
+			kernel_budget_slots(c->group_by)
 				? RTTQ_GID_SLOTS : 1);
 	/* Handshakes apart (rttq.h): a few bytes when off. */
 	if (!err)
@@ -618,7 +619,8 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 	set_layout(c);
 	ret = kernel_budget_plan(opts->kernel_memory_mib,
 				 libbpf_num_possible_cpus(), c->words,
-				 c->key_size, opts->peer_map != NULL,
+				 c->key_size, kernel_budget_slots(c->group_by),
+				 opts->peer_map != NULL,
 				 collector_health_on(c),
 				 c->signals & COLLECTOR_SIG_DROPS,
 				 node_percpu_bytes(c),
@@ -720,8 +722,14 @@ int collector_reload_peer_map(struct collector *c, struct rttq_error *err)
 {
 	if (!c->naming.peers)
 		return rttq_fail(err, -ENOENT, "no --peer-map to reload");
-	return peer_map_load(c->naming.peers, bpf_map__fd(c->skel->maps.peer_prefixes),
-			     err);
+	int rc = peer_map_load(c->naming.peers,
+			       bpf_map__fd(c->skel->maps.peer_prefixes), err);
+
+	/* After the trie: gid_slots entries of the old generation miss and
+	 * look their address's label up again (kernel/group_key.h). */
+	if (!rc)
+		__atomic_add_fetch(&c->skel->bss->peer_gen, 1, __ATOMIC_SEQ_CST);
+	return rc;
 }
 
 const char *collector_attach_mode(const struct collector *c)

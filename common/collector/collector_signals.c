@@ -254,8 +254,9 @@ int signals_configure(struct collector *c, bool direct)
 		{ s->progs.rttq_drop_noreason,
 		  (c->signals & COLLECTOR_SIG_DROPS) &&
 			  !(c->hooks & HOOK_DROP_REASON) },
-		/* Directions need sk storage, so BTF-typed pointers; raw_tp
-		 * and kprobe rely on the listening ports alone. */
+		/* Marks the port of each listener's child in listen_ports
+		 * (a tp_btf program); raw_tp and kprobe rely on the
+		 * listening ports rewritten at every drain. */
 		{ s->progs.rttq_state,
 		  ((c->group_by & COLLECTOR_BY_PORT) && direct) || retrans ||
 			  conn },

@@ -43,21 +43,22 @@ static uint64_t mem_alloc_class(uint64_t n)
 #define TRIE_NODE_HEAD 40u
 /*
  * The rest, whatever the groups: .rodata and .data (a page each, as
- * fdinfo shows), the two sk storage maps, rcu_sync and its inner map,
+ * fdinfo shows), the sk and task storage maps, rcu_sync and its inner map,
  * the map headers; five pages cover them.  Task and sk storage
  * elements are allocated per task or socket as they come and freed with
  * it, charged to no map's memlock.
  */
 #define MAP_HEADERS 20480u
 
-bool kernel_budget_slots(uint32_t key_size, bool grouped)
+bool kernel_budget_slots(unsigned int group_by)
 {
-	return grouped && key_size <= RTTQ_KEY_SIZE_PORTS;
+	return rttq_slot_key_ok(group_by);
 }
 
 int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t words,
-		       uint32_t key_size, bool peers, bool health, bool drops,
-		       uint64_t node_bytes, uint32_t max_groups, bool explicit_max,
+		       uint32_t key_size, bool slots, bool peers, bool health,
+		       bool drops, uint64_t node_bytes, uint32_t max_groups,
+		       bool explicit_max,
 		       struct kernel_budget *out, struct rttq_error *err)
 {
 	uint64_t value = round8((uint64_t)words * 4), fit;
@@ -79,7 +80,7 @@ int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t words,
 					round8(node_bytes)) +
 		     hvalue + RTTQ_LISTEN_BYTES + MAP_HEADERS;
 	/* gid_slots: a copy of each entry per CPU and a pointer to it. */
-	if (kernel_budget_slots(key_size, max_groups != 0))
+	if (slots && max_groups)
 		out->fixed += (uint64_t)RTTQ_GID_SLOTS *
 			      ((uint64_t)ncpus * RTTQ_GID_SLOT_BYTES + 8);
 	if (peers)

@@ -40,6 +40,8 @@ struct kernel_budget {
  * @words: u32 counters of a group's histograms: BUCKET_SLOTS(g) per
  *         distribution (rtt, and jitter and handshake when on).
  * @key_size: bytes of struct rttq_key the group_ids hash keeps.
+ * @slots: whether the grouping uses the per-CPU gid_slots cache
+ *         (kernel_budget_slots()); counted only with @max_groups.
  * @peers: whether --peer-map's trie is loaded.
  * @health: whether a group's counters are kept (--signals retrans,
  *          conn, bytes).
@@ -56,19 +58,20 @@ struct kernel_budget {
  *         --max-groups asked for do not fit in @mib).
  */
 int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t words,
-		       uint32_t key_size, bool peers, bool health, bool drops,
-		       uint64_t node_bytes, uint32_t max_groups,
+		       uint32_t key_size, bool slots, bool peers, bool health,
+		       bool drops, uint64_t node_bytes, uint32_t max_groups,
 		       bool explicit_max, struct kernel_budget *out,
 		       struct rttq_error *err);
 
 /**
  * kernel_budget_slots() - whether the per-CPU gid_slots cache
  * (kernel/group_ids.h) is loaded at its full size.
- * @key_size: bytes of struct rttq_key the group_ids hash keeps.
- * @grouped: whether there is a --group-by.
+ * @group_by: the --group-by bits (COLLECTOR_BY_*, the same as RTTQ_BY_*).
  *
- * @return true for a grouping whose key fits RTTQ_KEY_SIZE_PORTS bytes.
+ * @return true for a grouping whose groups are found per event through
+ *         the cache (rttq_slot_key_ok() in kernel/rttq.h: no local
+ *         address, no cgroup), false without --group-by.
  */
-bool kernel_budget_slots(uint32_t key_size, bool grouped);
+bool kernel_budget_slots(unsigned int group_by);
 
 #endif /* RTTQ_KERNEL_BUDGET_H */

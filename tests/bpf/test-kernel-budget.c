@@ -26,7 +26,7 @@ static void test_formula(void)
 	struct rttq_error err = { 0 };
 	struct kernel_budget b;
 
-	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL,
+	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false,
 				       false, false, false, 0, 1000, true, &b, &err), ==, 0);
 	/* 3,584 counter bytes shared by all CPUs, 8 generation, 4 queue,
 	 * 128 hash element (48 head + 56 key + 8 value + 8 list node, in
@@ -48,32 +48,50 @@ static void test_formula(void)
 	/* A shorter key (raddr) takes a smaller hash element, and its
 	 * groups are found through the per-CPU gid_slots cache: 1,024
 	 * entries of 32 bytes per CPU, and a pointer to each. */
-	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_RADDR,
+	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_RADDR, true,
 				       false, false, false, 0, 1000, true, &b,
 				       &err), ==, 0);
 	CHECK_CMP(b.per_group, ==, 3584 + 8 + 4 + 96 + 32);
 	CHECK_CMP(b.fixed, ==, 96 * (3584 + HEALTH + 8 + 8) + HEALTH +
 				       1024 * (96 * 32 + 8) + 8192 + 20480);
 	CHECK_CMP(b.reserved, <, 64ull << 20);
+	/* Which groupings use the cache: any without the local address or
+	 * the cgroup (peer,port too: its slot key is the remote address and
+	 * the service port), none without --group-by. */
+	CHECK(kernel_budget_slots(COLLECTOR_BY_RADDR), "raddr uses gid_slots");
+	CHECK(kernel_budget_slots(COLLECTOR_BY_RADDR | COLLECTOR_BY_RPORT),
+	      "raddr,rport uses gid_slots");
+	CHECK(kernel_budget_slots(COLLECTOR_BY_PEER | COLLECTOR_BY_PORT),
+	      "peer,port uses gid_slots");
+	CHECK(kernel_budget_slots(COLLECTOR_BY_RADDR | COLLECTOR_BY_PORT),
+	      "raddr,port uses gid_slots");
+	CHECK(!kernel_budget_slots(0), "no gid_slots without --group-by");
+	CHECK(!kernel_budget_slots(COLLECTOR_BY_LADDR), "laddr: sk storage");
+	CHECK(!kernel_budget_slots(COLLECTOR_BY_PEER | COLLECTOR_BY_CGROUP),
+	      "peer,cgroup: sk storage");
+	CHECK(!kernel_budget_slots(COLLECTOR_BY_RPORT | COLLECTOR_BY_PORT),
+	      "rport,port: more than the slot key holds");
+	CHECK(!kernel_budget_slots(COLLECTOR_BY_LPORT | COLLECTOR_BY_PEER),
+	      "lport,peer: more than the slot key holds");
 	/* Ports too; not a key with the local address (36 bytes). */
-	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_PORTS,
+	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_PORTS, true,
 				       false, false, false, 0, 1000, true, &b,
 				       &err), ==, 0);
 	CHECK_CMP(b.fixed, ==, 96 * (3584 + HEALTH + 8 + 8) + HEALTH +
 				       1024 * (96 * 32 + 8) + 8192 + 20480);
-	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ADDRS,
+	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ADDRS, false,
 				       false, false, false, 0, 1000, true, &b,
 				       &err), ==, 0);
 	CHECK_CMP(b.fixed, ==, 96 * (3584 + HEALTH + 8 + 8) + HEALTH + 8192 + 20480);
 	/* Without --group-by the cache is not loaded at its size. */
-	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_RADDR,
+	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_RADDR, true,
 				       false, false, false, 0, 0, true, &b,
 				       &err), ==, 0);
 	CHECK_CMP(b.fixed, ==, 96 * (3584 + HEALTH + 8 + 8) + HEALTH + 8192 + 20480);
 	/* g = 7 and the peer trie: 65,536 nodes at most, each 40 bytes of
 	 * head, 16 of address and 4 of label id (+ 8) in the 96-byte class. */
 	REQUIRE_CMP(kernel_budget_plan(0, 4, BUCKET_SLOTS(7),
-				       RTTQ_KEY_SIZE_ALL, true, false, false, 0, 10, true, &b,
+				       RTTQ_KEY_SIZE_ALL, false, true, false, false, 0, 10, true, &b,
 				       &err), ==, 0);
 	CHECK_CMP(b.budget, ==, 64ull << 20);
 	CHECK_CMP(b.per_group, ==, BUCKET_SLOTS(7) * 4 + 8 + 4 + 128 + 32);
@@ -85,8 +103,8 @@ static void test_formula(void)
 	 * histogram and the softirq times; still 1,000 groups on 96 CPUs
 	 * within 64 MiB. */
 	REQUIRE_CMP(kernel_budget_plan(64, 96, 4 * SLOTS5, RTTQ_KEY_SIZE_ALL,
-				       false, true, true, 3584 + 24, 1000, true,
-				       &b, &err), ==, 0);
+				       false, false, true, true, 3584 + 24, 1000,
+				       true, &b, &err), ==, 0);
 	CHECK_CMP(b.per_group, ==, 4 * 3584 + HEALTH + 8 + 4 + 128 + 32);
 	CHECK_CMP(b.fixed, ==, 96 * (4 * 3584 + HEALTH + 8 + 6144 + 3608) + HEALTH +
 				       8192 + 20480);
@@ -96,8 +114,8 @@ static void test_formula(void)
 	/* The same by raddr: a smaller hash element, and the id cache's
 	 * 3 MiB on 96 CPUs; 1,000 groups still fit. */
 	REQUIRE_CMP(kernel_budget_plan(64, 96, 4 * SLOTS5, RTTQ_KEY_SIZE_RADDR,
-				       false, true, true, 3584 + 24, 1000, true,
-				       &b, &err), ==, 0);
+				       true, false, true, true, 3584 + 24, 1000,
+				       true, &b, &err), ==, 0);
 	CHECK_CMP(b.per_group, ==, 4 * 3584 + HEALTH + 8 + 4 + 96 + 32);
 	CHECK_CMP(b.fixed, ==, 96 * (4 * 3584 + HEALTH + 8 + 6144 + 3608) + HEALTH +
 				       1024 * (96 * 32 + 8) + 8192 + 20480);
@@ -113,32 +131,32 @@ static void test_limits(void)
 	struct kernel_budget b;
 	uint32_t fit;
 
-	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL,
+	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false,
 				       false, false, false, 0, 1, true, &b, &err), ==, 0);
 	fit = b.fit;
-	CHECK_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false, 0,
+	CHECK_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false, false, 0,
 				     fit, true, &b, &err), ==, 0);
 	CHECK_CMP(b.reserved, <=, 64ull << 20);
 	/* One more than fits, asked for: refused, saying what to change. */
-	CHECK_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false, 0,
+	CHECK_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false, false, 0,
 				     fit + 1, true, &b, &err), ==, -E2BIG);
 	CHECK_CONTAINS(err.msg, "--max-groups");
 	CHECK_CONTAINS(err.msg, "--kernel-memory 64 MiB on 96 CPUs");
 	CHECK_CONTAINS(err.msg, "3756 bytes per group");
 	/* The same by default (not asked for): capped to what fits. */
-	CHECK_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false, 0,
+	CHECK_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false, false, 0,
 				     fit + 1, false, &b, &err), ==, 0);
 	CHECK_CMP(b.groups, ==, fit);
 	/* Per-CPU maps alone beyond the budget: refused whatever the groups. */
-	CHECK_CMP(kernel_budget_plan(1, 4096, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false, 0,
+	CHECK_CMP(kernel_budget_plan(1, 4096, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false, false, 0,
 				     1, false, &b, &err), ==, -E2BIG);
 	CHECK_CONTAINS(err.msg, "no room for a group");
 	/* Without --group-by nothing but the fixed part is reserved. */
-	CHECK_CMP(kernel_budget_plan(1, 2, SLOTS5, RTTQ_KEY_SIZE_RADDR, false, false, false, 0,
+	CHECK_CMP(kernel_budget_plan(1, 2, SLOTS5, RTTQ_KEY_SIZE_RADDR, true, false, false, false, 0,
 				     0, true, &b, &err), ==, 0);
 	CHECK_CMP(b.reserved, ==, b.fixed);
 	CHECK_CMP(kernel_budget_plan(KERNEL_BUDGET_MAX_MIB + 1, 2, SLOTS5,
-				     RTTQ_KEY_SIZE_RADDR, false, false, false, 0, 1, true, &b,
+				     RTTQ_KEY_SIZE_RADDR, true, false, false, false, 0, 1, true, &b,
 				     &err), ==, -EINVAL);
 }
 
