@@ -419,6 +419,9 @@ int BPF_KPROBE(rttq_kprobe, struct sock *sk)
 #include "tcp_health.h"
 /* Packets freed with a drop reason: node-wide counters. */
 #include "drops.h"
+/* Where a packet's time goes inside the host (--signals stages): after
+ * tcp_health.h, whose common_index() groups a transmitted packet. */
+#include "stages.h"
 
 /*
  * Who opened each connection, for --group-by port (group_key.h), and the

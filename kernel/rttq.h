@@ -100,7 +100,14 @@ struct rttq_peer_prefix {
 #define RTTQ_DIST_JITTER 1u
 #define RTTQ_DIST_HANDSHAKE 2u
 #define RTTQ_DIST_FLOW_DURATION 3u /* group_flow_duration (kernel/flows.h) */
-#define RTTQ_DISTS 4u
+/* The four of --signals stages, one group_stages value (kernel/stages.h),
+ * in nanoseconds. */
+#define RTTQ_DIST_RX_STACK 4u
+#define RTTQ_DIST_RX_SOCKET 5u
+#define RTTQ_DIST_TX_STACK 6u
+#define RTTQ_DIST_TX_QDISC 7u
+#define RTTQ_STAGES 4u
+#define RTTQ_DISTS 8u
 
 /*
  * Counters of a group (kernel/tcp_health.h), cumulative __u64 in

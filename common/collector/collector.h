@@ -44,6 +44,9 @@
 #define COLLECTOR_SIG_FLOWS (1u << 9)   /* at close: conn.closed, flow.bytes_*,
 					 * distribution flow_duration; only
 					 * when asked (not in the default) */
+#define COLLECTOR_SIG_STAGES (1u << 10) /* distributions rx.stack,
+					 * rx.socket, tx.stack, tx.qdisc
+					 * (kernel/stages.h); only when asked */
 #define COLLECTOR_SIG_ALL 0x1fu
 
 /* Group counters are reserved in full at load, one copy shared by every
@@ -120,6 +123,9 @@ struct collector_opts {
 				  * (common/flows/event_reader.h); 0: off */
 	uint32_t event_threshold; /* an event is kept when a random u32 is
 				  * at most this (UINT32_MAX: every one) */
+	uint32_t stage_threshold; /* --signals stages: a packet is sampled
+				  * when a random u32 is at most this; 0:
+				  * the default, 1 in 64 */
 };
 
 /*

@@ -66,8 +66,8 @@ static const struct help help[] = {
 	  { "a group with no events this long (250ms, 30s, 10m, ...)",
 	    "gives its id back for new keys (default 10m)" } },
 	{ "--signals LIST",
-	  { "rtt, jitter, retrans, conn, drops, flows (default:",
-	    "all this kernel can but flows; rtt always on)" } },
+	  { "rtt, jitter, retrans, conn, drops, flows, stages (default:",
+	    "all this kernel can but flows, stages; rtt always on)" } },
 	{ "--sub-bits G",
 	  { "histogram sub-bucket bits, " STR(BUCKET_SUB_BITS_MIN) ".."
 	    STR(BUCKET_SUB_BITS_MAX) " (default " STR(BUCKET_SUB_BITS_DEFAULT)
@@ -270,6 +270,7 @@ int collector_parse_signals(const char *text, unsigned int *out,
 		{ "conn", COLLECTOR_SIG_CONN },
 		{ "drops", COLLECTOR_SIG_DROPS },
 		{ "flows", COLLECTOR_SIG_FLOWS },
+		{ "stages", COLLECTOR_SIG_STAGES },
 	};
 	unsigned int bits = COLLECTOR_SIG_RTT;
 	const char *p = text;
@@ -284,7 +285,7 @@ int collector_parse_signals(const char *text, unsigned int *out,
 		if (i == sizeof(words) / sizeof(words[0]))
 			return rttq_fail(err, -EINVAL,
 					 "--signals '%s': unknown signal '%.*s' "
-					 "(use rtt, jitter, retrans, conn, drops, flows)",
+					 "(use rtt, jitter, retrans, conn, drops, flows, stages)",
 					 text, (int)len, p);
 		bits |= words[i].bit;
 		if (!p[len])
