@@ -83,12 +83,8 @@ int flows_configure(struct collector *c, bool direct)
 	if (err)
 		return err;
 	/* fast_retrans and timeouts come from the retransmit program. */
-	if (on && !bpf_program__autoload(s->progs.rttq_retrans) &&
-	    !bpf_program__autoload(s->progs.rttq_retrans_old)) {
-		err = bpf_program__set_autoload(
-			c->flows_retrans_err ? s->progs.rttq_retrans
-					     : s->progs.rttq_retrans_old,
-			true);
+	if (on) {
+		err = collector_load_retrans(c);
 		if (err)
 			return err;
 	}

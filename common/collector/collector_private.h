@@ -267,6 +267,16 @@ void events_attach(struct collector *c);
 /** events_detach() - destroy what events_attach() made. */
 void events_detach(struct collector *c);
 
+/**
+ * collector_load_retrans() - have the retransmit program load (the one
+ * for this kernel's tracepoint, c->flows_retrans_err) for flows or
+ * events, whose retransmits come from its classifier, unless --signals
+ * retrans loads it already.  Before load.
+ *
+ * @return 0 or a libbpf error.
+ */
+int collector_load_retrans(struct collector *c);
+
 /* ---- collector_stages.c: the programs of kernel/stages.h ---- */
 
 /**
