@@ -49,32 +49,45 @@ struct {
 	__uint(value_size, RTTQ_VALUE_SIZE(BUCKET_SLOTS(BUCKET_SUB_BITS_DEFAULT)));
 } ungrouped_stages SEC(".maps");
 
-/* A sampled packet on its way: when it passed, and what identifies it
- * beside its address (which the kernel reuses once the skb is freed). */
+/* A sampled packet on its way: its address, when it passed, and what
+ * identifies it beside its address (which the kernel reuses once the skb
+ * is freed). */
 struct stage_mark {
+	__u64 skb;     /* 0: free */
 	__u64 ns;
 	__u32 check;   /* rx: TCP sequence number; tx: skb->len */
 	__u32 idx;     /* tx: the socket's group index (sk_index()) */
 };
 
-/* Received packets sampled at netif_receive_skb, by skb address; LRU,
- * since one that never reaches tcp_probe (not TCP, not established,
- * dropped) is never deleted. */
+/*
+ * Sampled packets by a hash of their address, one slot each, shared by
+ * every CPU: the end stage finds its packet with an array index and a
+ * compare, where a hash map would cost a lookup on every packet (not
+ * only sampled ones).  A slot taken again before its packet's end stage
+ * loses that sample; a packet that never gets there (not established,
+ * dropped, split by GSO) leaves a slot the next sample takes over.
+ */
+#define STAGE_SLOTS 4096u
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, STAGE_SLOTS);
+	__type(key, __u32);
 	__type(value, struct stage_mark);
 } stage_rx SEC(".maps");
 
-/* Packets sampled at net_dev_queue, by skb address (LRU as stage_rx:
- * a qdisc drop or a GSO split never reaches net_dev_xmit as itself). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, STAGE_SLOTS);
+	__type(key, __u32);
 	__type(value, struct stage_mark);
 } stage_tx SEC(".maps");
+
+/* The slot of skb address @skb (slab objects: the low bits are alike). */
+static __always_inline __u32 stage_slot(__u64 skb)
+{
+	return (__u32)((skb >> 8) ^ (skb >> 20)) & (STAGE_SLOTS - 1);
+}
 
 /* A socket's sampled segment waiting for the application to read it. */
 struct sk_stage {
@@ -145,13 +158,17 @@ static __always_inline bool tcp_seq_at(const unsigned char *data, __u32 *seq)
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(rttq_stage_rx, struct sk_buff *skb)
 {
-	struct stage_mark m = {};
-	__u64 key = (__u64)skb;
+	__u32 slot = stage_slot((__u64)skb), seq;
+	struct stage_mark *m;
 
-	if (!stage_sampled() || !tcp_seq_at(skb->data, &m.check))
+	if (!stage_sampled() || !tcp_seq_at(skb->data, &seq))
 		return 0;
-	m.ns = bpf_ktime_get_ns();
-	bpf_map_update_elem(&stage_rx, &key, &m, BPF_ANY);
+	m = bpf_map_lookup_elem(&stage_rx, &slot);
+	if (!m)
+		return 0;
+	m->check = seq;
+	m->ns = bpf_ktime_get_ns();
+	m->skb = (__u64)skb;
 	return 0;
 }
 
@@ -162,21 +179,20 @@ int BPF_PROG(rttq_stage_rx, struct sk_buff *skb)
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(rttq_stage_tcp, struct sock *sk, const struct sk_buff *skb)
 {
-	__u64 key = (__u64)skb, now = bpf_ktime_get_ns();
-	__u32 seq = 0, end_seq = 0, idx;
+	__u32 slot = stage_slot((__u64)skb), seq = 0, end_seq = 0, idx;
 	struct stage_mark *m;
 	struct sk_stage *st;
+	__u64 now, t;
 
 	if (!bpf_skc_to_tcp_sock(sk))
 		return 0;
-	bpf_core_read(&seq, sizeof(seq), &skb->cb[0]);
-	m = bpf_map_lookup_elem(&stage_rx, &key);
-	if (m) {
-		__u64 t = m->ns;
-		bool same = m->check == seq;
-
-		bpf_map_delete_elem(&stage_rx, &key);
-		if (same && t <= now) {
+	m = bpf_map_lookup_elem(&stage_rx, &slot);
+	if (m && m->skb == (__u64)skb) {
+		t = m->ns;
+		bpf_core_read(&seq, sizeof(seq), &skb->cb[0]);
+		m->skb = 0;
+		now = bpf_ktime_get_ns();
+		if (m->check == seq && t <= now) {
 			idx = sk_index(sk, true, true);
 			if (idx != RTTQ_INDEX_SKIP)
 				stage_count(idx, STAGE_RX_STACK, now - t);
@@ -184,6 +200,7 @@ int BPF_PROG(rttq_stage_tcp, struct sock *sk, const struct sk_buff *skb)
 	}
 	if (!stage_sampled())
 		return 0;
+	bpf_core_read(&seq, sizeof(seq), &skb->cb[0]);
 	bpf_core_read(&end_seq, sizeof(end_seq), &skb->cb[4]);
 	if (end_seq == seq)
 		return 0;   /* no data: nothing for the application */
@@ -191,7 +208,7 @@ int BPF_PROG(rttq_stage_tcp, struct sock *sk, const struct sk_buff *skb)
 	if (!st || st->ns)
 		return 0;   /* one waits already */
 	st->end_seq = end_seq;
-	st->ns = now;
+	st->ns = bpf_ktime_get_ns();
 	return 0;
 }
 
@@ -228,10 +245,10 @@ int BPF_PROG(rttq_stage_read, struct sock *sk, int ret, int flags)
 SEC("tp_btf/net_dev_queue")
 int BPF_PROG(rttq_stage_queue, struct sk_buff *skb)
 {
-	struct stage_mark m = {};
-	__u64 key = (__u64)skb, tstamp;
+	__u32 slot = stage_slot((__u64)skb), idx;
+	struct stage_mark *m;
+	__u64 now, tstamp;
 	struct sock *sk;
-	__u32 idx;
 
 	if (!stage_sampled() || drop_proto(skb) != RTTQ_DROP_TCP)
 		return 0;
@@ -246,14 +263,18 @@ int BPF_PROG(rttq_stage_queue, struct sk_buff *skb)
 	idx = common_index(sk);
 	if (idx == RTTQ_INDEX_SKIP)
 		return 0;
-	m.ns = bpf_ktime_get_ns();
-	m.check = skb->len;
-	m.idx = idx;
+	now = bpf_ktime_get_ns();
 	/* A departure in the future is a pacing time, not when it left TCP. */
 	tstamp = skb->tstamp;
-	if (tstamp && tstamp <= m.ns)
-		stage_count(idx, STAGE_TX_STACK, m.ns - tstamp);
-	bpf_map_update_elem(&stage_tx, &key, &m, BPF_ANY);
+	if (tstamp && tstamp <= now)
+		stage_count(idx, STAGE_TX_STACK, now - tstamp);
+	m = bpf_map_lookup_elem(&stage_tx, &slot);
+	if (!m)
+		return 0;
+	m->check = skb->len;
+	m->idx = idx;
+	m->ns = now;
+	m->skb = (__u64)skb;
 	return 0;
 }
 
@@ -262,17 +283,17 @@ SEC("tp_btf/net_dev_xmit")
 int BPF_PROG(rttq_stage_xmit, struct sk_buff *skb, int rc, void *dev,
 	     unsigned int len)
 {
-	__u64 key = (__u64)skb, now;
-	struct stage_mark *m = bpf_map_lookup_elem(&stage_tx, &key);
-	struct stage_mark copy;
+	__u32 slot = stage_slot((__u64)skb);
+	struct stage_mark *m = bpf_map_lookup_elem(&stage_tx, &slot);
+	__u64 now, t;
 
-	if (!m)
+	if (!m || m->skb != (__u64)skb)
 		return 0;
-	copy = *m;
-	bpf_map_delete_elem(&stage_tx, &key);
+	t = m->ns;
+	m->skb = 0;
 	now = bpf_ktime_get_ns();
-	if (rc == 0 && copy.check == len && copy.ns <= now)
-		stage_count(copy.idx, STAGE_TX_QDISC, now - copy.ns);
+	if (rc == 0 && m->check == len && t <= now)
+		stage_count(m->idx, STAGE_TX_QDISC, now - t);
 	return 0;
 }
 

@@ -66,7 +66,7 @@ int stages_configure(struct collector *c, bool direct)
 	stage_progs(s, progs);
 	for (i = 0; !err && i < COLLECTOR_STAGE_PROGS; i++)
 		err = bpf_program__set_autoload(progs[i], on);
-	/* Unused, the marks' maps shrink to one entry. */
+	/* Unused, the marks' arrays shrink to one slot. */
 	if (!err && !on)
 		err = bpf_map__set_max_entries(s->maps.stage_rx, 1);
 	if (!err && !on)
