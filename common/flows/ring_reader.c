@@ -60,6 +60,10 @@ int ring_reader_poll(struct ring_reader *rr, int timeout_ms,
 {
 	int rc = ring_buffer__poll(rr->ring, timeout_ms);
 
+	/* Writers may skip the wakeup until a batch is there (kernel/
+	 * events.h): what came without one is read at the timeout. */
+	if (rc == 0)
+		rc = ring_buffer__consume(rr->ring);
 	if (rc < 0 && rc != -EINTR)
 		return rttq_fail(err, rc, "%s: reading: %s", rr->what,
 				 strerror(-rc));

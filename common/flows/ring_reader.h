@@ -37,7 +37,8 @@ int ring_reader_open(int ring_fd, int lost_fd, int ncpus, const char *what,
 
 /**
  * ring_reader_poll() - wait up to @timeout_ms for records and hand each
- * to the reader's ring_record_fn, in the order written on each CPU.
+ * to the reader's ring_record_fn, in the order written on each CPU; at
+ * the timeout, those written without waking the reader.
  *
  * @return the records handled (0 on timeout), the first non-zero value
  *         of the ring_record_fn, or a negative errno (-EINTR when a
