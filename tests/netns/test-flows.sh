@@ -14,6 +14,8 @@
 #   agent: the same closes through the collector's drain (`rttq hist -M
 #   flow_duration --counters`, --signals flows): conn.closed and the
 #   flow_duration count equal the records, flow.bytes_* their sums.
+# BPF_STATS=1 (the benchmark) also prints the ns/event of each program
+# loaded during the HTTP requests (kernel.bpf_stats_enabled).
 set -euo pipefail
 
 : "${RTTQ:?set by meson}" "${FLOWS_LAB:?set by meson}"
@@ -37,8 +39,10 @@ ADDR_B=10.78.0.2
 HTTP_PORT=8080
 HOLD_PORT=9000
 
+stats_was=
 # shellcheck disable=SC2317  # run by the harness at exit
 on_cleanup() {
+	[[ -z $stats_was ]] || sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 	ip netns pids "$A" 2>/dev/null | xargs -r kill 2>/dev/null || true
 	ip netns pids "$B" 2>/dev/null | xargs -r kill 2>/dev/null || true
 	ip netns del "$A" 2>/dev/null || true
@@ -48,6 +52,12 @@ on_cleanup() {
 		cat "$tmp/closed.json" "$tmp/closed.err" 2>/dev/null || true
 	fi
 }
+
+if [[ ${BPF_STATS:-0} == 1 ]]; then
+	require_command bpftool "tools/bootstrap.sh (Debian package bpftool)"
+	stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+	sysctl -qw kernel.bpf_stats_enabled=1
+fi
 
 ip netns add "$A"
 ip netns add "$B"
@@ -81,7 +91,7 @@ ip netns exec "$A" python3 "$FLOWS_LAB" idle "$ADDR_B" "$HOLD_PORT" \
 	1000 50000 300000 1000000 >"$tmp/idle.txt" &
 track_pid $!
 idle_ready() {
-	[[ $(wc -l <"$tmp/idle.txt") -eq 4 ]]
+	[[ -f $tmp/idle.txt && $(wc -l <"$tmp/idle.txt") -eq 4 ]]
 }
 wait_until 20 "four idle connections" idle_ready
 # Delayed ACKs and window updates settle within a few RTTs of a veth.
@@ -179,6 +189,15 @@ big=$(ip netns exec "$A" curl -sS -o /dev/null -w '%{local_port} %{size_download
 	"http://$ADDR_B:$HTTP_PORT/big")
 # The last close needs the server's ACK of our FIN: a veth RTT.
 sleep 0.5
+if [[ ${BPF_STATS:-0} == 1 ]]; then
+	echo "ns/event of every rttq program loaded (rttq flows --closed and rttq hist -M flow_duration), $REQUESTS + 1 HTTP requests:"
+	bpftool -j prog show | jq -r '
+		map(select(.name | startswith("rttq_")) |
+		    {name, t: (.run_time_ns // 0), n: (.run_cnt // 0)}) |
+		group_by(.name)[] |
+		{name: .[0].name, t: (map(.t) | add), n: (map(.n) | add)} |
+		"\(.name) runs \(.n) ns/event \(if .n > 0 then (.t / .n | floor) else "-" end)"'
+fi
 kill -INT "$closed_pid" "$hist_pid"
 wait "$closed_pid" || fail "rttq flows --closed exited with $?"
 wait "$hist_pid" || fail "rttq hist exited with $?"
