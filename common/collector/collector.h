@@ -260,8 +260,6 @@ struct collector_flow_fds {
 	int iter_link;   /* bpf_iter_create() it: one flow_record per live
 			  * connection of the caller's network namespace */
 	int closed_ring; /* ring buffer of flow_records at TCP_CLOSE */
-	int lost;        /* per-CPU __u64: records the ring had no room for */
-	int ncpus;       /* values a per-CPU lookup returns */
 };
 
 /**
@@ -274,6 +272,12 @@ struct collector_flow_fds {
  */
 int collector_flow_fds(const struct collector *c,
 		       struct collector_flow_fds *out);
+
+/**
+ * collector_flows_lost() - closed-connection records the ring buffer had
+ * no room for since open (0 with flows off, or when unreadable).
+ */
+uint64_t collector_flows_lost(const struct collector *c);
 
 /**
  * collector_group_name() - the name of group index @idx as the drain

@@ -149,9 +149,14 @@ int collector_flow_fds(const struct collector *c, struct collector_flow_fds *out
 		return -ENOENT;
 	out->iter_link = bpf_link__fd(c->flow_iter);
 	out->closed_ring = bpf_map__fd(c->skel->maps.flow_closed);
-	out->lost = bpf_map__fd(c->skel->maps.flow_lost);
-	out->ncpus = c->ncpus;
 	return 0;
+}
+
+uint64_t collector_flows_lost(const struct collector *c)
+{
+	if (!c->flows_on)
+		return 0;
+	return collector_percpu_total(c, bpf_map__fd(c->skel->maps.flow_lost));
 }
 
 int collector_group_name(struct collector *c, uint32_t idx, char *buf,

@@ -231,8 +231,6 @@ out:
 
 struct flows_closed {
 	struct ring_buffer *ring;
-	int lost_fd;
-	int ncpus;
 	flows_fn fn;
 	void *arg;
 	struct names names;
@@ -264,8 +262,6 @@ int flows_closed_open(struct collector *c, flows_fn fn, void *arg,
 	fc->fn = fn;
 	fc->arg = arg;
 	fc->names.c = c;
-	fc->lost_fd = fds.lost;
-	fc->ncpus = fds.ncpus;
 	fc->ring = ring_buffer__new(fds.closed_ring, on_closed, fc, NULL);
 	if (!fc->ring) {
 		int rc = -errno;
@@ -291,18 +287,7 @@ int flows_closed_poll(struct flows_closed *fc, int timeout_ms,
 
 uint64_t flows_closed_lost(const struct flows_closed *fc)
 {
-	uint64_t *v, total = 0;
-	uint32_t zero = 0;
-	int cpu;
-
-	v = calloc((size_t)fc->ncpus, sizeof(*v));
-	if (!v)
-		return 0;
-	if (!bpf_map_lookup_elem(fc->lost_fd, &zero, v))
-		for (cpu = 0; cpu < fc->ncpus; cpu++)
-			total += v[cpu];
-	free(v);
-	return total;
+	return collector_flows_lost(fc->names.c);
 }
 
 void flows_closed_free(struct flows_closed *fc)
