@@ -14,6 +14,10 @@
 #   agent: the same closes through the collector's drain (`rttq hist -M
 #   flow_duration --counters`, --signals flows): conn.closed and the
 #   flow_duration count equal the records, flow.bytes_* their sums.
+#   lossy: 4 uploads through a rule dropping 5 % of their segments: per
+#   connection fast_retrans + timeouts summed equal retrans.fast +
+#   retrans.timeout of the same connections (`rttq hist --counters`);
+#   retrans_packets counts tail loss probes too, so it is at least that.
 # BPF_STATS=1 (the benchmark) also prints the ns/event of each program
 # loaded during the HTTP requests (kernel.bpf_stats_enabled).
 set -euo pipefail
@@ -38,6 +42,7 @@ ADDR_A=10.78.0.1
 ADDR_B=10.78.0.2
 HTTP_PORT=8080
 HOLD_PORT=9000
+SINK_PORT=9100
 
 stats_was=
 # shellcheck disable=SC2317  # run by the harness at exit
@@ -73,11 +78,14 @@ ip netns exec "$B" python3 "$FLOWS_LAB" http "$HTTP_PORT" &
 track_pid $!
 ip netns exec "$B" python3 "$FLOWS_LAB" hold "$HOLD_PORT" &
 track_pid $!
+ip netns exec "$B" python3 "$FLOWS_LAB" sink "$SINK_PORT" &
+track_pid $!
 listening() {
 	[[ -n $(ip netns exec "$B" ss -ltnH "sport = :$1") ]]
 }
 wait_until 10 "the lab's servers listening" listening "$HTTP_PORT"
 wait_until 10 "the lab's servers listening" listening "$HOLD_PORT"
+wait_until 10 "the lab's servers listening" listening "$SINK_PORT"
 
 # ---- live: four idle connections, both ends ----
 # Reads and writes count while rttq is loaded: this one watches from
@@ -229,10 +237,11 @@ records=$(jq -s length "$tmp/closed.json")
 grep -q ", 0 lost" "$tmp/closed.err" || fail "records lost: $(tail -1 "$tmp/closed.err")"
 echo "closed: $records records, $((REQUESTS - bad)) of $REQUESTS requests within $TOLERANCE of curl's time"
 
-# hist_counter NAME: NAME in the "all counters:" block of rttq hist.
+# hist_counter NAME [FILE]: NAME in the "all counters:" block of rttq
+# hist's output (default: the HTTP requests').
 hist_counter() {
 	awk -v n="$1" '$0 == "all counters:" { on = 1; next }
-		on && $1 == n { v = $2 } END { print v + 0 }' "$tmp/hist.out"
+		on && $1 == n { v = $2 } END { print v + 0 }' "${2:-$tmp/hist.out}"
 }
 events=$(sed -n 's/^all: \([0-9]*\) events.*/\1/p' "$tmp/hist.out")
 [[ $events == "$records" ]] ||
@@ -245,5 +254,43 @@ for f in bytes_sent bytes_received; do
 		fail "flow.$f $(hist_counter "flow.$f"), the closed records' sum $want"
 done
 echo "agent: conn.closed, flow_duration and flow.bytes_* match the records"
+
+# ---- lossy: retransmits per connection by the same causes ----
+ip netns exec "$B" nft -f - <<-EOF
+table inet flowloss {
+	chain input {
+		type filter hook input priority 0;
+		tcp dport $SINK_PORT numgen random mod 100 < 5 counter drop
+	}
+}
+EOF
+"$RTTQ" flows --closed --json --rport "$SINK_PORT" \
+	>"$tmp/lossy.json" 2>"$tmp/lossy.err" &
+lossy_pid=$!
+track_pid "$lossy_pid"
+"$RTTQ" hist --counters --signals retrans --rport "$SINK_PORT" \
+	>"$tmp/retrans.out" 2>"$tmp/retrans.err" &
+retrans_pid=$!
+track_pid "$retrans_pid"
+wait_for_match 20 "$tmp/lossy.err" '/attached rttq_flow_state/p' >/dev/null ||
+	die "rttq flows --closed did not start: $(cat "$tmp/lossy.err")"
+wait_for_match 20 "$tmp/retrans.err" '/attached rttq_retrans /p' >/dev/null ||
+	die "rttq hist --signals retrans did not start: $(cat "$tmp/retrans.err")"
+ip netns exec "$A" python3 "$FLOWS_LAB" send "$ADDR_B" "$SINK_PORT" 4 1000000
+sleep 0.5
+kill -INT "$lossy_pid" "$retrans_pid"
+wait "$lossy_pid" || fail "rttq flows --closed exited with $?"
+wait "$retrans_pid" || fail "rttq hist exited with $?"
+conns=$(jq -s length "$tmp/lossy.json")
+[[ $conns -eq 4 ]] || fail "$conns closed uploads, not 4"
+per_conn=$(jq -s 'map(.fast_retrans + .timeouts) | add // 0' "$tmp/lossy.json")
+packets=$(jq -s 'map(.retrans_packets) | add // 0' "$tmp/lossy.json")
+group=$(($(hist_counter retrans.fast "$tmp/retrans.out") +
+	$(hist_counter retrans.timeout "$tmp/retrans.out")))
+[[ $per_conn -eq $group && $group -gt 0 ]] ||
+	fail "fast_retrans + timeouts of the connections $per_conn, retrans.fast + retrans.timeout $group"
+[[ $packets -ge $per_conn ]] ||
+	fail "retrans_packets $packets below fast_retrans + timeouts $per_conn"
+echo "lossy: fast_retrans + timeouts $per_conn = retrans.fast + retrans.timeout; retrans_packets $packets"
 
 harness_finish
