@@ -279,14 +279,21 @@ int collector_flow_fds(const struct collector *c,
  */
 uint64_t collector_flows_lost(const struct collector *c);
 
-/**
- * collector_group_name() - the name of group index @idx as the drain
- * names it ("all" for 0), from the kernel's group_ids map.
- * @buf: receives the name (GROUP_NAME_MAX bytes hold any).
- *
- * @return 0, or -ENOENT when no group has that index now (recycled).
+/*
+ * Called by collector_group_names() with a group's index (as in
+ * flow_record.group) and its name as the drain names it, valid only
+ * during the call.  Return non-zero to stop.
  */
-int collector_group_name(struct collector *c, uint32_t idx, char *buf,
-			 size_t size);
+typedef int (*collector_name_fn)(uint32_t idx, const char *name, void *arg);
+
+/**
+ * collector_group_names() - every group that has an index now, from the
+ * kernel's group_ids map, in no particular order ("all", index 0, is not
+ * among them).
+ *
+ * @return 0, or the first non-zero value of @fn.
+ */
+int collector_group_names(struct collector *c, collector_name_fn fn,
+			  void *arg);
 
 #endif /* RTTQ_COLLECTOR_H */

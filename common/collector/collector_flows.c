@@ -159,25 +159,25 @@ uint64_t collector_flows_lost(const struct collector *c)
 	return collector_percpu_total(c, bpf_map__fd(c->skel->maps.flow_lost));
 }
 
-int collector_group_name(struct collector *c, uint32_t idx, char *buf,
-			 size_t size)
+int collector_group_names(struct collector *c, collector_name_fn fn,
+			  void *arg)
 {
 	int ids_fd = bpf_map__fd(c->skel->maps.group_ids);
 	struct rttq_key key, *prev = NULL;
+	char name[GROUP_NAME_MAX];
 	uint32_t gid;
+	int rc;
 
-	if (!idx) {
-		snprintf(buf, size, "all");
-		return 0;
-	}
 	memset(&key, 0, sizeof(key));
 	/* The map hashes the first key_size bytes; the rest stay zero. */
 	while (!bpf_map_get_next_key(ids_fd, prev, &key)) {
 		prev = &key;
-		if (!bpf_map_lookup_elem(ids_fd, &key, &gid) && gid == idx) {
-			group_name_format(&c->naming, &key, buf, size);
-			return 0;
-		}
+		if (bpf_map_lookup_elem(ids_fd, &key, &gid) || !gid)
+			continue;
+		group_name_format(&c->naming, &key, name, sizeof(name));
+		rc = fn(gid, name, arg);
+		if (rc)
+			return rc;
 	}
-	return -ENOENT;
+	return 0;
 }

@@ -7,6 +7,7 @@
  * at once: the records are read back home.
  */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -21,19 +22,64 @@
 
 #include "collector.h"
 #include "flow_reader.h"
-#include "group_name.h"
 
-/* Group names by index, looked up once per walk or record. */
+/*
+ * Group names by index, read from the kernel in one walk of its map when
+ * an index is first missed after names_forget() (once per refresh or
+ * ring buffer poll: ids are recycled, so a name is not kept longer).
+ */
 struct names {
 	struct collector *c;
-	char buf[GROUP_NAME_MAX];
+	char **by_idx;        /* cap entries, NULL: not a group when read */
+	uint32_t cap;
+	bool read;            /* by_idx is from this round */
 };
+
+static int names_put(uint32_t idx, const char *name, void *arg)
+{
+	struct names *n = arg;
+	char **p;
+
+	if (idx >= n->cap) {
+		p = realloc(n->by_idx, ((size_t)idx + 1) * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		memset(p + n->cap, 0, (idx + 1 - n->cap) * sizeof(*p));
+		n->by_idx = p;
+		n->cap = idx + 1;
+	}
+	free(n->by_idx[idx]);
+	n->by_idx[idx] = strdup(name);
+	return n->by_idx[idx] ? 0 : -ENOMEM;
+}
+
+static void names_forget(struct names *n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n->cap; i++) {
+		free(n->by_idx[i]);
+		n->by_idx[i] = NULL;
+	}
+	n->read = false;
+}
+
+static void names_free(struct names *n)
+{
+	names_forget(n);
+	free(n->by_idx);
+}
 
 static const char *group_of(struct names *n, uint32_t idx)
 {
-	if (collector_group_name(n->c, idx, n->buf, sizeof(n->buf)))
-		snprintf(n->buf, sizeof(n->buf), "?");
-	return n->buf;
+	if (!idx)
+		return "all";
+	if ((idx >= n->cap || !n->by_idx[idx]) && !n->read) {
+		/* Out of memory leaves names out: they show as "?". */
+		collector_group_names(n->c, names_put, n);
+		n->read = true;
+	}
+	return idx < n->cap && n->by_idx[idx] ? n->by_idx[idx] : "?";
 }
 
 /* ---------------------------------------------------------------------- */
@@ -180,7 +226,7 @@ int flows_live(struct collector *c, flows_fn fn, void *arg,
 {
 	struct collector_flow_fds fds;
 	struct netns_list l = { 0 };
-	struct names *n = NULL;
+	struct names n = { .c = c };
 	unsigned int skip = 0;
 	int home = -1, fd, rc;
 	size_t i;
@@ -188,13 +234,11 @@ int flows_live(struct collector *c, flows_fn fn, void *arg,
 	if (collector_flow_fds(c, &fds))
 		return rttq_fail(err, -ENOENT,
 				 "flows: off in this collector (see its log)");
-	n = calloc(1, sizeof(*n));
-	rc = n ? netns_find(&l) : -ENOMEM;
+	rc = netns_find(&l);
 	if (rc) {
 		rttq_fail(err, rc, "flows: out of memory");
 		goto out;
 	}
-	n->c = c;
 	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (home < 0) {
 		rc = rttq_fail(err, -errno,
@@ -209,7 +253,7 @@ int flows_live(struct collector *c, flows_fn fn, void *arg,
 			skip++;
 			continue;
 		}
-		rc = iter_read(fd, n, fn, arg, err);
+		rc = iter_read(fd, &n, fn, arg, err);
 		close(fd);
 		if (rc)
 			goto out;
@@ -221,7 +265,7 @@ out:
 		close(home);
 	free(l.inodes);
 	free(l.paths);
-	free(n);
+	names_free(&n);
 	return rc;
 }
 
@@ -277,7 +321,10 @@ int flows_closed_open(struct collector *c, flows_fn fn, void *arg,
 int flows_closed_poll(struct flows_closed *fc, int timeout_ms,
 		      struct rttq_error *err)
 {
-	int rc = ring_buffer__poll(fc->ring, timeout_ms);
+	int rc;
+
+	names_forget(&fc->names);
+	rc = ring_buffer__poll(fc->ring, timeout_ms);
 
 	if (rc < 0 && rc != -EINTR)
 		return rttq_fail(err, rc, "flows: reading ring buffer flow_closed: %s",
@@ -295,5 +342,6 @@ void flows_closed_free(struct flows_closed *fc)
 	if (!fc)
 		return;
 	ring_buffer__free(fc->ring);
+	names_free(&fc->names);
 	free(fc);
 }

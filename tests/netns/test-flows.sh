@@ -6,7 +6,8 @@
 #   ends; `rttq flows --once --json` gives cwnd, mss, bytes_sent,
 #   bytes_received and retrans_packets as `ss -tin` in each namespace does
 #   (idle, so nothing moves between the reads: checked by reading ss
-#   before and after); read_bytes/write_bytes as the client did, seen by
+#   before and after), each in its peer's group (--group-by raddr);
+#   read_bytes/write_bytes as the client did, seen by
 #   an `rttq flows --json -i 1` loaded before the connections opened.
 #   closed: 38 HTTP requests (curl to flows-lab.py http) give one record
 #   each in `rttq flows --closed --json`, durations within 10 % of curl's
@@ -133,7 +134,7 @@ ss_fields() {
 for ns in "$A" "$B"; do
 	ss_fields "$ns"
 done | sort >"$tmp/ss.before"
-"$RTTQ" flows --once --json 2>"$tmp/live.err" >"$tmp/live.json" ||
+"$RTTQ" flows --once --json --group-by raddr 2>"$tmp/live.err" >"$tmp/live.json" ||
 	die "rttq flows --once --json failed: $(cat "$tmp/live.err")"
 for ns in "$A" "$B"; do
 	ss_fields "$ns"
@@ -168,6 +169,11 @@ for n in 1000 50000 300000 1000000; do
 	[[ $got == "$want" ]] ||
 		fail "client port $lport: read_bytes write_bytes '$got', want '$want'"
 done
+# Each in the group it counts in: its peer's.
+misgrouped=$(jq -r --arg p "$HOLD_PORT" '
+	select(.lport == ($p | tonumber) or .rport == ($p | tonumber)) |
+	select(.group != "raddr:" + .raddr) | "\(.lport) \(.group)"' "$tmp/live.json")
+[[ -z $misgrouped ]] || fail "connections outside their peer's group: $misgrouped"
 echo "live: $(wc -l <"$tmp/rttq.live") connections match ss -tin"
 
 # ---- closed: one record per HTTP request ----
