@@ -61,6 +61,13 @@ class Sink(socketserver.BaseRequestHandler):
             pass
 
 
+def serve(handler, port):
+    """A threaded TCP server of @handler on @port, until killed."""
+    socketserver.ThreadingTCPServer.allow_reuse_address = True
+    socketserver.ThreadingTCPServer.daemon_threads = True
+    socketserver.ThreadingTCPServer(("0.0.0.0", port), handler).serve_forever()
+
+
 def recv_all(s, n):
     data = b""
     while len(data) < n:
@@ -79,17 +86,9 @@ def main():
                                               Handler)
         srv.serve_forever()
     elif mode == "hold":
-        socketserver.ThreadingTCPServer.allow_reuse_address = True
-        socketserver.ThreadingTCPServer.daemon_threads = True
-        srv = socketserver.ThreadingTCPServer(("0.0.0.0", int(sys.argv[2])),
-                                              Hold)
-        srv.serve_forever()
+        serve(Hold, int(sys.argv[2]))
     elif mode == "sink":
-        socketserver.ThreadingTCPServer.allow_reuse_address = True
-        socketserver.ThreadingTCPServer.daemon_threads = True
-        srv = socketserver.ThreadingTCPServer(("0.0.0.0", int(sys.argv[2])),
-                                              Sink)
-        srv.serve_forever()
+        serve(Sink, int(sys.argv[2]))
     elif mode == "send":
         for _ in range(int(sys.argv[4])):
             s = socket.create_connection((sys.argv[2], int(sys.argv[3])))
