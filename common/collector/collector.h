@@ -3,9 +3,10 @@
  * The collector: userspace side of kernel/rttq.bpf.c.  Opens, configures
  * (rodata), loads and attaches the BPF program, trying fentry, tp_btf,
  * raw_tp and kprobe in that order, and drains its cumulative per-CPU
- * counters into per-group deltas.  Used by rttq-agent and by `rttq hist`,
- * which fill struct collector_opts from their command lines with
- * collector_opts.h.
+ * counters into per-group deltas; with collector_opts.flows it also
+ * loads the per-connection programs common/flows reads.  Used by
+ * rttq-agent, `rttq hist` and `rttq flows`, which fill struct
+ * collector_opts from their command lines with collector_opts.h.
  */
 #ifndef RTTQ_COLLECTOR_H
 #define RTTQ_COLLECTOR_H
