@@ -769,7 +769,7 @@ uint64_t collector_recycled(const struct collector *c)
 	return group_recycle_count(c->recycle);
 }
 
-uint64_t collector_overflow(const struct collector *c)
+uint64_t collector_percpu_total(const struct collector *c, int map_fd)
 {
 	uint64_t *v, total = 0;
 	uint32_t zero = 0;
@@ -778,9 +778,14 @@ uint64_t collector_overflow(const struct collector *c)
 	v = calloc((size_t)c->ncpus, sizeof(*v));
 	if (!v)
 		return 0;
-	if (!bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.overflow), &zero, v))
+	if (!bpf_map_lookup_elem(map_fd, &zero, v))
 		for (cpu = 0; cpu < c->ncpus; cpu++)
 			total += v[cpu];
 	free(v);
 	return total;
+}
+
+uint64_t collector_overflow(const struct collector *c)
+{
+	return collector_percpu_total(c, bpf_map__fd(c->skel->maps.overflow));
 }

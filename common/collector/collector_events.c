@@ -134,7 +134,12 @@ int collector_event_fds(const struct collector *c,
 	if (!c->events_on)
 		return -ENOENT;
 	out->ring = bpf_map__fd(c->skel->maps.events);
-	out->lost = bpf_map__fd(c->skel->maps.events_lost);
-	out->ncpus = c->ncpus;
 	return 0;
+}
+
+uint64_t collector_events_lost(const struct collector *c)
+{
+	if (!c->events_on)
+		return 0;
+	return collector_percpu_total(c, bpf_map__fd(c->skel->maps.events_lost));
 }

@@ -102,6 +102,12 @@ struct collector {
 };
 
 /**
+ * collector_percpu_total() - the sum over CPUs of the per-CPU __u64 at
+ * index 0 of map @map_fd (overflow, flow_lost); 0 when it cannot be read.
+ */
+uint64_t collector_percpu_total(const struct collector *c, int map_fd);
+
+/**
  * collector_counts_words() - u32 words of a group_counts value (rtt,
  * jitter): the distributions before the first kept in a map of its own.
  */
