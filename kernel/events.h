@@ -34,6 +34,21 @@ struct {
 	__type(value, __u64);
 } events_lost SEC(".maps");
 
+/*
+ * Unread bytes past which a record wakes the reader.  Below, it reads
+ * every 100 ms anyway (common/flows/ring_reader.c): a wakeup per record
+ * (an irq_work) would cost more than the rest of a sampled event.
+ */
+#define EVENT_WAKEUP_BYTES (64u << 10)
+
+static __always_inline void ev_submit(struct event_record *e)
+{
+	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >=
+				      EVENT_WAKEUP_BYTES
+			   ? BPF_RB_FORCE_WAKEUP
+			   : BPF_RB_NO_WAKEUP);
+}
+
 /* Whether this event of type @type is one to send. */
 static __always_inline bool ev_keep(__u32 type)
 {
@@ -101,7 +116,7 @@ static __always_inline void events_note_retrans(const struct sock *sk,
 	e->group = idx;
 	e->value = segs;
 	e->value2 = which;
-	bpf_ringbuf_submit(e, 0);
+	ev_submit(e);
 }
 
 /*
@@ -134,7 +149,7 @@ int BPF_PROG(rttq_ev_rtt, const struct sock *sk, const struct sk_buff *skb)
 	e->group = idx;
 	e->value = srtt_us;
 	e->value2 = tp->mdev_us >> 2;
-	bpf_ringbuf_submit(e, 0);
+	ev_submit(e);
 	return 0;
 }
 
@@ -204,7 +219,7 @@ int BPF_PROG(rttq_ev_drop, const struct sk_buff *skb, void *location,
 		return 0;
 	ev_packet(e, skb);
 	e->value = reason;
-	bpf_ringbuf_submit(e, 0);
+	ev_submit(e);
 	return 0;
 }
 

@@ -508,6 +508,9 @@ int BPF_KPROBE(rttq_kprobe, struct sock *sk)
 #include "bytes.h"
 /* Run-queue latency and network softirq time: node-wide. */
 #include "node.h"
+/* Where a packet's time goes inside the host (--signals stages): after
+ * tcp_health.h, whose common_index() groups a transmitted packet. */
+#include "stages.h"
 
 /*
  * Who opened each connection, for --group-by port (group_key.h), and the

@@ -117,7 +117,14 @@ struct rttq_peer_prefix {
 #define RTTQ_DIST_HANDSHAKE 2u
 #define RTTQ_DIST_SNDBUF 3u
 #define RTTQ_DIST_FLOW_DURATION 4u /* group_flow_duration (kernel/flows.h) */
-#define RTTQ_DISTS 5u
+/* The four of --signals stages, one group_stages value (kernel/stages.h),
+ * in nanoseconds. */
+#define RTTQ_DIST_RX_STACK 5u
+#define RTTQ_DIST_RX_SOCKET 6u
+#define RTTQ_DIST_TX_STACK 7u
+#define RTTQ_DIST_TX_QDISC 8u
+#define RTTQ_STAGES 4u
+#define RTTQ_DISTS 9u
 
 /* sndbuf samples: sk_wmem_queued per sk_sndbuf in thousandths of a per
  * cent (metric.h), so 100 % is 100,000. */

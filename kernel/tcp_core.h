@@ -112,6 +112,8 @@ struct tcp_sock {
 	__u64 bytes_sent;              /* RFC 4898 DataOctetsOut */
 	__u64 bytes_received;          /* RFC 4898 DataOctetsIn */
 	struct minmax rtt_min;         /* windowed minimum RTT, us */
+	/* Read by kernel/stages.h: how far the application has read. */
+	__u32 copied_seq;
 };
 
 /* A connection not yet accepted: only its addresses are read. */
@@ -119,10 +121,14 @@ struct request_sock {
 	struct sock_common __req_common;
 };
 
-/* tcp_probe names it; kernel/drops.h reads the IP header of a drop. */
+/* tcp_probe names it; kernel/drops.h reads the IP header of a drop,
+ * kernel/stages.h the owner, the data and TCP's departure time. */
 struct sk_buff {
 	__u32 len;
 	unsigned char *head;
+	unsigned char *data;
+	struct sock *sk;
+	__u64 tstamp;                  /* TCP: its departure time (EDT), ns */
 	__u16 network_header;          /* offset from head; ~0: not set */
 	__u16 transport_header;        /* offset from head; ~0: not set */
 	__u16 protocol;                /* ETH_P_*, network order */

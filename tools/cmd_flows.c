@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,17 +23,18 @@
 #include "commands.h"
 #include "flow_format.h"
 #include "flow_reader.h"
+#include "monoclock.h"
 #include "numparse.h"
 #include "strbuf.h"
 
 #define ROWS_DEFAULT 20    /* table rows; JSON lists every connection */
-#define ROWS_UNSET ((unsigned long)-1)
+#define ROWS_UNSET UINT64_MAX
 #define SORT_DEFAULT "bytes_sent"
 
 struct env {
-	unsigned long interval_s;   /* table refresh */
-	unsigned long duration_s;   /* 0: until SIGINT */
-	unsigned long rows;         /* 0: all; ROWS_UNSET: by the output */
+	uint64_t interval_s;        /* table refresh */
+	uint64_t duration_s;        /* 0: until SIGINT */
+	uint64_t rows;              /* 0: all; ROWS_UNSET: by the output */
 	int sort;                   /* flow_field_find() */
 	bool once;
 	bool json;
@@ -121,21 +121,11 @@ static void on_signal(int sig)
 	exiting = 1;
 }
 
-/* A bounded integer flag, or a message naming it on stderr. */
-static int parse_ulong(const char *what, const char *text, unsigned long min,
-		       unsigned long max, unsigned long *out)
+/* A value refused (@err names the flag): said on stderr. */
+static int bad_value(const struct rttq_error *err)
 {
-	struct rttq_error err = { 0 };
-	char flag[32];
-	uint64_t v;
-
-	snprintf(flag, sizeof(flag), "--%s", what);
-	if (numparse_uint(flag, text, min, max, &v, &err)) {
-		fprintf(stderr, "rttq flows: %s\n", err.msg);
-		return -EINVAL;
-	}
-	*out = (unsigned long)v;
-	return 0;
+	fprintf(stderr, "rttq flows: %s\n", err->msg);
+	return CLI_EXIT_USAGE;
 }
 
 /* Parse argv into @env; see CLI_CONTINUE in cli.h for the result. */
@@ -152,18 +142,19 @@ static int parse_args(int argc, char **argv, struct env *env)
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'i':
-			if (parse_ulong("interval", optarg, 1, 86400,
-					&env->interval_s))
-				return CLI_EXIT_USAGE;
+			if (numparse_uint("--interval", optarg, 1, 86400,
+					  &env->interval_s, &err))
+				return bad_value(&err);
 			break;
 		case 'd':
-			if (parse_ulong("duration", optarg, 1, 86400 * 365,
-					&env->duration_s))
-				return CLI_EXIT_USAGE;
+			if (numparse_uint("--duration", optarg, 1, 86400 * 365,
+					  &env->duration_s, &err))
+				return bad_value(&err);
 			break;
 		case 'n':
-			if (parse_ulong("rows", optarg, 0, 1000000, &env->rows))
-				return CLI_EXIT_USAGE;
+			if (numparse_uint("--rows", optarg, 0, 1000000,
+					  &env->rows, &err))
+				return bad_value(&err);
 			break;
 		case 's':
 			env->sort = flow_field_find(optarg);
@@ -193,10 +184,8 @@ static int parse_args(int argc, char **argv, struct env *env)
 			return CLI_EXIT_USAGE;
 		default:
 			if (collector_opts_parse(&env->copts, opt, optarg,
-						 &err)) {
-				fprintf(stderr, "rttq flows: %s\n", err.msg);
-				return CLI_EXIT_USAGE;
-			}
+						 &err))
+				return bad_value(&err);
 		}
 	}
 	if (optind < argc)
@@ -212,14 +201,6 @@ static int parse_args(int argc, char **argv, struct env *env)
 		env->copts.signals = COLLECTOR_SIG_RTT;
 	env->copts.flows = true;
 	return CLI_CONTINUE;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -318,11 +299,12 @@ static int run_live(const struct env *env, struct collector *c)
 {
 	struct rows rows = { 0 };
 	bool tty = isatty(STDOUT_FILENO);
-	double end, next;
+	int64_t end, next;
 	int ret = 0;
 
-	end = env->duration_s ? now_s() + (double)env->duration_s : INFINITY;
-	next = now_s();
+	next = monoclock_ms();
+	end = env->duration_s ? next + (int64_t)env->duration_s * 1000
+			      : INT64_MAX;
 	while (!exiting) {
 		if (show_live(env, c, &rows, tty)) {
 			ret = 1;
@@ -330,10 +312,11 @@ static int run_live(const struct env *env, struct collector *c)
 		}
 		if (env->once)
 			break;
-		next += (double)env->interval_s;
-		while (!exiting && now_s() < next && now_s() < end)
-			usleep(50 * 1000);
-		if (now_s() >= end)
+		next += (int64_t)env->interval_s * 1000;
+		/* Short naps, so Ctrl-C ends it at once. */
+		while (!exiting && monoclock_ms() < next && monoclock_ms() < end)
+			monoclock_sleep_ms(50);
+		if (monoclock_ms() >= end)
 			break;
 	}
 	rows_clear(&rows);
@@ -373,7 +356,7 @@ static int run_closed(const struct env *env, struct collector *c)
 	struct rttq_error err = { 0 };
 	struct flows_closed *fc = NULL;
 	uint64_t lost, lost_seen = 0;
-	double end;
+	int64_t end;
 	int rc, ret = 0;
 
 	if (flows_closed_open(c, print_closed, &o, &fc, &err)) {
@@ -384,8 +367,9 @@ static int run_closed(const struct env *env, struct collector *c)
 		flow_table_header(stdout);
 		fflush(stdout);
 	}
-	end = env->duration_s ? now_s() + (double)env->duration_s : INFINITY;
-	while (!exiting && now_s() < end) {
+	end = env->duration_s ? monoclock_ms() + (int64_t)env->duration_s * 1000
+			      : INT64_MAX;
+	while (!exiting && monoclock_ms() < end) {
 		rc = flows_closed_poll(fc, 100, &err);
 		if (rc < 0 && rc != -EINTR) {
 			fprintf(stderr, "rttq flows: %s\n", err.msg);

@@ -10,6 +10,7 @@
 int cmd_counters(int argc, char **argv);
 int cmd_flows(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_latency(int argc, char **argv);
 int cmd_hist(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_rollup(int argc, char **argv);

@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{ "counters", cmd_counters, "a group's TCP counters summed over a time range" },
 	{ "flows", cmd_flows, "per-connection TCP statistics, live or at close (root)" },
 	{ "events", cmd_events, "sampled RTT, retransmit and drop events as they happen (root)" },
+	{ "latency", cmd_latency, "where a packet's time goes inside this host, live (root)" },
 	{ "hist", cmd_hist, "live RTT histogram from the kernel (root)" },
 	{ "query", cmd_query, "quantiles of stored RTTs over a time range" },
 	{ "rollup", cmd_rollup, "build the fleet records of complete spans" },

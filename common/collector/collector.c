@@ -209,7 +209,7 @@ static struct bpf_program *mode_prog(struct rttq_bpf *skel,
  */
 static void set_layout(struct collector *c)
 {
-	uint32_t n = 1;
+	uint32_t n = 1, d;
 
 	c->dist_off[RTTQ_DIST_RTT] = 0;
 	c->dist_off[RTTQ_DIST_JITTER] =
@@ -220,6 +220,10 @@ static void set_layout(struct collector *c)
 		c->signals & COLLECTOR_SIG_CONN ? n++ * c->slots : 0;
 	c->dist_off[RTTQ_DIST_FLOW_DURATION] =
 		c->signals & COLLECTOR_SIG_FLOWS ? n++ * c->slots : 0;
+	/* The stages in a row, as one group_stages value. */
+	for (d = RTTQ_DIST_RX_STACK; d < RTTQ_DIST_RX_STACK + RTTQ_STAGES; d++)
+		c->dist_off[d] = c->signals & COLLECTOR_SIG_STAGES
+					 ? n++ * c->slots : 0;
 	c->words = n * c->slots;
 	/* Per-CPU stride of ungrouped_counts (rtt, jitter, sndbuf), 8-byte
 	 * aligned as the kernel copies it; handshakes and flow durations
@@ -233,6 +237,8 @@ uint32_t collector_counts_words(const struct collector *c)
 		return c->dist_off[RTTQ_DIST_HANDSHAKE];
 	if (c->dist_off[RTTQ_DIST_FLOW_DURATION])
 		return c->dist_off[RTTQ_DIST_FLOW_DURATION];
+	if (c->dist_off[RTTQ_DIST_RX_STACK])
+		return c->dist_off[RTTQ_DIST_RX_STACK];
 	return c->words;
 }
 
@@ -282,6 +288,7 @@ static int configure(struct collector *c, const struct collector_opts *o,
 	struct rttq_bpf *skel = c->skel;
 	uint32_t hs = c->dist_off[RTTQ_DIST_HANDSHAKE];
 	uint32_t fd = c->dist_off[RTTQ_DIST_FLOW_DURATION];
+	uint32_t st = c->dist_off[RTTQ_DIST_RX_STACK];
 	uint32_t value_size = collector_counts_words(c) * 4;
 	bool health = collector_health_on(c);
 	enum attach_mode m;
@@ -367,6 +374,17 @@ static int configure(struct collector *c, const struct collector_opts *o,
 		err = bpf_map__set_max_entries(skel->maps.group_flow_duration,
 					       c->group_by && fd
 						       ? c->max_groups + 1 : 1);
+	/* The stages apart too, four distributions a value (kernel/stages.h). */
+	if (!err)
+		err = bpf_map__set_value_size(skel->maps.group_stages,
+					      st ? RTTQ_STAGES * c->slots * 4 : 8);
+	if (!err)
+		err = bpf_map__set_value_size(skel->maps.ungrouped_stages,
+					      st ? RTTQ_STAGES * c->slots * 4 : 8);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.group_stages,
+					       c->group_by && st
+						       ? c->max_groups + 1 : 1);
 	/* The drops are the bulk of the per-CPU bytes: none when off. */
 	if (!err)
 		err = bpf_map__set_value_size(skel->maps.drops,
@@ -390,6 +408,9 @@ static int configure(struct collector *c, const struct collector_opts *o,
 					 mode == MODE_TP_BTF);
 	if (!err)
 		err = events_configure(c, mode == MODE_FENTRY ||
+					  mode == MODE_TP_BTF);
+	if (!err)
+		err = stages_configure(c, mode == MODE_FENTRY ||
 					  mode == MODE_TP_BTF);
 	return err;
 }
@@ -483,6 +504,7 @@ static int try_mode(struct collector *c, const struct collector_opts *o,
 	signals_attach(c);
 	flows_attach(c);
 	events_attach(c);
+	stages_attach(c);
 	return 0;
 
 fail:
@@ -503,6 +525,7 @@ fail:
 
 static int alloc_buffers(struct collector *c)
 {
+	size_t per = c->stride;
 	int err;
 
 	c->ncpus = libbpf_num_possible_cpus();
@@ -511,13 +534,17 @@ static int alloc_buffers(struct collector *c)
 	/* The kernel copies per-CPU values in 8-byte aligned strides. */
 	/* The handshake stride is shorter; the zeros serve it and
 	 * group_health too.  A fallback to rtt alone only shrinks them. */
-	c->percpu = calloc((size_t)c->ncpus, c->stride);
+	/* The stages' per-CPU value may be the longest, a group's too. */
+	if (c->dist_off[RTTQ_DIST_RX_STACK] &&
+	    (size_t)RTTQ_STAGES * c->slots * 4 > per)
+		per = (size_t)RTTQ_STAGES * c->slots * 4;
+	c->percpu = calloc((size_t)c->ncpus, per);
 	c->cur = calloc(c->words, sizeof(*c->cur));
 	c->all_cur = calloc(c->words, sizeof(*c->all_cur));
 	c->prev_all = calloc(c->words, sizeof(*c->prev_all));
 	c->prev = calloc((size_t)c->max_groups + 1, sizeof(*c->prev));
 	c->retired_all = calloc(c->words, sizeof(*c->retired_all));
-	c->zeros = calloc((size_t)c->ncpus, c->stride);
+	c->zeros = calloc((size_t)c->ncpus, per);
 	c->runq_cur = calloc(c->slots, sizeof(*c->runq_cur));
 	c->runq_prev = calloc(c->slots, sizeof(*c->runq_prev));
 	if (!c->percpu || !c->cur || !c->all_cur || !c->prev_all || !c->prev ||
@@ -576,7 +603,8 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 	if (opts->group_by & ~COLLECTOR_BY_MASK)
 		return rttq_fail(err, -EINVAL, "group-by bits 0x%x: unknown",
 				 opts->group_by);
-	if (opts->signals & ~(COLLECTOR_SIG_ALL | COLLECTOR_SIG_FLOWS))
+	if (opts->signals & ~(COLLECTOR_SIG_ALL | COLLECTOR_SIG_FLOWS |
+				COLLECTOR_SIG_STAGES))
 		return rttq_fail(err, -EINVAL, "signal bits 0x%x: unknown",
 				 opts->signals);
 	ret = collector_opts_check(opts, err);
@@ -616,6 +644,9 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 	c->events_asked = opts->events;
 	c->event_threshold = opts->event_threshold;
 	events_probe(c);
+	c->stage_threshold = opts->stage_threshold ? opts->stage_threshold
+						   : UINT32_MAX / 64;
+	stages_probe(c);
 	set_layout(c);
 	ret = kernel_budget_plan(opts->kernel_memory_mib,
 				 libbpf_num_possible_cpus(), c->words,
@@ -696,6 +727,7 @@ void collector_close(struct collector *c)
 	signals_detach(c);
 	flows_detach(c);
 	events_detach(c);
+	stages_detach(c);
 	bpf_link__destroy(c->link);
 	bpf_link__destroy(c->state_link);
 	rttq_bpf__destroy(c->skel);
@@ -767,7 +799,7 @@ uint64_t collector_recycled(const struct collector *c)
 	return group_recycle_count(c->recycle);
 }
 
-uint64_t collector_overflow(const struct collector *c)
+uint64_t collector_percpu_total(const struct collector *c, int map_fd)
 {
 	uint64_t *v, total = 0;
 	uint32_t zero = 0;
@@ -776,9 +808,14 @@ uint64_t collector_overflow(const struct collector *c)
 	v = calloc((size_t)c->ncpus, sizeof(*v));
 	if (!v)
 		return 0;
-	if (!bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.overflow), &zero, v))
+	if (!bpf_map_lookup_elem(map_fd, &zero, v))
 		for (cpu = 0; cpu < c->ncpus; cpu++)
 			total += v[cpu];
 	free(v);
 	return total;
+}
+
+uint64_t collector_overflow(const struct collector *c)
+{
+	return collector_percpu_total(c, bpf_map__fd(c->skel->maps.overflow));
 }

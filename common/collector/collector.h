@@ -3,9 +3,10 @@
  * The collector: userspace side of kernel/rttq.bpf.c.  Opens, configures
  * (rodata), loads and attaches the BPF program, trying fentry, tp_btf,
  * raw_tp and kprobe in that order, and drains its cumulative per-CPU
- * counters into per-group deltas.  Used by rttq-agent and by `rttq hist`,
- * which fill struct collector_opts from their command lines with
- * collector_opts.h.
+ * counters into per-group deltas; with collector_opts.flows it also
+ * loads the per-connection programs common/flows reads.  Used by
+ * rttq-agent, `rttq hist` and `rttq flows`, which fill struct
+ * collector_opts from their command lines with collector_opts.h.
  */
 #ifndef RTTQ_COLLECTOR_H
 #define RTTQ_COLLECTOR_H
@@ -44,6 +45,9 @@
 #define COLLECTOR_SIG_FLOWS (1u << 9)   /* at close: conn.closed, flow.bytes_*,
 					 * distribution flow_duration; only
 					 * when asked (not in the default) */
+#define COLLECTOR_SIG_STAGES (1u << 10) /* distributions rx.stack,
+					 * rx.socket, tx.stack, tx.qdisc
+					 * (kernel/stages.h); only when asked */
 #define COLLECTOR_SIG_ALL 0x1ffu
 
 /* Group counters are reserved in full at load, one copy shared by every
@@ -120,6 +124,9 @@ struct collector_opts {
 				  * (common/flows/event_reader.h); 0: off */
 	uint32_t event_threshold; /* an event is kept when a random u32 is
 				  * at most this (UINT32_MAX: every one) */
+	uint32_t stage_threshold; /* --signals stages: a packet is sampled
+				  * when a random u32 is at most this; 0:
+				  * the default, 1 in 64 */
 };
 
 /*
@@ -269,8 +276,6 @@ struct collector_flow_fds {
 	int iter_link;   /* bpf_iter_create() it: one flow_record per live
 			  * connection of the caller's network namespace */
 	int closed_ring; /* ring buffer of flow_records at TCP_CLOSE */
-	int lost;        /* per-CPU __u64: records the ring had no room for */
-	int ncpus;       /* values a per-CPU lookup returns */
 };
 
 /**
@@ -288,8 +293,6 @@ int collector_flow_fds(const struct collector *c,
  * events (kernel/event_record.h's records). */
 struct collector_event_fds {
 	int ring;        /* ring buffer of event_records */
-	int lost;        /* per-CPU __u64: events the ring had no room for */
-	int ncpus;       /* values a per-CPU lookup returns */
 };
 
 /**
@@ -304,6 +307,12 @@ int collector_event_fds(const struct collector *c,
 			struct collector_event_fds *out);
 
 /**
+ * collector_events_lost() - sampled events the ring buffer had no room
+ * for since open (0 with events off).
+ */
+uint64_t collector_events_lost(const struct collector *c);
+
+/**
  * collector_drop_reasons() - the names of the kernel's drop reasons as
  * the drops.<proto>.<reason> counters name them: from the running
  * kernel's BTF enum skb_drop_reason, lower case, without its prefix
@@ -315,13 +324,26 @@ int collector_event_fds(const struct collector *c,
 void collector_drop_reasons(char (*reason)[METRIC_NAME_MAX]);
 
 /**
- * collector_group_name() - the name of group index @idx as the drain
- * names it ("all" for 0), from the kernel's group_ids map.
- * @buf: receives the name (GROUP_NAME_MAX bytes hold any).
- *
- * @return 0, or -ENOENT when no group has that index now (recycled).
+ * collector_flows_lost() - closed-connection records the ring buffer had
+ * no room for since open (0 with flows off, or when unreadable).
  */
-int collector_group_name(struct collector *c, uint32_t idx, char *buf,
-			 size_t size);
+uint64_t collector_flows_lost(const struct collector *c);
+
+/*
+ * Called by collector_group_names() with a group's index (as in
+ * flow_record.group) and its name as the drain names it, valid only
+ * during the call.  Return non-zero to stop.
+ */
+typedef int (*collector_name_fn)(uint32_t idx, const char *name, void *arg);
+
+/**
+ * collector_group_names() - every group that has an index now, from the
+ * kernel's group_ids map, in no particular order ("all", index 0, is not
+ * among them).
+ *
+ * @return 0, or the first non-zero value of @fn.
+ */
+int collector_group_names(struct collector *c, collector_name_fn fn,
+			  void *arg);
 
 #endif /* RTTQ_COLLECTOR_H */

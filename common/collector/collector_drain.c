@@ -85,6 +85,10 @@ static const char *const dist_metric[RTTQ_DISTS] = {
 	[RTTQ_DIST_HANDSHAKE] = METRIC_HANDSHAKE,
 	[RTTQ_DIST_SNDBUF] = METRIC_SNDBUF,
 	[RTTQ_DIST_FLOW_DURATION] = METRIC_FLOW_DURATION,
+	[RTTQ_DIST_RX_STACK] = METRIC_RX_STACK,
+	[RTTQ_DIST_RX_SOCKET] = METRIC_RX_SOCKET,
+	[RTTQ_DIST_TX_STACK] = METRIC_TX_STACK,
+	[RTTQ_DIST_TX_QDISC] = METRIC_TX_QDISC,
 };
 
 /*
@@ -168,20 +172,20 @@ static int lookup(const struct bpf_map *map, uint32_t gid, void *dst,
  * own (@map), summed into c->cur at word @off.
  */
 static int read_apart(struct collector *c, const struct bpf_map *map,
-		      uint32_t off, struct rttq_error *err)
+		      uint32_t off, uint32_t words, struct rttq_error *err)
 {
 	int ret = lookup(map, 0, c->percpu, err);
 
 	if (!ret)
-		sum_cpus(c, c->cur + off, c->slots,
-			 ((size_t)c->slots * 4 + 7) & ~(size_t)7);
+		sum_cpus(c, c->cur + off, words,
+			 ((size_t)words * 4 + 7) & ~(size_t)7);
 	return ret;
 }
 
 /*
  * The counts of group id @gid (0: the events of no group) into c->cur:
- * group_counts' words (rtt, jitter), then group_handshake's and
- * group_flow_duration's when on.
+ * group_counts' words (rtt, jitter), then group_handshake's,
+ * group_flow_duration's and group_stages' when on.
  * Groups share one copy; the rest is per CPU.
  */
 static int read_counts(struct collector *c, uint32_t gid,
@@ -190,6 +194,7 @@ static int read_counts(struct collector *c, uint32_t gid,
 	struct rttq_bpf *m = c->skel;
 	uint32_t hs = c->dist_off[RTTQ_DIST_HANDSHAKE];
 	uint32_t fd = c->dist_off[RTTQ_DIST_FLOW_DURATION];
+	uint32_t st = c->dist_off[RTTQ_DIST_RX_STACK];
 	int ret;
 
 	if (gid) {
@@ -199,6 +204,9 @@ static int read_counts(struct collector *c, uint32_t gid,
 		if (!ret && fd)
 			ret = lookup(m->maps.group_flow_duration, gid,
 				     c->cur + fd, err);
+		if (!ret && st)
+			ret = lookup(m->maps.group_stages, gid, c->cur + st,
+				     err);
 		return ret;
 	}
 	ret = lookup(m->maps.ungrouped_counts, 0, c->percpu, err);
@@ -206,9 +214,14 @@ static int read_counts(struct collector *c, uint32_t gid,
 		return ret;
 	sum_cpus(c, c->cur, collector_counts_words(c), c->stride);
 	if (!ret && hs)
-		ret = read_apart(c, m->maps.ungrouped_handshake, hs, err);
+		ret = read_apart(c, m->maps.ungrouped_handshake, hs, c->slots,
+				 err);
 	if (!ret && fd)
-		ret = read_apart(c, m->maps.ungrouped_flow_duration, fd, err);
+		ret = read_apart(c, m->maps.ungrouped_flow_duration, fd,
+				 c->slots, err);
+	if (!ret && st)
+		ret = read_apart(c, m->maps.ungrouped_stages, st,
+				 RTTQ_STAGES * c->slots, err);
 	return ret;
 }
 

@@ -74,13 +74,8 @@ int events_configure(struct collector *c, bool direct)
 		err = bpf_program__set_autoload(s->progs.rttq_ev_drop,
 						types & (1u << EVENT_DROP));
 	/* Retransmits come from the retransmit program's classifier. */
-	if (!err && (types & (1u << EVENT_RETRANS)) &&
-	    !bpf_program__autoload(s->progs.rttq_retrans) &&
-	    !bpf_program__autoload(s->progs.rttq_retrans_old))
-		err = bpf_program__set_autoload(
-			c->flows_retrans_err ? s->progs.rttq_retrans
-					     : s->progs.rttq_retrans_old,
-			true);
+	if (!err && (types & (1u << EVENT_RETRANS)))
+		err = collector_load_retrans(c);
 	if (err)
 		return err;
 	return bpf_map__set_max_entries(s->maps.events,
@@ -120,13 +115,31 @@ void events_detach(struct collector *c)
 	}
 }
 
+int collector_load_retrans(struct collector *c)
+{
+	struct rttq_bpf *s = c->skel;
+
+	if (bpf_program__autoload(s->progs.rttq_retrans) ||
+	    bpf_program__autoload(s->progs.rttq_retrans_old))
+		return 0;
+	return bpf_program__set_autoload(c->flows_retrans_err
+						 ? s->progs.rttq_retrans
+						 : s->progs.rttq_retrans_old,
+					 true);
+}
+
 int collector_event_fds(const struct collector *c,
 			struct collector_event_fds *out)
 {
 	if (!c->events_on)
 		return -ENOENT;
 	out->ring = bpf_map__fd(c->skel->maps.events);
-	out->lost = bpf_map__fd(c->skel->maps.events_lost);
-	out->ncpus = c->ncpus;
 	return 0;
+}
+
+uint64_t collector_events_lost(const struct collector *c)
+{
+	if (!c->events_on)
+		return 0;
+	return collector_percpu_total(c, bpf_map__fd(c->skel->maps.events_lost));
 }

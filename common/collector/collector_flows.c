@@ -83,12 +83,8 @@ int flows_configure(struct collector *c, bool direct)
 	if (err)
 		return err;
 	/* fast_retrans and timeouts come from the retransmit program. */
-	if (on && !bpf_program__autoload(s->progs.rttq_retrans) &&
-	    !bpf_program__autoload(s->progs.rttq_retrans_old)) {
-		err = bpf_program__set_autoload(
-			c->flows_retrans_err ? s->progs.rttq_retrans
-					     : s->progs.rttq_retrans_old,
-			true);
+	if (on) {
+		err = collector_load_retrans(c);
 		if (err)
 			return err;
 	}
@@ -149,30 +145,35 @@ int collector_flow_fds(const struct collector *c, struct collector_flow_fds *out
 		return -ENOENT;
 	out->iter_link = bpf_link__fd(c->flow_iter);
 	out->closed_ring = bpf_map__fd(c->skel->maps.flow_closed);
-	out->lost = bpf_map__fd(c->skel->maps.flow_lost);
-	out->ncpus = c->ncpus;
 	return 0;
 }
 
-int collector_group_name(struct collector *c, uint32_t idx, char *buf,
-			 size_t size)
+uint64_t collector_flows_lost(const struct collector *c)
+{
+	if (!c->flows_on)
+		return 0;
+	return collector_percpu_total(c, bpf_map__fd(c->skel->maps.flow_lost));
+}
+
+int collector_group_names(struct collector *c, collector_name_fn fn,
+			  void *arg)
 {
 	int ids_fd = bpf_map__fd(c->skel->maps.group_ids);
 	struct rttq_key key, *prev = NULL;
+	char name[GROUP_NAME_MAX];
 	uint32_t gid;
+	int rc;
 
-	if (!idx) {
-		snprintf(buf, size, "all");
-		return 0;
-	}
 	memset(&key, 0, sizeof(key));
 	/* The map hashes the first key_size bytes; the rest stay zero. */
 	while (!bpf_map_get_next_key(ids_fd, prev, &key)) {
 		prev = &key;
-		if (!bpf_map_lookup_elem(ids_fd, &key, &gid) && gid == idx) {
-			group_name_format(&c->naming, &key, buf, size);
-			return 0;
-		}
+		if (bpf_map_lookup_elem(ids_fd, &key, &gid) || !gid)
+			continue;
+		group_name_format(&c->naming, &key, name, sizeof(name));
+		rc = fn(gid, name, arg);
+		if (rc)
+			return rc;
 	}
-	return -ENOENT;
+	return 0;
 }

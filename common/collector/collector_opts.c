@@ -66,8 +66,8 @@ static const struct help help[] = {
 	  { "a group with no events this long (250ms, 30s, 10m, ...)",
 	    "gives its id back for new keys (default 10m)" } },
 	{ "--signals LIST",
-	  { "rtt jitter retrans conn drops runqlat softirq bytes",
-	    "sndbuf flows (default: all the kernel can but flows)" } },
+	  { "rtt jitter retrans conn drops runqlat softirq bytes sndbuf",
+	    "flows stages (default: all the kernel can but flows, stages)" } },
 	{ "--sub-bits G",
 	  { "histogram sub-bucket bits, " STR(BUCKET_SUB_BITS_MIN) ".."
 	    STR(BUCKET_SUB_BITS_MAX) " (default " STR(BUCKET_SUB_BITS_DEFAULT)
@@ -274,6 +274,7 @@ int collector_parse_signals(const char *text, unsigned int *out,
 		{ "bytes", COLLECTOR_SIG_BYTES },
 		{ "sndbuf", COLLECTOR_SIG_SNDBUF },
 		{ "flows", COLLECTOR_SIG_FLOWS },
+		{ "stages", COLLECTOR_SIG_STAGES },
 	};
 	unsigned int bits = COLLECTOR_SIG_RTT;
 	const char *p = text;
@@ -289,7 +290,8 @@ int collector_parse_signals(const char *text, unsigned int *out,
 			return rttq_fail(err, -EINVAL,
 					 "--signals '%s': unknown signal '%.*s' "
 					 "(use rtt, jitter, retrans, conn, drops, "
-					 "runqlat, softirq, bytes, sndbuf, flows)",
+					 "runqlat, softirq, bytes, sndbuf, flows, "
+					 "stages)",
 					 text, (int)len, p);
 		bits |= words[i].bit;
 		if (!p[len])

@@ -30,6 +30,8 @@ struct rttq_bpf;
 #define COLLECTOR_FLOW_PROGS 4
 /* Programs of the event stream of their own (collector_events.c). */
 #define COLLECTOR_EVENT_PROGS 2
+/* Programs of --signals stages (collector_stages.c). */
+#define COLLECTOR_STAGE_PROGS 5
 
 enum attach_mode {
 	MODE_FENTRY,
@@ -97,7 +99,16 @@ struct collector {
 	uint32_t event_threshold;
 	bool events_on;        /* loaded and attached */
 	struct bpf_link *event_links[COLLECTOR_EVENT_PROGS];
+	/* Stages (collector_stages.c). */
+	uint32_t stage_threshold;
+	struct bpf_link *stage_links[COLLECTOR_STAGE_PROGS];
 };
+
+/**
+ * collector_percpu_total() - the sum over CPUs of the per-CPU __u64 at
+ * index 0 of map @map_fd (overflow, flow_lost); 0 when it cannot be read.
+ */
+uint64_t collector_percpu_total(const struct collector *c, int map_fd);
 
 /**
  * collector_counts_words() - u32 words of a group_counts value (rtt,
@@ -270,5 +281,42 @@ void events_attach(struct collector *c);
 
 /** events_detach() - destroy what events_attach() made. */
 void events_detach(struct collector *c);
+
+/**
+ * collector_load_retrans() - have the retransmit program load (the one
+ * for this kernel's tracepoint, c->flows_retrans_err) for flows or
+ * events, whose retransmits come from its classifier, unless --signals
+ * retrans loads it already.  Before load.
+ *
+ * @return 0 or a libbpf error.
+ */
+int collector_load_retrans(struct collector *c);
+
+/* ---- collector_stages.c: the programs of kernel/stages.h ---- */
+
+/**
+ * stages_probe() - whether this kernel has the tracepoints of --signals
+ * stages: turns the family off, and logs it, when one is missing.  Once,
+ * before any load (set_layout() follows c->signals).
+ */
+void stages_probe(struct collector *c);
+
+/**
+ * stages_configure() - autoload, rodata and map sizes of the stage
+ * programs, before load; none without @direct (BTF-typed sockets).
+ *
+ * @return 0 or a libbpf error.
+ */
+int stages_configure(struct collector *c, bool direct);
+
+/**
+ * stages_attach() - attach what stages_configure() loaded; a failure
+ * detaches them all (logged: the stage distributions stay empty), never
+ * the collector.
+ */
+void stages_attach(struct collector *c);
+
+/** stages_detach() - destroy what stages_attach() made. */
+void stages_detach(struct collector *c);
 
 #endif /* RTTQ_COLLECTOR_PRIVATE_H */

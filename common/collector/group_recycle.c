@@ -121,7 +121,8 @@ static int release_one(struct group_recycle *r, struct rttq_bpf *skel,
 	/* Handshakes and counters have one entry when off: nothing there. */
 	const struct bpf_map *maps[] = { skel->maps.group_counts,
 					 skel->maps.group_handshake,
-					 skel->maps.group_health };
+					 skel->maps.group_health,
+					 skel->maps.group_stages };
 	size_t i;
 
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)

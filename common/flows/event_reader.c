@@ -3,7 +3,8 @@
  * event_reader.h: the events ring buffer through ring_reader.h, each
  * record's kernel time (CLOCK_MONOTONIC) turned into wall-clock time by
  * the offset between the two clocks at open, its drop reason named from
- * the running kernel's BTF (collector_drop_reasons()) and its retransmit
+ * the running kernel's BTF (collector_drop_reasons()), its group by
+ * group_cache.h, and its retransmit
  * cause by rttq.h's counter order.
  */
 #include <errno.h>
@@ -17,7 +18,7 @@
 #include "collector.h"
 #include "event_reader.h"
 #include "flow_format.h"
-#include "group_name.h"
+#include "group_cache.h"
 #include "ring_reader.h"
 #include "rttq.h"
 
@@ -27,7 +28,7 @@ struct event_stream {
 	events_fn fn;
 	void *arg;
 	int64_t realtime_off_ns;     /* CLOCK_REALTIME - CLOCK_MONOTONIC */
-	char group[GROUP_NAME_MAX];
+	struct group_cache groups;
 	char reasons[RTTQ_DROP_SLOTS][METRIC_NAME_MAX];
 };
 
@@ -76,10 +77,7 @@ static int on_event(const void *data, size_t size, void *ctx)
 
 	if (size < sizeof(*e) || e->type >= EVENT_TYPES)
 		return 0;
-	if (collector_group_name(es->c, e->group, es->group,
-				 sizeof(es->group)))
-		snprintf(es->group, sizeof(es->group), "?");
-	return es->fn(es, e, es->group, es->arg);
+	return es->fn(es, e, group_cache_name(&es->groups, e->group), es->arg);
 }
 
 int event_stream_open(struct collector *c, events_fn fn, void *arg,
@@ -97,13 +95,13 @@ int event_stream_open(struct collector *c, events_fn fn, void *arg,
 	if (!es)
 		return rttq_fail(err, -ENOMEM, "events: out of memory");
 	es->c = c;
+	es->groups.c = c;
 	es->fn = fn;
 	es->arg = arg;
 	es->realtime_off_ns = ns_of(CLOCK_REALTIME) - ns_of(CLOCK_MONOTONIC);
 	collector_drop_reasons(es->reasons);
-	rc = ring_reader_open(fds.ring, fds.lost, fds.ncpus,
-			      "events: ring buffer events", on_event, es,
-			      &es->ring, err);
+	rc = ring_reader_open(fds.ring, "events: ring buffer events", on_event,
+			      es, &es->ring, err);
 	if (rc) {
 		free(es);
 		return rc;
@@ -115,12 +113,13 @@ int event_stream_open(struct collector *c, events_fn fn, void *arg,
 int event_stream_poll(struct event_stream *es, int timeout_ms,
 		      struct rttq_error *err)
 {
+	group_cache_forget(&es->groups);
 	return ring_reader_poll(es->ring, timeout_ms, err);
 }
 
 uint64_t event_stream_lost(const struct event_stream *es)
 {
-	return ring_reader_lost(es->ring);
+	return collector_events_lost(es->c);
 }
 
 void event_stream_free(struct event_stream *es)
@@ -128,6 +127,7 @@ void event_stream_free(struct event_stream *es)
 	if (!es)
 		return;
 	ring_reader_free(es->ring);
+	group_cache_free(&es->groups);
 	free(es);
 }
 

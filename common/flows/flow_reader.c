@@ -7,6 +7,7 @@
  * at once: the records are read back home.
  */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -21,21 +22,8 @@
 
 #include "collector.h"
 #include "flow_reader.h"
-#include "group_name.h"
+#include "group_cache.h"
 #include "ring_reader.h"
-
-/* Group names by index, looked up once per walk or record. */
-struct names {
-	struct collector *c;
-	char buf[GROUP_NAME_MAX];
-};
-
-static const char *group_of(struct names *n, uint32_t idx)
-{
-	if (collector_group_name(n->c, idx, n->buf, sizeof(n->buf)))
-		snprintf(n->buf, sizeof(n->buf), "?");
-	return n->buf;
-}
 
 /* ---------------------------------------------------------------------- */
 /* Network namespaces                                                     */
@@ -145,7 +133,7 @@ static int iter_in(const char *path, int link_fd, int home, int *fd,
 }
 
 /* Every record of iterator file @fd to @fn. */
-static int iter_read(int fd, struct names *n, flows_fn fn, void *arg,
+static int iter_read(int fd, struct group_cache *n, flows_fn fn, void *arg,
 		     struct rttq_error *err)
 {
 	struct flow_record recs[64];
@@ -165,7 +153,7 @@ static int iter_read(int fd, struct names *n, flows_fn fn, void *arg,
 			return 0;
 		have += (size_t)got;
 		for (i = 0; i < have / sizeof(recs[0]); i++) {
-			rc = fn(&recs[i], group_of(n, recs[i].group), arg);
+			rc = fn(&recs[i], group_cache_name(n, recs[i].group), arg);
 			if (rc)
 				return rc;
 		}
@@ -181,7 +169,7 @@ int flows_live(struct collector *c, flows_fn fn, void *arg,
 {
 	struct collector_flow_fds fds;
 	struct netns_list l = { 0 };
-	struct names *n = NULL;
+	struct group_cache n = { .c = c };
 	unsigned int skip = 0;
 	int home = -1, fd, rc;
 	size_t i;
@@ -189,13 +177,11 @@ int flows_live(struct collector *c, flows_fn fn, void *arg,
 	if (collector_flow_fds(c, &fds))
 		return rttq_fail(err, -ENOENT,
 				 "flows: off in this collector (see its log)");
-	n = calloc(1, sizeof(*n));
-	rc = n ? netns_find(&l) : -ENOMEM;
+	rc = netns_find(&l);
 	if (rc) {
 		rttq_fail(err, rc, "flows: out of memory");
 		goto out;
 	}
-	n->c = c;
 	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (home < 0) {
 		rc = rttq_fail(err, -errno,
@@ -210,7 +196,7 @@ int flows_live(struct collector *c, flows_fn fn, void *arg,
 			skip++;
 			continue;
 		}
-		rc = iter_read(fd, n, fn, arg, err);
+		rc = iter_read(fd, &n, fn, arg, err);
 		close(fd);
 		if (rc)
 			goto out;
@@ -222,7 +208,7 @@ out:
 		close(home);
 	free(l.inodes);
 	free(l.paths);
-	free(n);
+	group_cache_free(&n);
 	return rc;
 }
 
@@ -234,7 +220,7 @@ struct flows_closed {
 	struct ring_reader *ring;
 	flows_fn fn;
 	void *arg;
-	struct names names;
+	struct group_cache names;
 };
 
 static int on_closed(const void *data, size_t size, void *ctx)
@@ -244,7 +230,7 @@ static int on_closed(const void *data, size_t size, void *ctx)
 
 	if (size < sizeof(*r))
 		return 0;
-	return fc->fn(r, group_of(&fc->names, r->group), fc->arg);
+	return fc->fn(r, group_cache_name(&fc->names, r->group), fc->arg);
 }
 
 int flows_closed_open(struct collector *c, flows_fn fn, void *arg,
@@ -264,9 +250,8 @@ int flows_closed_open(struct collector *c, flows_fn fn, void *arg,
 	fc->fn = fn;
 	fc->arg = arg;
 	fc->names.c = c;
-	rc = ring_reader_open(fds.closed_ring, fds.lost, fds.ncpus,
-			      "flows: ring buffer flow_closed", on_closed, fc,
-			      &fc->ring, err);
+	rc = ring_reader_open(fds.closed_ring, "flows: ring buffer flow_closed",
+			      on_closed, fc, &fc->ring, err);
 	if (rc) {
 		free(fc);
 		return rc;
@@ -278,12 +263,13 @@ int flows_closed_open(struct collector *c, flows_fn fn, void *arg,
 int flows_closed_poll(struct flows_closed *fc, int timeout_ms,
 		      struct rttq_error *err)
 {
+	group_cache_forget(&fc->names);
 	return ring_reader_poll(fc->ring, timeout_ms, err);
 }
 
 uint64_t flows_closed_lost(const struct flows_closed *fc)
 {
-	return ring_reader_lost(fc->ring);
+	return collector_flows_lost(fc->names.c);
 }
 
 void flows_closed_free(struct flows_closed *fc)
@@ -291,5 +277,6 @@ void flows_closed_free(struct flows_closed *fc)
 	if (!fc)
 		return;
 	ring_reader_free(fc->ring);
+	group_cache_free(&fc->names);
 	free(fc);
 }

@@ -1,22 +1,18 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * ring_reader.h: libbpf's ring_buffer with the lost-record counter beside
- * it, so every stream from the kernel is read and its losses summed the
- * same way.
+ * ring_reader.h: libbpf's ring_buffer, read the same way for every
+ * stream from the kernel, records written without a wakeup included.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "ring_reader.h"
 
 struct ring_reader {
 	struct ring_buffer *ring;
-	int lost_fd;
-	int ncpus;
 	const char *what;
 	ring_record_fn fn;
 	void *arg;
@@ -29,8 +25,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	return rr->fn(data, size, rr->arg);
 }
 
-int ring_reader_open(int ring_fd, int lost_fd, int ncpus, const char *what,
-		     ring_record_fn fn, void *arg, struct ring_reader **out,
+int ring_reader_open(int ring_fd, const char *what, ring_record_fn fn,
+		     void *arg, struct ring_reader **out,
 		     struct rttq_error *err)
 {
 	struct ring_reader *rr;
@@ -40,8 +36,6 @@ int ring_reader_open(int ring_fd, int lost_fd, int ncpus, const char *what,
 	rr = calloc(1, sizeof(*rr));
 	if (!rr)
 		return rttq_fail(err, -ENOMEM, "%s: out of memory", what);
-	rr->lost_fd = lost_fd;
-	rr->ncpus = ncpus;
 	rr->what = what;
 	rr->fn = fn;
 	rr->arg = arg;
@@ -60,26 +54,14 @@ int ring_reader_poll(struct ring_reader *rr, int timeout_ms,
 {
 	int rc = ring_buffer__poll(rr->ring, timeout_ms);
 
+	/* Writers may skip the wakeup until a batch is there (kernel/
+	 * events.h): what came without one is read at the timeout. */
+	if (rc == 0)
+		rc = ring_buffer__consume(rr->ring);
 	if (rc < 0 && rc != -EINTR)
 		return rttq_fail(err, rc, "%s: reading: %s", rr->what,
 				 strerror(-rc));
 	return rc;
-}
-
-uint64_t ring_reader_lost(const struct ring_reader *rr)
-{
-	uint64_t *v, total = 0;
-	uint32_t zero = 0;
-	int cpu;
-
-	v = calloc((size_t)rr->ncpus, sizeof(*v));
-	if (!v)
-		return 0;
-	if (!bpf_map_lookup_elem(rr->lost_fd, &zero, v))
-		for (cpu = 0; cpu < rr->ncpus; cpu++)
-			total += v[cpu];
-	free(v);
-	return total;
 }
 
 void ring_reader_free(struct ring_reader *rr)

@@ -41,6 +41,14 @@ static const struct metric_dist dists[] = {
 	{ METRIC_SNDBUF, "%", "send buffer queued, per cent of sk_sndbuf" },
 	{ METRIC_FLOW_DURATION, "ms",
 	  "lifetime of TCP connections that closed, SYN to close" },
+	{ METRIC_RX_STACK, "us",
+	  "received packet, driver hand-off (netif_receive_skb) to TCP" },
+	{ METRIC_RX_SOCKET, "us",
+	  "received data, TCP to the application's read that took it" },
+	{ METRIC_TX_STACK, "us",
+	  "sent segment, TCP's transmit to queued to the device" },
+	{ METRIC_TX_QDISC, "us",
+	  "sent packet, queued to the device to the driver's transmit" },
 };
 
 const struct metric_dist *metric_dist_find(const char *name)

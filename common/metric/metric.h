@@ -27,6 +27,11 @@ extern "C" {
 #define METRIC_RUNQLAT "runqlat"  /* node: wake-up to running */
 #define METRIC_SNDBUF "sndbuf"    /* per cent of sk_sndbuf queued */
 #define METRIC_FLOW_DURATION "flow_duration" /* connections, open to close */
+/* Where a packet's time goes in the host (--signals stages), in µs. */
+#define METRIC_RX_STACK "rx.stack"
+#define METRIC_RX_SOCKET "rx.socket"
+#define METRIC_TX_STACK "tx.stack"
+#define METRIC_TX_QDISC "tx.qdisc"
 
 /* The store metric of a group's counter set (counter_set.h). */
 #define METRIC_COUNTERS "counters"
@@ -34,12 +39,13 @@ extern "C" {
 /*
  * A distribution users can ask for.  Its samples are stored as integers
  * in thousandths of what users read (microseconds for times shown in
- * ms, thousandths of a per cent for "%"), so every distribution shares
+ * ms, nanoseconds for times shown in µs, thousandths of a per cent
+ * for "%"), so every distribution shares
  * the bucket layout and the "3 decimals" answer of the rtt-api format.
  */
 struct metric_dist {
 	const char *name;    /* METRIC_RTT, ... */
-	const char *unit;    /* what answers are in: "ms" or "%" */
+	const char *unit;    /* what answers are in: "ms", "us" or "%" */
 	const char *what;    /* one line for help and error messages */
 };
 

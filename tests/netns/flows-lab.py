@@ -10,6 +10,10 @@
 #                               bytes with the count N, reads the N bytes,
 #                               prints "LPORT", then all stay open and idle
 #                               until killed (their ss -ti numbers are still)
+#   flows-lab.py sink PORT      TCP server: reads each connection to its end
+#   flows-lab.py send ADDR PORT N BYTES  N connections one after another,
+#                               each sending BYTES and closing once the
+#                               server closed too
 import http.server
 import socket
 import socketserver
@@ -51,6 +55,19 @@ class Hold(socketserver.BaseRequestHandler):
             pass
 
 
+class Sink(socketserver.BaseRequestHandler):
+    def handle(self):
+        while self.request.recv(65536):
+            pass
+
+
+def serve(handler, port):
+    """A threaded TCP server of @handler on @port, until killed."""
+    socketserver.ThreadingTCPServer.allow_reuse_address = True
+    socketserver.ThreadingTCPServer.daemon_threads = True
+    socketserver.ThreadingTCPServer(("0.0.0.0", port), handler).serve_forever()
+
+
 def recv_all(s, n):
     data = b""
     while len(data) < n:
@@ -69,11 +86,17 @@ def main():
                                               Handler)
         srv.serve_forever()
     elif mode == "hold":
-        socketserver.ThreadingTCPServer.allow_reuse_address = True
-        socketserver.ThreadingTCPServer.daemon_threads = True
-        srv = socketserver.ThreadingTCPServer(("0.0.0.0", int(sys.argv[2])),
-                                              Hold)
-        srv.serve_forever()
+        serve(Hold, int(sys.argv[2]))
+    elif mode == "sink":
+        serve(Sink, int(sys.argv[2]))
+    elif mode == "send":
+        for _ in range(int(sys.argv[4])):
+            s = socket.create_connection((sys.argv[2], int(sys.argv[3])))
+            s.sendall(b"s" * int(sys.argv[5]))
+            s.shutdown(socket.SHUT_WR)
+            while s.recv(65536):
+                pass
+            s.close()
     elif mode == "idle":
         conns = []
         for n in sys.argv[4:]:

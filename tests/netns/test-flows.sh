@@ -6,7 +6,8 @@
 #   ends; `rttq flows --once --json` gives cwnd, mss, bytes_sent,
 #   bytes_received and retrans_packets as `ss -tin` in each namespace does
 #   (idle, so nothing moves between the reads: checked by reading ss
-#   before and after); read_bytes/write_bytes as the client did, seen by
+#   before and after), each in its peer's group (--group-by raddr);
+#   read_bytes/write_bytes as the client did, seen by
 #   an `rttq flows --json -i 1` loaded before the connections opened.
 #   closed: 38 HTTP requests (curl to flows-lab.py http) give one record
 #   each in `rttq flows --closed --json`, durations within 10 % of curl's
@@ -14,6 +15,12 @@
 #   agent: the same closes through the collector's drain (`rttq hist -M
 #   flow_duration --counters`, --signals flows): conn.closed and the
 #   flow_duration count equal the records, flow.bytes_* their sums.
+#   lossy: 4 uploads through a rule dropping 5 % of their segments: per
+#   connection fast_retrans + timeouts summed equal retrans.fast +
+#   retrans.timeout of the same connections (`rttq hist --counters`);
+#   retrans_packets counts tail loss probes too, so it is at least that.
+# BPF_STATS=1 (the benchmark) also prints the ns/event of each program
+# loaded during the HTTP requests (kernel.bpf_stats_enabled).
 set -euo pipefail
 
 : "${RTTQ:?set by meson}" "${FLOWS_LAB:?set by meson}"
@@ -36,9 +43,12 @@ ADDR_A=10.78.0.1
 ADDR_B=10.78.0.2
 HTTP_PORT=8080
 HOLD_PORT=9000
+SINK_PORT=9100
 
+stats_was=
 # shellcheck disable=SC2317  # run by the harness at exit
 on_cleanup() {
+	[[ -z $stats_was ]] || sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 	ip netns pids "$A" 2>/dev/null | xargs -r kill 2>/dev/null || true
 	ip netns pids "$B" 2>/dev/null | xargs -r kill 2>/dev/null || true
 	ip netns del "$A" 2>/dev/null || true
@@ -48,6 +58,12 @@ on_cleanup() {
 		cat "$tmp/closed.json" "$tmp/closed.err" 2>/dev/null || true
 	fi
 }
+
+if [[ ${BPF_STATS:-0} == 1 ]]; then
+	require_command bpftool "tools/bootstrap.sh (Debian package bpftool)"
+	stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+	sysctl -qw kernel.bpf_stats_enabled=1
+fi
 
 ip netns add "$A"
 ip netns add "$B"
@@ -63,11 +79,14 @@ ip netns exec "$B" python3 "$FLOWS_LAB" http "$HTTP_PORT" &
 track_pid $!
 ip netns exec "$B" python3 "$FLOWS_LAB" hold "$HOLD_PORT" &
 track_pid $!
+ip netns exec "$B" python3 "$FLOWS_LAB" sink "$SINK_PORT" &
+track_pid $!
 listening() {
 	[[ -n $(ip netns exec "$B" ss -ltnH "sport = :$1") ]]
 }
 wait_until 10 "the lab's servers listening" listening "$HTTP_PORT"
 wait_until 10 "the lab's servers listening" listening "$HOLD_PORT"
+wait_until 10 "the lab's servers listening" listening "$SINK_PORT"
 
 # ---- live: four idle connections, both ends ----
 # Reads and writes count while rttq is loaded: this one watches from
@@ -81,7 +100,7 @@ ip netns exec "$A" python3 "$FLOWS_LAB" idle "$ADDR_B" "$HOLD_PORT" \
 	1000 50000 300000 1000000 >"$tmp/idle.txt" &
 track_pid $!
 idle_ready() {
-	[[ $(wc -l <"$tmp/idle.txt") -eq 4 ]]
+	[[ -f $tmp/idle.txt && $(wc -l <"$tmp/idle.txt") -eq 4 ]]
 }
 wait_until 20 "four idle connections" idle_ready
 # Delayed ACKs and window updates settle within a few RTTs of a veth.
@@ -115,7 +134,7 @@ ss_fields() {
 for ns in "$A" "$B"; do
 	ss_fields "$ns"
 done | sort >"$tmp/ss.before"
-"$RTTQ" flows --once --json 2>"$tmp/live.err" >"$tmp/live.json" ||
+"$RTTQ" flows --once --json --group-by raddr 2>"$tmp/live.err" >"$tmp/live.json" ||
 	die "rttq flows --once --json failed: $(cat "$tmp/live.err")"
 for ns in "$A" "$B"; do
 	ss_fields "$ns"
@@ -150,6 +169,11 @@ for n in 1000 50000 300000 1000000; do
 	[[ $got == "$want" ]] ||
 		fail "client port $lport: read_bytes write_bytes '$got', want '$want'"
 done
+# Each in the group it counts in: its peer's.
+misgrouped=$(jq -r --arg p "$HOLD_PORT" '
+	select(.lport == ($p | tonumber) or .rport == ($p | tonumber)) |
+	select(.group != "raddr:" + .raddr) | "\(.lport) \(.group)"' "$tmp/live.json")
+[[ -z $misgrouped ]] || fail "connections outside their peer's group: $misgrouped"
 echo "live: $(wc -l <"$tmp/rttq.live") connections match ss -tin"
 
 # ---- closed: one record per HTTP request ----
@@ -179,6 +203,15 @@ big=$(ip netns exec "$A" curl -sS -o /dev/null -w '%{local_port} %{size_download
 	"http://$ADDR_B:$HTTP_PORT/big")
 # The last close needs the server's ACK of our FIN: a veth RTT.
 sleep 0.5
+if [[ ${BPF_STATS:-0} == 1 ]]; then
+	echo "ns/event of every rttq program loaded (rttq flows --closed and rttq hist -M flow_duration), $REQUESTS + 1 HTTP requests:"
+	bpftool -j prog show | jq -r '
+		map(select(.name | startswith("rttq_")) |
+		    {name, t: (.run_time_ns // 0), n: (.run_cnt // 0)}) |
+		group_by(.name)[] |
+		{name: .[0].name, t: (map(.t) | add), n: (map(.n) | add)} |
+		"\(.name) runs \(.n) ns/event \(if .n > 0 then (.t / .n | floor) else "-" end)"'
+fi
 kill -INT "$closed_pid" "$hist_pid"
 wait "$closed_pid" || fail "rttq flows --closed exited with $?"
 wait "$hist_pid" || fail "rttq hist exited with $?"
@@ -210,10 +243,11 @@ records=$(jq -s length "$tmp/closed.json")
 grep -q ", 0 lost" "$tmp/closed.err" || fail "records lost: $(tail -1 "$tmp/closed.err")"
 echo "closed: $records records, $((REQUESTS - bad)) of $REQUESTS requests within $TOLERANCE of curl's time"
 
-# hist_counter NAME: NAME in the "all counters:" block of rttq hist.
+# hist_counter NAME [FILE]: NAME in the "all counters:" block of rttq
+# hist's output (default: the HTTP requests').
 hist_counter() {
 	awk -v n="$1" '$0 == "all counters:" { on = 1; next }
-		on && $1 == n { v = $2 } END { print v + 0 }' "$tmp/hist.out"
+		on && $1 == n { v = $2 } END { print v + 0 }' "${2:-$tmp/hist.out}"
 }
 events=$(sed -n 's/^all: \([0-9]*\) events.*/\1/p' "$tmp/hist.out")
 [[ $events == "$records" ]] ||
@@ -226,5 +260,43 @@ for f in bytes_sent bytes_received; do
 		fail "flow.$f $(hist_counter "flow.$f"), the closed records' sum $want"
 done
 echo "agent: conn.closed, flow_duration and flow.bytes_* match the records"
+
+# ---- lossy: retransmits per connection by the same causes ----
+ip netns exec "$B" nft -f - <<-EOF
+table inet flowloss {
+	chain input {
+		type filter hook input priority 0;
+		tcp dport $SINK_PORT numgen random mod 100 < 5 counter drop
+	}
+}
+EOF
+"$RTTQ" flows --closed --json --rport "$SINK_PORT" \
+	>"$tmp/lossy.json" 2>"$tmp/lossy.err" &
+lossy_pid=$!
+track_pid "$lossy_pid"
+"$RTTQ" hist --counters --signals retrans --rport "$SINK_PORT" \
+	>"$tmp/retrans.out" 2>"$tmp/retrans.err" &
+retrans_pid=$!
+track_pid "$retrans_pid"
+wait_for_match 20 "$tmp/lossy.err" '/attached rttq_flow_state/p' >/dev/null ||
+	die "rttq flows --closed did not start: $(cat "$tmp/lossy.err")"
+wait_for_match 20 "$tmp/retrans.err" '/attached rttq_retrans /p' >/dev/null ||
+	die "rttq hist --signals retrans did not start: $(cat "$tmp/retrans.err")"
+ip netns exec "$A" python3 "$FLOWS_LAB" send "$ADDR_B" "$SINK_PORT" 4 1000000
+sleep 0.5
+kill -INT "$lossy_pid" "$retrans_pid"
+wait "$lossy_pid" || fail "rttq flows --closed exited with $?"
+wait "$retrans_pid" || fail "rttq hist exited with $?"
+conns=$(jq -s length "$tmp/lossy.json")
+[[ $conns -eq 4 ]] || fail "$conns closed uploads, not 4"
+per_conn=$(jq -s 'map(.fast_retrans + .timeouts) | add // 0' "$tmp/lossy.json")
+packets=$(jq -s 'map(.retrans_packets) | add // 0' "$tmp/lossy.json")
+group=$(($(hist_counter retrans.fast "$tmp/retrans.out") +
+	$(hist_counter retrans.timeout "$tmp/retrans.out")))
+[[ $per_conn -eq $group && $group -gt 0 ]] ||
+	fail "fast_retrans + timeouts of the connections $per_conn, retrans.fast + retrans.timeout $group"
+[[ $packets -ge $per_conn ]] ||
+	fail "retrans_packets $packets below fast_retrans + timeouts $per_conn"
+echo "lossy: fast_retrans + timeouts $per_conn = retrans.fast + retrans.timeout; retrans_packets $packets"
 
 harness_finish
