@@ -7,7 +7,6 @@
  * at once: the records are read back home.
  */
 #include <dirent.h>
-#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -25,14 +24,15 @@
 
 /*
  * Group names by index, read from the kernel in one walk of its map when
- * an index is first missed after names_forget() (once per refresh or
- * ring buffer poll: ids are recycled, so a name is not kept longer).
+ * an index is missed, and kept until names_forget() (each refresh or ring
+ * buffer poll: ids are recycled, so a name is not kept longer).  The
+ * iterator classifies sockets as it goes, so a group may be newer than
+ * the last walk: a miss walks again, once per index.
  */
 struct names {
 	struct collector *c;
-	char **by_idx;        /* cap entries, NULL: not a group when read */
+	char **by_idx;        /* cap entries; NULL: not seen this round */
 	uint32_t cap;
-	bool read;            /* by_idx is from this round */
 };
 
 static int names_put(uint32_t idx, const char *name, void *arg)
@@ -61,7 +61,6 @@ static void names_forget(struct names *n)
 		free(n->by_idx[i]);
 		n->by_idx[i] = NULL;
 	}
-	n->read = false;
 }
 
 static void names_free(struct names *n)
@@ -74,11 +73,13 @@ static const char *group_of(struct names *n, uint32_t idx)
 {
 	if (!idx)
 		return "all";
-	if ((idx >= n->cap || !n->by_idx[idx]) && !n->read) {
-		/* Out of memory leaves names out: they show as "?". */
-		collector_group_names(n->c, names_put, n);
-		n->read = true;
-	}
+	if (idx < n->cap && n->by_idx[idx])
+		return n->by_idx[idx];
+	collector_group_names(n->c, names_put, n);
+	/* Recycled since: "?", remembered so it is not looked for again
+	 * (out of memory leaves it out, and it shows as "?" anyway). */
+	if (idx >= n->cap || !n->by_idx[idx])
+		names_put(idx, "?", n);
 	return idx < n->cap && n->by_idx[idx] ? n->by_idx[idx] : "?";
 }
 
