@@ -37,7 +37,6 @@ void group_cache_forget(struct group_cache *n)
 		free(n->by_idx[i]);
 		n->by_idx[i] = NULL;
 	}
-	n->read = false;
 }
 
 void group_cache_free(struct group_cache *n)
@@ -50,10 +49,17 @@ const char *group_cache_name(struct group_cache *n, uint32_t idx)
 {
 	if (!idx)
 		return "all";
-	if ((idx >= n->cap || !n->by_idx[idx]) && !n->read) {
-		/* Out of memory leaves names out: they show as "?". */
-		collector_group_names(n->c, names_put, n);
-		n->read = true;
-	}
+	if (idx < n->cap && n->by_idx[idx])
+		return n->by_idx[idx];
+	/*
+	 * The iterator classifies sockets as user space reads it, so a
+	 * group may be newer than the last walk: a miss walks again, and
+	 * an index still missing (recycled since) is remembered as "?" so
+	 * it is looked for once per round.  Out of memory leaves names
+	 * out: they show as "?" too.
+	 */
+	collector_group_names(n->c, names_put, n);
+	if (idx >= n->cap || !n->by_idx[idx])
+		names_put(idx, "?", n);
 	return idx < n->cap && n->by_idx[idx] ? n->by_idx[idx] : "?";
 }

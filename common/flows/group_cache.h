@@ -19,7 +19,6 @@ struct group_cache {
 	struct collector *c;
 	char **by_idx;        /* cap entries, NULL: not a group when read */
 	uint32_t cap;
-	bool read;            /* by_idx is from this round */
 };
 
 /**

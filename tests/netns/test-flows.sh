@@ -223,6 +223,7 @@ big_read=$(jq -r --argjson p "$big_port" 'select(.lport == $p) | .read_bytes' "$
 	fail "read_bytes of the 300,000-byte download: '$big_read'"
 
 bad=0
+worst=0
 while read -r port secs; do
 	n=$(jq -r --argjson p "$port" 'select(.lport == $p)' "$tmp/closed.json" | jq -s length)
 	if [[ $n -ne 1 ]]; then
@@ -236,12 +237,15 @@ while read -r port secs; do
 		fail "request from port $port: duration_ms $ms, curl measured $(awk -v c="$secs" 'BEGIN { print c * 1000 }') ms"
 		bad=$((bad + 1))
 	fi
+	worst=$(awk -v r="$ms" -v c="$secs" -v w="$worst" 'BEGIN {
+		d = (r - c * 1000) / (c * 1000); if (d < 0) d = -d
+		printf "%.4f", (d > w ? d : w) }')
 done <"$tmp/curl.txt"
 records=$(jq -s length "$tmp/closed.json")
 [[ $records -eq $((REQUESTS + 1)) ]] ||
 	fail "$records closed records for $((REQUESTS + 1)) connections to port $HTTP_PORT"
 grep -q ", 0 lost" "$tmp/closed.err" || fail "records lost: $(tail -1 "$tmp/closed.err")"
-echo "closed: $records records, $((REQUESTS - bad)) of $REQUESTS requests within $TOLERANCE of curl's time"
+echo "closed: $records records, $((REQUESTS - bad)) of $REQUESTS requests within $TOLERANCE of curl's time (worst $worst)"
 
 # hist_counter NAME [FILE]: NAME in the "all counters:" block of rttq
 # hist's output (default: the HTTP requests').
