@@ -45,11 +45,16 @@ export PKG_CONFIG_PATH=${pc%/*}
 export PKG_CONFIG_SYSROOT_DIR=$dest
 [[ -f $dest$(PKG_CONFIG_SYSROOT_DIR='' pkg-config --variable=includedir rttq-signals)/rttq/signals.h ]] ||
 	fail "the .pc's includedir holds no rttq/signals.h"
-# shellcheck disable=SC2046  # pkg-config's words are separate arguments
-cc -std=c11 -Wall -Wextra -Werror -o "$dir/signals-loop" "$SIGNALS_LOOP_C" \
-	$(pkg-config --cflags --libs rttq-signals) ||
-	die "signals-loop.c does not build against the installed tree"
 libdir=$dest$(PKG_CONFIG_SYSROOT_DIR='' pkg-config --variable=libdir rttq-signals)
+# A sanitizer build's library needs its runtime first in the program.
+sanitize=()
+if readelf -d "$libdir/librttq-signals.so" | grep -q 'NEEDED.*libasan'; then
+	sanitize=(-fsanitize=address,undefined)
+fi
+# shellcheck disable=SC2046  # pkg-config's words are separate arguments
+cc -std=c11 -Wall -Wextra -Werror "${sanitize[@]}" -o "$dir/signals-loop" \
+	"$SIGNALS_LOOP_C" $(pkg-config --cflags --libs rttq-signals) ||
+	die "signals-loop.c does not build against the installed tree"
 exports=$(nm -D --defined-only "$libdir/librttq-signals.so" | awk '$2 == "T" { print $3 }' |
 	sed 's/@.*//' | grep -v '^rttq_signals_' || true)
 [[ -z $exports ]] || fail "librttq-signals exports more than rttq_signals_*: $exports"
