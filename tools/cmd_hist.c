@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "collector_opts.h"
 #include "commands.h"
+#include "live_clock.h"
 #include "counter_set.h"
 #include "numparse.h"
 #include "hist.h"
@@ -348,29 +349,6 @@ static int print_summary(const struct env *env, struct collector *c,
 	return 0;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Sleep until @until (monotonic s, may be INFINITY) or until SIGINT. */
-static void sleep_until(double until)
-{
-	struct timespec ts;
-	double left;
-
-	while (!exiting && (left = until - now_s()) > 0) {
-		if (left > 1.0)
-			left = 1.0;
-		ts.tv_sec = (time_t)left;
-		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-		nanosleep(&ts, NULL);
-	}
-}
-
 int cmd_hist(int argc, char **argv)
 {
 	struct env env = { 0 };
@@ -406,17 +384,17 @@ int cmd_hist(int argc, char **argv)
 		printf("... Hit Ctrl-C to end.\n\n");
 	fflush(stdout);
 
-	start = now_s();
+	start = live_now_s();
 	end = env.duration_s ? start + (double)env.duration_s : INFINITY;
 	next = env.interval_s ? start + (double)env.interval_s : end;
 	ret = 0;
 	while (!exiting) {
-		sleep_until(next < end ? next : end);
+		live_sleep_until(next < end ? next : end, &exiting);
 		if (print_summary(&env, c, &overflow_seen)) {
 			ret = 1;
 			break;
 		}
-		if (now_s() >= end - 1e-3)
+		if (live_now_s() >= end - 1e-3)
 			break;
 		if (env.interval_s)
 			next += (double)env.interval_s;
