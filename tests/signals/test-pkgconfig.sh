@@ -49,7 +49,7 @@ libdir=$dest$(PKG_CONFIG_SYSROOT_DIR='' pkg-config --variable=libdir rttq-signal
 # A sanitizer build's library needs its runtime first in the program.
 sanitize=()
 if readelf -d "$libdir/librttq-signals.so" | grep -q 'NEEDED.*libasan'; then
-	sanitize=(-fsanitize=address,undefined)
+	sanitize=('-fsanitize=address,undefined')
 fi
 # shellcheck disable=SC2046  # pkg-config's words are separate arguments
 cc -std=c11 -Wall -Wextra -Werror "${sanitize[@]}" -o "$dir/signals-loop" \

@@ -23,7 +23,9 @@ rc=0
 grep -q 'raddr.*10.0.0.0/99' "$tmp/bad.err" || fail "--raddr error names neither field nor value: $(cat "$tmp/bad.err")"
 rc=0
 "$RTTQ" signals --interval 0 > /dev/null 2> "$tmp/bad.err" || rc=$?
-[[ $rc == 2 ]] && grep -q -- '--interval' "$tmp/bad.err" || fail "--interval 0: exit $rc, $(cat "$tmp/bad.err")"
+if [[ $rc != 2 ]] || ! grep -q -- '--interval' "$tmp/bad.err"; then
+	fail "--interval 0: exit $rc, $(cat "$tmp/bad.err")"
+fi
 
 # Loopback traffic while it runs: 200 echoes a second.
 port=$(free_port)
