@@ -82,8 +82,11 @@ wait_until 15 "signals-loop's first sample" grep -q ' s: ' "$dir/loop.out" ||
 
 ip netns exec "$NS_SERVER" iperf3 -s -1 -p "$PORT" > "$dir/iperf-server.out" 2>&1 &
 track_pid $!
-wait_until 5 "iperf3 listening" \
+# shellcheck disable=SC2317  # called by wait_until
+iperf_listening() {
 	ip netns exec "$NS_SERVER" ss -Htln "sport = :$PORT" | grep -q LISTEN
+}
+wait_until 5 "iperf3 listening" iperf_listening || exit 1
 ip netns exec "$NS_CLIENT" iperf3 -c "$SERVER" -p "$PORT" -t "$IPERF_S" -J \
 	> "$dir/iperf.json" || die "iperf3 failed: $(cat "$dir/iperf.json")"
 sleep 1
