@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * The agent's /metrics endpoint (see agent_metrics.h): per-group cumulative
- * RTT, jitter and handshake histograms at power-of-two bounds, the group's
+ * RTT, jitter, handshake and sndbuf histograms (and the node's runqlat)
+ * at power-of-two bounds, the group's
  * counters as Prometheus counters, last-period quantile gauges and the
  * agent's health, rendered on each scrape in the Prometheus text format
  * 0.0.4 by an evhttp server sharing the agent's event loop.
@@ -42,19 +43,36 @@ static const char *const quantile_labels[] = { "0.5", "0.9", "0.99" };
 #define NQUANTILES (sizeof(quantiles) / sizeof(quantiles[0]))
 
 /* The distributions exported as histograms, in exposition order. */
-enum { DIST_RTT, DIST_JITTER, DIST_HANDSHAKE, DIST_FLOW_DURATION, DISTS };
+enum { DIST_RTT, DIST_JITTER, DIST_HANDSHAKE, DIST_SNDBUF, DIST_RUNQLAT,
+       DIST_FLOW_DURATION, DISTS };
 
+/*
+ * Samples are integers in thousandths of what users read (metric.h):
+ * times in us, exported in seconds (6 decimals); sndbuf in thousandths
+ * of a per cent, exported as a ratio of 1 (5 decimals).
+ */
 static const struct {
 	const char *metric, *family, *help;
+	unsigned int digits;   /* decimals of one sample unit */
 } dists[DISTS] = {
 	[DIST_RTT] = { METRIC_RTT, "rttq_rtt_seconds",
-		       "TCP smoothed RTT (srtt) samples per group since the agent started." },
+		       "TCP smoothed RTT (srtt) samples per group since the agent started.",
+		       6 },
 	[DIST_JITTER] = { METRIC_JITTER, "rttq_jitter_seconds",
-			  "TCP RTT jitter (mdev, as ss -ti prints it) samples per group since the agent started." },
+			  "TCP RTT jitter (mdev, as ss -ti prints it) samples per group since the agent started.",
+			  6 },
 	[DIST_HANDSHAKE] = { METRIC_HANDSHAKE, "rttq_handshake_seconds",
-			     "Time from SYN sent to ESTABLISHED of the connections this host opened, per group, since the agent started." },
+			     "Time from SYN sent to ESTABLISHED of the connections this host opened, per group, since the agent started.",
+			     6 },
+	[DIST_SNDBUF] = { METRIC_SNDBUF, "rttq_sndbuf_ratio",
+			  "Send buffer queued (sk_wmem_queued / sk_sndbuf) at each TCP RTT sample, per group, since the agent started.",
+			  5 },
+	[DIST_RUNQLAT] = { METRIC_RUNQLAT, "rttq_runqlat_seconds",
+			   "Run-queue latency (wake-up or preemption to running) of the node's tasks since the agent started.",
+			   6 },
 	[DIST_FLOW_DURATION] = { METRIC_FLOW_DURATION, "rttq_flow_duration_seconds",
-				 "Lifetime of the TCP connections that closed (SYN to close), per group, since the agent started (--signals flows)." },
+				 "Lifetime of the TCP connections that closed (SYN to close), per group, since the agent started (--signals flows).",
+				 6 },
 };
 
 struct mhist {
@@ -299,14 +317,15 @@ void agent_metrics_note_drain(struct agent_metrics *m, int rc)
  * Exposition (text format 0.0.4)
  * ------------------------------------------------------------------------- */
 
-/* 2^k microseconds as decimal seconds without trailing zeros: 2^4 us is
- * "0.000016", 2^20 us is "1.048576". */
-static void format_bound(char *out, size_t size, unsigned int k)
+/* 2^k sample units as a decimal of @digits places without trailing
+ * zeros: 2^4 us is "0.000016" s, 2^20 us is "1.048576". */
+static void format_bound(char *out, size_t size, unsigned int k,
+			 unsigned int digits)
 {
-	unsigned long us = 1ul << k;
+	unsigned long v = 1ul << k, one = digits == 5 ? 100000 : 1000000;
 	size_t len;
 
-	snprintf(out, size, "%lu.%06lu", us / 1000000, us % 1000000);
+	snprintf(out, size, "%lu.%0*lu", v / one, (int)digits, v % one);
 	len = strlen(out);
 	while (out[len - 1] == '0')
 		out[--len] = '\0';
@@ -315,8 +334,8 @@ static void format_bound(char *out, size_t size, unsigned int k)
 }
 
 /* One family per distribution.  rtt lists every group, as it always did;
- * jitter and handshake only the groups that have samples of them (a
- * kernel without them, or a group only listening, shows none). */
+ * the others only the groups that have samples of them (a kernel without
+ * them, or a group only listening, shows none; runqlat is "all" only). */
 static void put_histograms(FILE *f, const struct agent_metrics *m)
 {
 	char bounds[AGENT_METRICS_LE_BOUNDS][24];
@@ -324,12 +343,13 @@ static void put_histograms(FILE *f, const struct agent_metrics *m)
 	size_t i, k;
 	unsigned int d;
 
-	for (k = 0; k < AGENT_METRICS_LE_BOUNDS; k++) {
-		format_bound(bounds[k], sizeof(bounds[k]),
-			     (unsigned int)(AGENT_METRICS_LE_MIN_LOG2 + k));
-		le[k] = bounds[k];
-	}
 	for (d = 0; d < DISTS; d++) {
+		for (k = 0; k < AGENT_METRICS_LE_BOUNDS; k++) {
+			format_bound(bounds[k], sizeof(bounds[k]),
+				     (unsigned int)(AGENT_METRICS_LE_MIN_LOG2 + k),
+				     dists[d].digits);
+			le[k] = bounds[k];
+		}
 		prom_family(f, dists[d].family, "histogram", dists[d].help);
 		/* The last bin (above every bound) is the +Inf bucket. */
 		for (i = 0; i < m->n; i++) {
@@ -340,7 +360,9 @@ static void put_histograms(FILE *f, const struct agent_metrics *m)
 			if (d != DIST_RTT && h->count == 0)
 				continue;
 			prom_histogram(f, dists[d].family, &group, le, h->bins,
-				       AGENT_METRICS_LE_BOUNDS, h->sum_us / 1e6,
+				       AGENT_METRICS_LE_BOUNDS,
+				       h->sum_us / (dists[d].digits == 5 ? 1e5
+								  : 1e6),
 				       h->count);
 		}
 	}

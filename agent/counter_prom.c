@@ -20,6 +20,8 @@ enum family {
 	FAM_LOSS,
 	FAM_DROPS,
 	FAM_FLOW,
+	FAM_BYTES,
+	FAM_SOFTIRQ,
 	FAM_OTHER,
 	FAMILIES,
 };
@@ -28,6 +30,11 @@ static const struct {
 	const char *prefix; /* with its dot; or the whole name (segs.out) */
 	const char *name, *help;
 	const char *label;  /* the label the rest of the name goes to */
+	const char *label2; /* with it, the rest splits at its first dot:
+			     * label gets the first part, label2 the other */
+	bool node;          /* node-wide: "all" only, no group label */
+	bool ns;            /* counted in ns ("_ns" ends the name),
+			     * exported in seconds */
 } families[FAMILIES] = {
 	[FAM_RETRANS] = { "retrans.", "rttq_retransmits_total",
 			  "Successful TCP retransmissions per group by cause (fast, timeout, tlp, syn).",
@@ -44,10 +51,16 @@ static const struct {
 		       "kind" },
 	[FAM_DROPS] = { "drops.", "rttq_drops_total",
 			"Packets the kernel freed with a drop reason, node-wide, by protocol and reason (as the kernel names it).",
-			NULL },
+			"proto", "reason", true },
 	[FAM_FLOW] = { "flow.", "rttq_closed_flow_bytes_total",
 		       "Bytes of the TCP connections that closed, per group, as the kernel counted them over each connection's life (--signals flows).",
 		       "kind" },
+	[FAM_BYTES] = { "bytes.", "rttq_bytes_total",
+			"Payload bytes of the send and receive calls per group, by direction (sent, received) and protocol (tcp, udp).",
+			"direction", "proto" },
+	[FAM_SOFTIRQ] = { "softirq.", "rttq_softirq_seconds_total",
+			  "Time the CPUs spent in the network softirqs, node-wide, by vector (net_rx, net_tx).",
+			  "vec", NULL, true, true },
 	[FAM_OTHER] = { "", "rttq_other_counters_total",
 			"Counters this agent has no family for, by name.",
 			"counter" },
@@ -61,11 +74,11 @@ static enum family classify(const char *group, const char *name, char *a,
 			    char *b)
 {
 	const char *rest, *dot;
+	size_t len;
 	int f;
 
 	for (f = 0; f < FAM_OTHER; f++) {
-		size_t len = strlen(families[f].prefix);
-
+		len = strlen(families[f].prefix);
 		if (strncmp(name, families[f].prefix, len) != 0)
 			continue;
 		rest = name + len;
@@ -74,17 +87,25 @@ static enum family classify(const char *group, const char *name, char *a,
 				continue;
 			return FAM_SEGS;
 		}
-		if (f != FAM_DROPS) {
-			snprintf(a, METRIC_NAME_MAX, "%s", rest);
+		/* Node-wide counters are counted in "all" only. */
+		if (families[f].node && strcmp(group, "all") != 0)
+			break;
+		len = strlen(rest);
+		if (families[f].ns) {
+			if (len < 3 || strcmp(rest + len - 3, "_ns") != 0)
+				break;
+			len -= 3;
+		}
+		if (!families[f].label2) {
+			snprintf(a, METRIC_NAME_MAX, "%.*s", (int)len, rest);
 			return (enum family)f;
 		}
-		/* drops.PROTO.REASON, node-wide: "all" only. */
 		dot = strchr(rest, '.');
-		if (!dot || strcmp(group, "all") != 0)
+		if (!dot)
 			break;
 		snprintf(a, METRIC_NAME_MAX, "%.*s", (int)(dot - rest), rest);
 		snprintf(b, METRIC_NAME_MAX, "%s", dot + 1);
-		return FAM_DROPS;
+		return (enum family)f;
 	}
 	snprintf(a, METRIC_NAME_MAX, "%s", name);
 	return FAM_OTHER;
@@ -93,19 +114,19 @@ static enum family classify(const char *group, const char *name, char *a,
 static void put_sample(FILE *f, enum family fam, const char *group,
 		       const char *a, const char *b, uint64_t v)
 {
-	struct prom_label labels[2];
+	struct prom_label labels[3];
 	size_t n = 0;
 
-	if (fam == FAM_DROPS) {
-		labels[n++] = (struct prom_label){ "proto", a };
-		labels[n++] = (struct prom_label){ "reason", b };
-	} else {
+	if (!families[fam].node)
 		labels[n++] = (struct prom_label){ "group", group };
-		if (families[fam].label)
-			labels[n++] = (struct prom_label){ families[fam].label,
-							   a };
-	}
-	prom_sample_u64(f, families[fam].name, labels, n, v);
+	if (families[fam].label)
+		labels[n++] = (struct prom_label){ families[fam].label, a };
+	if (families[fam].label2)
+		labels[n++] = (struct prom_label){ families[fam].label2, b };
+	if (families[fam].ns)
+		prom_sample_double(f, families[fam].name, labels, n, v / 1e9);
+	else
+		prom_sample_u64(f, families[fam].name, labels, n, v);
 }
 
 void counter_prom_put(FILE *f, size_t n, counter_prom_group_fn get,

@@ -12,6 +12,9 @@
  *   loss.KIND            rttq_loss_episodes_total{group,kind}
  *   drops.PROTO.REASON   rttq_drops_total{proto,reason}   (group "all"
  *                        only: drops are counted node-wide)
+ *   bytes.DIR.PROTO      rttq_bytes_total{group,direction,proto}
+ *   softirq.VEC_ns       rttq_softirq_seconds_total{vec}   ("all" only,
+ *                        in seconds)
  *   anything else        rttq_other_counters_total{group,counter}
  */
 #ifndef RTTQ_AGENT_COUNTER_PROM_H

@@ -43,8 +43,11 @@ for side in "$A:sva$$:10.78.0.1" "$B:svb$$:10.78.0.2"; do
 done
 ip netns exec "$B" iperf3 -s -p "$PORT" > "$tmp/server.out" 2>&1 &
 track_pid $!
-wait_until 5 "iperf3 listening" \
+# shellcheck disable=SC2317  # called by wait_until
+iperf_listening() {
 	ip netns exec "$B" ss -Htln "sport = :$PORT" | grep -q LISTEN
+}
+wait_until 5 "iperf3 listening" iperf_listening || exit 1
 
 # iperf3 -P 4 for IPERF_S s into FILE, one line per second in Mbit/s.
 run_iperf() {

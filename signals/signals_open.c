@@ -16,15 +16,13 @@
 #include "signals_private.h"
 
 /*
- * The families a sample is made of.  Masked with COLLECTOR_SIG_ALL: a
- * collector that does not know a family yet refuses its bit, and without
- * its counters the matching fields read 0, as they do on a kernel that
- * lacks the hook.
+ * The families a sample is made of (jitter, handshakes and run-queue
+ * latency are not in it, so their programs stay unloaded).  A kernel
+ * without a family's hook turns it off alone, and its fields read 0.
  */
-#define SIGNALS_WANTED                                                      \
-	((COLLECTOR_SIG_RTT | COLLECTOR_SIG_RETRANS | COLLECTOR_SIG_DROPS |  \
-	  COLLECTOR_SIG_BYTES | COLLECTOR_SIG_SNDBUF |                       \
-	  COLLECTOR_SIG_SOFTIRQ) & COLLECTOR_SIG_ALL)
+#define SIGNALS_WANTED                                                     \
+	(COLLECTOR_SIG_RTT | COLLECTOR_SIG_RETRANS | COLLECTOR_SIG_DROPS |  \
+	 COLLECTOR_SIG_BYTES | COLLECTOR_SIG_SNDBUF | COLLECTOR_SIG_SOFTIRQ)
 
 /* Why the last rttq_signals_open() of this thread failed. */
 static _Thread_local struct rttq_error open_err;

@@ -13,13 +13,14 @@ packages=(
 	# libraries (headers + pkg-config files)
 	libbpf-dev libelf-dev zlib1g-dev libevent-dev libyajl-dev libssl-dev
 	libsqlite3-dev
-	# tests: network namespaces (nftables: the lossy lab), the independent
+	# tests: network namespaces (nftables: the lossy lab; iperf3: the
+	# bytes and softirq lab, the librttq-signals proof), the independent
 	# SigV4 signer, dynalite,
 	# promtool and a real Prometheus, headless Chromium for the dashboard
-	iproute2 nftables curl ca-certificates nodejs npm procps prometheus chromium
-	awscli
-	# benchmarks; iperf3 also drives the librttq-signals proof
-	wrk iperf3
+	iproute2 nftables iperf3 curl ca-certificates nodejs npm procps
+	prometheus chromium awscli
+	# benchmarks
+	wrk
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * rttq hist: a live TCP RTT (or jitter, or handshake) histogram straight
- * from the kernel, in the manner of bcc's tcprtt.  Loads the collector
+ * rttq hist: a live TCP RTT (or jitter, handshake, sndbuf, runqlat)
+ * histogram straight from the kernel, in the manner of bcc's tcprtt.  Loads the collector
  * (same filters, groups and signals as rttq-agent), and every interval
  * prints per group a log2 view of the new events plus p50/p90/p99 taken
  * from the fine log-linear buckets, and with --counters the group's
@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "collector_opts.h"
 #include "commands.h"
+#include "live_clock.h"
 #include "counter_set.h"
 #include "numparse.h"
 #include "hist.h"
@@ -36,7 +37,8 @@ struct env {
 	bool milliseconds;
 	bool extended;
 	bool counters;              /* print each group's counters too */
-	const char *metric;         /* METRIC_RTT, _JITTER or _HANDSHAKE */
+	const char *metric;         /* a distribution (metric.h) */
+	const struct metric_dist *dist; /* its entry: the unit */
 	struct collector_opts copts;
 };
 
@@ -47,12 +49,15 @@ static const char usage_text[] =
 "\n"
 "Summarize TCP RTT (the kernel's smoothed RTT of each socket, per received\n"
 "segment) as histograms, per group; or its jitter (ss -ti's rttvar, per\n"
-"received segment) or handshakes (SYN sent to established, connections\n"
-"this host opens).  Needs root.\n"
+"received segment), handshakes (SYN sent to established, connections\n"
+"this host opens), the send buffer's fill (sndbuf, per cent, per received\n"
+"segment) or the node's run-queue latency (runqlat, group all).  Needs\n"
+"root.\n"
 "\n"
 "Options:\n"
-"  -M, --metric NAME      rtt (default), jitter, handshake or flow_duration\n"
-"                         (connections that closed, SYN to close)\n"
+"  -M, --metric NAME      rtt (default), jitter, handshake, runqlat, sndbuf\n"
+"                         or flow_duration (connections that closed, SYN\n"
+"                         to close; loads --signals flows)\n"
 "  -c, --counters         also print each group's counters that moved\n"
 "                         (retrans.*, segs.out, conn.*, drops.*, ...)\n"
 "  -i, --interval SEC     print a summary every SEC seconds\n"
@@ -71,7 +76,9 @@ static const char usage_tail[] =
 "  rttq hist -i 1 -d 10             1-second summaries for 10 seconds\n"
 "  rttq hist -m -T --group-by raddr per peer, in ms, with timestamps\n"
 "  rttq hist --rport 443 -e         HTTPS peers only, with averages\n"
-"  rttq hist -M handshake -c -d 60  handshakes and counters for a minute\n";
+"  rttq hist -M handshake -c -d 60  handshakes and counters for a minute\n"
+"  rttq hist -M runqlat --cgroup /app -d 10\n"
+"                                   run-queue latency of one cgroup's tasks\n";
 
 static const struct option long_opts[] = {
 	{ "interval", required_argument, NULL, 'i' },
@@ -115,10 +122,12 @@ static int parse_ulong(const char *what, const char *text, unsigned long min,
 static int parse_args(int argc, char **argv, struct env *env)
 {
 	struct rttq_error err = { 0 };
+	unsigned int sig;
 	int opt;
 
 	optind = 1;
 	env->metric = METRIC_RTT;
+	env->dist = metric_dist_find(METRIC_RTT);
 	while ((opt = getopt_long(argc, argv, "i:d:TmeM:cvh", long_opts,
 				  NULL)) != -1) {
 		switch (opt) {
@@ -142,19 +151,13 @@ static int parse_args(int argc, char **argv, struct env *env)
 			env->extended = true;
 			break;
 		case 'M':
-			if (!strcmp(optarg, METRIC_RTT))
-				env->metric = METRIC_RTT;
-			else if (!strcmp(optarg, METRIC_JITTER))
-				env->metric = METRIC_JITTER;
-			else if (!strcmp(optarg, METRIC_HANDSHAKE))
-				env->metric = METRIC_HANDSHAKE;
-			else if (!strcmp(optarg, METRIC_FLOW_DURATION))
-				env->metric = METRIC_FLOW_DURATION;
-			else {
-				fprintf(stderr, "rttq hist: --metric '%s': use rtt, jitter, handshake or flow_duration\n",
+			env->dist = metric_dist_find(optarg);
+			if (!env->dist || !collector_metric_signal(optarg)) {
+				fprintf(stderr, "rttq hist: --metric '%s': use rtt, jitter, handshake, runqlat, sndbuf or flow_duration\n",
 					optarg);
 				return CLI_EXIT_USAGE;
 			}
+			env->metric = env->dist->name;
 			break;
 		case 'c':
 			env->counters = true;
@@ -185,23 +188,15 @@ static int parse_args(int argc, char **argv, struct env *env)
 		fprintf(stderr, "rttq hist: %s\n", err.msg);
 		return CLI_EXIT_USAGE;
 	}
+	sig = collector_metric_signal(env->metric);
 	/* Flows are not among the default signals: this metric asks. */
-	if (!strcmp(env->metric, METRIC_FLOW_DURATION) && !env->copts.signals)
-		env->copts.signals = COLLECTOR_SIG_ALL | COLLECTOR_SIG_FLOWS;
-	if (!strcmp(env->metric, METRIC_FLOW_DURATION) &&
-	    !(env->copts.signals & COLLECTOR_SIG_FLOWS)) {
-		fprintf(stderr, "rttq hist: --metric %s needs --signals flows\n",
-			env->metric);
-		return CLI_EXIT_USAGE;
-	}
-	if (env->copts.signals &&
-	    ((!strcmp(env->metric, METRIC_JITTER) &&
-	      !(env->copts.signals & COLLECTOR_SIG_JITTER)) ||
-	     (!strcmp(env->metric, METRIC_HANDSHAKE) &&
-	      !(env->copts.signals & COLLECTOR_SIG_CONN)))) {
+	if (!env->copts.signals && !(sig & COLLECTOR_SIG_ALL))
+		env->copts.signals = COLLECTOR_SIG_ALL | sig;
+	if (env->copts.signals && !(env->copts.signals & sig)) {
 		fprintf(stderr, "rttq hist: --metric %s needs --signals %s\n",
 			env->metric,
-			!strcmp(env->metric, METRIC_JITTER) ? "jitter" : "conn");
+			sig == COLLECTOR_SIG_CONN ? "conn" :
+			sig == COLLECTOR_SIG_FLOWS ? "flows" : env->metric);
 		return CLI_EXIT_USAGE;
 	}
 	return CLI_CONTINUE;
@@ -210,6 +205,19 @@ static int parse_args(int argc, char **argv, struct env *env)
 static void on_sigint(int sig)
 {
 	exiting = 1;
+}
+
+/*
+ * What the samples of @env's metric are shown in: per cent for sndbuf
+ * (stored in thousandths of one, metric.h), else us or, with -m, ms.
+ * @return whether shown in thousands of the stored unit.
+ */
+static bool shown_scaled(const struct env *env, const char **unit)
+{
+	bool pct = !strcmp(env->dist->unit, "%");
+
+	*unit = pct ? "%" : env->milliseconds ? "ms" : "us";
+	return pct || env->milliseconds;
 }
 
 /* Row of the log2 view for @value: 0 for 0, else floor(log2 v) + 1. */
@@ -238,17 +246,20 @@ static void print_bar(uint64_t count, uint64_t max)
 /*
  * The log2 view: fine buckets never straddle a power of two (each power of
  * two is split into whole sub-buckets), so in us every fine bucket falls in
- * exactly one row.  In ms a bucket goes to the row of its lower edge.
+ * exactly one row.  In ms (or per cent) a bucket goes to the row of its
+ * lower edge.
  */
 static void print_log2(const struct env *env, const struct hist *h)
 {
 	uint64_t rows[LOG2_ROWS] = { 0 }, count, max = 0, lo;
 	unsigned int g = hist_sub_bits(h), r, first = LOG2_ROWS, last = 0;
 	uint32_t index = 0;
+	const char *unit;
+	bool scaled = shown_scaled(env, &unit);
 
 	while (hist_next_slot(h, &index, &count)) {
 		lo = bucket_lo(index, g);
-		r = log2_row(env->milliseconds ? lo / 1000 : lo);
+		r = log2_row(scaled ? lo / 1000 : lo);
 		rows[r] += count;
 		index++;
 	}
@@ -264,7 +275,7 @@ static void print_log2(const struct env *env, const struct hist *h)
 	if (first == LOG2_ROWS)
 		return;
 	printf("%24s : count      distribution\n",
-	       env->milliseconds ? "msecs" : "usecs");
+	       !strcmp(unit, "%") ? "percent" : scaled ? "msecs" : "usecs");
 	for (r = first; r <= last; r++) {
 		uint64_t row_lo = r ? 1ull << (r - 1) : 0;
 		uint64_t row_hi = r ? (1ull << r) - 1 : 0;
@@ -287,8 +298,8 @@ static int print_group(const char *group, const char *metric,
 {
 	struct summary *sum = arg;
 	const struct env *env = sum->env;
-	double div = env->milliseconds ? 1000.0 : 1.0;
-	const char *unit = env->milliseconds ? "ms" : "us";
+	const char *unit;
+	double div = shown_scaled(env, &unit) ? 1000.0 : 1.0;
 	uint64_t n = hist_count(delta);
 
 	if (strcmp(metric, env->metric) != 0)
@@ -360,29 +371,6 @@ static int print_summary(const struct env *env, struct collector *c,
 	return 0;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Sleep until @until (monotonic s, may be INFINITY) or until SIGINT. */
-static void sleep_until(double until)
-{
-	struct timespec ts;
-	double left;
-
-	while (!exiting && (left = until - now_s()) > 0) {
-		if (left > 1.0)
-			left = 1.0;
-		ts.tv_sec = (time_t)left;
-		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-		nanosleep(&ts, NULL);
-	}
-}
-
 int cmd_hist(int argc, char **argv)
 {
 	struct env env = { 0 };
@@ -409,8 +397,10 @@ int cmd_hist(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	printf("Tracing TCP %s via %s",
-	       !strcmp(env.metric, METRIC_RTT) ? "RTT" : env.metric,
+	printf("Tracing %s via %s",
+	       !strcmp(env.metric, METRIC_RTT) ? "TCP RTT" :
+	       !strcmp(env.metric, METRIC_RUNQLAT) ? "run-queue latency"
+						   : env.metric,
 	       collector_attach_mode(c));
 	if (env.duration_s)
 		printf(" for %lu s.\n\n", env.duration_s);
@@ -418,17 +408,17 @@ int cmd_hist(int argc, char **argv)
 		printf("... Hit Ctrl-C to end.\n\n");
 	fflush(stdout);
 
-	start = now_s();
+	start = live_now_s();
 	end = env.duration_s ? start + (double)env.duration_s : INFINITY;
 	next = env.interval_s ? start + (double)env.interval_s : end;
 	ret = 0;
 	while (!exiting) {
-		sleep_until(next < end ? next : end);
+		live_sleep_until(next < end ? next : end, &exiting);
 		if (print_summary(&env, c, &overflow_seen)) {
 			ret = 1;
 			break;
 		}
-		if (now_s() >= end - 1e-3)
+		if (live_now_s() >= end - 1e-3)
 			break;
 		if (env.interval_s)
 			next += (double)env.interval_s;

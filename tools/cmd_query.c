@@ -73,7 +73,7 @@ static const char usage_text[] =
 	"Options:\n"
 	USAGE_WHERE
 	"  --q LIST        percentiles (default " ANSWER_QUANTILES_DEFAULT ")\n"
-	"  --metric M      rtt (default), jitter or handshake\n"
+	"  --metric M      rtt (default), jitter, handshake, runqlat or sndbuf\n"
 	USAGE_END;
 
 static const char counters_usage_text[] =

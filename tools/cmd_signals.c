@@ -14,13 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 
 #include "cli.h"
 #include "commands.h"
+#include "live_clock.h"
 #include "numparse.h"
 #include "rttq/signals.h"
 
@@ -167,29 +167,6 @@ static void on_sigint(int sig)
 	exiting = 1;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Sleep until monotonic @until or SIGINT. */
-static void sleep_until(double until)
-{
-	struct timespec ts;
-	double left;
-
-	while (!exiting && (left = until - now_s()) > 0) {
-		if (left > 1.0)
-			left = 1.0;
-		ts.tv_sec = (time_t)left;
-		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-		nanosleep(&ts, NULL);
-	}
-}
-
 static void print_sample(double elapsed_s, double interval_s,
 			 const struct rttq_signal_sample *s)
 {
@@ -277,7 +254,7 @@ static void cost_point_read(struct validator *v, struct cost_point *p)
 	__u32 len;
 	unsigned int i;
 
-	p->wall_s = now_s();
+	p->wall_s = live_now_s();
 	p->process_s = process_cpu_s();
 	if (read_cpu_ticks(&p->cpu))
 		memset(&p->cpu, 0, sizeof(p->cpu));
@@ -304,7 +281,8 @@ static int measure_baseline(struct validator *v, double interval_s)
 		fprintf(stderr, PROG ": /proc/stat: %s\n", strerror(-ret));
 		return ret;
 	}
-	sleep_until(now_s() + (interval_s < 1.0 ? 1.0 : interval_s));
+	live_sleep_until(live_now_s() + (interval_s < 1.0 ? 1.0 : interval_s),
+			 &exiting);
 	if (read_cpu_ticks(&b))
 		return -EIO;
 	v->baseline = cpu_busy(&a, &b);
@@ -411,12 +389,12 @@ int cmd_signals(int argc, char **argv)
 		return 1;
 	}
 
-	start = now_s();
+	start = live_now_s();
 	end = env.duration_s ? start + env.duration_s : 1e300;
 	next = start + env.interval_s;
 	ret = 0;
 	while (!exiting) {
-		sleep_until(next < end ? next : end);
+		live_sleep_until(next < end ? next : end, &exiting);
 		if (rttq_signals_read_and_reset(v.h, &s)) {
 			fprintf(stderr, PROG ": %s\n",
 				rttq_signals_last_error(v.h));
@@ -424,8 +402,8 @@ int cmd_signals(int argc, char **argv)
 			break;
 		}
 		v.events += s.events;
-		print_sample(now_s() - start, env.interval_s, &s);
-		if (now_s() >= end - 1e-3)
+		print_sample(live_now_s() - start, env.interval_s, &s);
+		if (live_now_s() >= end - 1e-3)
 			break;
 		next += env.interval_s;
 	}

@@ -13,6 +13,7 @@
 
 #include "buckets.h"
 #include "collector_opts.h"
+#include "metric.h"
 #include "kernel_budget.h"
 #include "netaddr.h"
 #include "numparse.h"
@@ -299,6 +300,31 @@ int collector_parse_signals(const char *text, unsigned int *out,
 		p += len + 1;
 	}
 	*out = bits;
+	return 0;
+}
+
+unsigned int collector_metric_signal(const char *metric)
+{
+	static const struct {
+		const char *metric;
+		unsigned int bit;
+	} dists[] = {
+		{ METRIC_RTT, COLLECTOR_SIG_RTT },
+		{ METRIC_JITTER, COLLECTOR_SIG_JITTER },
+		{ METRIC_HANDSHAKE, COLLECTOR_SIG_CONN },
+		{ METRIC_RUNQLAT, COLLECTOR_SIG_RUNQLAT },
+		{ METRIC_SNDBUF, COLLECTOR_SIG_SNDBUF },
+		{ METRIC_FLOW_DURATION, COLLECTOR_SIG_FLOWS },
+		{ METRIC_RX_STACK, COLLECTOR_SIG_STAGES },
+		{ METRIC_RX_SOCKET, COLLECTOR_SIG_STAGES },
+		{ METRIC_TX_STACK, COLLECTOR_SIG_STAGES },
+		{ METRIC_TX_QDISC, COLLECTOR_SIG_STAGES },
+	};
+	size_t i;
+
+	for (i = 0; metric && i < sizeof(dists) / sizeof(dists[0]); i++)
+		if (!strcmp(metric, dists[i].metric))
+			return dists[i].bit;
 	return 0;
 }
 

@@ -121,6 +121,16 @@ int collector_parse_signals(const char *text, unsigned int *out,
 			    struct rttq_error *err);
 
 /**
+ * collector_metric_signal() - the --signals family that counts
+ * distribution @metric (metric.h).
+ * @metric: "rtt", "jitter", "handshake", "runqlat" or "sndbuf".
+ *
+ * @return its COLLECTOR_SIG_* bit, or 0 when the collector counts no
+ *         such distribution.
+ */
+unsigned int collector_metric_signal(const char *metric);
+
+/**
  * collector_parse_addr() - parse "10.0.0.0/8", "fe80::1", "10.1.2.3".
  * @text: the option value.
  * @out: receives the filter (family 0 on failure).

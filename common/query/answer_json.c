@@ -314,11 +314,31 @@ int answer_gen_no_data(yajl_gen g, enum planner_no_data why)
 	return rc ? rc : answer_gen_string(g, name);
 }
 
+int answer_gen_metric(yajl_gen g, const char *metric)
+{
+	const struct metric_dist *d = metric_dist_find(metric);
+	int rc;
+
+	if (!metric || !*metric)
+		return 0;
+	rc = answer_gen_key(g, "metric");
+	if (rc == 0)
+		rc = answer_gen_string(g, metric);
+	if (rc == 0 && d)
+		rc = answer_gen_key(g, "unit");
+	if (rc == 0 && d)
+		rc = answer_gen_string(g, d->unit);
+	return rc;
+}
+
 int answer_gen_quantiles(yajl_gen g, const struct planner_answer *a,
 			 const struct planner_request *req,
 			 const struct answer_quantiles *qs)
 {
 	uint32_t period_s = answer_agg_period(a->base_period_s, req);
+	const struct metric_dist *d = metric_dist_find(req->metric);
+	/* Samples are thousandths of the unit: gen_ms() serves both. */
+	bool pct = d && !strcmp(d->unit, "%");
 	char level[16];
 	int rc;
 
@@ -350,25 +370,22 @@ int answer_gen_quantiles(yajl_gen g, const struct planner_answer *a,
 		rc = answer_gen_key(g, "group");
 	if (rc == 0)
 		rc = answer_gen_string(g, req->group ? req->group : "all");
-	if (rc == 0 && req->metric && *req->metric) {
-		rc = answer_gen_key(g, "metric");
-		if (rc == 0)
-			rc = answer_gen_string(g, req->metric);
-	}
+	if (rc == 0)
+		rc = answer_gen_metric(g, req->metric);
 	if (rc == 0)
 		rc = answer_gen_key(g, "hosts");
 	if (rc == 0)
 		rc = gen_int(g, a->hosts);
 	if (rc == 0 && a->count > 0) {
-		rc = answer_gen_key(g, "min_ms");
+		rc = answer_gen_key(g, pct ? "min_pct" : "min_ms");
 		if (rc == 0)
 			rc = gen_ms(g, a->min_us);
 		if (rc == 0)
-			rc = answer_gen_key(g, "max_ms");
+			rc = answer_gen_key(g, pct ? "max_pct" : "max_ms");
 		if (rc == 0)
 			rc = gen_ms(g, a->max_us);
 		if (rc == 0)
-			rc = answer_gen_key(g, "mean_ms");
+			rc = answer_gen_key(g, pct ? "mean_pct" : "mean_ms");
 		if (rc == 0)
 			rc = gen_ms(g, a->sum_us / (double)a->count);
 	}

@@ -141,6 +141,15 @@ RTTQ_API uint32_t answer_agg_period(uint32_t planned,
 				    const struct planner_request *req);
 
 /**
+ * answer_gen_metric() - write "metric": @metric and "unit": its unit
+ * ("ms", "%": what the quantiles are in) into @g; nothing for NULL or ""
+ * (the seed's answer, rtt in ms).
+ *
+ * @return 0, or -ENOMEM.
+ */
+RTTQ_API int answer_gen_metric(yajl_gen g, const char *metric);
+
+/**
  * answer_gen_no_data() - write "no_data": "REASON" into @g when @why names
  * one (planner_no_data_name()); nothing otherwise.
  *

@@ -62,11 +62,8 @@ static int gen_series(yajl_gen g, const struct planner_request *req,
 		rc = answer_gen_time(g, "from", req->from_s);
 	if (rc == 0)
 		rc = answer_gen_time(g, "to", req->to_s);
-	if (rc == 0 && req->metric && *req->metric) {
-		rc = answer_gen_key(g, "metric");
-		if (rc == 0)
-			rc = answer_gen_string(g, req->metric);
-	}
+	if (rc == 0)
+		rc = answer_gen_metric(g, req->metric);
 	if (rc == 0)
 		rc = answer_gen_no_data(g, ps->no_data);
 	if (rc == 0)

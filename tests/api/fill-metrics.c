@@ -5,8 +5,10 @@
  *   fill-metrics URL HOST START_S N
  * writes N 60 s periods from START_S (a multiple of 60) of group "all":
  * a counter set {retrans.fast: k % 5, retrans.timeout: 1 when k % 7 == 0,
- * segs.out: 100, drops.tcp.netfilter_drop: 2} and a jitter digest of
- * k + 1 samples of 300 us, for period k.  Prints nothing on success.
+ * segs.out: 100, drops.tcp.netfilter_drop: 2}, a jitter digest of
+ * k + 1 samples of 300 us and an sndbuf digest of 2 samples of 32.1 %
+ * (32,100 thousandths of a per cent), for period k.  Prints nothing on
+ * success.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,9 +25,9 @@ static int put_period(struct store *st, const char *host, int64_t start,
 {
 	struct counter_set cs = COUNTER_SET_INIT;
 	struct strbuf b = STRBUF_INIT;
-	struct tdigest *td = NULL;
-	uint8_t *jit = NULL;
-	size_t jit_len = 0;
+	struct tdigest *td = NULL, *sd = NULL;
+	uint8_t *jit = NULL, *snd = NULL;
+	size_t jit_len = 0, snd_len = 0;
 	int rc;
 
 	rc = counter_set_add(&cs, "retrans.fast", (uint64_t)(k % 5));
@@ -43,8 +45,14 @@ static int put_period(struct store *st, const char *host, int64_t start,
 		rc = tdigest_add(td, 300, (uint64_t)k + 1);
 	if (!rc)
 		rc = codec_encode(td, &jit, &jit_len);
+	if (!rc)
+		rc = tdigest_new(100, &sd);
+	if (!rc)
+		rc = tdigest_add(sd, 32100, 2);
+	if (!rc)
+		rc = codec_encode(sd, &snd, &snd_len);
 	if (!rc) {
-		struct store_record r[2] = {
+		struct store_record r[3] = {
 			{ .host = host, .group = "all",
 			  .metric = METRIC_COUNTERS, .period_s = 60,
 			  .start_s = start, .periods = 1, .periods_total = 1,
@@ -56,14 +64,22 @@ static int put_period(struct store *st, const char *host, int64_t start,
 			  .count = (uint64_t)k + 1, .sum_us = 300.0 * (k + 1),
 			  .min_us = 300, .max_us = 300, .digest = jit,
 			  .digest_len = jit_len },
+			{ .host = host, .group = "all",
+			  .metric = METRIC_SNDBUF, .period_s = 60,
+			  .start_s = start, .periods = 1, .periods_total = 1,
+			  .count = 2, .sum_us = 64200, .min_us = 32100,
+			  .max_us = 32100, .digest = snd,
+			  .digest_len = snd_len },
 		};
 
-		rc = store_put(st, r, 2, err);
+		rc = store_put(st, r, 3, err);
 	}
 	counter_set_free(&cs);
 	strbuf_release(&b);
 	tdigest_free(td);
+	tdigest_free(sd);
 	free(jit);
+	free(snd);
 	return rc;
 }
 

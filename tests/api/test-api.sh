@@ -218,12 +218,20 @@ http_expect 400 "/counters?$cq&q=50"
 # jitter: 1 + 2 + ... + 120 samples of 300 us, apart from rtt.
 same "$cq&metric=jitter&q=50" --from 2023-11-15T00:00:00Z \
 	--to 2023-11-15T01:59:00Z --host a --metric jitter --q 50
-grep -q '^{"agg_level":"1m","sample_count":7260,"quantiles":{"p50":"0.300"},.*"group":"all","metric":"jitter","hosts":1,' \
+grep -q '^{"agg_level":"1m","sample_count":7260,"quantiles":{"p50":"0.300"},.*"group":"all","metric":"jitter","unit":"ms","hosts":1,' \
 	"$tmp/body" || fail "metric=jitter: $(cat "$tmp/body")"
+# sndbuf: in per cent with 3 decimals, as the answer says ("unit").
+same "$cq&metric=sndbuf&q=50" --from 2023-11-15T00:00:00Z \
+	--to 2023-11-15T01:59:00Z --host a --metric sndbuf --q 50
+grep -q '^{"agg_level":"1m","sample_count":240,"quantiles":{"p50":"32.100"},.*"group":"all","metric":"sndbuf","unit":"%","hosts":1,"min_pct":"32.100","max_pct":"32.100","mean_pct":"32.100",' \
+	"$tmp/body" || fail "metric=sndbuf: $(cat "$tmp/body")"
+http_expect 200 "/series?$cq&step=1h&metric=sndbuf&q=50"
+grep -q '"metric":"sndbuf","unit":"%",.*"points":\[{"t":"2023-11-15T00:00:00Z","count":120,"quantiles":{"p50":"32.100"}' \
+	"$tmp/body" || fail "/series metric=sndbuf: $(cat "$tmp/body")"
 # No metric: rtt, the answer as before (no "metric" key).
 same "$cq&q=50" --from 2023-11-15T00:00:00Z --to 2023-11-15T01:59:00Z \
 	--host a --q 50
-grep -q '"metric"' "$tmp/body" && fail "rtt answer names a metric"
+grep -q '"metric"\|"unit"' "$tmp/body" && fail "rtt answer names a metric"
 grep -q '"sample_count":0,' "$tmp/body" && fail "rtt answer lost its samples"
 http_expect 200 "/series?$cq&step=1h&metric=jitter&q=50"
 grep -q '"points":\[{"t":"2023-11-15T00:00:00Z","count":1830,' "$tmp/body" ||
@@ -233,7 +241,7 @@ grep -q "metric 'counters'" "$tmp/body" || fail "metric=counters message"
 http_expect 400 "/series?$cq&step=1h&metric=nosuch"
 grep -q "unknown metric 'nosuch'" "$tmp/body" || fail "unknown metric message"
 http_expect 200 "/groups?host=a&from=1700000000&to=1700100000"
-[ "$(cat "$tmp/body")" = '{"groups":["all","raddr:10.0.0.2"],"metrics":{"all":["counters","jitter","rtt"],"raddr:10.0.0.2":["rtt"]}}' ] ||
+[ "$(cat "$tmp/body")" = '{"groups":["all","raddr:10.0.0.2"],"metrics":{"all":["counters","jitter","rtt","sndbuf"],"raddr:10.0.0.2":["rtt"]}}' ] ||
 	fail "/groups with metrics: $(cat "$tmp/body")"
 
 # --- SIGTERM: clean exit ------------------------------------------------

@@ -296,7 +296,7 @@ static void test_metrics_and_counters(void)
 	};
 	static const uint64_t peer_1[] = { 3, 1, 2, 1, 4, 90 };
 	struct event_base *base = event_base_new();
-	struct hist *jit = NULL, *hs = NULL;
+	struct hist *jit = NULL, *hs = NULL, *sb = NULL;
 	struct agent_metrics *m;
 	char *body, *text;
 	int status;
@@ -323,6 +323,28 @@ static void test_metrics_and_counters(void)
 
 		add_counters(m, "peer:db", n, v, 1);
 	}
+	/* Bytes per group by direction and protocol; softirq time
+	 * node-wide, in seconds ("all" only: elsewhere it is "other"). */
+	{
+		static const char *const an[] = { "softirq.net_rx_ns",
+						   "softirq.net_tx_ns" };
+		static const uint64_t av[] = { 1500000000, 2500 };
+		static const char *const pn[] = { "bytes.sent.tcp",
+						   "bytes.received.udp",
+						   "softirq.net_rx_ns" };
+		static const uint64_t pv[] = { 4000, 200, 3 };
+
+		add_counters(m, "all", an, av, 2);
+		add_counters(m, "peer:db", pn, pv, 3);
+	}
+	/* sndbuf samples are thousandths of a per cent: a ratio of 1 is
+	 * 100,000; runqlat is a time, in us. */
+	REQUIRE_CMP(hist_new(5, &sb), ==, 0);
+	hist_record(sb, 32100, 2);  /* 32.1 %: below 0.32768 */
+	REQUIRE_CMP(agent_metrics_add_delta(m, "peer:db", METRIC_SNDBUF, sb),
+		    ==, 0);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "all", METRIC_RUNQLAT, hs), ==,
+		    0);
 
 	body = fetch(base, agent_metrics_port(m), "/metrics", &status);
 	REQUIRE_CMP(status, ==, 200);
@@ -340,6 +362,12 @@ static void test_metrics_and_counters(void)
 		"a group without jitter samples has a jitter histogram");
 	REQUIRE(!strstr(body, "rttq_handshake_seconds_count{group=\"all\"}"),
 		"a group without handshakes has a handshake histogram");
+	expect_line(body, "rttq_sndbuf_ratio_bucket{group=\"peer:db\",le=\"0.16384\"} 0");
+	expect_line(body, "rttq_sndbuf_ratio_bucket{group=\"peer:db\",le=\"0.32768\"} 2");
+	expect_line(body, "rttq_sndbuf_ratio_count{group=\"peer:db\"} 2");
+	expect_line(body, "rttq_runqlat_seconds_bucket{group=\"all\",le=\"0.002048\"} 2");
+	REQUIRE(!strstr(body, "rttq_runqlat_seconds_count{group=\"peer:db\"}"),
+		"runqlat listed for a group without it");
 
 	text = section(body, "# HELP rttq_retransmits_total");
 	REQUIRE_STR(text,
@@ -369,10 +397,19 @@ static void test_metrics_and_counters(void)
 		"rttq_drops_total{proto=\"udp\",reason=\"no_socket\"} 1\n"
 		"# HELP rttq_closed_flow_bytes_total Bytes of the TCP connections that closed, per group, as the kernel counted them over each connection's life (--signals flows).\n"
 		"# TYPE rttq_closed_flow_bytes_total counter\n"
+		"# HELP rttq_bytes_total Payload bytes of the send and receive calls per group, by direction (sent, received) and protocol (tcp, udp).\n"
+		"# TYPE rttq_bytes_total counter\n"
+		"rttq_bytes_total{group=\"peer:db\",direction=\"received\",proto=\"udp\"} 200\n"
+		"rttq_bytes_total{group=\"peer:db\",direction=\"sent\",proto=\"tcp\"} 4000\n"
+		"# HELP rttq_softirq_seconds_total Time the CPUs spent in the network softirqs, node-wide, by vector (net_rx, net_tx).\n"
+		"# TYPE rttq_softirq_seconds_total counter\n"
+		"rttq_softirq_seconds_total{vec=\"net_rx\"} 1.5\n"
+		"rttq_softirq_seconds_total{vec=\"net_tx\"} 2.5e-06\n"
 		"# HELP rttq_other_counters_total Counters this agent has no family for, by name.\n"
 		"# TYPE rttq_other_counters_total counter\n"
 		"rttq_other_counters_total{group=\"all\",counter=\"future.counter\"} 7\n"
-		"rttq_other_counters_total{group=\"peer:db\",counter=\"drops.tcp.odd\"} 1\n");
+		"rttq_other_counters_total{group=\"peer:db\",counter=\"drops.tcp.odd\"} 1\n"
+		"rttq_other_counters_total{group=\"peer:db\",counter=\"softirq.net_rx_ns\"} 3\n");
 	free(text);
 	free(body);
 
@@ -389,6 +426,7 @@ static void test_metrics_and_counters(void)
 
 	hist_free(jit);
 	hist_free(hs);
+	hist_free(sb);
 	agent_metrics_free(m);
 	event_base_free(base);
 }

@@ -45,11 +45,16 @@ export PKG_CONFIG_PATH=${pc%/*}
 export PKG_CONFIG_SYSROOT_DIR=$dest
 [[ -f $dest$(PKG_CONFIG_SYSROOT_DIR='' pkg-config --variable=includedir rttq-signals)/rttq/signals.h ]] ||
 	fail "the .pc's includedir holds no rttq/signals.h"
-# shellcheck disable=SC2046  # pkg-config's words are separate arguments
-cc -std=c11 -Wall -Wextra -Werror -o "$dir/signals-loop" "$SIGNALS_LOOP_C" \
-	$(pkg-config --cflags --libs rttq-signals) ||
-	die "signals-loop.c does not build against the installed tree"
 libdir=$dest$(PKG_CONFIG_SYSROOT_DIR='' pkg-config --variable=libdir rttq-signals)
+# A sanitizer build's library needs its runtime first in the program.
+sanitize=()
+if readelf -d "$libdir/librttq-signals.so" | grep -q 'NEEDED.*libasan'; then
+	sanitize=('-fsanitize=address,undefined')
+fi
+# shellcheck disable=SC2046  # pkg-config's words are separate arguments
+cc -std=c11 -Wall -Wextra -Werror "${sanitize[@]}" -o "$dir/signals-loop" \
+	"$SIGNALS_LOOP_C" $(pkg-config --cflags --libs rttq-signals) ||
+	die "signals-loop.c does not build against the installed tree"
 exports=$(nm -D --defined-only "$libdir/librttq-signals.so" | awk '$2 == "T" { print $3 }' |
 	sed 's/@.*//' | grep -v '^rttq_signals_' || true)
 [[ -z $exports ]] || fail "librttq-signals exports more than rttq_signals_*: $exports"
@@ -77,8 +82,11 @@ wait_until 15 "signals-loop's first sample" grep -q ' s: ' "$dir/loop.out" ||
 
 ip netns exec "$NS_SERVER" iperf3 -s -1 -p "$PORT" > "$dir/iperf-server.out" 2>&1 &
 track_pid $!
-wait_until 5 "iperf3 listening" \
+# shellcheck disable=SC2317  # called by wait_until
+iperf_listening() {
 	ip netns exec "$NS_SERVER" ss -Htln "sport = :$PORT" | grep -q LISTEN
+}
+wait_until 5 "iperf3 listening" iperf_listening || exit 1
 ip netns exec "$NS_CLIENT" iperf3 -c "$SERVER" -p "$PORT" -t "$IPERF_S" -J \
 	> "$dir/iperf.json" || die "iperf3 failed: $(cat "$dir/iperf.json")"
 sleep 1

@@ -5,7 +5,8 @@
  * 200 ms).  Each handle loads its own copy of rttq's BPF programs, so it
  * works with or without rttq-agent on the host, and needs what the agent
  * needs (root, or CAP_BPF with CAP_PERFMON).  Link with
- * `pkg-config --cflags --libs rttq-signals`.
+ * `pkg-config --cflags --libs rttq-signals`.  A handle is for one thread
+ * at a time; handles are independent of each other.
  */
 #ifndef RTTQ_SIGNALS_H
 #define RTTQ_SIGNALS_H
