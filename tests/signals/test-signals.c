@@ -4,9 +4,8 @@
  * only: 200 ms samples while a loopback TCP connection streams a known
  * number of bytes carry RTT events, ordered quantiles, the interval they
  * cover, exactly the bytes written (with the bytes hooks), softirq time
- * and send-buffer pressure; a port
- * filter with no traffic sees nothing; bad options fail with -EINVAL
- * and a message naming the field.
+ * and send-buffer pressure; a port filter with no traffic sees nothing;
+ * bad options fail with -EINVAL and a message naming the field.
  */
 #include <errno.h>
 #include <stdio.h>
