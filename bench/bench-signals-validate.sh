@@ -26,21 +26,7 @@ harness_start bench-signals
 A=rttq-sva$$
 B=rttq-svb$$
 
-# shellcheck disable=SC2317  # run by the harness at exit
-on_cleanup() {
-	ip netns del "$A" 2>/dev/null || true
-	ip netns del "$B" 2>/dev/null || true
-}
-
-ip netns add "$A"
-ip netns add "$B"
-ip link add "sva$$" netns "$A" type veth peer name "svb$$" netns "$B"
-for side in "$A:sva$$:10.78.0.1" "$B:svb$$:10.78.0.2"; do
-	IFS=: read -r ns dev addr <<<"$side"
-	ip -n "$ns" link set lo up
-	ip -n "$ns" addr add "$addr/24" dev "$dev"
-	ip -n "$ns" link set "$dev" up
-done
+veth_pair "$A" "$B" 10.78.0.1 10.78.0.2
 ip netns exec "$B" iperf3 -s -p "$PORT" > "$tmp/server.out" 2>&1 &
 track_pid $!
 # shellcheck disable=SC2317  # called by wait_until

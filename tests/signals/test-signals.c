@@ -3,9 +3,9 @@
  * librttq-signals against the running kernel, through its public header
  * only: 200 ms samples while a loopback TCP connection streams a known
  * number of bytes carry RTT events, ordered quantiles, the interval they
- * cover and (with the bytes hooks) exactly the bytes written; a port
- * filter with no traffic sees nothing; bad options fail with -EINVAL
- * and a message naming the field.
+ * cover, exactly the bytes written (with the bytes hooks), softirq time
+ * and send-buffer pressure; a port filter with no traffic sees nothing;
+ * bad options fail with -EINVAL and a message naming the field.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -108,13 +108,18 @@ static void check_samples(void)
 		total.recv_bytes += s.recv_bytes;
 		total.events += s.events;
 		total.retransmits += s.retransmits;
+		total.softirq_ns += s.softirq_ns;
+		if (s.sndbuf_pressure_max > total.sndbuf_pressure_max)
+			total.sndbuf_pressure_max = s.sndbuf_pressure_max;
 	}
 	printf("  %llu bytes written; samples: %llu events, %llu B sent, "
-	       "%llu B received, interval %.1f..%.1f ms, p50 <= %.1f us\n",
+	       "%llu B received, interval %.1f..%.1f ms, p50 <= %.1f us, "
+	       "softirq %.1f ms, sndbuf max %.3f\n",
 	       written, (unsigned long long)total.events,
 	       (unsigned long long)total.send_bytes,
 	       (unsigned long long)total.recv_bytes, interval_min / 1e6,
-	       interval_max / 1e6, p50_max);
+	       interval_max / 1e6, p50_max, (double)total.softirq_ns / 1e6,
+	       total.sndbuf_pressure_max);
 	CHECK_CMP(with_events, ==, SAMPLES);
 	/* sleep_s() plus one read: never shorter, and a loaded 2-CPU
 	 * machine may add scheduling delay, not a second interval. */
@@ -128,6 +133,15 @@ static void check_samples(void)
 		CHECK_CMP(total.send_bytes, ==, written);
 	else
 		printf("  send_bytes 0: no bytes hook in this build or kernel\n");
+	/* Softirq time is the node's: some while bytes cross loopback,
+	 * never more than every CPU for the whole span. */
+	CHECK(total.softirq_ns > 0 &&
+	      (double)total.softirq_ns <
+		      SAMPLES * interval_max * (double)sysconf(_SC_NPROCESSORS_ONLN),
+	      "softirq_ns %llu over %d samples",
+	      (unsigned long long)total.softirq_ns, SAMPLES);
+	/* A stream always has something queued when its ACKs come. */
+	CHECK_CMP(total.sndbuf_pressure_max, >, 0.0);
 	/* The reader's socket has the server port as its local one. */
 	CHECK_CMP(total.recv_bytes, ==, 0);
 

@@ -40,11 +40,17 @@
 #   http_expect CODE PATH [CURL ARGS...]  that status and, for an error,
 #                          a JSON error body {"error":"..."}: a failed
 #                          check otherwise
+#   veth_pair A B ADDR_A ADDR_B  network namespaces A and B (removed at
+#                          exit, after the tracked processes) joined by a
+#                          veth pair whose ends are up with ADDR_A/24 and
+#                          ADDR_B/24; the ends' names in $veth_a, $veth_b
 #   harness_finish         print the count of failures; exit 0 or 1
 
 failures=0
 tmp=
 harness_pids=
+harness_netns=
+harness_veths=0
 
 harness_start() {
 	tmp=$(mktemp -d "/tmp/rttq-$1.XXXXXX") || {
@@ -66,6 +72,9 @@ harness_exit() {
 	for harness_pid in $harness_pids; do
 		stop_pid "$harness_pid"
 	done
+	for harness_ns in $harness_netns; do
+		ip netns del "$harness_ns" 2>/dev/null
+	done
 	if [ -n "$tmp" ]; then
 		if [ "$harness_status" -eq 0 ] && [ "$failures" -eq 0 ]; then
 			rm -rf "$tmp"
@@ -74,6 +83,25 @@ harness_exit() {
 		fi
 	fi
 	exit "$harness_status"
+}
+
+veth_pair() {
+	harness_veths=$((harness_veths + 1))
+	veth_a=hva$$-$harness_veths
+	veth_b=hvb$$-$harness_veths
+	ip netns add "$1" || die "ip netns add $1 failed"
+	harness_netns="$harness_netns $1"
+	ip netns add "$2" || die "ip netns add $2 failed"
+	harness_netns="$harness_netns $2"
+	ip link add "$veth_a" netns "$1" type veth peer name "$veth_b" \
+		netns "$2" || die "no veth pair"
+	if ! { ip -n "$1" link set lo up && ip -n "$2" link set lo up &&
+		ip -n "$1" addr add "$3/24" dev "$veth_a" &&
+		ip -n "$2" addr add "$4/24" dev "$veth_b" &&
+		ip -n "$1" link set "$veth_a" up &&
+		ip -n "$2" link set "$veth_b" up; }; then
+		die "veth pair set-up failed"
+	fi
 }
 
 fail() {
