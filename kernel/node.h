@@ -120,14 +120,24 @@ int BPF_PROG(rttq_wakeup_new, struct task_struct *p)
 	return 0;
 }
 
-/* 5.18+: the tracepoint gives prev's state (TASK_RUNNING: preempted). */
+/*
+ * A context switch from @prev, in state @state (TASK_RUNNING: it was
+ * preempted and goes back on the queue), to @next.
+ */
+static __always_inline void runq_switch(struct task_struct *prev,
+					struct task_struct *next, long state)
+{
+	if (state == TASK_RUNNING)
+		runq_enqueue(prev);
+	runq_run(next);
+}
+
+/* 5.18+: the tracepoint gives prev's state. */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(rttq_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
-	if (prev_state == TASK_RUNNING)
-		runq_enqueue(prev);
-	runq_run(next);
+	runq_switch(prev, next, prev_state);
 	return 0;
 }
 
@@ -136,15 +146,12 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(rttq_switch_old, bool preempt, struct task_struct *prev,
 	     struct task_struct *next)
 {
-	long state;
-
 	if (bpf_core_field_exists(prev->__state))
-		state = BPF_CORE_READ(prev, __state);
+		runq_switch(prev, next, BPF_CORE_READ(prev, __state));
 	else
-		state = BPF_CORE_READ((struct task_struct___old *)prev, state);
-	if (state == TASK_RUNNING)
-		runq_enqueue(prev);
-	runq_run(next);
+		runq_switch(prev, next,
+			    BPF_CORE_READ((struct task_struct___old *)prev,
+					  state));
 	return 0;
 }
 

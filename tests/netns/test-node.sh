@@ -25,6 +25,8 @@ DATAGRAM_BYTES=1000
 
 # shellcheck source=../support/harness.sh
 . "$(dirname "$0")/../support/harness.sh"
+# shellcheck source=veth-lab.sh
+. "$(dirname "$0")/veth-lab.sh"
 require_root "network namespaces, nftables and BPF"
 require_kernel bpf
 require_command nft "tools/bootstrap.sh (Debian package nftables)"
@@ -38,24 +40,10 @@ ADDR_B=10.78.0.2
 stats_was=
 # shellcheck disable=SC2317  # run by the harness at exit
 on_cleanup() {
-	[[ -z $stats_was ]] || sysctl -qw kernel.bpf_stats_enabled="$stats_was"
-	ip netns del "$A" 2>/dev/null || true
-	ip netns del "$B" 2>/dev/null || true
-	if [[ $harness_status -ne 0 || $failures -ne 0 ]]; then
-		echo "--- rttq hist"
-		cat "$tmp/hist.out" "$tmp/hist.err" 2>/dev/null || true
-	fi
+	veth_lab_cleanup
 }
 
-ip netns add "$A"
-ip netns add "$B"
-ip link add "nodea$$" netns "$A" type veth peer name "nodeb$$" netns "$B"
-for side in "$A:nodea$$:$ADDR_A" "$B:nodeb$$:$ADDR_B"; do
-	IFS=: read -r ns dev addr <<<"$side"
-	ip -n "$ns" link set lo up
-	ip -n "$ns" addr add "$addr/24" dev "$dev"
-	ip -n "$ns" link set "$dev" up
-done
+veth_lab_up "$A" "nodea$$" "$ADDR_A" "$B" "nodeb$$" "$ADDR_B"
 ip netns exec "$B" nft -f - <<EOF
 table inet node {
 	chain input {
@@ -67,11 +55,7 @@ EOF
 
 # counter GROUP NAME: NAME in GROUP's "counters:" block of rttq hist.
 counter() {
-	awk -v g="$1 counters:" -v n="$2" '
-		$0 == g { on = 1; next }
-		on && NF == 0 { on = 0 }
-		on && $1 == n { v += $2 }
-		END { printf "%.0f\n", v }' "$tmp/hist.out"
+	hist_counter "$tmp/hist.out" "$@"
 }
 
 # prog_stats PID: "ID NAME RUN_TIME_NS RUN_CNT" of every program process
