@@ -158,17 +158,23 @@ int BPF_PROG(rttq_switch_old, bool preempt, struct task_struct *prev,
 /*
  * The network softirqs: entry notes the time, exit adds what passed.
  * A softirq does not nest in itself on a CPU, so one start per CPU
- * serves both vectors.
+ * serves both vectors.  This CPU's times when @vec is NET_RX or NET_TX,
+ * else NULL.
  */
-SEC("tp_btf/softirq_entry")
-int BPF_PROG(rttq_softirq_entry, unsigned int vec)
+static __always_inline struct rttq_softirq *net_softirq(unsigned int vec)
 {
-	struct rttq_softirq *s;
 	__u32 zero = 0;
 
 	if (vec != targ_vec_rx && vec != targ_vec_tx)
-		return 0;
-	s = bpf_map_lookup_elem(&softirq_time, &zero);
+		return NULL;
+	return bpf_map_lookup_elem(&softirq_time, &zero);
+}
+
+SEC("tp_btf/softirq_entry")
+int BPF_PROG(rttq_softirq_entry, unsigned int vec)
+{
+	struct rttq_softirq *s = net_softirq(vec);
+
 	if (s)
 		s->start = bpf_ktime_get_ns();
 	return 0;
@@ -177,12 +183,8 @@ int BPF_PROG(rttq_softirq_entry, unsigned int vec)
 SEC("tp_btf/softirq_exit")
 int BPF_PROG(rttq_softirq_exit, unsigned int vec)
 {
-	struct rttq_softirq *s;
-	__u32 zero = 0;
+	struct rttq_softirq *s = net_softirq(vec);
 
-	if (vec != targ_vec_rx && vec != targ_vec_tx)
-		return 0;
-	s = bpf_map_lookup_elem(&softirq_time, &zero);
 	if (!s || !s->start)
 		return 0;
 	s->ns[vec == targ_vec_rx ? RTTQ_SOFTIRQ_RX : RTTQ_SOFTIRQ_TX] +=
