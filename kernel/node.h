@@ -120,14 +120,24 @@ int BPF_PROG(rttq_wakeup_new, struct task_struct *p)
 	return 0;
 }
 
-/* 5.18+: the tracepoint gives prev's state (TASK_RUNNING: preempted). */
+/*
+ * A context switch from @prev, in state @state (TASK_RUNNING: it was
+ * preempted and goes back on the queue), to @next.
+ */
+static __always_inline void runq_switch(struct task_struct *prev,
+					struct task_struct *next, long state)
+{
+	if (state == TASK_RUNNING)
+		runq_enqueue(prev);
+	runq_run(next);
+}
+
+/* 5.18+: the tracepoint gives prev's state. */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(rttq_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
-	if (prev_state == TASK_RUNNING)
-		runq_enqueue(prev);
-	runq_run(next);
+	runq_switch(prev, next, prev_state);
 	return 0;
 }
 
@@ -136,32 +146,35 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(rttq_switch_old, bool preempt, struct task_struct *prev,
 	     struct task_struct *next)
 {
-	long state;
-
 	if (bpf_core_field_exists(prev->__state))
-		state = BPF_CORE_READ(prev, __state);
+		runq_switch(prev, next, BPF_CORE_READ(prev, __state));
 	else
-		state = BPF_CORE_READ((struct task_struct___old *)prev, state);
-	if (state == TASK_RUNNING)
-		runq_enqueue(prev);
-	runq_run(next);
+		runq_switch(prev, next,
+			    BPF_CORE_READ((struct task_struct___old *)prev,
+					  state));
 	return 0;
 }
 
 /*
  * The network softirqs: entry notes the time, exit adds what passed.
  * A softirq does not nest in itself on a CPU, so one start per CPU
- * serves both vectors.
+ * serves both vectors.  This CPU's times when @vec is NET_RX or NET_TX,
+ * else NULL.
  */
-SEC("tp_btf/softirq_entry")
-int BPF_PROG(rttq_softirq_entry, unsigned int vec)
+static __always_inline struct rttq_softirq *net_softirq(unsigned int vec)
 {
-	struct rttq_softirq *s;
 	__u32 zero = 0;
 
 	if (vec != targ_vec_rx && vec != targ_vec_tx)
-		return 0;
-	s = bpf_map_lookup_elem(&softirq_time, &zero);
+		return NULL;
+	return bpf_map_lookup_elem(&softirq_time, &zero);
+}
+
+SEC("tp_btf/softirq_entry")
+int BPF_PROG(rttq_softirq_entry, unsigned int vec)
+{
+	struct rttq_softirq *s = net_softirq(vec);
+
 	if (s)
 		s->start = bpf_ktime_get_ns();
 	return 0;
@@ -170,12 +183,8 @@ int BPF_PROG(rttq_softirq_entry, unsigned int vec)
 SEC("tp_btf/softirq_exit")
 int BPF_PROG(rttq_softirq_exit, unsigned int vec)
 {
-	struct rttq_softirq *s;
-	__u32 zero = 0;
+	struct rttq_softirq *s = net_softirq(vec);
 
-	if (vec != targ_vec_rx && vec != targ_vec_tx)
-		return 0;
-	s = bpf_map_lookup_elem(&softirq_time, &zero);
 	if (!s || !s->start)
 		return 0;
 	s->ns[vec == targ_vec_rx ? RTTQ_SOFTIRQ_RX : RTTQ_SOFTIRQ_TX] +=

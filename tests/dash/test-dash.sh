@@ -179,6 +179,10 @@ curl -s -o "$tmp/jitter.json" --max-time 10 \
 	"$base/series?host=web1&group=all&from=$d1&to=$((d1 + 86399))&step=5m&metric=jitter&q=50"
 [ "$(grep -o '"count":[1-9][0-9]*' "$tmp/jitter.json" | wc -l)" -eq 288 ] ||
 	fail "day: /series?metric=jitter has not 288 points"
+# sndbuf (fill-metrics.c: 2 samples of 32.1 % a period), in per cent.
+got=$(grep -o '<svg id="sndbuf"[^>]*' "$dom" | grep -o 'data-points="[0-9]*"')
+[ "$got" = 'data-points="288"' ] || fail "day: sndbuf chart $got, expected 288"
+grep -q 'highest p99 32.1 at' "$dom" || fail "day: the sndbuf chart does not read 32.1 (per cent)"
 got=$(grep -o '<svg id="retrans"[^>]*' "$dom" | grep -o 'data-points="[0-9]*"')
 [ "$got" = 'data-points="288"' ] || fail "day: retransmit chart $got, expected 288"
 # The first step: periods 0-4, retransmits 0+1+2+3+4 and one timeout

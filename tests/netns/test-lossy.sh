@@ -32,6 +32,8 @@ SHORT_PERMILLE=6
 
 # shellcheck source=../support/harness.sh
 . "$(dirname "$0")/../support/harness.sh"
+# shellcheck source=veth-lab.sh
+. "$(dirname "$0")/veth-lab.sh"
 require_root "network namespaces, nftables and BPF"
 require_kernel bpf
 require_command nft "tools/bootstrap.sh (Debian package nftables)"
@@ -45,24 +47,11 @@ ADDR_B=10.77.0.2
 stats_was=
 # shellcheck disable=SC2317  # run by the harness at exit
 on_cleanup() {
-	[[ -z $stats_was ]] || sysctl -qw kernel.bpf_stats_enabled="$stats_was"
-	ip netns del "$A" 2>/dev/null || true
-	ip netns del "$B" 2>/dev/null || true
-	if [[ $harness_status -ne 0 || $failures -ne 0 ]]; then
-		echo "--- rttq hist"
-		cat "$tmp/hist.out" "$tmp/hist.err" 2>/dev/null || true
-	fi
+	veth_lab_cleanup
 }
 
-ip netns add "$A"
-ip netns add "$B"
-ip link add "lossa$$" netns "$A" type veth peer name "lossb$$" netns "$B"
-for side in "$A:lossa$$:$ADDR_A" "$B:lossb$$:$ADDR_B"; do
-	IFS=: read -r ns dev addr <<<"$side"
-	ip -n "$ns" link set lo up
-	ip -n "$ns" link set "$dev" gso_max_segs 1
-	ip -n "$ns" addr add "$addr/24" dev "$dev"
-	ip -n "$ns" link set "$dev" up
+veth_lab_up "$A" "lossa$$" "$ADDR_A" "$B" "lossb$$" "$ADDR_B" gso_max_segs 1
+for ns in "$A" "$B"; do
 	ip netns exec "$ns" nft -f - <<-EOF
 	table inet lossy {
 		chain input {
@@ -87,11 +76,7 @@ value() {
 
 # counter GROUP NAME: NAME in GROUP's "counters:" block of rttq hist.
 counter() {
-	awk -v g="$1 counters:" -v n="$2" '
-		$0 == g { on = 1; next }
-		on && NF == 0 { on = 0 }
-		on && $1 == n { v += $2 }
-		END { print v + 0 }' "$tmp/hist.out"
+	hist_counter "$tmp/hist.out" "$@"
 }
 
 # nft_dropped NS: packets the namespace's rule dropped.

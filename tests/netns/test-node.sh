@@ -25,6 +25,8 @@ DATAGRAM_BYTES=1000
 
 # shellcheck source=../support/harness.sh
 . "$(dirname "$0")/../support/harness.sh"
+# shellcheck source=veth-lab.sh
+. "$(dirname "$0")/veth-lab.sh"
 require_root "network namespaces, nftables and BPF"
 require_kernel bpf
 require_command nft "tools/bootstrap.sh (Debian package nftables)"
@@ -38,24 +40,10 @@ ADDR_B=10.78.0.2
 stats_was=
 # shellcheck disable=SC2317  # run by the harness at exit
 on_cleanup() {
-	[[ -z $stats_was ]] || sysctl -qw kernel.bpf_stats_enabled="$stats_was"
-	ip netns del "$A" 2>/dev/null || true
-	ip netns del "$B" 2>/dev/null || true
-	if [[ $harness_status -ne 0 || $failures -ne 0 ]]; then
-		echo "--- rttq hist"
-		cat "$tmp/hist.out" "$tmp/hist.err" 2>/dev/null || true
-	fi
+	veth_lab_cleanup
 }
 
-ip netns add "$A"
-ip netns add "$B"
-ip link add "nodea$$" netns "$A" type veth peer name "nodeb$$" netns "$B"
-for side in "$A:nodea$$:$ADDR_A" "$B:nodeb$$:$ADDR_B"; do
-	IFS=: read -r ns dev addr <<<"$side"
-	ip -n "$ns" link set lo up
-	ip -n "$ns" addr add "$addr/24" dev "$dev"
-	ip -n "$ns" link set "$dev" up
-done
+veth_lab_up "$A" "nodea$$" "$ADDR_A" "$B" "nodeb$$" "$ADDR_B"
 ip netns exec "$B" nft -f - <<EOF
 table inet node {
 	chain input {
@@ -67,24 +55,27 @@ EOF
 
 # counter GROUP NAME: NAME in GROUP's "counters:" block of rttq hist.
 counter() {
-	awk -v g="$1 counters:" -v n="$2" '
-		$0 == g { on = 1; next }
-		on && NF == 0 { on = 0 }
-		on && $1 == n { v += $2 }
-		END { printf "%.0f\n", v }' "$tmp/hist.out"
+	hist_counter "$tmp/hist.out" "$@"
 }
 
-# prog_stats: "NAME RUN_TIME_NS RUN_CNT" of every rttq program loaded.
+# prog_stats PID: "ID NAME RUN_TIME_NS RUN_CNT" of every program process
+# PID holds (the prog_id of its fds), so other collectors on the host do
+# not count.
 prog_stats() {
-	bpftool prog show | awk '
-		/ name rttq_/ {
+	local ids
+	ids=$(cat /proc/"$1"/fdinfo/* 2>/dev/null |
+		awk '$1 == "prog_id:" { printf "%s ", $2 }')
+	bpftool prog show | awk -v ids=" $ids" '
+		/^[0-9]+: / {
+			id = $1; sub(/:$/, "", id)
+			if (!index(ids, " " id " ")) next
 			t = n = 0
 			for (i = 1; i < NF; i++) {
 				if ($i == "name") name = $(i + 1)
 				if ($i == "run_time_ns") t = $(i + 1)
 				if ($i == "run_cnt") n = $(i + 1)
 			}
-			print name, t, n
+			print id, name, t, n
 		}'
 }
 
@@ -108,13 +99,13 @@ ip netns exec "$B" iperf3 -s -1 -B "$ADDR_B" -p "$PORT" \
 	>"$tmp/iperf-server.out" 2>&1 &
 track_pid $!
 sleep 0.5
-prog_stats >"$tmp/stats.before"
+prog_stats "$hist_pid" >"$tmp/stats.before"
 iperf_start=$(now_ns)
 ip netns exec "$A" iperf3 -c "$ADDR_B" -p "$PORT" -P 4 -t "$DURATION_S" \
 	--json >"$tmp/iperf.json" 2>"$tmp/iperf.err" ||
 	die "iperf3 failed: $(cat "$tmp/iperf.err")"
 iperf_ns=$(($(now_ns) - iperf_start))
-prog_stats >"$tmp/stats.after"
+prog_stats "$hist_pid" >"$tmp/stats.after"
 # iperf_bytes KEY: end.KEY.bytes of iperf3's answer (sum_sent: the
 # streams' bytes as the client counted its sends; sum_received: as the
 # server counted its reads).
@@ -140,13 +131,13 @@ arrived=$(ip netns exec "$B" nft list chain inet node input |
 if [[ ${BPF_STATS:-0} == 1 ]]; then
 	echo "BPF programs under iperf3 -P 4 between namespaces ($DURATION_S s;" \
 		"runs/s and run_time_ns / run_cnt):"
-	join "$tmp/stats.before" "$tmp/stats.after" 2>/dev/null |
-		awk -v s="$iperf_ns" '
-			{ dt = $4 - $2; dn = $5 - $3 }
-			dn > 0 { printf "  %-20s %10.0f runs/s %8.1f ns/run  %6.3f %% of a CPU\n",
-					$1, dn / (s / 1e9), dt / dn, 100 * dt / s }
-			{ tt += dt }
-			END { printf "  all rttq programs: %.3f %% of one CPU\n", 100 * tt / s }'
+	awk -v s="$iperf_ns" '
+		NR == FNR { t0[$1] = $3; n0[$1] = $4; next }
+		{ dt = $3 - t0[$1]; dn = $4 - n0[$1]; tt += dt }
+		dn > 0 { printf "  %-20s %10.0f runs/s %8.1f ns/run  %6.3f %% of a CPU\n",
+				$2, dn / (s / 1e9), dt / dn, 100 * dt / s }
+		END { printf "  all its programs: %.3f %% of one CPU\n", 100 * tt / s }' \
+		"$tmp/stats.before" "$tmp/stats.after"
 fi
 
 tcp=$(counter "raddr:$ADDR_B" bytes.sent.tcp)
