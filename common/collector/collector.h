@@ -51,7 +51,7 @@
 #define COLLECTOR_SIG_ALL 0x1ffu
 
 /* Group counters are reserved in full at load, one copy shared by every
- * CPU: 14,636 bytes per group at g = 5 with every signal and every map's
+ * CPU: 14,660 bytes per group at g = 5 with every default signal and every map's
  * share (3,756 with rtt alone; kernel_budget.c), so the default takes
  * under 4 MiB; --max-groups raises it where peers are many, within
  * --kernel-memory. */
