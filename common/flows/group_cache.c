@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * group_cache.h: the names of a round, filled by one walk of the
- * kernel's group_ids map (collector_group_names()) at the first index
- * missed, so a refresh or a poll of many records costs one walk.
+ * group_cache.h: the names of a round, filled by a walk of the kernel's
+ * group_ids map (collector_group_names()) at each index missed, so a
+ * refresh or a poll of many records costs a walk per new group at most.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -37,7 +37,6 @@ void group_cache_forget(struct group_cache *n)
 		free(n->by_idx[i]);
 		n->by_idx[i] = NULL;
 	}
-	n->read = false;
 }
 
 void group_cache_free(struct group_cache *n)
@@ -50,10 +49,17 @@ const char *group_cache_name(struct group_cache *n, uint32_t idx)
 {
 	if (!idx)
 		return "all";
-	if ((idx >= n->cap || !n->by_idx[idx]) && !n->read) {
-		/* Out of memory leaves names out: they show as "?". */
-		collector_group_names(n->c, names_put, n);
-		n->read = true;
-	}
-	return idx < n->cap && n->by_idx[idx] ? n->by_idx[idx] : "?";
+	if (idx < n->cap && n->by_idx[idx])
+		return n->by_idx[idx];
+	/*
+	 * Walk again at each index missed: a group may have got its id
+	 * after the last walk (the iterator classifies idle sockets as it
+	 * goes).  One still missing is kept as "?" for the round, so each
+	 * costs one walk at most.  Out of memory leaves names out: "?".
+	 */
+	collector_group_names(n->c, names_put, n);
+	if (idx < n->cap && n->by_idx[idx])
+		return n->by_idx[idx];
+	names_put(idx, "?", n);
+	return "?";
 }

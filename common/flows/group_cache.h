@@ -2,14 +2,13 @@
 /*
  * Group names by the index a kernel record carries (flow_record.group,
  * event_record.group), for the readers of common/flows: read from the
- * kernel in one walk of its map when an index is first missed after
+ * kernel in a walk of its map when an index is missed, kept until
  * group_cache_forget() (once per refresh or ring buffer poll: ids are
  * recycled, so a name is not kept longer).
  */
 #ifndef RTTQ_GROUP_CACHE_H
 #define RTTQ_GROUP_CACHE_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 struct collector;
@@ -19,12 +18,12 @@ struct group_cache {
 	struct collector *c;
 	char **by_idx;        /* cap entries, NULL: not a group when read */
 	uint32_t cap;
-	bool read;            /* by_idx is from this round */
 };
 
 /**
  * group_cache_name() - the name of group index @idx: "all" for 0, "?"
- * for an index no group has (recycled, or out of memory reading them).
+ * for an index no group has (recycled, or out of memory reading them);
+ * an index missed walks the kernel's map again, once a round.
  *
  * @return the name, valid until the next group_cache_forget().
  */
