@@ -18,6 +18,9 @@
 const volatile __u32 targ_ev_types;
 /* An event is kept when a random u32 is at most this (~0: all). */
 const volatile __u32 targ_ev_threshold;
+/* The highest reason that is no drop (SKB_CONSUMED in this kernel's
+ * enum, whose numbers differ between kernels; set by the loader). */
+const volatile __u32 targ_ev_not_drop = 1;
 
 /* Events, struct event_record each (size set by the loader:
  * EVENT_RING_BYTES with events on, one page otherwise). */
@@ -202,8 +205,8 @@ static __always_inline void ev_packet(struct event_record *e,
 }
 
 /*
- * A packet freed as dropped (reasons past SKB_CONSUMED: the kernel frees
- * consumed packets here too on some versions), with its reason number:
+ * A packet freed as dropped (reasons past SKB_CONSUMED, targ_ev_not_drop:
+ * some kernels free consumed packets here too), with its reason number:
  * user space names it from the running kernel's BTF.
  */
 SEC("tp_btf/kfree_skb")
@@ -212,7 +215,7 @@ int BPF_PROG(rttq_ev_drop, const struct sk_buff *skb, void *location,
 {
 	struct event_record *e;
 
-	if (!skb || reason <= 1 || !ev_keep(EVENT_DROP))
+	if (!skb || reason <= targ_ev_not_drop || !ev_keep(EVENT_DROP))
 		return 0;
 	e = ev_reserve(EVENT_DROP);
 	if (!e)

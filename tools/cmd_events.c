@@ -9,19 +9,18 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "collector_opts.h"
 #include "commands.h"
 #include "event_reader.h"
+#include "monoclock.h"
 #include "numparse.h"
 #include "strbuf.h"
 
@@ -198,14 +197,6 @@ static int parse_args(int argc, char **argv, struct env *env)
 	return CLI_CONTINUE;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int print_event(struct event_stream *es, const struct event_record *e,
 		       const char *group, void *arg)
 {
@@ -228,15 +219,16 @@ static int run(const struct env *env, struct collector *c)
 	struct rttq_error err = { 0 };
 	struct event_stream *es = NULL;
 	uint64_t lost, lost_seen = 0;
-	double end;
+	int64_t end;
 	int rc, ret = 0;
 
 	if (event_stream_open(c, print_event, &o, &es, &err)) {
 		fprintf(stderr, "rttq events: %s\n", err.msg);
 		return 1;
 	}
-	end = env->duration_s ? now_s() + (double)env->duration_s : INFINITY;
-	while (!exiting && now_s() < end) {
+	end = env->duration_s ? monoclock_ms() + (int64_t)env->duration_s * 1000
+			      : INT64_MAX;
+	while (!exiting && monoclock_ms() < end) {
 		rc = event_stream_poll(es, 100, &err);
 		if (rc < 0 && rc != -EINTR) {
 			fprintf(stderr, "rttq events: %s\n", err.msg);

@@ -7,7 +7,6 @@
  * `rttq hist` and the agent, so what it shows is what the agent stores.
  */
 #include <getopt.h>
-#include <math.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,6 +19,7 @@
 #include "commands.h"
 #include "hist.h"
 #include "metric.h"
+#include "monoclock.h"
 #include "numparse.h"
 
 struct env {
@@ -147,28 +147,6 @@ static int print_row(const char *group, const char *metric,
 	return 0;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void sleep_until(double until)
-{
-	struct timespec ts;
-	double left;
-
-	while (!exiting && (left = until - now_s()) > 0) {
-		if (left > 1.0)
-			left = 1.0;
-		ts.tv_sec = (time_t)left;
-		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-		nanosleep(&ts, NULL);
-	}
-}
-
 static int print_table(struct collector *c)
 {
 	struct rttq_error err = { 0 };
@@ -198,7 +176,7 @@ int cmd_latency(int argc, char **argv)
 	struct rttq_error err = { 0 };
 	struct collector *c = NULL;
 	struct sigaction sa;
-	double end, next;
+	int64_t end, next;
 	int ret;
 
 	ret = parse_args(argc, argv, &env);
@@ -222,18 +200,20 @@ int cmd_latency(int argc, char **argv)
 	printf("Tracing packet stages via %s (1 in 64 packets), in us.\n\n",
 	       collector_attach_mode(c));
 	fflush(stdout);
-	end = env.duration_s ? now_s() + (double)env.duration_s : INFINITY;
-	next = now_s() + (double)env.interval_s;
+	end = env.duration_s ? monoclock_ms() + (int64_t)env.duration_s * 1000
+			     : INT64_MAX;
+	next = monoclock_ms() + (int64_t)env.interval_s * 1000;
 	ret = 0;
 	while (!exiting) {
-		sleep_until(next < end ? next : end);
+		while (!exiting && monoclock_ms() < next && monoclock_ms() < end)
+			monoclock_sleep_ms(50);
 		if (print_table(c)) {
 			ret = 1;
 			break;
 		}
-		if (now_s() >= end - 1e-3)
+		if (monoclock_ms() >= end)
 			break;
-		next += (double)env.interval_s;
+		next += (int64_t)env.interval_s * 1000;
 	}
 	collector_close(c);
 	return ret;

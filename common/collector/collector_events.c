@@ -24,6 +24,30 @@ static struct bpf_program *event_prog(struct rttq_bpf *s, unsigned int i)
 	return i == 0 ? s->progs.rttq_ev_rtt : s->progs.rttq_ev_drop;
 }
 
+/* SKB_CONSUMED's number in @btf's enum skb_drop_reason (0 without it:
+ * only SKB_NOT_DROPPED_YET is no drop then). */
+static uint32_t not_drop(const struct btf *btf)
+{
+	const struct btf_type *t;
+	const struct btf_enum *e;
+	unsigned int i;
+	int id;
+
+	id = btf ? btf__find_by_name_kind(btf, "skb_drop_reason",
+					  BTF_KIND_ENUM)
+		 : -1;
+	t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	for (i = 0; t && i < btf_vlen(t); i++) {
+		const char *name;
+
+		e = btf_enum(t) + i;
+		name = btf__name_by_offset(btf, e->name_off);
+		if (name && !strcmp(name, "SKB_CONSUMED") && e->val > 0)
+			return (uint32_t)e->val;
+	}
+	return 0;
+}
+
 void events_probe(struct collector *c)
 {
 	/* Each type's tracepoint and the arguments its program reads. */
@@ -53,6 +77,7 @@ void events_probe(struct collector *c)
 		c->events_asked &= ~(1u << t);
 	}
 	c->flows_retrans_err = btf && signals_tp_args(btf, "tcp_retransmit_skb") >= 3;
+	c->event_not_drop = not_drop(btf);
 	btf__free(btf);
 }
 
@@ -68,6 +93,7 @@ int events_configure(struct collector *c, bool direct)
 	c->events_on = types != 0;
 	s->rodata->targ_ev_types = types;
 	s->rodata->targ_ev_threshold = c->event_threshold;
+	s->rodata->targ_ev_not_drop = c->event_not_drop;
 	err = bpf_program__set_autoload(s->progs.rttq_ev_rtt,
 					types & (1u << EVENT_RTT));
 	if (!err)

@@ -97,6 +97,7 @@ struct collector {
 	/* Events (collector_events.c). */
 	unsigned int events_asked; /* collector_opts.events */
 	uint32_t event_threshold;
+	uint32_t event_not_drop; /* SKB_CONSUMED here (events_probe()) */
 	bool events_on;        /* loaded and attached */
 	struct bpf_link *event_links[COLLECTOR_EVENT_PROGS];
 	/* Stages (collector_stages.c). */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * group_cache.h: the names of a round, filled by one walk of the
- * kernel's group_ids map (collector_group_names()) at the first index
- * missed, so a refresh or a poll of many records costs one walk.
+ * group_cache.h: the names of a round, filled by a walk of the kernel's
+ * group_ids map (collector_group_names()) at each index missed, so a
+ * refresh or a poll of many records costs a walk per new group at most.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -52,14 +52,14 @@ const char *group_cache_name(struct group_cache *n, uint32_t idx)
 	if (idx < n->cap && n->by_idx[idx])
 		return n->by_idx[idx];
 	/*
-	 * The iterator classifies sockets as user space reads it, so a
-	 * group may be newer than the last walk: a miss walks again, and
-	 * an index still missing (recycled since) is remembered as "?" so
-	 * it is looked for once per round.  Out of memory leaves names
-	 * out: they show as "?" too.
+	 * Walk again at each index missed: a group may have got its id
+	 * after the last walk (the iterator classifies idle sockets as it
+	 * goes).  One still missing is kept as "?" for the round, so each
+	 * costs one walk at most.  Out of memory leaves names out: "?".
 	 */
 	collector_group_names(n->c, names_put, n);
-	if (idx >= n->cap || !n->by_idx[idx])
-		names_put(idx, "?", n);
-	return idx < n->cap && n->by_idx[idx] ? n->by_idx[idx] : "?";
+	if (idx < n->cap && n->by_idx[idx])
+		return n->by_idx[idx];
+	names_put(idx, "?", n);
+	return "?";
 }

@@ -2,14 +2,13 @@
 /*
  * Group names by the index a kernel record carries (flow_record.group,
  * event_record.group), for the readers of common/flows: read from the
- * kernel in one walk of its map when an index is first missed after
+ * kernel in a walk of its map when an index is missed, kept until
  * group_cache_forget() (once per refresh or ring buffer poll: ids are
  * recycled, so a name is not kept longer).
  */
 #ifndef RTTQ_GROUP_CACHE_H
 #define RTTQ_GROUP_CACHE_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 struct collector;
@@ -23,7 +22,8 @@ struct group_cache {
 
 /**
  * group_cache_name() - the name of group index @idx: "all" for 0, "?"
- * for an index no group has (recycled, or out of memory reading them).
+ * for an index no group has (recycled, or out of memory reading them);
+ * an index missed walks the kernel's map again, once a round.
  *
  * @return the name, valid until the next group_cache_forget().
  */
