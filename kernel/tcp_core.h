@@ -69,6 +69,7 @@ struct tcp_sock {
 	__u32 srtt_us;                 /* smoothed RTT << 3, microseconds */
 	__u32 mdev_us;                 /* mean deviation << 2 (ss's rttvar) */
 	__u32 segs_out;                /* segments sent, retransmits too */
+	__u32 total_retrans;           /* segments TcpRetransSegs counted */
 };
 
 /* A connection not yet accepted: only its addresses are read. */
