@@ -25,10 +25,9 @@ TOLERANCE=0.05
 # Drops the count may fall short by beyond the runs the kernel says it
 # skipped, per mille of the nftables count (at least 3).  Now and then the
 # kernel calls a tracepoint without running the BPF programs attached to
-# it, and without counting a skipped run: an ftrace instance on
-# tcp_retransmit_skb recorded such calls, each in a softirq that ran on top
-# of another process's task, and the drops came 1-3 short in the runs with
-# the most of them.  Retransmits are made up from the socket's own count
+# it, and without counting a skipped run: an ftrace instance recorded
+# such calls of tcp_retransmit_skb and kfree_skb, each in a softirq that
+# ran on top of another process's task.  Retransmits are made up from the socket's own count
 # (kernel/tcp_health.h); drops have no per-reason count to make them up
 # from.  Never over.
 SHORT_PERMILLE=4
