@@ -108,7 +108,7 @@ struct tcp_sock {
 	__u32 snd_wnd;                 /* the peer's receive window, bytes */
 	__u32 snd_cwnd;                /* congestion window, segments */
 	__u32 mss_cache;               /* current MSS, bytes */
-	__u32 total_retrans;           /* retransmitted segments */
+	__u32 total_retrans;           /* segments TcpRetransSegs counted */
 	__u64 bytes_sent;              /* RFC 4898 DataOctetsOut */
 	__u64 bytes_received;          /* RFC 4898 DataOctetsIn */
 	struct minmax rtt_min;         /* windowed minimum RTT, us */

@@ -60,6 +60,8 @@ struct sk_health {
 	__u64 syn_ns;     /* when it went SYN_SENT (ktime), 0: not seen */
 	__u32 segs_seen;  /* tcp_sock.segs_out already counted */
 	__u32 known;      /* segs_seen is a baseline (0 on first sight) */
+	__u32 retrans_seen;  /* tcp_sock.total_retrans already counted */
+	__u32 retrans_known; /* retrans_seen is a baseline (0: first sight) */
 };
 
 struct {
@@ -110,23 +112,32 @@ static __always_inline __u32 common_index(const struct sock *skc)
 }
 
 /*
- * Segments @tp sent since they were last counted, for segs.out.  The
- * first sight of a socket older than the agent sets a baseline instead,
- * so its history does not land in one period.
+ * How far a socket's cumulative counter moved to @now since *@seen, which
+ * becomes @now.  On first sight (*@known 0: a socket older than the agent,
+ * or one whose counter had no known start) it is @first instead, so the
+ * socket's history does not land in one period.  A counter that went back
+ * was reset (tcp_disconnect() zeroes them): a new baseline, nothing moved.
  */
+static __always_inline __u32 moved_since(__u32 now, __u32 *seen, __u32 *known,
+					 __u32 first)
+{
+	__u32 d = now - *seen;
+
+	if (!*known)
+		d = first;
+	else if ((__s32)d < 0)
+		d = 0;
+	*known = 1;
+	*seen = now;
+	return d;
+}
+
+/* Segments @tp sent since they were last counted, for segs.out. */
 static __always_inline __u32 segs_new(const struct tcp_sock *tp,
 				      struct sk_health *h)
 {
-	__u32 now = BPF_CORE_READ(tp, segs_out), d;
-
-	if (!h->known) {
-		h->known = 1;
-		h->segs_seen = now;
-		return 0;
-	}
-	d = now - h->segs_seen;
-	h->segs_seen = now;
-	return d;
+	return moved_since(BPF_CORE_READ(tp, segs_out), &h->segs_seen,
+			   &h->known, 0);
 }
 
 /* Counts the segments @sk sent since last counted, in its group. */
@@ -144,6 +155,81 @@ static __always_inline void segs_count(const struct sock *sk,
 	idx = sk_index(sk, true, true);
 	if (idx != RTTQ_INDEX_SKIP)
 		health_add(idx, RTTQ_C_SEGS_OUT, d);
+}
+
+/*
+ * What a retransmit of @sk now is for, as nstat counts them: in SYN_SENT
+ * or SYN_RECV a SYN; in the Loss state (after an RTO) a timeout; in
+ * Recovery a fast retransmit, tested before the timer since a probe timer
+ * may still be pending then; else with the loss-probe timer armed a tail
+ * loss probe; anything else (RACK in Open or Disorder, CWR) is a fast
+ * retransmit, as the kernel's TCPFastRetrans counts it.
+ */
+static __always_inline __u32 retrans_cause(const struct sock *sk,
+					   const struct tcp_sock *tp)
+{
+	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	__u8 ca = BPF_CORE_READ_BITFIELD_PROBED(&tp->inet_conn, icsk_ca_state);
+
+	if (state == TCP_SYN_SENT || state == TCP_SYN_RECV)
+		return RTTQ_C_RETRANS_SYN;
+	if (ca == TCP_CA_LOSS)
+		return RTTQ_C_RETRANS_TIMEOUT;
+	if (ca != TCP_CA_RECOVERY &&
+	    BPF_CORE_READ(tp, inet_conn.icsk_pending) == ICSK_TIME_LOSS_PROBE)
+		return RTTQ_C_RETRANS_TLP;
+	return RTTQ_C_RETRANS_FAST;
+}
+
+/*
+ * @segs retransmitted segments of @sk, of cause @which (RTTQ_C_RETRANS_*):
+ * into the group's counters, the connection's own (`rttq flows`,
+ * kernel/flows.h) and the event stream (`rttq events`, kernel/events.h),
+ * so the three always agree.
+ */
+static __always_inline void retrans_add(const struct sock *sk, __u32 which,
+					__u32 segs)
+{
+	flows_note_retrans(sk, which, segs);
+	health_count(sk, which, segs);
+	events_note_retrans(sk, which, segs);
+}
+
+/*
+ * Counts the retransmitted segments of @sk that tcp_sock.total_retrans
+ * (what TcpRetransSegs adds, in segments) gained since last counted, as
+ * cause retrans_cause().  Counting the counter's moves, not tracepoint
+ * calls, is what makes the sum exact: the kernel adds to both counters
+ * before it sends, so attempts that then failed count (TCPRetransFail),
+ * and tracepoint calls that did not run the program are made up at the
+ * socket's next retransmit or its close.  @first: the segments of this
+ * call on first sight (no baseline yet).
+ */
+static __always_inline void retrans_count(const struct sock *sk,
+					  const struct tcp_sock *tp,
+					  struct sk_health *h, __u32 first)
+{
+	__u32 d = moved_since(BPF_CORE_READ(tp, total_retrans),
+			      &h->retrans_seen, &h->retrans_known, first);
+
+	if (d)
+		retrans_add(sk, retrans_cause(sk, tp), d);
+}
+
+/*
+ * retrans_count() at a state change of @sk, where no call of its own is
+ * to be counted: the baseline of a connection this host opens (before its
+ * first SYN) or accepts (its total_retrans then holds the SYN-ACKs sent
+ * again for it, which rttq_retrans_synack counted), and at CLOSE what the
+ * tracepoint calls left uncounted.
+ */
+static __always_inline void retrans_settle(const struct sock *sk,
+					   struct sk_health *h)
+{
+	const struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+
+	if (tp)
+		retrans_count(sk, tp, h, 0);
 }
 
 /* The handshake of a connection this host opened, in its group. */
@@ -172,7 +258,8 @@ static __always_inline void handshake_count(const struct sock *sk,
 /*
  * A state change of @sk (rttq_state): a connection opened (SYN_SENT ->
  * ESTABLISHED, with its handshake), accepted (SYN_RECV -> ESTABLISHED) or
- * failed (SYN_SENT -> CLOSE); and at CLOSE its last segments.
+ * failed (SYN_SENT -> CLOSE); and at CLOSE its last segments and any
+ * retransmits its tracepoint calls left uncounted.
  */
 static __always_inline void health_note_state(struct sock *sk, int oldstate,
 					      int newstate)
@@ -190,11 +277,22 @@ static __always_inline void health_note_state(struct sock *sk, int oldstate,
 			return;
 		h->known = 1;
 		h->segs_seen = 0;
-		if (newstate == TCP_SYN_SENT)
+		/*
+		 * A child's total_retrans is set after this, to its request's
+		 * SYN-ACK retransmits: its baseline waits for ESTABLISHED.
+		 */
+		h->retrans_known = 0;
+		if (newstate == TCP_SYN_SENT) {
 			h->syn_ns = bpf_ktime_get_ns();
+			if (targ_segs_on)
+				retrans_settle(sk, h);
+		}
 		return;
 	}
 	h = bpf_sk_storage_get(&sk_health, sk, 0, 0);
+	if (targ_segs_on && h &&
+	    (newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE))
+		retrans_settle(sk, h);
 	if (targ_conn_on && newstate == TCP_ESTABLISHED) {
 		if (oldstate == TCP_SYN_SENT && h && h->syn_ns)
 			handshake_count(sk, h);
@@ -212,60 +310,60 @@ static __always_inline void health_note_state(struct sock *sk, int oldstate,
 }
 
 /*
- * What a successful retransmit of @sk was for, as nstat counts them: in
- * SYN_SENT or SYN_RECV a SYN; in the Loss state (after an RTO) a timeout;
- * in Recovery a fast retransmit, tested before the timer since a probe
- * timer may still be pending then; else with the loss-probe timer armed
- * a tail loss probe; anything else (RACK in Open or Disorder, CWR) is a
- * fast retransmit, as the kernel's TCPFastRetrans counts it.  Counted in
- * segments, as TcpRetransSegs: an skb sent again after the MSS shrank
- * (SACK blocks take option room) goes out as two.
+ * A retransmit of @sk (@err: what sending it returned), counted through
+ * retrans_count().  Without a baseline (first sight, or no storage for
+ * want of memory) only this call counts, if it sent: in segments, as
+ * TcpRetransSegs (an skb sent again after the MSS shrank, SACK blocks
+ * taking option room, goes out as two).
  */
 static __always_inline int on_retrans(const struct sock *sk,
-				      const struct sk_buff *skb)
+				      const struct sk_buff *skb, int err)
 {
 	const struct tcp_sock *tp;
-	__u32 which = RTTQ_C_RETRANS_FAST;
+	struct sk_health *h;
+	__u32 first = 0;
 	__u16 segs = 0;
-	__u8 state, ca;
 
 	if (!sk || !skb)
 		return 0;
-	bpf_core_read(&segs, sizeof(segs), &skb->cb[TCP_SKB_CB_GSO_SEGS]);
 	tp = bpf_skc_to_tcp_sock((void *)sk);
 	if (!tp)
 		return 0;
-	state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	ca = BPF_CORE_READ_BITFIELD_PROBED(&tp->inet_conn, icsk_ca_state);
-	if (state == TCP_SYN_SENT || state == TCP_SYN_RECV)
-		which = RTTQ_C_RETRANS_SYN;
-	else if (ca == TCP_CA_LOSS)
-		which = RTTQ_C_RETRANS_TIMEOUT;
-	else if (ca != TCP_CA_RECOVERY &&
-		 BPF_CORE_READ(tp, inet_conn.icsk_pending) ==
-			 ICSK_TIME_LOSS_PROBE)
-		which = RTTQ_C_RETRANS_TLP;
-	flows_note_retrans(sk, which, segs ? segs : 1);
-	health_count(sk, which, segs ? segs : 1);
-
-	/* `rttq events` (kernel/events.h): the retransmit with its cause. */
-	events_note_retrans(sk, which, segs ? segs : 1);
+	h = bpf_sk_storage_get(&sk_health, (void *)sk, 0,
+			       BPF_SK_STORAGE_GET_F_CREATE);
+	if (!err && (!h || !h->retrans_known)) {
+		bpf_core_read(&segs, sizeof(segs),
+			      &skb->cb[TCP_SKB_CB_GSO_SEGS]);
+		first = segs ? segs : 1;
+	}
+	if (h)
+		retrans_count(sk, tp, h, first);
+	else if (first)
+		retrans_add(sk, retrans_cause(sk, tp), first);
 	return 0;
 }
 
-/* Kernels whose tracepoint has err (6.x): it fires on failures too. */
+/*
+ * Kernels whose tracepoint has err (since 6.17): called at every attempt,
+ * also the ones that stopped before TcpRetransSegs counted them (then
+ * total_retrans did not move and nothing counts).
+ */
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(rttq_retrans, const struct sock *sk, const struct sk_buff *skb,
 	     int err)
 {
-	return err ? 0 : on_retrans(sk, skb);
+	return on_retrans(sk, skb, err);
 }
 
-/* Older kernels: two arguments, called on success only. */
+/*
+ * Older kernels: two arguments, called on success only; the attempts that
+ * failed after TcpRetransSegs counted them count at the socket's next
+ * retransmit or its close.
+ */
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(rttq_retrans_old, const struct sock *sk, const struct sk_buff *skb)
 {
-	return on_retrans(sk, skb);
+	return on_retrans(sk, skb, 0);
 }
 
 /*
@@ -277,9 +375,19 @@ int BPF_PROG(rttq_retrans_synack, const struct sock *sk,
 	     const struct request_sock *req)
 {
 	__u32 idx = common_index((const struct sock *)req);
+	struct sk_health *h;
 
 	if (idx != RTTQ_INDEX_SKIP)
 		health_add(idx, RTTQ_C_RETRANS_SYN, 1);
+	/*
+	 * A Fast Open child (@sk in SYN_RECV, not the listener) adds this
+	 * SYN-ACK to its own total_retrans: counted here, not again.
+	 */
+	if (sk && BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_SYN_RECV) {
+		h = bpf_sk_storage_get(&sk_health, (void *)sk, 0, 0);
+		if (h && h->retrans_known)
+			h->retrans_seen++;
+	}
 	return 0;
 }
 

@@ -23,7 +23,7 @@
 /* Bits of c->hooks: tracepoints this kernel has. */
 enum {
 	HOOK_RETRANS = 1u << 0,        /* tcp_retransmit_skb(sk, skb) */
-	HOOK_RETRANS_ERR = 1u << 1,    /* ... with err: count err == 0 */
+	HOOK_RETRANS_ERR = 1u << 1,    /* ... with err: failures too */
 	HOOK_SYNACK = 1u << 2,         /* tcp_retransmit_synack */
 	HOOK_CONG = 1u << 3,           /* tcp_cong_state_set */
 	HOOK_SEND = 1u << 4,           /* sock_send_length */

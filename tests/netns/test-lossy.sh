@@ -22,13 +22,15 @@ PORT=5201
 DURATION_S=${DURATION_S:-8}
 DATAGRAMS=50
 TOLERANCE=0.05
-# Events the counts may fall short by beyond the runs the kernel says it
-# skipped, per mille of the kernel's count (at least 2): in some runs 1
-# or 2 retransmits of ~300-500 (mostly tail loss probes) and once 2 drops
-# went uncounted with no skipped run recorded; a second collector attached
-# at once misses the same ones, so the tracepoint never reported them as
-# sent (kernel path not found yet; never over).
-SHORT_PERMILLE=6
+# Drops the count may fall short by beyond the runs the kernel says it
+# skipped, per mille of the nftables count (at least 3).  Now and then the
+# kernel calls a tracepoint without running the BPF programs attached to
+# it, and without counting a skipped run: an ftrace instance recorded
+# such calls of tcp_retransmit_skb and kfree_skb, each in a softirq that
+# ran on top of another process's task.  Retransmits are made up from the socket's own count
+# (kernel/tcp_health.h); drops have no per-reason count to make them up
+# from.  Never over.
+SHORT_PERMILLE=4
 
 # shellcheck source=../support/harness.sh
 . "$(dirname "$0")/../support/harness.sh"
@@ -121,10 +123,10 @@ snapshot() {
 	snmp "$B" UdpNoPorts >"$tmp/udp.$1"
 }
 
-# short_max N: the unexplained shortfall allowed on a count of N.
+# short_max N: the drops allowed to go uncounted on a count of N.
 short_max() {
 	local m=$(($1 * SHORT_PERMILLE / 1000))
-	echo $((m > 2 ? m : 2))
+	echo $((m > 3 ? m : 3))
 }
 
 within() {
@@ -202,9 +204,9 @@ for side in "$A:$ADDR_B" "$B:$ADDR_A"; do
 		"segs.out $(counter "$group" segs.out), loss.recovery $(counter "$group" loss.recovery)," \
 		"loss.timeout $(counter "$group" loss.timeout)"
 	[[ $segs -gt 0 ]] || fail "$group: no retransmits at all: the lab lost nothing"
-	# Exact, but for retransmits the kernel skipped running us for (and
-# short_max).
-	[[ $sum -le $segs && $((sum + missed_retrans + $(short_max "$segs"))) -ge $segs ]] ||
+	# Exact: counted from each socket's total_retrans, which calls the
+	# program missed (skipped runs too) do not change.
+	[[ $sum -eq $segs ]] ||
 		fail "$group: retrans.* sum $sum, the namespace's TcpRetransSegs delta $segs ($missed_retrans runs skipped)"
 	within "$r_fast" "$fast" ||
 		fail "$group: retrans.fast $r_fast not within 5 % of TCPFastRetrans $fast"
