@@ -2,9 +2,9 @@
 /*
  * The programs of kernel/flows.h (collector_opts.flows): which load,
  * their ring buffer's size, attaching them, and what common/flows reads
- * from them (collector.h's collector_flow_fds(), collector_group_name()).
- * Apart from collector_signals.c because flows are no --signals family:
- * they are asked for by `rttq flows` and the agent's flow options.
+ * from them (collector.h's collector_flow_fds(), collector_group_names()).
+ * Apart from collector_signals.c because `rttq flows` loads them all
+ * whatever --signals says (--signals flows loads the close program alone).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -118,10 +118,12 @@ static void wait_for_programs(struct rttq_bpf *skel)
 static int release_one(struct group_recycle *r, struct rttq_bpf *skel,
 		       uint32_t gid, const void *zeros, struct rttq_error *err)
 {
-	/* Handshakes and counters have one entry when off: nothing there. */
+	/* The per-group maps of a family that is off have one entry:
+	 * nothing there. */
 	const struct bpf_map *maps[] = { skel->maps.group_counts,
 					 skel->maps.group_handshake,
 					 skel->maps.group_health,
+					 skel->maps.group_flow_duration,
 					 skel->maps.group_stages };
 	size_t i;
 

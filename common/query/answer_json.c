@@ -331,15 +331,24 @@ int answer_gen_metric(yajl_gen g, const char *metric)
 	return rc;
 }
 
+/* "@what_@unit" into @buf. */
+static const char *unit_key(char *buf, size_t size, const char *what,
+			    const char *unit)
+{
+	snprintf(buf, size, "%s_%s", what, unit);
+	return buf;
+}
+
 int answer_gen_quantiles(yajl_gen g, const struct planner_answer *a,
 			 const struct planner_request *req,
 			 const struct answer_quantiles *qs)
 {
 	uint32_t period_s = answer_agg_period(a->base_period_s, req);
 	const struct metric_dist *d = metric_dist_find(req->metric);
-	/* Samples are thousandths of the unit: gen_ms() serves both. */
-	bool pct = d && !strcmp(d->unit, "%");
-	char level[16];
+	/* Samples are thousandths of the unit, so gen_ms() serves every
+	 * one; the keys name it ("min_ms", "min_us", "min_pct"). */
+	const char *unit = !d ? "ms" : !strcmp(d->unit, "%") ? "pct" : d->unit;
+	char level[16], key[16];
 	int rc;
 
 	if (planner_level_label(period_s, level, sizeof(level)))
@@ -377,15 +386,18 @@ int answer_gen_quantiles(yajl_gen g, const struct planner_answer *a,
 	if (rc == 0)
 		rc = gen_int(g, a->hosts);
 	if (rc == 0 && a->count > 0) {
-		rc = answer_gen_key(g, pct ? "min_pct" : "min_ms");
+		rc = answer_gen_key(g, unit_key(key, sizeof(key), "min",
+						   unit));
 		if (rc == 0)
 			rc = gen_ms(g, a->min_us);
 		if (rc == 0)
-			rc = answer_gen_key(g, pct ? "max_pct" : "max_ms");
+			rc = answer_gen_key(g, unit_key(key, sizeof(key), "max",
+						   unit));
 		if (rc == 0)
 			rc = gen_ms(g, a->max_us);
 		if (rc == 0)
-			rc = answer_gen_key(g, pct ? "mean_pct" : "mean_ms");
+			rc = answer_gen_key(g, unit_key(key, sizeof(key), "mean",
+						   unit));
 		if (rc == 0)
 			rc = gen_ms(g, a->sum_us / (double)a->count);
 	}
