@@ -266,7 +266,8 @@ static int show_live(const struct env *env, struct collector *c,
 	}
 	for (i = 0; i < rows->n; i++)
 		rows->v[i].sort = env->sort;
-	qsort(rows->v, rows->n, sizeof(rows->v[0]), row_cmp);
+	if (rows->n) /* no connections: v may be NULL, which qsort() may not get */
+		qsort(rows->v, rows->n, sizeof(rows->v[0]), row_cmp);
 	n = env->rows && env->rows < rows->n ? env->rows : rows->n;
 	if (env->json) {
 		for (i = 0; i < n; i++) {

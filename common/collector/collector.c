@@ -74,33 +74,7 @@ bool collector_attach_known(const char *mode)
 }
 
 
-/*
- * A filter as the kernel applies it: (addr & mask) == net over four
- * network-order words, with IPv4 in the v4-mapped form ::ffff:a.b.c.d, so
- * an IPv4 /p is an IPv6 /(96 + p).
- */
-static void filter_to_words(const struct addr_filter *f, uint32_t net[4],
-			    uint32_t mask[4])
-{
-	uint8_t addr[16];
-	unsigned int bits, i;
 
-	collector_addr_mapped(f, addr, &bits);
-	collector_prefix_mask(bits, mask);
-	for (i = 0; i < 4; i++) {
-		memcpy(&net[i], addr + 4 * i, 4);
-		net[i] &= mask[i];
-	}
-}
-
-/* The group-by mask of a v4-mapped IPv4 (@v6 false) or IPv6 address cut to
- * @prefix bits of its own family (0: whole). */
-static void group_mask(unsigned int prefix, bool v6, uint32_t mask[4])
-{
-	if (!prefix)
-		prefix = v6 ? 128 : 32;
-	collector_prefix_mask(v6 ? prefix : 96 + prefix, mask);
-}
 
 /* ---------------------------------------------------------------------- */
 /* Listening ports                                                        */
@@ -186,22 +160,6 @@ static bool have_bpf_caps(void)
 	return (eff & (1ull << CAP_BPF_BIT)) && (eff & (1ull << CAP_PERFMON_BIT));
 }
 
-static struct bpf_program *mode_prog(struct rttq_bpf *skel,
-				     enum attach_mode mode)
-{
-	switch (mode) {
-	case MODE_FENTRY:
-		return skel->progs.rttq_fentry;
-	case MODE_TP_BTF:
-		return skel->progs.rttq_tp_btf;
-	case MODE_RAW_TP:
-		return skel->progs.rttq_raw_tp;
-	case MODE_KPROBE:
-		return skel->progs.rttq_kprobe;
-	default:
-		return NULL;
-	}
-}
 
 /*
  * The words of a group_counts value for c->signals: rtt, then jitter,
@@ -262,7 +220,7 @@ bool collector_health_on(const struct collector *c)
 			     COLLECTOR_SIG_BYTES | COLLECTOR_SIG_FLOWS);
 }
 
-/* Per-CPU bytes of runqlat_counts and softirq_time, as configure() sizes
+/* Per-CPU bytes of runqlat_counts and softirq_time, as collector_configure() sizes
  * them. */
 static uint64_t node_percpu_bytes(const struct collector *c)
 {
@@ -282,138 +240,6 @@ static uint32_t key_size_for(unsigned int group_by)
 	return RTTQ_KEY_SIZE_RADDR;
 }
 
-static int configure(struct collector *c, const struct collector_opts *o,
-		     enum attach_mode mode)
-{
-	struct rttq_bpf *skel = c->skel;
-	uint32_t hs = c->dist_off[RTTQ_DIST_HANDSHAKE];
-	uint32_t fd = c->dist_off[RTTQ_DIST_FLOW_DURATION];
-	uint32_t st = c->dist_off[RTTQ_DIST_RX_STACK];
-	uint32_t value_size = collector_counts_words(c) * 4;
-	bool health = collector_health_on(c);
-	enum attach_mode m;
-	int err;
-
-	skel->rodata->targ_sub_bits = c->sub_bits;
-	skel->rodata->targ_slots = c->slots;
-	skel->rodata->targ_group_by = c->group_by;
-	skel->rodata->targ_max_groups = c->group_by ? c->max_groups : 1;
-	skel->rodata->targ_lport = o->lport;
-	skel->rodata->targ_rport = htons(o->rport);
-	skel->rodata->targ_include_loopback = o->include_loopback;
-	if (o->laddr.family) {
-		skel->rodata->targ_laddr_on = true;
-		filter_to_words(&o->laddr, (uint32_t *)skel->rodata->targ_laddr_net,
-				(uint32_t *)skel->rodata->targ_laddr_mask);
-	}
-	if (o->raddr.family) {
-		skel->rodata->targ_raddr_on = true;
-		filter_to_words(&o->raddr, (uint32_t *)skel->rodata->targ_raddr_net,
-				(uint32_t *)skel->rodata->targ_raddr_mask);
-	}
-	group_mask(c->naming.raddr_prefix4, false,
-		   (uint32_t *)skel->rodata->targ_raddr_gmask4);
-	group_mask(c->naming.raddr_prefix6, true,
-		   (uint32_t *)skel->rodata->targ_raddr_gmask6);
-	group_mask(c->naming.laddr_prefix4, false,
-		   (uint32_t *)skel->rodata->targ_laddr_gmask4);
-	group_mask(c->naming.laddr_prefix6, true,
-		   (uint32_t *)skel->rodata->targ_laddr_gmask6);
-	skel->rodata->targ_cgroup_on = o->cgroup != NULL;
-	skel->rodata->targ_cgroup_id = c->cgroup_id;
-	skel->rodata->targ_cgroup_level = c->cgroup_level;
-
-	err = bpf_map__set_value_size(skel->maps.group_counts, value_size);
-	if (!err)
-		err = bpf_map__set_value_size(skel->maps.ungrouped_counts,
-					      value_size);
-	if (!err)
-		err = bpf_map__set_key_size(skel->maps.group_ids, c->key_size);
-	/* Without --group-by the group maps are never touched: minimal. */
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.group_ids,
-					       c->group_by ? c->max_groups : 1);
-	/* Index 0 is unused: ungrouped_counts has the events of no group. */
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.group_counts,
-					       c->group_by ? c->max_groups + 1 : 1);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.peer_prefixes,
-					       c->naming.peers ? PEER_MAP_TRIE_ENTRIES
-							: 1);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.gid_gens,
-					       c->group_by ? c->max_groups + 1 : 1);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.gid_free,
-					       c->group_by ? c->max_groups : 1);
-	if (!err)
-		err = bpf_map__set_max_entries(
-			skel->maps.gid_slots,
-			kernel_budget_slots(c->group_by)
-				? RTTQ_GID_SLOTS : 1);
-	/* Handshakes apart (rttq.h): a few bytes when off. */
-	if (!err)
-		err = bpf_map__set_value_size(skel->maps.group_handshake,
-					      hs ? c->slots * 4 : 8);
-	if (!err)
-		err = bpf_map__set_value_size(skel->maps.ungrouped_handshake,
-					      hs ? c->slots * 4 : 8);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.group_handshake,
-					       c->group_by && hs
-						       ? c->max_groups + 1 : 1);
-	/* Flow durations apart as well (--signals flows). */
-	if (!err)
-		err = bpf_map__set_value_size(skel->maps.group_flow_duration,
-					      fd ? c->slots * 4 : 8);
-	if (!err)
-		err = bpf_map__set_value_size(skel->maps.ungrouped_flow_duration,
-					      fd ? c->slots * 4 : 8);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.group_flow_duration,
-					       c->group_by && fd
-						       ? c->max_groups + 1 : 1);
-	/* The stages apart too, four distributions a value (kernel/stages.h). */
-	if (!err)
-		err = bpf_map__set_value_size(skel->maps.group_stages,
-					      st ? RTTQ_STAGES * c->slots * 4 : 8);
-	if (!err)
-		err = bpf_map__set_value_size(skel->maps.ungrouped_stages,
-					      st ? RTTQ_STAGES * c->slots * 4 : 8);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.group_stages,
-					       c->group_by && st
-						       ? c->max_groups + 1 : 1);
-	/* The drops are the bulk of the per-CPU bytes: none when off. */
-	if (!err)
-		err = bpf_map__set_value_size(skel->maps.drops,
-					      c->signals & COLLECTOR_SIG_DROPS
-						      ? RTTQ_DROPS_SIZE : 8);
-	if (!err)
-		err = bpf_map__set_value_size(skel->maps.runqlat_counts,
-					      c->signals & COLLECTOR_SIG_RUNQLAT
-						      ? c->slots * 4 : 8);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.group_health,
-					       c->group_by && health
-						       ? c->max_groups + 1 : 1);
-	for (m = 0; !err && m < MODE_COUNT; m++)
-		err = bpf_program__set_autoload(mode_prog(skel, m), m == mode);
-	if (!err)
-		err = signals_configure(c, mode == MODE_FENTRY ||
-					   mode == MODE_TP_BTF);
-	if (!err)
-		err = flows_configure(c, mode == MODE_FENTRY ||
-					 mode == MODE_TP_BTF);
-	if (!err)
-		err = events_configure(c, mode == MODE_FENTRY ||
-					  mode == MODE_TP_BTF);
-	if (!err)
-		err = stages_configure(c, mode == MODE_FENTRY ||
-					  mode == MODE_TP_BTF);
-	return err;
-}
 
 int collector_write_listening(struct collector *c, struct rttq_error *err)
 {
@@ -469,7 +295,7 @@ static int try_mode(struct collector *c, const struct collector_opts *o,
 		step = "open";
 		goto fail;
 	}
-	err = configure(c, o, mode);
+	err = collector_configure(c, o, mode);
 	step = "configure";
 	if (err)
 		goto fail;
@@ -493,7 +319,7 @@ static int try_mode(struct collector *c, const struct collector_opts *o,
 			goto fail;
 		}
 	}
-	c->prog = mode_prog(c->skel, mode);
+	c->prog = collector_mode_prog(c->skel, mode);
 	c->link = bpf_program__attach(c->prog);
 	if (!c->link) {
 		err = -errno;

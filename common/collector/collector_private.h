@@ -129,6 +129,22 @@ void collector_logf(const struct collector *c, const char *fmt, ...);
  */
 bool collector_health_on(const struct collector *c);
 
+/* ---- collector_configure.c: before load ---- */
+
+/**
+ * collector_configure() - fill the skeleton's read-only data from @o,
+ * size every map for c->signals and the groups, and choose the programs
+ * of @mode and of each family (signals_configure() and the like).
+ *
+ * @return 0 or the negative errno of a libbpf setter.
+ */
+int collector_configure(struct collector *c, const struct collector_opts *o,
+			enum attach_mode mode);
+
+/** collector_mode_prog() - the tcp_probe program of attach @mode. */
+struct bpf_program *collector_mode_prog(struct rttq_bpf *skel,
+					enum attach_mode mode);
+
 /* ---- collector_signals.c: the programs of --signals ---- */
 
 /**
