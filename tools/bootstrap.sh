@@ -14,10 +14,12 @@ packages=(
 	libbpf-dev libelf-dev zlib1g-dev libevent-dev libyajl-dev libssl-dev
 	libsqlite3-dev
 	# tests: network namespaces (nftables: the lossy lab; iperf3: the
-	# bytes and softirq lab, the librttq-signals proof), the independent
+	# bytes and softirq lab, the librttq-signals proof; jq, python3: the
+	# flows and events labs), the independent
 	# SigV4 signer, dynalite,
 	# promtool and a real Prometheus, headless Chromium for the dashboard
 	iproute2 nftables iperf3 curl ca-certificates nodejs npm procps
+	jq python3
 	prometheus chromium awscli
 	# benchmarks
 	wrk
