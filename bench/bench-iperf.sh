@@ -44,15 +44,7 @@ on_cleanup() {
 	ip netns del "$B" 2>/dev/null || true
 }
 
-ip netns add "$A"
-ip netns add "$B"
-ip link add "ipa$$" netns "$A" type veth peer name "ipb$$" netns "$B"
-for side in "$A:ipa$$:$ADDR_A" "$B:ipb$$:$ADDR_B"; do
-	IFS=: read -r ns dev addr <<<"$side"
-	ip -n "$ns" link set lo up
-	ip -n "$ns" addr add "$addr/24" dev "$dev"
-	ip -n "$ns" link set "$dev" up
-done
+veth_pair "$A" "$B" "$ADDR_A" "$ADDR_B"
 ip netns exec "$B" iperf3 -s -p "$PORT" -D
 sleep 0.5
 

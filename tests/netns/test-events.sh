@@ -24,6 +24,8 @@ NET=10.79.0
 
 # shellcheck source=../support/harness.sh
 . "$(dirname "$0")/../support/harness.sh"
+# shellcheck source=veth-lab.sh
+. "$(dirname "$0")/veth-lab.sh"
 require_root "network namespaces, nftables and BPF"
 require_kernel bpf
 require_command nft "tools/bootstrap.sh (Debian package nftables)"
@@ -46,43 +48,16 @@ on_cleanup() {
 	fi
 }
 
-ip netns add "$A"
-ip netns add "$B"
-ip link add "eva$$" netns "$A" type veth peer name "evb$$" netns "$B"
-for side in "$A:eva$$:$ADDR_A" "$B:evb$$:$ADDR_B"; do
-	IFS=: read -r ns dev addr <<<"$side"
-	ip -n "$ns" link set lo up
-	ip -n "$ns" link set "$dev" gso_max_segs 1
-	ip -n "$ns" addr add "$addr/24" dev "$dev"
-	ip -n "$ns" link set "$dev" up
-	ip netns exec "$ns" nft -f - <<-EOF
-	table inet lossy {
-		chain input {
-			type filter hook input priority 0;
-			meta l4proto tcp numgen random mod 100 < 4 counter drop
-		}
-	}
-	EOF
-done
+lossy_lab_up "$A" "$B" "$ADDR_A" "$ADDR_B"
 
 # counter GROUP NAME: NAME in GROUP's "counters:" block of rttq hist.
 counter() {
-	awk -v g="$1 counters:" -v n="$2" '
-		$0 == g { on = 1; next }
-		on && NF == 0 { on = 0 }
-		on && $1 == n { v += $2 }
-		END { print v + 0 }' "$tmp/hist.out"
+	hist_counter "$tmp/hist.out" "$@"
 }
 
 # rtt_count GROUP: the events of GROUP's rtt histogram in rttq hist.
 rtt_count() {
 	awk -v g="$1:" '$1 == g && $3 == "events," { print $2; exit }' "$tmp/hist.out"
-}
-
-# nft_dropped NS: packets the namespace's rule dropped.
-nft_dropped() {
-	ip netns exec "$1" nft list chain inet lossy input |
-		awk '/counter packets/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }'
 }
 
 # misses NAME: runs of program NAME the kernel skipped (nested in a

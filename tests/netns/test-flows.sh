@@ -65,15 +65,7 @@ if [[ ${BPF_STATS:-0} == 1 ]]; then
 	sysctl -qw kernel.bpf_stats_enabled=1
 fi
 
-ip netns add "$A"
-ip netns add "$B"
-ip link add "flowa$$" netns "$A" type veth peer name "flowb$$" netns "$B"
-for side in "$A:flowa$$:$ADDR_A" "$B:flowb$$:$ADDR_B"; do
-	IFS=: read -r ns dev addr <<<"$side"
-	ip -n "$ns" link set lo up
-	ip -n "$ns" addr add "$addr/24" dev "$dev"
-	ip -n "$ns" link set "$dev" up
-done
+veth_pair "$A" "$B" "$ADDR_A" "$ADDR_B"
 
 ip netns exec "$B" python3 "$FLOWS_LAB" http "$HTTP_PORT" &
 track_pid $!

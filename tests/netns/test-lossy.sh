@@ -52,17 +52,7 @@ on_cleanup() {
 	veth_lab_cleanup
 }
 
-veth_lab_up "$A" "lossa$$" "$ADDR_A" "$B" "lossb$$" "$ADDR_B" gso_max_segs 1
-for ns in "$A" "$B"; do
-	ip netns exec "$ns" nft -f - <<-EOF
-	table inet lossy {
-		chain input {
-			type filter hook input priority 0;
-			meta l4proto tcp numgen random mod 100 < 4 counter drop
-		}
-	}
-	EOF
-done
+lossy_lab_up "$A" "$B" "$ADDR_A" "$ADDR_B"
 
 # snmp NAME...: the namespace's absolute counters, "NAME VALUE" lines.
 snmp() {
@@ -79,12 +69,6 @@ value() {
 # counter GROUP NAME: NAME in GROUP's "counters:" block of rttq hist.
 counter() {
 	hist_counter "$tmp/hist.out" "$@"
-}
-
-# nft_dropped NS: packets the namespace's rule dropped.
-nft_dropped() {
-	ip netns exec "$1" nft list chain inet lossy input |
-		awk '/counter packets/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }'
 }
 
 # prog_stats: "NAME RUN_TIME_NS RUN_CNT RECURSION_MISSES" of every rttq

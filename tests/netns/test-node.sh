@@ -43,7 +43,7 @@ on_cleanup() {
 	veth_lab_cleanup
 }
 
-veth_lab_up "$A" "nodea$$" "$ADDR_A" "$B" "nodeb$$" "$ADDR_B"
+veth_pair "$A" "$B" "$ADDR_A" "$ADDR_B"
 ip netns exec "$B" nft -f - <<EOF
 table inet node {
 	chain input {

@@ -2,11 +2,14 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # veth-lab.sh: sourced by the tests that join two network namespaces with a
 # veth pair and read `rttq hist --counters` (test-lossy.sh, test-node.sh),
-# so the lab and the reading of counters are written once.
+# so the reading of counters and the clean-up are written once.
 #
-#   veth_lab_up NS_A DEV_A ADDR_A NS_B DEV_B ADDR_B [LINK_ARGS...]
-#       both namespaces, the pair, each end's address (/24) and lo up;
-#       LINK_ARGS (e.g. gso_max_segs 1) are set on both ends first
+#   lossy_lab_up NS_A NS_B ADDR_A ADDR_B
+#       harness.sh's veth_pair with segmentation offload off (one segment
+#       per packet) and in each namespace an nftables rule dropping 4 %
+#       of the TCP packets it receives, counted
+#   nft_dropped NS
+#       packets NS's rule dropped
 #   hist_counter FILE GROUP NAME
 #       NAME in GROUP's "counters:" block of rttq hist's output FILE,
 #       summed over its summaries (0 when absent)
@@ -15,19 +18,24 @@
 #       back to $stats_was when set, namespaces $A and $B gone, and rttq
 #       hist's output ($tmp/hist.out, .err) shown when the test failed
 
-veth_lab_up() {
-	local a=$1 dev_a=$2 addr_a=$3 b=$4 dev_b=$5 addr_b=$6 side ns dev addr
-	shift 6
-	ip netns add "$a"
-	ip netns add "$b"
-	ip link add "$dev_a" netns "$a" type veth peer name "$dev_b" netns "$b"
-	for side in "$a:$dev_a:$addr_a" "$b:$dev_b:$addr_b"; do
-		IFS=: read -r ns dev addr <<<"$side"
-		ip -n "$ns" link set lo up
-		[[ $# -eq 0 ]] || ip -n "$ns" link set "$dev" "$@"
-		ip -n "$ns" addr add "$addr/24" dev "$dev"
-		ip -n "$ns" link set "$dev" up
+lossy_lab_up() {
+	local ns
+	veth_pair "$1" "$2" "$3" "$4" gso_max_segs 1
+	for ns in "$1" "$2"; do
+		ip netns exec "$ns" nft -f - <<-EOF
+		table inet lossy {
+			chain input {
+				type filter hook input priority 0;
+				meta l4proto tcp numgen random mod 100 < 4 counter drop
+			}
+		}
+		EOF
 	done
+}
+
+nft_dropped() {
+	ip netns exec "$1" nft list chain inet lossy input |
+		awk '/counter packets/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }'
 }
 
 hist_counter() {

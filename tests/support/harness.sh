@@ -40,10 +40,12 @@
 #   http_expect CODE PATH [CURL ARGS...]  that status and, for an error,
 #                          a JSON error body {"error":"..."}: a failed
 #                          check otherwise
-#   veth_pair A B ADDR_A ADDR_B  network namespaces A and B (removed at
-#                          exit, after the tracked processes) joined by a
-#                          veth pair whose ends are up with ADDR_A/24 and
-#                          ADDR_B/24; the ends' names in $veth_a, $veth_b
+#   veth_pair A B ADDR_A ADDR_B [LINK ARGS...]  network namespaces A and
+#                          B (removed at exit, after the tracked
+#                          processes) joined by a veth pair whose ends are
+#                          up with ADDR_A/24 and ADDR_B/24, LINK ARGS
+#                          (e.g. gso_max_segs 1) set on both ends first;
+#                          the ends' names in $veth_a, $veth_b
 #   harness_finish         print the count of failures; exit 0 or 1
 
 failures=0
@@ -86,20 +88,24 @@ harness_exit() {
 }
 
 veth_pair() {
+	local a=$1 b=$2 addr_a=$3 addr_b=$4
+	shift 4
 	harness_veths=$((harness_veths + 1))
 	veth_a=hva$$-$harness_veths
 	veth_b=hvb$$-$harness_veths
-	ip netns add "$1" || die "ip netns add $1 failed"
-	harness_netns="$harness_netns $1"
-	ip netns add "$2" || die "ip netns add $2 failed"
-	harness_netns="$harness_netns $2"
-	ip link add "$veth_a" netns "$1" type veth peer name "$veth_b" \
-		netns "$2" || die "no veth pair"
-	if ! { ip -n "$1" link set lo up && ip -n "$2" link set lo up &&
-		ip -n "$1" addr add "$3/24" dev "$veth_a" &&
-		ip -n "$2" addr add "$4/24" dev "$veth_b" &&
-		ip -n "$1" link set "$veth_a" up &&
-		ip -n "$2" link set "$veth_b" up; }; then
+	ip netns add "$a" || die "ip netns add $a failed"
+	harness_netns="$harness_netns $a"
+	ip netns add "$b" || die "ip netns add $b failed"
+	harness_netns="$harness_netns $b"
+	ip link add "$veth_a" netns "$a" type veth peer name "$veth_b" \
+		netns "$b" || die "no veth pair"
+	if ! { ip -n "$a" link set lo up && ip -n "$b" link set lo up &&
+		{ [[ $# -eq 0 ]] || { ip -n "$a" link set "$veth_a" "$@" &&
+			ip -n "$b" link set "$veth_b" "$@"; }; } &&
+		ip -n "$a" addr add "$addr_a/24" dev "$veth_a" &&
+		ip -n "$b" addr add "$addr_b/24" dev "$veth_b" &&
+		ip -n "$a" link set "$veth_a" up &&
+		ip -n "$b" link set "$veth_b" up; }; then
 		die "veth pair set-up failed"
 	fi
 }
