@@ -213,7 +213,7 @@ static int refuse_legacy(struct sqlite_store *s, struct rttq_error *err)
 {
 	return store_fail(&s->base, err, -EROFS, "schema version 2 opened "
 			  "for reading: writing needs store_open(), which "
-			  "migrates it to version 3");
+			  "migrates it to version 4");
 }
 
 int sqlite_put(struct store *st, const struct store_record *recs,
