@@ -489,19 +489,11 @@ static int check_flow(const struct store *st, const struct store_flow *f,
 	return 0;
 }
 
-static int flows_unsupported(const struct store *st, struct rttq_error *err)
-{
-	return store_fail(st, err, -ENOTSUP,
-			  "this backend keeps no flow records");
-}
-
 int store_put_flows(struct store *st, const struct store_flow *flows,
 		    size_t n, struct rttq_error *err)
 {
 	int ret;
 
-	if (!st->ops->put_flows)
-		return flows_unsupported(st, err);
 	for (size_t i = 0; i < n; i++) {
 		ret = check_flow(st, &flows[i], i, err);
 		if (ret)
@@ -516,8 +508,6 @@ int store_flows(struct store *st, const char *host, int64_t from_ms,
 {
 	int ret;
 
-	if (!st->ops->flows)
-		return flows_unsupported(st, err);
 	if (host) {
 		ret = check_name(st, "host", host, STORE_HOST_MAX, err);
 		if (ret)

@@ -369,9 +369,15 @@ typedef int (*store_flow_fn)(const struct store_flow *flow, void *arg);
  * @n: how many; 0 does nothing.
  * @err: receives a message naming the store and the record; may be NULL.
  *
+ * SQLite keeps them in the table flows, DynamoDB in the store's table
+ * under their own keys (store_dynamodb_flows.c), expiring 14 days after
+ * the close like base records.  Writing the same record again is one
+ * item on DynamoDB, a second row on SQLite (the agent writes a batch in
+ * one transaction, so a retry never half-repeats it).
+ *
  * @return 0, -EINVAL for a record failing the checks (nothing written),
- *         -ENOTSUP for a store that does not keep flow records (DynamoDB,
- *         not yet), -EBUSY, -ENOSPC, -EIO as for store_put().
+ *         -EBUSY, -ENOSPC, -EIO as for store_put(), and for DynamoDB the
+ *         errors of ddb_call().
  */
 RTTQ_API int store_put_flows(struct store *st, const struct store_flow *flows,
 			     size_t n, struct rttq_error *err);
@@ -380,7 +386,8 @@ RTTQ_API int store_put_flows(struct store *st, const struct store_flow *flows,
  * store_flows() - call @fn for every flow record that closed in
  * [@from_ms, @to_ms], newest first.  A store written before flow records
  * existed (an SQLite file of schema version 3, opened read-only) has none:
- * no call, 0.
+ * no call, 0.  On DynamoDB a range costs a Query per UTC hour it touches, records or
+ * not (rttq-api bounds it with --max-range).
  * @st: the store.
  * @host: only this host; NULL: every host.
  * @from_ms: UTC epoch milliseconds, inclusive.
@@ -390,7 +397,8 @@ RTTQ_API int store_put_flows(struct store *st, const struct store_flow *flows,
  * @err: receives a message; may be NULL.
  *
  * @return 0, the first non-zero value of @fn, -EINVAL for an empty or too
- *         long host, -ENOTSUP as for store_put_flows(), -EBUSY, -EIO.
+ *         long host, -EBADMSG for a damaged stored item, -EBUSY, -EIO,
+ *         and for DynamoDB the errors of ddb_call().
  */
 RTTQ_API int store_flows(struct store *st, const char *host, int64_t from_ms,
 			 int64_t to_ms, store_flow_fn fn, void *arg,

@@ -46,8 +46,7 @@ struct store_ops {
 	int (*finest_period)(struct store *st, const char *group,
 			     const char *metric, uint32_t *out,
 			     struct rttq_error *err);
-	/* store_put_flows() / store_flows(); NULL: the backend keeps no
-	 * flow records (-ENOTSUP). */
+	/* store_put_flows() / store_flows(). */
 	int (*put_flows)(struct store *st, const struct store_flow *flows,
 			 size_t n, struct rttq_error *err);
 	int (*flows)(struct store *st, const char *host, int64_t from_ms,
