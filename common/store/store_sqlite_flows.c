@@ -20,14 +20,6 @@ static int flows_fail(struct sqlite_store *s, sqlite3_stmt *q, int rc,
 	return ret;
 }
 
-static int step_done(sqlite3_stmt *q)
-{
-	int rc = sqlite3_step(q);
-
-	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
 static int bind_flow(sqlite3_stmt *q, const struct store_flow *f)
 {
 	int rc;
@@ -58,24 +50,24 @@ int sqlite_put_flows(struct store *st, const struct store_flow *flows,
 	if (rc != SQLITE_OK)
 		return flows_fail(s, q, rc, "cannot prepare the flow write",
 				  err);
-	rc = step_done(s->stmt[STMT_BEGIN]);
+	rc = sqlite_run(s->stmt[STMT_BEGIN]);
 	if (rc != SQLITE_OK)
 		return flows_fail(s, q, rc, "cannot begin write", err);
 	for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
 		rc = bind_flow(q, &flows[i]);
 		if (rc == SQLITE_OK)
-			rc = step_done(q);
+			rc = sqlite_run(q);
 		sqlite3_clear_bindings(q);
 	}
 	if (rc == SQLITE_OK)
-		rc = step_done(s->stmt[STMT_COMMIT]);
+		rc = sqlite_run(s->stmt[STMT_COMMIT]);
 	if (rc != SQLITE_OK) {
 		/* The message first: ROLLBACK replaces it. */
 		int ret = flows_fail(s, q, rc, "cannot write flow records",
 				     err);
 
 		if (sqlite3_get_autocommit(s->db) == 0)
-			step_done(s->stmt[STMT_ROLLBACK]);
+			sqlite_run(s->stmt[STMT_ROLLBACK]);
 		return ret;
 	}
 	sqlite3_finalize(q);
