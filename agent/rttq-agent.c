@@ -40,6 +40,8 @@
 #include "privileges.h"
 #include "series.h"
 #include "spool.h"
+#include "flow_log.h"
+#include "numparse.h"
 #include "store.h"
 #include "tdigest.h"
 #include "timeparse.h"
@@ -73,6 +75,7 @@ struct agent_opts {
 	uint32_t queue_max;    /* records in memory; 0: bytes bound only */
 	uint32_t spool_max_mib; /* spool file bound */
 	double compression;
+	uint32_t flow_log_ppm; /* --flow-log; 0: off */
 	struct collector_opts collector;
 	struct netaddr_listen metrics; /* --metrics */
 	bool metrics_on;
@@ -97,6 +100,7 @@ struct agent {
 	bool verbose;            /* -v: log every write */
 	struct spool *spool;     /* NULL without --spool */
 	struct writer *writer;   /* owns store and spool once started */
+	struct flow_log *flow_log; /* NULL without --flow-log */
 	uint64_t all_records;    /* base-period records of group "all" */
 	uint64_t all_samples;    /* and their samples, for the stop line */
 	int exit_code;
@@ -132,6 +136,7 @@ enum {
 	OPT_QUEUE_MAX,
 	OPT_SPOOL_MAX,
 	OPT_DAY_GROUPS,
+	OPT_FLOW_LOG,
 };
 
 static const struct option long_options[] = {
@@ -147,6 +152,7 @@ static const struct option long_options[] = {
 	{ "queue-max", required_argument, NULL, OPT_QUEUE_MAX },
 	{ "spool-max", required_argument, NULL, OPT_SPOOL_MAX },
 	{ "max-day-groups", required_argument, NULL, OPT_DAY_GROUPS },
+	{ "flow-log", required_argument, NULL, OPT_FLOW_LOG },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -192,6 +198,9 @@ static void usage(FILE *out)
 "                       no count bound; %u MiB of digests)\n"
 "  --spool-max MIB      largest spool file, 1..%u MiB; beyond it the newest\n"
 "                       records are dropped and counted (default %u)\n"
+"  --flow-log RATE      store that share of the closed connections' records\n"
+"                       (1%%, 1/64, 100%%; counted, not drawn), served by\n"
+"                       rttq-api's /flows; loads the flows ring buffer\n"
 "  -v, --verbose        log every write and libbpf's debug output\n"
 "  -h, --help           show this help and exit\n"
 "\n"
@@ -323,6 +332,16 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 				      &o->day_groups))
 				return CLI_EXIT_USAGE;
 			break;
+		case OPT_FLOW_LOG: {
+			double rate;
+
+			if (numparse_rate("--flow-log", optarg, &rate, &err)) {
+				agent_log("%s", err.msg);
+				return CLI_EXIT_USAGE;
+			}
+			o->flow_log_ppm = flow_log_rate_ppm(rate);
+			break;
+		}
 		case OPT_SPOOL_MAX:
 			if (parse_u32("--spool-max", optarg, 1,
 				      SPOOL_MAX_MIB_LIMIT, &o->spool_max_mib))
@@ -352,6 +371,10 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		agent_log("unexpected argument \"%s\"", argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
+	/* The close records come from the collector's flows ring buffer,
+	 * loaded only when asked for (--signals stays as given). */
+	if (o->flow_log_ppm)
+		o->collector.flows = true;
 	if (collector_opts_check(&o->collector, &err)) {
 		agent_log("%s", err.msg);
 		return CLI_EXIT_USAGE;
@@ -644,6 +667,8 @@ static int shut_down(struct agent *a)
 
 	drain_and_close(a, at_ms);
 	report_losses(a, at_ms, true);
+	flow_log_stop(a->flow_log); /* its last records before the stop */
+	a->flow_log = NULL;
 	rc = series_table_flush(a->series, ms_to_s(at_ms));
 	if (rc)
 		agent_log("closing the partial period failed: %s",
@@ -810,6 +835,12 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
+	if (opts.flow_log_ppm &&
+	    flow_log_start(a.collector, opts.flow_log_ppm, a.writer, a.base,
+			   &a.flow_log, &err)) {
+		agent_log("--flow-log: %s", err.msg);
+		goto cleanup;
+	}
 
 	schedule_tick(&a);
 
@@ -830,6 +861,8 @@ cleanup:
 		event_free(sigterm_ev);
 	if (a.tick_ev)
 		event_free(a.tick_ev);
+	/* Before the loop its timer is on and the writer it submits to. */
+	flow_log_stop(a.flow_log);
 	agent_metrics_free(a.metrics);
 	if (a.base)
 		event_base_free(a.base);

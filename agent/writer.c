@@ -36,6 +36,13 @@ struct reclist {
 	size_t bytes;              /* digest, group and metric bytes held */
 };
 
+/* Flow-log records: each one's group and bytes owned. */
+struct flowlist {
+	struct store_flow *f;
+	size_t n;
+	size_t cap;
+};
+
 struct writer {
 	struct writer_config cfg;
 	pthread_t thread;
@@ -45,6 +52,7 @@ struct writer {
 	pthread_cond_t cv;         /* inbox filled, stop asked, thread done */
 	/* Under mu: */
 	struct reclist inbox;
+	struct flowlist inbox_flows;
 	bool stopping;
 	int64_t deadline_ms;       /* of the stop, monotonic */
 	bool done;                 /* the thread has finished */
@@ -54,6 +62,7 @@ struct writer {
 
 	/* The writer thread's only: */
 	struct reclist queue;
+	struct flowlist queue_flows;
 	bool failing;              /* the last write failed */
 	bool spill_failing;        /* the last spill failed (logged once) */
 	int64_t retry_at_ms;       /* no write before this, monotonic */
@@ -158,6 +167,68 @@ static int reclist_move(struct reclist *l, const struct store_record *r)
 	return 0;
 }
 
+static void flowlist_release(struct flowlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free((char *)l->f[i].group);
+		free((void *)l->f[i].data);
+	}
+	free(l->f);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Move @from's records to the end of @to; @from is left empty. */
+static int flowlist_take(struct flowlist *to, struct flowlist *from)
+{
+	if (!to->n) {
+		flowlist_release(to);
+		*to = *from;
+		memset(from, 0, sizeof(*from));
+		return 0;
+	}
+	if (to->n + from->n > to->cap) {
+		size_t cap = to->n + from->n;
+		struct store_flow *f = realloc(to->f, cap * sizeof(*f));
+
+		if (!f)
+			return -ENOMEM;
+		to->f = f;
+		to->cap = cap;
+	}
+	memcpy(to->f + to->n, from->f, from->n * sizeof(*from->f));
+	to->n += from->n;
+	free(from->f);
+	memset(from, 0, sizeof(*from));
+	return 0;
+}
+
+static int flowlist_copy(struct flowlist *l, const struct store_flow *f,
+			 const char *host)
+{
+	struct store_flow c = *f;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct store_flow *g = realloc(l->f, cap * sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		l->f = g;
+		l->cap = cap;
+	}
+	c.host = host;
+	c.group = strdup(f->group);
+	c.data = malloc(f->len);
+	if (!c.group || !c.data) {
+		free((char *)c.group);
+		free((void *)c.data);
+		return -ENOMEM;
+	}
+	memcpy((void *)c.data, f->data, f->len);
+	l->f[l->n++] = c;
+	return 0;
+}
+
 /* -------------------------------------------------------------------------
  * The writer thread: spool, store, queue
  * ------------------------------------------------------------------------- */
@@ -190,6 +261,7 @@ static void publish(struct writer *w, size_t in_hand, size_t in_hand_bytes)
 	pthread_mutex_lock(&w->mu);
 	w->stats.pending_records = w->queue.n + in_hand;
 	w->stats.pending_bytes = w->queue.bytes + in_hand_bytes;
+	w->stats.pending_flows = w->queue_flows.n;
 	w->stats.spool_records = w->cfg.spool ? (int64_t)spooled(w) : -1;
 	dropped = w->stats.dropped - w->dropped_logged;
 	w->dropped_logged = w->stats.dropped;
@@ -339,7 +411,7 @@ static int write_queue(struct writer *w)
 	size_t n = w->queue.n;
 	int rc;
 
-	if (n == 0 && spooled(w) == 0)
+	if (n == 0 && w->queue_flows.n == 0 && spooled(w) == 0)
 		return 0;
 	rc = replay_spool(w, &err);
 	if (!rc)
@@ -348,10 +420,26 @@ static int write_queue(struct writer *w)
 		rc = store_put(w->cfg.store, w->queue.recs, n, &err);
 		note_write(w, n, rc, w->failing);
 	}
+	if (!rc && n)
+		reclist_clear(&w->queue);
+	/* After the records: they are the agent's purpose, the flow log a
+	 * sample beside them. */
+	if (!rc && w->queue_flows.n) {
+		rc = store_put_flows(w->cfg.store, w->queue_flows.f,
+				     w->queue_flows.n, &err);
+		if (!rc) {
+			pthread_mutex_lock(&w->mu);
+			w->stats.flows_written += w->queue_flows.n;
+			pthread_mutex_unlock(&w->mu);
+			n += w->queue_flows.n;
+			flowlist_release(&w->queue_flows);
+		}
+	}
 	if (rc) {
 		if (!w->failing || w->cfg.verbose)
-			agent_log("store write failed: %s; keeping %zu records (%zu KiB) in memory%s%s, retrying every %u s",
-				  err.msg, n, w->queue.bytes >> 10,
+			agent_log("store write failed: %s; keeping %zu records (%zu KiB)%s in memory%s%s, retrying every %u s",
+				  err.msg, w->queue.n, w->queue.bytes >> 10,
+				  w->queue_flows.n ? " and flow-log records" : "",
 				  w->cfg.spool ? ", then in " : "",
 				  w->cfg.spool ? spool_path(w->cfg.spool) : "",
 				  (w->cfg.retry_ms + 999) / 1000);
@@ -364,14 +452,13 @@ static int write_queue(struct writer *w)
 	else if (w->cfg.verbose && n)
 		agent_log("wrote %zu records", n);
 	w->failing = false;
-	reclist_clear(&w->queue);
 	return 0;
 }
 
 /* Something to write, and not inside the wait after a failure. */
 static bool write_due(const struct writer *w, int64_t now)
 {
-	return (w->queue.n || spooled(w)) &&
+	return (w->queue.n || w->queue_flows.n || spooled(w)) &&
 	       (!w->failing || now >= w->retry_at_ms);
 }
 
@@ -382,6 +469,15 @@ static enum writer_outcome flush_until(struct writer *w, int64_t deadline_ms)
 		if (monoclock_ms() + STOP_RETRY_MS >= deadline_ms) {
 			size_t n = w->queue.n;
 
+			size_t nf = w->queue_flows.n;
+
+			if (nf) {
+				agent_log("%zu flow-log records not written", nf);
+				pthread_mutex_lock(&w->mu);
+				w->stats.flows_dropped += nf;
+				pthread_mutex_unlock(&w->mu);
+				flowlist_release(&w->queue_flows);
+			}
 			if (spill_queue(w) == 0)
 				return WRITER_SPOOLED;
 			agent_log("%zu records not written", n);
@@ -410,6 +506,7 @@ static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
 	struct reclist batch = { 0 };
+	struct flowlist flows = { 0 };
 	enum writer_outcome outcome;
 	int64_t deadline_ms;
 
@@ -417,8 +514,11 @@ static void *writer_main(void *arg)
 	for (;;) {
 		int64_t now = monoclock_ms();
 
-		if (!w->stopping && w->inbox.n == 0 && !write_due(w, now)) {
-			wait_locked(w, w->failing && (w->queue.n || spooled(w)) ?
+		if (!w->stopping && w->inbox.n == 0 &&
+		    w->inbox_flows.n == 0 && !write_due(w, now)) {
+			wait_locked(w, w->failing && (w->queue.n ||
+						      w->queue_flows.n ||
+						      spooled(w)) ?
 					       w->retry_at_ms : 0);
 			continue;
 		}
@@ -426,11 +526,18 @@ static void *writer_main(void *arg)
 		reclist_release(&batch);
 		batch = w->inbox;
 		memset(&w->inbox, 0, sizeof(w->inbox));
+		flows = w->inbox_flows;
+		memset(&w->inbox_flows, 0, sizeof(w->inbox_flows));
 		deadline_ms = w->stopping ? w->deadline_ms : 0;
 		pthread_mutex_unlock(&w->mu);
 
 		publish(w, batch.n, batch.bytes);
 		take_batch(w, &batch);
+		if (flowlist_take(&w->queue_flows, &flows)) {
+			agent_log("%zu flow-log records dropped: out of memory",
+				  flows.n);
+			flowlist_release(&flows);
+		}
 		if (deadline_ms)
 			break;
 		if (write_due(w, monoclock_ms()))
@@ -485,6 +592,29 @@ int writer_start(const struct writer_config *cfg, struct writer **out,
 	return 0;
 }
 
+int writer_submit_flows(struct writer *w, const struct store_flow *flows,
+			size_t n)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&w->mu);
+	for (size_t i = 0; i < n && !rc; i++) {
+		/* The thread's queue is not ours to read: its size is in
+		 * the stats, published after each round. */
+		if (w->inbox_flows.n + w->stats.pending_flows >=
+		    WRITER_MAX_FLOWS) {
+			w->stats.flows_dropped += n - i;
+			rc = -ENOBUFS;
+		} else {
+			rc = flowlist_copy(&w->inbox_flows, &flows[i],
+					   w->cfg.host);
+		}
+	}
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
 int writer_submit(struct writer *w, const struct store_record *recs, size_t n)
 {
 	int rc = 0;
@@ -509,6 +639,7 @@ void writer_get_stats(struct writer *w, struct writer_stats *out)
 	*out = w->stats;
 	out->pending_records += w->inbox.n;
 	out->pending_bytes += w->inbox.bytes;
+	out->pending_flows += w->inbox_flows.n;
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -542,6 +673,8 @@ void writer_free(struct writer *w)
 	writer_stop(w, 0);
 	reclist_release(&w->inbox);
 	reclist_release(&w->queue);
+	flowlist_release(&w->inbox_flows);
+	flowlist_release(&w->queue_flows);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
 	free(w);

@@ -13,6 +13,13 @@
  * and spills to the spool when full; without a spool the newest records
  * are dropped and counted.  writer_stop() writes what it can before a
  * deadline and leaves the rest in the spool.
+ *
+ * Flow-log records (--flow-log, writer_submit_flows()) take the same path
+ * in lists of their own, written by store_put_flows() right after the
+ * records of the same round; they are not spooled (the spool's frames
+ * hold digests): while the store fails they wait in memory, up to
+ * WRITER_MAX_FLOWS, the newest dropped and counted beyond it, and what is
+ * left at writer_stop()'s deadline is lost and logged.
  */
 #ifndef RTTQ_AGENT_WRITER_H
 #define RTTQ_AGENT_WRITER_H
@@ -29,8 +36,12 @@
  * for 300 (less with jitter and handshake records beside them). */
 #define WRITER_MAX_BYTES (64u << 20)
 
+/* Flow-log records held while the store fails (~180 bytes each). */
+#define WRITER_MAX_FLOWS 100000u
+
 struct spool;
 struct store;
+struct store_flow;
 struct store_record;
 struct writer;
 
@@ -57,6 +68,9 @@ struct writer_stats {
 	size_t pending_bytes;     /* their digest, group and metric bytes */
 	uint64_t dropped;         /* records refused: a bound was reached */
 	int64_t spool_records;    /* in the spool file; -1 without a spool */
+	size_t pending_flows;     /* flow-log records in the thread's queue */
+	uint64_t flows_written;   /* flow-log records written */
+	uint64_t flows_dropped;   /* refused (WRITER_MAX_FLOWS) or lost */
 };
 
 /* How writer_stop() left things. */
@@ -91,6 +105,19 @@ int writer_start(const struct writer_config *cfg, struct writer **out,
  *         -ENOMEM (the records from the failing one on are lost).
  */
 int writer_submit(struct writer *w, const struct store_record *recs, size_t n);
+
+/**
+ * writer_submit_flows() - copy @n flow-log records into the inbox (the
+ * host is the writer's, @flows' is ignored); never waits for the store.
+ * @w: the writer.
+ * @flows: the records, each at most STORE_FLOW_MAX bytes.
+ * @n: how many.
+ *
+ * @return 0, -ENOBUFS when WRITER_MAX_FLOWS wait already (the rest are
+ *         dropped and counted), -ENOMEM.
+ */
+int writer_submit_flows(struct writer *w, const struct store_flow *flows,
+			size_t n);
 
 /** writer_get_stats() - a consistent snapshot; never waits for the store. */
 void writer_get_stats(struct writer *w, struct writer_stats *out);

@@ -24,6 +24,7 @@ static const char *const paths[EP_COUNT] = {
 	[EP_HOSTS] = "/hosts",         [EP_GROUPS] = "/groups",
 	[EP_COUNTERS] = "/counters",
 	[EP_HEALTHZ] = "/healthz",     [EP_METRICS] = "/metrics",
+	[EP_FLOWS] = "/flows",
 	[EP_OTHER] = "other",
 };
 

@@ -20,6 +20,7 @@ enum api_endpoint {
 	EP_COUNTERS,
 	EP_HEALTHZ,
 	EP_METRICS,
+	EP_FLOWS,
 	EP_OTHER, /* unknown paths, whatever they were */
 	EP_COUNT,
 };

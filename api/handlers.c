@@ -7,8 +7,8 @@
  * client's, 500 a damaged record, 503 the store's).  Each path sends
  * exactly one reply.
  *
- * Endpoints that read the store (/quantiles, /series, /counters, /hosts,
- * /groups)
+ * Endpoints that read the store (/quantiles, /series, /counters, /flows,
+ * /hosts, /groups)
  * validate on the loop, then hand the reading to the query pool as an
  * api_job and reply when it comes back; /healthz reads what the store's
  * last ping said (store_health.c).  The loop itself never calls the store.  A
@@ -32,6 +32,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "answer_counters.h"
+#include "flow_answer.h"
 #include "answer_json.h"
 #include "answer_names.h"
 #include "answer_series.h"
@@ -45,6 +46,7 @@
 #include "planner.h"
 #include "query_pool.h"
 #include "metric.h"
+#include "numparse.h"
 #include "store.h"
 
 #define URI_MAX 4096 /* bytes of request target we accept */
@@ -70,6 +72,7 @@ struct api_job {
 	struct planner_request preq;  /* range, host, group (all endpoints) */
 	struct answer_quantiles qs;
 	struct answer_counter_names names; /* /counters */
+	struct flow_answer_query flows; /* /flows */
 	int64_t step_s;               /* /series, /counters (0: none) */
 	const char *step_label;
 	atomic_bool cancel;           /* set by the timer: stop the work */
@@ -277,6 +280,11 @@ static void job_work(struct query_job *q, struct store *st)
 					       job->step_s, job->step_label,
 					       &job->records_read, &job->json,
 					       &job->len, &job->err);
+		break;
+	case EP_FLOWS:
+		job->rc = flow_answer_json(st, &job->flows, &job->json,
+					   &job->len, &job->records_read,
+					   &job->err);
 		break;
 	default: /* EP_HOSTS, EP_GROUPS */
 		job->rc = answer_names_json(st, job->call.ep == EP_HOSTS ?
@@ -538,6 +546,50 @@ static void counters_cb(struct api_call *c)
 	submit_parsed(c, job, rc);
 }
 
+/* GET /flows?from&to[&host][&raddr][&limit]: the stored flow log, newest
+ * first.  from/to are whole seconds, as everywhere; a record's close
+ * time is in milliseconds, so 'to' reaches the end of its second. */
+static void flows_cb(struct api_call *c)
+{
+	static const char *const allowed[] = { "from", "to", "host", "raddr",
+					       "limit", NULL };
+	struct flow_answer_query *fq;
+	const char *raddr = NULL, *limit = NULL;
+	int64_t from_s, to_s;
+	uint64_t n = FLOW_ANSWER_LIMIT_DEFAULT;
+	struct api_job *job;
+	int rc;
+
+	if (!request_ok(c) || !(job = job_new(c)))
+		return;
+	fq = &job->flows;
+	fq->cancel = &job->cancel;
+	rc = params_parse(c->req, allowed, &job->params, &job->err);
+	if (rc == 0)
+		rc = parse_range(&job->params, c->ctx, -1, -1, &from_s, &to_s,
+				 &job->err);
+	if (rc == 0)
+		rc = params_text(&job->params, "host", STORE_HOST_MAX - 1,
+				 &fq->host, &job->err);
+	if (rc == 0)
+		rc = params_text(&job->params, "raddr", NETADDR_ADDR_MAX + 4,
+				 &raddr, &job->err);
+	if (rc == 0 && raddr &&
+	    netaddr_parse_cidr(raddr, &fq->raddr, &job->err))
+		rc = rttq_error_prefix(&job->err, "parameter 'raddr'");
+	if (rc == 0)
+		rc = params_text(&job->params, "limit", 16, &limit, &job->err);
+	if (rc == 0 && limit)
+		rc = numparse_uint("parameter 'limit'", limit, 1,
+				   FLOW_ANSWER_LIMIT_MAX, &n, &job->err);
+	if (rc == 0) {
+		fq->from_ms = from_s * 1000;
+		fq->to_ms = to_s * 1000 + 999;
+		fq->limit = (size_t)n;
+	}
+	submit_parsed(c, job, rc);
+}
+
 /* /hosts and /groups: names with records in [from, to] (last 24 h). */
 static void names_reply(struct api_call *c, bool want_hosts)
 {
@@ -628,7 +680,7 @@ static void not_found_cb(struct api_call *c)
 	char msg[160];
 
 	snprintf(msg, sizeof(msg), "no such path '%.100s' (try /quantiles, "
-		 "/series, /counters, /hosts, /groups, /healthz, /metrics)",
+		 "/series, /counters, /flows, /hosts, /groups, /healthz, /metrics)",
 		 path ? path : "");
 	reply_error(c, HTTP_NOTFOUND, msg);
 }
@@ -659,6 +711,7 @@ static void (*const handler_of[EP_COUNT])(struct api_call *) = {
 	[EP_QUANTILES] = quantiles_cb, [EP_SERIES] = series_cb,
 	[EP_HOSTS] = hosts_cb,         [EP_GROUPS] = groups_cb,
 	[EP_COUNTERS] = counters_cb,   [EP_HEALTHZ] = healthz_cb,     [EP_METRICS] = metrics_cb,
+	[EP_FLOWS] = flows_cb,
 	[EP_OTHER] = not_found_cb,
 };
 

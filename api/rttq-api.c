@@ -127,6 +127,7 @@ static const char usage_text[] =
 	"  GET /series?from=T&to=T&step=1m|5m|1h|1d[&host][&group][&q][&metric]\n"
 	"  GET /counters?from=T&to=T[&host][&group][&names=retrans.*,segs.out]\n"
 	"      [&step=1m|5m|1h|1d]\n"
+	"  GET /flows?from=T&to=T[&host=H][&raddr=CIDR][&limit=N]\n"
 	"  GET /hosts[?from&to]   GET /groups[?host&from&to]   GET /healthz\n"
 	"  GET /metrics (Prometheus text format)\n"
 	"T is RFC 3339 or epoch seconds; answers are JSON, milliseconds.\n"

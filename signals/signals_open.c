@@ -39,7 +39,7 @@ static int parse_filter(const char *field, const char *text,
 {
 	if (!text)
 		return 0;
-	if (collector_parse_addr(text, out, err))
+	if (netaddr_parse_cidr(text, out, err))
 		return rttq_error_prefix(err, "rttq_signals_opts.%s", field);
 	return 0;
 }

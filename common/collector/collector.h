@@ -17,6 +17,7 @@
 
 #include "error.h"
 #include "metric.h"
+#include "netaddr.h"
 
 /* Bits of collector_opts.group_by. */
 #define COLLECTOR_BY_LADDR (1u << 0)
@@ -64,17 +65,6 @@ struct counter_set;
 struct hist;
 struct collector;
 struct kernel_budget;
-
-/*
- * An address filter: IPv4 (family AF_INET) or IPv6, with a CIDR prefix.
- * The kernel compares IPv4 peers as ::ffff:a.b.c.d, so an IPv4 filter also
- * matches v4-mapped IPv6 sockets, and ::/0 matches every peer.
- */
-struct addr_filter {
-	int family;          /* 0: filter off; AF_INET or AF_INET6 */
-	uint8_t addr[16];    /* network byte order; IPv4 in the first 4 */
-	unsigned int prefix; /* prefix length in bits */
-};
 
 /*
  * Where the collector says what it attached and which signals a kernel

@@ -32,8 +32,8 @@ static void filter_to_words(const struct addr_filter *f, uint32_t net[4],
 	uint8_t addr[16];
 	unsigned int bits, i;
 
-	collector_addr_mapped(f, addr, &bits);
-	collector_prefix_mask(bits, mask);
+	netaddr_mapped(f, addr, &bits);
+	netaddr_prefix_mask(bits, mask);
 	for (i = 0; i < 4; i++) {
 		memcpy(&net[i], addr + 4 * i, 4);
 		net[i] &= mask[i];
@@ -46,7 +46,7 @@ static void group_mask(unsigned int prefix, bool v6, uint32_t mask[4])
 {
 	if (!prefix)
 		prefix = v6 ? 128 : 32;
-	collector_prefix_mask(v6 ? prefix : 96 + prefix, mask);
+	netaddr_prefix_mask(v6 ? prefix : 96 + prefix, mask);
 }
 
 struct bpf_program *collector_mode_prog(struct rttq_bpf *skel,

@@ -130,34 +130,4 @@ int collector_parse_signals(const char *text, unsigned int *out,
  */
 unsigned int collector_metric_signal(const char *metric);
 
-/**
- * collector_parse_addr() - parse "10.0.0.0/8", "fe80::1", "10.1.2.3".
- * @text: the option value.
- * @out: receives the filter (family 0 on failure).
- * @err: names the bad text; may be NULL.
- *
- * @return 0, -EINVAL.
- */
-int collector_parse_addr(const char *text, struct addr_filter *out,
-			 struct rttq_error *err);
-
-/**
- * collector_addr_mapped() - @f's address as the kernel compares it: 16
- * bytes, IPv4 v4-mapped (::ffff:a.b.c.d), and its prefix length counted
- * over those 128 bits (an IPv4 /24 is a /120).
- * @f: a parsed address (family AF_INET or AF_INET6).
- * @addr: receives the 16 bytes, network order.
- * @bits: receives the prefix length, 0..128.
- */
-void collector_addr_mapped(const struct addr_filter *f, uint8_t addr[16],
-			   unsigned int *bits);
-
-/**
- * collector_prefix_mask() - the top @bits bits of 128 as four
- * network-order words.
- * @bits: 0..128.
- * @mask: receives the words.
- */
-void collector_prefix_mask(unsigned int bits, uint32_t mask[4]);
-
 #endif /* RTTQ_COLLECTOR_OPTS_H */

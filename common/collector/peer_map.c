@@ -165,11 +165,11 @@ static int parse_line(struct peer_map *m, char *text, unsigned int line,
 				 "%s:%u: want \"CIDR LABEL\", got %s", m->path,
 				 line, label ? "more than two fields" :
 					       "one field");
-	if (collector_parse_addr(cidr, &f, &why))
+	if (netaddr_parse_cidr(cidr, &f, &why))
 		return rttq_fail(err, -EINVAL, "%s:%u: %s", m->path, line,
 				 why.msg);
-	collector_addr_mapped(&f, e->key.addr, &bits);
-	collector_prefix_mask(bits, mask);
+	netaddr_mapped(&f, e->key.addr, &bits);
+	netaddr_prefix_mask(bits, mask);
 	memcpy(masked, mask, sizeof(masked));
 	for (i = 0; i < 16; i++)
 		if (e->key.addr[i] & ~masked[i])

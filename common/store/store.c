@@ -462,3 +462,58 @@ void store_set_deadline(struct store *st, int64_t deadline_ms)
 {
 	st->ops->set_deadline(st, deadline_ms > 0 ? deadline_ms : 0);
 }
+
+static int check_flow(const struct store *st, const struct store_flow *f,
+		      size_t i, struct rttq_error *err)
+{
+	int ret;
+
+	ret = check_name(st, "flow host", f->host, STORE_HOST_MAX, err);
+	if (!ret)
+		ret = check_name(st, "flow group", f->group, STORE_GROUP_MAX,
+				 err);
+	if (ret)
+		return ret;
+	if (store_host_reserved(f->host))
+		return store_fail(st, err, -EINVAL,
+				  "flow %zu: host \"%.80s\" is reserved", i,
+				  f->host);
+	if (f->time_ms < 0)
+		return store_fail(st, err, -EINVAL,
+				  "flow %zu of %s: time %lld before 1970", i,
+				  f->host, (long long)f->time_ms);
+	if (!f->data || f->len == 0 || f->len > STORE_FLOW_MAX)
+		return store_fail(st, err, -EINVAL,
+				  "flow %zu of %s: %zu bytes of data (1-%d)", i,
+				  f->host, f->len, STORE_FLOW_MAX);
+	return 0;
+}
+
+int store_put_flows(struct store *st, const struct store_flow *flows,
+		    size_t n, struct rttq_error *err)
+{
+	int ret;
+
+	for (size_t i = 0; i < n; i++) {
+		ret = check_flow(st, &flows[i], i, err);
+		if (ret)
+			return ret;
+	}
+	return n ? st->ops->put_flows(st, flows, n, err) : 0;
+}
+
+int store_flows(struct store *st, const char *host, int64_t from_ms,
+		int64_t to_ms, store_flow_fn fn, void *arg,
+		struct rttq_error *err)
+{
+	int ret;
+
+	if (host) {
+		ret = check_name(st, "host", host, STORE_HOST_MAX, err);
+		if (ret)
+			return ret;
+	}
+	if (from_ms > to_ms)
+		return 0;
+	return st->ops->flows(st, host, from_ms, to_ms, fn, arg, err);
+}

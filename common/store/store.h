@@ -336,6 +336,74 @@ RTTQ_API int store_finest_period(struct store *st, const char *group,
 				 const char *metric, uint32_t *out,
 				 struct rttq_error *err);
 
+/*
+ * Closed-flow records (`rttq-agent --flow-log RATE`): the sampled share of
+ * connections' close records, kept apart from the digests.  The store does
+ * not read a record: it keeps its bytes (a struct flow_record,
+ * kernel/flow_record.h, as the agent read it) with the columns a query
+ * selects on, so the store needs no kernel headers and the API formats
+ * the fields with common/flows/flow_format.c.
+ */
+#define STORE_FLOW_MAX 512 /* bytes of one record's data, at most */
+
+struct store_flow {
+	const char *host;   /* agent's --host */
+	const char *group;  /* the connection's group ("all", ...) */
+	int64_t time_ms;    /* when it closed, UTC epoch milliseconds */
+	const void *data;   /* the record's bytes */
+	size_t len;         /* their length, 1 .. STORE_FLOW_MAX */
+};
+
+/* Called once per flow record, newest first; the record is only valid
+ * during the call.  A non-zero return stops the read and is returned by
+ * store_flows() (so a caller stops once it has enough). */
+typedef int (*store_flow_fn)(const struct store_flow *flow, void *arg);
+
+/**
+ * store_put_flows() - write @n flow records atomically (all or none for
+ * SQLite).  Each is checked first: a host as store_put() wants it, a
+ * non-empty group within STORE_GROUP_MAX, time_ms >= 0, 1 .. STORE_FLOW_MAX
+ * bytes of data.
+ * @st: the store.
+ * @flows: the records.
+ * @n: how many; 0 does nothing.
+ * @err: receives a message naming the store and the record; may be NULL.
+ *
+ * SQLite keeps them in the table flows, DynamoDB in the store's table
+ * under their own keys (store_dynamodb_flows.c), expiring 14 days after
+ * the close like base records.  Writing the same record again is one
+ * item on DynamoDB, a second row on SQLite (the agent writes a batch in
+ * one transaction, so a retry never half-repeats it).
+ *
+ * @return 0, -EINVAL for a record failing the checks (nothing written),
+ *         -EBUSY, -ENOSPC, -EIO as for store_put(), and for DynamoDB the
+ *         errors of ddb_call().
+ */
+RTTQ_API int store_put_flows(struct store *st, const struct store_flow *flows,
+			     size_t n, struct rttq_error *err);
+
+/**
+ * store_flows() - call @fn for every flow record that closed in
+ * [@from_ms, @to_ms], newest first.  A store written before flow records
+ * existed (an SQLite file of schema version 3, opened read-only) has none:
+ * no call, 0.  On DynamoDB a range costs a Query per UTC hour it touches, records or
+ * not (rttq-api bounds it with --max-range).
+ * @st: the store.
+ * @host: only this host; NULL: every host.
+ * @from_ms: UTC epoch milliseconds, inclusive.
+ * @to_ms: inclusive; an empty range matches nothing.
+ * @fn: called per record.
+ * @arg: passed to @fn.
+ * @err: receives a message; may be NULL.
+ *
+ * @return 0, the first non-zero value of @fn, -EINVAL for an empty or too
+ *         long host, -EBADMSG for a damaged stored item, -EBUSY, -EIO,
+ *         and for DynamoDB the errors of ddb_call().
+ */
+RTTQ_API int store_flows(struct store *st, const char *host, int64_t from_ms,
+			 int64_t to_ms, store_flow_fn fn, void *arg,
+			 struct rttq_error *err);
+
 /**
  * store_ping() - check that the store answers (reads its records table).
  * @st: the store.

@@ -46,6 +46,12 @@ struct store_ops {
 	int (*finest_period)(struct store *st, const char *group,
 			     const char *metric, uint32_t *out,
 			     struct rttq_error *err);
+	/* store_put_flows() / store_flows(). */
+	int (*put_flows)(struct store *st, const struct store_flow *flows,
+			 size_t n, struct rttq_error *err);
+	int (*flows)(struct store *st, const char *host, int64_t from_ms,
+		     int64_t to_ms, store_flow_fn fn, void *arg,
+		     struct rttq_error *err);
 	int (*ping)(struct store *st, struct rttq_error *err);
 	/* store_set_deadline(): any thread, during any other call. */
 	void (*set_deadline)(struct store *st, int64_t deadline_ms);

@@ -223,6 +223,8 @@ const struct store_ops store_dynamodb_ops = {
 	.series = dynamo_series,
 	.finest_period = dynamo_finest_period,
 	.fine_records = dynamo_fine_records,
+	.put_flows = dynamo_put_flows,
+	.flows = dynamo_flows,
 	.ping = dynamo_ping,
 	.set_deadline = dynamo_set_deadline,
 };

@@ -41,6 +41,11 @@
  * store_dynamodb_write.c): distinct names map to distinct sort keys unless
  * SHA-256 collides in 63 bits (chance ~n^2/2^64).
  * Registry items expire like the longest-kept records of their series.
+ *
+ * Flow-log record (store_put_flows(), store_dynamodb_flows.c has the keys):
+ *   pk "f#HOUR_START", ts offset in the hour and a hash (see there)
+ *   host S, grp S, tms N (close time, UTC epoch ms), d B (the record)
+ *   expires N  close + 14 d, as base records
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -255,11 +260,57 @@ const char *dynamo_item_metric(yajl_val item)
 	return metric ? metric : METRIC_RTT;
 }
 
+/* A flow-log item: kept as long as the base records beside it. */
+static void gen_flow_item(struct json *j, const struct unit *u)
+{
+	const struct store_flow *f = u->f;
+
+	j_open(j);
+	j_attr(j, "pk", "S", u->pk);
+	j_attr(j, "ts", "N", u->ts);
+	j_attr(j, "host", "S", f->host);
+	j_attr(j, "grp", "S", f->group);
+	j_attr_int(j, "tms", f->time_ms);
+	dynamo_attr_binary(j, "d", f->data, f->len);
+	j_attr_int(j, TTL_ATTRIBUTE, f->time_ms / 1000 + RETENTION_BASE_S);
+	j_close(j);
+}
+
+int dynamo_item_flow(struct dynamo_store *s, yajl_val item,
+		     struct store_flow *f, uint8_t **data,
+		     struct rttq_error *err)
+{
+	const char *b64 = attr_get(item, "d", "B");
+
+	memset(f, 0, sizeof(*f));
+	*data = NULL;
+	f->host = attr_get(item, "host", "S");
+	f->group = attr_get(item, "grp", "S");
+	if (!f->host || !*f->host || !f->group || !*f->group)
+		return dynamo_bad_item(s, item, "host or grp", err);
+	if (parse_int(attr_get(item, "tms", "N"), 0, INT64_MAX, &f->time_ms))
+		return dynamo_bad_item(s, item, "tms", err);
+	if (!b64 || decode_binary(b64, data, &f->len) || f->len == 0 ||
+	    f->len > STORE_FLOW_MAX) {
+		free(*data);
+		*data = NULL;
+		return dynamo_bad_item(s, item, "d (flow record)", err);
+	}
+	f->data = *data;
+	return 0;
+}
+
 void dynamo_gen_item(struct json *j, const struct unit *u, int64_t now)
 {
 	const struct store_record *r = u->r;
 	char sub[32];
-	int64_t keep = retention_s(r->period_s);
+	int64_t keep;
+
+	if (u->kind == UNIT_FLOW) {
+		gen_flow_item(j, u);
+		return;
+	}
+	keep = retention_s(r->period_s);
 
 	j_open(j);
 	j_attr(j, "pk", "S", u->pk);
@@ -302,6 +353,8 @@ void dynamo_gen_item(struct json *j, const struct unit *u, int64_t now)
 	case UNIT_ALL_HOSTS:
 		j_attr(j, "host", "S", r->host);
 		j_attr_int(j, TTL_ATTRIBUTE, now + RETENTION_DAY_S);
+		break;
+	case UNIT_FLOW: /* gen_flow_item() */
 		break;
 	}
 	j_close(j);

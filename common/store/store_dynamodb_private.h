@@ -183,13 +183,15 @@ enum unit_kind {
 	UNIT_PERIODS,
 	UNIT_RECORD,
 	UNIT_MIRROR,    /* a record's mirror (store_dynamodb_mirror.c) */
+	UNIT_FLOW,      /* a flow-log record (store_dynamodb_flows.c) */
 };
 
 /* One item to put. */
 struct unit {
 	enum unit_kind kind;
 	size_t order;                  /* position in the caller's batch */
-	const struct store_record *r;
+	const struct store_record *r;  /* NULL for UNIT_FLOW */
+	const struct store_flow *f;    /* UNIT_FLOW only */
 	char *pk;
 	char ts[24];
 	uint64_t seen_key;             /* registry: H(pk "\n" ts) */
@@ -395,6 +397,16 @@ typedef int (*dynamo_item_fn)(struct dynamo_store *s, yajl_val item,
 			      void *ctx, struct rttq_error *err);
 
 /**
+ * dynamo_query_ordered() - Query partition @pk, every page, in ts order,
+ * or newest first when @backward (store_dynamodb_read.c); the other
+ * parameters as for dynamo_query_partition().
+ */
+int dynamo_query_ordered(struct dynamo_store *s, const char *pk,
+			 bool ranged, bool backward, int64_t from_s,
+			 int64_t to_s, unsigned int limit, dynamo_item_fn fn,
+			 void *ctx, struct rttq_error *err);
+
+/**
  * dynamo_query_partition() - Query partition @pk, every page, in ts order
  * (store_dynamodb_read.c).
  * @s: the store.
@@ -410,10 +422,16 @@ typedef int (*dynamo_item_fn)(struct dynamo_store *s, yajl_val item,
  * @return 0, @fn's value, -ENOMEM, -EPROTO for a malformed reply, or what
  * ddb_call() returns.
  */
-int dynamo_query_partition(struct dynamo_store *s, const char *pk,
-			   bool ranged, int64_t from_s, int64_t to_s,
-			   unsigned int limit, dynamo_item_fn fn, void *ctx,
-			   struct rttq_error *err);
+static inline int dynamo_query_partition(struct dynamo_store *s,
+					 const char *pk, bool ranged,
+					 int64_t from_s, int64_t to_s,
+					 unsigned int limit,
+					 dynamo_item_fn fn, void *ctx,
+					 struct rttq_error *err)
+{
+	return dynamo_query_ordered(s, pk, ranged, false, from_s, to_s, limit,
+				    fn, ctx, err);
+}
 
 /* What a Query of records calls per record (store_query()'s callback). */
 struct dynamo_record_ctx {
@@ -429,6 +447,47 @@ struct dynamo_record_ctx {
  */
 int dynamo_record_item(struct dynamo_store *s, yajl_val item, void *ctx,
 		       struct rttq_error *err);
+
+/**
+ * dynamo_write_units() - put the @n items of @u with BatchWriteItem, 25 at
+ * a time, resubmitting unprocessed ones with backoff
+ * (store_dynamodb_write.c).  No two units may share a key.
+ * @s: the store.
+ * @u: the items.
+ * @n: how many.
+ * @now: the time registry items' TTL counts from, UTC epoch s.
+ * @err: receives the message; may be NULL.
+ *
+ * @return 0, -ENOMEM, -EBUSY (still throttled after the resubmissions), or
+ *         what ddb_call() returns.
+ */
+int dynamo_write_units(struct dynamo_store *s, struct unit *u, size_t n,
+		       int64_t now, struct rttq_error *err);
+
+/**
+ * dynamo_item_flow() - a flow-log item read back (store_dynamodb_item.c).
+ * @s: the store.
+ * @item: the item.
+ * @f: receives the record; host and group point into @item, data into
+ *     @data.
+ * @data: receives the malloc()ed record bytes (the caller frees them).
+ * @err: receives the message; may be NULL.
+ *
+ * @return 0, -EBADMSG for a missing or malformed attribute, -ENOMEM.
+ */
+int dynamo_item_flow(struct dynamo_store *s, yajl_val item,
+		     struct store_flow *f, uint8_t **data,
+		     struct rttq_error *err);
+
+/** dynamo_put_flows() - the ops table's put_flows (store_dynamodb_flows.c). */
+int dynamo_put_flows(struct store *st, const struct store_flow *flows,
+		     size_t n, struct rttq_error *err);
+
+/** dynamo_flows() - the ops table's flows (store_dynamodb_flows.c): a
+ * Query per hour partition, newest hour first. */
+int dynamo_flows(struct store *st, const char *host, int64_t from_ms,
+		 int64_t to_ms, store_flow_fn fn, void *arg,
+		 struct rttq_error *err);
 
 /** dynamo_put() - the ops table's put: BatchWriteItem, registry first. */
 int dynamo_put(struct store *st, const struct store_record *recs, size_t n,

@@ -16,10 +16,10 @@
  * Query, every page
  * ------------------------------------------------------------------------- */
 
-int dynamo_query_partition(struct dynamo_store *s, const char *pk,
-			   bool ranged, int64_t from_s, int64_t to_s,
-			   unsigned int limit, dynamo_item_fn fn, void *ctx,
-			   struct rttq_error *err)
+int dynamo_query_ordered(struct dynamo_store *s, const char *pk,
+			 bool ranged, bool backward, int64_t from_s,
+			 int64_t to_s, unsigned int limit, dynamo_item_fn fn,
+			 void *ctx, struct rttq_error *err)
 {
 	char *start_pk = NULL, start_ts[48] = "";
 	unsigned int seen = 0;
@@ -49,6 +49,11 @@ int dynamo_query_partition(struct dynamo_store *s, const char *pk,
 			j_attr_int(&j, ":b", to_s);
 		}
 		j_close(&j);
+		if (backward) {
+			j_str(&j, "ScanIndexForward");
+			if (!j.bad && yajl_gen_bool(j.g, 0) != yajl_gen_status_ok)
+				j.bad = true;
+		}
 		if (limit) {
 			j_str(&j, "Limit");
 			if (!j.bad && yajl_gen_integer(j.g, limit - seen) !=

@@ -159,6 +159,8 @@ static int add_unit(struct unit *u, size_t *n, enum unit_kind kind,
 		x->pk = dynamo_periods_pk(r->group, r->metric);
 		snprintf(x->ts, sizeof(x->ts), "%" PRIu32, r->period_s);
 		break;
+	case UNIT_FLOW: /* store_dynamodb_flows.c makes its own units */
+		break;
 	case UNIT_ALL_HOSTS:
 		x->pk = strdup("H");
 		snprintf(x->ts, sizeof(x->ts), "%" PRIu64,
@@ -258,8 +260,7 @@ static size_t mark_processed(struct dynamo_store *s, yajl_val reply,
 	return n_left;
 }
 
-/* Puts @n units of @u (up to 25 at a time) until all are done. */
-static int write_units(struct dynamo_store *s, struct unit *u, size_t n,
+int dynamo_write_units(struct dynamo_store *s, struct unit *u, size_t n,
 		       int64_t now, struct rttq_error *err)
 {
 	struct unit *batch[BATCH_MAX];
@@ -307,6 +308,13 @@ static int write_units(struct dynamo_store *s, struct unit *u, size_t n,
 		}
 		ret = ddb_call(s->ddb, "BatchWriteItem", body, len, &reply, err);
 		json_free(&j);
+		if (ret && !batch[0]->r) {
+			const struct store_flow *f = batch[0]->f;
+
+			return rttq_error_prefix(err, "store %s: cannot write %zu flow items (first of %s at %lld ms)",
+						 s->base.url, nb, f->host,
+						 (long long)f->time_ms);
+		}
 		if (ret) {
 			const struct store_record *r = batch[0]->r;
 
@@ -341,7 +349,7 @@ int dynamo_put(struct store *st, const struct store_record *recs,
 	ret = plan_units(s, recs, n, now, &u, &nu);
 	if (ret)
 		return store_fail(st, err, ret, "out of memory");
-	ret = write_units(s, u, nu, now, err);
+	ret = dynamo_write_units(s, u, nu, now, err);
 	for (size_t i = 0; i < nu; i++) {
 		if (!ret && u[i].kind < UNIT_RECORD)
 			mark_seen(s, u[i].seen_key, now);

@@ -297,6 +297,8 @@ const struct store_ops store_sqlite_ops = {
 	.series = sqlite_series,
 	.finest_period = sqlite_finest_period,
 	.fine_records = sqlite_fine_records,
+	.put_flows = sqlite_put_flows,
+	.flows = sqlite_flows,
 	.ping = sqlite_ping,
 	.set_deadline = sqlite_set_deadline,
 };

@@ -180,6 +180,21 @@ int sqlite_fine_records(struct store *st, const char *group,
 			const char *metric, int64_t from_s, int64_t to_s,
 			store_record_fn fn, void *arg, struct rttq_error *err);
 
+/** sqlite_run() - step a statement that returns no rows, then reset it:
+ * SQLITE_OK when it ran to the end, else SQLite's code. */
+int sqlite_run(sqlite3_stmt *q);
+
+/** sqlite_put_flows() - the ops table's put_flows (store_sqlite_flows.c):
+ * one transaction. */
+int sqlite_put_flows(struct store *st, const struct store_flow *flows,
+		     size_t n, struct rttq_error *err);
+
+/** sqlite_flows() - the ops table's flows (store_sqlite_flows.c): none
+ * from a file without the flows table. */
+int sqlite_flows(struct store *st, const char *host, int64_t from_ms,
+		 int64_t to_ms, store_flow_fn fn, void *arg,
+		 struct rttq_error *err);
+
 /** sqlite_put() - the ops table's put: one transaction, registry too. */
 int sqlite_put(struct store *st, const struct store_record *recs, size_t n,
 	       struct rttq_error *err);

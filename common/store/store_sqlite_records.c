@@ -106,7 +106,7 @@ int sqlite_prepare_statements(struct sqlite_store *s, const char *url,
  * Writing
  * ------------------------------------------------------------------------- */
 
-static int run(sqlite3_stmt *q)
+int sqlite_run(sqlite3_stmt *q)
 {
 	int rc = sqlite3_step(q);
 
@@ -162,7 +162,7 @@ static int put_series(sqlite3_stmt *q, const struct store_record *r)
 
 	rc = bind_key(q, r);
 	if (!rc)
-		rc = run(q);
+		rc = sqlite_run(q);
 	sqlite3_clear_bindings(q);
 	return rc;
 }
@@ -179,7 +179,7 @@ static int put_in_transaction(struct sqlite_store *s,
 	for (size_t i = 0; i < n; i++) {
 		rc = bind_record(put, &recs[i]);
 		if (rc == SQLITE_OK)
-			rc = run(put);
+			rc = sqlite_run(put);
 		sqlite3_clear_bindings(put);
 		/* The fleet's records are read by name, never listed. */
 		if (rc == SQLITE_OK && !store_host_reserved(recs[i].host))
@@ -193,16 +193,16 @@ static int put_in_transaction(struct sqlite_store *s,
 					     (long long)recs[i].start_s,
 					     sqlite3_errmsg(s->db));
 
-			run(s->stmt[STMT_ROLLBACK]);
+			sqlite_run(s->stmt[STMT_ROLLBACK]);
 			return ret;
 		}
 	}
-	rc = run(s->stmt[STMT_COMMIT]);
+	rc = sqlite_run(s->stmt[STMT_COMMIT]);
 	if (rc != SQLITE_OK) {
 		int ret = stmt_fail(s, rc, "cannot commit", err);
 
 		if (sqlite3_get_autocommit(s->db) == 0)
-			run(s->stmt[STMT_ROLLBACK]);
+			sqlite_run(s->stmt[STMT_ROLLBACK]);
 		return ret;
 	}
 	return 0;
@@ -213,7 +213,7 @@ static int refuse_legacy(struct sqlite_store *s, struct rttq_error *err)
 {
 	return store_fail(&s->base, err, -EROFS, "schema version 2 opened "
 			  "for reading: writing needs store_open(), which "
-			  "migrates it to version 3");
+			  "migrates it to version 4");
 }
 
 int sqlite_put(struct store *st, const struct store_record *recs,
@@ -224,7 +224,7 @@ int sqlite_put(struct store *st, const struct store_record *recs,
 
 	if (s->legacy)
 		return refuse_legacy(s, err);
-	rc = run(s->stmt[STMT_BEGIN]);
+	rc = sqlite_run(s->stmt[STMT_BEGIN]);
 	if (rc != SQLITE_OK)
 		return stmt_fail(s, rc, "cannot begin write", err);
 	return put_in_transaction(s, recs, n, err);
@@ -266,18 +266,18 @@ int sqlite_put_if(struct store *st, const struct store_record *rec,
 
 	if (s->legacy)
 		return refuse_legacy(s, err);
-	rc = run(s->stmt[STMT_BEGIN]);
+	rc = sqlite_run(s->stmt[STMT_BEGIN]);
 	if (rc != SQLITE_OK)
 		return stmt_fail(s, rc, "cannot begin write", err);
 	rc = stored_is(s, rec, expect, expect_len, &same);
 	if (rc != SQLITE_OK) {
 		int ret = stmt_fail(s, rc, "cannot read fleet record", err);
 
-		run(s->stmt[STMT_ROLLBACK]);
+		sqlite_run(s->stmt[STMT_ROLLBACK]);
 		return ret;
 	}
 	if (!same) {
-		run(s->stmt[STMT_ROLLBACK]);
+		sqlite_run(s->stmt[STMT_ROLLBACK]);
 		return -ESTALE; /* store_put_fleet() says what */
 	}
 	return put_in_transaction(s, rec, 1, err);

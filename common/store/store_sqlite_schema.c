@@ -4,7 +4,7 @@
  * created in a fresh file or migrated from an older version, once, by the
  * first handle on the file.
  *
- * Schema, version 3 (PRAGMA user_version = 3)
+ * Schema, version 4 (PRAGMA user_version = 4)
  * -------------------------------------------
  *
  *   CREATE TABLE records (
@@ -32,6 +32,14 @@
  *       last_start_s  INTEGER NOT NULL,
  *       PRIMARY KEY (host, grp, metric, period_s)
  *   ) WITHOUT ROWID;
+ *   CREATE TABLE flows (                 -- store_put_flows(): sampled
+ *       host          TEXT    NOT NULL,  -- closed-flow records, kept
+ *       time_ms       INTEGER NOT NULL,  -- as the agent read them
+ *       grp           TEXT    NOT NULL,
+ *       record        BLOB    NOT NULL   -- struct flow_record
+ *   );
+ *   CREATE INDEX flows_by_time ON flows (time_ms);
+ *   CREATE INDEX flows_by_host ON flows (host, time_ms);
  *
  * store_put upserts the registry row of every record it writes in the same
  * transaction, only widening [first_start_s, last_start_s], so the two
@@ -42,10 +50,13 @@
  *     scanning every record in the range): the registry is built from the
  *     records and the index dropped, giving version 2;
  *   2 (no metric column: every record is rtt): both tables are copied into
- *     version 3 ones with metric 'rtt'.
+ *     version 3 ones with metric 'rtt';
+ *   3 (no flows table): the table is created, giving version 4.
  * store_open_read() changes nothing: it reads a version 2 file as it is,
  * through temporary views (sqlite_read_legacy()) that give every row
- * metric 'rtt', so the statements are the same for both versions.
+ * metric 'rtt', so the statements are the same for both versions, and a
+ * version 3 file as it is (store_sqlite_flows.c reads no flow records
+ * from a file without the table).
  *
  * A version 0 file with no tables is initialised; a file with a newer
  * version, or with foreign tables and no version, is refused.
@@ -56,7 +67,8 @@
 
 #include "store_sqlite_private.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
+#define FLOWLESS_VERSION 3 /* read as it is, without flow records */
 #define LEGACY_VERSION 2 /* what store_open_read() also reads, as rtt */
 
 #define RECORDS_TABLE_SQL \
@@ -80,10 +92,18 @@
 	" PRIMARY KEY (host, grp, metric, period_s)" \
 	") WITHOUT ROWID;"
 
+#define FLOWS_TABLE_SQL \
+	"CREATE TABLE flows (" \
+	" host TEXT NOT NULL, time_ms INTEGER NOT NULL, grp TEXT NOT NULL," \
+	" record BLOB NOT NULL);" \
+	"CREATE INDEX flows_by_time ON flows (time_ms);" \
+	"CREATE INDEX flows_by_host ON flows (host, time_ms);"
+
 static const char schema_sql[] =
 	RECORDS_TABLE_SQL
 	SERIES_TABLE_SQL
-	"PRAGMA user_version = 3;";
+	FLOWS_TABLE_SQL
+	"PRAGMA user_version = 4;";
 
 /* Version 1 -> 2: build the registry from the records (one pass over the
  * primary key, already in (host, grp, period_s) order).  Version 2 -> 3
@@ -115,8 +135,12 @@ static const char migrate_v2_sql[] =
 	" last_start_s) SELECT host, grp, 'rtt', period_s, first_start_s,"
 	" last_start_s FROM series_v2;"
 	"DROP TABLE records_v2;"
-	"DROP TABLE series_v2;"
-	"PRAGMA user_version = 3;";
+	"DROP TABLE series_v2;";
+
+/* Version 3 -> 4: the flow records' table, nothing else changes. */
+static const char migrate_v3_sql[] =
+	FLOWS_TABLE_SQL
+	"PRAGMA user_version = 4;";
 
 /*
  * A version 2 file read as it is: temporary views (this connection only;
@@ -222,9 +246,9 @@ static int upgrade_schema(const char *url, sqlite3 *db, int64_t *version,
 	if (rc != SQLITE_OK)
 		return sqlite_db_fail(url, db, rc, "cannot create schema", err);
 	ret = read_version(url, db, version, tables, err);
-	if (!ret && (*version == 1 || *version == LEGACY_VERSION ||
+	if (!ret && ((*version >= 1 && *version < SCHEMA_VERSION) ||
 		     (*version == 0 && *tables == 0))) {
-		const char *what = *version ? "cannot migrate the schema to version 3"
+		const char *what = *version ? "cannot migrate the schema to version 4"
 					    : "cannot create schema";
 
 		rc = SQLITE_OK;
@@ -232,8 +256,10 @@ static int upgrade_schema(const char *url, sqlite3 *db, int64_t *version,
 			rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
 		if (*version == 1)
 			rc = sqlite3_exec(db, migrate_v1_sql, NULL, NULL, NULL);
-		if (rc == SQLITE_OK && *version)
+		if (rc == SQLITE_OK && (*version == 1 || *version == 2))
 			rc = sqlite3_exec(db, migrate_v2_sql, NULL, NULL, NULL);
+		if (rc == SQLITE_OK && *version)
+			rc = sqlite3_exec(db, migrate_v3_sql, NULL, NULL, NULL);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
@@ -301,7 +327,7 @@ int sqlite_check_file(struct sqlite_store *s, const char *url,
 	ret = read_version(url, s->db, &version, &tables, err);
 	if (ret)
 		return ret;
-	if (version == SCHEMA_VERSION)
+	if (version == SCHEMA_VERSION || version == FLOWLESS_VERSION)
 		return 0;
 	if (version == LEGACY_VERSION)
 		return sqlite_read_legacy(s, url, err);
@@ -315,9 +341,9 @@ int sqlite_check_file(struct sqlite_store *s, const char *url,
 				 url, (long long)tables);
 	if (version < SCHEMA_VERSION)
 		return rttq_fail(err, -ENOTSUP,
-				 "store %s: schema version %lld, this rttq reads version %d (and %d) once rttq-agent (or `rttq store init %s`) has migrated it",
+				 "store %s: schema version %lld, this rttq reads version %d (and %d, %d) once rttq-agent (or `rttq store init %s`) has migrated it",
 				 url, (long long)version, SCHEMA_VERSION,
-				 LEGACY_VERSION, url);
+				 FLOWLESS_VERSION, LEGACY_VERSION, url);
 	return rttq_fail(err, -ENOTSUP,
 			 "store %s: schema version %lld, this rttq reads version %d",
 			 url, (long long)version, SCHEMA_VERSION);

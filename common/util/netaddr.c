@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "netaddr.h"
@@ -109,4 +110,71 @@ const char *netaddr_format(const char *addr, uint16_t port, char *buf,
 	snprintf(buf, size, "%s%s%s:%u", v6 ? "[" : "", addr, v6 ? "]" : "",
 		 port);
 	return buf;
+}
+
+void netaddr_mapped(const struct addr_filter *f, uint8_t addr[16],
+		    unsigned int *bits)
+{
+	memset(addr, 0, 16);
+	if (f->family == AF_INET) {
+		addr[10] = 0xff;
+		addr[11] = 0xff;
+		memcpy(addr + 12, f->addr, 4);
+		*bits = f->prefix + 96;
+	} else {
+		memcpy(addr, f->addr, 16);
+		*bits = f->prefix;
+	}
+}
+
+void netaddr_prefix_mask(unsigned int bits, uint32_t mask[4])
+{
+	unsigned int i, b;
+
+	for (i = 0; i < 4; i++) {
+		b = bits > 32 * i ? bits - 32 * i : 0;
+		if (b > 32)
+			b = 32;
+		/* The top @b bits set: ~0 << (32 - b), without << 32. */
+		mask[i] = htonl(b ? ~0u << (32 - b) : 0);
+	}
+}
+
+int netaddr_parse_cidr(const char *text, struct addr_filter *out,
+		       struct rttq_error *err)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(text, '/');
+	unsigned long prefix;
+	unsigned int max;
+	size_t len = slash ? (size_t)(slash - text) : strlen(text);
+	char *end;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0 || len >= sizeof(buf))
+		return rttq_fail(err, -EINVAL, "address '%s': not an address",
+				 text);
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	if (netaddr_parse_ip(buf, &out->family, out->addr)) {
+		out->family = 0;
+		return rttq_fail(err, -EINVAL,
+				 "address '%s': not an IPv4 or IPv6 address",
+				 text);
+	}
+	max = out->family == AF_INET ? 32 : 128;
+	out->prefix = max;
+	if (slash) {
+		errno = 0;
+		prefix = strtoul(slash + 1, &end, 10);
+		if (errno || end == slash + 1 || *end || prefix > max ||
+		    slash[1] == '-' || slash[1] == '+') {
+			out->family = 0;
+			return rttq_fail(err, -EINVAL,
+					 "address '%s': prefix length must be "
+					 "0..%u", text, max);
+		}
+		out->prefix = (unsigned int)prefix;
+	}
+	return 0;
 }

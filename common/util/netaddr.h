@@ -4,7 +4,9 @@
  * and ADDR:PORT or [IPV6]:PORT for a server to listen on (rttq-agent
  * --metrics, rttq-api --listen).  Only numbers: a name would need a
  * resolver and could mean several addresses.  Also the reverse: an
- * address and port written back the way they are typed.
+ * address and port written back the way they are typed; and CIDR
+ * prefixes (--raddr, peer maps, /flows?raddr=) compared as the kernel
+ * keeps addresses, IPv4 v4-mapped.
  */
 #ifndef RTTQ_NETADDR_H
 #define RTTQ_NETADDR_H
@@ -90,6 +92,48 @@ RTTQ_API int netaddr_local_port(int fd);
  */
 RTTQ_API const char *netaddr_format(const char *addr, uint16_t port,
 				    char *buf, size_t size);
+
+/*
+ * An address filter: IPv4 (family AF_INET) or IPv6, with a CIDR prefix.
+ * The kernel compares IPv4 peers as ::ffff:a.b.c.d, so an IPv4 filter also
+ * matches v4-mapped IPv6 sockets, and ::/0 matches every peer.
+ */
+struct addr_filter {
+	int family;          /* 0: filter off; AF_INET or AF_INET6 */
+	uint8_t addr[16];    /* network byte order; IPv4 in the first 4 */
+	unsigned int prefix; /* prefix length in bits */
+};
+
+/**
+ * netaddr_parse_cidr() - parse "10.0.0.0/8", "fe80::1", "10.1.2.3".
+ * @text: the option value.
+ * @out: receives the filter (family 0 on failure).
+ * @err: names the bad text; may be NULL.
+ *
+ * @return 0, -EINVAL.
+ */
+RTTQ_API int netaddr_parse_cidr(const char *text,
+				struct addr_filter *out,
+				struct rttq_error *err);
+
+/**
+ * netaddr_mapped() - @f's address as the kernel compares it: 16
+ * bytes, IPv4 v4-mapped (::ffff:a.b.c.d), and its prefix length counted
+ * over those 128 bits (an IPv4 /24 is a /120).
+ * @f: a parsed address (family AF_INET or AF_INET6).
+ * @addr: receives the 16 bytes, network order.
+ * @bits: receives the prefix length, 0..128.
+ */
+RTTQ_API void netaddr_mapped(const struct addr_filter *f, uint8_t addr[16],
+			     unsigned int *bits);
+
+/**
+ * netaddr_prefix_mask() - the top @bits bits of 128 as four
+ * network-order words.
+ * @bits: 0..128.
+ * @mask: receives the words.
+ */
+RTTQ_API void netaddr_prefix_mask(unsigned int bits, uint32_t mask[4]);
 
 #ifdef __cplusplus
 }

@@ -82,35 +82,35 @@ static void test_addr(void)
 	struct rttq_error err = { 0 };
 	struct addr_filter f;
 
-	CHECK_CMP(collector_parse_addr("10.1.2.3", &f, &err), ==, 0);
+	CHECK_CMP(netaddr_parse_cidr("10.1.2.3", &f, &err), ==, 0);
 	CHECK_CMP(f.family, ==, AF_INET);
 	CHECK_CMP(f.prefix, ==, 32);
 	CHECK(!memcmp(f.addr, v4, 4), "address %u.%u.%u.%u", f.addr[0],
 	      f.addr[1], f.addr[2], f.addr[3]);
-	CHECK_CMP(collector_parse_addr("10.0.0.0/8", &f, &err), ==, 0);
+	CHECK_CMP(netaddr_parse_cidr("10.0.0.0/8", &f, &err), ==, 0);
 	CHECK_CMP(f.prefix, ==, 8);
-	CHECK_CMP(collector_parse_addr("0.0.0.0/0", &f, &err), ==, 0);
+	CHECK_CMP(netaddr_parse_cidr("0.0.0.0/0", &f, &err), ==, 0);
 	CHECK_CMP(f.prefix, ==, 0);
-	CHECK_CMP(collector_parse_addr("fe80::1", &f, &err), ==, 0);
+	CHECK_CMP(netaddr_parse_cidr("fe80::1", &f, &err), ==, 0);
 	CHECK_CMP(f.family, ==, AF_INET6);
 	CHECK_CMP(f.prefix, ==, 128);
 	CHECK_CMP(f.addr[0], ==, 0xfe);
-	CHECK_CMP(collector_parse_addr("2001:db8::/32", &f, &err), ==, 0);
+	CHECK_CMP(netaddr_parse_cidr("2001:db8::/32", &f, &err), ==, 0);
 	CHECK_CMP(f.prefix, ==, 32);
-	CHECK_CMP(collector_parse_addr("::ffff:10.0.0.0/104", &f, &err), ==, 0);
+	CHECK_CMP(netaddr_parse_cidr("::ffff:10.0.0.0/104", &f, &err), ==, 0);
 	CHECK_CMP(f.family, ==, AF_INET6);
 	CHECK_CMP(f.prefix, ==, 104);
 
-	CHECK_CMP(collector_parse_addr("10.0.0.0/33", &f, &err), ==, -EINVAL);
+	CHECK_CMP(netaddr_parse_cidr("10.0.0.0/33", &f, &err), ==, -EINVAL);
 	CHECK_CONTAINS(err.msg, "0..32");
-	CHECK_CMP(collector_parse_addr("fe80::/129", &f, &err), ==, -EINVAL);
-	CHECK_CMP(collector_parse_addr("10.0.0.0/", &f, &err), ==, -EINVAL);
-	CHECK_CMP(collector_parse_addr("10.0.0.0/-1", &f, &err), ==, -EINVAL);
-	CHECK_CMP(collector_parse_addr("10.0.0.0/8x", &f, &err), ==, -EINVAL);
-	CHECK_CMP(collector_parse_addr("10.0.0", &f, &err), ==, -EINVAL);
-	CHECK_CMP(collector_parse_addr("host.example", &f, &err), ==, -EINVAL);
-	CHECK_CMP(collector_parse_addr("", &f, &err), ==, -EINVAL);
-	CHECK_CMP(collector_parse_addr("/8", &f, &err), ==, -EINVAL);
+	CHECK_CMP(netaddr_parse_cidr("fe80::/129", &f, &err), ==, -EINVAL);
+	CHECK_CMP(netaddr_parse_cidr("10.0.0.0/", &f, &err), ==, -EINVAL);
+	CHECK_CMP(netaddr_parse_cidr("10.0.0.0/-1", &f, &err), ==, -EINVAL);
+	CHECK_CMP(netaddr_parse_cidr("10.0.0.0/8x", &f, &err), ==, -EINVAL);
+	CHECK_CMP(netaddr_parse_cidr("10.0.0", &f, &err), ==, -EINVAL);
+	CHECK_CMP(netaddr_parse_cidr("host.example", &f, &err), ==, -EINVAL);
+	CHECK_CMP(netaddr_parse_cidr("", &f, &err), ==, -EINVAL);
+	CHECK_CMP(netaddr_parse_cidr("/8", &f, &err), ==, -EINVAL);
 }
 
 /* Writes @text to a fresh temporary file; its path into @path. */

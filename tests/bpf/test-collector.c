@@ -353,7 +353,7 @@ static void test_cidr_filters(void)
 	char want[32];
 
 	check_section("laddr and raddr CIDR filters");
-	REQUIRE_CMP(collector_parse_addr("127.0.0.0/8", &o.laddr, &err), ==,
+	REQUIRE_CMP(netaddr_parse_cidr("127.0.0.0/8", &o.laddr, &err), ==,
 		    0);
 	c = open_or_die(&o);
 	traffic_or_die(AF_INET, &t);
@@ -363,14 +363,14 @@ static void test_cidr_filters(void)
 	CHECK_CMP(s.want_count, >=, EXCHANGES / 2);
 	collector_close(c);
 
-	REQUIRE_CMP(collector_parse_addr("10.0.0.0/8", &o.laddr, &err), ==,
+	REQUIRE_CMP(netaddr_parse_cidr("10.0.0.0/8", &o.laddr, &err), ==,
 		    0);
 	filtered_out("laddr 10.0.0.0/8", &o, &control, "lport:",
 		     EXCHANGES / 2, 0);
 
 	/* An IPv6 prefix outside ::ffff:0:0/96 never matches IPv4 peers. */
 	o.laddr.family = 0;
-	REQUIRE_CMP(collector_parse_addr("fe80::/10", &o.raddr, &err), ==, 0);
+	REQUIRE_CMP(netaddr_parse_cidr("fe80::/10", &o.raddr, &err), ==, 0);
 	filtered_out("raddr fe80::/10", &o, &control, "lport:",
 		     EXCHANGES / 2, 0);
 }
@@ -454,9 +454,9 @@ static void test_every_setting_loads(void)
 					o.rport = 443;
 				}
 				if (bits & 4) {
-					collector_parse_addr("10.0.0.0/8",
+					netaddr_parse_cidr("10.0.0.0/8",
 							     &o.laddr, &err);
-					collector_parse_addr("2001:db8::/32",
+					netaddr_parse_cidr("2001:db8::/32",
 							     &o.raddr, &err);
 				}
 				o.sub_bits = 3 + (by + bits) % 5;

@@ -184,7 +184,7 @@ static void test_peer_map(const char *path)
 
 	check_section("peer:other holds exactly the unmatched peers");
 	raddr.raddr.family = 0;
-	REQUIRE_CMP(collector_parse_addr("10.99.0.0/16", &raddr.raddr, &err),
+	REQUIRE_CMP(netaddr_parse_cidr("10.99.0.0/16", &raddr.raddr, &err),
 		    ==, 0);
 	peer.raddr = raddr.raddr;
 	write_file(path, first_map);

@@ -306,7 +306,7 @@ static void test_migration_from_v1(void)
 	put_ok(st, more, 1);
 	expect_series(st, NULL, 6001, 9000, "b/all");
 	store_close(st);
-	/* Opening again leaves a version 3 file alone. */
+	/* Opening again leaves a version 4 file alone. */
 	st = open_ok(url);
 	expect_series(st, "b", 0, 10000, "b/all");
 	store_close(st);
@@ -315,7 +315,7 @@ static void test_migration_from_v1(void)
 	CHECK_CMP(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL),
 		  ==, SQLITE_OK);
 	CHECK_CMP(sqlite3_step(q), ==, SQLITE_ROW);
-	CHECK_CMP(sqlite3_column_int(q, 0), ==, 3);
+	CHECK_CMP(sqlite3_column_int(q, 0), ==, 4);
 	sqlite3_finalize(q);
 	CHECK_CMP(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master"
 				     " WHERE name = 'records_by_start'", -1,
