@@ -36,6 +36,7 @@
 #include "hist.h"
 #include "log.h"
 #include "agent_metrics.h"
+#include "agent_opts.h"
 #include "numparse.h"
 #include "privileges.h"
 #include "series.h"
@@ -48,11 +49,6 @@
 #include "writer.h"
 #include "metric.h"
 
-#define INTERVAL_DEFAULT_MS 5000
-#define INTERVAL_MIN_MS 10
-/* Groups the series table holds per kernel group id by default: a group
- * stays there until its day rollup is written, after its id was recycled. */
-#define DAY_GROUPS_PER_ID 4
 /* SIGTERM: keep trying the store this long, then spool the rest. */
 #define STOP_FLUSH_MS 5000
 /* Ticks fire this long after each multiple of --interval, so a drain right
@@ -62,26 +58,6 @@
 #ifndef RTTQ_VERSION
 #define RTTQ_VERSION "unknown"
 #endif
-
-struct agent_opts {
-	const char *store_url;
-	char host[STORE_HOST_MAX];
-	int64_t interval_ms;
-	uint32_t period_s;
-	uint32_t duration_s; /* 0: until a signal */
-	uint32_t day_groups; /* series table bound; 0: DAY_GROUPS_PER_ID per
-			      * kernel group id */
-	const char *spool_dir; /* NULL: no spool */
-	uint32_t queue_max;    /* records in memory; 0: bytes bound only */
-	uint32_t spool_max_mib; /* spool file bound */
-	double compression;
-	uint32_t flow_log_ppm; /* --flow-log; 0: off */
-	struct collector_opts collector;
-	struct netaddr_listen metrics; /* --metrics */
-	bool metrics_on;
-	bool metrics_given;            /* not the default: failing to bind
-					* it is fatal */
-};
 
 struct agent {
 	const struct agent_opts *opts;
@@ -118,287 +94,6 @@ static int64_t now_ms(void)
 static int64_t ms_to_s(int64_t ms)
 {
 	return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-}
-
-/* -------------------------------------------------------------------------
- * Command line
- * ------------------------------------------------------------------------- */
-
-enum {
-	OPT_STORE = COLLECTOR_OPT_END,
-	OPT_HOST,
-	OPT_INTERVAL,
-	OPT_PERIOD,
-	OPT_COMPRESSION,
-	OPT_DURATION,
-	OPT_METRICS,
-	OPT_SPOOL,
-	OPT_QUEUE_MAX,
-	OPT_SPOOL_MAX,
-	OPT_DAY_GROUPS,
-	OPT_FLOW_LOG,
-};
-
-static const struct option long_options[] = {
-	{ "store", required_argument, NULL, OPT_STORE },
-	{ "host", required_argument, NULL, OPT_HOST },
-	{ "interval", required_argument, NULL, OPT_INTERVAL },
-	{ "period", required_argument, NULL, OPT_PERIOD },
-	COLLECTOR_LONG_OPTIONS,
-	{ "compression", required_argument, NULL, OPT_COMPRESSION },
-	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "metrics", required_argument, NULL, OPT_METRICS },
-	{ "spool", required_argument, NULL, OPT_SPOOL },
-	{ "queue-max", required_argument, NULL, OPT_QUEUE_MAX },
-	{ "spool-max", required_argument, NULL, OPT_SPOOL_MAX },
-	{ "max-day-groups", required_argument, NULL, OPT_DAY_GROUPS },
-	{ "flow-log", required_argument, NULL, OPT_FLOW_LOG },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static void usage(FILE *out)
-{
-	fprintf(out,
-"Usage: rttq-agent [OPTION]...\n"
-"Measure TCP RTT (srtt), jitter, handshake times and TCP counters with BPF\n"
-"and store per-period quantile digests and exact counter sums.\n"
-"\n"
-"  --store URL          where records go: sqlite:PATH or\n"
-"                       dynamodb:TABLE[?region=R&endpoint=URL]\n"
-"                       (default %s)\n"
-"  --host NAME          host name written into records (default: gethostname)\n"
-"  --interval DURATION  drain the kernel counters this often (5s, 250ms),\n"
-"                       %dms..period (default %ds)\n"
-"  --period SEC         base period in s; must divide 3600 (default %d)\n",
-		STORE_URL_DEFAULT, INTERVAL_MIN_MS, INTERVAL_DEFAULT_MS / 1000,
-		SERIES_PERIOD_DEFAULT_S);
-	collector_opts_usage(out, 2, 23);
-	fprintf(out,
-"  --max-day-groups N   groups held in memory until their day rollup is\n"
-"                       written: every group seen since 00:00 UTC, ~28 KiB\n"
-"                       per metric at sub-bits 5; beyond it a new group's\n"
-"                       samples are dropped and counted\n"
-"                       (default %d x --max-groups)\n",
-		DAY_GROUPS_PER_ID);
-	fprintf(out,
-"  --compression C      t-digest compression, %g..%g (default %g)\n"
-"  --duration SEC       exit after SEC s, writing the partial period\n"
-"                       (default: run until SIGTERM or SIGINT)\n"
-"  --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
-"                       ([V6]:PORT for IPv6; port 0: any free port, logged;\n"
-"                       \"off\": no endpoint) (default %s)\n"
-"  --spool DIR          when the store fails and the in-memory queue is full,\n"
-"                       or at a stop, keep records in DIR/%s,\n"
-"                       replayed in order when the store answers (default:\n"
-"                       none; records beyond the queue are dropped)\n"
-"  --queue-max N        records kept in memory while the store fails, beyond\n"
-"                       which they go to --spool or are dropped (default:\n"
-"                       no count bound; %u MiB of digests)\n"
-"  --spool-max MIB      largest spool file, 1..%u MiB; beyond it the newest\n"
-"                       records are dropped and counted (default %u)\n"
-"  --flow-log RATE      store that share of the closed connections' records\n"
-"                       (1%%, 1/64, 100%%; counted, not drawn), served by\n"
-"                       rttq-api's /flows; loads the flows ring buffer\n"
-"  -v, --verbose        log every write and libbpf's debug output\n"
-"  -h, --help           show this help and exit\n"
-"\n"
-"Exit status: 0 on a clean stop, 1 on a runtime failure, 2 on a bad option.\n",
-		TDIGEST_COMPRESSION_MIN, TDIGEST_COMPRESSION_MAX,
-		TDIGEST_COMPRESSION_DEFAULT, AGENT_METRICS_LISTEN_DEFAULT,
-		SPOOL_FILE_NAME, WRITER_MAX_BYTES >> 20, SPOOL_MAX_MIB_LIMIT,
-		SPOOL_MAX_MIB_DEFAULT);
-}
-
-/* numparse with the agent's log line on failure. */
-static int parse_u32(const char *flag, const char *text, uint32_t min,
-		     uint32_t max, uint32_t *out)
-{
-	struct rttq_error err = { 0 };
-	uint64_t v;
-
-	if (numparse_uint(flag, text, min, max, &v, &err)) {
-		agent_log("%s", err.msg);
-		return -EINVAL;
-	}
-	*out = (uint32_t)v;
-	return 0;
-}
-
-static int parse_double(const char *flag, const char *text, double min,
-			double max, double *out)
-{
-	struct rttq_error err = { 0 };
-
-	if (numparse_real(flag, text, min, max, out, &err)) {
-		agent_log("%s", err.msg);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* Parse argv into @o; see CLI_CONTINUE in cli.h for the result.  Usage
- * errors are logged naming the flag. */
-static int parse_args(int argc, char **argv, struct agent_opts *o)
-{
-	struct rttq_error err = { 0 };
-	uint32_t v;
-	int c, rc;
-
-	while ((c = getopt_long(argc, argv, "vh", long_options, NULL)) != -1) {
-		switch (c) {
-		case OPT_STORE:
-			if (!optarg[0]) {
-				agent_log("--store: empty URL");
-				return CLI_EXIT_USAGE;
-			}
-			o->store_url = optarg;
-			break;
-		case OPT_HOST:
-			if (!optarg[0] || strlen(optarg) >= sizeof(o->host)) {
-				agent_log("--host: name must be 1..%zu bytes",
-					sizeof(o->host) - 1);
-				return CLI_EXIT_USAGE;
-			}
-			/* The fleet's records would count this host twice. */
-			if (store_host_reserved(optarg)) {
-				agent_log("--host: '%s' is reserved: names "
-					  "starting with '%c' are the store's "
-					  "own (fleet records)", optarg,
-					  STORE_RESERVED_PREFIX);
-				return CLI_EXIT_USAGE;
-			}
-			snprintf(o->host, sizeof(o->host), "%s", optarg);
-			break;
-		case OPT_INTERVAL:
-			if (timeparse_duration_ms(optarg, &o->interval_ms,
-						  &err)) {
-				agent_log("--interval: %s", err.msg);
-				return CLI_EXIT_USAGE;
-			}
-			if (o->interval_ms < INTERVAL_MIN_MS) {
-				agent_log("--interval: %lld ms is below %d ms",
-					  (long long)o->interval_ms,
-					  INTERVAL_MIN_MS);
-				return CLI_EXIT_USAGE;
-			}
-			break;
-		case OPT_PERIOD:
-			if (parse_u32("--period", optarg, 1, 3600, &v))
-				return CLI_EXIT_USAGE;
-			if (!series_period_valid(v)) {
-				agent_log("--period: %u s does not divide one hour (3600 s); try 1, 5, 10, 60, 300",
-					v);
-				return CLI_EXIT_USAGE;
-			}
-			o->period_s = v;
-			break;
-		case OPT_COMPRESSION:
-			if (parse_double("--compression", optarg,
-					 TDIGEST_COMPRESSION_MIN,
-					 TDIGEST_COMPRESSION_MAX,
-					 &o->compression))
-				return CLI_EXIT_USAGE;
-			break;
-		case OPT_DURATION:
-			if (parse_u32("--duration", optarg, 1, INT32_MAX,
-				      &o->duration_s))
-				return CLI_EXIT_USAGE;
-			break;
-		case OPT_METRICS:
-			o->metrics_on = strcmp(optarg, "off") != 0;
-			o->metrics_given = true;
-			if (o->metrics_on &&
-			    netaddr_parse_listen(optarg, &o->metrics, &err)) {
-				agent_log("--metrics: %s", err.msg);
-				return CLI_EXIT_USAGE;
-			}
-			break;
-		case OPT_SPOOL:
-			if (!optarg[0]) {
-				agent_log("--spool: empty directory name");
-				return CLI_EXIT_USAGE;
-			}
-			o->spool_dir = optarg;
-			break;
-		case OPT_QUEUE_MAX:
-			if (parse_u32("--queue-max", optarg, 1, UINT32_MAX,
-				      &o->queue_max))
-				return CLI_EXIT_USAGE;
-			break;
-		case OPT_DAY_GROUPS:
-			if (parse_u32("--max-day-groups", optarg, 1, 1u << 20,
-				      &o->day_groups))
-				return CLI_EXIT_USAGE;
-			break;
-		case OPT_FLOW_LOG: {
-			double rate;
-
-			if (numparse_rate("--flow-log", optarg, &rate, &err)) {
-				agent_log("%s", err.msg);
-				return CLI_EXIT_USAGE;
-			}
-			o->flow_log_ppm = flow_log_rate_ppm(rate);
-			break;
-		}
-		case OPT_SPOOL_MAX:
-			if (parse_u32("--spool-max", optarg, 1,
-				      SPOOL_MAX_MIB_LIMIT, &o->spool_max_mib))
-				return CLI_EXIT_USAGE;
-			break;
-		case 'v':
-			o->collector.verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return CLI_EXIT_HELP;
-		default:
-			rc = collector_opts_parse(&o->collector, c, optarg,
-						  &err);
-			if (rc == -ENOENT) {
-				/* getopt_long named it on stderr. */
-				fprintf(stderr, "Try 'rttq-agent --help'.\n");
-				return CLI_EXIT_USAGE;
-			}
-			if (rc) {
-				agent_log("%s", err.msg);
-				return CLI_EXIT_USAGE;
-			}
-		}
-	}
-	if (optind < argc) {
-		agent_log("unexpected argument \"%s\"", argv[optind]);
-		return CLI_EXIT_USAGE;
-	}
-	/* The close records come from the collector's flows ring buffer,
-	 * loaded only when asked for (--signals stays as given). */
-	if (o->flow_log_ppm)
-		o->collector.flows = true;
-	if (collector_opts_check(&o->collector, &err)) {
-		agent_log("%s", err.msg);
-		return CLI_EXIT_USAGE;
-	}
-	if (o->interval_ms > (int64_t)o->period_s * 1000) {
-		agent_log("--interval: %lld ms is longer than --period (%u s)",
-			(long long)o->interval_ms, o->period_s);
-		return CLI_EXIT_USAGE;
-	}
-	if (!o->day_groups) {
-		uint64_t n = (uint64_t)DAY_GROUPS_PER_ID *
-			     o->collector.max_groups;
-
-		o->day_groups = n > (1u << 20) ? 1u << 20 : (uint32_t)n;
-	}
-	if (!o->host[0]) {
-		if (gethostname(o->host, sizeof(o->host)) != 0 || !o->host[0]) {
-			agent_log("--host: cannot read the host name (%s); pass --host",
-				strerror(errno));
-			return CLI_EXIT_USAGE;
-		}
-		o->host[sizeof(o->host) - 1] = '\0';
-	}
-	return CLI_CONTINUE;
 }
 
 /* -------------------------------------------------------------------------
@@ -692,17 +387,7 @@ static int shut_down(struct agent *a)
 
 int main(int argc, char **argv)
 {
-	struct agent_opts opts = {
-		.store_url = STORE_URL_DEFAULT,
-		.interval_ms = INTERVAL_DEFAULT_MS,
-		.period_s = SERIES_PERIOD_DEFAULT_S,
-		.compression = TDIGEST_COMPRESSION_DEFAULT,
-		.spool_max_mib = SPOOL_MAX_MIB_DEFAULT,
-		.collector = {
-			.sub_bits = BUCKET_SUB_BITS_DEFAULT,
-			.max_groups = COLLECTOR_MAX_GROUPS_DEFAULT,
-		},
-	};
+	struct agent_opts opts;
 	struct agent a = { .opts = &opts, .exit_code = 1 };
 	struct event *sigterm_ev = NULL, *sigint_ev = NULL, *stop_ev = NULL;
 	struct event *sighup_ev = NULL;
@@ -711,9 +396,8 @@ int main(int argc, char **argv)
 	const struct kernel_budget *budget;
 	int rc;
 
-	opts.metrics_on = netaddr_parse_listen(AGENT_METRICS_LISTEN_DEFAULT,
-					       &opts.metrics, NULL) == 0;
-	rc = parse_args(argc, argv, &opts);
+	agent_opts_init(&opts);
+	rc = agent_opts_parse(argc, argv, &opts);
 	if (rc != CLI_CONTINUE)
 		return rc;
 	a.verbose = opts.collector.verbose;
