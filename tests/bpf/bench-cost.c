@@ -272,6 +272,7 @@ struct spaced_prog {
 	struct bpf_link *link;
 	struct collector *c;
 	int fd;
+	bool skip;             /* not in BENCH_COST_ROWS */
 };
 
 /* The rows "+ jitter" rows are compared with, round by round (#13's
@@ -379,6 +380,8 @@ static void spaced_report(const char *what, double runs[][SPACED_ROUNDS],
 	printf("%s (%d rounds, %llu exchanges in all; ratios per round, "
 	       "median (lowest-highest)):\n", what, SPACED_ROUNDS, exchanges);
 	for (i = 0; i < NSPACED; i++) {
+		if (spaced_progs[i].skip)
+			continue;
 		for (r = 0; r < SPACED_ROUNDS; r++)
 			v[r] = runs[i][r];
 		ns = spread_of(v, SPACED_ROUNDS);
@@ -392,7 +395,7 @@ static void spaced_report(const char *what, double runs[][SPACED_ROUNDS],
 		       "tcprtt-style (%.2f-%.2f)", spaced_progs[i].name,
 		       ns.med, e.med, e.lo, e.hi, t.med, t.lo, t.hi);
 		b = spaced_progs[i].base;
-		if (b) {
+		if (b && !spaced_progs[b].skip) {
 			for (r = 0; r < SPACED_ROUNDS; r++)
 				v[r] = runs[i][r] / runs[b][r];
 			x = spread_of(v, SPACED_ROUNDS);
@@ -402,6 +405,32 @@ static void spaced_report(const char *what, double runs[][SPACED_ROUNDS],
 		printf("\n");
 		REQUIRE(ns.med > 0 && ns.med < 100000, "%s: %.1f ns per event",
 			spaced_progs[i].name, ns.med);
+	}
+}
+
+/*
+ * BENCH_COST_ROWS=3,6 runs only those spaced rows (numbered from 0 as
+ * printed) beside the empty program and the reference, which every ratio
+ * needs: a quick A/B of two builds, run after run.
+ */
+static void select_rows(void)
+{
+	const char *rows = getenv("BENCH_COST_ROWS");
+	char *end;
+	unsigned long n;
+	size_t i;
+
+	if (!rows || !*rows)
+		return;
+	for (i = 2; i < NSPACED; i++)
+		spaced_progs[i].skip = true;
+	while (*rows) {
+		n = strtoul(rows, &end, 10);
+		REQUIRE(end != rows && n < NSPACED && (!*end || *end == ','),
+			"BENCH_COST_ROWS: '%s' is not a list of rows 0-%zu",
+			getenv("BENCH_COST_ROWS"), NSPACED - 1);
+		spaced_progs[n].skip = false;
+		rows = *end ? end + 1 : end;
 	}
 }
 
@@ -421,6 +450,7 @@ static void run_spaced(struct bpf_object *obj, bool alone_only)
 
 	for (i = 0; i < NSPACED; i++)
 		spaced_progs[i].fd = -1;
+	select_rows();
 	printf("\nSpaced traffic: %u connections from %u addresses, one "
 	       "64-byte exchange every %u ms on each, %u ms a run:\n",
 	       o.conns, o.peers, o.gap_us / 1000, o.duration_ms);
@@ -433,6 +463,8 @@ static void run_spaced(struct bpf_object *obj, bool alone_only)
 	for (r = 0; r < SPACED_ROUNDS; r++) {
 		for (j = 0; j < NSPACED; j++) {
 			i = r % 2 ? NSPACED - 1 - j : j;
+			if (spaced_progs[i].skip)
+				continue;
 			spaced_attach(obj, &spaced_progs[i]);
 			spaced_runs(&o, one, 1, &exchanges);
 			runs[i][r] = one[i][0];
@@ -445,9 +477,11 @@ static void run_spaced(struct bpf_object *obj, bool alone_only)
 		return;
 	/* Together, references first, then rttq first. */
 	for (k = 0; k < 2; k++) {
-		for (i = 0; i < NSPACED; i++)
-			spaced_attach(obj, &spaced_progs[k ? NSPACED - 1 - i :
-							   i]);
+		for (i = 0; i < NSPACED; i++) {
+			j = k ? NSPACED - 1 - i : i;
+			if (!spaced_progs[j].skip)
+				spaced_attach(obj, &spaced_progs[j]);
+		}
 		exchanges = 0;
 		spaced_runs(&o, runs, SPACED_ROUNDS, &exchanges);
 		snprintf(what, sizeof(what), "BPF ns per event, all attached, "
