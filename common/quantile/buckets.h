@@ -33,31 +33,51 @@
 /* The largest slot count over the allowed g (g = 7: 3,328 slots). */
 #define BUCKET_SLOTS_MAX BUCKET_SLOTS(BUCKET_SUB_BITS_MAX)
 
-/* floor(log2 v) for v > 0 in five branch-free steps (0 for v == 0). */
+/*
+ * 1 when @v > @k, else 0, as the sign of @k - @v in 64 bits.  BPF has no
+ * set-on-compare, so clang turns a comparison into a conditional jump,
+ * and a jump per step below is taken or not by the value's size: on a
+ * host whose connections have different RTTs (and with jitter, a second
+ * value per event) they mispredict.  The empty asm hides the
+ * subtraction's meaning from clang, which would fold it back into that
+ * comparison.
+ */
+static inline __u32 bucket_above(__u64 v, __u64 k)
+{
+	__u64 d = k - v;
+
+#ifdef __bpf__
+	asm volatile("" : "+r"(d));
+#endif
+	return d >> 63;
+}
+
+/* floor(log2 v) for v > 0 in five steps without a branch (0 for v == 0). */
 static inline __u32 bucket_log2(__u32 v)
 {
 	__u32 r, shift;
 
-	r = (v > 0xffff) << 4;
+	r = bucket_above(v, 0xffff) << 4;
 	v >>= r;
-	shift = (v > 0xff) << 3;
+	shift = bucket_above(v, 0xff) << 3;
 	v >>= shift;
 	r |= shift;
-	shift = (v > 0xf) << 2;
+	shift = bucket_above(v, 0xf) << 2;
 	v >>= shift;
 	r |= shift;
-	shift = (v > 0x3) << 1;
+	shift = bucket_above(v, 0x3) << 1;
 	v >>= shift;
 	r |= shift;
 	r |= (v >> 1);
 	return r;
 }
 
-/* Bucket index of @v with @g sub-bucket bits: s * 2^g + (v >> s). */
+/* Bucket index of @v with @g sub-bucket bits: s * 2^g + (v >> s), where
+ * s = max(e - g, 0) is taken without a branch, as bucket_log2() is. */
 static inline __u32 bucket_index(__u32 v, __u32 g)
 {
 	__u32 e = bucket_log2(v);
-	__u32 s = e > g ? e - g : 0;
+	__u32 s = (e - g) & (0u - bucket_above(e, g));
 
 	return (s << g) + (v >> s);
 }
