@@ -44,12 +44,14 @@ static const char *const quantile_labels[] = { "0.5", "0.9", "0.99" };
 
 /* The distributions exported as histograms, in exposition order. */
 enum { DIST_RTT, DIST_JITTER, DIST_HANDSHAKE, DIST_SNDBUF, DIST_RUNQLAT,
-       DIST_FLOW_DURATION, DISTS };
+       DIST_FLOW_DURATION, DIST_RX_STACK, DIST_RX_SOCKET, DIST_TX_STACK,
+       DIST_TX_QDISC, DISTS };
 
 /*
  * Samples are integers in thousandths of what users read (metric.h):
- * times in us, exported in seconds (6 decimals); sndbuf in thousandths
- * of a per cent, exported as a ratio of 1 (5 decimals).
+ * times in us, exported in seconds (6 decimals); the packet stages' in
+ * ns (9 decimals); sndbuf in thousandths of a per cent, exported as a
+ * ratio of 1 (5 decimals).
  */
 static const struct {
 	const char *metric, *family, *help;
@@ -73,13 +75,36 @@ static const struct {
 	[DIST_FLOW_DURATION] = { METRIC_FLOW_DURATION, "rttq_flow_duration_seconds",
 				 "Lifetime of the TCP connections that closed (SYN to close), per group, since the agent started (--signals flows).",
 				 6 },
+	[DIST_RX_STACK] = { METRIC_RX_STACK, "rttq_rx_stack_seconds",
+			    "Sampled received segments: driver hand-off to TCP, per group, since the agent started (--signals stages).",
+			    9 },
+	[DIST_RX_SOCKET] = { METRIC_RX_SOCKET, "rttq_rx_socket_seconds",
+			     "Sampled received data: TCP to the application's read, per group, since the agent started (--signals stages).",
+			     9 },
+	[DIST_TX_STACK] = { METRIC_TX_STACK, "rttq_tx_stack_seconds",
+			    "Sampled sent segments: TCP's transmit to the device queue, per group, since the agent started (--signals stages).",
+			    9 },
+	[DIST_TX_QDISC] = { METRIC_TX_QDISC, "rttq_tx_qdisc_seconds",
+			    "Sampled sent packets: device queue to the driver, per group, since the agent started (--signals stages).",
+			    9 },
 };
+
+/* 10^@digits: one unit of what dists[] exports in sample units. */
+static double unit_scale(unsigned int digits)
+{
+	double one = 1;
+
+	while (digits--)
+		one *= 10;
+	return one;
+}
 
 struct mhist {
 	uint64_t bins[BINS];   /* samples per bound, not yet cumulated */
 	uint64_t count;
-	double sum_us;         /* bucket midpoints: drained samples are
-				* only known to their fine bucket */
+	double sum;            /* in sample units, of bucket midpoints:
+				* drained samples are only known to their
+				* fine bucket */
 };
 
 struct mgroup {
@@ -209,7 +234,7 @@ int agent_metrics_add_delta(struct agent_metrics *m, const char *group,
 		index++;
 	}
 	h->count += hist_count(delta);
-	h->sum_us += hist_sum_us(delta);
+	h->sum += hist_sum_us(delta);
 	return 0;
 }
 
@@ -322,7 +347,7 @@ void agent_metrics_note_drain(struct agent_metrics *m, int rc)
 static void format_bound(char *out, size_t size, unsigned int k,
 			 unsigned int digits)
 {
-	unsigned long v = 1ul << k, one = digits == 5 ? 100000 : 1000000;
+	unsigned long v = 1ul << k, one = (unsigned long)unit_scale(digits);
 	size_t len;
 
 	snprintf(out, size, "%lu.%0*lu", v / one, (int)digits, v % one);
@@ -361,8 +386,7 @@ static void put_histograms(FILE *f, const struct agent_metrics *m)
 				continue;
 			prom_histogram(f, dists[d].family, &group, le, h->bins,
 				       AGENT_METRICS_LE_BOUNDS,
-				       h->sum_us / (dists[d].digits == 5 ? 1e5
-								  : 1e6),
+				       h->sum / unit_scale(dists[d].digits),
 				       h->count);
 		}
 	}
@@ -393,7 +417,7 @@ static void put_last_period(FILE *f, const struct agent_metrics *m)
 			}
 		}
 		prom_sample_double(f, "rttq_rtt_last_period_seconds_sum",
-				   labels, 1, g->h[DIST_RTT].sum_us / 1e6);
+				   labels, 1, g->h[DIST_RTT].sum / 1e6);
 		prom_sample_u64(f, "rttq_rtt_last_period_seconds_count",
 				labels, 1, g->h[DIST_RTT].count);
 	}

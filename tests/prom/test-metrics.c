@@ -296,7 +296,7 @@ static void test_metrics_and_counters(void)
 	};
 	static const uint64_t peer_1[] = { 3, 1, 2, 1, 4, 90 };
 	struct event_base *base = event_base_new();
-	struct hist *jit = NULL, *hs = NULL, *sb = NULL;
+	struct hist *jit = NULL, *hs = NULL, *sb = NULL, *st = NULL;
 	struct agent_metrics *m;
 	char *body, *text;
 	int status;
@@ -345,6 +345,11 @@ static void test_metrics_and_counters(void)
 		    ==, 0);
 	REQUIRE_CMP(agent_metrics_add_delta(m, "all", METRIC_RUNQLAT, hs), ==,
 		    0);
+	/* A packet stage's samples are ns: 3,000 ns lies below 2^12 ns. */
+	REQUIRE_CMP(hist_new(5, &st), ==, 0);
+	hist_record(st, 3000, 4);
+	REQUIRE_CMP(agent_metrics_add_delta(m, "peer:db", METRIC_RX_STACK, st),
+		    ==, 0);
 
 	body = fetch(base, agent_metrics_port(m), "/metrics", &status);
 	REQUIRE_CMP(status, ==, 200);
@@ -368,6 +373,11 @@ static void test_metrics_and_counters(void)
 	expect_line(body, "rttq_runqlat_seconds_bucket{group=\"all\",le=\"0.002048\"} 2");
 	REQUIRE(!strstr(body, "rttq_runqlat_seconds_count{group=\"peer:db\"}"),
 		"runqlat listed for a group without it");
+	expect_line(body, "rttq_rx_stack_seconds_bucket{group=\"peer:db\",le=\"0.000002048\"} 0");
+	expect_line(body, "rttq_rx_stack_seconds_bucket{group=\"peer:db\",le=\"0.000004096\"} 4");
+	expect_line(body, "rttq_rx_stack_seconds_count{group=\"peer:db\"} 4");
+	REQUIRE(!strstr(body, "rttq_tx_qdisc_seconds_count"),
+		"a stage without samples listed");
 
 	text = section(body, "# HELP rttq_retransmits_total");
 	REQUIRE_STR(text,
@@ -427,6 +437,7 @@ static void test_metrics_and_counters(void)
 	hist_free(jit);
 	hist_free(hs);
 	hist_free(sb);
+	hist_free(st);
 	agent_metrics_free(m);
 	event_base_free(base);
 }
