@@ -488,6 +488,23 @@ static void put_bpf_stats(FILE *f, const struct agent_metrics_health *h)
 	}
 }
 
+/* --flow-log's totals: what a missing flow in GET /flows is owed to. */
+static void put_flow_log(FILE *f, const struct agent_metrics_health *h)
+{
+	prom_metric_u64(f, "rttq_flow_log_read_total", "counter",
+			"Closed-connection records the flow log read (--flow-log).",
+			h->flows_read);
+	prom_metric_u64(f, "rttq_flow_log_kept_total", "counter",
+			"Closed-connection records sampled and handed to the store writer.",
+			h->flows_kept);
+	prom_metric_u64(f, "rttq_flow_log_refused_total", "counter",
+			"Sampled closed-connection records refused because the writer was full.",
+			h->flows_refused);
+	prom_metric_u64(f, "rttq_flow_log_lost_total", "counter",
+			"Closed-connection records lost because the ring buffer was full.",
+			h->flows_lost);
+}
+
 static void put_health(FILE *f, const struct agent_metrics *m)
 {
 	struct agent_metrics_health h = { .spool_records = -1 };
@@ -565,6 +582,8 @@ static void put_health(FILE *f, const struct agent_metrics *m)
 		prom_metric_u64(f, "rttq_agent_spool_records", "gauge",
 				"Records in the on-disk spool waiting for the store.",
 				(uint64_t)h.spool_records);
+	if (h.flow_log)
+		put_flow_log(f, &h);
 	put_bpf_stats(f, &h);
 }
 

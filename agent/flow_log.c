@@ -123,6 +123,17 @@ int flow_log_start(struct collector *c, uint32_t ppm, struct writer *w,
 	return 0;
 }
 
+void flow_log_get_stats(const struct flow_log *fl, struct flow_log_stats *out)
+{
+	*out = (struct flow_log_stats){ 0 };
+	if (!fl)
+		return;
+	out->read = fl->read;
+	out->kept = fl->kept;
+	out->refused = fl->refused;
+	out->lost = flows_closed_lost(fl->fc);
+}
+
 void flow_log_stop(struct flow_log *fl)
 {
 	if (!fl)

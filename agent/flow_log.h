@@ -51,6 +51,20 @@ int flow_log_start(struct collector *c, uint32_t ppm, struct writer *w,
 		   struct event_base *base, struct flow_log **out,
 		   struct rttq_error *err);
 
+/* What a flow log did since it started, for /metrics. */
+struct flow_log_stats {
+	uint64_t read;     /* closed-connection records read from the ring */
+	uint64_t kept;     /* of them, sampled and handed to the writer */
+	uint64_t refused;  /* sampled but refused by a full writer */
+	uint64_t lost;     /* never read: the ring buffer was full */
+};
+
+/**
+ * flow_log_get_stats() - @fl's totals into @out (zeros for NULL: no
+ * --flow-log).
+ */
+void flow_log_get_stats(const struct flow_log *fl, struct flow_log_stats *out);
+
 /**
  * flow_log_stop() - read what is left in the ring, log the totals (read,
  * kept, lost), stop and free; NULL does nothing.  Before writer_stop(),

@@ -273,6 +273,16 @@ static void fill_health(struct agent_metrics_health *h, void *arg)
 	h->store_write_errors = ws.write_errors;
 	h->store_retries = ws.retries;
 	h->store_records = ws.records_written;
+	if (a->flow_log) {
+		struct flow_log_stats fs;
+
+		flow_log_get_stats(a->flow_log, &fs);
+		h->flow_log = true;
+		h->flows_read = fs.read;
+		h->flows_kept = fs.kept;
+		h->flows_refused = fs.refused;
+		h->flows_lost = fs.lost;
+	}
 	h->n_progs = collector_prog_fds(a->collector, h->prog_fds,
 				       h->prog_names, AGENT_PROGS_MAX);
 }

@@ -30,11 +30,12 @@ listening() {
 }
 wait_until 10 "the lab's server listening" listening
 
-# start_agent NAME RATE: an agent writing to sqlite:$tmp/NAME.db.
+# start_agent NAME RATE [METRICS]: an agent writing to sqlite:$tmp/NAME.db
+# (/metrics at METRICS, default off).
 start_agent() {
 	"$RTTQ_AGENT" --store "sqlite:$tmp/$1.db" --host "$1" \
 		--include-loopback --rport "$http_port" --flow-log "$2" \
-		--metrics off --period 60 >"$tmp/$1.out" 2>"$tmp/$1.err" &
+		--metrics "${3:-off}" --period 60 >"$tmp/$1.out" 2>"$tmp/$1.err" &
 	agent_pid=$!
 	track_pid "$agent_pid"
 	wait_for_match 30 "$tmp/$1.err" '/attached via/p' >/dev/null ||
@@ -84,10 +85,22 @@ http_expect 200 "/flows?$range&host=other"
 kill -TERM "$server_pid"
 wait "$server_pid" || true
 
-# ---- a quarter: exactly one close in four ----
-start_agent quarter 25%
+# ---- a quarter: exactly one close in four, and /metrics says so ----
+metrics_port=$(free_port) || die "no free port"
+start_agent quarter 25% "127.0.0.1:$metrics_port"
 for ((i = 0; i < 40; i++)); do
 	curl -sS -o /dev/null "http://127.0.0.1:$http_port/sleep/1"
+done
+# shellcheck disable=SC2317  # called by wait_until
+flow_log_counted() {
+	curl -sS "http://127.0.0.1:$metrics_port/metrics" >"$tmp/metrics.txt" &&
+		grep -qx 'rttq_flow_log_read_total 40' "$tmp/metrics.txt"
+}
+wait_until 10 "/metrics counting 40 closes read" flow_log_counted ||
+	fail "/metrics: $(grep '^rttq_flow_log' "$tmp/metrics.txt")"
+for want in 'kept_total 10' 'refused_total 0' 'lost_total 0'; do
+	grep -qx "rttq_flow_log_$want" "$tmp/metrics.txt" ||
+		fail "/metrics lacks rttq_flow_log_$want: $(grep '^rttq_flow_log' "$tmp/metrics.txt")"
 done
 stop_agent quarter
 grep -q "flow log: 40 closed connections read, 10 kept" "$tmp/quarter.err" ||
