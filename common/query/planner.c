@@ -605,9 +605,7 @@ static int run(struct store *st, const struct planner_request *req,
 	 * starts by to); else every second of [from, to].  Each host plans
 	 * its own span (planner_plan_host()).
 	 */
-	if (!span && planner_fleet_serves(req))
-		rc = store_finest_period(st, job.group, job.metric, &span,
-					 err);
+	rc = planner_fleet_check(st, &job, &span, err);
 	if (rc)
 		return rc;
 	job.a = span ? ceil_to(req->from_s, span) : req->from_s;

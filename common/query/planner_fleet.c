@@ -34,10 +34,45 @@ static void uncovered(const struct span *cover, size_t n, int64_t a,
 	*gb = hi;
 }
 
-bool planner_fleet_serves(const struct planner_request *req)
+/*
+ * Whether a registry listing @periods (@n of them) has no base period
+ * but @period_s: each other one is a rollup that @period_s builds.  A
+ * host whose base period is itself a rollup length (--period 300 beside
+ * 60 s hosts) cannot be told from those rollups here.
+ */
+static bool only_base(const uint32_t *periods, size_t n, uint32_t period_s)
 {
-	return !req->host &&
-	       !(req->flags & (PLANNER_BASE_ONLY | PLANNER_NO_FLEET));
+	for (size_t i = 0; i < n; i++)
+		if (periods[i] != period_s &&
+		    (periods[i] < period_s ||
+		     !planner_rollup_length(periods[i])))
+			return false;
+	return true;
+}
+
+int planner_fleet_check(struct store *st, struct plan_job *job,
+			uint32_t *span, struct rttq_error *err)
+{
+	const struct planner_request *req = job->req;
+	uint32_t periods[16];
+	size_t n;
+	int rc;
+
+	job->use_fleet = !req->host &&
+			 !(req->flags & (PLANNER_BASE_ONLY | PLANNER_NO_FLEET));
+	if (!job->use_fleet)
+		return 0;
+	if (!req->period_s)
+		return store_finest_period(st, job->group, job->metric, span,
+					   err);
+	rc = store_periods(st, job->group, job->metric, periods,
+			   sizeof(periods) / sizeof(periods[0]), &n, err);
+	if (rc)
+		return rc;
+	/* n == 0: a registry that cannot say, read as before it could. */
+	job->use_fleet = n <= sizeof(periods) / sizeof(periods[0]) &&
+			 only_base(periods, n, req->period_s);
+	return 0;
 }
 
 int planner_fleet_pass(struct store *st, struct plan_job *job, int64_t *ga,
@@ -52,7 +87,7 @@ int planner_fleet_pass(struct store *st, struct plan_job *job, int64_t *ga,
 
 	*ga = job->a;
 	*gb = job->b;
-	if (!planner_fleet_serves(req))
+	if (!job->use_fleet)
 		return 0;
 	for (r = 0; r < SERIES_ROLLUPS; r++)
 		fleet.rollups[r] = !req->period_s ||

@@ -106,13 +106,6 @@ void planner_hosts_free(struct plan_host *v, size_t n);
 bool planner_rollup_length(uint32_t period_s);
 
 /**
- * planner_fleet_serves() - whether @req may be answered from the fleet's
- * records (and its tail through every host's fine records): a fleet
- * query, without PLANNER_BASE_ONLY or PLANNER_NO_FLEET.
- */
-bool planner_fleet_serves(const struct planner_request *req);
-
-/**
  * planner_host_add_period() - add @period_s to @h's periods, kept
  * ascending and without repeats (at most 64: h->bases has a bit each).
  *
@@ -157,6 +150,7 @@ struct plan_job {
 	const struct plan_host *hosts;
 	size_t n_hosts;
 	struct host_share *shares; /* one per host */
+	bool use_fleet;           /* planner_fleet_check() */
 	struct host_share *fleet; /* the fleet records' share, or NULL */
 	struct span *fleet_cover; /* spans the fleet records cover */
 	size_t n_fleet_cover;
@@ -192,6 +186,20 @@ struct plan_worker {
  */
 int planner_plan_host(struct plan_worker *w, const struct plan_host *h,
 		      struct host_share *sh);
+
+/**
+ * planner_fleet_check() - set job->fleet: whether @job's request may be
+ * answered from the fleet's records (and its tail through every host's
+ * fine records): a fleet query, without PLANNER_BASE_ONLY or
+ * PLANNER_NO_FLEET, and with a base period filter only when the registry
+ * shows no other base period in the group (fleet records merge every
+ * host's).  Without a filter, *@span receives the finest base period any
+ * host of the group has (0: the registry cannot say).
+ *
+ * @return 0, or the errors of store_periods().
+ */
+int planner_fleet_check(struct store *st, struct plan_job *job,
+			uint32_t *span, struct rttq_error *err);
 
 /**
  * planner_fleet_pass() - read @job's fleet records (planner_fleet.c) into

@@ -273,7 +273,7 @@ int planner_tail_pass(struct store *st, struct plan_job *job,
 	*hosts = NULL;
 	*n_hosts = 0;
 	*read = false;
-	if (!planner_fleet_serves(req) || !uncovered(job, gap, &n))
+	if (!job->use_fleet || !uncovered(job, gap, &n))
 		return 0;
 	for (i = 0; rc == 0 && i < n; i++) {
 		/* The range's own edges at its ends, as planner_plan_host()

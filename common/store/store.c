@@ -438,19 +438,28 @@ int store_fine_records(struct store *st, const char *group,
 				     to_s, fn, arg, err);
 }
 
+int store_periods(struct store *st, const char *group, const char *metric,
+		  uint32_t *periods, size_t max, size_t *n,
+		  struct rttq_error *err)
+{
+	int ret;
+
+	*n = 0;
+	ret = check_name(st, "group", group, STORE_GROUP_MAX, err);
+	if (!ret)
+		ret = check_metric(st, metric, err);
+	return ret ? ret : st->ops->periods(st, group, metric_or_rtt(metric),
+					    periods, max, n, err);
+}
+
 int store_finest_period(struct store *st, const char *group,
 			const char *metric, uint32_t *out,
 			struct rttq_error *err)
 {
-	int ret;
+	size_t n;
 
 	*out = 0;
-	ret = check_name(st, "group", group, STORE_GROUP_MAX, err);
-	if (!ret)
-		ret = check_metric(st, metric, err);
-	return ret ? ret : st->ops->finest_period(st, group,
-						  metric_or_rtt(metric), out,
-						  err);
+	return store_periods(st, group, metric, out, 1, &n, err);
 }
 
 int store_ping(struct store *st, struct rttq_error *err)

@@ -336,6 +336,27 @@ RTTQ_API int store_finest_period(struct store *st, const char *group,
 				 const char *metric, uint32_t *out,
 				 struct rttq_error *err);
 
+/**
+ * store_periods() - every resolution the registry holds for @metric of
+ * @group over all hosts, ascending: the hosts' base periods and the
+ * rollups built from them, each once.  A reader that must know whether
+ * every host has one base period (fleet records merge them all) looks at
+ * what else is there.
+ * @st: the store.
+ * @group: the group.
+ * @metric: the metric; NULL or "": METRIC_RTT.
+ * @periods: receives the first @max, in seconds.
+ * @max: room in @periods.
+ * @n: receives how many there are, which may exceed @max; 0 when the
+ *     registry cannot say (as for store_finest_period()).
+ * @err: receives a message; may be NULL.
+ *
+ * @return as store_finest_period().
+ */
+RTTQ_API int store_periods(struct store *st, const char *group,
+			   const char *metric, uint32_t *periods, size_t max,
+			   size_t *n, struct rttq_error *err);
+
 /*
  * Closed-flow records (`rttq-agent --flow-log RATE`): the sampled share of
  * connections' close records, kept apart from the digests.  The store does

@@ -43,9 +43,10 @@ struct store_ops {
 	int (*fine_records)(struct store *st, const char *group,
 			    const char *metric, int64_t from_s, int64_t to_s, store_record_fn fn,
 			    void *arg, struct rttq_error *err);
-	int (*finest_period)(struct store *st, const char *group,
-			     const char *metric, uint32_t *out,
-			     struct rttq_error *err);
+	/* store_periods(): @metric is never NULL (store_period_list). */
+	int (*periods)(struct store *st, const char *group,
+		       const char *metric, uint32_t *periods, size_t max,
+		       size_t *n, struct rttq_error *err);
 	/* store_put_flows() / store_flows(). */
 	int (*put_flows)(struct store *st, const struct store_flow *flows,
 			 size_t n, struct rttq_error *err);
@@ -58,6 +59,24 @@ struct store_ops {
 };
 
 /* First member of every backend's handle, so a struct store * is both. */
+/*
+ * What a backend's periods op fills: the first @max periods into @v, and
+ * how many there are in @n.
+ */
+struct store_period_list {
+	uint32_t *v;
+	size_t max;
+	size_t n;
+};
+
+static inline void store_period_list_add(struct store_period_list *l,
+					 uint32_t period_s)
+{
+	if (l->n < l->max)
+		l->v[l->n] = period_s;
+	l->n++;
+}
+
 struct store {
 	const struct store_ops *ops;
 	char *url; /* as the user wrote it, for messages; owned */

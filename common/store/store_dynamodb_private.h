@@ -504,14 +504,14 @@ int dynamo_put_if(struct store *st, const struct store_record *rec,
 int dynamo_query(struct store *st, const struct store_query *q,
 		 store_record_fn fn, void *arg, struct rttq_error *err);
 
+/** dynamo_periods() - the ops table's periods: the items of p#GROUP
+ * (one per resolution, ts the period, so in order). */
+int dynamo_periods(struct store *st, const char *group, const char *metric,
+		   uint32_t *periods, size_t max, size_t *n,
+		   struct rttq_error *err);
+
 /** dynamo_series() - the ops table's series: the registry, then Limit-1
  * Query probes for a record in the range. */
-/** dynamo_finest_period() - the ops table's finest_period: the first
- * item of p#GROUP. */
-int dynamo_finest_period(struct store *st, const char *group,
-			 const char *metric, uint32_t *out,
-			 struct rttq_error *err);
-
 int dynamo_series(struct store *st, const char *host, const char *group,
 		  int64_t from_s, int64_t to_s, store_series_fn fn, void *arg,
 		  struct rttq_error *err);

@@ -399,25 +399,27 @@ static int period_item(struct dynamo_store *s, yajl_val item, void *ctx,
 
 	if (parse_int(attr_get(item, "ts", "N"), 1, UINT32_MAX, &period_s))
 		return dynamo_bad_item(s, item, "ts", err);
-	*(uint32_t *)ctx = (uint32_t)period_s;
+	store_period_list_add(ctx, (uint32_t)period_s);
 	return 0;
 }
 
-int dynamo_finest_period(struct store *st, const char *group,
-			 const char *metric, uint32_t *out,
-			 struct rttq_error *err)
+int dynamo_periods(struct store *st, const char *group, const char *metric,
+		   uint32_t *periods, size_t max, size_t *n,
+		   struct rttq_error *err)
 {
 	struct dynamo_store *s = to_dynamo(st);
+	struct store_period_list list = { periods, max, 0 };
 	char *pk = dynamo_periods_pk(group, metric);
 	int ret;
 
-	*out = 0;
 	if (!pk)
 		return store_fail(&s->base, err, -ENOMEM, "out of memory");
-	/* ts is the period: the first item is the smallest. */
-	ret = dynamo_query_partition(s, pk, false, 0, 0, 1, period_item, out,
+	/* ts is the period, so the items come in order: a few per group,
+	 * one request. */
+	ret = dynamo_query_partition(s, pk, false, 0, 0, 0, period_item, &list,
 				     err);
 	free(pk);
+	*n = ret ? 0 : list.n;
 	return ret;
 }
 

@@ -36,7 +36,7 @@ enum stmt_id {
 	STMT_QUERY_HOST,
 	STMT_QUERY_ALL,
 	STMT_SERIES,
-	STMT_FINEST_PERIOD,
+	STMT_PERIODS,
 	STMT_PING,
 	STMT_COUNT
 };
@@ -214,11 +214,10 @@ int sqlite_series(struct store *st, const char *host, const char *group,
 		  int64_t from_s, int64_t to_s, store_series_fn fn, void *arg,
 		  struct rttq_error *err);
 
-/** sqlite_finest_period() - the ops table's finest_period, from the
- * registry. */
-int sqlite_finest_period(struct store *st, const char *group,
-			 const char *metric, uint32_t *out,
-			 struct rttq_error *err);
+/** sqlite_periods() - the ops table's periods, from the registry. */
+int sqlite_periods(struct store *st, const char *group, const char *metric,
+		   uint32_t *periods, size_t max, size_t *n,
+		   struct rttq_error *err);
 
 /** sqlite_ping() - the ops table's ping: one read of the records table. */
 int sqlite_ping(struct store *st, struct rttq_error *err);

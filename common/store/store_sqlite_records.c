@@ -72,8 +72,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		" WHERE excluded.first_start_s < first_start_s"
 		" OR excluded.last_start_s > last_start_s",
 	[STMT_SERIES] = SERIES_LIST,
-	[STMT_FINEST_PERIOD] =
-		"SELECT MIN(period_s) FROM series WHERE grp = ?1 AND metric = ?2",
+	[STMT_PERIODS] =
+		"SELECT DISTINCT period_s FROM series WHERE grp = ?1"
+		" AND metric = ?2 ORDER BY period_s",
 	[STMT_PING] = "SELECT 1 FROM records LIMIT 1",
 };
 
@@ -501,31 +502,31 @@ static int period_row(struct sqlite_store *s, sqlite3_stmt *q, void *ctx,
 {
 	int64_t period_s = sqlite3_column_int64(q, 0);
 
-	/* MIN() over no rows is NULL, read as 0: nothing to say. */
-	if (period_s < 0 || period_s > UINT32_MAX)
+	if (period_s < 1 || period_s > UINT32_MAX)
 		return store_fail(&s->base, err, -EBADMSG,
 				  "damaged registry: period_s %lld",
 				  (long long)period_s);
-	*(uint32_t *)ctx = (uint32_t)period_s;
+	store_period_list_add(ctx, (uint32_t)period_s);
 	return 0;
 }
 
-int sqlite_finest_period(struct store *st, const char *group,
-			 const char *metric, uint32_t *out,
-			 struct rttq_error *err)
+int sqlite_periods(struct store *st, const char *group, const char *metric,
+		   uint32_t *periods, size_t max, size_t *n,
+		   struct rttq_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
-	sqlite3_stmt *q = s->stmt[STMT_FINEST_PERIOD];
+	sqlite3_stmt *q = s->stmt[STMT_PERIODS];
+	struct store_period_list list = { periods, max, 0 };
 	int rc = sqlite3_bind_text(q, 1, group, -1, SQLITE_STATIC);
 
 	if (!rc)
-		rc = sqlite3_bind_text(q, 2, metric_or_rtt(metric), -1,
-				       SQLITE_STATIC);
-	*out = 0;
+		rc = sqlite3_bind_text(q, 2, metric, -1, SQLITE_STATIC);
 	if (rc)
 		return stmt_fail(s, rc, "cannot bind query", err);
-	return sqlite_each_row(s, q, period_row, out, "cannot read the registry",
-			err);
+	rc = sqlite_each_row(s, q, period_row, &list,
+			     "cannot read the registry", err);
+	*n = rc ? 0 : list.n;
+	return rc;
 }
 
 static int ping_row(struct sqlite_store *s, sqlite3_stmt *q, void *ctx,

@@ -249,6 +249,42 @@ static void expect_same_counters(const char *what,
 }
 
 /*
+ * planner_run() over [from, to] of the hosts whose base period is
+ * @period_s only: with fleet records allowed, the same answer as each
+ * host's records read on its own, from half the hosts.  The fleet records
+ * merge every base period, so a fleet of mixed periods must not use them
+ * under that filter.
+ */
+static void expect_period_filter(struct store *st, uint32_t period_s,
+				 int64_t from_s, int64_t to_s)
+{
+	struct planner_request req = {
+		.period_s = period_s,
+		.from_s = from_s,
+		.to_s = to_s,
+	};
+	struct planner_answer got = { 0 }, want = { 0 };
+	struct rttq_error err = { 0 };
+	char what[128];
+
+	snprintf(what, sizeof(what), "period %u s [now %+lld s, now]",
+		 period_s, (long long)(from_s - to_s));
+	REQUIRE(planner_run(st, &req, &got, &err) == 0, "%s: %s", what,
+		err.msg);
+	req.flags = PLANNER_NO_FLEET;
+	REQUIRE(planner_run(st, &req, &want, &err) == 0, "%s: %s", what,
+		err.msg);
+	CHECK(got.count == want.count && want.count > 0, "%s: count %llu, "
+	      "per host %llu", what, (unsigned long long)got.count,
+	      (unsigned long long)want.count);
+	CHECK(got.hosts == HOSTS / 2 && want.hosts == HOSTS / 2, "%s: hosts "
+	      "%zu, per host %zu", what, got.hosts, want.hosts);
+	fleet_expect_same(what, &got, &want, NULL);
+	planner_answer_clear(&got);
+	planner_answer_clear(&want);
+}
+
+/*
  * planner_run_counters() over [from, to] (by @step_s; 0: one answer) with
  * and without fleet records: the same sums, each period's counters
  * counted once whichever records hold them.
@@ -355,6 +391,11 @@ void tail_check_all(const char *url)
 	fleet_expect_series(st, 0, start, end + 59, 300, 1);
 	fleet_expect_series(st, 0, end - HOUR_S, end + 59, 60, 0);
 	expect_bad_step(st, end - HOUR_S, end + 59);
+
+	check_section("a base period filter over a fleet of mixed periods "
+		      "counts only the hosts of that period");
+	expect_period_filter(st, 60, end - HOUR_S, end + 59);
+	expect_period_filter(st, 10, end - HOUR_S, end + 59);
 
 	check_section("jitter and counters ending at now equal the per-host "
 		      "answers, counts and sums exact");
