@@ -151,14 +151,16 @@ static void reply_error(struct api_call *c, int code, const char *msg)
 }
 
 /* A planner or store failure: stored data we cannot read (damaged, or of
- * a newer format) is ours, 500; the rest is the store's (unreachable,
- * locked, malformed replies, I/O), 503. */
+ * a newer format) is ours, 500; a request the store refused as invalid,
+ * 502; the rest is the store's (unreachable, locked, malformed replies,
+ * I/O), 503. */
 static void reply_store_error(struct api_call *c, int rc,
 			      const struct rttq_error *err)
 {
 	bool ours = rc == -EBADMSG || rc == -ENOTSUP || rc == -ENOMEM;
 	int code = ours ? HTTP_INTERNAL :
-		   rc == -EINVAL ? HTTP_BADREQUEST : 503;
+		   rc == -EINVAL ? HTTP_BADREQUEST :
+		   rc == -EREMOTEIO ? 502 : 503;
 
 	if (code != HTTP_BADREQUEST && rc != -ENOMEM)
 		c->ctx->metrics.store_errors++;

@@ -175,7 +175,7 @@ static int errno_for_type(const char *type)
 		return -EOPNOTSUPP;
 	if (in_list(type, auth_types))
 		return -EACCES;
-	return -EINVAL;
+	return -EREMOTEIO;
 }
 
 static enum outcome classify(int status, const char *type)

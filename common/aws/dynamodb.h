@@ -114,7 +114,7 @@ RTTQ_API const char *ddb_endpoint(const struct ddb *d);
  * @return 0; for an error reply: -ENOENT (ResourceNotFoundException),
  * -EEXIST (ResourceInUseException, ConditionalCheckFailedException),
  * -EACCES (authentication or authorisation), -EOPNOTSUPP
- * (UnknownOperationException), -EINVAL (validation and other client
+ * (UnknownOperationException), -EREMOTEIO (validation and other client
  * errors), -EBUSY (still throttled after the last attempt), -EIO (5xx
  * after the last attempt), -EPROTO (a reply that is not a JSON object);
  * for a transport failure

@@ -10,8 +10,11 @@
  * fault for damaged data:
  *
  *   -EINVAL        the caller's or user's input is wrong (flag, parameter,
- *                  URL, a record to write, a request the server refused as
- *                  invalid)
+ *                  URL, a record to write)
+ *   -EREMOTEIO     a server refused a request we built as invalid
+ *                  (DynamoDB's ValidationException and its other client
+ *                  errors): a fault on our side of the wire, never the
+ *                  user's input, so never a 400
  *   -ENOMEM        out of memory
  *   -EBADMSG       a stored record is damaged: a record, digest, item or
  *                  spool frame fails validation.  Nothing else returns

@@ -64,7 +64,7 @@ static void test_bootstrap(const char *dir)
 	/* A validation error is returned at once, with DynamoDB's type. */
 	const char *bad = "{\"TableName\":\"x\"}";
 	ret = ddb_call(ddb, "CreateTable", bad, strlen(bad), NULL, &err);
-	REQUIRE(ret == -EINVAL && strstr(err.msg, "ValidationException"),
+	REQUIRE(ret == -EREMOTEIO && strstr(err.msg, "ValidationException"),
 		"bad CreateTable: %d %s", ret, err.msg);
 	REQUIRE(ddb_stats(ddb)->attempts == ddb_stats(ddb)->calls,
 		"a validation error was retried");
