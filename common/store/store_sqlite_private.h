@@ -114,6 +114,17 @@ int sqlite_check_file(struct sqlite_store *s, const char *url,
 		      struct rttq_error *err);
 
 /**
+ * sqlite_follow_upgrade() - when @s reads a schema-2 file through
+ * sqlite_read_legacy()'s views and a writer has since migrated the file,
+ * drop the views and read the file as it is now (and allow writes), so a
+ * long-lived reader (rttq-api) need not be restarted after the agent's
+ * upgrade.  Called before each read; does nothing otherwise.
+ *
+ * @return 0, or sqlite_db_fail()'s code.
+ */
+int sqlite_follow_upgrade(struct sqlite_store *s, struct rttq_error *err);
+
+/**
  * sqlite_read_legacy() - when the file is still schema 2, give this
  * connection temporary views with schema 3's columns (every row rtt) and
  * set @s->legacy, so it reads through the same statements and never

@@ -90,8 +90,10 @@ int sqlite_prepare_statements(struct sqlite_store *s, const char *url,
 	for (int i = 0; i < STMT_COUNT; i++) {
 		int rc;
 
-		/* A schema-2 file's tables are views here: read only. */
-		if (s->legacy && (i == STMT_PUT || i == STMT_PUT_SERIES))
+		/* A schema-2 file's tables are views here: read only (until
+		 * sqlite_follow_upgrade() prepares the rest). */
+		if (s->stmt[i] ||
+		    (s->legacy && (i == STMT_PUT || i == STMT_PUT_SERIES)))
 			continue;
 		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
 					    SQLITE_PREPARE_PERSISTENT,
@@ -385,8 +387,13 @@ int sqlite_each_row(struct sqlite_store *s, sqlite3_stmt *q,
 			       void *ctx, struct rttq_error *err),
 		    void *ctx, const char *what, struct rttq_error *err)
 {
-	int rc, ret = 0;
+	int rc, ret;
 
+	ret = sqlite_follow_upgrade(s, err);
+	if (ret) {
+		sqlite3_clear_bindings(q);
+		return ret;
+	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		ret = row(s, q, ctx, err);
 		if (ret)

@@ -318,6 +318,30 @@ int sqlite_read_legacy(struct sqlite_store *s, const char *url,
 	return 0;
 }
 
+int sqlite_follow_upgrade(struct sqlite_store *s, struct rttq_error *err)
+{
+	int64_t version = 0;
+	int rc;
+
+	if (!s->legacy)
+		return 0;
+	rc = query_int(s->db, "PRAGMA user_version", &version);
+	if (rc != SQLITE_OK)
+		return sqlite_db_fail(s->path, s->db, rc, "cannot read schema",
+				      err);
+	if (version == LEGACY_VERSION)
+		return 0;
+	/* Statements on the views recompile on their next step, against
+	 * the file's own tables. */
+	rc = sqlite3_exec(s->db, "DROP VIEW temp.records;"
+			  " DROP VIEW temp.series;", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_db_fail(s->path, s->db, rc,
+				      "cannot leave schema version 2", err);
+	s->legacy = false;
+	return sqlite_prepare_statements(s, s->path, err);
+}
+
 int sqlite_check_file(struct sqlite_store *s, const char *url,
 		      struct rttq_error *err)
 {
