@@ -380,6 +380,9 @@ struct store_flow {
  * store_flows() (so a caller stops once it has enough). */
 typedef int (*store_flow_fn)(const struct store_flow *flow, void *arg);
 
+/* How long a flow record is kept after its close: 14 days. */
+#define STORE_FLOW_RETENTION_S (14 * 86400)
+
 /**
  * store_put_flows() - write @n flow records atomically (all or none for
  * SQLite).  Each is checked first: a host as store_put() wants it, a
@@ -391,8 +394,10 @@ typedef int (*store_flow_fn)(const struct store_flow *flow, void *arg);
  * @err: receives a message naming the store and the record; may be NULL.
  *
  * SQLite keeps them in the table flows, DynamoDB in the store's table
- * under their own keys (store_dynamodb_flows.c), expiring 14 days after
- * the close like base records.  Writing the same record again is one
+ * under their own keys (store_dynamodb_flows.c), each for
+ * STORE_FLOW_RETENTION_S after its close like base records: DynamoDB by
+ * TTL, SQLite by deleting, in the same transaction, the ones that closed
+ * that long before the newest of the batch.  Writing the same record again is one
  * item on DynamoDB, a second row on SQLite (the agent writes a batch in
  * one transaction, so a retry never half-repeats it).
  *

@@ -272,7 +272,7 @@ static void gen_flow_item(struct json *j, const struct unit *u)
 	j_attr(j, "grp", "S", f->group);
 	j_attr_int(j, "tms", f->time_ms);
 	dynamo_attr_binary(j, "d", f->data, f->len);
-	j_attr_int(j, TTL_ATTRIBUTE, f->time_ms / 1000 + RETENTION_BASE_S);
+	j_attr_int(j, TTL_ATTRIBUTE, f->time_ms / 1000 + STORE_FLOW_RETENTION_S);
 	j_close(j);
 }
 

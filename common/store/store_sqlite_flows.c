@@ -34,11 +34,33 @@ static int bind_flow(sqlite3_stmt *q, const struct store_flow *f)
 	return rc;
 }
 
+/*
+ * Delete the records that closed before @before_ms.  Measured from the
+ * batch rather than the clock, as the agent writes closes of the last few
+ * seconds: on flows_by_time, a probe that finds nothing when there is
+ * nothing to delete, so every batch can afford it.
+ */
+static int prune(struct sqlite_store *s, int64_t before_ms)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, "DELETE FROM flows WHERE time_ms < ?1",
+				-1, &q, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(q, 1, before_ms);
+	if (rc == SQLITE_OK)
+		rc = sqlite_run(q);
+	sqlite3_finalize(q);
+	return rc;
+}
+
 int sqlite_put_flows(struct store *st, const struct store_flow *flows,
 		     size_t n, struct rttq_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
 	sqlite3_stmt *q = NULL;
+	int64_t newest_ms = 0;
 	int rc;
 
 	if (s->legacy)
@@ -58,7 +80,11 @@ int sqlite_put_flows(struct store *st, const struct store_flow *flows,
 		if (rc == SQLITE_OK)
 			rc = sqlite_run(q);
 		sqlite3_clear_bindings(q);
+		if (flows[i].time_ms > newest_ms)
+			newest_ms = flows[i].time_ms;
 	}
+	if (rc == SQLITE_OK)
+		rc = prune(s, newest_ms - (int64_t)STORE_FLOW_RETENTION_S * 1000);
 	if (rc == SQLITE_OK)
 		rc = sqlite_run(s->stmt[STMT_COMMIT]);
 	if (rc != SQLITE_OK) {

@@ -2,9 +2,9 @@
 /*
  * Flow records in the SQLite store (store_put_flows() / store_flows()) on
  * real files: what goes in comes out newest first, by host and time
- * range, a stop from the callback, checks before writing, and a version 3
- * file (before the flows table) read as it is: no records, no error, then
- * migrated by the writer.
+ * range, a stop from the callback, checks before writing, retention, and
+ * a version 3 file (before the flows table) read as it is: no records, no
+ * error, then migrated by the writer.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -117,6 +117,28 @@ static void test_checks(void)
 	store_close(st);
 }
 
+/* A batch deletes what closed STORE_FLOW_RETENTION_S before its newest
+ * record, and nothing younger: the file does not grow for ever. */
+static void test_retention(void)
+{
+	const int64_t keep_ms = (int64_t)STORE_FLOW_RETENTION_S * 1000;
+	struct store *st = open_ok(url_for("flow-retention.db"));
+	struct store_flow old[] = { flow("a", 1000, "old"),
+				    flow("a", 2000, "kept") };
+	struct store_flow young = flow("a", 1500 + keep_ms, "young");
+	struct rttq_error err = { 0 };
+	struct seen_flows s = { 0 };
+
+	CHECK_CMP(store_put_flows(st, old, 2, &err), ==, 0);
+	CHECK_CMP(store_put_flows(st, &young, 1, &err), ==, 0);
+	CHECK_CMP(store_flows(st, NULL, 0, 2 * keep_ms, collect_flow, &s,
+			      &err), ==, 0);
+	CHECK_CMP(s.n, ==, 2);
+	CHECK_STR(s.key[0], "a/all@1209601500:young");
+	CHECK_STR(s.key[1], "a/all@2000:kept");
+	store_close(st);
+}
+
 static void test_version3_file(void)
 {
 	const char *url = url_for("v3.db");
@@ -151,6 +173,7 @@ int main(void)
 	sqlite_test_start();
 	test_round_trip();
 	test_checks();
+	test_retention();
 	test_version3_file();
 	return sqlite_test_finish();
 }
