@@ -428,6 +428,28 @@ void tail_check_all(const char *url)
 	      (unsigned long long)before.count, (unsigned long long)late);
 	CHECK(after.hosts == HOSTS + 1, "hosts %zu", after.hosts);
 
+	check_section("a late record at an hour's start: no host's hour record "
+		      "counts beside the fleet's 5-minute records");
+	{
+		/* The fleet's hour and first 5 minutes go stale; the range
+		 * starts 2 minutes before that hour and ends at now, so the
+		 * hosts are read from its start to its end, and the hour
+		 * lies wholly inside. */
+		int64_t hour = end / HOUR_S * HOUR_S - HOUR_S;
+
+		planner_answer_clear(&before);
+		planner_answer_clear(&after);
+		expect_run(st, NULL, NULL, hour - 120, end + 59, false,
+			   &before);
+		late = fleet_write_late(st, hour);
+		expect_run(st, NULL, NULL, hour - 120, end + 59, false,
+			   &after);
+		CHECK(after.count == before.count + late, "count %llu, "
+		      "expected %llu + %llu", (unsigned long long)after.count,
+		      (unsigned long long)before.count,
+		      (unsigned long long)late);
+	}
+
 	planner_answer_clear(&before);
 	planner_answer_clear(&after);
 	store_close(st);
