@@ -634,7 +634,9 @@ static int run(struct store *st, const struct planner_request *req,
 	for (i = 0; i < n_hosts; i++)
 		if (!base || planner_host_min_base(&hosts[i]) < base)
 			base = planner_host_min_base(&hosts[i]);
-	info->base_period_s = base;
+	/* Served by fleet records alone, no host was listed: the registry's
+	 * finest base period (or the one asked for) names the level. */
+	info->base_period_s = base ? base : span;
 	span = span ? span : base;
 	info->span_start_s = span ? ceil_to(req->from_s, span) : req->from_s;
 	info->span_end_s = span ? floor_to(req->to_s, span) + span :

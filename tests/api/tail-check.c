@@ -388,6 +388,19 @@ void tail_check_all(const char *url)
 	expect_run(st, NULL, NULL, end - 120, end + 59, true, NULL);
 	expect_run(st, GROUP_EXTRA, NULL, end - 90 * 60, end + 59, false,
 		   NULL);
+	{
+		/* Half an hour of built 5-minute spans: fleet records
+		 * alone, still labelled with the finest base period. */
+		int64_t from = (end - HOUR_S) / 300 * 300 + 300;
+		struct planner_answer a = { 0 };
+
+		expect_run(st, NULL, NULL, from, from + 1799, false, &a);
+		CHECK(a.fleet_records == a.records[PLANNER_LEVEL_5MIN] &&
+		      a.base_period_s == 10, "fleet alone: %zu of %zu records "
+		      "fleet, base period %u", a.fleet_records,
+		      a.records[PLANNER_LEVEL_5MIN], a.base_period_s);
+		planner_answer_clear(&a);
+	}
 	fleet_expect_series(st, 0, start, end + 59, 300, 1);
 	fleet_expect_series(st, 0, end - HOUR_S, end + 59, 60, 0);
 	expect_bad_step(st, end - HOUR_S, end + 59);
