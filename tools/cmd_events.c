@@ -20,6 +20,7 @@
 #include "collector_opts.h"
 #include "commands.h"
 #include "event_reader.h"
+#include "live_clock.h"
 #include "monoclock.h"
 #include "numparse.h"
 #include "strbuf.h"
@@ -39,8 +40,6 @@ struct out {
 	struct strbuf b;
 	uint64_t n[EVENT_TYPES];
 };
-
-static volatile sig_atomic_t exiting;
 
 static const char usage_text[] =
 "Usage: rttq events [OPTIONS]\n"
@@ -87,11 +86,6 @@ static void usage(FILE *out)
 	fputs(usage_text, out);
 	collector_opts_usage(out, 6, 25);
 	fputs(usage_tail, out);
-}
-
-static void on_signal(int sig)
-{
-	exiting = 1;
 }
 
 /* "rtt,drop" into EVENT_* bits, or a message naming the bad one. */
@@ -228,7 +222,7 @@ static int run(const struct env *env, struct collector *c)
 	}
 	end = env->duration_s ? monoclock_ms() + (int64_t)env->duration_s * 1000
 			      : INT64_MAX;
-	while (!exiting && monoclock_ms() < end) {
+	while (!live_stop && monoclock_ms() < end) {
 		rc = event_stream_poll(es, 100, &err);
 		if (rc < 0 && rc != -EINTR) {
 			fprintf(stderr, "rttq events: %s\n", err.msg);
@@ -263,7 +257,6 @@ int cmd_events(int argc, char **argv)
 	struct rttq_error err = { 0 };
 	struct collector *c = NULL;
 	struct collector_event_fds fds;
-	struct sigaction sa;
 	int ret;
 
 	ret = parse_args(argc, argv, &env);
@@ -278,12 +271,7 @@ int cmd_events(int argc, char **argv)
 		collector_close(c);
 		return 1;
 	}
-	/* No SA_RESTART: SIGINT must cut the wait short. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	live_catch_signals(false);
 
 	ret = run(&env, c);
 	collector_close(c);

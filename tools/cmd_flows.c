@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "flow_format.h"
 #include "flow_reader.h"
+#include "live_clock.h"
 #include "monoclock.h"
 #include "numparse.h"
 #include "strbuf.h"
@@ -53,8 +54,6 @@ struct rows {
 	struct row *v;
 	size_t n, cap;
 };
-
-static volatile sig_atomic_t exiting;
 
 static const char usage_text[] =
 "Usage: rttq flows [OPTIONS]\n"
@@ -114,11 +113,6 @@ static void usage(FILE *out)
 	fputs(usage_text, out);
 	collector_opts_usage(out, 6, 25);
 	fputs(usage_tail, out);
-}
-
-static void on_signal(int sig)
-{
-	exiting = 1;
 }
 
 /* A value refused (@err names the flag): said on stderr. */
@@ -306,7 +300,7 @@ static int run_live(const struct env *env, struct collector *c)
 	next = monoclock_ms();
 	end = env->duration_s ? next + (int64_t)env->duration_s * 1000
 			      : INT64_MAX;
-	while (!exiting) {
+	while (!live_stop) {
 		if (show_live(env, c, &rows, tty)) {
 			ret = 1;
 			break;
@@ -315,7 +309,8 @@ static int run_live(const struct env *env, struct collector *c)
 			break;
 		next += (int64_t)env->interval_s * 1000;
 		/* Short naps, so Ctrl-C ends it at once. */
-		while (!exiting && monoclock_ms() < next && monoclock_ms() < end)
+		while (!live_stop && monoclock_ms() < next &&
+		       monoclock_ms() < end)
 			monoclock_sleep_ms(50);
 		if (monoclock_ms() >= end)
 			break;
@@ -370,7 +365,7 @@ static int run_closed(const struct env *env, struct collector *c)
 	}
 	end = env->duration_s ? monoclock_ms() + (int64_t)env->duration_s * 1000
 			      : INT64_MAX;
-	while (!exiting && monoclock_ms() < end) {
+	while (!live_stop && monoclock_ms() < end) {
 		rc = flows_closed_poll(fc, 100, &err);
 		if (rc < 0 && rc != -EINTR) {
 			fprintf(stderr, "rttq flows: %s\n", err.msg);
@@ -403,7 +398,6 @@ int cmd_flows(int argc, char **argv)
 	struct rttq_error err = { 0 };
 	struct collector *c = NULL;
 	struct collector_flow_fds fds;
-	struct sigaction sa;
 	int ret;
 
 	ret = parse_args(argc, argv, &env);
@@ -418,12 +412,7 @@ int cmd_flows(int argc, char **argv)
 		collector_close(c);
 		return 1;
 	}
-	/* No SA_RESTART: SIGINT must cut the wait short. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	live_catch_signals(false);
 
 	ret = env.closed ? run_closed(&env, c) : run_live(&env, c);
 	collector_close(c);

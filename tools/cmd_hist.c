@@ -21,11 +21,11 @@
 #include "cli.h"
 #include "collector_opts.h"
 #include "commands.h"
-#include "live_clock.h"
 #include "counter_set.h"
-#include "numparse.h"
 #include "hist.h"
+#include "live_clock.h"
 #include "metric.h"
+#include "numparse.h"
 
 #define BAR_WIDTH 40
 #define LOG2_ROWS 34  /* row 0 for value 0, row e + 1 for [2^e, 2^(e+1)) */
@@ -41,8 +41,6 @@ struct env {
 	const struct metric_dist *dist; /* its entry: the unit */
 	struct collector_opts copts;
 };
-
-static volatile sig_atomic_t exiting;
 
 static const char usage_text[] =
 "Usage: rttq hist [OPTIONS]\n"
@@ -200,11 +198,6 @@ static int parse_args(int argc, char **argv, struct env *env)
 		return CLI_EXIT_USAGE;
 	}
 	return CLI_CONTINUE;
-}
-
-static void on_sigint(int sig)
-{
-	exiting = 1;
 }
 
 /*
@@ -371,12 +364,26 @@ static int print_summary(const struct env *env, struct collector *c,
 	return 0;
 }
 
+/* SIGHUP: read --peer-map again, as the agent does; a bad file keeps the
+ * map in use.  On stderr, so the histograms on stdout stay clean. */
+static void reload_peer_map(struct collector *c, const char *path)
+{
+	struct rttq_error err = { 0 };
+
+	live_reload = 0;
+	if (collector_reload_peer_map(c, &err))
+		fprintf(stderr, "rttq hist: SIGHUP: keeping the previous peer "
+			"map: %s\n", err.msg);
+	else
+		fprintf(stderr, "rttq hist: SIGHUP: peer map %s reloaded\n",
+			path);
+}
+
 int cmd_hist(int argc, char **argv)
 {
 	struct env env = { 0 };
 	struct rttq_error err = { 0 };
 	struct collector *c = NULL;
-	struct sigaction sa;
 	double start, end, next;
 	uint64_t overflow_seen = 0;
 	int ret;
@@ -390,12 +397,7 @@ int cmd_hist(int argc, char **argv)
 		return 1;
 	}
 
-	/* No SA_RESTART: SIGINT must cut the sleep short. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	live_catch_signals(env.copts.peer_map != NULL);
 
 	printf("Tracing %s via %s",
 	       !strcmp(env.metric, METRIC_RTT) ? "TCP RTT" :
@@ -412,8 +414,13 @@ int cmd_hist(int argc, char **argv)
 	end = env.duration_s ? start + (double)env.duration_s : INFINITY;
 	next = env.interval_s ? start + (double)env.interval_s : end;
 	ret = 0;
-	while (!exiting) {
-		live_sleep_until(next < end ? next : end, &exiting);
+	while (!live_stop) {
+		live_sleep_until(next < end ? next : end, &live_stop);
+		if (live_reload) {
+			reload_peer_map(c, env.copts.peer_map);
+			if (live_now_s() < (next < end ? next : end) - 1e-3)
+				continue;
+		}
 		if (print_summary(&env, c, &overflow_seen)) {
 			ret = 1;
 			break;

@@ -18,6 +18,7 @@
 #include "collector_opts.h"
 #include "commands.h"
 #include "hist.h"
+#include "live_clock.h"
 #include "metric.h"
 #include "monoclock.h"
 #include "numparse.h"
@@ -27,8 +28,6 @@ struct env {
 	unsigned long duration_s;   /* 0: until SIGINT */
 	struct collector_opts copts;
 };
-
-static volatile sig_atomic_t exiting;
 
 static const char usage_text[] =
 "Usage: rttq latency [OPTIONS]\n"
@@ -65,11 +64,6 @@ static void usage(FILE *out)
 	fputs(usage_text, out);
 	collector_opts_usage(out, 6, 25);
 	fputs(usage_tail, out);
-}
-
-static void on_signal(int sig)
-{
-	exiting = 1;
 }
 
 static int parse_args(int argc, char **argv, struct env *env)
@@ -175,7 +169,6 @@ int cmd_latency(int argc, char **argv)
 	struct env env = { 0 };
 	struct rttq_error err = { 0 };
 	struct collector *c = NULL;
-	struct sigaction sa;
 	int64_t end, next;
 	int ret;
 
@@ -191,11 +184,7 @@ int cmd_latency(int argc, char **argv)
 		collector_close(c);
 		return 1;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	live_catch_signals(false);
 
 	printf("Tracing packet stages via %s (1 in 64 packets), in us.\n\n",
 	       collector_attach_mode(c));
@@ -204,8 +193,9 @@ int cmd_latency(int argc, char **argv)
 			     : INT64_MAX;
 	next = monoclock_ms() + (int64_t)env.interval_s * 1000;
 	ret = 0;
-	while (!exiting) {
-		while (!exiting && monoclock_ms() < next && monoclock_ms() < end)
+	while (!live_stop) {
+		while (!live_stop && monoclock_ms() < next &&
+		       monoclock_ms() < end)
 			monoclock_sleep_ms(50);
 		if (print_table(c)) {
 			ret = 1;

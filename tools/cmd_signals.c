@@ -40,8 +40,6 @@ struct env {
 	struct rttq_signals_opts opts;
 };
 
-static volatile sig_atomic_t exiting;
-
 static const char usage_text[] =
 "Usage: rttq signals [OPTIONS]\n"
 "\n"
@@ -162,11 +160,6 @@ static int apply_option(int opt, const char *arg, void *ctx)
 	return cli_usage_error(PROG, "unknown option");
 }
 
-static void on_sigint(int sig)
-{
-	exiting = 1;
-}
-
 static void print_sample(double elapsed_s, double interval_s,
 			 const struct rttq_signal_sample *s)
 {
@@ -282,7 +275,7 @@ static int measure_baseline(struct validator *v, double interval_s)
 		return ret;
 	}
 	live_sleep_until(live_now_s() + (interval_s < 1.0 ? 1.0 : interval_s),
-			 &exiting);
+			 &live_stop);
 	if (read_cpu_ticks(&b))
 		return -EIO;
 	v->baseline = cpu_busy(&a, &b);
@@ -361,7 +354,6 @@ int cmd_signals(int argc, char **argv)
 	struct env env = { .interval_s = 1.0, .target_pct = 0.5 };
 	struct validator v = { .stats_fd = -1 };
 	struct rttq_signal_sample s;
-	struct sigaction sa;
 	double start, end, next;
 	int ret;
 
@@ -371,11 +363,7 @@ int cmd_signals(int argc, char **argv)
 	if (env.validate && !env.duration_s)
 		env.duration_s = 10;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;   /* no SA_RESTART: cut sleeps short */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	live_catch_signals(false);
 
 	if (env.validate && measure_baseline(&v, env.interval_s))
 		return 1;
@@ -393,8 +381,8 @@ int cmd_signals(int argc, char **argv)
 	end = env.duration_s ? start + env.duration_s : 1e300;
 	next = start + env.interval_s;
 	ret = 0;
-	while (!exiting) {
-		live_sleep_until(next < end ? next : end, &exiting);
+	while (!live_stop) {
+		live_sleep_until(next < end ? next : end, &live_stop);
 		if (rttq_signals_read_and_reset(v.h, &s)) {
 			fprintf(stderr, PROG ": %s\n",
 				rttq_signals_last_error(v.h));

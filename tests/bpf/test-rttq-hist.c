@@ -3,11 +3,13 @@
  * Drives `rttq hist` (argv[1]: the rttq binary) as a user would: --help
  * lists every option, a bad option is a usage error, and
  * `-d 2 -i 1 --include-loopback` prints a histogram with quantiles while
- * loopback traffic flows, also per prefix and service port.
+ * loopback traffic flows, also per prefix and service port, and SIGHUP
+ * rereads --peer-map.
  */
 #include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +148,67 @@ static void test_prefix_and_port_groups(const char *rttq, char *out)
 	      "a whole address despite raddr/8");
 }
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	REQUIRE(f, "%s: %s", path, strerror(errno));
+	fputs(text, f);
+	REQUIRE_CMP(fclose(f), ==, 0);
+}
+
+/*
+ * SIGHUP rereads --peer-map as the agent's does: a malformed file keeps
+ * the map in use and says which line, a good one is taken, and neither
+ * ends the run.
+ */
+static void test_sighup_reloads_peer_map(const char *rttq, char *out)
+{
+	char peers[] = "/tmp/rttq-hist-peers.XXXXXX";
+	char errs[] = "/tmp/rttq-hist-err.XXXXXX";
+	char want[128];
+	int fd, efd, status = 0;
+	ssize_t n;
+	pid_t pid;
+
+	fd = mkstemp(peers);
+	efd = mkstemp(errs);
+	REQUIRE(fd >= 0 && efd >= 0, "mkstemp: %s", strerror(errno));
+	close(fd);
+	write_file(peers, "127.0.0.0/8 loop\n");
+	pid = fork();
+	REQUIRE_CMP(pid, >=, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, STDOUT_FILENO);
+		dup2(efd, STDERR_FILENO);
+		execl(rttq, rttq, "hist", "-d", "4", "-i", "1",
+		      "--include-loopback", "--group-by", "peer",
+		      "--peer-map", peers, (char *)NULL);
+		_exit(127);
+	}
+	usleep(1500 * 1000);  /* loaded and attached */
+	write_file(peers, "127.0.0.0/8 loop\nnot-a-prefix x\n");
+	REQUIRE_CMP(kill(pid, SIGHUP), ==, 0);
+	usleep(500 * 1000);
+	write_file(peers, "127.0.0.0/8 loopback\n");
+	REQUIRE_CMP(kill(pid, SIGHUP), ==, 0);
+	REQUIRE_CMP(waitpid(pid, &status, 0), ==, pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "rttq hist ended with status %d after SIGHUP", status);
+	n = pread(efd, out, OUT_MAX - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	snprintf(want, sizeof(want),
+		 "SIGHUP: keeping the previous peer map: %s:2: ", peers);
+	CHECK(strstr(out, want), "no '%s' in:\n%s", want, out);
+	snprintf(want, sizeof(want), "SIGHUP: peer map %s reloaded", peers);
+	CHECK(strstr(out, want), "no '%s' in:\n%s", want, out);
+	close(efd);
+	unlink(peers);
+	unlink(errs);
+}
+
 int main(int argc, char **argv)
 {
 	char *out = malloc(OUT_MAX);
@@ -158,6 +221,7 @@ int main(int argc, char **argv)
 	test_bad_options_are_usage_errors(argv[1], out);
 	test_live_histogram(argv[1], out);
 	test_prefix_and_port_groups(argv[1], out);
+	test_sighup_reloads_peer_map(argv[1], out);
 	free(out);
 	return check_report();
 }
