@@ -5,11 +5,11 @@
  * until SIGINT or SIGTERM: bench/bench-floor.sh runs iperf3 beside it to
  * measure what the same hooks cost with nothing in them.  Prints
  * "attached PROG at tp_btf/HOOK id ID" per program on stdout, then
- * "ready".  With --calibrate instead: what one empty program costs per
- * run with bpf_stats off, which bpf_stats cannot say (it adds its own two
- * clock reads to what it measures): recv() from an empty UDP socket (one
- * sock_recv_length each) in a loop on CPU 0, with and without empty
- * programs on that hook.
+ * "ready".  With --calibrate instead: what an empty program costs per
+ * run, which bpf_stats cannot say (it times the program, not the
+ * tracepoint's call into it): recv() from an empty UDP socket (one
+ * sock_recv_length each) in a loop on CPU 0, with none, one, two and five
+ * empty programs on that hook.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -120,38 +120,60 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Attach @progs[@from..@to) into @links; 0 or -1. */
+static int attach_range(struct bpf_program **progs, struct bpf_link **links,
+			int from, int to)
+{
+	int i;
+
+	for (i = from; i < to; i++) {
+		links[i] = bpf_program__attach(progs[i]);
+		if (!links[i]) {
+			fprintf(stderr, "bench-floor: attach %s: %s\n",
+				bpf_program__name(progs[i]), strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /*
- * The extra ns per recv() on @fd of @progs[1..COPIES) beside @progs[0]
- * (which stays attached, so that turning the tracepoint on is no part of
- * it), per program: the median over REPS rounds of the difference with
- * and without them, each round's two loops back to back so that a
- * disturbance hits both.  @links[0] is attached already.
+ * What recv() on @fd costs more with the first of @progs attached, with
+ * the second beside it, and with each of three more, into @out[0..2]: the
+ * medians over REPS rounds, each round's loops back to back so that a
+ * disturbance hits them alike.  They differ: one program is called
+ * straight from the tracepoint (a static call), two or more through its
+ * list of probes, an indirect call each.
  */
 static int extra_ns(struct bpf_program **progs, struct bpf_link **links,
-		    int fd, double *out)
+		    int fd, double out[3])
 {
-	double d[REPS], without;
-	int r, i;
+	double d[3][REPS], t0, t1, t2, t5;
+	int r, i, k;
 
 	for (r = 0; r < REPS; r++) {
-		without = syscall_ns(fd);
-		for (i = 1; i < COPIES; i++) {
-			links[i] = bpf_program__attach(progs[i]);
-			if (!links[i]) {
-				fprintf(stderr, "bench-floor: attach %s: %s\n",
-					bpf_program__name(progs[i]),
-					strerror(errno));
-				return -1;
-			}
-		}
-		d[r] = syscall_ns(fd) - without;
-		for (i = 1; i < COPIES; i++) {
+		t0 = syscall_ns(fd);
+		if (attach_range(progs, links, 0, 1))
+			return -1;
+		t1 = syscall_ns(fd);
+		if (attach_range(progs, links, 1, 2))
+			return -1;
+		t2 = syscall_ns(fd);
+		if (attach_range(progs, links, 2, COPIES))
+			return -1;
+		t5 = syscall_ns(fd);
+		for (i = 0; i < COPIES; i++) {
 			bpf_link__destroy(links[i]);
 			links[i] = NULL;
 		}
+		d[0][r] = t1 - t0;
+		d[1][r] = t2 - t1;
+		d[2][r] = (t5 - t2) / (COPIES - 2);
 	}
-	qsort(d, REPS, sizeof(d[0]), cmp_double);
-	*out = d[REPS / 2] / (COPIES - 1);
+	for (k = 0; k < 3; k++) {
+		qsort(d[k], REPS, sizeof(d[k][0]), cmp_double);
+		out[k] = d[k][REPS / 2];
+	}
 	return 0;
 }
 
@@ -160,7 +182,7 @@ static int calibrate(const char *path)
 {
 	struct bpf_program *progs[COPIES], *p;
 	struct bpf_link *links[COPIES] = { 0 };
-	double off, on, ns0, runs0, ns1, runs1;
+	double off[3], on[3], ns0, runs0, ns1, runs1;
 	struct bpf_object *obj;
 	char name[64];
 	cpu_set_t cpu0;
@@ -195,22 +217,21 @@ static int calibrate(const char *path)
 		fprintf(stderr, "bench-floor: load: %s\n", strerror(errno));
 		goto out;
 	}
-	links[0] = bpf_program__attach(progs[0]);
-	if (!links[0] || extra_ns(progs, links, fd, &off))
+	if (extra_ns(progs, links, fd, off))
 		goto out;
 	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (stats_fd < 0) {
 		fprintf(stderr, "bench-floor: bpf_stats: %s\n", strerror(errno));
 		goto out;
 	}
-	stats_sum(progs, 1, &ns0, &runs0);
-	if (extra_ns(progs, links, fd, &on))
+	stats_sum(progs, COPIES, &ns0, &runs0);
+	if (extra_ns(progs, links, fd, on))
 		goto out;
-	stats_sum(progs, 1, &ns1, &runs1);
-	printf("empty tp_btf program (recv() of an empty UDP socket on CPU 0, sock_recv_length, %d against 1, median of %d x %d calls): "
-	       "%.1f ns/run with bpf_stats off, %.1f ns/run with it on, "
-	       "which reports %.1f ns/run\n",
-	       COPIES, REPS, CALLS, off, on,
+	stats_sum(progs, COPIES, &ns1, &runs1);
+	printf("empty tp_btf program per run (recv() of an empty UDP socket on CPU 0, sock_recv_length, median of %d x %d calls):\n"
+	       "  bpf_stats off: the first on a hook %.1f ns, the second %.1f ns, each further %.1f ns\n"
+	       "  bpf_stats on:  the first on a hook %.1f ns, the second %.1f ns, each further %.1f ns; bpf_stats reports %.1f ns/run\n",
+	       REPS, CALLS, off[0], off[1], off[2], on[0], on[1], on[2],
 	       runs1 > runs0 ? (ns1 - ns0) / (runs1 - runs0) : 0.0);
 	ret = 0;
 out:

@@ -145,8 +145,11 @@ echo "iperf3 -P 4 over veth, client on CPU 0, server on CPU 1, $(nproc) CPUs;" \
 # 0. The empty program's cost per run, with and without what bpf_stats
 # cannot see.
 "$FLOOR" --calibrate "$FLOOR_OBJ" | tee "$tmp/calibrate"
-unseen=$(sed -n 's/.*: \([0-9.]*\) ns\/run with bpf_stats off.* reports \([0-9.]*\) ns\/run.*/\1 \2/p' \
-	"$tmp/calibrate" | awk '{ d = $1 - $2; print (d > 0 ? d : 0) }')
+# What bpf_stats does not see of a run: an extra program's cost with it
+# off, less what it reports.
+unseen=$(awk '/bpf_stats off/ { off = $NF + 0; sub(/ ns$/, "", $0); off = $NF }
+	/reports/ { rep = $(NF - 1) }
+	END { d = off - rep; print (d > 0 ? d : 0) }' "$tmp/calibrate")
 
 # 1. bpf_stats: what each program costs per run and in all.
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
