@@ -68,8 +68,15 @@ struct stage_mark {
  * only sampled ones).  A slot taken again before its packet's end stage
  * loses that sample; a packet that never gets there (not established,
  * dropped, split by GSO) leaves a slot the next sample takes over.
+ * Every packet's end stage reads a slot, so the array is kept small
+ * enough to stay in cache (8 KiB): a sample waits microseconds for its
+ * end stage, so even a million packets a second, 1 in 64 marked, keep
+ * well under one slot in use on average.  At 4,096 slots (128 KiB),
+ * rttq_stage_tcp and rttq_stage_xmit, which only compare, cost ~100 ns a
+ * run more than rttq_stage_rx and rttq_stage_queue, which only draw
+ * (bench/bench-floor.sh SET=flows).
  */
-#define STAGE_SLOTS 4096u
+#define STAGE_SLOTS 256u
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
