@@ -4,15 +4,16 @@
  * after flows.h, before tcp_health.h, whose retransmit classifier reports
  * here): an RTT sample per tcp_probe, a retransmit with the cause
  * tcp_health.h's on_retrans() gave it, a packet freed with a drop reason,
- * each kept with probability targ_ev_threshold / 2^32 and written into
- * the events ring buffer.  The RTT and drop programs are their own,
- * loaded only when events are asked for (common/collector/
+ * one in 2^32 / targ_ev_threshold of each kept (sampler.h's countdowns)
+ * and written into the events ring buffer.  The RTT and drop programs are
+ * their own, loaded only when events are asked for (common/collector/
  * collector_events.c), so the agent's per-event cost does not change.
  */
 #ifndef RTTQ_EVENTS_H
 #define RTTQ_EVENTS_H
 
 #include "event_record.h"
+#include "sampler.h"
 
 /* (1 << EVENT_*) bits of the types asked for; 0: events off. */
 const volatile __u32 targ_ev_types;
@@ -52,13 +53,16 @@ static __always_inline void ev_submit(struct event_record *e)
 			   : BPF_RB_NO_WAKEUP);
 }
 
-/* Whether this event of type @type is one to send. */
+/* Whether this event of type @type is one to send: each type's own
+ * countdown (sampler.h), so a stream of one type does not thin another. */
 static __always_inline bool ev_keep(__u32 type)
 {
 	if (!(targ_ev_types & (1u << type)))
 		return false;
-	return targ_ev_threshold == 0xffffffffu ||
-	       bpf_get_prandom_u32() <= targ_ev_threshold;
+	return sampler_keep(type == EVENT_RTT	  ? SAMPLER_EV_RTT
+			    : type == EVENT_RETRANS ? SAMPLER_EV_RETRANS
+						    : SAMPLER_EV_DROP,
+			    targ_ev_threshold);
 }
 
 /* A zeroed record of @type from the ring, or NULL (counted as lost). */

@@ -177,13 +177,27 @@ static __always_inline void flow_fill(struct flow_record *r,
 }
 
 /*
+ * tcp_probe's socket as the TCP socket it always is: through
+ * bpf_rdonly_cast() (6.2+) a register move once verified, where
+ * bpf_skc_to_tcp_sock() is a helper call that reads sk_protocol, a line
+ * the receive path has not touched (as handle() in rttq.bpf.c does).
+ */
+static __always_inline const struct tcp_sock *probe_tcp_sock(struct sock *sk)
+{
+	if (bpf_rdonly_cast)
+		return bpf_rdonly_cast(sk,
+				       bpf_core_type_id_kernel(struct tcp_sock));
+	return bpf_skc_to_tcp_sock(sk);
+}
+
+/*
  * A segment received in ESTABLISHED: the sample rttq's rtt distribution
  * counts (the socket's srtt then), and the send queue as it is acked.
  */
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(rttq_flow_probe, struct sock *sk, const struct sk_buff *skb)
 {
-	const struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	const struct tcp_sock *tp = probe_tcp_sock(sk);
 	struct sk_flows *f;
 	__u32 srtt_us;
 

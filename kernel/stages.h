@@ -3,8 +3,8 @@
  * Where a packet's time goes inside the host (--signals stages; included
  * by kernel/rttq.bpf.c after tcp_health.h): four distributions per group,
  * each from a sample of the packets (targ_stage_threshold / 2^32, 1/64 by
- * default), in nanoseconds (their unit is µs: the store keeps thousandths
- * of what users read):
+ * default; sampler.h), in nanoseconds (their unit is µs: the store keeps
+ * thousandths of what users read):
  *   rx.stack   net:netif_receive_skb -> tcp:tcp_probe, the same skb
  *              (checked by its TCP sequence number)
  *   rx.socket  tcp:tcp_probe of a segment with data -> the application's
@@ -17,6 +17,8 @@
  */
 #ifndef RTTQ_STAGES_H
 #define RTTQ_STAGES_H
+
+#include "sampler.h"
 
 /* A packet is sampled when a random u32 is at most this. */
 const volatile __u32 targ_stage_threshold = 0xffffffffu / 64;
@@ -66,8 +68,15 @@ struct stage_mark {
  * only sampled ones).  A slot taken again before its packet's end stage
  * loses that sample; a packet that never gets there (not established,
  * dropped, split by GSO) leaves a slot the next sample takes over.
+ * Every packet's end stage reads a slot, so the array is kept small
+ * enough to stay in cache (8 KiB): a sample waits microseconds for its
+ * end stage, so even a million packets a second, 1 in 64 marked, keep
+ * well under one slot in use on average.  At 4,096 slots (128 KiB),
+ * rttq_stage_tcp and rttq_stage_xmit, which only compare, cost ~100 ns a
+ * run more than rttq_stage_rx and rttq_stage_queue, which only draw
+ * (bench/bench-floor.sh SET=flows).
  */
-#define STAGE_SLOTS 4096u
+#define STAGE_SLOTS 256u
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -103,10 +112,11 @@ struct {
 	__type(value, struct sk_stage);
 } sk_stages SEC(".maps");
 
-static __always_inline bool stage_sampled(void)
+/* Whether the packet at the start of stage @which (SAMPLER_STAGE_*) is
+ * one of the sample (sampler.h). */
+static __always_inline bool stage_sampled(__u32 which)
 {
-	return targ_stage_threshold == 0xffffffffu ||
-	       bpf_get_prandom_u32() <= targ_stage_threshold;
+	return sampler_keep(which, targ_stage_threshold);
 }
 
 /* @ns of stage @stage into group index @idx's distribution. */
@@ -161,7 +171,7 @@ int BPF_PROG(rttq_stage_rx, struct sk_buff *skb)
 	__u32 slot = stage_slot((__u64)skb), seq;
 	struct stage_mark *m;
 
-	if (!stage_sampled() || !tcp_seq_at(skb->data, &seq))
+	if (!stage_sampled(SAMPLER_STAGE_RX) || !tcp_seq_at(skb->data, &seq))
 		return 0;
 	m = bpf_map_lookup_elem(&stage_rx, &slot);
 	if (!m)
@@ -175,6 +185,9 @@ int BPF_PROG(rttq_stage_rx, struct sk_buff *skb)
 /*
  * A segment at TCP (established): rx.stack of a sampled one, and a
  * sample of those with data waits in the socket for the application.
+ * tcp_probe only ever sees a full TCP socket, so no check of it: what
+ * every segment pays is the slot's compare and the sampling draw, the
+ * rest is for the sampled.
  */
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(rttq_stage_tcp, struct sock *sk, const struct sk_buff *skb)
@@ -184,8 +197,6 @@ int BPF_PROG(rttq_stage_tcp, struct sock *sk, const struct sk_buff *skb)
 	struct sk_stage *st;
 	__u64 now, t;
 
-	if (!bpf_skc_to_tcp_sock(sk))
-		return 0;
 	m = bpf_map_lookup_elem(&stage_rx, &slot);
 	if (m && m->skb == (__u64)skb) {
 		t = m->ns;
@@ -198,7 +209,7 @@ int BPF_PROG(rttq_stage_tcp, struct sock *sk, const struct sk_buff *skb)
 				stage_count(idx, STAGE_RX_STACK, now - t);
 		}
 	}
-	if (!stage_sampled())
+	if (!stage_sampled(SAMPLER_STAGE_TCP))
 		return 0;
 	bpf_core_read(&seq, sizeof(seq), &skb->cb[0]);
 	bpf_core_read(&end_seq, sizeof(end_seq), &skb->cb[4]);
@@ -212,7 +223,12 @@ int BPF_PROG(rttq_stage_tcp, struct sock *sk, const struct sk_buff *skb)
 	return 0;
 }
 
-/* The application read: the waiting sample's time once it has all of it. */
+/*
+ * The application read: the waiting sample's time once it has all of it.
+ * Only TCP sockets ever get sk_stages, so the storage lookup comes first
+ * (no entry on any other socket) and the socket is taken as TCP only for
+ * a read with a sample waiting.
+ */
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(rttq_stage_read, struct sock *sk, int ret, int flags)
 {
@@ -223,11 +239,11 @@ int BPF_PROG(rttq_stage_read, struct sock *sk, int ret, int flags)
 
 	if (ret <= 0 || (flags & MSG_PEEK))
 		return 0;
-	tp = bpf_skc_to_tcp_sock(sk);
-	if (!tp)
-		return 0;
 	st = bpf_sk_storage_get(&sk_stages, sk, 0, 0);
-	if (!st || !st->ns || (__s32)(tp->copied_seq - st->end_seq) < 0)
+	if (!st || !st->ns)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp || (__s32)(tp->copied_seq - st->end_seq) < 0)
 		return 0;
 	t = st->ns;
 	st->ns = 0;
@@ -250,7 +266,8 @@ int BPF_PROG(rttq_stage_queue, struct sk_buff *skb)
 	__u64 now, tstamp;
 	struct sock *sk;
 
-	if (!stage_sampled() || drop_proto(skb) != RTTQ_DROP_TCP)
+	if (!stage_sampled(SAMPLER_STAGE_QUEUE) ||
+	    drop_proto(skb) != RTTQ_DROP_TCP)
 		return 0;
 	/*
 	 * An RCU pointer here, which the socket helpers refuse: read as

@@ -163,7 +163,7 @@ echo "drop events netfilter_drop of the lab $drops; nftables dropped $nft (runs 
 ports=$(ev_count ".type == \"drop\" and .reason == \"netfilter_drop\" and (.laddr | startswith(\"$NET.\")) and (.lport == $PORT or .rport == $PORT)")
 [[ $ports == "$drops" ]] || fail "$((drops - ports)) of the lab's drop events lack port $PORT"
 
-# A sample: each event kept with probability 1/8, independently.
+# A sample: one event in 8 kept on average (kernel/sampler.h).
 watch_start 1/8
 traffic
 watch_stop
