@@ -148,8 +148,8 @@ int collector_configure(struct collector *c, const struct collector_opts *o,
 		err = bpf_map__set_max_entries(skel->maps.gid_gens,
 					       c->group_by ? c->max_groups + 1 : 1);
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.gid_free,
-					       c->group_by ? c->max_groups : 1);
+		err = bpf_map__set_max_entries(skel->maps.gid_taken,
+					       c->group_by ? c->max_groups + 1 : 1);
 	if (!err)
 		err = bpf_map__set_max_entries(
 			skel->maps.gid_slots,

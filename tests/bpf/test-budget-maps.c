@@ -177,9 +177,9 @@ static void test_sizes(void)
 	m = find(maps, n, "gid_gens");
 	if (m)
 		CHECK_CMP(m->info.max_entries, ==, 1001);
-	m = find(maps, n, "gid_free");
+	m = find(maps, n, "gid_taken");
 	if (m)
-		CHECK_CMP(m->info.max_entries, ==, 1000);
+		CHECK_CMP(m->info.max_entries, ==, 1001);
 	/* raddr's ids are found through a per-CPU cache of fixed size. */
 	m = find(maps, n, "gid_slots");
 	if (m) {
