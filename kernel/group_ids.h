@@ -278,11 +278,15 @@ _Static_assert(sizeof(struct gid_slot) == RTTQ_GID_SLOT_BYTES,
  * sequence count.  A slot holds what sk storage holds for the other
  * groupings, an (id, generation) pair checked against gid_gens on every
  * use, so a recycled id is as exact here as there (see the top of this
- * file).  The loader sets max_entries to 1 for the groupings that do not
- * use it.
+ * file).
+ * A plain array of RTTQ_GID_SLOTS entries per CPU, CPU by CPU, not a
+ * per-CPU one: a per-CPU array's entry is reached through a pointer kept
+ * per entry, one more cold line before the slot's.  The loader sets
+ * max_entries to RTTQ_GID_SLOTS per possible CPU, or to 1 for the
+ * groupings that do not use it.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, RTTQ_GID_SLOTS);
 	__type(key, __u32);
 	__type(value, struct gid_slot);
@@ -328,7 +332,9 @@ static __always_inline __u32 gid_pred(const __u32 *k, __u32 max)
 static __always_inline __u32 gid_slot_find(const __u32 *k, __u32 pred,
 					   struct gid_slot **s)
 {
-	__u32 idx = gid_slot_index(k), gid, gen, seq;
+	__u32 idx = bpf_get_smp_processor_id() << RTTQ_GID_SLOT_BITS |
+		    gid_slot_index(k);
+	__u32 gid, gen, seq;
 	bool hit;
 
 	*s = bpf_map_lookup_elem(&gid_slots, &idx);

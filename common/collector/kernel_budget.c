@@ -79,10 +79,10 @@ int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t words,
 					(drops ? RTTQ_DROPS_SIZE : 8) +
 					round8(node_bytes)) +
 		     hvalue + RTTQ_LISTEN_BYTES + MAP_HEADERS;
-	/* gid_slots: a copy of each entry per CPU and a pointer to it. */
+	/* gid_slots: its entries for each CPU. */
 	if (slots && max_groups)
-		out->fixed += (uint64_t)RTTQ_GID_SLOTS *
-			      ((uint64_t)ncpus * RTTQ_GID_SLOT_BYTES + 8);
+		out->fixed += (uint64_t)RTTQ_GID_SLOTS * (uint64_t)ncpus *
+			      RTTQ_GID_SLOT_BYTES;
 	if (peers)
 		/* A node holds the address (the key past prefixlen) and the
 		 * label id. */

@@ -47,13 +47,13 @@ static void test_formula(void)
 
 	/* A shorter key (raddr) takes a smaller hash element, and its
 	 * groups are found through the per-CPU gid_slots cache: 1,024
-	 * entries of 32 bytes per CPU, and a pointer to each. */
+	 * entries of 32 bytes per CPU. */
 	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_RADDR, true,
 				       false, false, false, 0, 1000, true, &b,
 				       &err), ==, 0);
 	CHECK_CMP(b.per_group, ==, 3584 + 8 + 8 + 96 + 32);
 	CHECK_CMP(b.fixed, ==, 96 * (3584 + HEALTH + 8 + 8) + HEALTH +
-				       1024 * (96 * 32 + 8) + 8192 + 20480);
+				       1024 * 96 * 32 + 8192 + 20480);
 	CHECK_CMP(b.reserved, <, 64ull << 20);
 	/* Which groupings use the cache: any without the local address or
 	 * the cgroup (peer,port too: its slot key is the remote address and
@@ -78,7 +78,7 @@ static void test_formula(void)
 				       false, false, false, 0, 1000, true, &b,
 				       &err), ==, 0);
 	CHECK_CMP(b.fixed, ==, 96 * (3584 + HEALTH + 8 + 8) + HEALTH +
-				       1024 * (96 * 32 + 8) + 8192 + 20480);
+				       1024 * 96 * 32 + 8192 + 20480);
 	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ADDRS, false,
 				       false, false, false, 0, 1000, true, &b,
 				       &err), ==, 0);
@@ -118,7 +118,7 @@ static void test_formula(void)
 				       true, &b, &err), ==, 0);
 	CHECK_CMP(b.per_group, ==, 4 * 3584 + HEALTH + 8 + 8 + 96 + 32);
 	CHECK_CMP(b.fixed, ==, 96 * (4 * 3584 + HEALTH + 8 + 6144 + 3608) + HEALTH +
-				       1024 * (96 * 32 + 8) + 8192 + 20480);
+				       1024 * 96 * 32 + 8192 + 20480);
 	CHECK_CMP(b.reserved, <, 64ull << 20);
 	printf("every signal by raddr, 1,000 groups, 96 CPUs: %" PRIu64
 	       " + 1,000 x %" PRIu64 " = %.1f MiB, %u groups fit\n",
