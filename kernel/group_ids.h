@@ -142,6 +142,24 @@ static long gid_scan_one(__u32 i, void *ctx)
 }
 
 /*
+ * GID_PROBES ids of the scan from @from (wrapping past @max), where
+ * bpf_loop() is missing.  Global, not static: the verifier checks a
+ * global function once, on its own, where a loop inlined at every call
+ * site took the bigger programs past its limit of instructions.
+ * @return the id claimed, 0 when none was free.
+ */
+__noinline __u32 gid_scan_some(__u32 from, __u32 max)
+{
+	struct gid_scan sc = { .from = from, .max = max };
+	__u32 i;
+
+	for (i = 0; i < GID_PROBES; i++)
+		if (gid_scan_one(i, &sc))
+			break;
+	return sc.gid;
+}
+
+/*
  * A free id (1 .. @max): @pred if free (0: none predicted), else the next
  * free one after it (or after gid_cursor); 0 when none is left.  The scan
  * covers every id where bpf_loop() exists; elsewhere GID_PROBES ids an
@@ -150,7 +168,6 @@ static long gid_scan_one(__u32 i, void *ctx)
 static __always_inline __u32 gid_alloc(__u32 max, __u32 pred)
 {
 	struct gid_scan sc = { .max = max };
-	__u32 i;
 
 	/* Claims first: a full table costs no scan, as overflow is common
 	 * once it is full (every event of a key without an id asks). */
@@ -166,8 +183,7 @@ static __always_inline __u32 gid_alloc(__u32 max, __u32 pred)
 					       BPF_FUNC_loop)) {
 			bpf_loop(max, gid_scan_one, &sc, 0);
 		} else {
-			for (i = 0; i < GID_PROBES && !sc.gid; i++)
-				gid_scan_one(i, &sc);
+			sc.gid = gid_scan_some(sc.from, max);
 			if (!sc.gid)
 				gid_cursor = sc.from + GID_PROBES;
 		}
