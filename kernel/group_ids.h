@@ -46,10 +46,11 @@ struct {
 
 /*
  * Which ids a key holds (1) or may take (0): a program claims an id with a
- * compare-and-swap from 0, user space clears the claim when it recycles
- * the id (common/collector/group_recycle.c), the one write to a claimed
- * id, so neither can undo the other's.  An array, not a queue of free
- * ids, so a new group can ask for one id in particular (gid_pred()).
+ * compare-and-swap from 0; only the claim's holder clears it (user space
+ * when it recycles the id, common/collector/group_recycle.c, or the
+ * program whose key another CPU inserted first), so no write undoes
+ * another's.  An array, not a queue of free ids, so a new group can ask
+ * for one id in particular (gid_pred()).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

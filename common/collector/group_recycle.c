@@ -136,7 +136,7 @@ static int release_one(struct group_recycle *r, struct rttq_bpf *skel,
 					 "recycling group id %u: zeroing map %s: %s",
 					 gid, bpf_map__name(maps[i]),
 					 strerror(errno));
-	/* The only write to a claimed id: programs only claim free ones
+	/* The id's holder clears its claim: programs only claim free ids
 	 * (kernel/group_ids.h), so nothing races it. */
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.gid_taken), &gid,
 				&free_id, BPF_ANY))
