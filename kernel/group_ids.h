@@ -10,8 +10,8 @@
  * A recycle, in user space: delete the key from group_ids, wait for every
  * running program to finish (an update of rcu_sync, a map-in-map, returns
  * only after synchronize_rcu()), bump the id's generation in gid_gens,
- * wait again, read the id's last counts, zero them, push the id on
- * gid_free.  A socket caches (id, generation) and compares the generation
+ * wait again, read the id's last counts, zero them, clear its claim in
+ * gid_taken.  A socket caches (id, generation) and compares the generation
  * on every event, so an event counts in the old group (it saw the old
  * generation: drained before the zeroing) or re-resolves its key (it saw
  * the new one), never in another key's.  The per-CPU gid_slots cache
@@ -44,13 +44,20 @@ struct {
 	__type(value, __u32);
 } gid_gens SEC(".maps");
 
-/* Recycled ids, ready for new keys; ids never used come from gid_next. */
+/*
+ * Which ids a key holds (1) or may take (0): a program claims an id with a
+ * compare-and-swap from 0; only the claim's holder clears it (user space
+ * when it recycles the id, common/collector/group_recycle.c, or the
+ * program whose key another CPU inserted first), so no write undoes
+ * another's.  An array, not a queue of free ids, so a new group can ask
+ * for one id in particular (gid_pred()).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_QUEUE);
-	__uint(max_entries, 1024);
-	__uint(key_size, 0);
-	__uint(value_size, sizeof(__u32));
-} gid_free SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1025);
+	__type(key, __u32);
+	__type(value, __u32);
+} gid_taken SEC(".maps");
 
 /*
  * Never read by a program: user space updates its one slot to wait for
@@ -72,7 +79,14 @@ struct {
 	__array(values, struct rcu_sync_inner_map);
 } rcu_sync SEC(".maps");
 
-__u32 gid_next = 1; /* next never-used group id */
+/*
+ * Claims taken (programs) and given back (user space, at every recycle):
+ * their difference tells a full table without a scan.  gid_cursor is
+ * where the scan for a key without a predicted id starts (a hint).
+ */
+__u32 gid_claims;
+__u32 gid_releases;
+__u32 gid_cursor = 1;
 
 /* What a socket's events go to, as kept in its sk storage. */
 struct sk_verdict {
@@ -96,24 +110,102 @@ static __always_inline bool gid_current(__u32 gid, __u32 gen)
 	return now && *now == gen;
 }
 
-/* A free id (1 .. @max), recycled ones first; 0 when none is left. */
-static __always_inline __u32 gid_alloc(__u32 max)
-{
-	__u32 gid;
+/* Ids tried per event where bpf_loop() (5.17) is missing. */
+#define GID_PROBES 32
 
-	if (!bpf_map_pop_elem(&gid_free, &gid))
-		return gid;
-	/* Checked before the add so failed attempts cannot wrap gid_next. */
-	if (gid_next > max)
-		return 0;
-	gid = __sync_fetch_and_add(&gid_next, 1);
-	return gid <= max ? gid : 0;
+/* Claims id @gid if no key holds it. */
+static __always_inline bool gid_claim(__u32 gid)
+{
+	__u32 *t = bpf_map_lookup_elem(&gid_taken, &gid);
+
+	return t && !*t && !__sync_val_compare_and_swap(t, 0, 1);
 }
 
-/* Give back an id that found no key (another CPU inserted it first). */
+/* A scan for a free id: ids @from, @from + 1, ... wrapping past @max. */
+struct gid_scan {
+	__u32 from;
+	__u32 max;
+	__u32 gid; /* the id claimed, 0 while none */
+};
+
+/* The scan's @i-th id (a bpf_loop() callback): 1 stops the scan. */
+static long gid_scan_one(__u32 i, void *ctx)
+{
+	struct gid_scan *sc = ctx;
+	__u32 gid = sc->from + i;
+
+	if (gid > sc->max)
+		gid -= sc->max;
+	if (!gid_claim(gid))
+		return 0;
+	sc->gid = gid;
+	return 1;
+}
+
+/*
+ * GID_PROBES ids of the scan from @from (wrapping past @max), where
+ * bpf_loop() is missing.  Global, not static: the verifier checks a
+ * global function once, on its own, where a loop inlined at every call
+ * site took the bigger programs past its limit of instructions.
+ * @return the id claimed, 0 when none was free.
+ */
+__noinline __u32 gid_scan_some(__u32 from, __u32 max)
+{
+	struct gid_scan sc = { .from = from, .max = max };
+	__u32 i;
+
+	for (i = 0; i < GID_PROBES; i++)
+		if (gid_scan_one(i, &sc))
+			break;
+	return sc.gid;
+}
+
+/*
+ * A free id (1 .. @max): @pred if free (0: none predicted), else the next
+ * free one after it (or after gid_cursor); 0 when none is left.  The scan
+ * covers every id where bpf_loop() exists; elsewhere GID_PROBES ids an
+ * event, from where the last one stopped.
+ */
+static __always_inline __u32 gid_alloc(__u32 max, __u32 pred)
+{
+	struct gid_scan sc = { .max = max };
+
+	/* Claims first: a full table costs no scan, as overflow is common
+	 * once it is full (every event of a key without an id asks). */
+	if (gid_claims - gid_releases >= max)
+		return 0;
+	if (pred && gid_claim(pred)) {
+		sc.gid = pred;
+	} else {
+		sc.from = pred ? pred + 1 : gid_cursor;
+		if (sc.from - 1 >= max) /* also a cursor past a smaller max */
+			sc.from = 1;
+		if (bpf_core_enum_value_exists(enum bpf_func_id,
+					       BPF_FUNC_loop)) {
+			bpf_loop(max, gid_scan_one, &sc, 0);
+		} else {
+			sc.gid = gid_scan_some(sc.from, max);
+			if (!sc.gid)
+				gid_cursor = sc.from + GID_PROBES;
+		}
+		if (!sc.gid)
+			return 0;
+		gid_cursor = sc.gid + 1;
+	}
+	__sync_fetch_and_add(&gid_claims, 1);
+	return sc.gid;
+}
+
+/* Give back an id that found no key (another CPU inserted it first): no
+ * key ever held it, so its generation and counters are as they were. */
 static __always_inline void gid_release(__u32 gid)
 {
-	bpf_map_push_elem(&gid_free, &gid, 0);
+	__u32 *t = bpf_map_lookup_elem(&gid_taken, &gid);
+
+	if (!t)
+		return;
+	__sync_fetch_and_sub(&gid_claims, 1);
+	__sync_lock_test_and_set(t, 0);
 }
 
 /*
@@ -136,13 +228,13 @@ static __always_inline __u32 gid_lookup(const struct rttq_key *key, __u32 *gen)
 }
 
 /*
- * The id of @key (1 .. @max), allocated on first sight, and its
- * generation (when @gen is not NULL).  @return the id; 0 when no id is
+ * The id of @key (1 .. @max), allocated on first sight (@pred first, if
+ * not 0), and its generation (when @gen is not NULL).  @return the id; 0 when no id is
  * left (@final false when the failure may be transient and must not be
  * remembered).
  */
 static __always_inline __u32 gid_of(const struct rttq_key *key, __u32 max,
-				    __u32 *gen, bool *final)
+				    __u32 pred, __u32 *gen, bool *final)
 {
 	__u32 gid;
 
@@ -150,7 +242,7 @@ static __always_inline __u32 gid_of(const struct rttq_key *key, __u32 max,
 	gid = gid_lookup(key, gen);
 	if (gid)
 		return gid;
-	gid = gid_alloc(max);
+	gid = gid_alloc(max, pred);
 	if (!gid)
 		return 0;
 	/* Nobody bumps an id that no key holds: this generation stays. */
@@ -203,11 +295,15 @@ _Static_assert(sizeof(struct gid_slot) == RTTQ_GID_SLOT_BYTES,
  * sequence count.  A slot holds what sk storage holds for the other
  * groupings, an (id, generation) pair checked against gid_gens on every
  * use, so a recycled id is as exact here as there (see the top of this
- * file).  The loader sets max_entries to 1 for the groupings that do not
- * use it.
+ * file).
+ * A plain array of RTTQ_GID_SLOTS entries per CPU, CPU by CPU, not a
+ * per-CPU one: a per-CPU array's entry is reached through a pointer kept
+ * per entry, one more cold line before the slot's.  The loader sets
+ * max_entries to RTTQ_GID_SLOTS per possible CPU, or to 1 for the
+ * groupings that do not use it.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, RTTQ_GID_SLOTS);
 	__type(key, __u32);
 	__type(value, struct gid_slot);
@@ -221,12 +317,26 @@ static __always_inline __u32 gid_slot_index(const __u32 *k)
 	return (x * 0x9e3779b1u) >> (32 - RTTQ_GID_SLOT_BITS);
 }
 
+/*
+ * The id a new group of slot key @k asks for first (1 .. @max): another
+ * hash of the same xor, so keys sharing a slot seldom share it.  When
+ * the slot holds it, an event computes its counters' address from the
+ * key alone (gid_slot_find()).
+ */
+static __always_inline __u32 gid_pred(const __u32 *k, __u32 max)
+{
+	__u32 x = k[0] ^ k[1] ^ k[2] ^ k[3] ^ k[4];
+
+	x = (x ^ (x >> 16)) * 0x85ebca6bu;
+	return 1 + (__u32)(((__u64)x * max) >> 32);
+}
+
 /* Keeps the compiler from moving a slot's loads and stores across it. */
 #define gid_slot_barrier() asm volatile("" ::: "memory")
 
 /*
  * The id this CPU's gid_slots remembers for slot key @k, if it is still
- * @k's.  A program that interrupts another on this CPU runs to its end
+ * @k's; @pred (gid_pred()) when that is the id.  A program that interrupts another on this CPU runs to its end
  * before the other goes on, so the sequence count (odd while written) is
  * all the locking a slot needs: a reader that saw it odd, or saw it move
  * while it read, was interrupted mid-write or read a slot rewritten under
@@ -236,10 +346,12 @@ static __always_inline __u32 gid_slot_index(const __u32 *k)
  * @return the id, 0 on a miss (the caller works the key out and asks
  * gid_of()).
  */
-static __always_inline __u32 gid_slot_find(const __u32 *k,
+static __always_inline __u32 gid_slot_find(const __u32 *k, __u32 pred,
 					   struct gid_slot **s)
 {
-	__u32 idx = gid_slot_index(k), gid, gen, seq;
+	__u32 idx = bpf_get_smp_processor_id() << RTTQ_GID_SLOT_BITS |
+		    gid_slot_index(k);
+	__u32 gid, gen, seq;
 	bool hit;
 
 	*s = bpf_map_lookup_elem(&gid_slots, &idx);
@@ -253,9 +365,20 @@ static __always_inline __u32 gid_slot_find(const __u32 *k,
 	gid = (*s)->gid;
 	gen = (*s)->gen;
 	gid_slot_barrier();
-	if (hit && (*s)->seq == seq && gid_current(gid, gen))
-		return gid;
-	return 0;
+	if (!hit || (*s)->seq != seq)
+		return 0;
+	/*
+	 * The same value, but taken from @pred's register, not the slot's
+	 * load: the branch is predicted, so the CPU reads gid_gens[] and
+	 * the group's counters (at addresses of the key alone) while the
+	 * slot's line is still on its way, not after it.  The empty asm
+	 * keeps clang from folding @pred back into the loaded value.
+	 */
+	if (gid == pred) {
+		asm volatile("" : "+r"(pred));
+		gid = pred;
+	}
+	return gid_current(gid, gen) ? gid : 0;
 }
 
 /* Remembers (@gid, @gen), as gid_of() gave them for slot key @k, in @s. */

@@ -250,7 +250,7 @@ static __always_inline __u32 group_of(const struct sock *sk, const bool direct,
 				      __u32 raddr[4], __u32 laddr[4],
 				      __u32 *gen, bool *final)
 {
-	__u32 k[RTTQ_SLOT_KEY_WORDS] = { 0 }, gid = 0, slot_gen = 0;
+	__u32 k[RTTQ_SLOT_KEY_WORDS] = { 0 }, gid = 0, slot_gen = 0, pred = 0;
 	struct gid_slot *s = NULL;
 	struct rttq_key key;
 	const bool slot = !gen && rttq_slot_key_ok(targ_group_by);
@@ -261,13 +261,14 @@ static __always_inline __u32 group_of(const struct sock *sk, const bool direct,
 		port = service_port(sk, direct);
 	if (slot) {
 		slot_key_fill(k, sk, direct, raddr, port);
-		gid = gid_slot_find(k, &s);
+		pred = gid_pred(k, targ_max_groups);
+		gid = gid_slot_find(k, pred, &s);
 	}
 	if (!gid) {
 		__builtin_memset(&key, 0, sizeof(key));
 		group_key_fill(&key, sk, direct, raddr, laddr, port);
-		gid = gid_of(&key, targ_max_groups, slot ? &slot_gen : gen,
-			     final);
+		gid = gid_of(&key, targ_max_groups, pred,
+			     slot ? &slot_gen : gen, final);
 		if (slot)
 			gid_slot_keep(s, k, gid, slot_gen);
 	}

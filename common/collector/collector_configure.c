@@ -148,13 +148,13 @@ int collector_configure(struct collector *c, const struct collector_opts *o,
 		err = bpf_map__set_max_entries(skel->maps.gid_gens,
 					       c->group_by ? c->max_groups + 1 : 1);
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.gid_free,
-					       c->group_by ? c->max_groups : 1);
+		err = bpf_map__set_max_entries(skel->maps.gid_taken,
+					       c->group_by ? c->max_groups + 1 : 1);
 	if (!err)
 		err = bpf_map__set_max_entries(
 			skel->maps.gid_slots,
 			kernel_budget_slots(c->group_by)
-				? RTTQ_GID_SLOTS : 1);
+				? RTTQ_GID_SLOTS * (uint32_t)c->ncpus : 1);
 	/* Handshakes, flow durations and the stages apart (rttq.h). */
 	if (!err)
 		err = size_apart(c, skel->maps.group_handshake,

@@ -114,7 +114,7 @@ static void wait_for_programs(struct rttq_bpf *skel)
 		monoclock_sleep_ms(RCU_FALLBACK_MS);
 }
 
-/* Zero @gid's counters, then queue it: a new key starts from 0. */
+/* Zero @gid's counters, then clear its claim: a new key starts from 0. */
 static int release_one(struct group_recycle *r, struct rttq_bpf *skel,
 		       uint32_t gid, const void *zeros, struct rttq_error *err)
 {
@@ -125,6 +125,7 @@ static int release_one(struct group_recycle *r, struct rttq_bpf *skel,
 					 skel->maps.group_health,
 					 skel->maps.group_flow_duration,
 					 skel->maps.group_stages };
+	const uint32_t free_id = 0;
 	size_t i;
 
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
@@ -135,11 +136,14 @@ static int release_one(struct group_recycle *r, struct rttq_bpf *skel,
 					 "recycling group id %u: zeroing map %s: %s",
 					 gid, bpf_map__name(maps[i]),
 					 strerror(errno));
-	if (bpf_map_update_elem(bpf_map__fd(skel->maps.gid_free), NULL, &gid,
-				BPF_ANY))
+	/* The id's holder clears its claim: programs only claim free ids
+	 * (kernel/group_ids.h), so nothing races it. */
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.gid_taken), &gid,
+				&free_id, BPF_ANY))
 		return rttq_fail(err, -errno,
-				 "recycling group id %u: queueing it in map gid_free: %s",
+				 "recycling group id %u: freeing it in map gid_taken: %s",
 				 gid, strerror(errno));
+	__atomic_add_fetch(&skel->bss->gid_releases, 1, __ATOMIC_SEQ_CST);
 	r->recycled++;
 	return 0;
 }

@@ -79,21 +79,22 @@ int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t words,
 					(drops ? RTTQ_DROPS_SIZE : 8) +
 					round8(node_bytes)) +
 		     hvalue + RTTQ_LISTEN_BYTES + MAP_HEADERS;
-	/* gid_slots: a copy of each entry per CPU and a pointer to it. */
+	/* gid_slots: its entries for each CPU. */
 	if (slots && max_groups)
-		out->fixed += (uint64_t)RTTQ_GID_SLOTS *
-			      ((uint64_t)ncpus * RTTQ_GID_SLOT_BYTES + 8);
+		out->fixed += (uint64_t)RTTQ_GID_SLOTS * (uint64_t)ncpus *
+			      RTTQ_GID_SLOT_BYTES;
 	if (peers)
 		/* A node holds the address (the key past prefixlen) and the
 		 * label id. */
 		out->fixed += (uint64_t)PEER_MAP_TRIE_ENTRIES *
 			      mem_alloc_class(TRIE_NODE_HEAD + 16 + 4);
 	/*
-	 * group_counts and group_health (shared by all CPUs), gid_gens,
-	 * gid_free, and the group_ids entry with its share of the buckets
-	 * (at most two per element: their count is the next power of two).
+	 * group_counts and group_health (shared by all CPUs), gid_gens and
+	 * gid_taken (8-byte strides), and the group_ids entry with its share
+	 * of the buckets (at most two per element: their count is the next
+	 * power of two).
 	 */
-	out->per_group = value + (health ? hvalue : 0) + 8 + 4 +
+	out->per_group = value + (health ? hvalue : 0) + 8 + 8 +
 			 mem_alloc_class(HTAB_ELEM_HEAD + round8(key_size) + 8) +
 			 2 * HTAB_BUCKET;
 	fit = out->budget > out->fixed

@@ -76,6 +76,57 @@ static void test_prefixes(void)
 	free(t);
 }
 
+/*
+ * A new group asks first for the id hashed from its key
+ * (kernel/group_ids.h): six keys in six ids mostly ask for taken ones,
+ * and must still find the free ones, each its own, before a seventh key
+ * overflows.
+ */
+static void test_full_table(void)
+{
+	/* RTT alone: the other signals' programs also count the closes of
+	 * the sockets of the tests before, whose keys would take ids. */
+	struct collector_opts six = { .group_by = COLLECTOR_BY_RADDR,
+				      .signals = COLLECTOR_SIG_RTT,
+				      .max_groups = 6 };
+	struct collector_opts raddr = { .group_by = COLLECTOR_BY_RADDR,
+					.signals = COLLECTOR_SIG_RTT };
+	static const char *const peers[] = {
+		"raddr:10.77.1.1", "raddr:10.77.2.1", "raddr:10.77.1.2",
+		"raddr:10.77.2.2", "raddr:fd77:1::1", "raddr:fd77:2::1",
+	};
+	struct collector *c_six, *c_raddr;
+	struct tally *t = calloc(2, sizeof(*t));
+	struct traffic_conn x;
+	size_t i;
+
+	check_section("--max-groups 6 holds six keys whichever ids they hash to");
+	REQUIRE(t, "calloc");
+	c_six = group_lab_open(&six);
+	c_raddr = group_lab_open(&raddr);
+	group_lab_drain(c_six, &t[0], c_raddr, &t[1]);
+
+	group_lab_flow("10.77.1.1", 0, "10.77.2.1", &x);
+	group_lab_flow("10.77.1.2", 0, "10.77.2.2", &x);
+	group_lab_flow("fd77:1::1", 0, "fd77:2::1", &x);
+	group_lab_drain(c_six, &t[0], c_raddr, &t[1]);
+	for (i = 0; i < sizeof(peers) / sizeof(peers[0]); i++)
+		group_lab_check(&t[0], peers[i], tally_get(&t[1], peers[i]));
+	CHECK_CMP(tally_sum(&t[0], "raddr:"), ==, tally_sum(&t[1], "raddr:"));
+	CHECK_CMP(collector_overflow(c_six), ==, 0);
+
+	/* A seventh key finds no room; the six keep counting. */
+	group_lab_flow("10.77.1.1", 0, "10.99.0.1", &x);
+	group_lab_drain(c_six, &t[0], c_raddr, &t[1]);
+	CHECK_CMP(tally_get(&t[0], "raddr:10.99.0.1"), ==, 0);
+	CHECK_CMP(collector_overflow(c_six), >=, GROUP_LAB_EXCHANGES);
+	group_lab_check(&t[0], "raddr:10.77.1.1",
+			tally_get(&t[1], "raddr:10.77.1.1"));
+	collector_close(c_raddr);
+	collector_close(c_six);
+	free(t);
+}
+
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -352,6 +403,7 @@ int main(void)
 	REQUIRE(fd >= 0, "mkstemp");
 	close(fd);
 	test_prefixes();
+	test_full_table();
 	test_peer_map(path);
 	test_service_port();
 	test_service_port_raw_tp();
