@@ -36,6 +36,10 @@
 #define READS_PER_WAKEUP 256    /* bound one side's burst so the other is served */
 #define DEFAULT_QUEUE_LIMIT 100000
 #define MAX_LEAD_NS 500000      /* never send a packet more than 0.5 ms early */
+/* ... nor more than 1/EARLY_DIVISOR of its own delay: a lead learned on a
+ * loaded machine (hundreds of us) would otherwise take 5 % off a 2 ms RTT
+ * whenever a packet's arrival, not the timer, wakes the relay. */
+#define EARLY_DIVISOR 50
 
 struct delay_rule {
 	int family;               /* AF_INET or AF_INET6 */
@@ -45,6 +49,7 @@ struct delay_rule {
 
 struct held_packet {
 	uint64_t due_ns;          /* CLOCK_MONOTONIC time to write it out */
+	uint64_t early_max_ns;    /* how early it may leave: its delay / 50 */
 	uint64_t seq;             /* arrival order: equal due times stay FIFO */
 	int out_fd;
 	size_t len;
@@ -381,6 +386,7 @@ static int hold_incoming(struct relay *r, int side, unsigned char *buf)
 	for (n = 0; n < READS_PER_WAKEUP; n++) {
 		struct held_packet *p;
 		ssize_t len = read(r->tun_fd[side], buf, PACKET_MAX);
+		uint64_t delay_ns;
 
 		if (len < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -396,7 +402,9 @@ static int hold_incoming(struct relay *r, int side, unsigned char *buf)
 		p = malloc(sizeof(*p) + (size_t)len);
 		if (!p)
 			return -ENOMEM;
-		p->due_ns = monotonic_ns() + delay_for_packet(r, buf, (size_t)len);
+		delay_ns = delay_for_packet(r, buf, (size_t)len);
+		p->due_ns = monotonic_ns() + delay_ns;
+		p->early_max_ns = delay_ns / EARLY_DIVISOR;
 		p->seq = r->next_seq++;
 		p->out_fd = r->tun_fd[!side];
 		p->len = (size_t)len;
@@ -429,11 +437,18 @@ static void learn_wakeup_lateness(struct relay *r, uint64_t wake_ns)
 	r->lead_ns = lead_ns < 0 ? 0 : (uint64_t)lead_ns;
 }
 
+/* How early @p may leave: the learned lead, within its own bound. */
+static uint64_t early_ns(const struct relay *r, const struct held_packet *p)
+{
+	return r->lead_ns < p->early_max_ns ? r->lead_ns : p->early_max_ns;
+}
+
 static void release_due(struct relay *r)
 {
 	uint64_t now_ns = monotonic_ns();
 
-	while (r->heap.n && r->heap.v[0]->due_ns <= now_ns + r->lead_ns) {
+	while (r->heap.n &&
+	       r->heap.v[0]->due_ns <= now_ns + early_ns(r, r->heap.v[0])) {
 		struct held_packet *p = heap_pop(&r->heap);
 
 		/* A full or down device drops like a real link would. */
@@ -449,10 +464,13 @@ static int arm_timer(struct relay *r)
 {
 	struct itimerspec its = { 0 };
 	uint64_t due_ns = r->heap.n ? r->heap.v[0]->due_ns : 0;
+	uint64_t early = r->heap.n ? early_ns(r, r->heap.v[0]) : 0;
 
-	/* Deadline 0 would disarm the timer: keep at least 1 ns. */
+	/* Deadline 0 would disarm the timer: keep at least 1 ns.  Armed as
+	 * early as release_due() lets the packet go, so a wakeup always
+	 * finds it due. */
 	if (due_ns)
-		due_ns = due_ns > r->lead_ns + 1 ? due_ns - r->lead_ns : 1;
+		due_ns = due_ns > early + 1 ? due_ns - early : 1;
 	if (due_ns == r->armed_ns)
 		return 0;
 	its.it_value.tv_sec = (time_t)(due_ns / 1000000000ull);
