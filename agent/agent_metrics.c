@@ -493,16 +493,16 @@ static void put_flow_log(FILE *f, const struct agent_metrics_health *h)
 {
 	prom_metric_u64(f, "rttq_flow_log_read_total", "counter",
 			"Closed-connection records the flow log read (--flow-log).",
-			h->flows_read);
+			h->flows.read);
 	prom_metric_u64(f, "rttq_flow_log_kept_total", "counter",
 			"Closed-connection records sampled and handed to the store writer.",
-			h->flows_kept);
+			h->flows.kept);
 	prom_metric_u64(f, "rttq_flow_log_refused_total", "counter",
 			"Sampled closed-connection records refused because the writer was full.",
-			h->flows_refused);
+			h->flows.refused);
 	prom_metric_u64(f, "rttq_flow_log_lost_total", "counter",
 			"Closed-connection records lost because the ring buffer was full.",
-			h->flows_lost);
+			h->flows.lost);
 }
 
 static void put_health(FILE *f, const struct agent_metrics *m)

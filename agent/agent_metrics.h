@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "flow_log.h"
 #include "netaddr.h"
 
 #define AGENT_METRICS_LISTEN_DEFAULT "127.0.0.1:9477"
@@ -56,11 +57,8 @@ struct agent_metrics_health {
 	uint64_t store_write_errors; /* failed ones */
 	uint64_t store_retries;    /* writes retrying a failed write's records */
 	uint64_t store_records;    /* records written */
-	bool flow_log;             /* --flow-log on: the four below count */
-	uint64_t flows_read;       /* closed-connection records read */
-	uint64_t flows_kept;       /* sampled and handed to the writer */
-	uint64_t flows_refused;    /* sampled, refused by a full writer */
-	uint64_t flows_lost;       /* lost in a full ring buffer */
+	bool flow_log;             /* --flow-log on: flows counts */
+	struct flow_log_stats flows;
 	unsigned int n_progs;      /* BPF programs attached (bpf_stats) */
 	int prog_fds[AGENT_PROGS_MAX];           /* tcp_probe's first */
 	const char *prog_names[AGENT_PROGS_MAX]; /* "tp_btf/tcp_probe", ... */

@@ -42,7 +42,6 @@
 #include "series.h"
 #include "spool.h"
 #include "flow_log.h"
-#include "numparse.h"
 #include "store.h"
 #include "tdigest.h"
 #include "timeparse.h"
@@ -273,16 +272,8 @@ static void fill_health(struct agent_metrics_health *h, void *arg)
 	h->store_write_errors = ws.write_errors;
 	h->store_retries = ws.retries;
 	h->store_records = ws.records_written;
-	if (a->flow_log) {
-		struct flow_log_stats fs;
-
-		flow_log_get_stats(a->flow_log, &fs);
-		h->flow_log = true;
-		h->flows_read = fs.read;
-		h->flows_kept = fs.kept;
-		h->flows_refused = fs.refused;
-		h->flows_lost = fs.lost;
-	}
+	h->flow_log = a->flow_log != NULL;
+	flow_log_get_stats(a->flow_log, &h->flows);
 	h->n_progs = collector_prog_fds(a->collector, h->prog_fds,
 				       h->prog_names, AGENT_PROGS_MAX);
 }
