@@ -16,7 +16,8 @@
  * generation: drained before the zeroing) or re-resolves its key (it saw
  * the new one), never in another key's.  The per-CPU gid_slots cache
  * (the groupings of rttq_slot_key_ok()) keeps the same pair and checks it
- * alike.
+ * alike; gid_gens' own entry names the slot key its id was predicted
+ * for, valid for one generation (gid_direct()).
  * The first wait makes the generation a program caches with an id the
  * one of that id's current key: a program that found the key ends before
  * the generation moves.
@@ -36,13 +37,27 @@ struct {
 	__uint(value_size, sizeof(__u32));
 } group_ids SEC(".maps");
 
-/* Generation of each id, bumped by user space on every recycle. */
+/*
+ * Generation of each id, bumped by user space on every recycle, and the
+ * slot key the id was predicted for (struct rttq_gid_gen, rttq.h; see
+ * gid_direct()).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1025);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct rttq_gid_gen);
 } gid_gens SEC(".maps");
+
+_Static_assert(sizeof(struct rttq_gid_gen) == RTTQ_GID_GEN_BYTES,
+	       "kernel_budget.c counts RTTQ_GID_GEN_BYTES per id");
+
+/*
+ * Whether an event may find its id through gid_gens alone
+ * (gid_direct()): set by the loader on x86-64 only, whose ordering of
+ * loads and of stores that check relies on.
+ */
+const volatile bool targ_gid_direct;
 
 /*
  * Which ids a key holds (1) or may take (0): a program claims an id with a
@@ -96,18 +111,77 @@ struct sk_verdict {
 
 static __always_inline __u32 gid_gen(__u32 gid)
 {
-	__u32 *gen = bpf_map_lookup_elem(&gid_gens, &gid);
+	struct rttq_gid_gen *g = bpf_map_lookup_elem(&gid_gens, &gid);
 
-	return gen ? *gen : 0;
+	return g ? g->gen : 0;
 }
 
 /* Whether the id a socket cached still belongs to the key it cached it
  * for (the generation has not moved since). */
 static __always_inline bool gid_current(__u32 gid, __u32 gen)
 {
-	__u32 *now = bpf_map_lookup_elem(&gid_gens, &gid);
+	struct rttq_gid_gen *now = bpf_map_lookup_elem(&gid_gens, &gid);
 
-	return now && *now == gen;
+	return now && now->gen == gen;
+}
+
+/* Keeps the compiler from moving loads and stores across it. */
+#define gid_barrier() asm volatile("" ::: "memory")
+
+/*
+ * The direct path: an event of slot key @k (gid_slots' groupings) reads
+ * gid_gens[gid_pred(@k)], whose address follows from the key alone, and
+ * counts into that id when the entry names @k as its key and is current
+ * (kgen == gen + 1).  One line, read by every CPU and written only when
+ * an id is claimed or recycled, where the per-CPU gid_slots entry is one
+ * more line per CPU.  Only the program that claimed the id for @k writes
+ * the key (gid_direct_keep()), after its group_ids entry is in; a
+ * recycle's bump (user space, after the first wait for programs) leaves
+ * kgen == the new gen, so the entry stops matching before the id is
+ * released, and the next claimant writes its key before its kgen.
+ * What the reader needs: seeing the new kgen, it sees the new key (the
+ * writer stores the key, then kgen; the reader loads kgen, then the
+ * key).  x86-64 keeps stores in order and loads in order, so the compiler
+ * barriers here are all it takes; elsewhere the loader leaves this path
+ * off (targ_gid_direct) rather than rely on orderings BPF cannot ask for
+ * on the read side.  A reader that found an entry current read its gen
+ * before the bump, so the recycle's second wait lets it finish before
+ * the id's last read and zeroing: it counts into the old group, as one
+ * with a cached (id, generation) pair would (the top of this file).  And
+ * a reader that sees a new claimant's key (written after the release)
+ * runs past the second wait, so it began after that wait began, after
+ * the bump (RCU's guarantee): it sees the new gen, which the old kgen
+ * does not match.
+ */
+static __always_inline bool gid_direct(const __u32 *k, __u32 pred)
+{
+	struct rttq_gid_gen *g = bpf_map_lookup_elem(&gid_gens, &pred);
+	__u32 kgen;
+
+	if (!g)
+		return false;
+	kgen = *(volatile __u32 *)&g->kgen;
+	gid_barrier();
+	return kgen == g->gen + 1 && g->key[0] == k[0] &&
+	       g->key[1] == k[1] && g->key[2] == k[2] && g->key[3] == k[3] &&
+	       g->key[4] == k[4];
+}
+
+/*
+ * Names slot key @k in gid_gens[@gid], which this program has just
+ * claimed for it with generation @gen (gid_direct()); the exchange is
+ * a full barrier where the plain stores would not be ordered.
+ */
+static __always_inline void gid_direct_keep(__u32 gid, const __u32 *k,
+					    __u32 gen)
+{
+	struct rttq_gid_gen *g = bpf_map_lookup_elem(&gid_gens, &gid);
+
+	if (!g)
+		return;
+	__builtin_memcpy(g->key, k, sizeof(g->key));
+	gid_barrier();
+	__sync_lock_test_and_set(&g->kgen, gen + 1);
 }
 
 /* Ids tried per event where bpf_loop() (5.17) is missing. */
@@ -229,12 +303,15 @@ static __always_inline __u32 gid_lookup(const struct rttq_key *key, __u32 *gen)
 
 /*
  * The id of @key (1 .. @max), allocated on first sight (@pred first, if
- * not 0), and its generation (when @gen is not NULL).  @return the id; 0 when no id is
- * left (@final false when the failure may be transient and must not be
- * remembered).
+ * not 0), and its generation (when @gen is not NULL).  When the id
+ * allocated is @pred and @slot_k is not NULL (the slot key @pred was
+ * hashed from), gid_gens names @slot_k for it (gid_direct()).
+ * @return the id; 0 when no id is left (@final false when the failure
+ * may be transient and must not be remembered).
  */
 static __always_inline __u32 gid_of(const struct rttq_key *key, __u32 max,
-				    __u32 pred, __u32 *gen, bool *final)
+				    __u32 pred, const __u32 *slot_k,
+				    __u32 *gen, bool *final)
 {
 	__u32 gid;
 
@@ -248,8 +325,11 @@ static __always_inline __u32 gid_of(const struct rttq_key *key, __u32 max,
 	/* Nobody bumps an id that no key holds: this generation stays. */
 	if (gen)
 		*gen = gid_gen(gid);
-	if (!bpf_map_update_elem(&group_ids, key, &gid, BPF_NOEXIST))
+	if (!bpf_map_update_elem(&group_ids, key, &gid, BPF_NOEXIST)) {
+		if (targ_gid_direct && slot_k && gid == pred && gen)
+			gid_direct_keep(gid, slot_k, *gen);
 		return gid;
+	}
 	/* Another CPU inserted the key first: its id wins, ours goes back. */
 	gid_release(gid);
 	gid = gid_lookup(key, gen);
@@ -331,9 +411,6 @@ static __always_inline __u32 gid_pred(const __u32 *k, __u32 max)
 	return 1 + (__u32)(((__u64)x * max) >> 32);
 }
 
-/* Keeps the compiler from moving a slot's loads and stores across it. */
-#define gid_slot_barrier() asm volatile("" ::: "memory")
-
 /*
  * The id this CPU's gid_slots remembers for slot key @k, if it is still
  * @k's; @pred (gid_pred()) when that is the id.  A program that interrupts another on this CPU runs to its end
@@ -358,13 +435,13 @@ static __always_inline __u32 gid_slot_find(const __u32 *k, __u32 pred,
 	if (!*s)
 		return 0;
 	seq = (*s)->seq;
-	gid_slot_barrier();
+	gid_barrier();
 	hit = !(seq & 1) && (*s)->gid && (*s)->key[0] == k[0] &&
 	      (*s)->key[1] == k[1] && (*s)->key[2] == k[2] &&
 	      (*s)->key[3] == k[3] && (*s)->key[4] == k[4];
 	gid = (*s)->gid;
 	gen = (*s)->gen;
-	gid_slot_barrier();
+	gid_barrier();
 	if (!hit || (*s)->seq != seq)
 		return 0;
 	/*
@@ -388,11 +465,11 @@ static __always_inline void gid_slot_keep(struct gid_slot *s, const __u32 *k,
 	if (!s || !gid || (s->seq & 1))
 		return;
 	s->seq++;
-	gid_slot_barrier();
+	gid_barrier();
 	__builtin_memcpy(s->key, k, sizeof(s->key));
 	s->gid = gid;
 	s->gen = gen;
-	gid_slot_barrier();
+	gid_barrier();
 	s->seq++;
 }
 

@@ -262,12 +262,16 @@ static __always_inline __u32 group_of(const struct sock *sk, const bool direct,
 	if (slot) {
 		slot_key_fill(k, sk, direct, raddr, port);
 		pred = gid_pred(k, targ_max_groups);
+		/* @pred's own register, as in gid_slot_find(): the counters'
+		 * address follows from the key, not from a load. */
+		if (targ_gid_direct && gid_direct(k, pred))
+			return pred + 1;
 		gid = gid_slot_find(k, pred, &s);
 	}
 	if (!gid) {
 		__builtin_memset(&key, 0, sizeof(key));
 		group_key_fill(&key, sk, direct, raddr, laddr, port);
-		gid = gid_of(&key, targ_max_groups, pred,
+		gid = gid_of(&key, targ_max_groups, pred, slot ? k : NULL,
 			     slot ? &slot_gen : gen, final);
 		if (slot)
 			gid_slot_keep(s, k, gid, slot_gen);

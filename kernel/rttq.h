@@ -48,6 +48,23 @@ struct rttq_key {
 #define RTTQ_GID_SLOT_BYTES 32u
 #define RTTQ_SLOT_KEY_WORDS 5u
 
+/*
+ * A value of "gid_gens" (kernel/group_ids.h), one per group id: its
+ * generation, which user space bumps at every recycle
+ * (common/collector/group_recycle.c), and beside it the slot key the id
+ * was predicted for, valid while @kgen is @gen + 1, so an event of that
+ * slot key finds its id on this one line (gid_direct()).  Two ids a
+ * 64-byte line.
+ */
+struct rttq_gid_gen {
+	__u32 gen;
+	__u32 kgen;
+	__u32 key[RTTQ_SLOT_KEY_WORDS];
+	__u32 pad;  /* zero */
+};
+
+#define RTTQ_GID_GEN_BYTES 32u
+
 /* Bits of targ_group_by; the same values as COLLECTOR_BY_* (collector.h). */
 #define RTTQ_BY_LADDR (1u << 0)
 #define RTTQ_BY_RADDR (1u << 1)

@@ -117,6 +117,10 @@ struct collector_opts {
 	uint32_t stage_threshold; /* --signals stages: a packet is sampled
 				  * when a random u32 is at most this; 0:
 				  * the default, 1 in 64 */
+	bool no_gid_direct;      /* never find a group id through gid_gens
+				  * alone (kernel/group_ids.h's
+				  * gid_direct(), on by default on x86-64):
+				  * bench-cost's A/B of the two paths */
 };
 
 /*

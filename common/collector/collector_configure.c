@@ -101,6 +101,10 @@ int collector_configure(struct collector *c, const struct collector_opts *o,
 	skel->rodata->targ_slots = c->slots;
 	skel->rodata->targ_group_by = c->group_by;
 	skel->rodata->targ_max_groups = c->group_by ? c->max_groups : 1;
+#ifdef __x86_64__
+	/* Its check relies on x86-64's ordering (kernel/group_ids.h). */
+	skel->rodata->targ_gid_direct = !o->no_gid_direct;
+#endif
 	skel->rodata->targ_lport = o->lport;
 	skel->rodata->targ_rport = htons(o->rport);
 	skel->rodata->targ_include_loopback = o->include_loopback;

@@ -84,15 +84,20 @@ void group_recycle_note(struct group_recycle *r, uint32_t gid,
 		r->active_ms[gid] = now_ms;
 }
 
-/* gid_gens[@gid] += 1: sockets that cached the old value re-resolve. */
+/*
+ * gid_gens[@gid].gen += 1: sockets that cached the old value re-resolve,
+ * and the slot key the entry names stops matching (kgen != gen + 1).  The
+ * rest of the entry is written back as it was: no program writes it
+ * while the id is held (only the claimant of a free id does).
+ */
 static int bump_generation(int fd, uint32_t gid)
 {
-	uint32_t gen;
+	struct rttq_gid_gen g;
 
-	if (bpf_map_lookup_elem(fd, &gid, &gen))
+	if (bpf_map_lookup_elem(fd, &gid, &g))
 		return -errno;
-	gen++;
-	if (bpf_map_update_elem(fd, &gid, &gen, BPF_ANY))
+	g.gen++;
+	if (bpf_map_update_elem(fd, &gid, &g, BPF_ANY))
 		return -errno;
 	return 0;
 }

@@ -89,12 +89,12 @@ int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t words,
 		out->fixed += (uint64_t)PEER_MAP_TRIE_ENTRIES *
 			      mem_alloc_class(TRIE_NODE_HEAD + 16 + 4);
 	/*
-	 * group_counts and group_health (shared by all CPUs), gid_gens and
-	 * gid_taken (8-byte strides), and the group_ids entry with its share
-	 * of the buckets (at most two per element: their count is the next
-	 * power of two).
+	 * group_counts and group_health (shared by all CPUs), gid_gens
+	 * (generation and predicted slot key) and gid_taken (an 8-byte
+	 * stride), and the group_ids entry with its share of the buckets (at
+	 * most two per element: their count is the next power of two).
 	 */
-	out->per_group = value + (health ? hvalue : 0) + 8 + 8 +
+	out->per_group = value + (health ? hvalue : 0) + RTTQ_GID_GEN_BYTES + 8 +
 			 mem_alloc_class(HTAB_ELEM_HEAD + round8(key_size) + 8) +
 			 2 * HTAB_BUCKET;
 	fit = out->budget > out->fixed

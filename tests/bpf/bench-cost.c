@@ -41,7 +41,7 @@
 #define ROUNDS 30
 #define EXCHANGES 2000
 
-#define NPROGS 10
+#define NPROGS 12
 
 /*
  * The spaced case: SPACED_ROUNDS rounds of SPACED_MS each.  On a 2-CPU
@@ -62,6 +62,8 @@ static const char *const names[NPROGS] = {
 	"rttq tp_btf, raddr,port,cgroup",
 	"rttq tp_btf, peer,port",
 	"rttq tp_btf, raddr + jitter",
+	"rttq tp_btf, raddr, gid_slots only",
+	"rttq tp_btf, peer,port, gid_slots only",
 };
 
 /* --peer-map for the peer,port rows: written by write_peer_map(). */
@@ -82,14 +84,16 @@ static void prog_stats(int fd, struct cost *c)
 	c->runs = info.run_cnt;
 }
 
-/* @signals: COLLECTOR_SIG_* (rtt alone, or rtt and jitter). */
+/* @signals: COLLECTOR_SIG_* (rtt alone, or rtt and jitter);
+ * @no_direct: ids through gid_slots only (collector_opts). */
 static struct collector *open_collector(const char *attach,
 					unsigned int group_by,
-					unsigned int signals)
+					unsigned int signals, bool no_direct)
 {
 	struct collector_opts o = { .include_loopback = true,
 				    .group_by = group_by, .attach = attach,
-				    .signals = signals };
+				    .signals = signals,
+				    .no_gid_direct = no_direct };
 
 	if (group_by & COLLECTOR_BY_PEER)
 		o.peer_map = peer_map_path;
@@ -267,6 +271,8 @@ struct spaced_prog {
 	const char *ref;       /* program in ref.bpf.o, or NULL: collector */
 	unsigned int group_by; /* the collector's COLLECTOR_BY_* */
 	unsigned int signals;  /* its COLLECTOR_SIG_*; 0: rtt alone */
+	bool no_direct;        /* ids through gid_slots only: the A/B of
+				* kernel/group_ids.h's gid_direct() */
 	int base;              /* the row it adds to, printed as a ratio;
 				* 0: none */
 	struct bpf_link *link;
@@ -278,6 +284,7 @@ struct spaced_prog {
 /* The rows "+ jitter" rows are compared with, round by round (#13's
  * goal). */
 #define RADDR_ROW 3
+#define PEER_PORT_ROW 5
 #define ALL_BUT_JITTER_ROW 7
 
 static struct spaced_prog spaced_progs[] = {
@@ -306,6 +313,14 @@ static struct spaced_prog spaced_progs[] = {
 	{ .name = "rttq tp_btf, raddr, every signal",
 	  .group_by = COLLECTOR_BY_RADDR, .signals = COLLECTOR_SIG_ALL,
 	  .base = ALL_BUT_JITTER_ROW },
+	/* The two groupings of #12's goal without gid_gens' direct path,
+	 * round by round against the rows that have it. */
+	{ .name = "rttq tp_btf, raddr, gid_slots only",
+	  .group_by = COLLECTOR_BY_RADDR, .no_direct = true,
+	  .base = RADDR_ROW },
+	{ .name = "rttq tp_btf, peer,port, gid_slots only",
+	  .group_by = COLLECTOR_BY_PEER | COLLECTOR_BY_PORT, .no_direct = true,
+	  .base = PEER_PORT_ROW },
 };
 
 #define NSPACED (sizeof(spaced_progs) / sizeof(spaced_progs[0]))
@@ -317,7 +332,8 @@ static void spaced_attach(struct bpf_object *obj, struct spaced_prog *p)
 	} else {
 		p->c = open_collector("tp_btf", p->group_by,
 				      p->signals ? p->signals
-						 : COLLECTOR_SIG_RTT);
+						 : COLLECTOR_SIG_RTT,
+				      p->no_direct);
 		p->fd = collector_prog_fd(p->c);
 	}
 }
@@ -495,7 +511,7 @@ static void run_spaced(struct bpf_object *obj, bool alone_only)
 /* The hot loop: every program attached at once, three placements. */
 static void run_hot(struct bpf_object *obj)
 {
-	struct collector *c[8];
+	struct collector *c[10];
 	const unsigned int rtt = COLLECTOR_SIG_RTT;
 	struct bpf_link *links[2];
 	double best[NPROGS];
@@ -509,22 +525,26 @@ static void run_hot(struct bpf_object *obj)
 	links[0] = attach_ref(obj, "ref_empty", &fds[0]);
 	links[1] = attach_ref(obj, "ref_tcprtt", &fds[1]);
 	/* tp_btf named, not the automatic choice: the labels say tp_btf. */
-	c[0] = open_collector("tp_btf", 0, rtt);
-	c[1] = open_collector("tp_btf", COLLECTOR_BY_RADDR, rtt);
+	c[0] = open_collector("tp_btf", 0, rtt, false);
+	c[1] = open_collector("tp_btf", COLLECTOR_BY_RADDR, rtt, false);
 	c[2] = open_collector("tp_btf",
-			      COLLECTOR_BY_RADDR | COLLECTOR_BY_RPORT, rtt);
-	c[3] = open_collector("raw_tp", 0, rtt);
-	c[4] = open_collector("raw_tp", COLLECTOR_BY_RADDR, rtt);
+			      COLLECTOR_BY_RADDR | COLLECTOR_BY_RPORT, rtt, false);
+	c[3] = open_collector("raw_tp", 0, rtt, false);
+	c[4] = open_collector("raw_tp", COLLECTOR_BY_RADDR, rtt, false);
 	/* The key kinds of kernel/group_key.h: worked out once per socket,
 	 * so an event should cost what it costs by raddr. */
 	c[5] = open_collector("tp_btf", COLLECTOR_BY_RADDR | COLLECTOR_BY_PORT |
-				      COLLECTOR_BY_CGROUP, rtt);
+				      COLLECTOR_BY_CGROUP, rtt, false);
 	c[6] = open_collector("tp_btf", COLLECTOR_BY_PEER | COLLECTOR_BY_PORT,
-			      rtt);
+			      rtt, false);
 	/* jitter: one more bucket add on the value tcp_probe looked up. */
 	c[7] = open_collector("tp_btf", COLLECTOR_BY_RADDR,
-			      rtt | COLLECTOR_SIG_JITTER);
-	for (i = 0; i < 8; i++)
+			      rtt | COLLECTOR_SIG_JITTER, false);
+	/* The A/B of gid_gens' direct path (kernel/group_ids.h). */
+	c[8] = open_collector("tp_btf", COLLECTOR_BY_RADDR, rtt, true);
+	c[9] = open_collector("tp_btf", COLLECTOR_BY_PEER | COLLECTOR_BY_PORT,
+			      rtt, true);
+	for (i = 0; i < 10; i++)
 		fds[2 + i] = collector_prog_fd(c[i]);
 
 	/*
@@ -543,7 +563,7 @@ static void run_hot(struct bpf_object *obj)
 	measure(fds, 2, PLACE_FREE, best, ratio);
 	report("two concurrent flows to one peer, unpinned", best, ratio);
 
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < 10; i++)
 		collector_close(c[i]);
 	bpf_link__destroy(links[0]);
 	bpf_link__destroy(links[1]);

@@ -28,10 +28,11 @@ static void test_formula(void)
 
 	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false,
 				       false, false, false, 0, 1000, true, &b, &err), ==, 0);
-	/* 3,584 counter bytes shared by all CPUs, 8 generation, 4 queue,
+	/* 3,584 counter bytes shared by all CPUs, 32 generation and
+	 * predicted slot key, 8 claim,
 	 * 128 hash element (48 head + 56 key + 8 value + 8 list node, in
 	 * the 128-byte class), 32 for its buckets. */
-	CHECK_CMP(b.per_group, ==, 3584 + 8 + 8 + 128 + 32);
+	CHECK_CMP(b.per_group, ==, 3584 + 32 + 8 + 128 + 32);
 	/* Per CPU: the ungrouped counters (histogram, counters), the
 	 * overflow counter and the drops map's 8 bytes when off; the unused
 	 * index 0 of group_health. */
@@ -51,7 +52,7 @@ static void test_formula(void)
 	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_RADDR, true,
 				       false, false, false, 0, 1000, true, &b,
 				       &err), ==, 0);
-	CHECK_CMP(b.per_group, ==, 3584 + 8 + 8 + 96 + 32);
+	CHECK_CMP(b.per_group, ==, 3584 + 32 + 8 + 96 + 32);
 	CHECK_CMP(b.fixed, ==, 96 * (3584 + HEALTH + 8 + 8) + HEALTH +
 				       1024 * 96 * 32 + 8192 + 20480);
 	CHECK_CMP(b.reserved, <, 64ull << 20);
@@ -94,7 +95,7 @@ static void test_formula(void)
 				       RTTQ_KEY_SIZE_ALL, false, true, false, false, 0, 10, true, &b,
 				       &err), ==, 0);
 	CHECK_CMP(b.budget, ==, 64ull << 20);
-	CHECK_CMP(b.per_group, ==, BUCKET_SLOTS(7) * 4 + 8 + 8 + 128 + 32);
+	CHECK_CMP(b.per_group, ==, BUCKET_SLOTS(7) * 4 + 32 + 8 + 128 + 32);
 	CHECK_CMP(b.fixed, ==, 4 * (BUCKET_SLOTS(7) * 4 + HEALTH + 8 + 8) + HEALTH +
 				       8192 + 20480 + 65536 * 96);
 
@@ -105,7 +106,7 @@ static void test_formula(void)
 	REQUIRE_CMP(kernel_budget_plan(64, 96, 4 * SLOTS5, RTTQ_KEY_SIZE_ALL,
 				       false, false, true, true, 3584 + 24, 1000,
 				       true, &b, &err), ==, 0);
-	CHECK_CMP(b.per_group, ==, 4 * 3584 + HEALTH + 8 + 8 + 128 + 32);
+	CHECK_CMP(b.per_group, ==, 4 * 3584 + HEALTH + 32 + 8 + 128 + 32);
 	CHECK_CMP(b.fixed, ==, 96 * (4 * 3584 + HEALTH + 8 + 6144 + 3608) + HEALTH +
 				       8192 + 20480);
 	CHECK_CMP(b.reserved, <, 64ull << 20);
@@ -116,7 +117,7 @@ static void test_formula(void)
 	REQUIRE_CMP(kernel_budget_plan(64, 96, 4 * SLOTS5, RTTQ_KEY_SIZE_RADDR,
 				       true, false, true, true, 3584 + 24, 1000,
 				       true, &b, &err), ==, 0);
-	CHECK_CMP(b.per_group, ==, 4 * 3584 + HEALTH + 8 + 8 + 96 + 32);
+	CHECK_CMP(b.per_group, ==, 4 * 3584 + HEALTH + 32 + 8 + 96 + 32);
 	CHECK_CMP(b.fixed, ==, 96 * (4 * 3584 + HEALTH + 8 + 6144 + 3608) + HEALTH +
 				       1024 * 96 * 32 + 8192 + 20480);
 	CHECK_CMP(b.reserved, <, 64ull << 20);
@@ -142,7 +143,7 @@ static void test_limits(void)
 				     fit + 1, true, &b, &err), ==, -E2BIG);
 	CHECK_CONTAINS(err.msg, "--max-groups");
 	CHECK_CONTAINS(err.msg, "--kernel-memory 64 MiB on 96 CPUs");
-	CHECK_CONTAINS(err.msg, "3760 bytes per group");
+	CHECK_CONTAINS(err.msg, "3784 bytes per group");
 	/* The same by default (not asked for): capped to what fits. */
 	CHECK_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false, false, 0,
 				     fit + 1, false, &b, &err), ==, 0);
