@@ -176,10 +176,8 @@ static __always_inline bool addr_is_loopback(const __u32 a[4])
 	return !a[2] && a[3] == bpf_htonl(1);
 }
 
-/* Counts @value_us in @counts; @shared (a constant in each inlined copy)
- * when other CPUs add to the same value (group_counts). */
-static __always_inline void count(__u32 *counts, __u32 value_us,
-				  const bool shared)
+/* The counter of @value_us: its word in a distribution's counters. */
+static __always_inline __u64 count_slot(__u32 value_us)
 {
 	/*
 	 * 64-bit, so clang compares and indexes the same register: with a
@@ -190,6 +188,16 @@ static __always_inline void count(__u32 *counts, __u32 value_us,
 
 	if (slot >= targ_slots)
 		slot = targ_slots - 1;
+	return slot;
+}
+
+/* Counts @value_us in @counts; @shared (a constant in each inlined copy)
+ * when other CPUs add to the same value (group_counts). */
+static __always_inline void count(__u32 *counts, __u32 value_us,
+				  const bool shared)
+{
+	__u64 slot = count_slot(value_us);
+
 	if (shared)
 		__sync_fetch_and_add(&counts[slot], 1);
 	else
@@ -239,6 +247,24 @@ static __always_inline void slot_key_fill(__u32 k[RTTQ_SLOT_KEY_WORDS],
 	k[4] = lo | hi << 16;
 }
 
+/* group_of()'s @ahead when the caller counts nothing in group_counts. */
+#define RTTQ_NO_AHEAD (~0ull)
+
+/*
+ * Reads word @ahead of id @gid's group_counts value, the counter the
+ * event is about to add to, before gid_direct() knows the id is right:
+ * the atomic add waits for the check (a locked instruction is not run
+ * ahead), a plain load does not, so the counter's miss overlaps the
+ * gid_gens entry's instead of following it.  The word is only read.
+ */
+static __always_inline void read_ahead(__u32 gid, __u64 ahead)
+{
+	__u32 *counts = bpf_map_lookup_elem(&group_counts, &gid);
+
+	if (counts && ahead < targ_slots)
+		(void)*(volatile __u32 *)&counts[ahead];
+}
+
 /*
  * The group of @sk's key as a verdict: gid + 1 (with its generation in
  * @gen, unless NULL), or RTTQ_VERDICT_OVERFLOW when no id is left (@final
@@ -248,7 +274,7 @@ static __always_inline void slot_key_fill(__u32 k[RTTQ_SLOT_KEY_WORDS],
  */
 static __always_inline __u32 group_of(const struct sock *sk, const bool direct,
 				      __u32 raddr[4], __u32 laddr[4],
-				      __u32 *gen, bool *final)
+				      __u32 *gen, bool *final, __u64 ahead)
 {
 	__u32 k[RTTQ_SLOT_KEY_WORDS] = { 0 }, gid = 0, slot_gen = 0, pred = 0;
 	struct gid_slot *s = NULL;
@@ -264,8 +290,12 @@ static __always_inline __u32 group_of(const struct sock *sk, const bool direct,
 		pred = gid_pred(k, targ_max_groups);
 		/* @pred's own register, as in gid_slot_find(): the counters'
 		 * address follows from the key, not from a load. */
-		if (targ_gid_direct && gid_direct(k, pred))
-			return pred + 1;
+		if (targ_gid_direct) {
+			if (ahead != RTTQ_NO_AHEAD)
+				read_ahead(pred, ahead);
+			if (gid_direct(k, pred))
+				return pred + 1;
+		}
 		gid = gid_slot_find(k, pred, &s);
 	}
 	if (!gid) {
@@ -282,7 +312,7 @@ static __always_inline __u32 group_of(const struct sock *sk, const bool direct,
 /* Filters and group of @sk: an RTTQ_VERDICT_* or gid + 1, and the id's
  * generation in @gen when it is to be remembered (else NULL). */
 static __always_inline __u32 classify(const struct sock *sk, const bool direct,
-				      __u32 *gen, bool *final)
+				      __u32 *gen, bool *final, __u64 ahead)
 {
 	/*
 	 * Zeroed although only read when set: otherwise clang may spill
@@ -321,10 +351,10 @@ static __always_inline __u32 classify(const struct sock *sk, const bool direct,
 		return RTTQ_VERDICT_SKIP;
 	if (!targ_group_by)
 		return RTTQ_VERDICT_ALL;
-	return group_of(sk, direct, raddr, laddr, gen, final);
+	return group_of(sk, direct, raddr, laddr, gen, final, ahead);
 }
 
-/* sk_index()'s answer for a socket filtered out. */
+/* sk_index_ahead()'s answer for a socket filtered out. */
 #define RTTQ_INDEX_SKIP 0xffffffffu
 
 /*
@@ -337,8 +367,9 @@ static __always_inline __u32 classify(const struct sock *sk, const bool direct,
  * Every program that counts per group asks here, so a socket is in one
  * group for all its signals.
  */
-static __always_inline __u32 sk_index(const struct sock *sk, const bool direct,
-				      const bool cache)
+static __always_inline __u32 sk_index_ahead(const struct sock *sk,
+					    const bool direct, const bool cache,
+					    __u64 ahead)
 {
 	struct sk_verdict *cached = NULL;
 	/*
@@ -375,7 +406,8 @@ static __always_inline __u32 sk_index(const struct sock *sk, const bool direct,
 			verdict = RTTQ_VERDICT_UNKNOWN;
 	}
 	if (verdict == RTTQ_VERDICT_UNKNOWN) {
-		verdict = classify(sk, direct, cached ? &gen : NULL, &final);
+		verdict = classify(sk, direct, cached ? &gen : NULL, &final,
+				   ahead);
 		if (cached && final) {
 			pair.v.verdict = verdict;
 			pair.v.gen = gen;
@@ -389,6 +421,13 @@ static __always_inline __u32 sk_index(const struct sock *sk, const bool direct,
 		verdict = RTTQ_VERDICT_ALL;
 	}
 	return verdict - 1;
+}
+
+/* sk_index_ahead() for a program that counts nothing in group_counts. */
+static __always_inline __u32 sk_index(const struct sock *sk, const bool direct,
+				      const bool cache)
+{
+	return sk_index_ahead(sk, direct, cache, RTTQ_NO_AHEAD);
 }
 
 /*
@@ -460,7 +499,7 @@ static __always_inline int handle(const struct sock *sk, const bool direct)
 	if (!srtt_us)
 		return 0;
 
-	idx = sk_index(sk, direct, direct);
+	idx = sk_index_ahead(sk, direct, direct, count_slot(srtt_us));
 	if (idx == RTTQ_INDEX_SKIP)
 		return 0;
 	if (!idx) {

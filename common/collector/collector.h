@@ -119,8 +119,9 @@ struct collector_opts {
 				  * the default, 1 in 64 */
 	bool no_gid_direct;      /* never find a group id through gid_gens
 				  * alone (kernel/group_ids.h's
-				  * gid_direct(), on by default on x86-64):
-				  * bench-cost's A/B of the two paths */
+				  * gid_direct(), on by default on x86-64
+				  * unless peer is grouped): bench-cost's
+				  * A/B of the two paths */
 };
 
 /*
