@@ -144,7 +144,9 @@ static __always_inline bool gid_current(__u32 gid, __u32 gen)
  * key).  x86-64 keeps stores in order and loads in order, so the compiler
  * barriers here are all it takes; elsewhere the loader leaves this path
  * off (targ_gid_direct) rather than rely on orderings BPF cannot ask for
- * on the read side.  A reader that found an entry current read its gen
+ * on the read side.  Off too with peer grouped, where most addresses
+ * share a group another address made (common/collector/
+ * collector_configure.c).  A reader that found an entry current read its gen
  * before the bump, so the recycle's second wait lets it finish before
  * the id's last read and zeroing: it counts into the old group, as one
  * with a cached (id, generation) pair would (the top of this file).  And

@@ -9,7 +9,9 @@
  * (or none, if filtered out) is worked out once per socket and kept in sk
  * storage, or, when the group key comes from the socket's addresses and
  * ports alone, worked out again per event and its id found in a per-CPU
- * cache (gid_slots), so a segment usually costs one array update.  Group
+ * cache (gid_slots) or, for the key that made its group, in the id's own
+ * gid_gens entry (kernel/group_ids.h), so a segment usually costs one
+ * array update.  Group
  * ids are recycled by user space when a group goes idle
  * (kernel/group_ids.h).  Beside srtt the same event counts the socket's
  * jitter (mdev_us >> 2) and its send buffer's fill (sndbuf); the other
