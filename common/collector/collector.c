@@ -319,12 +319,14 @@ static int try_mode(struct collector *c, const struct collector_opts *o,
 			goto fail;
 		}
 	}
-	c->prog = collector_mode_prog(c->skel, mode);
-	c->link = bpf_program__attach(c->prog);
-	if (!c->link) {
-		err = -errno;
-		step = "attach";
-		goto fail;
+	if (!c->rtt_unread) {
+		c->prog = collector_mode_prog(c->skel, mode);
+		c->link = bpf_program__attach(c->prog);
+		if (!c->link) {
+			err = -errno;
+			step = "attach";
+			goto fail;
+		}
 	}
 	c->mode = mode;
 	signals_attach(c);
@@ -464,6 +466,11 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 					 : COLLECTOR_MAX_GROUPS_DEFAULT;
 	c->log = opts->log;
 	c->log_arg = opts->log_arg;
+	c->rtt_unread = opts->rtt_unread;
+	/* Without the rtt program a mode only says how the other programs
+	 * read the kernel's structs, and theirs are tp_btf. */
+	if (c->rtt_unread && !opts->attach)
+		first = MODE_TP_BTF;
 	c->flows_asked = opts->flows;
 	signals_probe(c, opts->signals);
 	flows_probe(c);
@@ -518,7 +525,7 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 		 * older kernel refuses: rtt alone must still work, in the
 		 * buffers already sized for more.
 		 */
-		if (c->signals != COLLECTOR_SIG_RTT) {
+		if (c->signals != COLLECTOR_SIG_RTT && !c->rtt_unread) {
 			unsigned int had = c->signals;
 
 			c->signals = COLLECTOR_SIG_RTT;
@@ -597,7 +604,7 @@ const char *collector_attach_mode(const struct collector *c)
 
 int collector_prog_fd(const struct collector *c)
 {
-	return bpf_program__fd(c->prog);
+	return c->prog ? bpf_program__fd(c->prog) : -ENOENT;
 }
 
 
