@@ -416,6 +416,7 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 		   struct rttq_error *err)
 {
 	char why[RTTQ_ERROR_MSG_MAX - 64] = "";
+	libbpf_print_fn_t prev_print;
 	struct collector *c;
 	enum attach_mode m, first = 0, last = MODE_COUNT - 1;
 	bool stop = false;
@@ -515,7 +516,14 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 		return ret;
 	}
 
-	libbpf_set_print(opts->verbose ? print_verbose : print_quiet);
+	/*
+	 * libbpf's print callback is the whole process's: keep it quiet (or
+	 * verbose) for the fallback's failed modes only, and give the caller
+	 * (a control loop linking librttq-signals may use libbpf itself) its
+	 * own back, unless --verbose asked for libbpf's output.
+	 */
+	prev_print = libbpf_set_print(opts->verbose ? print_verbose
+						    : print_quiet);
 	for (m = first; m <= last; m++) {
 		ret = try_mode(c, opts, m, why, sizeof(why), &stop, err);
 		if (!ret || stop)
@@ -541,6 +549,8 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 			set_layout(c);
 		}
 	}
+	if (!opts->verbose)
+		libbpf_set_print(prev_print);
 	if (ret) {
 		collector_close(c);
 		if (stop)

@@ -99,8 +99,10 @@ struct collector_opts {
 				  * gives its id and counters back, after a
 				  * last drain; 0: default */
 	bool verbose;            /* libbpf debug output on stderr (sets
-				  * libbpf's process-wide print callback;
-				  * quiet otherwise) */
+				  * libbpf's process-wide print callback
+				  * for good); otherwise libbpf is quiet
+				  * during collector_open() and the
+				  * caller's callback is back after it */
 	unsigned int signals;    /* COLLECTOR_SIG_* (--signals); 0: every
 				  * family the kernel supports */
 	bool rtt_unread;         /* the caller never drains (`rttq flows`,
