@@ -183,9 +183,11 @@ static int parse_args(int argc, char **argv, struct env *env)
 	if (optind < argc)
 		return cli_usage_error("rttq events", "unexpected argument '%s'",
 				       argv[optind]);
-	/* Only events are shown: the other families' programs stay off. */
+	/* Only events are shown: the other families' programs stay off, and
+	 * so does the rtt program, which nothing here drains. */
 	if (!env->copts.signals)
 		env->copts.signals = COLLECTOR_SIG_RTT;
+	env->copts.rtt_unread = true;
 	env->copts.events = types;
 	env->copts.event_threshold = threshold_of(env->rate);
 	return CLI_CONTINUE;

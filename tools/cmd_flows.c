@@ -190,9 +190,11 @@ static int parse_args(int argc, char **argv, struct env *env)
 				       "--once lists live connections; --closed waits for closing ones: use one");
 	if (env->rows == ROWS_UNSET)
 		env->rows = env->json ? 0 : ROWS_DEFAULT;
-	/* Only flows are shown: the other families' programs stay off. */
+	/* Only flows are shown: the other families' programs stay off, and
+	 * so does the rtt program, which nothing here drains. */
 	if (!env->copts.signals)
 		env->copts.signals = COLLECTOR_SIG_RTT;
+	env->copts.rtt_unread = true;
 	env->copts.flows = true;
 	return CLI_CONTINUE;
 }

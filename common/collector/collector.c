@@ -319,12 +319,14 @@ static int try_mode(struct collector *c, const struct collector_opts *o,
 			goto fail;
 		}
 	}
-	c->prog = collector_mode_prog(c->skel, mode);
-	c->link = bpf_program__attach(c->prog);
-	if (!c->link) {
-		err = -errno;
-		step = "attach";
-		goto fail;
+	if (!c->rtt_unread) {
+		c->prog = collector_mode_prog(c->skel, mode);
+		c->link = bpf_program__attach(c->prog);
+		if (!c->link) {
+			err = -errno;
+			step = "attach";
+			goto fail;
+		}
 	}
 	c->mode = mode;
 	signals_attach(c);
@@ -414,6 +416,7 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 		   struct rttq_error *err)
 {
 	char why[RTTQ_ERROR_MSG_MAX - 64] = "";
+	libbpf_print_fn_t prev_print;
 	struct collector *c;
 	enum attach_mode m, first = 0, last = MODE_COUNT - 1;
 	bool stop = false;
@@ -464,6 +467,11 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 					 : COLLECTOR_MAX_GROUPS_DEFAULT;
 	c->log = opts->log;
 	c->log_arg = opts->log_arg;
+	c->rtt_unread = opts->rtt_unread;
+	/* Without the rtt program a mode only says how the other programs
+	 * read the kernel's structs, and theirs are tp_btf. */
+	if (c->rtt_unread && !opts->attach)
+		first = MODE_TP_BTF;
 	c->flows_asked = opts->flows;
 	signals_probe(c, opts->signals);
 	flows_probe(c);
@@ -508,7 +516,14 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 		return ret;
 	}
 
-	libbpf_set_print(opts->verbose ? print_verbose : print_quiet);
+	/*
+	 * libbpf's print callback is the whole process's: keep it quiet (or
+	 * verbose) for the fallback's failed modes only, and give the caller
+	 * (a control loop linking librttq-signals may use libbpf itself) its
+	 * own back, unless --verbose asked for libbpf's output.
+	 */
+	prev_print = libbpf_set_print(opts->verbose ? print_verbose
+						    : print_quiet);
 	for (m = first; m <= last; m++) {
 		ret = try_mode(c, opts, m, why, sizeof(why), &stop, err);
 		if (!ret || stop)
@@ -518,7 +533,7 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 		 * older kernel refuses: rtt alone must still work, in the
 		 * buffers already sized for more.
 		 */
-		if (c->signals != COLLECTOR_SIG_RTT) {
+		if (c->signals != COLLECTOR_SIG_RTT && !c->rtt_unread) {
 			unsigned int had = c->signals;
 
 			c->signals = COLLECTOR_SIG_RTT;
@@ -534,6 +549,8 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 			set_layout(c);
 		}
 	}
+	if (!opts->verbose)
+		libbpf_set_print(prev_print);
 	if (ret) {
 		collector_close(c);
 		if (stop)
@@ -597,7 +614,7 @@ const char *collector_attach_mode(const struct collector *c)
 
 int collector_prog_fd(const struct collector *c)
 {
-	return bpf_program__fd(c->prog);
+	return c->prog ? bpf_program__fd(c->prog) : -ENOENT;
 }
 
 

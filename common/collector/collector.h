@@ -99,10 +99,17 @@ struct collector_opts {
 				  * gives its id and counters back, after a
 				  * last drain; 0: default */
 	bool verbose;            /* libbpf debug output on stderr (sets
-				  * libbpf's process-wide print callback;
-				  * quiet otherwise) */
+				  * libbpf's process-wide print callback
+				  * for good); otherwise libbpf is quiet
+				  * during collector_open() and the
+				  * caller's callback is back after it */
 	unsigned int signals;    /* COLLECTOR_SIG_* (--signals); 0: every
 				  * family the kernel supports */
+	bool rtt_unread;         /* the caller never drains (`rttq flows`,
+				  * `rttq events`): the rtt program is not
+				  * loaded, so tcp_probe does not run a
+				  * program nobody reads; the tp_btf
+				  * programs of the other families only */
 	collector_log_fn log;    /* NULL: lines go to stderr, prefixed
 				  * "rttq: " */
 	void *log_arg;
@@ -245,7 +252,10 @@ const struct kernel_budget *collector_budget(const struct collector *c);
  */
 uint64_t collector_overflow(const struct collector *c);
 
-/** collector_prog_fd() - fd of the attached program (for bpf_stats). */
+/**
+ * collector_prog_fd() - fd of the attached tcp_probe (rtt) program, for
+ * bpf_stats.  @return the fd, -ENOENT with collector_opts.rtt_unread.
+ */
 int collector_prog_fd(const struct collector *c);
 
 /**

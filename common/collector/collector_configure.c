@@ -192,7 +192,8 @@ int collector_configure(struct collector *c, const struct collector_opts *o,
 					       c->group_by && health
 						       ? c->max_groups + 1 : 1);
 	for (m = 0; !err && m < MODE_COUNT; m++)
-		err = bpf_program__set_autoload(collector_mode_prog(skel, m), m == mode);
+		err = bpf_program__set_autoload(collector_mode_prog(skel, m),
+						m == mode && !c->rtt_unread);
 	if (!err)
 		err = signals_configure(c, mode == MODE_FENTRY ||
 					   mode == MODE_TP_BTF);

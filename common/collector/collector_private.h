@@ -44,9 +44,10 @@ enum attach_mode {
 struct collector {
 	struct rttq_bpf *skel;
 	struct bpf_link *link;
-	struct bpf_program *prog;
+	struct bpf_program *prog;    /* NULL with collector_opts.rtt_unread */
 	struct bpf_link *state_link; /* rttq_state, with --group-by port */
 	enum attach_mode mode;
+	bool rtt_unread;             /* collector_opts.rtt_unread */
 	unsigned int sub_bits;
 	unsigned int group_by;
 	uint32_t slots;        /* BUCKET_SLOTS(sub_bits) */

@@ -286,8 +286,10 @@ void signals_attach(struct collector *c)
 	struct bpf_link *link;
 	unsigned int i;
 
-	collector_logf(c, "attached %s at %s", bpf_program__name(c->prog),
-		       bpf_program__section_name(c->prog));
+	if (c->prog)
+		collector_logf(c, "attached %s at %s",
+			       bpf_program__name(c->prog),
+			       bpf_program__section_name(c->prog));
 	c->nsig = 0;
 	for (i = 0; i < COLLECTOR_SIG_PROGS; i++) {
 		p = c->sig_progs[i];

@@ -22,15 +22,6 @@ PORT=5201
 DURATION_S=${DURATION_S:-8}
 DATAGRAMS=50
 TOLERANCE=0.05
-# Drops the count may fall short by beyond the runs the kernel says it
-# skipped, per mille of the nftables count (at least 3).  Now and then the
-# kernel calls a tracepoint without running the BPF programs attached to
-# it, and without counting a skipped run: an ftrace instance recorded
-# such calls of tcp_retransmit_skb and kfree_skb, each in a softirq that
-# ran on top of another process's task.  Retransmits are made up from the socket's own count
-# (kernel/tcp_health.h); drops have no per-reason count to make them up
-# from.  Never over.
-SHORT_PERMILLE=4
 
 # shellcheck source=../support/harness.sh
 . "$(dirname "$0")/../support/harness.sh"
@@ -40,6 +31,7 @@ require_root "network namespaces, nftables and BPF"
 require_kernel bpf
 require_command nft "tools/bootstrap.sh (Debian package nftables)"
 require_command nstat "tools/bootstrap.sh (Debian package iproute2)"
+require_command jq "tools/bootstrap.sh (Debian package jq)"
 harness_start lossy
 A=rttq-lossa-$$
 B=rttq-lossb-$$
@@ -87,14 +79,6 @@ prog_stats() {
 		}'
 }
 
-# misses NAME: runs of program NAME the kernel skipped because the same
-# program was already running on that CPU (a drop in a softirq that
-# interrupted it): tracing programs do not nest, and the kernel counts
-# what it skipped.
-misses() {
-	prog_stats | awk -v want="$1" '$1 == want { m += $4 } END { print m + 0 }'
-}
-
 # snapshot WHEN: both namespaces' retransmit counters, the receiver's
 # UdpNoPorts, into $tmp/NS.WHEN and $tmp/udp.WHEN.
 snapshot() {
@@ -105,12 +89,6 @@ snapshot() {
 			TcpExtTCPTimeouts TcpExtTCPRetransFail >"$tmp/$ns.$1"
 	done
 	snmp "$B" UdpNoPorts >"$tmp/udp.$1"
-}
-
-# short_max N: the drops allowed to go uncounted on a count of N.
-short_max() {
-	local m=$(($1 * SHORT_PERMILLE / 1000))
-	echo $((m > 3 ? m : 3))
 }
 
 within() {
@@ -158,8 +136,8 @@ if [[ ${BPF_STATS:-0} == 1 ]]; then
 	echo "BPF ns per event under this traffic (run_time_ns / run_cnt):"
 	prog_stats | awk '$3 > 0 { printf "  %-22s %8.1f ns  (%d runs)\n", $1, $2 / $3, $3 }'
 fi
-missed_drops=$(misses rttq_drop)
-missed_retrans=$(misses rttq_retrans)
+missed_drops=$(prog_misses rttq_drop "$hist_pid")
+missed_retrans=$(prog_misses rttq_retrans "$hist_pid")
 nft_a=$(nft_dropped "$A")
 nft_b=$(nft_dropped "$B")
 kill -INT "$hist_pid"

@@ -8,6 +8,7 @@
  * bad options fail with -EINVAL and a message naming the field.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,6 +20,8 @@
 #include "traffic_stream.h"
 #include "wait.h"
 #include "rttq/signals.h"
+
+#include <bpf/libbpf.h>
 
 #define SAMPLE_S 0.2
 #define SAMPLES 5
@@ -185,6 +188,33 @@ static void check_filter_excludes(void)
 	rttq_signals_close(h);
 }
 
+/* A control loop's own libbpf print callback (it may use libbpf too). */
+static int caller_print(enum libbpf_print_level level, const char *fmt,
+			va_list args)
+{
+	(void)level;
+	(void)fmt;
+	(void)args;
+	return 0;
+}
+
+/* libbpf's print callback is the process's: opening the library must
+ * leave the caller's in place. */
+static void check_print_callback_kept(void)
+{
+	struct rttq_signals *h = NULL;
+	int ret;
+
+	check_section("the caller's libbpf print callback survives open");
+	libbpf_set_print(caller_print);
+	ret = rttq_signals_open(&h, NULL);
+	REQUIRE(ret == 0, "rttq_signals_open: %d %s", ret,
+		rttq_signals_last_error(NULL));
+	CHECK(libbpf_set_print(NULL) == caller_print,
+	      "rttq_signals_open() replaced the caller's libbpf print callback");
+	rttq_signals_close(h);
+}
+
 int main(void)
 {
 	check_bad_opts();
@@ -192,5 +222,6 @@ int main(void)
 	skip_unless_kernel(KERNEL_BPF);
 	check_samples();
 	check_filter_excludes();
+	check_print_callback_kept();
 	return check_report();
 }
