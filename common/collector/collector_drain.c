@@ -219,33 +219,52 @@ static int read_apart(struct collector *c, const struct bpf_map *map,
 	return ret;
 }
 
+/* A distribution kept in maps of its own, one per group and one per CPU
+ * for the events of no group (rttq.h), at word @off of c->cur. */
+struct apart {
+	const struct bpf_map *grouped, *ungrouped;
+	uint32_t off, words;
+};
+
+/* The distributions apart that are on (handshake, flow_duration, the
+ * stages) into @out. @return how many. */
+static unsigned int aparts(const struct collector *c, struct apart out[3])
+{
+	const struct rttq_bpf *m = c->skel;
+	const struct apart all[3] = {
+		{ m->maps.group_handshake, m->maps.ungrouped_handshake,
+		  c->dist_off[RTTQ_DIST_HANDSHAKE], c->slots },
+		{ m->maps.group_flow_duration, m->maps.ungrouped_flow_duration,
+		  c->dist_off[RTTQ_DIST_FLOW_DURATION], c->slots },
+		{ m->maps.group_stages, m->maps.ungrouped_stages,
+		  c->dist_off[RTTQ_DIST_RX_STACK], RTTQ_STAGES * c->slots },
+	};
+	unsigned int i, n = 0;
+
+	for (i = 0; i < 3; i++)
+		if (all[i].off)
+			out[n++] = all[i];
+	return n;
+}
+
 /*
- * The counts of the events of no group into c->cur: ungrouped_handshake's,
- * ungrouped_flow_duration's and ungrouped_stages' when on, then
- * ungrouped_counts' words (rtt, jitter, sndbuf), read last so that their
- * per-CPU copies stay in c->percpu, and summed into c->cur only when
- * @sum (collector_add_totals() sums them as it compares them).
+ * The counts of the events of no group into c->cur: the distributions
+ * apart first, then ungrouped_counts' words (rtt, jitter, sndbuf), read
+ * last so that their per-CPU copies stay in c->percpu, and summed into
+ * c->cur only when @sum (collector_add_totals() sums them as it compares
+ * them).
  */
 static int read_ungrouped(struct collector *c, bool sum,
 			  struct rttq_error *err)
 {
-	struct rttq_bpf *m = c->skel;
-	uint32_t hs = c->dist_off[RTTQ_DIST_HANDSHAKE];
-	uint32_t fd = c->dist_off[RTTQ_DIST_FLOW_DURATION];
-	uint32_t st = c->dist_off[RTTQ_DIST_RX_STACK];
+	struct apart a[3];
+	unsigned int i, n = aparts(c, a);
 	int ret = 0;
 
-	if (hs)
-		ret = read_apart(c, m->maps.ungrouped_handshake, hs, c->slots,
-				 err);
-	if (!ret && fd)
-		ret = read_apart(c, m->maps.ungrouped_flow_duration, fd,
-				 c->slots, err);
-	if (!ret && st)
-		ret = read_apart(c, m->maps.ungrouped_stages, st,
-				 RTTQ_STAGES * c->slots, err);
+	for (i = 0; !ret && i < n; i++)
+		ret = read_apart(c, a[i].ungrouped, a[i].off, a[i].words, err);
 	if (!ret)
-		ret = lookup(m->maps.ungrouped_counts, 0, c->percpu, err);
+		ret = lookup(c->skel->maps.ungrouped_counts, 0, c->percpu, err);
 	if (!ret && sum)
 		sum_cpus(c, c->cur, collector_counts_words(c), c->stride);
 	return ret;
@@ -253,29 +272,21 @@ static int read_ungrouped(struct collector *c, bool sum,
 
 /*
  * The counts of group id @gid (0: the events of no group) into c->cur:
- * group_counts' words (rtt, jitter, sndbuf), then group_handshake's,
- * group_flow_duration's and group_stages' when on.
- * Groups share one copy; the rest is per CPU.
+ * group_counts' words (rtt, jitter, sndbuf), then the distributions
+ * apart.  Groups share one copy; the rest is per CPU.
  */
 static int read_counts(struct collector *c, uint32_t gid,
 		       struct rttq_error *err)
 {
-	struct rttq_bpf *m = c->skel;
-	uint32_t hs = c->dist_off[RTTQ_DIST_HANDSHAKE];
-	uint32_t fd = c->dist_off[RTTQ_DIST_FLOW_DURATION];
-	uint32_t st = c->dist_off[RTTQ_DIST_RX_STACK];
+	struct apart a[3];
+	unsigned int i, n = aparts(c, a);
 	int ret;
 
 	if (!gid)
 		return read_ungrouped(c, true, err);
-	ret = lookup(m->maps.group_counts, gid, c->cur, err);
-	if (!ret && hs)
-		ret = lookup(m->maps.group_handshake, gid, c->cur + hs, err);
-	if (!ret && fd)
-		ret = lookup(m->maps.group_flow_duration, gid, c->cur + fd,
-			     err);
-	if (!ret && st)
-		ret = lookup(m->maps.group_stages, gid, c->cur + st, err);
+	ret = lookup(c->skel->maps.group_counts, gid, c->cur, err);
+	for (i = 0; !ret && i < n; i++)
+		ret = lookup(a[i].grouped, gid, c->cur + a[i].off, err);
 	return ret;
 }
 

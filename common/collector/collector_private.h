@@ -261,10 +261,10 @@ void counters_forget(struct collector *c, uint32_t gid);
 int counters_all(struct collector *c, struct rttq_error *err);
 
 /**
- * counters_add_totals() - read the node-wide maps counters_all() reads,
- * then add "all"'s deltas (the counters counters_read() added to "all",
- * softirq times, drops summed over reasons) to @t, the previous sums
- * moving as counters_all() moves them.
+ * counters_add_totals() - read the node's small per-CPU value
+ * (softirq_time: softirq times and the drops total), then add "all"'s
+ * deltas (the counters counters_read() added to "all", the softirq
+ * times, the drops total) to @t, their previous sums moving.
  * @return 0, or -errno naming the map (@err; @t and the previous sums
  *         then unchanged).
  */
