@@ -3,10 +3,13 @@
  * Packets the kernel freed as dropped, by IP protocol and drop reason,
  * node-wide (included by kernel/rttq.bpf.c).  The reason is counted by
  * its number only: the names differ between kernels and are read by user
- * space from the running kernel's BTF (common/collector/drop_names.c).
+ * space from the running kernel's BTF (common/collector/collector_counters.c).
  */
 #ifndef RTTQ_DROPS_H
 #define RTTQ_DROPS_H
+
+/* softirq_time, whose drops field sums every slot below. */
+#include "node_counts.h"
 
 /* RTTQ_DROP_PROTOS rows of RTTQ_DROP_SLOTS counters, per CPU (rttq.h). */
 struct {
@@ -42,17 +45,21 @@ static __always_inline __u32 drop_proto(const struct sk_buff *skb)
 
 static __always_inline int drop_count(const struct sk_buff *skb, __u32 slot)
 {
+	struct rttq_softirq *node;
 	__u32 zero = 0, i;
 	__u64 *v;
 
 	if (!skb)
 		return 0;
 	v = bpf_map_lookup_elem(&drops, &zero);
-	if (!v)
+	node = bpf_map_lookup_elem(&softirq_time, &zero);
+	if (!v || !node)
 		return 0;
 	i = drop_proto(skb) * RTTQ_DROP_SLOTS + slot;
-	if (i < RTTQ_DROP_PROTOS * RTTQ_DROP_SLOTS)
+	if (i < RTTQ_DROP_PROTOS * RTTQ_DROP_SLOTS) {
 		v[i]++;
+		node->drops++;
+	}
 	return 0;
 }
 

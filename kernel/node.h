@@ -61,12 +61,8 @@ struct {
 	__uint(value_size, RTTQ_VALUE_SIZE(BUCKET_SLOTS(BUCKET_SUB_BITS_DEFAULT)));
 } runqlat_counts SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct rttq_softirq);
-} softirq_time SEC(".maps");
+/* softirq_time, shared with kernel/drops.h. */
+#include "node_counts.h"
 
 /*
  * @p goes on a run queue now.  The idle task is never queued (its state

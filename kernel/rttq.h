@@ -202,7 +202,10 @@ struct rttq_health {
 /*
  * Node-wide time in the network softirqs (kernel/node.h), per CPU: when
  * the one running on the CPU began, and the cumulative nanoseconds of
- * each.
+ * each; and the packets kernel/drops.h counted, every protocol and
+ * reason together, so a reader of the node's few totals
+ * (librttq-signals) gets them in this small value instead of summing
+ * the RTTQ_DROPS_SIZE bytes per CPU of "drops" (kernel/node_counts.h).
  */
 #define RTTQ_SOFTIRQ_RX 0u  /* softirq.net_rx_ns */
 #define RTTQ_SOFTIRQ_TX 1u  /* softirq.net_tx_ns */
@@ -211,6 +214,7 @@ struct rttq_health {
 struct rttq_softirq {
 	__u64 start;              /* ktime at entry, 0: none running */
 	__u64 ns[RTTQ_SOFTIRQS];  /* by RTTQ_SOFTIRQ_* */
+	__u64 drops;              /* the sum of this CPU's "drops" */
 };
 
 #endif /* RTTQ_H */

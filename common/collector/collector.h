@@ -18,6 +18,7 @@
 #include "error.h"
 #include "metric.h"
 #include "netaddr.h"
+#include "rttq.h"
 
 /* Bits of collector_opts.group_by. */
 #define COLLECTOR_BY_LADDR (1u << 0)
@@ -220,6 +221,39 @@ const char *collector_attach_mode(const struct collector *c);
  */
 int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 		    struct rttq_error *err);
+
+/*
+ * "all"'s deltas by index rather than by name, for a caller that reads a
+ * few numbers often (librttq-signals): collector_add_totals() adds to
+ * each field, so a caller keeps what a failed call had already taken.
+ */
+struct collector_totals {
+	struct hist *dist[RTTQ_DISTS]; /* in: by RTTQ_DIST_*, where that
+					* distribution's delta is added
+					* (same sub-bits); NULL: dropped */
+	uint64_t counters[RTTQ_COUNTERS]; /* by enum rttq_counter (rttq.h) */
+	uint64_t softirq_ns[RTTQ_SOFTIRQS]; /* by RTTQ_SOFTIRQ_* */
+	uint64_t drops;                /* every protocol and reason */
+};
+
+/**
+ * collector_add_totals() - collector_drain()'s "all" for a collector
+ * without groups (where "all" is the events of no group alone), added to
+ * @t by index: no counter or drop reason named, no callback, and the
+ * drops read as the node's one total (kernel/node_counts.h), not the
+ * table by reason.  runqlat is not read.  A collector is drained by this
+ * or by collector_drain(), not both: each keeps its own previous sums of
+ * the drops.
+ * @c: the collector, opened with group_by 0.
+ * @t: receives the deltas, added to what it holds.
+ * @err: names the map that could not be read.
+ *
+ * @return 0; -EINVAL with groups on (their "all" needs the walk of
+ *         collector_drain()); or the negative errno of a map lookup
+ *         (what was read before it is in @t already).
+ */
+int collector_add_totals(struct collector *c, struct collector_totals *t,
+			 struct rttq_error *err);
 
 /**
  * collector_on_counters() - have @fn called with @arg for the counters of

@@ -72,6 +72,8 @@ struct collector_counters {
 	uint64_t drop_prev[DROP_WORDS];
 	uint64_t softirq_cur[RTTQ_SOFTIRQS];
 	uint64_t softirq_prev[RTTQ_SOFTIRQS];
+	uint64_t drops_cur, drops_prev; /* the node's drops total
+					 * (collector_add_totals()) */
 	char (*drop_names)[METRIC_NAME_MAX]; /* DROP_WORDS counter names */
 	struct counter_set set;
 };
@@ -268,9 +270,12 @@ void counters_forget(struct collector *c, uint32_t gid)
 	       RTTQ_COUNTERS * sizeof(uint64_t));
 }
 
-/* The node's cumulative softirq times, summed over CPUs, into @cur. */
-static int softirq_read(struct collector *c, uint64_t *cur,
-			struct rttq_error *err)
+/*
+ * The node's small per-CPU counters (softirq_time: kernel/node_counts.h)
+ * summed over CPUs: the softirq times into k->softirq_cur, the drops
+ * total into k->drops_cur.
+ */
+static int node_read(struct collector *c, struct rttq_error *err)
 {
 	struct collector_counters *k = c->counters;
 	const size_t stride = (sizeof(struct rttq_softirq) + 7) & ~(size_t)7;
@@ -282,14 +287,30 @@ static int softirq_read(struct collector *c, uint64_t *cur,
 				k->percpu))
 		return rttq_fail(err, -errno, "reading map softirq_time: %s",
 				 strerror(errno));
-	memset(cur, 0, RTTQ_SOFTIRQS * sizeof(*cur));
+	memset(k->softirq_cur, 0, sizeof(k->softirq_cur));
+	k->drops_cur = 0;
 	for (cpu = 0; cpu < c->ncpus; cpu++) {
 		v = (const void *)((const char *)k->percpu +
 				   (size_t)cpu * stride);
 		for (i = 0; i < RTTQ_SOFTIRQS; i++)
-			cur[i] += v->ns[i];
+			k->softirq_cur[i] += v->ns[i];
+		k->drops_cur += v->drops;
 	}
 	return 0;
+}
+
+/* "all"'s counters against their previous sums, which then move. */
+static void take_all(struct collector_counters *k, uint64_t *delta)
+{
+	uint32_t i;
+
+	for (i = 0; i < RTTQ_COUNTERS; i++) {
+		if (delta)
+			delta[i] += k->all_cur[i] - k->prev_all[i];
+		/* Zeroed ids no longer add to the kernel's sum: nor to ours. */
+		k->prev_all[i] = k->all_cur[i] - k->retired_all[i];
+	}
+	memset(k->retired_all, 0, sizeof(k->retired_all));
 }
 
 int counters_all(struct collector *c, struct rttq_error *err)
@@ -303,13 +324,10 @@ int counters_all(struct collector *c, struct rttq_error *err)
 	if (collector_health_on(c)) {
 		take_counts(k, k->all_cur, k->prev_all, RTTQ_COUNTERS,
 			    counter_names, NULL);
-		/* Zeroed ids no longer add to the kernel's sum: nor to ours. */
-		for (i = 0; i < RTTQ_COUNTERS; i++)
-			k->prev_all[i] -= k->retired_all[i];
-		memset(k->retired_all, 0, sizeof(k->retired_all));
+		take_all(k, NULL);
 	}
 	if (c->signals & COLLECTOR_SIG_SOFTIRQ) {
-		r = softirq_read(c, k->softirq_cur, err);
+		r = node_read(c, err);
 		if (r)
 			return r;
 		take_counts(k, k->softirq_cur, k->softirq_prev, RTTQ_SOFTIRQS,
@@ -330,6 +348,35 @@ int counters_all(struct collector *c, struct rttq_error *err)
 	}
 	take_counts(k, k->drop_cur, k->drop_prev, DROP_WORDS, NULL,
 		    (const char (*)[METRIC_NAME_MAX])k->drop_names);
+	return 0;
+}
+
+int counters_add_totals(struct collector *c, struct collector_totals *t,
+			struct rttq_error *err)
+{
+	struct collector_counters *k = c->counters;
+	bool softirq = c->signals & COLLECTOR_SIG_SOFTIRQ;
+	bool drops = c->signals & COLLECTOR_SIG_DROPS;
+	uint32_t i;
+	int r;
+
+	/* One small lookup for both: the drops by reason, 6 KiB per CPU,
+	 * are not read (a control loop wants how many, not why). */
+	if (softirq || drops) {
+		r = node_read(c, err);
+		if (r)
+			return r;
+	}
+	if (collector_health_on(c))
+		take_all(k, t->counters);
+	for (i = 0; softirq && i < RTTQ_SOFTIRQS; i++) {
+		t->softirq_ns[i] += k->softirq_cur[i] - k->softirq_prev[i];
+		k->softirq_prev[i] = k->softirq_cur[i];
+	}
+	if (drops) {
+		t->drops += k->drops_cur - k->drops_prev;
+		k->drops_prev = k->drops_cur;
+	}
 	return 0;
 }
 

@@ -55,28 +55,65 @@ static void sum_cpus(struct collector *c, uint32_t *dst, uint32_t words,
 }
 
 /*
- * Delta of the distribution at word @off of @cur against @prev into
- * c->scratch, then @prev = @cur there.  u32 subtraction is exact across
- * a wrap as long as fewer than 2^32 events land in one bucket between two
- * drains.
+ * Delta of the distribution at word @off of @cur (the sum of its @copies
+ * copies, @stride words apart: one per CPU, or 1) against @prev added to
+ * @dst (NULL: dropped), then @prev = that sum there.  u32 arithmetic is
+ * exact across a wrap as long as fewer than 2^32 events land in one
+ * bucket between two drains.
  * @return whether anything changed.
  */
+static bool add_delta(struct collector *c, struct hist *dst,
+		      const uint32_t *cur, size_t stride, int copies,
+		      uint32_t *prev, uint32_t off)
+{
+	uint32_t i, j, d, moved, sum[8];
+	const uint32_t *v;
+	bool any = false;
+	int k;
+
+	/* Most buckets never move between two drains: a block of 8 (slots
+	 * come in multiples of 2^g, g >= 3) is summed and compared without
+	 * a branch per word, and only a block that moved is walked and
+	 * written. */
+	for (i = off; i < off + c->slots; i += 8) {
+		memcpy(sum, cur + i, sizeof(sum));
+		for (k = 1; k < copies; k++) {
+			v = cur + (size_t)k * stride + i;
+			for (j = 0; j < 8; j++)
+				sum[j] += v[j];
+		}
+		moved = 0;
+		for (j = 0; j < 8; j++)
+			moved |= sum[j] ^ prev[i + j];
+		if (!moved)
+			continue;
+		any = true;
+		for (j = 0; j < 8; j++) {
+			d = sum[j] - prev[i + j];
+			if (d && dst)
+				hist_add_slot(dst, i + j - off, d);
+			prev[i + j] = sum[j];
+		}
+	}
+	return any;
+}
+
+_Static_assert(BUCKET_SLOTS(BUCKET_SUB_BITS_MIN) % 8 == 0,
+	       "add_delta() compares slots 8 at a time");
+
+/* add_delta() into c->scratch emptied first: the delta handed out. */
 static bool take_delta(struct collector *c, const uint32_t *cur,
 		       uint32_t *prev, uint32_t off)
 {
-	bool any = false;
-	uint32_t i, d;
-
 	hist_reset(c->scratch);
-	for (i = off; i < off + c->slots; i++) {
-		d = cur[i] - prev[i];
-		if (d) {
-			hist_add_slot(c->scratch, i - off, d);
-			any = true;
-		}
-	}
-	memcpy(prev + off, cur + off, c->slots * sizeof(*prev));
-	return any;
+	return add_delta(c, c->scratch, cur, 0, 1, prev, off);
+}
+
+/* Whether distribution @d is counted (rtt always; the others at a word
+ * offset of their own when on). */
+static bool dist_on(const struct collector *c, uint32_t d)
+{
+	return d == RTTQ_DIST_RTT || c->dist_off[d];
 }
 
 static const char *const dist_metric[RTTQ_DISTS] = {
@@ -129,7 +166,7 @@ static int hand_out(struct collector *c, const char *name, uint32_t gid,
 	uint32_t d;
 
 	for (d = 0; d < RTTQ_DISTS; d++) {
-		if (d != RTTQ_DIST_RTT && !c->dist_off[d])
+		if (!dist_on(c, d))
 			continue;
 		moved = take_delta(c, c->cur, prev, c->dist_off[d]);
 		any |= moved;
@@ -182,46 +219,74 @@ static int read_apart(struct collector *c, const struct bpf_map *map,
 	return ret;
 }
 
+/* A distribution kept in maps of its own, one per group and one per CPU
+ * for the events of no group (rttq.h), at word @off of c->cur. */
+struct apart {
+	const struct bpf_map *grouped, *ungrouped;
+	uint32_t off, words;
+};
+
+/* The distributions apart that are on (handshake, flow_duration, the
+ * stages) into @out. @return how many. */
+static unsigned int aparts(const struct collector *c, struct apart out[3])
+{
+	const struct rttq_bpf *m = c->skel;
+	const struct apart all[3] = {
+		{ m->maps.group_handshake, m->maps.ungrouped_handshake,
+		  c->dist_off[RTTQ_DIST_HANDSHAKE], c->slots },
+		{ m->maps.group_flow_duration, m->maps.ungrouped_flow_duration,
+		  c->dist_off[RTTQ_DIST_FLOW_DURATION], c->slots },
+		{ m->maps.group_stages, m->maps.ungrouped_stages,
+		  c->dist_off[RTTQ_DIST_RX_STACK], RTTQ_STAGES * c->slots },
+	};
+	unsigned int i, n = 0;
+
+	for (i = 0; i < 3; i++)
+		if (all[i].off)
+			out[n++] = all[i];
+	return n;
+}
+
+/*
+ * The counts of the events of no group into c->cur: the distributions
+ * apart first, then ungrouped_counts' words (rtt, jitter, sndbuf), read
+ * last so that their per-CPU copies stay in c->percpu, and summed into
+ * c->cur only when @sum (collector_add_totals() sums them as it compares
+ * them).
+ */
+static int read_ungrouped(struct collector *c, bool sum,
+			  struct rttq_error *err)
+{
+	struct apart a[3];
+	unsigned int i, n = aparts(c, a);
+	int ret = 0;
+
+	for (i = 0; !ret && i < n; i++)
+		ret = read_apart(c, a[i].ungrouped, a[i].off, a[i].words, err);
+	if (!ret)
+		ret = lookup(c->skel->maps.ungrouped_counts, 0, c->percpu, err);
+	if (!ret && sum)
+		sum_cpus(c, c->cur, collector_counts_words(c), c->stride);
+	return ret;
+}
+
 /*
  * The counts of group id @gid (0: the events of no group) into c->cur:
- * group_counts' words (rtt, jitter), then group_handshake's,
- * group_flow_duration's and group_stages' when on.
- * Groups share one copy; the rest is per CPU.
+ * group_counts' words (rtt, jitter, sndbuf), then the distributions
+ * apart.  Groups share one copy; the rest is per CPU.
  */
 static int read_counts(struct collector *c, uint32_t gid,
 		       struct rttq_error *err)
 {
-	struct rttq_bpf *m = c->skel;
-	uint32_t hs = c->dist_off[RTTQ_DIST_HANDSHAKE];
-	uint32_t fd = c->dist_off[RTTQ_DIST_FLOW_DURATION];
-	uint32_t st = c->dist_off[RTTQ_DIST_RX_STACK];
+	struct apart a[3];
+	unsigned int i, n = aparts(c, a);
 	int ret;
 
-	if (gid) {
-		ret = lookup(m->maps.group_counts, gid, c->cur, err);
-		if (!ret && hs)
-			ret = lookup(m->maps.group_handshake, gid, c->cur + hs, err);
-		if (!ret && fd)
-			ret = lookup(m->maps.group_flow_duration, gid,
-				     c->cur + fd, err);
-		if (!ret && st)
-			ret = lookup(m->maps.group_stages, gid, c->cur + st,
-				     err);
-		return ret;
-	}
-	ret = lookup(m->maps.ungrouped_counts, 0, c->percpu, err);
-	if (ret)
-		return ret;
-	sum_cpus(c, c->cur, collector_counts_words(c), c->stride);
-	if (!ret && hs)
-		ret = read_apart(c, m->maps.ungrouped_handshake, hs, c->slots,
-				 err);
-	if (!ret && fd)
-		ret = read_apart(c, m->maps.ungrouped_flow_duration, fd,
-				 c->slots, err);
-	if (!ret && st)
-		ret = read_apart(c, m->maps.ungrouped_stages, st,
-				 RTTQ_STAGES * c->slots, err);
+	if (!gid)
+		return read_ungrouped(c, true, err);
+	ret = lookup(c->skel->maps.group_counts, gid, c->cur, err);
+	for (i = 0; !ret && i < n; i++)
+		ret = lookup(a[i].grouped, gid, c->cur + a[i].off, err);
 	return ret;
 }
 
@@ -369,4 +434,38 @@ int collector_drain(struct collector *c, collector_group_fn fn, void *arg,
 		c->prev_all[i] -= c->retired_all[i];
 	memset(c->retired_all, 0, c->words * sizeof(*c->retired_all));
 	return ret;
+}
+
+int collector_add_totals(struct collector *c, struct collector_totals *t,
+			 struct rttq_error *err)
+{
+	uint32_t words = collector_counts_words(c), d, off;
+	int ret;
+
+	if (c->group_by)
+		return rttq_fail(err, -EINVAL,
+				 "collector_add_totals: groups are on: their sum needs collector_drain()");
+	/* Everything is read before any previous sum moves, so a failed
+	 * lookup leaves @t and the next call's deltas as they were. */
+	counters_begin(c);
+	ret = counters_read(c, 0, true, err);
+	if (!ret)
+		ret = read_ungrouped(c, false, err);
+	if (!ret)
+		ret = counters_add_totals(c, t, err);
+	if (ret)
+		return ret;
+	for (d = 0; d < RTTQ_DISTS; d++) {
+		if (!dist_on(c, d))
+			continue;
+		off = c->dist_off[d];
+		/* ungrouped_counts' copies are still per CPU in c->percpu. */
+		if (off < words)
+			add_delta(c, t->dist[d], c->percpu, c->stride / 4,
+				  c->ncpus, c->prev_all, off);
+		else
+			add_delta(c, t->dist[d], c->cur, 0, 1, c->prev_all,
+				  off);
+	}
+	return 0;
 }

@@ -261,6 +261,17 @@ void counters_forget(struct collector *c, uint32_t gid);
  */
 int counters_all(struct collector *c, struct rttq_error *err);
 
+/**
+ * counters_add_totals() - read the node's small per-CPU value
+ * (softirq_time: softirq times and the drops total), then add "all"'s
+ * deltas (the counters counters_read() added to "all", the softirq
+ * times, the drops total) to @t, their previous sums moving.
+ * @return 0, or -errno naming the map (@err; @t and the previous sums
+ *         then unchanged).
+ */
+int counters_add_totals(struct collector *c, struct collector_totals *t,
+			struct rttq_error *err);
+
 /** counters_set() - the set the last counters_delta()/_all() filled. */
 const struct counter_set *counters_set(const struct collector *c);
 

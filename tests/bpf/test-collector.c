@@ -8,9 +8,11 @@
  * exclude what they should (each beside a control that counts the same
  * traffic), groups are named as documented, a forced attach point
  * that cannot work fails naming it, and --signals hands out jitter,
- * handshakes and counters beside RTT, or nothing but RTT.
+ * handshakes and counters beside RTT, or nothing but RTT; and
+ * collector_add_totals() takes "all" by index without groups.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "buckets.h"
 #include "check.h"
 #include "collector_opts.h"
 #include "counter_set.h"
@@ -684,6 +687,59 @@ static void test_signals(void)
 	free_signals(&s);
 }
 
+/*
+ * collector_add_totals(), the drain librttq-signals makes: refused with
+ * groups on; without, the loopback exchanges come back as RTT samples and
+ * bytes by index, and a second call adds only what happened since.
+ */
+static void test_totals(void)
+{
+	struct collector_opts o = { .include_loopback = true,
+				    .group_by = COLLECTOR_BY_RPORT };
+	struct rttq_error err = { 0 };
+	struct collector_totals t = { 0 };
+	struct traffic_result tr;
+	struct collector *c;
+	uint64_t sent;
+	const uint64_t bytes = (uint64_t)EXCHANGES * 64;
+
+	check_section("collector_add_totals: \"all\" by index, no groups");
+	c = open_or_die(&o);
+	CHECK_CMP(collector_add_totals(c, &t, &err), ==, -EINVAL);
+	CHECK_CONTAINS(err.msg, "groups");
+	collector_close(c);
+
+	o.group_by = 0;
+	c = open_or_die(&o);
+	REQUIRE(hist_new(BUCKET_SUB_BITS_DEFAULT, &t.dist[RTTQ_DIST_RTT]) == 0,
+		"hist_new");
+	REQUIRE(collector_add_totals(c, &t, &err) == 0,
+		"collector_add_totals: %s", err.msg);
+	memset(t.counters, 0, sizeof(t.counters));
+	hist_reset(t.dist[RTTQ_DIST_RTT]);
+	traffic_or_die(AF_INET, &tr);
+	REQUIRE(collector_add_totals(c, &t, &err) == 0,
+		"collector_add_totals: %s", err.msg);
+	sent = t.counters[RTTQ_C_BYTES_SENT_TCP];
+	printf("totals: %llu RTT samples, bytes.sent.tcp %llu, "
+	       "bytes.received.tcp %llu\n",
+	       (unsigned long long)hist_count(t.dist[RTTQ_DIST_RTT]),
+	       (unsigned long long)sent,
+	       (unsigned long long)t.counters[RTTQ_C_BYTES_RECV_TCP]);
+	/* Both ends are on this host: each 64-byte message is sent once
+	 * and received once, in each direction. */
+	CHECK_CMP(sent, >=, 2 * bytes);
+	CHECK_CMP(t.counters[RTTQ_C_BYTES_RECV_TCP], >=, 2 * bytes);
+	CHECK_CMP(hist_count(t.dist[RTTQ_DIST_RTT]), >=, EXCHANGES);
+	REQUIRE(collector_add_totals(c, &t, &err) == 0,
+		"collector_add_totals: %s", err.msg);
+	CHECK(t.counters[RTTQ_C_BYTES_SENT_TCP] - sent < bytes,
+	      "a second call added %llu bytes with no exchange in between",
+	      (unsigned long long)(t.counters[RTTQ_C_BYTES_SENT_TCP] - sent));
+	hist_free(t.dist[RTTQ_DIST_RTT]);
+	collector_close(c);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -700,5 +756,6 @@ int main(void)
 	test_every_setting_loads();
 	test_every_group_kind_loads();
 	test_signals();
+	test_totals();
 	return check_report();
 }

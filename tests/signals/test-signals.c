@@ -5,12 +5,14 @@
  * number of bytes carry RTT events, ordered quantiles, the interval they
  * cover, exactly the bytes written (with the bytes hooks), softirq time
  * and send-buffer pressure; a port filter with no traffic sees nothing;
- * bad options fail with -EINVAL and a message naming the field.
+ * datagrams to a closed port count as drops; bad options fail with -EINVAL and a message naming the field.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,6 +28,7 @@
 #define SAMPLE_S 0.2
 #define SAMPLES 5
 #define PAUSE_US 200   /* between 16 KiB blocks: ACKs keep coming */
+#define DROPPED 100    /* datagrams sent to a closed port */
 
 static void check_bad_opts(void)
 {
@@ -188,6 +191,43 @@ static void check_filter_excludes(void)
 	rttq_signals_close(h);
 }
 
+/*
+ * Datagrams to a port nobody listens on are dropped (no socket): the
+ * sample's drops count each one.  Other namespaces may drop packets in
+ * the same span, so the sample holds at least these.
+ */
+static void check_drops(void)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct rttq_signal_sample s;
+	struct rttq_signals *h = NULL;
+	int ret, fd, port, lfd;
+	char byte = 0;
+	unsigned int i;
+
+	check_section("datagrams to a closed port count as drops");
+	ret = rttq_signals_open(&h, NULL);
+	REQUIRE(ret == 0, "rttq_signals_open: %s",
+		rttq_signals_last_error(NULL));
+	/* A port just given back is closed. */
+	lfd = net_listen_loopback(1, &port);
+	REQUIRE(lfd >= 0, "loopback listener");
+	close(lfd);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	REQUIRE(fd >= 0, "UDP socket");
+	to.sin_port = htons((uint16_t)port);
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK_CMP(rttq_signals_read_and_reset(h, &s), ==, 0);
+	for (i = 0; i < DROPPED; i++)
+		CHECK_CMP(sendto(fd, &byte, 1, 0, (struct sockaddr *)&to,
+				 sizeof(to)), ==, 1);
+	CHECK_CMP(rttq_signals_read_and_reset(h, &s), ==, 0);
+	CHECK(s.drops >= DROPPED, "drops %llu after %d datagrams to a closed port",
+	      (unsigned long long)s.drops, DROPPED);
+	close(fd);
+	rttq_signals_close(h);
+}
+
 /* A control loop's own libbpf print callback (it may use libbpf too). */
 static int caller_print(enum libbpf_print_level level, const char *fmt,
 			va_list args)
@@ -222,6 +262,7 @@ int main(void)
 	skip_unless_kernel(KERNEL_BPF);
 	check_samples();
 	check_filter_excludes();
+	check_drops();
 	check_print_callback_kept();
 	return check_report();
 }
