@@ -42,6 +42,24 @@ suite_total() {
 	     END { printf "%d passed, %d failed, %d skipped\n", ok, fail, skip }' "$@"
 }
 
+# The tests that did not pass in build DIR, each with the end of its
+# output: printed last, so whoever reads only the tail of a run sees why.
+failure_recap() { # DIR
+	local log="$top/$1/meson-logs/testlog.json"
+	[ -f "$log" ] || return 0
+	python3 - "$1" "$log" <<'PY'
+import json, sys
+build, path = sys.argv[1], sys.argv[2]
+for line in open(path):
+    t = json.loads(line)
+    if t.get("result") in ("OK", "SKIP", "EXPECTEDFAIL"):
+        continue
+    print(f"--- {build}: {t.get('name')}: {t.get('result')}")
+    out = (t.get("stdout") or "") + (t.get("stderr") or "")
+    print("\n".join(out.rstrip().splitlines()[-25:]))
+PY
+}
+
 run_tests() {
 	local rc=0 log_plain log_asan
 	log_plain=$(mktemp)
@@ -56,6 +74,11 @@ run_tests() {
 	echo
 	echo "plain build and ASan/UBSan build together:"
 	suite_total "$log_plain" "$log_asan"
+	if [ $rc -ne 0 ]; then
+		echo "what failed:"
+		failure_recap build
+		failure_recap build-asan
+	fi
 	rm -f "$log_plain" "$log_asan"
 	return $rc
 }

@@ -4,7 +4,9 @@
  * an empty program, and one doing what bcc's tcprtt does per event with a
  * histogram per remote address and -e (extended) on: probe reads, a shared
  * hash keyed by the address, a branch-free log2 slot and three atomic adds
- * (slot, latency sum, count), as bcc's libbpf-tools tcprtt program does.
+ * (slot, latency sum, count), as bcc's libbpf-tools tcprtt program does,
+ * with its histogram's layout (sum and count first: two of the three adds
+ * share the line of the element's key).
  */
 #include <stdbool.h>
 #include <linux/types.h>
@@ -18,9 +20,9 @@
 #define REF_SLOTS 27
 
 struct ref_hist {
-	__u32 slots[REF_SLOTS];
 	__u64 latency;
 	__u64 cnt;
+	__u32 slots[REF_SLOTS];
 };
 
 struct {
