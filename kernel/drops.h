@@ -8,7 +8,7 @@
 #ifndef RTTQ_DROPS_H
 #define RTTQ_DROPS_H
 
-/* softirq_time, whose drops field sums every slot below. */
+/* node_counts, whose drops field sums every slot below. */
 #include "node_counts.h"
 
 /* RTTQ_DROP_PROTOS rows of RTTQ_DROP_SLOTS counters, per CPU (rttq.h). */
@@ -45,14 +45,14 @@ static __always_inline __u32 drop_proto(const struct sk_buff *skb)
 
 static __always_inline int drop_count(const struct sk_buff *skb, __u32 slot)
 {
-	struct rttq_softirq *node;
+	struct rttq_node_counts *node;
 	__u32 zero = 0, i;
 	__u64 *v;
 
 	if (!skb)
 		return 0;
 	v = bpf_map_lookup_elem(&drops, &zero);
-	node = bpf_map_lookup_elem(&softirq_time, &zero);
+	node = bpf_map_lookup_elem(&node_counts, &zero);
 	if (!v || !node)
 		return 0;
 	i = drop_proto(skb) * RTTQ_DROP_SLOTS + slot;

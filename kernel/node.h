@@ -61,7 +61,7 @@ struct {
 	__uint(value_size, RTTQ_VALUE_SIZE(BUCKET_SLOTS(BUCKET_SUB_BITS_DEFAULT)));
 } runqlat_counts SEC(".maps");
 
-/* softirq_time, shared with kernel/drops.h. */
+/* node_counts, shared with kernel/drops.h. */
 #include "node_counts.h"
 
 /*
@@ -157,19 +157,19 @@ int BPF_PROG(rttq_switch_old, bool preempt, struct task_struct *prev,
  * serves both vectors.  This CPU's times when @vec is NET_RX or NET_TX,
  * else NULL.
  */
-static __always_inline struct rttq_softirq *net_softirq(unsigned int vec)
+static __always_inline struct rttq_node_counts *net_softirq(unsigned int vec)
 {
 	__u32 zero = 0;
 
 	if (vec != targ_vec_rx && vec != targ_vec_tx)
 		return NULL;
-	return bpf_map_lookup_elem(&softirq_time, &zero);
+	return bpf_map_lookup_elem(&node_counts, &zero);
 }
 
 SEC("tp_btf/softirq_entry")
 int BPF_PROG(rttq_softirq_entry, unsigned int vec)
 {
-	struct rttq_softirq *s = net_softirq(vec);
+	struct rttq_node_counts *s = net_softirq(vec);
 
 	if (s)
 		s->start = bpf_ktime_get_ns();
@@ -179,7 +179,7 @@ int BPF_PROG(rttq_softirq_entry, unsigned int vec)
 SEC("tp_btf/softirq_exit")
 int BPF_PROG(rttq_softirq_exit, unsigned int vec)
 {
-	struct rttq_softirq *s = net_softirq(vec);
+	struct rttq_node_counts *s = net_softirq(vec);
 
 	if (!s || !s->start)
 		return 0;

@@ -211,7 +211,7 @@ struct rttq_health {
 #define RTTQ_SOFTIRQ_TX 1u  /* softirq.net_tx_ns */
 #define RTTQ_SOFTIRQS 2u
 
-struct rttq_softirq {
+struct rttq_node_counts {
 	__u64 start;              /* ktime at entry, 0: none running */
 	__u64 ns[RTTQ_SOFTIRQS];  /* by RTTQ_SOFTIRQ_* */
 	__u64 drops;              /* the sum of this CPU's "drops" */

@@ -220,12 +220,12 @@ bool collector_health_on(const struct collector *c)
 			     COLLECTOR_SIG_BYTES | COLLECTOR_SIG_FLOWS);
 }
 
-/* Per-CPU bytes of runqlat_counts and softirq_time, as collector_configure() sizes
- * them. */
+/* Per-CPU bytes of runqlat_counts and node_counts, as
+ * collector_configure() sizes them. */
 static uint64_t node_percpu_bytes(const struct collector *c)
 {
 	return (c->signals & COLLECTOR_SIG_RUNQLAT ? c->slots * 4u : 8u) +
-	       sizeof(struct rttq_softirq);
+	       sizeof(struct rttq_node_counts);
 }
 
 static uint32_t key_size_for(unsigned int group_by)

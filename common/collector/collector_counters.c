@@ -271,21 +271,21 @@ void counters_forget(struct collector *c, uint32_t gid)
 }
 
 /*
- * The node's small per-CPU counters (softirq_time: kernel/node_counts.h)
+ * The node's small per-CPU counters (node_counts: kernel/node_counts.h)
  * summed over CPUs: the softirq times into k->softirq_cur, the drops
  * total into k->drops_cur.
  */
 static int node_read(struct collector *c, struct rttq_error *err)
 {
 	struct collector_counters *k = c->counters;
-	const size_t stride = (sizeof(struct rttq_softirq) + 7) & ~(size_t)7;
-	const struct rttq_softirq *v;
+	const size_t stride = (sizeof(struct rttq_node_counts) + 7) & ~(size_t)7;
+	const struct rttq_node_counts *v;
 	uint32_t zero = 0, i;
 	int cpu;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.softirq_time), &zero,
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.node_counts), &zero,
 				k->percpu))
-		return rttq_fail(err, -errno, "reading map softirq_time: %s",
+		return rttq_fail(err, -errno, "reading map node_counts: %s",
 				 strerror(errno));
 	memset(k->softirq_cur, 0, sizeof(k->softirq_cur));
 	k->drops_cur = 0;

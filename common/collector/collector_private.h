@@ -263,7 +263,7 @@ int counters_all(struct collector *c, struct rttq_error *err);
 
 /**
  * counters_add_totals() - read the node's small per-CPU value
- * (softirq_time: softirq times and the drops total), then add "all"'s
+ * (node_counts: softirq times and the drops total), then add "all"'s
  * deltas (the counters counters_read() added to "all", the softirq
  * times, the drops total) to @t, their previous sums moving.
  * @return 0, or -errno naming the map (@err; @t and the previous sums

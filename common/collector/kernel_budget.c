@@ -73,7 +73,7 @@ int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t words,
 	out->budget = (uint64_t)mib << 20;
 	out->ncpus = ncpus;
 	/* ungrouped_counts, ungrouped_health, drops (8 bytes when off),
-	 * overflow, runqlat_counts and softirq_time hold one copy per CPU;
+	 * overflow, runqlat_counts and node_counts hold one copy per CPU;
 	 * group_health's index 0 is unused. */
 	out->fixed = (uint64_t)ncpus * (value + hvalue + 8 +
 					(drops ? RTTQ_DROPS_SIZE : 8) +

@@ -173,7 +173,8 @@ static void *run_flow(void *arg)
  * Best ns/event of each program over ROUNDS rounds of @flows concurrent
  * loopback connections (all to 127.0.0.1: with two flows both CPUs update
  * the same tcprtt-style hash entry, as a busy host talking to one peer
- * does, and its atomics contend; rttq's counters are per CPU).
+ * does, and its atomics contend; so do rttq's where one group takes
+ * both flows, its counters being one copy for every CPU).
  */
 static int by_value(const void *x, const void *y)
 {

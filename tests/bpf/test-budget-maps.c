@@ -157,9 +157,9 @@ static void test_sizes(void)
 		CHECK_CMP(m->info.type, ==, BPF_MAP_TYPE_PERCPU_ARRAY);
 		CHECK_CMP(m->info.value_size, ==, BUCKET_SLOTS(5) * 4);
 	}
-	m = find(maps, n, "softirq_time");
+	m = find(maps, n, "node_counts");
 	if (m)
-		CHECK_CMP(m->info.value_size, ==, sizeof(struct rttq_softirq));
+		CHECK_CMP(m->info.value_size, ==, sizeof(struct rttq_node_counts));
 	/* Handshakes apart, and the counters: one entry per group too. */
 	m = find(maps, n, "group_handshake");
 	if (m) {
