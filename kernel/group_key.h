@@ -39,7 +39,7 @@ struct {
 
 /*
  * One bit per local port that names a service (bit p % 8 of byte p / 8):
- * the ports listening in the loader's network namespace, written at load
+ * the ports listening in any network namespace, written at load
  * and, where rttq_state cannot run (raw_tp, kprobe), again at every
  * drain; and every port a listener's child was born on since
  * (group_key_note_state()), so a service started after the agent is

@@ -77,39 +77,6 @@ bool collector_attach_known(const char *mode)
 
 
 /* ---------------------------------------------------------------------- */
-/* Listening ports                                                        */
-/* ---------------------------------------------------------------------- */
-
-/*
- * Local ports listening now (/proc/net/tcp and tcp6 of the agent's network
- * namespace), one bit each in @bits: a connection on one of them was
- * accepted (kernel/group_key.h); rttq_state adds the ports of listeners
- * started later as their first child is born.
- */
-static void read_listening(uint8_t *bits)
-{
-	static const char *const files[] = { "/proc/net/tcp",
-					     "/proc/net/tcp6" };
-	unsigned int port, state;
-	char line[512];
-	size_t i;
-	FILE *f;
-
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		f = fopen(files[i], "re");
-		if (!f)
-			continue;
-		/* "sl local_address:PORT rem_address:PORT st ...", hex. */
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x",
-				   &port, &state) == 2 &&
-			    state == 0x0a && port < 65536)
-				bits[port >> 3] |= (uint8_t)(1u << (port & 7));
-		fclose(f);
-	}
-}
-
-/* ---------------------------------------------------------------------- */
 /* Open and close                                                         */
 /* ---------------------------------------------------------------------- */
 
@@ -240,19 +207,6 @@ static uint32_t key_size_for(unsigned int group_by)
 	return RTTQ_KEY_SIZE_RADDR;
 }
 
-
-int collector_write_listening(struct collector *c, struct rttq_error *err)
-{
-	uint8_t bits[RTTQ_LISTEN_BYTES] = { 0 };
-	uint32_t zero = 0;
-
-	read_listening(bits);
-	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.listen_ports),
-				&zero, bits, BPF_ANY))
-		return rttq_fail(err, -errno, "writing map listen_ports: %s",
-				 strerror(errno));
-	return 0;
-}
 
 /*
  * What the kernel must know before the first event: the peer prefixes

@@ -275,10 +275,12 @@ int counters_add_totals(struct collector *c, struct collector_totals *t,
 /** counters_set() - the set the last counters_delta()/_all() filled. */
 const struct counter_set *counters_set(const struct collector *c);
 
+/* ---- listen_ports.c ---- */
+
 /**
- * collector_write_listening() - the ports listening now into the kernel's
- * bitmap (--group-by port): how it tells accepted connections from
- * opened ones where no state change was seen.
+ * collector_write_listening() - the ports listening now, in every network
+ * namespace, into the kernel's bitmap (--group-by port): how it tells
+ * accepted connections from opened ones where no state change was seen.
  *
  * @return 0, or -errno of the map update.
  */
