@@ -436,15 +436,19 @@ int collector_open(const struct collector_opts *opts, struct collector **out,
 						   : UINT32_MAX / 64;
 	stages_probe(c);
 	set_layout(c);
-	ret = kernel_budget_plan(opts->kernel_memory_mib,
-				 libbpf_num_possible_cpus(), c->words,
-				 c->key_size, kernel_budget_slots(c->group_by),
-				 opts->peer_map != NULL,
-				 collector_health_on(c),
-				 c->signals & COLLECTOR_SIG_DROPS,
-				 node_percpu_bytes(c),
-				 c->group_by ? c->max_groups : 0,
-				 opts->max_groups != 0, &c->budget, err);
+	ret = kernel_budget_plan(&(struct kernel_budget_need){
+			.mib = opts->kernel_memory_mib,
+			.ncpus = libbpf_num_possible_cpus(),
+			.words = c->words,
+			.key_size = c->key_size,
+			.slots = kernel_budget_slots(c->group_by),
+			.peers = opts->peer_map != NULL,
+			.health = collector_health_on(c),
+			.drops = c->signals & COLLECTOR_SIG_DROPS,
+			.node_bytes = node_percpu_bytes(c),
+			.max_groups = c->group_by ? c->max_groups : 0,
+			.explicit_max = opts->max_groups != 0,
+		}, &c->budget, err);
 	if (ret) {
 		collector_close(c);
 		return ret;

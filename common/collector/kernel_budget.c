@@ -55,13 +55,13 @@ bool kernel_budget_slots(unsigned int group_by)
 	return rttq_slot_key_ok(group_by);
 }
 
-int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t words,
-		       uint32_t key_size, bool slots, bool peers, bool health,
-		       bool drops, uint64_t node_bytes, uint32_t max_groups,
-		       bool explicit_max,
+int kernel_budget_plan(const struct kernel_budget_need *need,
 		       struct kernel_budget *out, struct rttq_error *err)
 {
-	uint64_t value = round8((uint64_t)words * 4), fit;
+	unsigned int mib = need->mib;
+	const int ncpus = need->ncpus;
+	const uint32_t max_groups = need->max_groups;
+	uint64_t value = round8((uint64_t)need->words * 4), fit;
 	uint64_t hvalue = round8(sizeof(struct rttq_health));
 
 	if (!mib)
@@ -76,14 +76,14 @@ int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t words,
 	 * overflow, runqlat_counts and node_counts hold one copy per CPU;
 	 * group_health's index 0 is unused. */
 	out->fixed = (uint64_t)ncpus * (value + hvalue + 8 +
-					(drops ? RTTQ_DROPS_SIZE : 8) +
-					round8(node_bytes)) +
+					(need->drops ? RTTQ_DROPS_SIZE : 8) +
+					round8(need->node_bytes)) +
 		     hvalue + RTTQ_LISTEN_BYTES + MAP_HEADERS;
 	/* gid_slots: its entries for each CPU. */
-	if (slots && max_groups)
+	if (need->slots && max_groups)
 		out->fixed += (uint64_t)RTTQ_GID_SLOTS * (uint64_t)ncpus *
 			      RTTQ_GID_SLOT_BYTES;
-	if (peers)
+	if (need->peers)
 		/* A node holds the address (the key past prefixlen) and the
 		 * label id. */
 		out->fixed += (uint64_t)PEER_MAP_TRIE_ENTRIES *
@@ -94,8 +94,8 @@ int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t words,
 	 * stride), and the group_ids entry with its share of the buckets (at
 	 * most two per element: their count is the next power of two).
 	 */
-	out->per_group = value + (health ? hvalue : 0) + RTTQ_GID_GEN_BYTES + 8 +
-			 mem_alloc_class(HTAB_ELEM_HEAD + round8(key_size) + 8) +
+	out->per_group = value + (need->health ? hvalue : 0) + RTTQ_GID_GEN_BYTES + 8 +
+			 mem_alloc_class(HTAB_ELEM_HEAD + round8(need->key_size) + 8) +
 			 2 * HTAB_BUCKET;
 	fit = out->budget > out->fixed
 		      ? (out->budget - out->fixed) / out->per_group
@@ -110,7 +110,7 @@ int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t words,
 				 "--kernel-memory",
 				 mib, (out->fixed + 1023) >> 10, ncpus);
 	if (max_groups > out->fit) {
-		if (explicit_max)
+		if (need->explicit_max)
 			return rttq_fail(err, -E2BIG,
 					 "--max-groups %u does not fit in "
 					 "--kernel-memory %u MiB on %d CPUs: "

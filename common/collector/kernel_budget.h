@@ -33,35 +33,46 @@ struct kernel_budget {
 	uint64_t reserved;   /* fixed + groups * per_group */
 };
 
+/* What a collector needs room for (kernel_budget_plan()). */
+struct kernel_budget_need {
+	unsigned int mib;     /* --kernel-memory, 1..KERNEL_BUDGET_MAX_MIB;
+			       * 0: the default */
+	int ncpus;            /* possible CPUs (per-CPU maps hold one copy
+			       * each) */
+	uint32_t words;       /* u32 counters of a group's histograms:
+			       * BUCKET_SLOTS(g) per distribution (rtt, and
+			       * jitter and handshake when on) */
+	uint32_t key_size;    /* bytes of struct rttq_key the group_ids
+			       * hash keeps */
+	bool slots;           /* the grouping uses the per-CPU gid_slots
+			       * cache (kernel_budget_slots()); counted
+			       * only with @max_groups */
+	bool peers;           /* --peer-map's trie is loaded */
+	bool health;          /* a group's counters are kept (--signals
+			       * retrans, conn, bytes) */
+	bool drops;           /* drops by reason are kept (--signals
+			       * drops) */
+	uint64_t node_bytes;  /* per-CPU bytes of the node-wide maps other
+			       * than drops (runqlat's histogram, 8 when
+			       * off, and the node's counters) */
+	uint32_t max_groups;  /* groups asked for; 0 without --group-by
+			       * (only "all") */
+	bool explicit_max;    /* the user gave --max-groups (a default
+			       * that does not fit is capped to what fits
+			       * instead of refused) */
+};
+
 /**
- * kernel_budget_plan() - size the maps for @max_groups groups in @mib MiB.
- * @mib: --kernel-memory, 1..KERNEL_BUDGET_MAX_MIB; 0: the default.
- * @ncpus: possible CPUs (per-CPU maps hold one copy each).
- * @words: u32 counters of a group's histograms: BUCKET_SLOTS(g) per
- *         distribution (rtt, and jitter and handshake when on).
- * @key_size: bytes of struct rttq_key the group_ids hash keeps.
- * @slots: whether the grouping uses the per-CPU gid_slots cache
- *         (kernel_budget_slots()); counted only with @max_groups.
- * @peers: whether --peer-map's trie is loaded.
- * @health: whether a group's counters are kept (--signals retrans,
- *          conn, bytes).
- * @drops: whether drops by reason are kept (--signals drops).
- * @node_bytes: per-CPU bytes of the node-wide maps other than drops
- *              (runqlat's histogram, 8 when off, and the softirq times).
- * @max_groups: groups asked for; 0 with @grouped false (only "all").
- * @explicit_max: whether the user gave --max-groups (a default that does
- *                not fit is capped to what fits instead of refused).
- * @out: the plan; @out->groups is @max_groups or, capped, @out->fit.
+ * kernel_budget_plan() - size the maps for @need's groups in its MiB.
+ * @out: the plan; @out->groups is @need->max_groups or, capped,
+ *       @out->fit.
  * @err: says what does not fit and what to change; may be NULL.
  *
- * @return 0, -EINVAL (@mib out of range), -E2BIG (the fixed part or the
- *         --max-groups asked for do not fit in @mib).
+ * @return 0, -EINVAL (@need->mib out of range), -E2BIG (the fixed part or
+ *         the --max-groups asked for do not fit).
  */
-int kernel_budget_plan(unsigned int mib, int ncpus, uint32_t words,
-		       uint32_t key_size, bool slots, bool peers, bool health,
-		       bool drops, uint64_t node_bytes, uint32_t max_groups,
-		       bool explicit_max, struct kernel_budget *out,
-		       struct rttq_error *err);
+int kernel_budget_plan(const struct kernel_budget_need *need,
+		       struct kernel_budget *out, struct rttq_error *err);
 
 /**
  * kernel_budget_slots() - whether the per-CPU gid_slots cache

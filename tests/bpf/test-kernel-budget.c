@@ -26,8 +26,11 @@ static void test_formula(void)
 	struct rttq_error err = { 0 };
 	struct kernel_budget b;
 
-	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false,
-				       false, false, false, 0, 1000, true, &b, &err), ==, 0);
+	REQUIRE_CMP(kernel_budget_plan(&(struct kernel_budget_need){
+			.mib = 64, .ncpus = 96, .words = SLOTS5,
+			.key_size = RTTQ_KEY_SIZE_ALL, .max_groups = 1000,
+			.explicit_max = true },
+		&b, &err), ==, 0);
 	/* 3,584 counter bytes shared by all CPUs, 32 generation and
 	 * predicted slot key, 8 claim,
 	 * 128 hash element (48 head + 56 key + 8 value + 8 list node, in
@@ -49,9 +52,11 @@ static void test_formula(void)
 	/* A shorter key (raddr) takes a smaller hash element, and its
 	 * groups are found through the per-CPU gid_slots cache: 1,024
 	 * entries of 32 bytes per CPU. */
-	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_RADDR, true,
-				       false, false, false, 0, 1000, true, &b,
-				       &err), ==, 0);
+	REQUIRE_CMP(kernel_budget_plan(&(struct kernel_budget_need){
+			.mib = 64, .ncpus = 96, .words = SLOTS5,
+			.key_size = RTTQ_KEY_SIZE_RADDR, .slots = true,
+			.max_groups = 1000, .explicit_max = true },
+		&b, &err), ==, 0);
 	CHECK_CMP(b.per_group, ==, 3584 + 32 + 8 + 96 + 32);
 	CHECK_CMP(b.fixed, ==, 96 * (3584 + HEALTH + 8 + 8) + HEALTH +
 				       1024 * 96 * 32 + 8192 + 20480);
@@ -75,25 +80,34 @@ static void test_formula(void)
 	CHECK(!kernel_budget_slots(COLLECTOR_BY_LPORT | COLLECTOR_BY_PEER),
 	      "lport,peer: more than the slot key holds");
 	/* Ports too; not a key with the local address (36 bytes). */
-	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_PORTS, true,
-				       false, false, false, 0, 1000, true, &b,
-				       &err), ==, 0);
+	REQUIRE_CMP(kernel_budget_plan(&(struct kernel_budget_need){
+			.mib = 64, .ncpus = 96, .words = SLOTS5,
+			.key_size = RTTQ_KEY_SIZE_PORTS, .slots = true,
+			.max_groups = 1000, .explicit_max = true },
+		&b, &err), ==, 0);
 	CHECK_CMP(b.fixed, ==, 96 * (3584 + HEALTH + 8 + 8) + HEALTH +
 				       1024 * 96 * 32 + 8192 + 20480);
-	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ADDRS, false,
-				       false, false, false, 0, 1000, true, &b,
-				       &err), ==, 0);
+	REQUIRE_CMP(kernel_budget_plan(&(struct kernel_budget_need){
+			.mib = 64, .ncpus = 96, .words = SLOTS5,
+			.key_size = RTTQ_KEY_SIZE_ADDRS, .max_groups = 1000,
+			.explicit_max = true },
+		&b, &err), ==, 0);
 	CHECK_CMP(b.fixed, ==, 96 * (3584 + HEALTH + 8 + 8) + HEALTH + 8192 + 20480);
 	/* Without --group-by the cache is not loaded at its size. */
-	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_RADDR, true,
-				       false, false, false, 0, 0, true, &b,
-				       &err), ==, 0);
+	REQUIRE_CMP(kernel_budget_plan(&(struct kernel_budget_need){
+			.mib = 64, .ncpus = 96, .words = SLOTS5,
+			.key_size = RTTQ_KEY_SIZE_RADDR, .slots = true,
+			.explicit_max = true },
+		&b, &err), ==, 0);
 	CHECK_CMP(b.fixed, ==, 96 * (3584 + HEALTH + 8 + 8) + HEALTH + 8192 + 20480);
 	/* g = 7 and the peer trie: 65,536 nodes at most, each 40 bytes of
-	 * head, 16 of address and 4 of label id (+ 8) in the 96-byte class. */
-	REQUIRE_CMP(kernel_budget_plan(0, 4, BUCKET_SLOTS(7),
-				       RTTQ_KEY_SIZE_ALL, false, true, false, false, 0, 10, true, &b,
-				       &err), ==, 0);
+	 * head, 16 of address and 4 of label id (+ 8) in the 96-byte class;
+	 * no MiB given: the default. */
+	REQUIRE_CMP(kernel_budget_plan(&(struct kernel_budget_need){
+			.ncpus = 4, .words = BUCKET_SLOTS(7),
+			.key_size = RTTQ_KEY_SIZE_ALL, .peers = true,
+			.max_groups = 10, .explicit_max = true },
+		&b, &err), ==, 0);
 	CHECK_CMP(b.budget, ==, 64ull << 20);
 	CHECK_CMP(b.per_group, ==, BUCKET_SLOTS(7) * 4 + 32 + 8 + 128 + 32);
 	CHECK_CMP(b.fixed, ==, 4 * (BUCKET_SLOTS(7) * 4 + HEALTH + 8 + 8) + HEALTH +
@@ -103,9 +117,12 @@ static void test_formula(void)
 	 * bytes of counters per group, and per CPU 6 KiB of drops, runqlat's
 	 * histogram and the softirq times; still 1,000 groups on 96 CPUs
 	 * within 64 MiB. */
-	REQUIRE_CMP(kernel_budget_plan(64, 96, 4 * SLOTS5, RTTQ_KEY_SIZE_ALL,
-				       false, false, true, true, 3584 + 24, 1000,
-				       true, &b, &err), ==, 0);
+	REQUIRE_CMP(kernel_budget_plan(&(struct kernel_budget_need){
+			.mib = 64, .ncpus = 96, .words = 4 * SLOTS5,
+			.key_size = RTTQ_KEY_SIZE_ALL, .health = true,
+			.drops = true, .node_bytes = 3584 + 24,
+			.max_groups = 1000, .explicit_max = true },
+		&b, &err), ==, 0);
 	CHECK_CMP(b.per_group, ==, 4 * 3584 + HEALTH + 32 + 8 + 128 + 32);
 	CHECK_CMP(b.fixed, ==, 96 * (4 * 3584 + HEALTH + 8 + 6144 + 3608) + HEALTH +
 				       8192 + 20480);
@@ -114,9 +131,12 @@ static void test_formula(void)
 	       b.reserved / 1048576.0);
 	/* The same by raddr: a smaller hash element, and the id cache's
 	 * 3 MiB on 96 CPUs; 1,000 groups still fit. */
-	REQUIRE_CMP(kernel_budget_plan(64, 96, 4 * SLOTS5, RTTQ_KEY_SIZE_RADDR,
-				       true, false, true, true, 3584 + 24, 1000,
-				       true, &b, &err), ==, 0);
+	REQUIRE_CMP(kernel_budget_plan(&(struct kernel_budget_need){
+			.mib = 64, .ncpus = 96, .words = 4 * SLOTS5,
+			.key_size = RTTQ_KEY_SIZE_RADDR, .slots = true,
+			.health = true, .drops = true, .node_bytes = 3584 + 24,
+			.max_groups = 1000, .explicit_max = true },
+		&b, &err), ==, 0);
 	CHECK_CMP(b.per_group, ==, 4 * 3584 + HEALTH + 32 + 8 + 96 + 32);
 	CHECK_CMP(b.fixed, ==, 96 * (4 * 3584 + HEALTH + 8 + 6144 + 3608) + HEALTH +
 				       1024 * 96 * 32 + 8192 + 20480);
@@ -132,33 +152,51 @@ static void test_limits(void)
 	struct kernel_budget b;
 	uint32_t fit;
 
-	REQUIRE_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false,
-				       false, false, false, 0, 1, true, &b, &err), ==, 0);
+	REQUIRE_CMP(kernel_budget_plan(&(struct kernel_budget_need){
+			.mib = 64, .ncpus = 96, .words = SLOTS5,
+			.key_size = RTTQ_KEY_SIZE_ALL, .max_groups = 1,
+			.explicit_max = true },
+		&b, &err), ==, 0);
 	fit = b.fit;
-	CHECK_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false, false, 0,
-				     fit, true, &b, &err), ==, 0);
+	CHECK_CMP(kernel_budget_plan(&(struct kernel_budget_need){
+			.mib = 64, .ncpus = 96, .words = SLOTS5,
+			.key_size = RTTQ_KEY_SIZE_ALL, .max_groups = fit,
+			.explicit_max = true },
+		&b, &err), ==, 0);
 	CHECK_CMP(b.reserved, <=, 64ull << 20);
 	/* One more than fits, asked for: refused, saying what to change. */
-	CHECK_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false, false, 0,
-				     fit + 1, true, &b, &err), ==, -E2BIG);
+	CHECK_CMP(kernel_budget_plan(&(struct kernel_budget_need){
+			.mib = 64, .ncpus = 96, .words = SLOTS5,
+			.key_size = RTTQ_KEY_SIZE_ALL, .max_groups = fit + 1,
+			.explicit_max = true },
+		&b, &err), ==, -E2BIG);
 	CHECK_CONTAINS(err.msg, "--max-groups");
 	CHECK_CONTAINS(err.msg, "--kernel-memory 64 MiB on 96 CPUs");
 	CHECK_CONTAINS(err.msg, "3784 bytes per group");
 	/* The same by default (not asked for): capped to what fits. */
-	CHECK_CMP(kernel_budget_plan(64, 96, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false, false, 0,
-				     fit + 1, false, &b, &err), ==, 0);
+	CHECK_CMP(kernel_budget_plan(&(struct kernel_budget_need){
+			.mib = 64, .ncpus = 96, .words = SLOTS5,
+			.key_size = RTTQ_KEY_SIZE_ALL, .max_groups = fit + 1 },
+		&b, &err), ==, 0);
 	CHECK_CMP(b.groups, ==, fit);
 	/* Per-CPU maps alone beyond the budget: refused whatever the groups. */
-	CHECK_CMP(kernel_budget_plan(1, 4096, SLOTS5, RTTQ_KEY_SIZE_ALL, false, false, false, false, 0,
-				     1, false, &b, &err), ==, -E2BIG);
+	CHECK_CMP(kernel_budget_plan(&(struct kernel_budget_need){
+			.mib = 1, .ncpus = 4096, .words = SLOTS5,
+			.key_size = RTTQ_KEY_SIZE_ALL, .max_groups = 1 },
+		&b, &err), ==, -E2BIG);
 	CHECK_CONTAINS(err.msg, "no room for a group");
 	/* Without --group-by nothing but the fixed part is reserved. */
-	CHECK_CMP(kernel_budget_plan(1, 2, SLOTS5, RTTQ_KEY_SIZE_RADDR, true, false, false, false, 0,
-				     0, true, &b, &err), ==, 0);
+	CHECK_CMP(kernel_budget_plan(&(struct kernel_budget_need){
+			.mib = 1, .ncpus = 2, .words = SLOTS5,
+			.key_size = RTTQ_KEY_SIZE_RADDR, .slots = true,
+			.explicit_max = true },
+		&b, &err), ==, 0);
 	CHECK_CMP(b.reserved, ==, b.fixed);
-	CHECK_CMP(kernel_budget_plan(KERNEL_BUDGET_MAX_MIB + 1, 2, SLOTS5,
-				     RTTQ_KEY_SIZE_RADDR, true, false, false, false, 0, 1, true, &b,
-				     &err), ==, -EINVAL);
+	CHECK_CMP(kernel_budget_plan(&(struct kernel_budget_need){
+			.mib = KERNEL_BUDGET_MAX_MIB + 1, .ncpus = 2,
+			.words = SLOTS5, .key_size = RTTQ_KEY_SIZE_RADDR,
+			.slots = true, .max_groups = 1, .explicit_max = true },
+		&b, &err), ==, -EINVAL);
 }
 
 static void test_option(void)
