@@ -47,7 +47,6 @@ _Static_assert(COLLECTOR_BY_LADDR == RTTQ_BY_LADDR &&
 		       COLLECTOR_BY_CGROUP == RTTQ_BY_CGROUP,
 	       "collector.h and rttq.h group-by bits differ");
 
-
 /* The fallback order: fentry first (cheapest where it loads), then tp_btf
  * (BTF-typed pointer, direct loads), then raw_tp and kprobe (probe reads). */
 static const char *const mode_names[MODE_COUNT] = {
@@ -72,9 +71,6 @@ bool collector_attach_known(const char *mode)
 {
 	return find_mode(mode) != MODE_COUNT;
 }
-
-
-
 
 /* ---------------------------------------------------------------------- */
 /* Open and close                                                         */
@@ -126,7 +122,6 @@ static bool have_bpf_caps(void)
 		return true;
 	return (eff & (1ull << CAP_BPF_BIT)) && (eff & (1ull << CAP_PERFMON_BIT));
 }
-
 
 /*
  * The words of a group_counts value for c->signals: rtt, then jitter,
@@ -206,7 +201,6 @@ static uint32_t key_size_for(unsigned int group_by)
 		return RTTQ_KEY_SIZE_PORTS;
 	return RTTQ_KEY_SIZE_RADDR;
 }
-
 
 /*
  * What the kernel must know before the first event: the peer prefixes
@@ -574,7 +568,6 @@ int collector_prog_fd(const struct collector *c)
 {
 	return c->prog ? bpf_program__fd(c->prog) : -ENOENT;
 }
-
 
 const struct kernel_budget *collector_budget(const struct collector *c)
 {
