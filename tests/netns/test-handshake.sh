@@ -7,7 +7,8 @@
 #   jitter:    one long flow per peer, the group's jitter (mdev_us >> 2 per
 #              segment) against the rttvar ss -ti prints for that socket
 #              while it runs: the same quantity, so ss's figure lies
-#              between the group's p50 / 2 and p99, and both are far below
+#              between a quarter of the group's p50 and twice its p99 (one
+#              instant against a run), and both are far below
 #              the RTT on a relay that holds packets for a fixed time.
 set -euo pipefail
 
@@ -123,11 +124,14 @@ for flow in "${FLOWS[@]}"; do
 	j99=$(field jitter "$group" p99)
 	echo "$group: jitter p50 $j50 us, p99 $j99 us; ss -ti rttvar ${rttvar_ms:-none} ms"
 	[[ -n $rttvar_ms ]] || { fail "$group: no ss -ti line for the long flow"; continue; }
-	# ss reads one socket's rttvar at one instant, to 1 us; the group's
-	# p50 covers every event of the run.  Under load the instant can sit
-	# well below the median (5 us against 13 seen), hence a quarter.
+	# ss reads one socket's rttvar at one instant, to 1 us, after the
+	# ACK that tcp_probe saw before it; the group's quantiles cover the
+	# ~120 events of the run.  So the instant can sit well below the
+	# median under load (5 us against 13 seen), hence a quarter, and
+	# above the p99 (118 us against 108.5 once), hence twice: still far
+	# from mdev itself, four times rttvar.
 	awk -v ss="$rttvar_ms" -v p50="$j50" -v p99="$j99" -v rtt="$set_ms" \
-		'BEGIN { us = ss * 1000; exit !(us >= p50 / 4 - 2 && us <= p99 * 1.04 + 1 && p50 < rtt * 1000 / 4) }' ||
+		'BEGIN { us = ss * 1000; exit !(us >= p50 / 4 - 2 && us <= p99 * 2 + 1 && p50 < rtt * 1000 / 4) }' ||
 		fail "$group: ss rttvar $rttvar_ms ms outside the group's jitter (p50 $j50 us, p99 $j99 us)"
 done
 
