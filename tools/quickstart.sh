@@ -42,8 +42,9 @@ suite_total() {
 	     END { printf "%d passed, %d failed, %d skipped\n", ok, fail, skip }' "$@"
 }
 
-# The tests that did not pass in build DIR, each with the end of its
-# output: printed last, so whoever reads only the tail of a run sees why.
+# The tests that did not pass in build DIR, each with its FAIL lines and
+# the end of its output: printed last, so whoever reads only the tail of a
+# run sees why.
 failure_recap() { # DIR
 	local log="$top/$1/meson-logs/testlog.json"
 	[ -f "$log" ] || return 0
@@ -55,8 +56,10 @@ for line in open(path):
     if t.get("result") in ("OK", "SKIP", "EXPECTEDFAIL"):
         continue
     print(f"--- {build}: {t.get('name')}: {t.get('result')}")
-    out = (t.get("stdout") or "") + (t.get("stderr") or "")
-    print("\n".join(out.rstrip().splitlines()[-25:]))
+    lines = ((t.get("stdout") or "") + (t.get("stderr") or "")).splitlines()
+    # The harness's verdicts, wherever they are, then the output's end.
+    said = [l for l in lines if l.startswith(("FAIL", "ERROR"))][:10]
+    print("\n".join(said + ["..."] + lines[-15:]))
 PY
 }
 
